@@ -1,0 +1,219 @@
+"""ADK-Net: per-LR-pixel, per-channel resampling kernels predicted by a CNN (see shared/docs/adknet.md).
+
+One file per architecture, a config dataclass, no global state (timm / BasicSR style).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .resample import check_geometry, pad_amount, unfold_patches
+
+ARCH = "adknet-v1"
+NORMS = ("softmax", "signed")
+
+
+@dataclass(frozen=True)
+class ADKNetConfig:
+    """Every design decision of shared/docs/adknet.md is a field, so it can be changed and ablated."""
+
+    scale: int = 4
+    k: int = 12                 # kernel taps per side; k - scale even
+    hr_features: int = 16       # 3x3 conv on the HR before space-to-depth
+    width: int = 32             # feature extractor width (LR grid)
+    feat_blocks: int = 4        # residual blocks of the shared feature extractor
+    gen_width: int = 32         # width of each channel-specific generator trunk
+    gen_blocks: int = 2         # residual blocks per generator trunk
+    branch_width: int = 48      # hidden width of each generator's branch
+    norm: str = "softmax"       # "softmax": kernel >= 0, sums to 1. "signed": prior + zero-mean signed residual
+    gain_bias: bool = True      # per-pixel gain and bias per channel: out = (1+g) * sum(K*HR) + b
+    colour_mix: bool = True     # learned global 3x3 colour mix with bias (identity at init): the calibration head
+    shared_kernel: bool = False  # CAR-like ablation: one kernel for all three channels
+    arch: str = ARCH
+
+    def __post_init__(self) -> None:
+        check_geometry(self.scale, self.k)
+        if self.norm not in NORMS:
+            raise ValueError(f"norm must be one of {NORMS}, got {self.norm!r}")
+
+    @property
+    def generators(self) -> int:
+        return 1 if self.shared_kernel else 3
+
+    @property
+    def halo(self) -> int:
+        """LR pixels of context an output pixel depends on: tiles read this much extra on each side."""
+        net = 1 + 2 * (self.feat_blocks + self.gen_blocks) + 1
+        return net + math.ceil(pad_amount(self.scale, self.k) / self.scale)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "ADKNetConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown config fields: {sorted(unknown)}")
+        return cls(**d)
+
+
+PRESETS: dict[str, ADKNetConfig] = {
+    # Sized to train and run well on 2 CPU cores.
+    "lite": ADKNetConfig(),
+    # Larger, for a GPU.
+    "paper": ADKNetConfig(k=16, hr_features=32, width=64, feat_blocks=8, gen_width=64, gen_blocks=4, branch_width=128),
+}
+
+
+def preset(name: str, **overrides: Any) -> ADKNetConfig:
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
+    cfg = PRESETS[name]
+    if "scale" in overrides and "k" not in overrides:
+        # Keep the preset's ratio k/scale (3 for lite, 4 for paper) at other scales.
+        overrides["k"] = cfg.k // cfg.scale * overrides["scale"]
+    return replace(cfg, **overrides)
+
+
+@dataclass
+class ADKOutput:
+    """The LR image and, on request, every term that produced it (for the kernel inspector)."""
+
+    lr: torch.Tensor                        # (B, 3, h, w)
+    kernels: torch.Tensor | None = None     # (B, 3, k, k, h, w)
+    gain: torch.Tensor | None = None        # (B, 3, h, w); out = (1+gain) * sum + bias, before the mix
+    bias: torch.Tensor | None = None        # (B, 3, h, w)
+    mix: torch.Tensor | None = None         # (3, 3) colour mix, applied last
+    mix_bias: torch.Tensor | None = None    # (3,)
+
+
+class ResBlock(nn.Module):
+    """conv-act-conv plus skip, no batch norm; groups>1 runs independent trunks side by side."""
+
+    def __init__(self, ch: int, groups: int = 1) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(ch, ch, 3, padding=1, groups=groups)
+        self.conv2 = nn.Conv2d(ch, ch, 3, padding=1, groups=groups)
+        with torch.no_grad():
+            self.conv2.weight.mul_(0.1)
+            self.conv2.bias.zero_()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv2(F.relu(self.conv1(x), inplace=True))
+
+
+def gaussian_prior_logits(scale: int, k: int) -> torch.Tensor:
+    """Log of a Gaussian centred on the HR cell with a scale-proportional width: a sensible starting kernel."""
+    c = (k - 1) / 2.0
+    r = torch.arange(k, dtype=torch.float32) - c
+    sigma = 0.5 * scale
+    return (-(r[:, None] ** 2 + r[None, :] ** 2) / (2 * sigma**2)).flatten()
+
+
+class ADKNet(nn.Module):
+    def __init__(self, cfg: ADKNetConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        s, g = cfg.scale, cfg.generators
+        self.k2 = cfg.k * cfg.k
+        self.cpg = 3 // g  # colour channels served by each generator
+        self.head = nn.Conv2d(3, cfg.hr_features, 3, padding=1)
+        self.to_lr = nn.Conv2d(cfg.hr_features * s * s, cfg.width, 1)
+        self.features = nn.Sequential(*[ResBlock(cfg.width) for _ in range(cfg.feat_blocks)])
+        gw, bw = cfg.gen_width * g, cfg.branch_width * g
+        self.gen_in = nn.Conv2d(cfg.width, gw, 1)
+        self.trunks = nn.Sequential(*[ResBlock(gw, groups=g) for _ in range(cfg.gen_blocks)])
+        self.per_gen = self.k2 + (2 * self.cpg if cfg.gain_bias else 0)
+        self.branch = nn.Sequential(
+            nn.Conv2d(gw, bw, 3, padding=1, groups=g),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(bw, g * self.per_gen, 1, groups=g),
+        )
+        self.register_buffer("prior", gaussian_prior_logits(s, cfg.k), persistent=False)
+        last = self.branch[-1]
+        with torch.no_grad():
+            last.weight.mul_(0.01)
+            last.bias.zero_()
+        self.mix = nn.Parameter(torch.eye(3)) if cfg.colour_mix else None
+        self.mix_bias = nn.Parameter(torch.zeros(3)) if cfg.colour_mix else None
+
+    def forward(self, hr: torch.Tensor, return_terms: bool = False) -> ADKOutput:
+        cfg = self.cfg
+        b, _, hh, ww = hr.shape
+        s = cfg.scale
+        if hh % s or ww % s:
+            raise ValueError(f"HR size {ww}x{hh} is not a multiple of the scale {s}")
+        h, w = hh // s, ww // s
+        f = F.relu(self.head(hr - 0.5), inplace=True)
+        f = self.to_lr(F.pixel_unshuffle(f, s))
+        f = self.features(f)
+        t = self.trunks(self.gen_in(f))
+        o = self.branch(t).view(b, cfg.generators, self.per_gen, h, w)
+        logits = o[:, :, : self.k2]
+        prior = self.prior.view(1, 1, -1, 1, 1)
+        if cfg.norm == "softmax":
+            kernels = torch.softmax(logits + prior, dim=2)
+        else:
+            kernels = torch.softmax(prior, dim=2) + (logits - logits.mean(dim=2, keepdim=True))
+        if cfg.generators == 1:
+            kernels = kernels.expand(b, 3, self.k2, h, w)
+        patches = unfold_patches(hr, s, cfg.k)
+        y = (patches * kernels).sum(dim=2)
+        gain = bias = None
+        if cfg.gain_bias:
+            gb = o[:, :, self.k2 :].reshape(b, cfg.generators, 2, self.cpg, h, w)
+            gain = gb[:, :, 0].reshape(b, 3, h, w)
+            bias = gb[:, :, 1].reshape(b, 3, h, w)
+            y = (1 + gain) * y + bias
+        if self.mix is not None:
+            y = torch.einsum("cd,bdhw->bchw", self.mix, y) + self.mix_bias.view(1, 3, 1, 1)
+        if not return_terms:
+            return ADKOutput(lr=y)
+        return ADKOutput(
+            lr=y,
+            kernels=kernels.reshape(b, 3, cfg.k, cfg.k, h, w),
+            gain=gain,
+            bias=bias,
+            mix=None if self.mix is None else self.mix.detach(),
+            mix_bias=None if self.mix_bias is None else self.mix_bias.detach(),
+        )
+
+    def calibration_parameters(self) -> list[nn.Parameter]:
+        """The colour-response head that 'quick calibrate' re-fits, apart from the adaptive kernels."""
+        return [p for p in (self.mix, self.mix_bias) if p is not None]
+
+
+def reconstruct_pixel(terms: ADKOutput, hr_patch: torch.Tensor, i: int, j: int) -> torch.Tensor:
+    """Recompute one output pixel from the shown terms: the kernel panel's self-check.
+
+    hr_patch: (3, k, k), the HR pixels the kernels at (i, j) read.
+    """
+    kern = terms.kernels[0, :, :, :, i, j]
+    y = (kern * hr_patch).sum(dim=(1, 2))
+    if terms.gain is not None:
+        y = (1 + terms.gain[0, :, i, j]) * y + terms.bias[0, :, i, j]
+    if terms.mix is not None:
+        y = terms.mix @ y + terms.mix_bias
+    return y
+
+
+def count_flops_per_lr_pixel(cfg: ADKNetConfig) -> float:
+    """Multiply-adds x2 of one forward pass, per LR pixel (convs and the kernel application)."""
+    s, g = cfg.scale, cfg.generators
+    macs = 0.0
+    macs += s * s * 3 * cfg.hr_features * 9                     # head on s*s HR pixels
+    macs += cfg.hr_features * s * s * cfg.width                 # to_lr
+    macs += cfg.feat_blocks * 2 * cfg.width * cfg.width * 9
+    macs += cfg.width * cfg.gen_width * g
+    macs += g * cfg.gen_blocks * 2 * cfg.gen_width * cfg.gen_width * 9
+    per_gen = cfg.k**2 + (2 * (3 // g) if cfg.gain_bias else 0)
+    macs += g * (cfg.gen_width * cfg.branch_width * 9 + cfg.branch_width * per_gen)
+    macs += 3 * cfg.k**2                                        # kernel application
+    return 2 * macs

@@ -1,0 +1,63 @@
+"""Choosing and describing the compute device (CPU, CUDA, MPS)."""
+
+from __future__ import annotations
+
+import torch
+
+from .errors import UserError
+
+CHOICES = ("auto", "cpu", "cuda", "mps")
+
+
+def mps_available() -> bool:
+    return bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
+
+
+def available_devices() -> list[str]:
+    found = ["cpu"]
+    if torch.cuda.is_available():
+        found.append("cuda")
+    if mps_available():
+        found.append("mps")
+    return found
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """'auto' picks CUDA, then MPS, then the CPU; asking for an absent device is a clear error."""
+    name = (name or "auto").lower()
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if mps_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise UserError("CUDA was asked for, but this PyTorch build sees no CUDA GPU.")
+        return torch.device(name)
+    if name == "mps":
+        if not mps_available():
+            raise UserError("MPS was asked for, but it is not available on this machine.")
+        return torch.device("mps")
+    if name == "cpu":
+        return torch.device("cpu")
+    raise UserError(f"Unknown device {name!r}; choose one of {', '.join(CHOICES)}.")
+
+
+def describe_device(dev: torch.device) -> str:
+    """Human label for the status bar, e.g. 'CUDA: NVIDIA H100 80GB HBM3'."""
+    if dev.type == "cuda":
+        return f"CUDA: {torch.cuda.get_device_name(dev)}"
+    if dev.type == "mps":
+        return "MPS (Apple GPU)"
+    return f"CPU ({torch.get_num_threads()} threads)"
+
+
+def default_budget_bytes(dev: torch.device) -> int:
+    """Working-memory budget for one inference tile: modest on the CPU, a share of free memory on a GPU."""
+    if dev.type == "cuda":
+        free, _total = torch.cuda.mem_get_info(dev)
+        return int(min(free * 0.5, 8 * 2**30))
+    if dev.type == "mps":
+        return 1 * 2**30
+    return 512 * 2**20

@@ -1,0 +1,116 @@
+"""Applying per-pixel, per-channel kernels to an HR image, plus the tiling that keeps memory flat."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import torch
+import torch.nn.functional as F
+
+
+def check_geometry(scale: int, k: int) -> None:
+    """Kernels are centred on the LR pixel's HR cell, so k - scale must be even and non-negative."""
+    if scale < 2:
+        raise ValueError(f"scale must be an integer >= 2, got {scale}")
+    if k < scale or (k - scale) % 2:
+        raise ValueError(f"kernel size k={k} must be >= scale={scale} with k - scale even")
+
+
+def pad_amount(scale: int, k: int) -> int:
+    """HR pixels read beyond the LR pixel's cell on each side."""
+    return (k - scale) // 2
+
+
+def unfold_patches(hr: torch.Tensor, scale: int, k: int) -> torch.Tensor:
+    """HR (B, C, H, W) -> the k x k patch each LR pixel reads, (B, C, k*k, H/s, W/s), reflect-padded."""
+    b, c, h, w = hr.shape
+    p = pad_amount(scale, k)
+    if p:
+        mode = "reflect" if min(h, w) > p else "replicate"
+        hr = F.pad(hr, (p, p, p, p), mode=mode)
+    cols = F.unfold(hr, kernel_size=k, stride=scale)  # (B, C*k*k, L)
+    return cols.view(b, c, k * k, h // scale, w // scale)
+
+
+def apply_kernels(hr: torch.Tensor, kernels: torch.Tensor, scale: int) -> torch.Tensor:
+    """lr[b, c, i, j] = sum_t kernels[b, c, t, i, j] * patch[b, c, t, i, j].
+
+    kernels: (B, C, k*k, h, w), or (B, 1, k*k, h, w) for one kernel shared by all channels.
+    """
+    k2 = kernels.shape[2]
+    k = int(round(k2 ** 0.5))
+    patches = unfold_patches(hr, scale, k)
+    return (patches * kernels).sum(dim=2)
+
+
+# --------------------------------------------------------------------------- tiling
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One LR tile: the region it writes (out_*) and the larger region it reads (in_*), in LR pixels."""
+
+    out_y0: int
+    out_y1: int
+    out_x0: int
+    out_x1: int
+    in_y0: int
+    in_y1: int
+    in_x0: int
+    in_x1: int
+
+
+def iter_tiles(h: int, w: int, tile: int, halo: int) -> Iterator[Tile]:
+    """Cover an h x w LR grid with tiles of at most `tile` pixels, each read with `halo` extra pixels."""
+    tile = max(1, int(tile))
+    for y0 in range(0, h, tile):
+        y1 = min(h, y0 + tile)
+        for x0 in range(0, w, tile):
+            x1 = min(w, x0 + tile)
+            yield Tile(y0, y1, x0, x1, max(0, y0 - halo), min(h, y1 + halo), max(0, x0 - halo), min(w, x1 + halo))
+
+
+def count_tiles(h: int, w: int, tile: int) -> int:
+    return -(-h // tile) * -(-w // tile)
+
+
+def run_tiled(
+    fn: Callable[[torch.Tensor], torch.Tensor],
+    hr: torch.Tensor,
+    scale: int,
+    tile: int,
+    halo: int,
+    out_channels: int = 3,
+    progress: Callable[[int, int, Tile, torch.Tensor], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    device: torch.device | None = None,
+) -> torch.Tensor:
+    """Run an HR->LR function tile by tile; with halo >= its receptive radius the result equals the untiled one.
+
+    `hr` may live on the CPU while `fn` runs on `device`: only one tile at a time is moved.
+    `progress(done, total, tile, tile_output)` lets a GUI paint tiles as they finish.
+    """
+    b, _, hh, ww = hr.shape
+    h, w = hh // scale, ww // scale
+    out = torch.empty(b, out_channels, h, w, dtype=torch.float32)
+    total = count_tiles(h, w, tile)
+    for n, t in enumerate(iter_tiles(h, w, tile, halo)):
+        if cancelled is not None and cancelled():
+            raise InterruptedError("cancelled")
+        x = hr[:, :, t.in_y0 * scale : t.in_y1 * scale, t.in_x0 * scale : t.in_x1 * scale]
+        if device is not None:
+            x = x.to(device, non_blocking=True)
+        y = fn(x)
+        y = y[:, :, t.out_y0 - t.in_y0 : t.out_y1 - t.in_y0, t.out_x0 - t.in_x0 : t.out_x1 - t.in_x0]
+        y = y.float().cpu()
+        out[:, :, t.out_y0 : t.out_y1, t.out_x0 : t.out_x1] = y
+        if progress is not None:
+            progress(n + 1, total, t, y)
+    return out
+
+
+def tile_for_budget(bytes_per_lr_pixel: float, halo: int, budget_bytes: float, max_tile: int = 1024) -> int:
+    """Largest square LR tile whose working set (tile plus halo) fits the memory budget."""
+    side = int((budget_bytes / max(bytes_per_lr_pixel, 1.0)) ** 0.5) - 2 * halo
+    return int(max(16, min(max_tile, side)))

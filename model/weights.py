@@ -1,0 +1,185 @@
+"""Weights I/O: safetensors (never pickle) plus a JSON model card beside them."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from .adknet import ARCH, ADKNet, ADKNetConfig
+from .errors import WeightsError
+
+FORMAT = "adkviewer-weights-1"
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+SHIPPED_DIR = RESOURCES / "weights"
+
+
+@dataclass
+class LoadedWeights:
+    model: ADKNet
+    path: Path
+    card: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.card.get("name") or self.path.stem
+
+    @property
+    def scale(self) -> int:
+        return self.model.cfg.scale
+
+
+def card_path(weights_path: str | os.PathLike) -> Path:
+    return Path(weights_path).with_suffix(".json")
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write to a temporary file in the same folder, then rename: a crash never leaves half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode())
+
+
+def save_weights(model: ADKNet, path: str | os.PathLike, card: dict[str, Any] | None = None) -> Path:
+    """Save model weights as safetensors (config in its metadata) and the model card beside it."""
+    path = Path(path)
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    meta = {"format": FORMAT, "arch": model.cfg.arch, "config": json.dumps(model.cfg.to_dict())}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        save_file(state, tmp, metadata=meta)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    full_card = {"name": path.stem, "arch": model.cfg.arch, "scale": model.cfg.scale, "config": model.cfg.to_dict()}
+    full_card.update(card or {})
+    atomic_write_json(card_path(path), full_card)
+    return path
+
+
+def read_metadata(path: Path) -> dict[str, str]:
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="pt") as f:
+            return dict(f.metadata() or {})
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise WeightsError(f"{path.name} is not a readable safetensors weights file ({_short(e)}).") from None
+
+
+def load_weights(
+    path: str | os.PathLike, expect_scale: int | None = None, device: str | torch.device = "cpu"
+) -> LoadedWeights:
+    """Load ADK-Net weights; refuses anything that is not safetensors for this architecture, explaining why."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"Weights file {path} does not exist.")
+    if path.suffix.lower() in (".pt", ".pth", ".ckpt", ".pkl", ".bin"):
+        raise WeightsError(
+            f"{path.name} is a PyTorch pickle file; ADK Viewer loads only .safetensors weights "
+            f"(use 'adkviewer import-weights' to convert it safely)."
+        )
+    if path.stat().st_size == 0:
+        raise WeightsError(f"{path.name} is empty.")
+    meta = read_metadata(path)
+    notes: list[str] = []
+    if meta.get("format") != FORMAT or "config" not in meta:
+        raise WeightsError(f"{path.name} is a safetensors file but not ADK Viewer weights (no ADK-Net config in it).")
+    if meta.get("arch") != ARCH:
+        raise WeightsError(f"{path.name} is for architecture {meta.get('arch')!r}; this program runs {ARCH!r}.")
+    try:
+        cfg = ADKNetConfig.from_dict(json.loads(meta["config"]))
+    except (ValueError, TypeError) as e:
+        raise WeightsError(f"{path.name} has an invalid model config ({_short(e)}).") from None
+    if expect_scale is not None and cfg.scale != expect_scale:
+        raise WeightsError(f"{path.name} is for scale x{cfg.scale}, but x{expect_scale} was asked for.")
+    try:
+        state = load_file(str(path), device="cpu")
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise WeightsError(f"{path.name} could not be read ({_short(e)}).") from None
+    model = ADKNet(cfg)
+    missing, unexpected = _state_mismatch(model, state)
+    if missing or unexpected:
+        raise WeightsError(
+            f"{path.name} does not match its declared config (missing {missing[:3]}, unexpected {unexpected[:3]})."
+        )
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as e:
+        raise WeightsError(f"{path.name} has tensors of the wrong shape for its config ({_short(e)}).") from None
+    model.to(device).eval()
+    card = read_card(path, cfg, notes)
+    return LoadedWeights(model=model, path=path, card=card, notes=notes)
+
+
+def read_card(path: Path, cfg: ADKNetConfig, notes: list[str]) -> dict[str, Any]:
+    """The model card is informative only: the config inside the safetensors file is what is run."""
+    cp = card_path(path)
+    if not cp.is_file():
+        notes.append(f"No model card {cp.name} beside the weights; using the config stored in the weights file.")
+        return {"name": path.stem}
+    try:
+        card = json.loads(cp.read_text())
+        if not isinstance(card, dict):
+            raise ValueError("not a JSON object")
+    except (ValueError, OSError) as e:
+        notes.append(f"Model card {cp.name} is unreadable ({_short(e)}); ignored.")
+        return {"name": path.stem}
+    if card.get("config") not in (None, cfg.to_dict()):
+        notes.append(f"Model card {cp.name} disagrees with the weights file's config; the weights file's config is used.")
+        card["config"] = cfg.to_dict()
+    return card
+
+
+def _state_mismatch(model: ADKNet, state: dict[str, torch.Tensor]) -> tuple[list[str], list[str]]:
+    own = set(model.state_dict())
+    return sorted(own - set(state)), sorted(set(state) - own)
+
+
+def _short(e: BaseException) -> str:
+    msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return msg[:160]
+
+
+def shipped_weights(scale: int | None = None) -> list[Path]:
+    """Weights shipped in resources/weights, optionally only those for one scale (read from the metadata)."""
+    found = []
+    for p in sorted(SHIPPED_DIR.glob("*.safetensors")):
+        if scale is None:
+            found.append(p)
+            continue
+        try:
+            cfg = json.loads(read_metadata(p).get("config", "{}"))
+        except (WeightsError, ValueError):
+            continue
+        if cfg.get("scale") == scale:
+            found.append(p)
+    return found
+
+
+def default_weights(scale: int = 4) -> Path | None:
+    found = shipped_weights(scale)
+    return found[0] if found else None
