@@ -92,6 +92,7 @@ class ADKOutput:
     bias: torch.Tensor | None = None        # (B, 3, h, w)
     mix: torch.Tensor | None = None         # (3, 3) colour mix, applied last
     mix_bias: torch.Tensor | None = None    # (3,)
+    premix: torch.Tensor | None = None      # (B, 3, h, w): the output before the colour mix (for calibration)
 
 
 class ResBlock(nn.Module):
@@ -172,6 +173,7 @@ class ADKNet(nn.Module):
             gain = gb[:, :, 0].reshape(b, 3, h, w)
             bias = gb[:, :, 1].reshape(b, 3, h, w)
             y = (1 + gain) * y + bias
+        premix = y
         if self.mix is not None:
             y = torch.einsum("cd,bdhw->bchw", self.mix, y) + self.mix_bias.view(1, 3, 1, 1)
         if not return_terms:
@@ -183,6 +185,7 @@ class ADKNet(nn.Module):
             bias=bias,
             mix=None if self.mix is None else self.mix.detach(),
             mix_bias=None if self.mix_bias is None else self.mix_bias.detach(),
+            premix=premix,
         )
 
     def calibration_parameters(self) -> list[nn.Parameter]:

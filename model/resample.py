@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -75,10 +76,34 @@ def count_tiles(h: int, w: int, tile: int) -> int:
     return -(-h // tile) * -(-w // tile)
 
 
+def numpy_reader(hr: np.ndarray, scale: int) -> Callable[[int, int, int, int], torch.Tensor]:
+    """Reads the HR region under an LR window from an (H, W, 3) uint8 or float array, as (1, 3, h, w) float32.
+
+    Converting per tile keeps peak memory flat: a 48 MP photo stays uint8 until a tile needs it.
+    """
+    div = 255.0 if hr.dtype == np.uint8 else 65535.0 if hr.dtype == np.uint16 else 1.0
+
+    def read(y0: int, y1: int, x0: int, x1: int) -> torch.Tensor:
+        region = np.ascontiguousarray(hr[y0 * scale : y1 * scale, x0 * scale : x1 * scale, :3])
+        t = torch.from_numpy(region).permute(2, 0, 1).unsqueeze(0).float()
+        return t / div if div != 1.0 else t
+
+    return read
+
+
+def tensor_reader(hr: torch.Tensor, scale: int) -> Callable[[int, int, int, int], torch.Tensor]:
+    """Reads the HR region under an LR window from a (B, 3, H, W) tensor."""
+
+    def read(y0: int, y1: int, x0: int, x1: int) -> torch.Tensor:
+        return hr[:, :, y0 * scale : y1 * scale, x0 * scale : x1 * scale]
+
+    return read
+
+
 def run_tiled(
     fn: Callable[[torch.Tensor], torch.Tensor],
-    hr: torch.Tensor,
-    scale: int,
+    read_hr: Callable[[int, int, int, int], torch.Tensor],
+    lr_size: tuple[int, int],
     tile: int,
     halo: int,
     out_channels: int = 3,
@@ -88,25 +113,27 @@ def run_tiled(
 ) -> torch.Tensor:
     """Run an HR->LR function tile by tile; with halo >= its receptive radius the result equals the untiled one.
 
-    `hr` may live on the CPU while `fn` runs on `device`: only one tile at a time is moved.
+    Only one tile at a time is read, moved to `device` and computed; the output is gathered on the CPU.
     `progress(done, total, tile, tile_output)` lets a GUI paint tiles as they finish.
     """
-    b, _, hh, ww = hr.shape
-    h, w = hh // scale, ww // scale
-    out = torch.empty(b, out_channels, h, w, dtype=torch.float32)
+    h, w = lr_size
+    out: torch.Tensor | None = None
     total = count_tiles(h, w, tile)
     for n, t in enumerate(iter_tiles(h, w, tile, halo)):
         if cancelled is not None and cancelled():
             raise InterruptedError("cancelled")
-        x = hr[:, :, t.in_y0 * scale : t.in_y1 * scale, t.in_x0 * scale : t.in_x1 * scale]
+        x = read_hr(t.in_y0, t.in_y1, t.in_x0, t.in_x1)
         if device is not None:
-            x = x.to(device, non_blocking=True)
+            x = x.to(device)
         y = fn(x)
         y = y[:, :, t.out_y0 - t.in_y0 : t.out_y1 - t.in_y0, t.out_x0 - t.in_x0 : t.out_x1 - t.in_x0]
         y = y.float().cpu()
+        if out is None:
+            out = torch.empty(y.shape[0], out_channels, h, w, dtype=torch.float32)
         out[:, :, t.out_y0 : t.out_y1, t.out_x0 : t.out_x1] = y
         if progress is not None:
             progress(n + 1, total, t, y)
+    assert out is not None
     return out
 
 

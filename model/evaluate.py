@@ -1,0 +1,68 @@
+"""Scoring methods on HR/LR pairs: the numbers behind `adkviewer eval` and every model card."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import numpy as np
+
+from .metrics import compute_metrics
+from .methods import MethodSet
+
+
+@dataclass
+class EvalResult:
+    scale: int
+    pairs: int
+    crop: int
+    methods: dict[str, dict[str, float]]
+    per_pair: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {"scale": self.scale, "pairs": self.pairs, "methods": self.methods}
+
+    def convention(self) -> str:
+        crop = f"{self.crop}-px border crop" if self.crop else "full image, no border crop"
+        return f"RGB and Y (BT.601) PSNR in dB, SSIM (11x11 Gaussian, sigma 1.5) on RGB; data range 1; {crop}"
+
+
+def evaluate(
+    pairs: Iterable[tuple[str, np.ndarray, np.ndarray]],
+    methods: list[str],
+    method_set: MethodSet,
+    crop: int = 0,
+    progress: Callable[[str, str], None] | None = None,
+) -> EvalResult:
+    """Mean PSNR (RGB, Y), SSIM and seconds per method over the pairs."""
+    per_pair: dict[str, dict[str, dict[str, float]]] = {}
+    for name, hr, lr in pairs:
+        per_pair[name] = {}
+        for m in methods:
+            if progress:
+                progress(name, m)
+            out, secs = method_set.timed(m, hr)
+            scores = compute_metrics(out, lr, crop=crop)
+            scores["seconds"] = secs
+            per_pair[name][m] = scores
+    means = {
+        m: {key: float(np.mean([per_pair[n][m][key] for n in per_pair])) for key in ("psnr", "psnr_y", "ssim", "seconds")}
+        for m in methods
+    } if per_pair else {}
+    return EvalResult(scale=method_set.scale, pairs=len(per_pair), crop=crop, methods=means, per_pair=per_pair)
+
+
+def format_table(res: EvalResult, labels: Callable[[str], str] = str) -> str:
+    """A readable table with the best value of each column marked by '*'."""
+    cols = [("psnr", "PSNR RGB", max), ("psnr_y", "PSNR Y", max), ("ssim", "SSIM", max), ("seconds", "s/img", min)]
+    best = {key: pick(v[key] for v in res.methods.values()) for key, _, pick in cols} if res.methods else {}
+    width = max([len(labels(m)) for m in res.methods] + [6])
+    lines = [f"x{res.scale}, {res.pairs} pairs. {res.convention()}. * = best",
+             f"{'method':<{width}}  " + "  ".join(f"{h:>10}" for _, h, _ in cols)]
+    for m, v in res.methods.items():
+        cells = []
+        for key, _, _ in cols:
+            fmt = "{:.4f}" if key in ("ssim", "seconds") else "{:.2f}"
+            cells.append(f"{fmt.format(v[key]) + ('*' if v[key] == best[key] else ' '):>10}")
+        lines.append(f"{labels(m):<{width}}  " + "  ".join(cells))
+    return "\n".join(lines)

@@ -1,0 +1,123 @@
+"""Running ADK-Net on whole photos (tiled, under a memory budget) and on one pixel's neighbourhood."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+
+from .adknet import ADKNet, ADKOutput
+from .devices import default_budget_bytes
+from .resample import Tile, numpy_reader, pad_amount, run_tiled, tile_for_budget, unfold_patches
+
+ProgressFn = Callable[[int, int, Tile, np.ndarray], None]
+
+
+def bytes_per_lr_pixel(model: ADKNet) -> float:
+    """Rough float32 working set of one LR pixel in a forward pass (activations, kernels, unfolded HR)."""
+    c = model.cfg
+    s2, g = c.scale**2, c.generators
+    floats = 3 * s2 * 2 + c.hr_features * s2 * 2 + c.width * 4 + g * c.gen_width * 4 + g * c.branch_width * 2
+    floats += 3 * c.k**2 * 5
+    return 4.0 * floats
+
+
+@dataclass
+class Neighbourhood:
+    """Kernels and colour-response terms of a small LR window, computed on demand for the inspector."""
+
+    y0: int
+    x0: int
+    terms: ADKOutput          # kernels (1, 3, k, k, h, w), gain/bias (1, 3, h, w), mix
+    patches: torch.Tensor     # (3, k*k, h, w): the HR pixels each kernel reads
+    hr_origin: tuple[int, int]  # HR (row, col) of the top-left tap of the window's top-left pixel (may be < 0)
+
+    def at(self, i: int, j: int) -> dict[str, torch.Tensor | None]:
+        """Everything that produced LR pixel (i, j) (absolute LR coordinates)."""
+        li, lj = i - self.y0, j - self.x0
+        t = self.terms
+        k = t.kernels.shape[2]
+        return {
+            "kernels": t.kernels[0, :, :, :, li, lj],
+            "patch": self.patches[:, :, li, lj].reshape(3, k, k),
+            "gain": None if t.gain is None else t.gain[0, :, li, lj],
+            "bias": None if t.bias is None else t.bias[0, :, li, lj],
+            "mix": t.mix,
+            "mix_bias": t.mix_bias,
+            "output": t.lr[0, :, li, lj],
+        }
+
+
+class AdkRunner:
+    """ADK-Net on one device: tiled whole-image inference and neighbourhood kernels."""
+
+    def __init__(self, model: ADKNet, device: torch.device | str = "cpu", budget_bytes: int | None = None,
+                 amp: bool = False) -> None:
+        self.device = torch.device(device)
+        self.model = model.to(self.device).eval()
+        self.budget_bytes = budget_bytes or default_budget_bytes(self.device)
+        self.amp = amp and self.device.type == "cuda"
+        self.notes: list[str] = []
+
+    @property
+    def scale(self) -> int:
+        return self.model.cfg.scale
+
+    def tile_size(self) -> int:
+        return tile_for_budget(bytes_per_lr_pixel(self.model), self.model.cfg.halo, self.budget_bytes)
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        ctx = torch.autocast("cuda", dtype=torch.bfloat16) if self.amp else contextlib.nullcontext()
+        with torch.inference_mode(), ctx:
+            return self.model(x).lr
+
+    def downscale(self, hr: np.ndarray, progress: ProgressFn | None = None,
+                  cancelled: Callable[[], bool] | None = None, tile: int | None = None) -> np.ndarray:
+        """HR (H, W, 3) uint8/float -> LR float32 (H/s, W/s, 3) in [0, 1]; halves the tile on out-of-memory."""
+        s = self.scale
+        h, w = hr.shape[0] // s, hr.shape[1] // s
+        tile = tile or self.tile_size()
+        cb = None
+        if progress is not None:
+            def cb(done: int, total: int, t: Tile, y: torch.Tensor) -> None:
+                progress(done, total, t, y[0].permute(1, 2, 0).clamp(0, 1).numpy())
+        while True:
+            try:
+                out = run_tiled(self._forward, numpy_reader(hr, s), (h, w), tile, self.model.cfg.halo,
+                                progress=cb, cancelled=cancelled, device=self.device)
+                break
+            except torch.OutOfMemoryError:
+                if tile <= 16:
+                    raise
+                tile //= 2
+                self.notes.append(f"Out of memory on {self.device.type}: retrying with {tile}-pixel tiles.")
+                if self.device.type == "cuda":
+                    torch.cuda.empty_cache()
+        return out[0].permute(1, 2, 0).clamp(0, 1).numpy()
+
+    def neighbourhood(self, hr: np.ndarray, i: int, j: int, radius: int = 0) -> Neighbourhood:
+        """Kernels of LR pixels within `radius` of (i, j), from a small crop: instant even on a 50 MP photo."""
+        s, halo, k = self.scale, self.model.cfg.halo, self.model.cfg.k
+        h, w = hr.shape[0] // s, hr.shape[1] // s
+        y0, y1 = max(0, i - radius), min(h, i + radius + 1)
+        x0, x1 = max(0, j - radius), min(w, j + radius + 1)
+        iy0, iy1, ix0, ix1 = max(0, y0 - halo), min(h, y1 + halo), max(0, x0 - halo), min(w, x1 + halo)
+        x = numpy_reader(hr, s)(iy0, iy1, ix0, ix1).to(self.device)
+        with torch.inference_mode():
+            terms = self.model(x, return_terms=True)
+            patches = unfold_patches(x, s, k)[0]
+        sl = (slice(y0 - iy0, y1 - iy0), slice(x0 - ix0, x1 - ix0))
+        cut = ADKOutput(
+            lr=terms.lr[:, :, sl[0], sl[1]].cpu(),
+            kernels=terms.kernels[..., sl[0], sl[1]].cpu(),
+            gain=None if terms.gain is None else terms.gain[:, :, sl[0], sl[1]].cpu(),
+            bias=None if terms.bias is None else terms.bias[:, :, sl[0], sl[1]].cpu(),
+            mix=None if terms.mix is None else terms.mix.cpu(),
+            mix_bias=None if terms.mix_bias is None else terms.mix_bias.cpu(),
+        )
+        p = pad_amount(s, k)
+        return Neighbourhood(y0=y0, x0=x0, terms=cut, patches=patches[:, :, sl[0], sl[1]].cpu(),
+                             hr_origin=(y0 * s - p, x0 * s - p))

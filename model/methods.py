@@ -1,0 +1,97 @@
+"""Every downscaling method behind one call, so the CLI, the evaluator and the GUI run them the same way."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from .baselines import CLASSICAL, LstsqFit, apply_lstsq, classical_downscale, load_lstsq
+from .errors import UserError
+from .inference import AdkRunner, ProgressFn
+from .weights import RESOURCES, LoadedWeights, default_weights, load_weights
+
+ALL_METHODS = ("adknet",) + CLASSICAL + ("lstsq",)
+LABELS = {
+    "adknet": "ADK-Net", "nearest": "Nearest", "box": "Box (area)", "bilinear": "Bilinear",
+    "bicubic": "Bicubic", "lanczos": "Lanczos-3", "lstsq": "Least-squares kernel",
+}
+
+
+def shipped_lstsq(scale: int) -> Path | None:
+    p = RESOURCES / f"lstsq_x{scale}.safetensors"
+    return p if p.is_file() else None
+
+
+@dataclass
+class MethodSet:
+    """The methods available at one scale: the ADK-Net weights and the least-squares fit are loaded lazily."""
+
+    scale: int
+    device: torch.device | str = "cpu"
+    weights_path: str | Path | None = None
+    lstsq_path: str | Path | None = None
+    lstsq_fit: LstsqFit | None = None
+    budget_bytes: int | None = None
+    weights: LoadedWeights | None = field(default=None, repr=False)
+    _runner: AdkRunner | None = field(default=None, repr=False)
+
+    def runner(self) -> AdkRunner:
+        if self._runner is None:
+            if self.weights is None:
+                path = self.weights_path or default_weights(self.scale)
+                if path is None:
+                    raise UserError(f"No ADK-Net weights for x{self.scale}: train some in the Train tab "
+                                    f"or with 'adkviewer train', or pass --weights.")
+                self.weights = load_weights(path, expect_scale=self.scale)
+            self._runner = AdkRunner(self.weights.model, self.device, self.budget_bytes)
+        return self._runner
+
+    def set_weights(self, weights: LoadedWeights) -> None:
+        """Swap in another model (e.g. a fine-tuned one) for all later ADK-Net runs."""
+        if weights.scale != self.scale:
+            raise UserError(f"{weights.name} is for x{weights.scale}, not x{self.scale}.")
+        self.weights, self._runner = weights, None
+
+    def fit(self) -> LstsqFit:
+        if self.lstsq_fit is None:
+            path = self.lstsq_path or shipped_lstsq(self.scale)
+            if path is None:
+                raise UserError(f"No least-squares fit for x{self.scale}: pass --lstsq-fit or a pairs folder "
+                                f"with a train split.")
+            self.lstsq_fit = load_lstsq(path)
+            if self.lstsq_fit.scale != self.scale:
+                raise UserError(f"The least-squares fit {Path(path).name} is for x{self.lstsq_fit.scale}, "
+                                f"not x{self.scale}.")
+        return self.lstsq_fit
+
+    def run(self, method: str, hr: np.ndarray, progress: ProgressFn | None = None,
+            cancelled: Callable[[], bool] | None = None) -> np.ndarray:
+        """HR (H, W, 3) with H, W multiples of the scale -> LR float32 in [0, 1]."""
+        if method == "adknet":
+            return self.runner().downscale(hr, progress=progress, cancelled=cancelled)
+        if method == "lstsq":
+            return apply_lstsq(self.fit(), _float(hr))
+        if method in CLASSICAL:
+            return classical_downscale(_float(hr), self.scale, method)
+        raise UserError(f"Unknown method {method!r}; choose from {', '.join(ALL_METHODS)}.")
+
+    def timed(self, method: str, hr: np.ndarray, **kw) -> tuple[np.ndarray, float]:
+        t = time.perf_counter()
+        out = self.run(method, hr, **kw)
+        return out, time.perf_counter() - t
+
+    def label(self, method: str) -> str:
+        if method == "adknet" and self.weights is not None:
+            return f"ADK-Net ({self.weights.name})"
+        return LABELS.get(method, method)
+
+
+def _float(hr: np.ndarray) -> np.ndarray:
+    if hr.dtype == np.uint8:
+        return hr.astype(np.float32) / 255.0
+    return hr.astype(np.float32, copy=False)

@@ -1,0 +1,435 @@
+"""One training engine for the CLI, the GUI's Train tab and torchrun (DDP). Qt-free: it reports through callbacks."""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import platform
+import socket
+import threading
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+
+from .adknet import ADKNet, ADKNetConfig, preset
+from .data import PairCropDataset, discover_pairs, load_pair, read_split, seeded_split, select
+from .devices import describe_device, resolve_device
+from .errors import UserError
+from .metrics import psnr, ssim
+from .weights import atomic_write_bytes, default_weights, load_weights, save_weights
+
+CKPT_FORMAT = "adkviewer-ckpt-1"
+
+
+@dataclass
+class TrainConfig:
+    """Everything a run needs; stored in every checkpoint so that a resume continues the same run."""
+
+    pairs: str = ""
+    split: str = "val"               # "val": split.json in `pairs`; a path to a split file; or "fraction:0.2"
+    scale: int = 4
+    preset: str = "lite"
+    model_overrides: dict[str, Any] = field(default_factory=dict)  # e.g. {"k": 16, "shared_kernel": True}
+    init: str = "scratch"            # "scratch", "shipped", or a .safetensors path
+    iterations: int = 3000
+    batch: int = 8
+    patch: int = 48                  # LR patch side; the HR patch is patch * scale
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    warmup: int = 100
+    val_every: int = 250
+    ckpt_every: int = 250
+    out: str = "runs/adknet"
+    seed: int = 0
+    device: str = "auto"
+    augment: bool = True
+    max_val_pairs: int = 0           # 0: all validation pairs
+    command: str = ""                # the exact command line, recorded in the model card
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+@dataclass
+class Callbacks:
+    """Plain callables, so that a GUI (or a test) can subscribe without the engine importing Qt."""
+
+    on_iter: Callable[[int, float, float], None] | None = None          # (iteration, loss, learning rate)
+    on_val: Callable[[int, dict[str, float], np.ndarray, np.ndarray], None] | None = None  # metrics, preview, gt
+    on_log: Callable[[str], None] | None = None
+    on_checkpoint: Callable[[str], None] | None = None
+
+
+@dataclass
+class DistInfo:
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def dist_from_env() -> DistInfo:
+    """torchrun sets RANK / WORLD_SIZE / LOCAL_RANK; without them this is a single process."""
+    if "RANK" in os.environ and "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1:
+        return DistInfo(int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), int(os.environ.get("LOCAL_RANK", 0)))
+    return DistInfo()
+
+
+def lr_at(cfg: TrainConfig, it: int) -> float:
+    """Linear warm-up then cosine decay to 5%: a pure function of the iteration, so resume needs no scheduler state."""
+    if it < cfg.warmup:
+        return cfg.lr * (it + 1) / cfg.warmup
+    p = (it - cfg.warmup) / max(1, cfg.iterations - cfg.warmup)
+    return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, p))))
+
+
+def resolve_split(cfg: TrainConfig, names: list[str]):
+    if cfg.split.startswith("fraction:"):
+        return seeded_split(names, float(cfg.split.split(":", 1)[1]), cfg.seed)
+    return read_split(cfg.pairs if cfg.split in ("val", "default", "") else cfg.split)
+
+
+def load_split_pairs(cfg: TrainConfig, log: Callable[[str], None] = lambda m: None):
+    """Discover, check and load the train and validation pairs, naming every problem pair."""
+    infos = discover_pairs(cfg.pairs, cfg.scale)
+    bad = [p for p in infos if not p.ok]
+    for p in bad:
+        log(f"skipping {p.name}: {p.problem}")
+    ok = [p for p in infos if p.ok]
+    split = resolve_split(cfg, [p.name for p in ok])
+    train_infos = select(ok, split.train)
+    val_infos = select(ok, split.val)
+    if cfg.max_val_pairs:
+        val_infos = val_infos[: cfg.max_val_pairs]
+    if not train_infos:
+        raise UserError(f"No usable training pairs in {cfg.pairs}.")
+    train = [load_pair(p, cfg.scale) for p in train_infos]
+    val = [load_pair(p, cfg.scale) for p in val_infos]
+    return train_infos, train, val_infos, val
+
+
+def build_model(cfg: TrainConfig, log: Callable[[str], None] = lambda m: None) -> ADKNet:
+    if cfg.init == "scratch":
+        return ADKNet(preset(cfg.preset, scale=cfg.scale, **cfg.model_overrides))
+    path = default_weights(cfg.scale) if cfg.init == "shipped" else Path(cfg.init)
+    if path is None:
+        raise UserError(f"No shipped weights for x{cfg.scale}; train with --init scratch.")
+    loaded = load_weights(path, expect_scale=cfg.scale)
+    log(f"initialised from {path}")
+    return loaded.model
+
+
+def to_tensor(img: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1).unsqueeze(0).float()
+
+
+def to_image(t: torch.Tensor) -> np.ndarray:
+    return t[0].detach().float().clamp(0, 1).permute(1, 2, 0).cpu().numpy()
+
+
+@torch.no_grad()
+def predict(model: ADKNet, hr: np.ndarray, device: torch.device) -> np.ndarray:
+    was = model.training
+    model.eval()
+    y = to_image(model(to_tensor(hr).to(device)).lr)
+    model.train(was)
+    return y
+
+
+def validate(model: ADKNet, val: list[tuple[np.ndarray, np.ndarray]], device: torch.device) -> tuple[dict[str, float], np.ndarray | None]:
+    """Mean RGB PSNR / SSIM over the validation pairs, plus the first pair's output as a preview."""
+    if not val:
+        return {}, None
+    ps, ss, preview = [], [], None
+    for n, (hr, lr) in enumerate(val):
+        out = predict(model, hr, device)
+        preview = out if n == 0 else preview
+        ps.append(psnr(out, lr))
+        ss.append(ssim(out, lr))
+    return {"psnr": float(np.mean(ps)), "ssim": float(np.mean(ss))}, preview
+
+
+@torch.no_grad()
+def calibrate(model: ADKNet, pairs: list[tuple[np.ndarray, np.ndarray]], device: torch.device | str = "cpu",
+              max_pixels: int = 2_000_000) -> None:
+    """Quick calibrate: re-fit only the colour-response head (global 3x3 mix + bias) in closed form.
+
+    The adaptive kernels stay as they are; this adapts the model to a new camera's colour in seconds.
+    """
+    if model.mix is None:
+        raise UserError("This model has no colour-response head to calibrate (colour_mix is off).")
+    device = torch.device(device)
+    was = model.training
+    model.eval().to(device)
+    xtx = torch.zeros(4, 4, dtype=torch.float64)
+    xty = torch.zeros(4, 3, dtype=torch.float64)
+    used = 0
+    for hr, lr in pairs:
+        terms = model(to_tensor(hr).to(device), return_terms=True)
+        pre = terms.premix[0].reshape(3, -1).T.double().cpu()
+        x = torch.cat([pre, torch.ones(pre.shape[0], 1, dtype=torch.float64)], dim=1)
+        y = torch.from_numpy(lr).reshape(-1, 3).double()
+        xtx += x.T @ x
+        xty += x.T @ y
+        used += x.shape[0]
+        if used >= max_pixels:
+            break
+    ridge = 1e-6 * torch.trace(xtx) / 4
+    sol = torch.linalg.solve(xtx + ridge * torch.eye(4, dtype=torch.float64), xty)  # (4, 3)
+    model.mix.copy_(sol[:3].T.float())
+    model.mix_bias.copy_(sol[3].float())
+    model.train(was)
+
+
+class Trainer:
+    """Runs (or resumes) one training run; pause/stop are thread-safe requests, checked every iteration."""
+
+    def __init__(self, cfg: TrainConfig, callbacks: Callbacks | None = None, dist_info: DistInfo | None = None) -> None:
+        self.cfg = cfg
+        self.cb = callbacks or Callbacks()
+        self.dist = dist_info or dist_from_env()
+        self.iteration = 0
+        self.elapsed = 0.0
+        self.history: list[dict[str, Any]] = []
+        self.best: dict[str, float] = {}
+        self._pause = threading.Event()
+        self._stop = threading.Event()
+        self.model: ADKNet | None = None
+        self.device: torch.device | None = None
+        self.finished = False
+
+    # ------------------------------------------------------------------ control
+    def request_pause(self) -> None:
+        self._pause.set()
+
+    def request_resume(self) -> None:
+        self._pause.clear()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+        self._pause.clear()
+
+    @property
+    def paused(self) -> bool:
+        return self._pause.is_set()
+
+    def log(self, msg: str) -> None:
+        if self.dist.is_main and self.cb.on_log:
+            self.cb.on_log(msg)
+
+    # ------------------------------------------------------------------ setup
+    def setup(self, resume: str | None = None, iterations: int | None = None) -> None:
+        """Prepare a fresh run, or continue a checkpoint (optionally with a new iteration budget)."""
+        cfg = self.cfg
+        ckpt = None
+        if resume:
+            ckpt = read_checkpoint(resume)
+            saved = dict(ckpt["train_config"])
+            if iterations:
+                saved["iterations"] = iterations
+            cfg = self.cfg = TrainConfig.from_dict(saved)
+        if self.dist.world > 1 and not dist.is_initialized():
+            backend = "nccl" if torch.cuda.is_available() and cfg.device in ("auto", "cuda") else "gloo"
+            dist.init_process_group(backend)
+        dev = resolve_device(cfg.device)
+        if dev.type == "cuda" and self.dist.world > 1:
+            dev = torch.device("cuda", self.dist.local_rank)
+            torch.cuda.set_device(dev)
+        self.device = dev
+        torch.manual_seed(cfg.seed + self.dist.rank)
+        self.train_infos, train, self.val_infos, self.val = load_split_pairs(cfg, self.log)
+        shard = train[self.dist.rank :: self.dist.world] or train
+        self.dataset = PairCropDataset(shard, cfg.scale, cfg.patch, augment=cfg.augment)
+        self.gen = torch.Generator().manual_seed(cfg.seed * 1000 + self.dist.rank)
+        if ckpt is not None:
+            self.model = ADKNet(ADKNetConfig.from_dict(ckpt["model_config"]))
+            self.model.load_state_dict(ckpt["model"])
+        else:
+            self.model = build_model(cfg, self.log)
+        self.model.to(dev).train()
+        self.net = self.model
+        if self.dist.world > 1:
+            self.net = torch.nn.parallel.DistributedDataParallel(
+                self.model, device_ids=[dev.index] if dev.type == "cuda" else None)
+        self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        if ckpt is not None:
+            self.opt.load_state_dict(ckpt["optimizer"])
+            self.iteration = int(ckpt["iteration"])
+            self.elapsed = float(ckpt.get("elapsed", 0.0))
+            self.history = list(ckpt.get("history", []))
+            self.best = dict(ckpt.get("best", {}))
+            torch.set_rng_state(ckpt["rng_torch"])
+            self.gen.set_state(ckpt["rng_gen"])
+            if dev.type == "cuda" and "rng_cuda" in ckpt:
+                torch.cuda.set_rng_state(ckpt["rng_cuda"], dev)
+            self.log(f"resumed {resume} at iteration {self.iteration}")
+        self.log(f"training on {describe_device(dev)}: {len(train)} train pairs"
+                 f"{f' ({len(shard)} on this rank)' if self.dist.world > 1 else ''}, {len(self.val)} val pairs")
+
+    # ------------------------------------------------------------------ loop
+    def step(self) -> float:
+        cfg = self.cfg
+        hr, lr = self.dataset.batch(self.gen, cfg.batch)
+        hr, lr = hr.to(self.device, non_blocking=True), lr.to(self.device, non_blocking=True)
+        for g in self.opt.param_groups:
+            g["lr"] = lr_at(cfg, self.iteration)
+        out = self.net(hr).lr
+        loss = F.l1_loss(out, lr)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"the loss became {loss.item()} at iteration {self.iteration}")
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+        self.opt.step()
+        self.iteration += 1
+        return float(loss.item())
+
+    def run(self) -> str | None:
+        """Train until the iteration budget or a stop request; returns the last checkpoint written (rank 0)."""
+        cfg = self.cfg
+        last_ckpt = None
+        t0 = time.perf_counter()
+        base_elapsed = self.elapsed
+        try:
+            while self.iteration < cfg.iterations and not self._stop.is_set():
+                if self._pause.is_set():
+                    if self.dist.world == 1:
+                        time.sleep(0.05)
+                        t0 = time.perf_counter() - (self.elapsed - base_elapsed)
+                        continue
+                loss = self.step()
+                self.elapsed = base_elapsed + time.perf_counter() - t0
+                if self.dist.is_main:
+                    if self.cb.on_iter:
+                        self.cb.on_iter(self.iteration, loss, lr_at(cfg, self.iteration - 1))
+                    if self.iteration % 10 == 0 or self.iteration == 1:
+                        self.history.append({"it": self.iteration, "loss": loss})
+                at_end = self.iteration >= cfg.iterations
+                if cfg.val_every and (self.iteration % cfg.val_every == 0 or at_end):
+                    self.run_validation()
+                if cfg.ckpt_every and (self.iteration % cfg.ckpt_every == 0 or at_end):
+                    last_ckpt = self.save_checkpoint() or last_ckpt
+        except BaseException:
+            # A crash (NaN, out of memory, a vanished folder) still leaves a resumable checkpoint behind.
+            if self.iteration > 0 and self.dist.world == 1:
+                try:
+                    self.save_checkpoint(suffix="crash")
+                except Exception:
+                    pass
+            raise
+        if self._stop.is_set() and self.iteration < cfg.iterations:
+            last_ckpt = self.save_checkpoint() or last_ckpt
+            self.log(f"stopped at iteration {self.iteration}; resume with --resume {last_ckpt}")
+        self.finished = self.iteration >= cfg.iterations
+        self.barrier()
+        return last_ckpt
+
+    def barrier(self) -> None:
+        if self.dist.world > 1 and dist.is_initialized():
+            dist.barrier()
+
+    def run_validation(self) -> None:
+        if self.dist.is_main and self.val:
+            metrics, preview = validate(self.model, self.val, self.device)
+            metrics["it"] = self.iteration
+            self.history.append({"it": self.iteration, **{f"val_{k}": v for k, v in metrics.items() if k != "it"}})
+            if metrics["psnr"] > self.best.get("psnr", -1.0):
+                self.best = dict(metrics)
+            self.log(f"it {self.iteration}: val PSNR {metrics['psnr']:.3f} dB, SSIM {metrics['ssim']:.4f}")
+            if self.cb.on_val:
+                self.cb.on_val(self.iteration, metrics, preview, self.val[0][1])
+        self.barrier()
+
+    # ------------------------------------------------------------------ checkpoints
+    def checkpoint_path(self, suffix: str = "last") -> Path:
+        return Path(self.cfg.out) / f"checkpoint_{suffix}.pt"
+
+    def save_checkpoint(self, suffix: str = "last") -> str | None:
+        """Atomic: a temporary file then a rename, so a kill at any moment leaves the previous one intact."""
+        if not self.dist.is_main:
+            return None
+        state = {
+            "format": CKPT_FORMAT,
+            "iteration": self.iteration,
+            "elapsed": self.elapsed,
+            "train_config": self.cfg.to_dict(),
+            "model_config": self.model.cfg.to_dict(),
+            "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+            "optimizer": self.opt.state_dict(),
+            "rng_torch": torch.get_rng_state(),
+            "rng_gen": self.gen.get_state(),
+            "history": self.history,
+            "best": self.best,
+        }
+        if self.device is not None and self.device.type == "cuda":
+            state["rng_cuda"] = torch.cuda.get_rng_state(self.device)
+        buf = io.BytesIO()
+        torch.save(state, buf)
+        path = self.checkpoint_path(suffix)
+        atomic_write_bytes(path, buf.getvalue())
+        if self.cb.on_checkpoint:
+            self.cb.on_checkpoint(str(path))
+        return str(path)
+
+    def export(self, path: str | Path | None = None, extra_card: dict[str, Any] | None = None) -> Path:
+        """Write safetensors weights plus a model card describing data, split, settings, time and hardware."""
+        cfg = self.cfg
+        mc = self.model.cfg
+        path = Path(path) if path else Path(cfg.out) / f"adknet_x{mc.scale}_{cfg.preset}.safetensors"
+        card = {
+            "name": path.stem,
+            "training": {
+                "pairs": str(cfg.pairs),
+                "split": cfg.split,
+                "train_pairs": [p.name for p in self.train_infos],
+                "val_pairs": [p.name for p in self.val_infos],
+                "iterations": self.iteration,
+                "seconds": round(self.elapsed, 1),
+                "hardware": hardware_string(self.device, self.dist.world),
+                "command": cfg.command,
+                "settings": {k: v for k, v in cfg.to_dict().items() if k not in ("pairs", "command")},
+                "best_val": self.best,
+            },
+        }
+        if extra_card:
+            card.update(extra_card)
+        return save_weights(self.model, path, card)
+
+    def close(self) -> None:
+        if self.dist.world > 1 and dist.is_initialized():
+            dist.barrier()  # see shared/docs/adknet.md: without it a rank may abort at exit
+            dist.destroy_process_group()
+
+
+def hardware_string(device: torch.device | None, world: int = 1) -> str:
+    d = describe_device(device) if device is not None else "?"
+    return f"{d} x{world} on {socket.gethostname()} ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
+
+
+def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    """Checkpoints are loaded with weights_only=True: no code can run from them."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"Checkpoint {path} does not exist.")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - any failure to read is one message
+        raise UserError(f"{path.name} is not a readable ADK Viewer checkpoint ({str(e).splitlines()[0][:120]}).") from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") != CKPT_FORMAT:
+        raise UserError(f"{path.name} is not an ADK Viewer checkpoint.")
+    return ckpt
