@@ -1,0 +1,260 @@
+"""The one image loader and saver of ADK Viewer: every file becomes float32 (H, W, 3) RGB in [0, 1].
+
+Rules (shown to users through `LoadedImage.notes`):
+- EXIF orientation is applied, so arrays are upright the way viewers show them.
+- Transparency (LA, RGBA, palette with transparency) is composited over **white**.
+- 16-bit greyscale is divided by 65535; 8-bit by 255; 32-bit float greyscale is clipped to [0, 1].
+- Greyscale, 1-bit, palette and CMYK images are converted to RGB.
+- Animated / multi-page files use their first frame only.
+- Images above `MAX_PIXELS` are refused from their header, before any pixel is decoded.
+Every failure raises `model.errors.ImageLoadError` with one sentence naming the file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+from model.errors import ImageLoadError, UserError
+
+# Largest image accepted, in pixels. Pillow's own bomb guard refuses above ~179 MP (2 x its
+# MAX_IMAGE_PIXELS), so this is kept below it to make our check, with our message, the one users see.
+MAX_PIXELS = 150_000_000
+
+# Truncated files must raise, never load as partially grey images.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+_EXIF_ORIENTATION = 0x0112
+
+
+@dataclass
+class LoadedImage:
+    """An image as float32 (H, W, 3) RGB in [0, 1], with the conversions done to get there."""
+
+    array: np.ndarray
+    path: str
+    notes: list[str] = field(default_factory=list)
+
+
+def _fail(path: str | os.PathLike, what: str) -> ImageLoadError:
+    return ImageLoadError(f"Cannot load image '{os.fspath(path)}': {what}.")
+
+
+def _check_pixels(path: str | os.PathLike, width: int, height: int) -> None:
+    if width <= 0 or height <= 0:
+        raise _fail(path, f"its header gives an empty size {width}x{height}")
+    if width * height > MAX_PIXELS:
+        raise _fail(
+            path,
+            f"it is {width}x{height} ({width * height / 1e6:.0f} megapixels), above the "
+            f"{MAX_PIXELS / 1e6:.0f}-megapixel limit, so it is refused as a possible decompression bomb",
+        )
+
+
+def _over_white(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Composite straight (non-premultiplied) colour over white: out = a*rgb + (1 - a)."""
+    a = alpha[..., None]
+    return rgb * a + (1.0 - a)
+
+
+def _apply_exif_orientation(img: Image.Image, notes: list[str]) -> Image.Image:
+    """Rotate/flip a loaded image as its EXIF orientation tag says; a broken EXIF block is ignored with a note."""
+    try:
+        orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
+        if orientation not in (2, 3, 4, 5, 6, 7, 8):
+            return img
+        out = ImageOps.exif_transpose(img)
+    except Exception:  # malformed EXIF must not make an otherwise good image unreadable
+        notes.append("EXIF data could not be read, so orientation was left as stored")
+        return img
+    notes.append("EXIF orientation applied")
+    return out
+
+
+def _has_transparency(img: Image.Image) -> bool:
+    has = getattr(img, "has_transparency_data", None)  # Pillow >= 10.1
+    if has is not None:
+        return bool(has)
+    return "transparency" in img.info or (img.palette is not None and img.palette.mode == "RGBA")
+
+
+def _is_16bit_colour_png(img: Image.Image) -> bool:
+    """True when Pillow will silently reduce a 16-bit-per-channel colour PNG to 8 bits."""
+    try:
+        if img.format != "PNG":
+            return False
+        for tile in img.tile:
+            rawmode = tile.args if isinstance(tile.args, str) else (tile.args or ("",))[0]
+            if str(rawmode).endswith(";16B") and not img.mode.startswith("I"):
+                return True
+        return False
+    except Exception:  # tile layout is a Pillow internal; a missing note is harmless
+        return False
+
+
+def _to_rgb_float(path: str | os.PathLike, img: Image.Image, notes: list[str]) -> np.ndarray:
+    """Convert a loaded Pillow image of any supported mode to float32 (H, W, 3) in [0, 1]."""
+    mode = img.mode
+    if mode == "RGB":
+        return np.asarray(img, dtype=np.float32) / 255.0
+    if mode in ("L", "1"):
+        grey = np.asarray(img.convert("L"), dtype=np.float32) / 255.0
+        notes.append("1-bit black-and-white image expanded to RGB" if mode == "1" else "greyscale expanded to RGB")
+        return np.repeat(grey[..., None], 3, axis=2)
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
+        values = np.asarray(img)
+        if mode == "I" and values.size and (values.min() < 0 or values.max() > 65535):
+            raise _fail(path, "it is a 32-bit integer image with values outside 0-65535, which has no defined brightness scale")
+        grey = values.astype(np.float32) / 65535.0
+        notes.append("16-bit image converted to float (divided by 65535)")
+        notes.append("greyscale expanded to RGB")
+        return np.repeat(grey[..., None], 3, axis=2)
+    if mode == "F":
+        grey = np.asarray(img, dtype=np.float32)
+        if not np.all(np.isfinite(grey)):
+            raise _fail(path, "it is a floating-point image containing NaN or infinite values")
+        if grey.size and (grey.min() < 0.0 or grey.max() > 1.0):
+            notes.append("32-bit float image clipped to [0, 1]")
+            grey = np.clip(grey, 0.0, 1.0)
+        notes.append("32-bit float greyscale expanded to RGB")
+        return np.repeat(grey[..., None], 3, axis=2)
+    if mode in ("LA", "La", "PA", "RGBA", "RGBa", "P"):
+        if mode == "P":
+            notes.append("palette expanded to RGB")
+            if not _has_transparency(img):
+                return np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
+        elif mode == "PA":
+            notes.append("palette expanded to RGB")
+        elif mode in ("LA", "La"):
+            notes.append("greyscale expanded to RGB")
+        rgba = np.asarray(img.convert("RGBA"), dtype=np.float32) / 255.0
+        alpha = rgba[..., 3]
+        if np.all(alpha >= 1.0):
+            return np.ascontiguousarray(rgba[..., :3])
+        notes.append("alpha composited over white")
+        return _over_white(rgba[..., :3], alpha)
+    if mode == "CMYK":
+        notes.append("CMYK converted to RGB")
+        return np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
+    if mode in ("RGBX", "YCbCr", "HSV"):
+        notes.append(f"{mode} converted to RGB")
+        return np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
+    raise _fail(path, f"its pixel mode '{mode}' is not supported")
+
+
+def load_image(path: str | os.PathLike) -> LoadedImage:
+    """Read any common image file as upright float32 RGB in [0, 1]; transparency goes over white.
+
+    Raises ImageLoadError (one sentence naming the file) for every failure; no Pillow error escapes.
+    """
+    path_str = os.fspath(path)
+    p = Path(path_str)
+    try:
+        if not p.exists():
+            raise _fail(path_str, "the file does not exist")
+        if p.is_dir():
+            raise _fail(path_str, "it is a folder, not an image file")
+        if p.stat().st_size == 0:
+            raise _fail(path_str, "the file is empty (0 bytes)")
+    except OSError as exc:
+        raise _fail(path_str, f"the file cannot be accessed ({exc.strerror or exc})") from exc
+
+    notes: list[str] = []
+    try:
+        with warnings.catch_warnings():
+            # Sizes between Pillow's warning level and MAX_PIXELS are fine; we check the size ourselves.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path_str) as img:
+                # Image.open only parsed the header: refuse huge images before decoding any pixel.
+                _check_pixels(path_str, *img.size)
+                n_frames = getattr(img, "n_frames", 1)
+                if _is_16bit_colour_png(img):
+                    notes.append("16-bit colour reduced to 8 bits per channel (Pillow reads 16-bit colour PNGs as 8-bit)")
+                img.load()
+                img = _apply_exif_orientation(img, notes)
+                array = _to_rgb_float(path_str, img, notes)
+    except UserError:
+        raise
+    except PermissionError as exc:
+        raise _fail(path_str, "permission to read the file was denied") from exc
+    except UnidentifiedImageError as exc:
+        raise _fail(path_str, "the file is not an image in a format Pillow can read") from exc
+    except Image.DecompressionBombError as exc:
+        found = re.search(r"\((\d+) pixels\)", str(exc))  # Pillow: "Image size (N pixels) exceeds limit ..."
+        size = f"{int(found.group(1)) / 1e6:.0f} megapixels" if found else "more pixels than Pillow allows"
+        raise _fail(
+            path_str,
+            f"its header gives {size}, above the {MAX_PIXELS / 1e6:.0f}-megapixel limit, "
+            "so it is refused as a possible decompression bomb",
+        ) from exc
+    except MemoryError as exc:
+        raise _fail(path_str, "there is not enough memory to decode it") from exc
+    except Exception as exc:  # OSError, SyntaxError, ValueError, EOFError, ... from decoders
+        detail = str(exc).strip().rstrip(".") or type(exc).__name__
+        raise _fail(path_str, f"the file is truncated or corrupt ({detail})") from exc
+
+    if n_frames > 1:
+        notes.append(f"first of {n_frames} frames used")
+    array = np.ascontiguousarray(array, dtype=np.float32)
+    return LoadedImage(array=array, path=path_str, notes=notes)
+
+
+def crop_to_multiple(img: np.ndarray, scale: int, name: str | None = None) -> tuple[np.ndarray, str | None]:
+    """Crop (top-left kept) to a multiple of `scale` so LR pixels tile the HR exactly; returns (view, note or None).
+
+    `name` (a file name) is only used to make the error message name the file.
+    """
+    if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or scale < 1:
+        raise ValueError(f"scale must be a positive integer, got {scale!r}")
+    scale = int(scale)
+    h, w = img.shape[:2]
+    if h < scale or w < scale:
+        what = f"Image '{name}'" if name else "The image"
+        raise ImageLoadError(
+            f"{what} is {w}x{h}, smaller than the scale x{scale} in at least one dimension, "
+            "so it has no whole low-resolution pixel."
+        )
+    nh, nw = h // scale * scale, w // scale * scale
+    if (nh, nw) == (h, w):
+        return img, None
+    return img[:nh, :nw], f"cropped from {w}x{h} to {nw}x{nh} to be a multiple of x{scale}"
+
+
+def to_uint8(arr: np.ndarray) -> np.ndarray:
+    """Float [0, 1] -> uint8 with rounding (values outside [0, 1] clipped, NaN -> 0)."""
+    a = np.nan_to_num(np.asarray(arr, dtype=np.float32), nan=0.0, posinf=1.0, neginf=0.0)
+    return np.rint(np.clip(a, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def save_image(path: str | os.PathLike, arr: np.ndarray) -> None:
+    """Write a float [0, 1] (H, W, 3) or (H, W) array as an 8-bit PNG, atomically (temp file + os.replace)."""
+    path_str = os.fspath(path)
+    a = np.asarray(arr)
+    if not (a.ndim == 2 or (a.ndim == 3 and a.shape[2] == 3)) or a.shape[0] == 0 or a.shape[1] == 0:
+        raise ValueError(f"save_image expects an (H, W, 3) or (H, W) array, got shape {a.shape}")
+    if Path(path_str).suffix.lower() != ".png":
+        raise UserError(f"Cannot save image '{path_str}': only .png files can be written.")
+    image = Image.fromarray(to_uint8(a))
+    folder = os.path.dirname(os.path.abspath(path_str))
+    tmp = os.path.join(folder, f".{os.path.basename(path_str)}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        # os.open with 0o666 lets the umask decide permissions, like a normally created file.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(fd, "wb") as f:
+            image.save(f, format="PNG")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path_str)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise UserError(f"Cannot save image '{path_str}': {exc.strerror or exc}.") from exc
