@@ -51,6 +51,7 @@ class TrainConfig:
     device: str = "auto"
     augment: bool = True
     max_val_pairs: int = 0           # 0: all validation pairs
+    time_budget_s: float = 0.0       # >0: after 50 iterations, shrink `iterations` to fit this wall-clock budget
     command: str = ""                # the exact command line, recorded in the model card
 
     def to_dict(self) -> dict[str, Any]:
@@ -253,6 +254,7 @@ class Trainer:
         self.device = dev
         torch.manual_seed(cfg.seed + self.dist.rank)
         self.train_infos, train, self.val_infos, self.val = load_split_pairs(cfg, self.log)
+        self.train_pairs = train
         shard = train[self.dist.rank :: self.dist.world] or train
         self.dataset = PairCropDataset(shard, cfg.scale, cfg.patch, augment=cfg.augment)
         self.gen = torch.Generator().manual_seed(cfg.seed * 1000 + self.dist.rank)
@@ -314,6 +316,8 @@ class Trainer:
                         continue
                 loss = self.step()
                 self.elapsed = base_elapsed + time.perf_counter() - t0
+                if cfg.time_budget_s and self.iteration == 50:
+                    self.fit_time_budget()
                 if self.dist.is_main:
                     if self.cb.on_iter:
                         self.cb.on_iter(self.iteration, loss, lr_at(cfg, self.iteration - 1))
@@ -338,6 +342,15 @@ class Trainer:
         self.finished = self.iteration >= cfg.iterations
         self.barrier()
         return last_ckpt
+
+    def fit_time_budget(self) -> None:
+        """Set the iteration count from the measured speed, so the schedule ends within the time budget."""
+        cfg = self.cfg
+        rate = self.elapsed / self.iteration
+        fits = int(self.iteration + max(0.0, cfg.time_budget_s * 0.9 - self.elapsed) / rate)
+        if fits < cfg.iterations:
+            cfg.iterations = fits
+            self.log(f"{rate * 1000:.0f} ms/iteration: {fits} iterations fit the {cfg.time_budget_s:.0f} s budget")
 
     def barrier(self) -> None:
         if self.dist.world > 1 and dist.is_initialized():

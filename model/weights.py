@@ -183,3 +183,39 @@ def shipped_weights(scale: int | None = None) -> list[Path]:
 def default_weights(scale: int = 4) -> Path | None:
     found = shipped_weights(scale)
     return found[0] if found else None
+
+
+def import_torch_weights(src: str | os.PathLike, dst: str | os.PathLike, preset_name: str = "lite",
+                         scale: int = 4) -> Path:
+    """Convert a PyTorch state dict to safetensors; torch.load(weights_only=True) refuses any pickled code."""
+    from .adknet import preset
+
+    src = Path(src)
+    if not src.is_file():
+        raise WeightsError(f"{src} does not exist.")
+    try:
+        obj = torch.load(src, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - every refusal is one message
+        raise WeightsError(f"{src.name} was refused: it is not a plain tensor file that loads safely "
+                           f"({_short(e)}).") from None
+    if isinstance(obj, dict) and "model" in obj and isinstance(obj["model"], dict):
+        cfg_dict = obj.get("model_config")
+        obj = obj["model"]
+    else:
+        cfg_dict = None
+    if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
+        raise WeightsError(f"{src.name} does not hold a state dict of tensors.")
+    try:
+        cfg = ADKNetConfig.from_dict(cfg_dict) if cfg_dict else preset(preset_name, scale=scale)
+    except (ValueError, TypeError) as e:
+        raise WeightsError(f"{src.name} has an invalid model config ({_short(e)}).") from None
+    model = ADKNet(cfg)
+    missing, unexpected = _state_mismatch(model, obj)
+    if missing or unexpected:
+        raise WeightsError(f"{src.name} does not match ADK-Net {preset_name} x{scale} "
+                           f"(missing {missing[:3]}, unexpected {unexpected[:3]}).")
+    try:
+        model.load_state_dict(obj)
+    except RuntimeError as e:
+        raise WeightsError(f"{src.name} has tensors of the wrong shape ({_short(e)}).") from None
+    return save_weights(model, dst, {"imported_from": src.name})

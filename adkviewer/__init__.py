@@ -1,0 +1,1 @@
+"""ADK Viewer: the PySide6 + pyqtgraph application and the command line, over the Qt-free `model` package."""

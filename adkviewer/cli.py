@@ -1,0 +1,370 @@
+"""Command line: `adkviewer [IMAGE]` opens the GUI; `downscale`, `eval`, `train`, `fit-lstsq` run headless."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+from pathlib import Path
+
+SUBCOMMANDS = ("downscale", "eval", "train", "fit-lstsq", "import-weights")
+
+
+def _fail(msg: str, code: int = 2) -> int:
+    print(f"adkviewer: error: {msg}", file=sys.stderr)
+    return code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from model.baselines import CLASSICAL
+
+    methods = ["adknet", *CLASSICAL, "lstsq"]
+    p = argparse.ArgumentParser(prog="adkviewer", description="ADK-Net downscaling: batch, evaluation and training.")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    d = sub.add_parser("downscale", help="downscale images with one method")
+    d.add_argument("inputs", nargs="+", help="HR images")
+    d.add_argument("-o", "--out", required=True, help="output folder (or a file name for a single input)")
+    d.add_argument("--scale", type=int, default=4)
+    d.add_argument("--method", default="adknet", choices=methods)
+    d.add_argument("--weights", help="ADK-Net .safetensors (default: the shipped weights for the scale)")
+    d.add_argument("--lstsq-fit", help="least-squares fit file (default: the shipped one for the scale)")
+    d.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    d.add_argument("--tile-budget-mb", type=int, default=None, help="memory budget for one ADK-Net tile")
+    d.add_argument("--overwrite", action="store_true", help="replace existing output files")
+
+    e = sub.add_parser("eval", help="score methods on HR/LR pairs")
+    e.add_argument("--pairs", required=True, help="folder with HR/ and LR/ (or RealSR naming)")
+    e.add_argument("--split", default="val", help="val, train, all, or a split .json file")
+    e.add_argument("--scale", type=int, default=None, help="default: from split.json, else 4")
+    e.add_argument("--methods", nargs="+", default=methods, choices=methods)
+    e.add_argument("--weights")
+    e.add_argument("--lstsq-fit", help="fit file; default: fitted on the pairs' train split when there is one")
+    e.add_argument("--crop", type=int, default=0, help="border crop in LR pixels (default 0)")
+    e.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    fmt = e.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print only a JSON object")
+    fmt.add_argument("--csv", action="store_true", help="print CSV")
+
+    t = sub.add_parser("train", help="train or fine-tune ADK-Net (runs under torchrun for DDP)")
+    t.add_argument("--pairs", required=True)
+    t.add_argument("--split", default="val", help="val (split.json in --pairs), a split .json, or fraction:0.2")
+    t.add_argument("--scale", type=int, default=4)
+    t.add_argument("--preset", default="lite", choices=["lite", "paper"])
+    t.add_argument("--k", type=int, help="kernel size (default: the preset's)")
+    t.add_argument("--norm", choices=["softmax", "signed"])
+    t.add_argument("--no-gain-bias", action="store_true")
+    t.add_argument("--no-colour-mix", action="store_true")
+    t.add_argument("--shared-kernel", action="store_true", help="CAR-like ablation: one kernel for R, G and B")
+    t.add_argument("--init", default="scratch", help="scratch, shipped, or a .safetensors file")
+    t.add_argument("--iterations", type=int, default=None, help="default 3000 (1500 when fine-tuning)")
+    t.add_argument("--batch", type=int, default=8)
+    t.add_argument("--patch", type=int, default=48, help="LR patch side")
+    t.add_argument("--lr", type=float, default=None, help="default 1e-3 (2e-4 when fine-tuning)")
+    t.add_argument("--val-every", type=int, default=250)
+    t.add_argument("--ckpt-every", type=int, default=250)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--out", default="runs/adknet")
+    t.add_argument("--resume", help="checkpoint to continue")
+    t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    t.add_argument("--calibrate-only", action="store_true", help="only re-fit the colour-response head, in seconds")
+    t.add_argument("--no-eval", action="store_true", help="skip the final evaluation of baselines for the card")
+    t.add_argument("--time-budget", type=float, default=0.0,
+                   help="seconds: fit the iteration count to this wall-clock budget (measured after 50 iterations)")
+
+    f = sub.add_parser("fit-lstsq", help="fit the global least-squares kernel on the train split of a pairs folder")
+    f.add_argument("--pairs", required=True)
+    f.add_argument("--split", default="train", help="train, all, or a split .json (its train list)")
+    f.add_argument("--scale", type=int, default=4)
+    f.add_argument("--taps", type=int, default=None, help="default 4*scale")
+    f.add_argument("-o", "--out", required=True)
+
+    i = sub.add_parser("import-weights", help="convert a PyTorch .pt/.pth state dict to safetensors, safely")
+    i.add_argument("input")
+    i.add_argument("-o", "--out", required=True)
+    i.add_argument("--preset", default="lite", choices=["lite", "paper"])
+    i.add_argument("--scale", type=int, default=4)
+    return p
+
+
+def build_gui_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="adkviewer", description="ADK Viewer. Subcommands: " + ", ".join(SUBCOMMANDS)
+                                + " (run 'adkviewer SUBCOMMAND -h').")
+    p.add_argument("image", nargs="?", help="HR image to open (default: the bundled demo)")
+    p.add_argument("--lr", help="ground-truth LR image")
+    p.add_argument("--scale", type=int, default=None)
+    p.add_argument("--weights", help="ADK-Net weights to use")
+    p.add_argument("--device", default=None, choices=["auto", "cpu", "cuda", "mps"])
+    p.add_argument("--methods", nargs="+", help="methods to tick")
+    p.add_argument("--tab", choices=["compare", "inspect", "train"], default=None)
+    p.add_argument("--pixel", help="LR pixel X,Y to select (Inspect)")
+    p.add_argument("--diff", help="difference view: METHOD[:MODE[:CHANNEL]]")
+    p.add_argument("--field", help="kernel field map statistic")
+    p.add_argument("--swipe", help="swipe between METHOD_A,METHOD_B")
+    p.add_argument("--screenshot", help="save a screenshot when all results are shown, then exit")
+    p.add_argument("--size", default="1280x800", help="window size for --screenshot")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in SUBCOMMANDS:
+        args = build_parser().parse_args(argv)
+        from model.errors import UserError
+
+        try:
+            return {"downscale": cmd_downscale, "eval": cmd_eval, "train": cmd_train,
+                    "fit-lstsq": cmd_fit_lstsq, "import-weights": cmd_import_weights}[args.cmd](args, argv)
+        except UserError as e:
+            return _fail(str(e))
+        except KeyboardInterrupt:
+            return _fail("interrupted", 130)
+        except MemoryError:
+            return _fail("out of memory; try a smaller --tile-budget-mb or a smaller image")
+        except OSError as e:
+            return _fail(f"{e.strerror or e} ({e.filename})" if getattr(e, "filename", None) else str(e))
+    args = build_gui_parser().parse_args(argv)
+    from .app import run_gui
+
+    return run_gui(args)
+
+
+# ---------------------------------------------------------------------------- downscale
+
+def cmd_downscale(args, argv) -> int:
+    from tqdm import tqdm
+
+    from model.devices import resolve_device
+    from model.imageio import crop_to_multiple, load_image, save_image
+    from model.methods import MethodSet
+    from model.errors import UserError
+
+    inputs = [Path(p) for p in args.inputs]
+    out = Path(args.out)
+    single_file = len(inputs) == 1 and out.suffix.lower() in (".png", ".tif", ".tiff", ".bmp", ".webp")
+    targets = [out] if single_file else [out / f"{p.stem}_x{args.scale}_{args.method}.png" for p in inputs]
+    existing = [t for t in targets if t.exists()]
+    if existing and not args.overwrite:
+        raise UserError(f"{existing[0]} already exists; pass --overwrite to replace it.")
+    ms = MethodSet(scale=args.scale, device=resolve_device(args.device), weights_path=args.weights,
+                   lstsq_path=args.lstsq_fit,
+                   budget_bytes=args.tile_budget_mb * 2**20 if args.tile_budget_mb else None)
+    failures = 0
+    bar = tqdm(list(zip(inputs, targets)), unit="img", disable=len(inputs) < 2, file=sys.stderr)
+    for src, dst in bar:
+        bar.set_postfix_str(src.name)
+        try:
+            img = load_image(src)
+            hr, note = crop_to_multiple(img.array, args.scale, name=str(src))
+            for n in img.notes + ([note] if note else []):
+                tqdm.write(f"{src.name}: {n}", file=sys.stderr)
+            lr = ms.run(args.method, hr)
+            save_image(dst, lr)
+        except UserError as e:
+            failures += 1
+            tqdm.write(f"adkviewer: error: {e}", file=sys.stderr)
+    if ms._runner is not None:
+        for n in ms._runner.notes:
+            print(f"adkviewer: {n}", file=sys.stderr)
+    done = len(inputs) - failures
+    print(f"wrote {done} image{'s' if done != 1 else ''} to {out if single_file else out}/", file=sys.stderr)
+    return 1 if failures else 0
+
+
+# ---------------------------------------------------------------------------- eval
+
+def load_eval_pairs(pairs_dir: str, split: str, scale: int | None):
+    """Pairs for an evaluation split, plus the train pairs when a least-squares fit must be made."""
+    from model.data import discover_pairs, load_pair, read_split, select
+    from model.errors import UserError
+
+    folder = Path(pairs_dir)
+    split_obj = None
+    if split in ("val", "train"):
+        try:
+            split_obj = read_split(folder)
+        except UserError as e:
+            raise UserError(f"--split {split} needs a split.json in {folder} ({e})") from None
+    elif split != "all":
+        split_obj = read_split(split)
+    scale = scale or (split_obj.scale if split_obj else 4)
+    infos = discover_pairs(folder, scale)
+    bad = [p for p in infos if not p.ok]
+    for p in bad:
+        print(f"adkviewer: skipping {p.name}: {p.problem}", file=sys.stderr)
+    ok = [p for p in infos if p.ok]
+    if not ok:
+        raise UserError(f"No usable pairs in {folder}.")
+    if split == "all":
+        chosen = ok
+    else:
+        chosen = select(ok, split_obj.train if split == "train" else split_obj.val)
+    train_infos = select(ok, split_obj.train) if split_obj else []
+    return scale, chosen, train_infos, load_pair
+
+
+def cmd_eval(args, argv) -> int:
+    from model.baselines import fit_lstsq
+    from model.devices import resolve_device
+    from model.evaluate import evaluate, format_table
+    from model.methods import MethodSet, shipped_lstsq
+
+    scale, chosen, train_infos, load_pair = load_eval_pairs(args.pairs, args.split, args.scale)
+    ms = MethodSet(scale=scale, device=resolve_device(args.device), weights_path=args.weights,
+                   lstsq_path=args.lstsq_fit)
+    if "lstsq" in args.methods and not args.lstsq_fit:
+        if train_infos:
+            ms.lstsq_fit = fit_lstsq((load_pair(p, scale) for p in train_infos), scale, taps=4 * scale,
+                                     fitted_on=f"{args.pairs} train split ({len(train_infos)} pairs)")
+            if not args.json:
+                print(f"lstsq fitted on the train split ({len(train_infos)} pairs)", file=sys.stderr)
+        elif shipped_lstsq(scale) is None:
+            raise_missing = "no train split to fit the least-squares kernel on, and no shipped fit"
+            from model.errors import UserError
+            raise UserError(f"{raise_missing} for x{scale}; pass --lstsq-fit.")
+    if "adknet" in args.methods:
+        ms.runner()  # load weights before timing, and fail early with a clear message
+    res = evaluate(((p.name, *load_pair(p, scale)) for p in chosen), list(args.methods), ms, crop=args.crop)
+    if args.json:
+        print(json.dumps(res.to_json(), indent=2))
+    elif args.csv:
+        print("method,psnr_rgb,psnr_y,ssim,seconds")
+        for m, v in res.methods.items():
+            print(f"{m},{v['psnr']:.4f},{v['psnr_y']:.4f},{v['ssim']:.5f},{v['seconds']:.4f}")
+    else:
+        print(format_table(res, ms.label))
+    return 0
+
+
+# ---------------------------------------------------------------------------- train
+
+def cmd_train(args, argv) -> int:
+    from tqdm import tqdm
+
+    from model.train import Callbacks, TrainConfig, Trainer, calibrate, dist_from_env
+
+    fine_tune = args.init != "scratch"
+    overrides = {}
+    if args.k:
+        overrides["k"] = args.k
+    if args.norm:
+        overrides["norm"] = args.norm
+    if args.no_gain_bias:
+        overrides["gain_bias"] = False
+    if args.no_colour_mix:
+        overrides["colour_mix"] = False
+    if args.shared_kernel:
+        overrides["shared_kernel"] = True
+    cfg = TrainConfig(
+        pairs=args.pairs, split=args.split, scale=args.scale, preset=args.preset, model_overrides=overrides,
+        init=args.init, iterations=args.iterations or (1500 if fine_tune else 3000), batch=args.batch,
+        patch=args.patch, lr=args.lr or (2e-4 if fine_tune else 1e-3), val_every=args.val_every,
+        ckpt_every=args.ckpt_every, out=args.out, seed=args.seed, device=args.device,
+        time_budget_s=args.time_budget,
+        command="adkviewer " + " ".join(shlex.quote(a) for a in argv),
+    )
+    dinfo = dist_from_env()
+    main_rank = dinfo.is_main
+    bar = None
+    last = {"val": float("nan")}
+
+    def on_iter(it, loss, lr):
+        if bar is not None:
+            bar.n = it
+            bar.set_postfix(loss=f"{loss:.4f}", val=f"{last['val']:.2f}dB", refresh=False)
+            bar.refresh()
+
+    def on_val(it, metrics, preview, gt):
+        last["val"] = metrics["psnr"]
+
+    def on_log(msg):
+        (tqdm.write if bar is not None else print)(msg, file=sys.stderr)
+
+    trainer = Trainer(cfg, Callbacks(on_iter=on_iter, on_val=on_val, on_log=on_log), dinfo)
+    trainer.setup(resume=args.resume, iterations=args.iterations)
+    if args.calibrate_only:
+        if main_rank:
+            before, _ = _val(trainer)
+            calibrate(trainer.model, trainer.train_pairs, trainer.device)
+            after, _ = _val(trainer)
+            path = trainer.export()
+            print(f"calibrated colour head: val PSNR {before:.3f} -> {after:.3f} dB; wrote {path}", file=sys.stderr)
+        trainer.close()
+        return 0
+    if main_rank:
+        bar = tqdm(total=trainer.cfg.iterations, initial=trainer.iteration, unit="it", file=sys.stderr,
+                   dynamic_ncols=True)
+    try:
+        trainer.run()
+    except KeyboardInterrupt:
+        if bar:
+            bar.close()
+        ck = trainer.save_checkpoint()
+        trainer.close()
+        return _fail(f"interrupted at iteration {trainer.iteration}; resume with --resume {ck}", 130)
+    except FloatingPointError as e:
+        trainer.close()
+        return _fail(f"training diverged ({e}); the last good checkpoint is in {cfg.out}")
+    if bar:
+        bar.close()
+    if main_rank and trainer.finished:
+        extra = {}
+        if not args.no_eval and trainer.val_infos:
+            extra["validation"] = card_metrics(trainer)
+        path = trainer.export(extra_card=extra)
+        print(f"wrote {path} and {path.with_suffix('.json').name}", file=sys.stderr)
+    trainer.close()
+    return 0
+
+
+def _val(trainer) -> tuple[float, float]:
+    from model.train import validate
+
+    m, _ = validate(trainer.model, trainer.val, trainer.device)
+    return m.get("psnr", float("nan")), m.get("ssim", float("nan"))
+
+
+def card_metrics(trainer) -> dict:
+    """Validation metrics of ADK-Net and every baseline, via the same evaluator as 'adkviewer eval'."""
+    from model.baselines import CLASSICAL, fit_lstsq
+    from model.evaluate import evaluate
+    from model.methods import MethodSet
+    from model.weights import LoadedWeights
+
+    scale = trainer.cfg.scale
+    train = trainer.train_pairs
+    ms = MethodSet(scale=scale, device=trainer.device)
+    ms.lstsq_fit = fit_lstsq(train, scale, taps=4 * scale, fitted_on="train split")
+    ms.set_weights(LoadedWeights(model=trainer.model, path=Path("trained"), card={"name": "trained"}))
+    pairs = [(info.name, hr, lr) for info, (hr, lr) in zip(trainer.val_infos, trainer.val)]
+    res = evaluate(pairs, ["adknet", *CLASSICAL, "lstsq"], ms)
+    trainer.model.train()
+    return {"convention": res.convention(), "pairs": res.pairs, "split": trainer.cfg.split,
+            "methods": {m: {k: round(v, 4) for k, v in d.items()} for m, d in res.methods.items()}}
+
+
+# ---------------------------------------------------------------------------- fit-lstsq / import
+
+def cmd_fit_lstsq(args, argv) -> int:
+    from model.baselines import fit_lstsq, save_lstsq
+
+    scale, chosen, train_infos, load_pair = load_eval_pairs(args.pairs, args.split, args.scale)
+    fit = fit_lstsq((load_pair(p, scale) for p in chosen), scale, taps=args.taps or 4 * scale,
+                    fitted_on=f"{Path(args.pairs).name} {args.split} split ({len(chosen)} pairs)")
+    save_lstsq(fit, args.out)
+    print(f"wrote {args.out} ({fit.taps}x{fit.taps} taps, x{scale}, {len(chosen)} pairs)", file=sys.stderr)
+    return 0
+
+
+def cmd_import_weights(args, argv) -> int:
+    from model.weights import import_torch_weights
+
+    path = import_torch_weights(args.input, args.out, args.preset, args.scale)
+    print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
