@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     t.add_argument("--calibrate-only", action="store_true", help="only re-fit the colour-response head, in seconds")
     t.add_argument("--no-eval", action="store_true", help="skip the final evaluation of baselines for the card")
+    t.add_argument("--lstsq-fit", help="least-squares fit for the card's baseline row (default: fitted on the train split)")
     t.add_argument("--time-budget", type=float, default=0.0,
                    help="seconds: fit the iteration count to this wall-clock budget (measured after 50 iterations)")
 
@@ -312,7 +313,7 @@ def cmd_train(args, argv) -> int:
     if main_rank and trainer.finished:
         extra = {}
         if not args.no_eval and trainer.val_infos:
-            extra["validation"] = card_metrics(trainer)
+            extra["validation"] = card_metrics(trainer, args.lstsq_fit)
         path = trainer.export(extra_card=extra)
         print(f"wrote {path} and {path.with_suffix('.json').name}", file=sys.stderr)
     trainer.close()
@@ -326,9 +327,9 @@ def _val(trainer) -> tuple[float, float]:
     return m.get("psnr", float("nan")), m.get("ssim", float("nan"))
 
 
-def card_metrics(trainer) -> dict:
+def card_metrics(trainer, lstsq_path: str | None = None) -> dict:
     """Validation metrics of ADK-Net and every baseline, via the same evaluator as 'adkviewer eval'."""
-    from model.baselines import CLASSICAL, fit_lstsq
+    from model.baselines import CLASSICAL, fit_lstsq, load_lstsq
     from model.evaluate import evaluate
     from model.methods import MethodSet
     from model.weights import LoadedWeights
@@ -336,7 +337,10 @@ def card_metrics(trainer) -> dict:
     scale = trainer.cfg.scale
     train = trainer.train_pairs
     ms = MethodSet(scale=scale, device=trainer.device)
-    ms.lstsq_fit = fit_lstsq(train, scale, taps=4 * scale, fitted_on="train split")
+    if lstsq_path:
+        ms.lstsq_fit = load_lstsq(lstsq_path)
+    else:
+        ms.lstsq_fit = fit_lstsq(train, scale, taps=4 * scale, fitted_on="train split")
     ms.set_weights(LoadedWeights(model=trainer.model, path=Path("trained"), card={"name": "trained"}))
     pairs = [(info.name, hr, lr) for info, (hr, lr) in zip(trainer.val_infos, trainer.val)]
     res = evaluate(pairs, ["adknet", *CLASSICAL, "lstsq"], ms)

@@ -178,7 +178,9 @@ def apply_lstsq(fit: LstsqFit, hr: np.ndarray) -> np.ndarray:
 
 def save_lstsq(fit: LstsqFit, path: str | Path) -> None:
     """Write a fit as safetensors, with scale, taps and provenance in the metadata."""
-    from safetensors.numpy import save_file
+    from safetensors.numpy import save
+
+    from .atomic import atomic_write_bytes
 
     meta = {
         "format": _LSTSQ_FORMAT,
@@ -191,7 +193,7 @@ def save_lstsq(fit: LstsqFit, path: str | Path) -> None:
         "weight": np.ascontiguousarray(fit.weight, dtype=np.float32),
         "bias": np.ascontiguousarray(fit.bias, dtype=np.float32),
     }
-    save_file(tensors, str(path), metadata=meta)
+    atomic_write_bytes(path, save(tensors, metadata=meta))
 
 
 def load_lstsq(path: str | Path) -> LstsqFit:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import uuid
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
+from model.atomic import atomic_open
 from model.errors import ImageLoadError, UserError
 
 # Largest image accepted, in pixels. Pillow's own bomb guard refuses above ~179 MP (2 x its
@@ -242,19 +242,8 @@ def save_image(path: str | os.PathLike, arr: np.ndarray) -> None:
     if Path(path_str).suffix.lower() != ".png":
         raise UserError(f"Cannot save image '{path_str}': only .png files can be written.")
     image = Image.fromarray(to_uint8(a))
-    folder = os.path.dirname(os.path.abspath(path_str))
-    tmp = os.path.join(folder, f".{os.path.basename(path_str)}.{uuid.uuid4().hex[:12]}.tmp")
     try:
-        # os.open with 0o666 lets the umask decide permissions, like a normally created file.
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        with os.fdopen(fd, "wb") as f:
+        with atomic_open(path_str) as f:
             image.save(f, format="PNG")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path_str)
     except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
         raise UserError(f"Cannot save image '{path_str}': {exc.strerror or exc}.") from exc

@@ -23,7 +23,8 @@ from .data import PairCropDataset, discover_pairs, load_pair, read_split, seeded
 from .devices import describe_device, resolve_device
 from .errors import UserError
 from .metrics import psnr, ssim
-from .weights import atomic_write_bytes, default_weights, load_weights, save_weights
+from .atomic import atomic_write_bytes
+from .weights import default_weights, load_weights, save_weights
 
 CKPT_FORMAT = "adkviewer-ckpt-1"
 

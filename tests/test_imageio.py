@@ -378,8 +378,11 @@ def test_save_image_errors(tmp_path: Path) -> None:
     arr = np.zeros((2, 2, 3), np.float32)
     with pytest.raises(UserError, match="only .png"):
         save_image(tmp_path / "x.jpg", arr)
+    (tmp_path / "a_file").write_text("not a folder")
     with pytest.raises(UserError, match="Cannot save image"):
-        save_image(tmp_path / "missing_folder" / "x.png", arr)
+        save_image(tmp_path / "a_file" / "x.png", arr)
     with pytest.raises(ValueError):
         save_image(tmp_path / "x.png", np.zeros((2, 2, 4), np.float32))
-    assert os.listdir(tmp_path) == []
+    assert os.listdir(tmp_path) == ["a_file"]
+    save_image(tmp_path / "new_folder" / "x.png", arr)  # missing folders are created
+    assert (tmp_path / "new_folder" / "x.png").is_file()

@@ -1,0 +1,187 @@
+"""Benchmark ADK-Net inference: seconds, HR MP/s and peak memory per image size, FLOP efficiency, click latency.
+
+Each size runs in its own process so that peak RSS is that size's own. Prints markdown tables.
+    python bench/bench_inference.py --sizes 1 4 12 48 --device cpu [--weights W] [--budget-mb 512]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def make_hr(mp: float, scale: int) -> "np.ndarray":
+    """A synthetic uint8 photo-like image (gradients plus noise), size a multiple of the scale."""
+    import numpy as np
+
+    side = int((mp * 1e6 / 1.5) ** 0.5) // scale * scale
+    h, w = side, int(side * 1.5) // scale * scale
+    rng = np.random.default_rng(0)
+    img = np.empty((h, w, 3), np.uint8)
+    y = np.linspace(0, 255, h, dtype=np.float32)[:, None]
+    for c in range(3):
+        row = (y * (0.5 + 0.2 * c)).astype(np.uint8)
+        img[:, :, c] = row
+        img[:, :, c] += rng.integers(0, 40, size=(h, w), dtype=np.uint8)
+    return img
+
+
+def load_model(weights: str | None, scale: int):
+    from model.adknet import ADKNet, preset
+    from model.weights import default_weights, load_weights
+
+    path = weights or default_weights(scale)
+    if path:
+        return load_weights(path).model, Path(path).name
+    return ADKNet(preset("lite", scale=scale)), "random lite init (no weights shipped)"
+
+
+def child(args) -> None:
+    import numpy as np
+    import torch
+
+    from model.devices import resolve_device
+    from model.inference import AdkRunner
+
+    dev = resolve_device(args.device)
+    model, _ = load_model(args.weights, args.scale)
+    runner = AdkRunner(model, dev, args.budget_mb * 2**20 if args.budget_mb else None, amp=args.amp)
+    warm = make_hr(0.05, args.scale)
+    runner.downscale(warm)
+    hr = make_hr(args.child, args.scale)
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+    t = time.perf_counter()
+    out = runner.downscale(hr)
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+    secs = time.perf_counter() - t
+    res = {
+        "mp": hr.shape[0] * hr.shape[1] / 1e6, "seconds": secs, "tile": runner.tile_size(),
+        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "cuda_peak_mb": torch.cuda.max_memory_allocated() / 2**20 if dev.type == "cuda" else None,
+        "finite": bool(np.isfinite(out).all()),
+    }
+    if args.click:
+        lat = []
+        rng = np.random.default_rng(1)
+        h, w = out.shape[:2]
+        for n in range(25):
+            i, j = int(rng.integers(0, h)), int(rng.integers(0, w))
+            if dev.type == "cuda":
+                torch.cuda.synchronize()
+            t = time.perf_counter()
+            runner.neighbourhood(hr, i, j, radius=0)
+            if dev.type == "cuda":
+                torch.cuda.synchronize()
+            if n >= 5:
+                lat.append(time.perf_counter() - t)
+        res["click_ms_median"] = 1000 * float(np.median(lat))
+        res["click_ms_max"] = 1000 * float(np.max(lat))
+    print(json.dumps(res))
+
+
+def efficiency(args) -> dict:
+    """Achieved FLOP/s of ADK-Net vs a same-run reference conv (3x3, the lite trunk's width) on the same device."""
+    import torch
+
+    from model.adknet import count_flops_per_lr_pixel
+    from model.devices import resolve_device
+    from model.inference import AdkRunner
+
+    dev = resolve_device(args.device)
+    model, _ = load_model(args.weights, args.scale)
+    cfg = model.cfg
+    runner = AdkRunner(model, dev, args.budget_mb * 2**20 if args.budget_mb else None, amp=args.amp)
+    hr = make_hr(2.0, args.scale)
+    runner.downscale(hr)
+
+    def timed(fn, reps=3):
+        best = float("inf")
+        for _ in range(reps):
+            if dev.type == "cuda":
+                torch.cuda.synchronize()
+            t = time.perf_counter()
+            fn()
+            if dev.type == "cuda":
+                torch.cuda.synchronize()
+            best = min(best, time.perf_counter() - t)
+        return best
+
+    secs = timed(lambda: runner.downscale(hr))
+    lr_px = hr.shape[0] * hr.shape[1] / cfg.scale**2
+    achieved = count_flops_per_lr_pixel(cfg) * lr_px / secs
+    side = runner.tile_size()
+    conv = torch.nn.Conv2d(cfg.width, cfg.width, 3, padding=1).to(dev).eval()
+    x = torch.randn(1, cfg.width, side, side, device=dev)
+    with torch.inference_mode():
+        conv(x)
+        ref_secs = timed(lambda: conv(x), reps=5)
+    ref = 2 * cfg.width * cfg.width * 9 * side * side / ref_secs
+    return {"flops_per_hr_px": count_flops_per_lr_pixel(cfg) / cfg.scale**2, "achieved": achieved,
+            "reference": ref, "ratio": achieved / ref, "ref_shape": f"conv3x3 {cfg.width}->{cfg.width} on {side}x{side}"}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", nargs="+", type=float, default=[1, 4, 12, 48])
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--weights")
+    ap.add_argument("--scale", type=int, default=4)
+    ap.add_argument("--budget-mb", type=int, default=None)
+    ap.add_argument("--amp", action="store_true", help="bf16 autocast on CUDA")
+    ap.add_argument("--child", type=float, help=argparse.SUPPRESS)
+    ap.add_argument("--click", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--no-efficiency", action="store_true")
+    args = ap.parse_args()
+    if args.child:
+        child(args)
+        return
+    import torch
+
+    _, wname = load_model(args.weights, args.scale)
+    print(f"# ADK-Net inference benchmark, {time.strftime('%Y-%m-%d %H:%M')}, device {args.device}, "
+          f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+          f"weights: {wname}, amp: {args.amp}")
+    print(f"# command: python {' '.join(sys.argv)}\n")
+    print("| HR MP | seconds | HR MP/s | tile (LR px) | peak RSS MB | CUDA peak MB | click ms (median/max) |")
+    print("|---|---|---|---|---|---|---|")
+    rows = {}
+    for mp in args.sizes:
+        cmd = [sys.executable, __file__, "--child", str(mp), "--device", args.device, "--scale", str(args.scale)]
+        cmd += ["--weights", args.weights] if args.weights else []
+        cmd += ["--budget-mb", str(args.budget_mb)] if args.budget_mb else []
+        cmd += ["--amp"] if args.amp else []
+        cmd += ["--click"] if mp >= 12 and mp < 13 else []
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        if p.returncode:
+            print(f"| {mp} | failed: {p.stderr.strip().splitlines()[-1] if p.stderr.strip() else p.returncode} |")
+            continue
+        r = json.loads(p.stdout.strip().splitlines()[-1])
+        rows[mp] = r
+        click = f"{r['click_ms_median']:.1f} / {r['click_ms_max']:.1f}" if "click_ms_median" in r else ""
+        cuda = f"{r['cuda_peak_mb']:.0f}" if r["cuda_peak_mb"] is not None else ""
+        print(f"| {r['mp']:.1f} | {r['seconds']:.2f} | {r['mp'] / r['seconds']:.2f} | {r['tile']} | "
+              f"{r['rss_mb']:.0f} | {cuda} | {click} |", flush=True)
+    if 12 in rows and 48 in rows:
+        a, b = rows[12], rows[48]
+        print(f"\n48 MP / 12 MP: time x{b['seconds'] / a['seconds']:.2f} (pixels x{b['mp'] / a['mp']:.2f}), "
+              f"peak RSS x{b['rss_mb'] / a['rss_mb']:.2f}")
+    if not args.no_efficiency:
+        e = efficiency(args)
+        print(f"\nFLOPs per HR pixel: {e['flops_per_hr_px'] / 1e3:.1f} k. Achieved {e['achieved'] / 1e9:.1f} GFLOP/s; "
+              f"reference {e['ref_shape']}: {e['reference'] / 1e9:.1f} GFLOP/s; ratio {e['ratio']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
