@@ -273,7 +273,7 @@ def cmd_train(args, argv) -> int:
 
     def on_iter(it, loss, lr):
         if bar is not None:
-            bar.n = it
+            bar.n, bar.total = it, trainer.cfg.iterations
             bar.set_postfix(loss=f"{loss:.4f}", val=f"{last['val']:.2f}dB", refresh=False)
             bar.refresh()
 
