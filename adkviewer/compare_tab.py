@@ -1,0 +1,630 @@
+"""The Compare tab: ticked methods side by side on one camera, flicker and swipe, hover readout, metrics table.
+
+A thin view: it reads the shared `Session`, listens to the `SessionHub`, and asks the window's
+`ComputeController` for work. Nothing here computes an image or a metric.
+"""
+
+from __future__ import annotations
+
+from . import qt_compat  # noqa: F401  (first: works around a PySide6 bug)
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QButtonGroup, QComboBox, QHBoxLayout,
+                               QLabel, QLineEdit, QListWidget, QListWidgetItem, QMenu, QProgressBar,
+                               QSizePolicy, QSplitter, QTextEdit, QToolButton, QVBoxLayout, QWidget)
+
+from model.errors import UserError
+from model.imageio import save_image
+from model.methods import ALL_METHODS
+from model.weights import shipped_weights
+
+from .metrics_table import MetricsTable
+from .session import GT, SCALES, NO_GT_MESSAGE, best_values, metrics_csv, weights_name
+from .views import ViewGrid
+from .workers import CANCELLED
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+TITLES = {"nearest": "Nearest", "box": "Box (area)", "bilinear": "Bilinear", "bicubic": "Bicubic",
+          "lanczos": "Lanczos-3", "lstsq": "Least-squares"}
+SHORT = {"gt": "GT", "adknet": "ADK-Net", "nearest": "Nearest", "box": "Box", "bilinear": "Bilinear",
+         "bicubic": "Bicubic", "lanczos": "Lanczos", "lstsq": "Lstsq"}
+
+
+def _section(text: str) -> QLabel:
+    lab = QLabel(f"<b>{text}</b>")
+    lab.setContentsMargins(0, 6, 0, 0)
+    return lab
+
+
+class CompareTab(QWidget):
+    """Methods, scale, view grid and metrics for the session's image."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window_ = window
+        self.session, self.hub, self.controller = window.session, window.hub, window.controller
+        self._space_prev: tuple[str | None, str] | None = None
+        self._hover = (-1, -1)
+        self._readout_plain = ""
+        self._build()
+        h = self.hub
+        h.imageChanged.connect(self._on_image_changed)
+        h.groundTruthChanged.connect(self._on_gt_changed)
+        h.resultsCleared.connect(self._on_results_cleared)
+        h.resultChanged.connect(self._on_result)
+        h.resultPartial.connect(self._on_partial)
+        h.methodsChanged.connect(self._on_methods_changed)
+        h.scaleChanged.connect(lambda _s: self._sync_scale_widgets())
+        h.busyChanged.connect(self._on_busy)
+        h.progressChanged.connect(self._on_progress)
+        QApplication.instance().installEventFilter(self)
+        self._on_image_changed()
+
+    # ------------------------------------------------------------------ layout
+
+    def _build(self) -> None:
+        side = QWidget(self)
+        side.setMinimumWidth(200)
+        side.setMaximumWidth(420)
+        sl = QVBoxLayout(side)
+        sl.setContentsMargins(6, 4, 6, 4)
+        sl.setSpacing(3)
+
+        sl.addWidget(_section("Image"))
+        self.hr_label = QLabel(side)
+        self.hr_label.setWordWrap(True)
+        self.hr_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        sl.addWidget(self.hr_label)
+        self.gt_label = QLabel(side)
+        self.gt_label.setWordWrap(True)
+        self.gt_label.linkActivated.connect(lambda _l: self.window_.open_ground_truth_dialog())
+        sl.addWidget(self.gt_label)
+
+        row = QHBoxLayout()
+        row.addWidget(QLabel("<b>Scale</b>"))
+        self.scale_combo = QComboBox(side)
+        for s in SCALES:
+            self.scale_combo.addItem(f"×{s}", s)
+        self.scale_combo.activated.connect(self._on_scale_picked)
+        self.scale_combo.setToolTip("Downscaling factor. Classical methods work at any scale; ADK-Net needs "
+                                    "weights trained for it.")
+        row.addWidget(self.scale_combo, 1)
+        sl.addLayout(row)
+        self.weights_note = QLabel(side)
+        self.weights_note.setWordWrap(True)
+        self.weights_note.linkActivated.connect(lambda _l: self.window_.show_tab("train"))
+        sl.addWidget(self.weights_note)
+
+        sl.addWidget(_section("Methods"))
+        self.method_list = QListWidget(side)
+        self.method_list.setToolTip("Tick the methods to compare; keys 1–9 show one of them alone")
+        for m in ALL_METHODS:
+            it = QListWidgetItem(self.session.label(m))
+            it.setData(Qt.UserRole, m)
+            it.setFlags(it.flags() | Qt.ItemIsUserCheckable)
+            it.setCheckState(Qt.Checked if m in self.session.methods else Qt.Unchecked)
+            self.method_list.addItem(it)
+        self.method_list.setFixedHeight(self.method_list.sizeHintForRow(0) * len(ALL_METHODS) + 6)
+        self.method_list.itemChanged.connect(self._on_ticks_changed)
+        sl.addWidget(self.method_list)
+
+        sl.addWidget(_section("Pixel under the mouse"))
+        self.readout = QLabel(side)
+        self.readout.setTextFormat(Qt.RichText)
+        self.readout.setWordWrap(True)
+        self.readout.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        self.readout.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.readout.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Expanding)
+        sl.addWidget(self.readout, 1)
+
+        # toolbar above the views
+        bar = QHBoxLayout()
+        bar.setContentsMargins(4, 2, 4, 2)
+        bar.setSpacing(4)
+        self.grid_button = QToolButton(self)
+        self.grid_button.setText("Grid")
+        self.grid_button.setCheckable(True)
+        self.grid_button.setChecked(True)
+        self.grid_button.setToolTip("One view per method (G); keys 1–9 show one alone, Space the ground truth")
+        self.swipe_button = QToolButton(self)
+        self.swipe_button.setText("Swipe")
+        self.swipe_button.setCheckable(True)
+        self.swipe_button.setToolTip("Two methods in one view with a draggable split (W)")
+        group = QButtonGroup(self)
+        group.addButton(self.grid_button)
+        group.addButton(self.swipe_button)
+        group.setExclusive(True)
+        self.grid_button.clicked.connect(lambda: self.set_mode("grid"))
+        self.swipe_button.clicked.connect(lambda: self.set_mode("swipe"))
+        self.swipe_a = QComboBox(self)
+        self.swipe_b = QComboBox(self)
+        for combo in (self.swipe_a, self.swipe_b):
+            combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(7)
+        self.swipe_a.setToolTip("Left of the split")
+        self.swipe_b.setToolTip("Right of the split")
+        self.swipe_a.activated.connect(lambda _i: self._update_swipe())
+        self.swipe_b.activated.connect(lambda _i: self._update_swipe())
+        self.swipe_sep = QLabel("◀ | ▶", self)
+        self.fit_button = QToolButton(self)
+        self.fit_button.setText("Fit")
+        self.fit_button.setToolTip("Fit the image in the views (F)")
+        self.fit_button.clicked.connect(lambda: self.grid.fit())
+        self.one_button = QToolButton(self)
+        self.one_button.setText("1:1")
+        self.one_button.setToolTip("One screen pixel per LR pixel (Ctrl+0)")
+        self.one_button.clicked.connect(lambda: self.grid.set_zoom(1.0))
+        self.zoom_label = QLabel("100%", self)
+        self.zoom_label.setMinimumWidth(52)
+        self.zoom_label.setToolTip("Zoom: screen pixels per LR pixel")
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, 1000)
+        self.progress.setMaximumWidth(240)
+        self.progress.setMinimumWidth(60)
+        self.progress.setTextVisible(True)
+        self.compute_button = QToolButton(self)
+        self.compute_button.setText("Compute")
+        self.compute_button.setToolTip("Compute the ticked methods that have no result (after a Cancel)")
+        self.compute_button.clicked.connect(self.compute_missing)
+        self.cancel_button = QToolButton(self)
+        self.cancel_button.setText("Cancel")
+        self.cancel_button.setToolTip("Stop the running computation (Esc)")
+        self.cancel_button.clicked.connect(self.controller.cancel)
+        for w in (self.grid_button, self.swipe_button, self.swipe_a, self.swipe_sep, self.swipe_b):
+            bar.addWidget(w)
+        bar.addStretch(1)
+        for w in (self.progress, self.compute_button, self.cancel_button, self.fit_button, self.one_button,
+                  self.zoom_label):
+            bar.addWidget(w)
+
+        self.no_gt_banner = QLabel(self)
+        self.no_gt_banner.setWordWrap(True)
+        self.no_gt_banner.setStyleSheet("background:#fff3cd; color:#664d03; padding:3px 6px; border-radius:3px;")
+        self.no_gt_banner.setText(f"⚠ {NO_GT_MESSAGE}")
+        self.no_gt_banner.setToolTip("Metrics need a real low-resolution photo of the same scene; "
+                                     "open one with File → Open ground truth…")
+
+        self.grid = ViewGrid(self)
+        self.grid.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
+        self.grid.hovered.connect(self._on_hover)
+        self.grid.menuRequested.connect(self._panel_menu)
+        self.grid.clicked.connect(self._on_click)
+
+        top = QWidget(self)
+        tl = QVBoxLayout(top)
+        tl.setContentsMargins(0, 0, 0, 0)
+        tl.setSpacing(2)
+        tl.addLayout(bar)
+        tl.addWidget(self.no_gt_banner)
+        tl.addWidget(self.grid, 1)
+
+        self.metrics = MetricsTable(self.session, self)
+        self.metrics.exportRequested.connect(self.window_.export_metrics_dialog)
+        self.metrics.setMinimumHeight(120)
+
+        self.vsplit = QSplitter(Qt.Vertical, self)
+        self.vsplit.addWidget(top)
+        self.vsplit.addWidget(self.metrics)
+        self.vsplit.setStretchFactor(0, 3)
+        self.vsplit.setStretchFactor(1, 1)
+        self.vsplit.setChildrenCollapsible(False)
+        self.hsplit = QSplitter(Qt.Horizontal, self)
+        self.hsplit.addWidget(side)
+        self.hsplit.addWidget(self.vsplit)
+        self.hsplit.setStretchFactor(0, 0)
+        self.hsplit.setStretchFactor(1, 1)
+        self.hsplit.setChildrenCollapsible(False)
+        self.hsplit.setSizes([260, 1000])
+        self.vsplit.setSizes([520, 230])
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.hsplit)
+        self._on_busy(False)
+        self._set_swipe_visible(False)
+
+    # ------------------------------------------------------------------ state -> widgets
+
+    def view_keys(self) -> list[str]:
+        return ([GT] if self.session.has_gt else []) + list(self.session.methods)
+
+    def _on_image_changed(self) -> None:
+        s = self.session
+        if s.hr_full is None:
+            self.hr_label.setText("No image. File → Open… or drop one here.")
+        else:
+            h, w = s.hr_full.shape[:2]
+            self.hr_label.setText(f"<b>{_esc(Path(s.hr_path).name)}</b><br>{w}×{h} HR → "
+                                  f"{w // s.scale}×{h // s.scale} LR")
+            self.hr_label.setToolTip(s.hr_path or "")
+        self._sync_scale_widgets()
+        self._sync_gt_widgets()
+        self.grid.set_image_size(s.lr_shape)
+        self._rebuild_views()
+
+    def _on_gt_changed(self) -> None:
+        self._sync_gt_widgets()
+        self._rebuild_views()
+
+    def _sync_gt_widgets(self) -> None:
+        s = self.session
+        if s.has_gt:
+            how = "found beside the HR" if s.gt_auto else "chosen"
+            self.gt_label.setText(f"Ground truth: <b>{_esc(Path(s.gt_path).name)}</b> ({how})")
+            self.gt_label.setToolTip(s.gt_path or "")
+        else:
+            self.gt_label.setText("<span style='color:#b05000'>No ground-truth LR: metrics off.</span> "
+                                  "<a href='gt'>Open ground truth…</a>")
+            self.gt_label.setToolTip("")
+        self.no_gt_banner.setVisible(s.hr_full is not None and not s.has_gt)
+
+    def _sync_scale_widgets(self) -> None:
+        s = self.session
+        self.scale_combo.blockSignals(True)
+        for i in range(self.scale_combo.count()):
+            sc = self.scale_combo.itemData(i)
+            w = s.adknet_weights(sc)
+            self.scale_combo.setItemText(i, f"×{sc}" + (f"  (ADK-Net: {weights_name(w)})" if w else
+                                                         "  (no ADK-Net weights)"))
+        self.scale_combo.setCurrentIndex(self.scale_combo.findData(s.scale))
+        self.scale_combo.blockSignals(False)
+        if s.adknet_weights() is None:
+            have = sorted({sc for sc in SCALES if shipped_weights(sc)})
+            others = f" Weights exist for {', '.join(f'×{x}' for x in have)}." if have else ""
+            self.weights_note.setText(f"<span style='color:#b05000'>No ADK-Net weights for ×{s.scale}.</span>"
+                                      f"{others} <a href='train'>Train some in the Train tab</a>.")
+            self.weights_note.show()
+        else:
+            self.weights_note.hide()
+        self.method_list.blockSignals(True)
+        for i in range(self.method_list.count()):
+            it = self.method_list.item(i)
+            it.setText(s.label(it.data(Qt.UserRole)))
+        self.method_list.blockSignals(False)
+
+    def _rebuild_views(self) -> None:
+        keys = self.view_keys()
+        self.grid.set_keys(keys)
+        for k in keys:
+            self._refresh_panel(k)
+        self._refresh_titles()
+        self._refresh_swipe_choices()
+        self.metrics.refresh()
+        self._show_readout()
+
+    def _refresh_panel(self, key: str) -> None:
+        p = self.grid.panel(key)
+        if p is None:
+            return
+        s = self.session
+        if key == GT:
+            p.set_image(s.gt)
+            return
+        r = s.results.get(key)
+        if r is None:
+            p.set_message("computing…" if self.controller.busy or s.hr_full is not None else "")
+        elif r.message:
+            p.set_message(r.message)
+        elif r.partial:
+            p.start_partial(r.lr.shape[:2])
+            p.update_tile((0, r.lr.shape[0], 0, r.lr.shape[1]), r.lr)
+        else:
+            p.set_image(r.lr)
+
+    def _refresh_titles(self) -> None:
+        s = self.session
+        rows = s.metrics_rows()
+        best = best_values(rows)
+        for i, m in enumerate(s.methods):
+            p = self.grid.panel(m)
+            if p is None:
+                continue
+            r = s.results.get(m)
+            head = f"<b>{i + 1}</b>" if i < 9 else "&nbsp;"
+            text = f"{head} · {_esc(TITLES.get(m) or s.label(m))}"
+            if r is not None and r.metrics:
+                v = r.metrics["psnr"]
+                star = " ★" if best.get("psnr") == v else ""
+                text += f" — <b>{v:.2f} dB</b>{star}"
+            elif r is not None and r.partial:
+                text += f" — tile {r.tiles_done}/{r.tiles_total}"
+            p.set_title(text, f"{s.label(m)} (key {i + 1})" if i < 9 else s.label(m))
+        gp = self.grid.panel(GT)
+        if gp is not None:
+            gp.set_title(f"<b>Space</b> · Ground truth LR", s.gt_path or "")
+
+    def _on_results_cleared(self) -> None:
+        self.grid.set_image_size(self.session.lr_shape)
+        self._rebuild_views()
+
+    def _on_result(self, m: str) -> None:
+        self._refresh_panel(m)
+        self._refresh_titles()
+        self.metrics.refresh()
+        if self.grid.mode == "swipe" and m in (self.swipe_a.currentData(), self.swipe_b.currentData()):
+            self._update_swipe()
+        self._show_readout()
+
+    def _on_partial(self, m: str, box) -> None:
+        p = self.grid.panel(m)
+        r = self.session.results.get(m)
+        if p is None or r is None:
+            return
+        if not p.showing_image or r.tiles_done <= 1:
+            p.start_partial(r.lr.shape[:2])
+        y0, y1, x0, x1 = box
+        p.update_tile(box, r.lr[y0:y1, x0:x1])
+        self._refresh_titles()
+
+    def _on_methods_changed(self) -> None:
+        self.method_list.blockSignals(True)
+        for i in range(self.method_list.count()):
+            it = self.method_list.item(i)
+            it.setCheckState(Qt.Checked if it.data(Qt.UserRole) in self.session.methods else Qt.Unchecked)
+        self.method_list.blockSignals(False)
+        self._rebuild_views()
+
+    def _on_busy(self, busy: bool) -> None:
+        self.progress.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        self.cancel_button.setEnabled(busy)
+        self.compute_button.setVisible(not busy and any(
+            r.message == CANCELLED for r in self.session.results.values()))
+        if not busy:
+            self.progress.setValue(0)
+
+    def _on_progress(self, text: str, frac: float) -> None:
+        self.progress.setValue(int(frac * 1000))
+        self.progress.setFormat(text or "%p%")
+
+    # ------------------------------------------------------------------ user actions
+
+    def _on_ticks_changed(self, _item: QListWidgetItem) -> None:
+        ticked = [self.method_list.item(i).data(Qt.UserRole) for i in range(self.method_list.count())
+                  if self.method_list.item(i).checkState() == Qt.Checked]
+        self.window_.set_methods(ticked)
+
+    def set_ticked(self, methods: list[str]) -> None:
+        """Tick exactly these methods (as a person would in the list)."""
+        self.window_.set_methods([m for m in ALL_METHODS if m in methods])
+
+    def _on_scale_picked(self, idx: int) -> None:
+        self.window_.set_scale(int(self.scale_combo.itemData(idx)))
+
+    def compute_missing(self) -> None:
+        s = self.session
+        for m, r in list(s.results.items()):
+            if r.message == CANCELLED:
+                del s.results[m]
+        self.controller.compute()
+        self._on_busy(self.controller.busy)
+
+    def set_mode(self, mode: str) -> None:
+        self.grid_button.setChecked(mode == "grid")
+        self.swipe_button.setChecked(mode == "swipe")
+        self._set_swipe_visible(mode == "swipe")
+        if mode == "swipe":
+            self._update_swipe(reset_split=self.grid.mode != "swipe")
+        self.grid.set_mode(mode)
+
+    def set_swipe(self, a: str, b: str) -> None:
+        """Swipe between two methods (or 'gt'); unknown names raise UserError."""
+        for key, combo in ((a, self.swipe_a), (b, self.swipe_b)):
+            if combo.findData(key) < 0:
+                choices = ", ".join(combo.itemData(i) for i in range(combo.count()))
+                raise UserError(f"Cannot swipe with '{key}': choose from {choices}.")
+        self.swipe_a.setCurrentIndex(self.swipe_a.findData(a))
+        self.swipe_b.setCurrentIndex(self.swipe_b.findData(b))
+        self.set_mode("swipe")
+
+    def _set_swipe_visible(self, on: bool) -> None:
+        for w in (self.swipe_a, self.swipe_b, self.swipe_sep):
+            w.setVisible(on)
+
+    def _refresh_swipe_choices(self) -> None:
+        keys = self.view_keys()
+        for combo, default in ((self.swipe_a, 0), (self.swipe_b, 1)):
+            cur = combo.currentData()
+            combo.blockSignals(True)
+            combo.clear()
+            for k in keys:
+                combo.addItem(SHORT.get(k, k), k)
+            if cur in keys:
+                combo.setCurrentIndex(keys.index(cur))
+            else:
+                # default: the first method on the left, the ground truth (or the next method) on the right
+                pick = [k for k in keys if k != GT]
+                want = (pick[0] if pick else None) if default == 0 else (GT if GT in keys else
+                                                                         (pick[1] if len(pick) > 1 else None))
+                if want is not None:
+                    combo.setCurrentIndex(keys.index(want))
+            combo.blockSignals(False)
+        if self.grid.mode == "swipe":
+            self._update_swipe()
+
+    def _update_swipe(self, reset_split: bool = False) -> None:
+        s = self.session
+        a, b = self.swipe_a.currentData(), self.swipe_b.currentData()
+        self.grid.swipe.set_pair(s.image_of(a) if a else None, s.image_of(b) if b else None,
+                                 keep_split=not reset_split)
+        self.grid.swipe.set_title(f"Swipe: <b>{_esc(s.label(a) if a else '—')}</b> ◀ | ▶ "
+                                  f"<b>{_esc(s.label(b) if b else '—')}</b>  (drag the yellow line)")
+
+    def flicker(self, n: int) -> None:
+        """Key N: method N alone at the same camera; 0 goes back to the grid."""
+        if n == 0:
+            self.grid.show_solo(None)
+        elif 1 <= n <= len(self.session.methods):
+            if self.grid.mode == "swipe":
+                self.set_mode("grid")
+            self.grid.show_solo(self.session.methods[n - 1])
+
+    def _space(self, down: bool) -> None:
+        if down:
+            if not self.session.has_gt:
+                self.hub.info("No ground truth to show: " + NO_GT_MESSAGE)
+                return
+            if self._space_prev is None:
+                self._space_prev = (self.grid.solo, self.grid.mode)
+                self.grid.mode = "grid"
+                self.grid.show_solo(GT)
+        elif self._space_prev is not None:
+            solo, mode = self._space_prev
+            self._space_prev = None
+            if mode == "swipe":
+                self.grid.set_mode("swipe")
+            else:
+                self.grid.show_solo(solo)
+
+    def eventFilter(self, obj: QObject, ev: QEvent) -> bool:  # noqa: N802 - Qt API
+        """Number keys, Space (held), G, W, F, Esc while the Compare tab is shown and no text field has focus."""
+        t = ev.type()
+        if t not in (QEvent.KeyPress, QEvent.KeyRelease) or not self.isVisible():
+            return False
+        if not isinstance(obj, QWidget) or obj.window() is not self.window():
+            return False
+        focus = QApplication.focusWidget()
+        if isinstance(focus, (QLineEdit, QTextEdit, QAbstractSpinBox)) or (
+                isinstance(focus, QComboBox) and focus.isEditable()) or QApplication.activePopupWidget():
+            return False
+        key, mods = ev.key(), ev.modifiers() & ~Qt.KeypadModifier
+        if mods not in (Qt.NoModifier,):
+            return False
+        if key == Qt.Key_Space:
+            if not ev.isAutoRepeat():
+                self._space(t == QEvent.KeyPress)
+            return True
+        if t != QEvent.KeyPress:
+            return False
+        if Qt.Key_0 <= key <= Qt.Key_9:
+            self.flicker(key - Qt.Key_0)
+            return True
+        if key == Qt.Key_Escape:
+            if self.controller.busy:
+                self.controller.cancel()
+            self.grid.show_solo(None)
+            return True
+        if key == Qt.Key_G:
+            self.set_mode("grid")
+            self.grid.show_solo(None)
+            return True
+        if key == Qt.Key_W:
+            self.set_mode("swipe")
+            return True
+        if key == Qt.Key_F:
+            self.grid.fit()
+            return True
+        return False
+
+    # ------------------------------------------------------------------ hover readout and clicks
+
+    def _on_hover(self, row: int, col: int) -> None:
+        self._hover = (row, col)
+        self._show_readout()
+        if row >= 0:
+            self.hub.hoverChanged.emit(row, col)
+
+    def _on_click(self, row: int, col: int) -> None:
+        shape = self.session.lr_shape
+        if shape and 0 <= row < shape[0] and 0 <= col < shape[1]:
+            self.session.selected_pixel = (row, col)
+            self.hub.pixelSelected.emit(row, col)
+            self._show_readout()
+
+    def readout_pixel(self) -> tuple[int, int] | None:
+        if self._hover[0] >= 0:
+            return self._hover
+        return self.session.selected_pixel
+
+    def _show_readout(self) -> None:
+        s = self.session
+        px = self.readout_pixel()
+        if s.hr_full is None or px is None:
+            self._readout_plain = ""
+            self.readout.setText("<span style='color:gray'>Move the mouse over a view to read the decimal RGB "
+                                 "of every method here.</span>")
+            return
+        row, col = px
+        sc = s.scale
+        where = f"LR x={col}, y={row}" + ("" if self._hover[0] >= 0 else " (selected)")
+        hr_span = f"HR x {col * sc}–{col * sc + sc - 1}, y {row * sc}–{row * sc + sc - 1}"
+        plain = [where, hr_span]
+        lines = [f"{where}<br><span style='color:gray'>{hr_span}</span>",
+                 "<table cellspacing='0' cellpadding='1'>"
+                 "<tr><td></td><td></td><td align='right'><span style='color:#c00'>R</span></td>"
+                 "<td align='right'><span style='color:#080'>G</span></td>"
+                 "<td align='right'><span style='color:#00c'>B</span></td></tr>"]
+        for key, _label, rgb in s.readout(row, col):
+            name = SHORT.get(key, key)
+            if rgb is None:
+                plain.append(f"{name} —")
+                lines.append(f"<tr><td></td><td>{name}</td><td colspan='3' style='color:gray'>—</td></tr>")
+                continue
+            plain.append(f"{name} " + " ".join(f"{v:.4f}" for v in rgb))
+            hexcol = "#%02x%02x%02x" % tuple(int(round(min(max(v, 0), 1) * 255)) for v in rgb)
+            cells = "".join(f"<td align='right' style='font-family:monospace'>&nbsp;{v:.4f}</td>" for v in rgb)
+            lines.append(f"<tr><td style='color:{hexcol}'>■&nbsp;</td><td>{name}</td>{cells}</tr>")
+        lines.append("</table>")
+        self._readout_plain = "\n".join(plain)
+        self.readout.setText("".join(lines))
+
+    def readout_text(self) -> str:
+        """The readout as plain text, one line per image (for tests and copying)."""
+        return self._readout_plain
+
+    # ------------------------------------------------------------------ saving
+
+    def _panel_menu(self, key: str, pos) -> None:
+        menu = QMenu(self)
+        label = self.session.label(key)
+        act = QAction(f"Save {label} as PNG…", menu)
+        act.setEnabled(self.session.image_of(key) is not None and not (
+            key in self.session.results and self.session.results[key].partial))
+        act.triggered.connect(lambda: self.window_.save_output_dialog(key))
+        menu.addAction(act)
+        view = QAction("Save the views as PNG…", menu)
+        view.triggered.connect(self.window_.save_view_dialog)
+        menu.addAction(view)
+        if key in self.session.methods:
+            n = self.session.methods.index(key) + 1
+            alone = QAction(f"Show alone ({n})" if n <= 9 else "Show alone", menu)
+            alone.triggered.connect(lambda: self.grid.show_solo(key))
+            menu.addAction(alone)
+        menu.popup(pos)
+
+    def save_output(self, key: str, path: str | Path) -> None:
+        arr = self.session.image_of(key)
+        r = self.session.results.get(key)
+        if arr is None or (r is not None and r.partial):
+            raise UserError(f"{self.session.label(key)} has no finished output to save.")
+        save_image(path, arr)
+
+    def save_view(self, path: str | Path) -> None:
+        """Save the views as they are on screen (QWidget.grab)."""
+        if Path(path).suffix.lower() != ".png":
+            raise UserError(f"Cannot save '{path}': only .png files can be written.")
+        if not self.grid.grab().save(str(path), "PNG"):
+            raise UserError(f"Cannot save '{path}': the file could not be written.")
+
+    def export_csv(self, path: str | Path) -> None:
+        text = metrics_csv(self.session.metrics_rows())
+        try:
+            Path(path).write_text(text)
+        except OSError as e:
+            raise UserError(f"Cannot save '{path}': {e.strerror or e}.") from None
+
+    def all_shown(self) -> bool:
+        """Every ticked method shows its final output or message (for --screenshot)."""
+        s = self.session
+        if not s.complete() or self.controller.busy:
+            return False
+        return all(self.grid.panel(k) is not None for k in self.view_keys())
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+

@@ -1,0 +1,39 @@
+"""The Qt signal hub beside the Qt-free `Session`: whoever changes the session emits here, views listen."""
+
+from __future__ import annotations
+
+from . import qt_compat  # noqa: F401  (first: works around a PySide6 bug)
+from PySide6.QtCore import QObject, Signal
+
+from .session import Session
+
+
+class SessionHub(QObject):
+    """Notifications about a `Session`; every tab connects to the ones it shows."""
+
+    imageChanged = Signal()            # a new HR (results are cleared; the ground truth may have changed)
+    groundTruthChanged = Signal()      # ground truth opened or dropped (metrics recomputed)
+    scaleChanged = Signal(int)
+    methodsChanged = Signal()          # the ticked methods or their order changed
+    resultsCleared = Signal()          # every result is stale (scale, device, weights)
+    resultChanged = Signal(str)        # a method's result (or its message) is final
+    resultPartial = Signal(str, object)  # ADK-Net tile done: (method, (y0, y1, x0, x1))
+    hoverChanged = Signal(int, int)    # LR (row, col) under the mouse; (-1, -1) when outside
+    pixelSelected = Signal(int, int)   # LR (row, col) selected (Inspect)
+    busyChanged = Signal(bool)
+    progressChanged = Signal(str, float)  # text, fraction 0..1
+    deviceChanged = Signal(str)        # human-readable device description
+    message = Signal(str, str)         # level ('info', 'warning', 'error'), text: status line / banner
+
+    def __init__(self, session: Session, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+
+    def info(self, text: str) -> None:
+        self.message.emit("info", text)
+
+    def warning(self, text: str) -> None:
+        self.message.emit("warning", text)
+
+    def error(self, text: str) -> None:
+        self.message.emit("error", text)

@@ -1,0 +1,365 @@
+"""The state every tab shares (image, ground truth, scale, methods, results, selected pixel), with no Qt in it.
+
+Widgets are thin views over a `Session`; `adkviewer.hub.SessionHub` tells them when it changes.
+All computation goes through `model/` (MethodSet, compute_metrics), so the GUI agrees with the CLI.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from model.data import IMAGE_EXTENSIONS
+from model.errors import UserError
+from model.evaluate import EvalResult
+from model.imageio import crop_to_multiple, load_image, to_uint8
+from model.methods import ALL_METHODS, LABELS, MethodSet, shipped_lstsq
+from model.weights import default_weights
+
+SCALES = (2, 3, 4)
+GT = "gt"  # key of the ground-truth LR wherever methods and the ground truth are listed together
+GT_LABEL = "Ground truth LR"
+NO_GT_MESSAGE = "no ground-truth LR: metrics off (File → Open ground truth…)"
+CSV_HEADER = ("method", "psnr_rgb", "psnr_y", "ssim", "seconds")  # the columns of 'adkviewer eval --csv'
+
+
+def no_weights_message(scale: int) -> str:
+    return f"no ADK-Net weights for x{scale} — train some in the Train tab"
+
+
+def no_lstsq_message(scale: int) -> str:
+    return f"no least-squares fit for x{scale} — make one with 'adkviewer fit-lstsq'"
+
+
+def metrics_convention(crop: int = 0) -> str:
+    """The label of every metrics table: the same sentence as 'adkviewer eval' prints."""
+    return EvalResult(scale=0, pairs=0, crop=crop, methods={}).convention()
+
+
+SHORT_CONVENTION = "RGB/Y(BT.601) PSNR dB, SSIM 11×11 σ1.5 on RGB, data range 1, full image, no border crop"
+
+
+@dataclass
+class MethodResult:
+    """One method's output for the current image: the LR, or a message saying why there is none."""
+
+    method: str
+    lr: np.ndarray | None = None        # float32 (h, w, 3) in [0, 1]; while partial, tiles not done are 0
+    seconds: float | None = None
+    metrics: dict[str, float] | None = None
+    message: str | None = None          # no weights, an error, cancelled ...
+    partial: bool = False               # True while ADK-Net fills in tile by tile
+    tiles_done: int = 0
+    tiles_total: int = 0
+
+    @property
+    def ready(self) -> bool:
+        return self.lr is not None and not self.partial and self.message is None
+
+
+@dataclass
+class MetricsRow:
+    method: str
+    label: str
+    psnr: float | None
+    psnr_y: float | None
+    ssim: float | None
+    seconds: float | None
+    message: str | None = None
+
+
+def find_ground_truth(hr_path: str | Path) -> Path | None:
+    """A ground-truth LR beside an HR: `.../HR/NAME.*` -> `.../LR/NAME.*`, or RealSR `NAME_HR.*` -> `NAME_LR{s}.*`."""
+    hr = Path(hr_path)
+    folder = hr.parent
+    candidates: list[Path] = []
+    if folder.name.lower() == "hr" and folder.parent.is_dir():
+        for sib in folder.parent.iterdir():
+            if sib.is_dir() and sib.name.lower() == "lr":
+                candidates += [p for p in sorted(sib.iterdir()) if p.stem == hr.stem]
+    if hr.stem.endswith("_HR"):
+        base = hr.stem[:-3]
+        candidates += [p for s in SCALES for p in sorted(folder.glob(f"{base}_LR{s}.*"))]
+    for p in candidates:
+        if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS:
+            return p
+    return None
+
+
+def weights_name(path: str | Path) -> str:
+    """The name on a weights file's model card (read without loading the weights), else its file stem."""
+    p = Path(path)
+    try:
+        card = json.loads(p.with_suffix(".json").read_text())
+        if isinstance(card, dict) and card.get("name"):
+            return str(card["name"])
+    except (OSError, ValueError):
+        pass
+    return p.stem
+
+
+def scale_of(hr_shape: tuple[int, ...], lr_shape: tuple[int, ...], prefer: int | None = None) -> int | None:
+    """The scale s in SCALES for which LR is exactly HR // s (preferring `prefer`), or None."""
+    order = ([prefer] if prefer in SCALES else []) + [s for s in SCALES if s != prefer]
+    for s in order:
+        if (hr_shape[0] // s, hr_shape[1] // s) == tuple(lr_shape[:2]):
+            return s
+    return None
+
+
+@dataclass
+class Session:
+    """Everything the Compare, Inspect and Train tabs share; changed through methods so views can be notified."""
+
+    hr_path: str | None = None
+    hr_full: np.ndarray | None = None       # as loaded (not cropped to the scale)
+    hr_notes: list[str] = field(default_factory=list)
+    gt_path: str | None = None
+    gt: np.ndarray | None = None
+    gt_notes: list[str] = field(default_factory=list)
+    gt_auto: bool = False                   # found beside the HR rather than chosen
+    scale: int = 4
+    device: str = "auto"
+    budget_mb: int = 0                      # 0: automatic tile memory budget
+    weights_path: str | None = None         # ADK-Net weights chosen by the user (for their scale)
+    methods: list[str] = field(default_factory=lambda: list(ALL_METHODS))  # ticked, in display order
+    results: dict[str, MethodResult] = field(default_factory=dict)
+    selected_pixel: tuple[int, int] | None = None  # LR (row, col), for the Inspect tab
+    version: int = 0                        # bumped whenever the results become stale
+    _method_set: MethodSet | None = field(default=None, repr=False)
+
+    # ------------------------------------------------------------------ image and ground truth
+
+    @property
+    def hr(self) -> np.ndarray | None:
+        """The HR cropped (top-left kept) to a multiple of the scale, as every method sees it."""
+        if self.hr_full is None:
+            return None
+        return crop_to_multiple(self.hr_full, self.scale)[0]
+
+    @property
+    def lr_shape(self) -> tuple[int, int] | None:
+        if self.hr_full is None:
+            return None
+        return self.hr_full.shape[0] // self.scale, self.hr_full.shape[1] // self.scale
+
+    @property
+    def has_gt(self) -> bool:
+        return self.gt is not None
+
+    def open_image(self, path: str | Path, gt_path: str | Path | None = None, fixed_scale: bool = False) -> list[str]:
+        """Load an HR (and its ground truth, chosen or found beside it); returns notes for the status bar.
+
+        Raises UserError, leaving the session unchanged, if the HR cannot be used. A ground truth that
+        does not fit only drops the metrics: its problem is returned as a note starting with 'Ground truth'.
+        """
+        img = load_image(path)
+        crop_to_multiple(img.array, self.scale, name=str(path))  # too small for the scale: the loader's message
+        self.hr_path, self.hr_full, self.hr_notes = str(path), img.array, list(img.notes)
+        self.gt_path, self.gt, self.gt_notes, self.gt_auto = None, None, [], False
+        self.selected_pixel = None
+        notes = list(img.notes)
+        auto = gt_path is None
+        gt_path = gt_path or find_ground_truth(path)
+        if gt_path is not None:
+            try:
+                notes += self.open_ground_truth(gt_path, fixed_scale=fixed_scale, auto=auto)
+            except UserError as e:
+                notes.append(str(e))
+        crop_note = crop_to_multiple(self.hr_full, self.scale)[1]
+        if crop_note:
+            notes.append(crop_note)
+        self.invalidate()
+        return notes
+
+    def open_ground_truth(self, path: str | Path, fixed_scale: bool = False, auto: bool = False) -> list[str]:
+        """Use an LR as ground truth; its size must be HR size / scale (the scale follows it unless fixed)."""
+        if self.hr_full is None:
+            raise UserError("Open an HR image before its ground-truth LR.")
+        img = load_image(path)
+        s = scale_of(self.hr_full.shape, img.array.shape, prefer=self.scale)
+        notes = [f"ground truth: {n}" for n in img.notes]
+        if s is None or (fixed_scale and s != self.scale):
+            h, w = self.hr_full.shape[:2]
+            gh, gw = img.array.shape[:2]
+            raise UserError(
+                f"Ground truth '{Path(path).name}' is {gw}x{gh}, which is not HR size / scale "
+                f"(expected {w // self.scale}x{h // self.scale} for the {w}x{h} HR at x{self.scale}); metrics are off.")
+        if s != self.scale:
+            notes.append(f"scale set to x{s} from the ground truth's size")
+            self.scale = s
+            self._method_set = None
+        self.gt_path, self.gt, self.gt_notes, self.gt_auto = str(path), img.array, notes, auto
+        for r in self.results.values():
+            r.metrics = None
+        return notes
+
+    def clear_ground_truth(self) -> None:
+        self.gt_path, self.gt, self.gt_notes, self.gt_auto = None, None, [], False
+        for r in self.results.values():
+            r.metrics = None
+
+    def set_scale(self, scale: int) -> list[str]:
+        """Change the scale; a ground truth that no longer fits is dropped (returned note says so)."""
+        if scale not in SCALES:
+            raise UserError(f"Scale x{scale} is not supported; choose x2, x3 or x4.")
+        notes: list[str] = []
+        self.scale = int(scale)
+        self._method_set = None
+        if self.gt is not None and self.hr_full is not None:
+            if scale_of(self.hr_full.shape, self.gt.shape, prefer=scale) != scale:
+                notes.append(f"Ground truth '{Path(self.gt_path or '').name}' does not fit x{scale}; metrics are off.")
+                self.clear_ground_truth()
+        if self.hr_full is not None:
+            crop_note = crop_to_multiple(self.hr_full, self.scale)[1]
+            if crop_note:
+                notes.append(crop_note)
+        self.invalidate()
+        return notes
+
+    def invalidate(self) -> None:
+        """Forget all results (new image, scale, device or weights)."""
+        self.version += 1
+        self.results = {}
+
+    # ------------------------------------------------------------------ methods
+
+    def set_device(self, device: str, budget_mb: int = 0) -> None:
+        self.device, self.budget_mb = device, int(budget_mb)
+        self._method_set = None
+        self.invalidate()
+
+    def set_weights(self, path: str | Path | None) -> None:
+        self.weights_path = str(path) if path else None
+        self._method_set = None
+        self.results.pop("adknet", None)
+
+    def method_set(self) -> MethodSet:
+        """The MethodSet for the current scale/device/budget (weights load lazily when ADK-Net first runs)."""
+        if self._method_set is None or self._method_set.scale != self.scale:
+            from model.devices import resolve_device
+
+            self._method_set = MethodSet(
+                scale=self.scale, device=resolve_device(self.device), weights_path=self.adknet_weights(),
+                budget_bytes=self.budget_mb * 2**20 if self.budget_mb else None)
+        return self._method_set
+
+    def adknet_weights(self, scale: int | None = None) -> Path | None:
+        """The weights ADK-Net uses at a scale: the user's choice if it is for that scale, else the shipped ones."""
+        scale = scale or self.scale
+        if self.weights_path:
+            from model.weights import read_metadata
+
+            try:
+                cfg = json.loads(read_metadata(Path(self.weights_path)).get("config", "{}"))
+                if cfg.get("scale") == scale:
+                    return Path(self.weights_path)
+            except (UserError, ValueError):
+                return Path(self.weights_path) if scale == self.scale else None  # its error shows when run
+        return default_weights(scale)
+
+    def unavailable(self, method: str) -> str | None:
+        """Why a method cannot run at the current scale (shown instead of its output), or None."""
+        if method == "adknet" and self.adknet_weights() is None:
+            return no_weights_message(self.scale)
+        if method == "lstsq" and shipped_lstsq(self.scale) is None:
+            ms = self._method_set
+            if ms is None or (ms.lstsq_fit is None and ms.lstsq_path is None):
+                return no_lstsq_message(self.scale)
+        return None
+
+    def label(self, method: str) -> str:
+        if method == GT:
+            return GT_LABEL
+        if method == "adknet":
+            w = self.adknet_weights()
+            return f"ADK-Net ({weights_name(w)})" if w else "ADK-Net"
+        return LABELS.get(method, method)
+
+    def missing(self) -> list[str]:
+        """Ticked methods with neither a result nor a message yet."""
+        return [m for m in self.methods if m not in self.results]
+
+    def complete(self) -> bool:
+        return all(m in self.results and not self.results[m].partial for m in self.methods)
+
+    # ------------------------------------------------------------------ views of the results
+
+    def image_of(self, key: str) -> np.ndarray | None:
+        if key == GT:
+            return self.gt
+        r = self.results.get(key)
+        return r.lr if r is not None else None
+
+    def readout(self, row: int, col: int) -> list[tuple[str, str, tuple[float, float, float] | None]]:
+        """(key, label, RGB) at LR pixel (row, col) for the ground truth and every ticked method."""
+        out = []
+        for key in ([GT] if self.has_gt else []) + list(self.methods):
+            arr = self.image_of(key)
+            r = self.results.get(key)
+            shown = arr is not None and 0 <= row < arr.shape[0] and 0 <= col < arr.shape[1]
+            if shown and r is not None and r.partial and not np.any(arr[row, col]):
+                shown = False  # tile not computed yet
+            rgb = tuple(float(v) for v in arr[row, col]) if shown else None
+            out.append((key, self.label(key), rgb))
+        return out
+
+    def metrics_rows(self) -> list[MetricsRow]:
+        rows = []
+        for m in self.methods:
+            r = self.results.get(m)
+            if r is None:
+                rows.append(MetricsRow(m, self.label(m), None, None, None, None, "computing…"))
+                continue
+            met = r.metrics or {}
+            msg = r.message or (f"tile {r.tiles_done}/{r.tiles_total}…" if r.partial else None)
+            rows.append(MetricsRow(m, self.label(m), met.get("psnr"), met.get("psnr_y"), met.get("ssim"),
+                                   None if r.partial else r.seconds, msg))
+        return rows
+
+
+def best_values(rows: list[MetricsRow]) -> dict[str, float]:
+    """Best value per column: highest PSNR/SSIM, lowest time (NaN and missing values ignored)."""
+    best: dict[str, float] = {}
+    for key, pick in (("psnr", max), ("psnr_y", max), ("ssim", max), ("seconds", min)):
+        vals = [getattr(r, key) for r in rows if getattr(r, key) is not None and not math.isnan(getattr(r, key))]
+        if len(vals) > 1 or (vals and key != "seconds"):
+            best[key] = pick(vals)
+    return best
+
+
+def metrics_csv(rows: list[MetricsRow]) -> str:
+    """CSV with the same columns and number formats as 'adkviewer eval --csv' (empty where there is no value)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_HEADER)
+    fmts = {"psnr": "{:.4f}", "psnr_y": "{:.4f}", "ssim": "{:.5f}", "seconds": "{:.4f}"}
+    for r in rows:
+        w.writerow([r.method] + [fmts[k].format(getattr(r, k)) if getattr(r, k) is not None else ""
+                                 for k in ("psnr", "psnr_y", "ssim", "seconds")])
+    return buf.getvalue()
+
+
+def metrics_tsv(rows: list[MetricsRow], convention: str) -> str:
+    """Tab-separated text for the clipboard (pastes into a spreadsheet), with the convention as a last line."""
+    lines = ["\t".join(("Method", "PSNR RGB (dB)", "PSNR Y (dB)", "SSIM", "Time (s)"))]
+    for r in rows:
+        cells = [r.label] + [f"{v:.4f}" if v is not None else "" for v in (r.psnr, r.psnr_y, r.ssim, r.seconds)]
+        lines.append("\t".join(cells))
+    lines.append(convention)
+    return "\n".join(lines) + "\n"
+
+
+def display_uint8(arr: np.ndarray) -> np.ndarray:
+    """An LR float image as the uint8 RGB shown on screen (same rounding as saved PNGs)."""
+    return to_uint8(arr)
+
+
+__all__ = ["Session", "MethodResult", "MetricsRow", "find_ground_truth", "metrics_csv", "metrics_tsv",
+           "best_values", "metrics_convention", "GT", "SCALES", "NO_GT_MESSAGE", "ALL_METHODS"]

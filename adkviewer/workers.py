@@ -1,0 +1,252 @@
+"""Running methods off the GUI thread, with progress, tile-by-tile ADK-Net updates and Cancel.
+
+One worker thread runs the queued jobs in order (fast baselines first, ADK-Net last), so results appear
+as soon as each is ready. Results of an older image/scale (an older `Session.version`) are dropped.
+"""
+
+from __future__ import annotations
+
+from . import qt_compat  # noqa: F401  (first: works around a PySide6 bug)
+import sys
+import threading
+import time
+import traceback
+
+import numpy as np
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from model.errors import UserError
+from model.metrics import compute_metrics
+
+from .hub import SessionHub
+from .session import MethodResult, Session
+
+# Order in which a batch runs: cheap classical filters first so the grid fills at once, ADK-Net last.
+RUN_ORDER = ("nearest", "box", "bilinear", "bicubic", "lanczos", "lstsq", "adknet")
+CANCELLED = "cancelled — press Compute to run it"
+
+
+def user_message(exc: BaseException) -> str:
+    """One readable sentence for any failure of a method (the traceback goes to stderr only)."""
+    if isinstance(exc, UserError):
+        return str(exc)
+    if isinstance(exc, MemoryError):
+        return "out of memory — lower the tile memory budget in Settings or use a smaller image"
+    if type(exc).__name__ == "OutOfMemoryError":
+        return "the GPU ran out of memory — lower the tile memory budget in Settings"
+    traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    return f"failed: {type(exc).__name__}: {str(exc).strip() or 'no details'}"
+
+
+class _Emitter(QObject):
+    """Signals sent from the worker thread; connected in the GUI thread (queued across threads)."""
+
+    methodStarted = Signal(int, str)
+    tile = Signal(int, str, int, int, object, object)       # gen, method, done, total, (y0,y1,x0,x1), tile array
+    methodDone = Signal(int, str, object, float, object)    # gen, method, lr, seconds, metrics or None
+    methodFailed = Signal(int, str, str)                    # gen, method, message
+    metricsDone = Signal(int, str, object)                  # gen, method, metrics
+    jobFinished = Signal(int)
+
+
+class _Job(QRunnable):
+    def __init__(self, gen: int, tasks: list[tuple[str, str]], session: Session, cancel: threading.Event,
+                 emitter: _Emitter) -> None:
+        super().__init__()
+        self.setAutoDelete(True)
+        self.gen, self.tasks, self.cancel, self.em = gen, tasks, cancel, emitter
+        # Snapshot what the job needs now, so later session changes cannot reach into a running job.
+        self.method_set = session.method_set() if any(k == "run" for k, _ in tasks) else None
+        self.hr = session.hr
+        self.gt = session.gt
+        self.results = {m: r.lr for m, r in session.results.items()}
+
+    def run(self) -> None:  # noqa: D401 - QRunnable API
+        try:
+            for kind, m in self.tasks:
+                if self.cancel.is_set():
+                    self.em.methodFailed.emit(self.gen, m, CANCELLED)
+                    continue
+                if kind == "metrics":
+                    lr = self.results.get(m)
+                    if lr is not None and self.gt is not None:
+                        self.em.metricsDone.emit(self.gen, m, compute_metrics(lr, self.gt))
+                    continue
+                self.em.methodStarted.emit(self.gen, m)
+                try:
+                    self._run_one(m)
+                except InterruptedError:
+                    self.em.methodFailed.emit(self.gen, m, CANCELLED)
+                except BaseException as e:  # noqa: BLE001 - every failure becomes one message
+                    self.em.methodFailed.emit(self.gen, m, user_message(e))
+        finally:
+            self.em.jobFinished.emit(self.gen)
+
+    def _run_one(self, m: str) -> None:
+        ms = self.method_set
+        progress = None
+        if m == "adknet":
+            ms.runner()  # load the weights before timing, as 'adkviewer eval' does
+
+            def progress(done: int, total: int, t, arr: np.ndarray) -> None:
+                self.em.tile.emit(self.gen, m, done, total, (t.out_y0, t.out_y1, t.out_x0, t.out_x1), arr.copy())
+        t0 = time.perf_counter()
+        out = ms.run(m, self.hr, progress=progress, cancelled=self.cancel.is_set)
+        secs = time.perf_counter() - t0
+        metrics = compute_metrics(out, self.gt) if self.gt is not None else None
+        self.em.methodDone.emit(self.gen, m, out, secs, metrics)
+
+
+class ComputeController(QObject):
+    """Queues method runs for the session's image, fills `session.results` and notifies through the hub."""
+
+    def __init__(self, session: Session, hub: SessionHub, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session, self.hub = session, hub
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(1)
+        self.em = _Emitter(self)
+        self.em.methodStarted.connect(self._on_started)
+        self.em.tile.connect(self._on_tile)
+        self.em.methodDone.connect(self._on_done)
+        self.em.methodFailed.connect(self._on_failed)
+        self.em.metricsDone.connect(self._on_metrics)
+        self.em.jobFinished.connect(self._on_job_finished)
+        self._cancel = threading.Event()
+        self._pending: set[str] = set()
+        self._jobs = 0
+        self._batch_total = 0
+        self._batch_done = 0
+
+    # ------------------------------------------------------------------ API
+
+    @property
+    def busy(self) -> bool:
+        return self._jobs > 0
+
+    def compute(self, methods: list[str] | None = None) -> None:
+        """Run the given (default: every ticked but missing) methods; unavailable ones get their message now."""
+        s = self.session
+        if s.hr_full is None:
+            return
+        wanted = [m for m in (methods if methods is not None else s.missing()) if m not in self._pending]
+        runnable = []
+        for m in wanted:
+            why = s.unavailable(m)
+            if why:
+                s.results[m] = MethodResult(m, message=why)
+                self.hub.resultChanged.emit(m)
+            else:
+                runnable.append(m)
+        if not runnable:
+            return
+        runnable.sort(key=lambda m: RUN_ORDER.index(m) if m in RUN_ORDER else len(RUN_ORDER))
+        try:
+            job = _Job(s.version, [("run", m) for m in runnable], s, self._cancel, self.em)
+        except UserError as e:  # e.g. the saved device is gone
+            for m in runnable:
+                s.results[m] = MethodResult(m, message=str(e))
+                self.hub.resultChanged.emit(m)
+            self.hub.error(str(e))
+            return
+        self._pending.update(runnable)
+        if not self.busy:
+            self._batch_total, self._batch_done = 0, 0
+        self._batch_total += len(runnable)
+        self._start(job)
+
+    def refresh_metrics(self) -> None:
+        """Score the results already there against a newly opened ground truth, off the GUI thread."""
+        s = self.session
+        done = [m for m, r in s.results.items() if r.lr is not None and not r.partial]
+        if s.gt is None or not done:
+            return
+        self._start(_Job(s.version, [("metrics", m) for m in done], s, self._cancel, self.em))
+
+    def restart(self) -> None:
+        """Drop every result (image, scale, device or weights changed) and compute the ticked methods again."""
+        self.cancel(quiet=True)
+        self.session.invalidate()
+        self.hub.resultsCleared.emit()
+        self.compute()
+
+    def cancel(self, quiet: bool = False) -> None:
+        """Stop the running work at the next method or tile; finished results stay."""
+        self._cancel.set()
+        self._cancel = threading.Event()
+        pending, self._pending = self._pending, set()
+        if not quiet:
+            for m in pending:
+                r = self.session.results.get(m)
+                if r is None or r.partial:
+                    self.session.results[m] = MethodResult(m, message=CANCELLED)
+                    self.hub.resultChanged.emit(m)
+            if pending:
+                self.hub.info("Cancelled.")
+
+    # ------------------------------------------------------------------ worker signals (GUI thread)
+
+    def _start(self, job: _Job) -> None:
+        self._jobs += 1
+        if self._jobs == 1:
+            self.hub.busyChanged.emit(True)
+        self.pool.start(job)
+
+    def _current(self, gen: int, m: str) -> bool:
+        return gen == self.session.version and m in self._pending
+
+    def _on_started(self, gen: int, m: str) -> None:
+        if self._current(gen, m):
+            n = self._batch_done + 1
+            self.hub.progressChanged.emit(f"{self.session.label(m)} ({n}/{self._batch_total})",
+                                          self._batch_done / max(1, self._batch_total))
+
+    def _on_tile(self, gen: int, m: str, done: int, total: int, box, arr) -> None:
+        if not self._current(gen, m) or total <= 1:
+            return
+        s = self.session
+        r = s.results.get(m)
+        if r is None or not r.partial:
+            h, w = s.lr_shape
+            r = s.results[m] = MethodResult(m, lr=np.zeros((h, w, 3), np.float32), partial=True)
+        y0, y1, x0, x1 = box
+        r.lr[y0:y1, x0:x1] = arr
+        r.tiles_done, r.tiles_total = done, total
+        self.hub.resultPartial.emit(m, box)
+        self.hub.progressChanged.emit(f"{s.label(m)}: tile {done}/{total}",
+                                      (self._batch_done + done / total) / max(1, self._batch_total))
+
+    def _on_done(self, gen: int, m: str, lr, secs: float, metrics) -> None:
+        if gen != self.session.version:
+            return
+        self._pending.discard(m)
+        self._batch_done += 1
+        self.session.results[m] = MethodResult(m, lr=lr, seconds=secs, metrics=metrics)
+        self.hub.resultChanged.emit(m)
+
+    def _on_failed(self, gen: int, m: str, msg: str) -> None:
+        if gen != self.session.version:
+            return
+        if m in self._pending or msg != CANCELLED:
+            self._pending.discard(m)
+            self._batch_done += 1
+            self.session.results[m] = MethodResult(m, message=msg)
+            self.hub.resultChanged.emit(m)
+
+    def _on_metrics(self, gen: int, m: str, metrics) -> None:
+        r = self.session.results.get(m)
+        if gen == self.session.version and r is not None and r.lr is not None and self.session.gt is not None:
+            r.metrics = metrics
+            self.hub.resultChanged.emit(m)
+
+    def _on_job_finished(self, gen: int) -> None:
+        self._jobs -= 1
+        if self._jobs == 0:
+            self._pending.clear()
+            self.hub.progressChanged.emit("", 1.0)
+            self.hub.busyChanged.emit(False)
+
+    def shutdown(self, timeout_ms: int = 5000) -> None:
+        """Cancel and wait for the worker (window closing)."""
+        self.cancel(quiet=True)
+        self.pool.waitForDone(timeout_ms)

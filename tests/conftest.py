@@ -1,0 +1,20 @@
+"""Shared test setup: Qt runs headless, and QSettings never touches the user's real settings."""
+
+import os
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
+def _private_qsettings(tmp_path_factory, request):
+    """Point QSettings (INI, user scope) at a fresh temporary folder for every GUI test."""
+    if "qtbot" not in request.fixturenames and "qapp" not in request.fixturenames:
+        yield
+        return
+    from PySide6.QtCore import QSettings
+
+    folder = tmp_path_factory.mktemp("qsettings")
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(folder))
+    yield folder
