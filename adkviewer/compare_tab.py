@@ -151,6 +151,12 @@ class CompareTab(QWidget):
         self.swipe_a.activated.connect(lambda _i: self._update_swipe())
         self.swipe_b.activated.connect(lambda _i: self._update_swipe())
         self.swipe_sep = QLabel("◀ | ▶", self)
+        self.solo_hint = QLabel(self)
+        self.solo_hint.setStyleSheet("color:#084298;")
+        self.solo_hint.hide()
+        self._swipe_picked = [False, False]  # a person chose A / B: keep it; else follow the defaults
+        self.swipe_a.activated.connect(lambda _i: self._swipe_picked.__setitem__(0, True))
+        self.swipe_b.activated.connect(lambda _i: self._swipe_picked.__setitem__(1, True))
         self.fit_button = QToolButton(self)
         self.fit_button.setText("Fit")
         self.fit_button.setToolTip("Fit the image in the views (F)")
@@ -175,7 +181,7 @@ class CompareTab(QWidget):
         self.cancel_button.setText("Cancel")
         self.cancel_button.setToolTip("Stop the running computation (Esc)")
         self.cancel_button.clicked.connect(self.controller.cancel)
-        for w in (self.grid_button, self.swipe_button, self.swipe_a, self.swipe_sep, self.swipe_b):
+        for w in (self.grid_button, self.swipe_button, self.swipe_a, self.swipe_sep, self.swipe_b, self.solo_hint):
             bar.addWidget(w)
         bar.addStretch(1)
         for w in (self.progress, self.compute_button, self.cancel_button, self.fit_button, self.one_button,
@@ -194,6 +200,7 @@ class CompareTab(QWidget):
         self.grid.hovered.connect(self._on_hover)
         self.grid.menuRequested.connect(self._panel_menu)
         self.grid.clicked.connect(self._on_click)
+        self.grid.layoutChanged.connect(self._update_solo_hint)
 
         top = QWidget(self)
         tl = QVBoxLayout(top)
@@ -317,25 +324,35 @@ class CompareTab(QWidget):
 
     def _refresh_titles(self) -> None:
         s = self.session
-        rows = s.metrics_rows()
-        best = best_values(rows)
+        best = best_values(s.metrics_rows())
         for i, m in enumerate(s.methods):
             p = self.grid.panel(m)
             if p is None:
                 continue
             r = s.results.get(m)
-            head = f"<b>{i + 1}</b>" if i < 9 else "&nbsp;"
-            text = f"{head} · {_esc(TITLES.get(m) or s.label(m))}"
+            score = ""
             if r is not None and r.metrics:
                 v = r.metrics["psnr"]
-                star = " ★" if best.get("psnr") == v else ""
-                text += f" — <b>{v:.2f} dB</b>{star}"
+                score = f"<b>{v:.2f} dB</b>" + (" ★" if best.get("psnr") == v else "")
             elif r is not None and r.partial:
-                text += f" — tile {r.tiles_done}/{r.tiles_total}"
-            p.set_title(text, f"{s.label(m)} (key {i + 1})" if i < 9 else s.label(m))
+                score = f"tile {r.tiles_done}/{r.tiles_total}"
+            key = str(i + 1) if i < 9 else ""
+            tip = s.label(m) + (f" — press {key} to show it alone" if key else "")
+            p.set_title(TITLES.get(m) or s.label(m), key, score, tip)
         gp = self.grid.panel(GT)
         if gp is not None:
-            gp.set_title(f"<b>Space</b> · Ground truth LR", s.gt_path or "")
+            gp.set_title("Ground truth LR", "Space", "", f"{s.gt_path} — hold Space to show it alone")
+        self._update_solo_hint()
+
+    def _update_solo_hint(self) -> None:
+        s = self.session
+        solo = self.grid.solo
+        if solo is not None and self.grid.mode == "grid":
+            name = "the ground truth" if solo == GT else s.label(solo)
+            self.solo_hint.setText(f"Showing {_esc(name)} alone — 0 or Esc: all views")
+            self.solo_hint.show()
+        else:
+            self.solo_hint.hide()
 
     def _on_results_cleared(self) -> None:
         self.grid.set_image_size(self.session.lr_shape)
@@ -345,8 +362,7 @@ class CompareTab(QWidget):
         self._refresh_panel(m)
         self._refresh_titles()
         self.metrics.refresh()
-        if self.grid.mode == "swipe" and m in (self.swipe_a.currentData(), self.swipe_b.currentData()):
-            self._update_swipe()
+        self._refresh_swipe_choices()
         self._show_readout()
 
     def _on_partial(self, m: str, box) -> None:
@@ -419,6 +435,7 @@ class CompareTab(QWidget):
                 raise UserError(f"Cannot swipe with '{key}': choose from {choices}.")
         self.swipe_a.setCurrentIndex(self.swipe_a.findData(a))
         self.swipe_b.setCurrentIndex(self.swipe_b.findData(b))
+        self._swipe_picked = [True, True]
         self.set_mode("swipe")
 
     def _set_swipe_visible(self, on: bool) -> None:
@@ -426,33 +443,38 @@ class CompareTab(QWidget):
             w.setVisible(on)
 
     def _refresh_swipe_choices(self) -> None:
+        """Fill the A/B lists; unless a person chose, A is the first method with an output (ADK-Net when it has
+        one) and B the ground truth, else the next method with an output."""
+        s = self.session
         keys = self.view_keys()
-        for combo, default in ((self.swipe_a, 0), (self.swipe_b, 1)):
+        shown = [k for k in keys if k != GT and s.image_of(k) is not None] or [k for k in keys if k != GT]
+        want_a = shown[0] if shown else None
+        rest = [k for k in shown if k != want_a]
+        want_b = GT if GT in keys else (rest[0] if rest else want_a)
+        before = (self.swipe_a.currentData(), self.swipe_b.currentData())
+        for i, (combo, want) in enumerate(((self.swipe_a, want_a), (self.swipe_b, want_b))):
             cur = combo.currentData()
             combo.blockSignals(True)
             combo.clear()
             for k in keys:
                 combo.addItem(SHORT.get(k, k), k)
-            if cur in keys:
-                combo.setCurrentIndex(keys.index(cur))
-            else:
-                # default: the first method on the left, the ground truth (or the next method) on the right
-                pick = [k for k in keys if k != GT]
-                want = (pick[0] if pick else None) if default == 0 else (GT if GT in keys else
-                                                                         (pick[1] if len(pick) > 1 else None))
-                if want is not None:
-                    combo.setCurrentIndex(keys.index(want))
+            pick = cur if (self._swipe_picked[i] and cur in keys) else want
+            if pick in keys:
+                combo.setCurrentIndex(keys.index(pick))
             combo.blockSignals(False)
         if self.grid.mode == "swipe":
+            after = (self.swipe_a.currentData(), self.swipe_b.currentData())
             self._update_swipe()
+            if after != before:
+                self.grid.swipe.split.setValue((s.lr_shape or (0, 0))[1] / 2)
 
     def _update_swipe(self, reset_split: bool = False) -> None:
         s = self.session
         a, b = self.swipe_a.currentData(), self.swipe_b.currentData()
         self.grid.swipe.set_pair(s.image_of(a) if a else None, s.image_of(b) if b else None,
                                  keep_split=not reset_split)
-        self.grid.swipe.set_title(f"Swipe: <b>{_esc(s.label(a) if a else '—')}</b> ◀ | ▶ "
-                                  f"<b>{_esc(s.label(b) if b else '—')}</b>  (drag the yellow line)")
+        self.grid.swipe.set_title(f"Swipe: {s.label(a) if a else '—'} ◀ | ▶ {s.label(b) if b else '—'} "
+                                  "(drag the yellow line)")
 
     def flicker(self, n: int) -> None:
         """Key N: method N alone at the same camera; 0 goes back to the grid."""

@@ -1,10 +1,11 @@
 """Workarounds for bugs in the Qt binding; every GUI module imports this first.
 
-PySide6 6.12.0 on CPython < 3.12: `SignalInstance.emit()` returns `True` without taking a reference, so
-every emit from Python (ours and pyqtgraph's: it emits on every pan and zoom) drops one reference to the
-`True` singleton. After some thousands of emits CPython aborts with "Fatal Python error: bool_dealloc".
-CPython 3.12+ makes True/False immortal, so there the bug is harmless. Where a probe shows the leak, we
-give True and False a huge reference count (2**40), which makes them immortal in practice.
+PySide6/shiboken6 6.12.0 on CPython < 3.12 returns the singletons `None` (from every void method, e.g.
+`setText`, `update`, `processEvents`) and `True` (from `Signal.emit`) without taking a reference, as if
+they were immortal (which they are only from CPython 3.12). Each such call drops one reference, and after
+some thousands of calls (pyqtgraph makes dozens per pan or zoom) CPython aborts with "Fatal Python error:
+none_dealloc" or "bool_dealloc". Where a probe shows the leak, we give None, True and False a huge
+reference count (2**40), which makes them immortal in practice, as CPython 3.12+ does itself.
 """
 
 from __future__ import annotations
@@ -16,18 +17,27 @@ _PIN = 1 << 40
 _applied = False
 
 
-def emit_drops_true() -> bool:
-    """Whether `Signal.emit` in this PySide6 loses a reference to True (probe with a throw-away QObject)."""
+def leaking_singletons() -> list[object]:
+    """The singletons this PySide6 loses references to (probed with a throw-away QObject)."""
     from PySide6.QtCore import QObject, Signal
 
     class _Probe(QObject):
         ping = Signal()
 
     probe = _Probe()
+    n = 16
+    found = []
     before = sys.getrefcount(True)
-    for _ in range(16):
+    for _ in range(n):
         probe.ping.emit()
-    return sys.getrefcount(True) < before - 8
+    if sys.getrefcount(True) < before - n // 2:
+        found.append(True)
+    before = sys.getrefcount(None)
+    for _ in range(n):
+        probe.setObjectName("probe")
+    if sys.getrefcount(None) < before - n // 2:
+        found.append(None)
+    return found
 
 
 def _pin(obj: object) -> bool:
@@ -35,25 +45,23 @@ def _pin(obj: object) -> bool:
     cell = ctypes.c_ssize_t.from_address(id(obj))
     before = sys.getrefcount(obj)
     cell.value += _PIN
-    if abs(sys.getrefcount(obj) - before - _PIN) > 1000:  # not the layout we expected: leave it alone
+    if abs(sys.getrefcount(obj) - before - _PIN) > 10_000:  # not the layout we expected: leave it alone
         cell.value -= _PIN
         return False
     return True
 
 
-def apply() -> bool:
-    """Apply the workarounds once; returns True when the emit leak was found and True/False were pinned."""
+def apply() -> list[str]:
+    """Apply the workarounds once; returns the names of the singletons that were pinned."""
     global _applied
     if _applied:
-        return False
+        return []
     _applied = True
     if sys.implementation.name != "cpython" or sys.version_info >= (3, 12):
-        return False
-    if sys.getrefcount(True) > _PIN // 2:  # already pinned by someone
-        return False
-    if not emit_drops_true():
-        return False
-    return _pin(True) and _pin(False)
+        return []
+    if not leaking_singletons():
+        return []
+    return [repr(o) for o in (None, True, False) if sys.getrefcount(o) < _PIN // 2 and _pin(o)]
 
 
-apply()
+pinned = apply()

@@ -18,6 +18,8 @@ from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import (QFrame, QGraphicsRectItem, QGridLayout, QHBoxLayout, QLabel, QSizePolicy,
                                QStackedWidget, QToolButton, QVBoxLayout, QWidget)
 
+from superqt import QElidingLabel
+
 from .session import display_uint8
 
 BACKGROUND = "#1e1e1e"
@@ -66,9 +68,13 @@ class ImagePanel(QFrame):
         self.key = key
         self.setFrameShape(QFrame.StyledPanel)
         self.setMinimumSize(120, 100)
-        self.title = QLabel(self)
-        self.title.setTextFormat(Qt.RichText)
+        self.number = QLabel(self)
+        self.number.setTextFormat(Qt.RichText)
+        self.title = QElidingLabel(self)  # the method's name: elided when the view is narrow
+        self.title.setElideMode(Qt.ElideRight)
         self.title.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.score = QLabel(self)
+        self.score.setTextFormat(Qt.RichText)
         self.menu_button = QToolButton(self)
         self.menu_button.setText("⋯")
         self.menu_button.setAutoRaise(True)
@@ -78,7 +84,9 @@ class ImagePanel(QFrame):
         head = QHBoxLayout()
         head.setContentsMargins(4, 0, 0, 0)
         head.setSpacing(2)
+        head.addWidget(self.number)
         head.addWidget(self.title, 1)
+        head.addWidget(self.score)
         head.addWidget(self.menu_button)
 
         self.view = pg.GraphicsView(background=BACKGROUND)
@@ -111,9 +119,24 @@ class ImagePanel(QFrame):
 
     # ------------------------------------------------------------------ content
 
-    def set_title(self, html: str, tooltip: str = "") -> None:
-        self.title.setText(html)
-        self.title.setToolTip(tooltip)
+    def set_title(self, name: str, number: str = "", score: str = "", tooltip: str = "") -> None:
+        """Title row: key hint (bold), method name (elided if narrow), PSNR (rich text, never elided)."""
+        self.number.setText(f"<b>{number}</b> ·" if number else "")
+        self.number.setVisible(bool(number))
+        self.title.setText(name)
+        self.score.setText(score)
+        self.score.setVisible(bool(score))
+        for w in (self.number, self.title, self.score):
+            w.setToolTip(tooltip or name)
+
+    def title_text(self) -> str:
+        """The whole title as plain text (number, name, score)."""
+        from PySide6.QtGui import QTextDocument
+
+        doc = QTextDocument()
+        doc.setHtml(self.score.text())
+        return " ".join(t for t in (self.number.text().replace("<b>", "").replace("</b>", ""), self.title.text(),
+                                     doc.toPlainText()) if t)
 
     def set_image(self, arr: np.ndarray | None) -> None:
         """Show a float [0, 1] (h, w, 3) LR image (None: empty)."""
@@ -217,6 +240,7 @@ class ViewGrid(QWidget):
     zoomChanged = Signal(float)       # camera zoom (screen px per LR px)
     menuRequested = Signal(str, object)
     clicked = Signal(int, int)
+    layoutChanged = Signal()          # grid / one view alone / swipe
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -320,12 +344,14 @@ class ViewGrid(QWidget):
         self.solo = key
         self.mode = "grid"
         self._relayout(force=True)
+        self.layoutChanged.emit()
 
     def set_mode(self, mode: str) -> None:
         self.mode = mode
         if mode == "swipe":
             self.solo = None
         self._relayout(force=True)
+        self.layoutChanged.emit()
 
     # ------------------------------------------------------------------ camera
 

@@ -85,6 +85,8 @@ class _Job(QRunnable):
     def _run_one(self, m: str) -> None:
         ms = self.method_set
         progress = None
+        if m == "lstsq":
+            ms.fit()  # load the fit before timing
         if m == "adknet":
             ms.runner()  # load the weights before timing, as 'adkviewer eval' does
 

@@ -194,7 +194,7 @@ def test_metrics_table_agrees_with_compute_metrics_and_eval(qtbot, tmp_path, cap
     best = max(methods, key=lambda m: expected[m]["psnr"])
     assert table.item(methods.index(best), 1).text().endswith("★")
     assert table.item(methods.index(best), 1).font().bold()
-    assert f"{expected[best]['psnr']:.2f} dB" in win.compare.grid.panel(best).title.text()
+    assert f"{expected[best]['psnr']:.2f} dB" in win.compare.grid.panel(best).title_text()
 
     # CSV export has the same numbers as `adkviewer eval --csv` on the same pair
     out = tmp_path / "metrics.csv"
