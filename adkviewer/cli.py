@@ -17,6 +17,31 @@ def _fail(msg: str, code: int = 2) -> int:
     return code
 
 
+def _int_at_least(least: int):
+    """argparse type: a whole number >= least (so 0 or -1 is a usage error, never a silent default or a traceback)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"must be at least {least}, got {value}")
+        return value
+
+    return parse
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     from model.baselines import CLASSICAL
 
@@ -27,22 +52,22 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("downscale", help="downscale images with one method")
     d.add_argument("inputs", nargs="+", help="HR images")
     d.add_argument("-o", "--out", required=True, help="output folder (or a file name for a single input)")
-    d.add_argument("--scale", type=int, default=4)
+    d.add_argument("--scale", type=_int_at_least(2), default=4)
     d.add_argument("--method", default="adknet", choices=methods)
     d.add_argument("--weights", help="ADK-Net .safetensors (default: the shipped weights for the scale)")
     d.add_argument("--lstsq-fit", help="least-squares fit file (default: the shipped one for the scale)")
     d.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
-    d.add_argument("--tile-budget-mb", type=int, default=None, help="memory budget for one ADK-Net tile")
+    d.add_argument("--tile-budget-mb", type=_int_at_least(1), default=None, help="memory budget for one ADK-Net tile")
     d.add_argument("--overwrite", action="store_true", help="replace existing output files")
 
     e = sub.add_parser("eval", help="score methods on HR/LR pairs")
     e.add_argument("--pairs", required=True, help="folder with HR/ and LR/ (or RealSR naming)")
     e.add_argument("--split", default="val", help="val, train, all, or a split .json file")
-    e.add_argument("--scale", type=int, default=None, help="default: from split.json, else 4")
+    e.add_argument("--scale", type=_int_at_least(2), default=None, help="default: from split.json, else 4")
     e.add_argument("--methods", nargs="+", default=methods, choices=methods)
     e.add_argument("--weights")
     e.add_argument("--lstsq-fit", help="fit file; default: fitted on the pairs' train split when there is one")
-    e.add_argument("--crop", type=int, default=0, help="border crop in LR pixels (default 0)")
+    e.add_argument("--crop", type=_int_at_least(0), default=0, help="border crop in LR pixels (default 0)")
     e.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     fmt = e.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print only a JSON object")
@@ -51,20 +76,20 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train or fine-tune ADK-Net (runs under torchrun for DDP)")
     t.add_argument("--pairs", required=True)
     t.add_argument("--split", default="val", help="val (split.json in --pairs), a split .json, or fraction:0.2")
-    t.add_argument("--scale", type=int, default=4)
+    t.add_argument("--scale", type=_int_at_least(2), default=4)
     t.add_argument("--preset", default="lite", choices=["lite", "paper"])
-    t.add_argument("--k", type=int, help="kernel size (default: the preset's)")
+    t.add_argument("--k", type=_int_at_least(2), help="kernel size (default: the preset's)")
     t.add_argument("--norm", choices=["softmax", "signed"])
     t.add_argument("--no-gain-bias", action="store_true")
     t.add_argument("--no-colour-mix", action="store_true")
     t.add_argument("--shared-kernel", action="store_true", help="CAR-like ablation: one kernel for R, G and B")
     t.add_argument("--init", default="scratch", help="scratch, shipped, or a .safetensors file")
-    t.add_argument("--iterations", type=int, default=None, help="default 3000 (1500 when fine-tuning)")
-    t.add_argument("--batch", type=int, default=8)
-    t.add_argument("--patch", type=int, default=48, help="LR patch side")
-    t.add_argument("--lr", type=float, default=None, help="default 1e-3 (2e-4 when fine-tuning)")
-    t.add_argument("--val-every", type=int, default=250)
-    t.add_argument("--ckpt-every", type=int, default=250)
+    t.add_argument("--iterations", type=_int_at_least(1), default=None, help="default 3000 (1500 when fine-tuning)")
+    t.add_argument("--batch", type=_int_at_least(1), default=8)
+    t.add_argument("--patch", type=_int_at_least(1), default=48, help="LR patch side")
+    t.add_argument("--lr", type=_positive_float, default=None, help="default 1e-3 (2e-4 when fine-tuning)")
+    t.add_argument("--val-every", type=_int_at_least(0), default=250)
+    t.add_argument("--ckpt-every", type=_int_at_least(0), default=250)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--out", default="runs/adknet")
     t.add_argument("--resume", help="checkpoint to continue")
@@ -78,15 +103,15 @@ def build_parser() -> argparse.ArgumentParser:
     f = sub.add_parser("fit-lstsq", help="fit the global least-squares kernel on the train split of a pairs folder")
     f.add_argument("--pairs", required=True)
     f.add_argument("--split", default="train", help="train, all, or a split .json (its train list)")
-    f.add_argument("--scale", type=int, default=4)
-    f.add_argument("--taps", type=int, default=None, help="default 4*scale")
+    f.add_argument("--scale", type=_int_at_least(2), default=4)
+    f.add_argument("--taps", type=_int_at_least(2), default=None, help="default 4*scale")
     f.add_argument("-o", "--out", required=True)
 
     i = sub.add_parser("import-weights", help="convert a PyTorch .pt/.pth state dict to safetensors, safely")
     i.add_argument("input")
     i.add_argument("-o", "--out", required=True)
     i.add_argument("--preset", default="lite", choices=["lite", "paper"])
-    i.add_argument("--scale", type=int, default=4)
+    i.add_argument("--scale", type=_int_at_least(2), default=4)
     return p
 
 
@@ -149,6 +174,10 @@ def cmd_downscale(args, argv) -> int:
     existing = [t for t in targets if t.exists()]
     if existing and not args.overwrite:
         raise UserError(f"{existing[0]} already exists; pass --overwrite to replace it.")
+    folder = out.parent if single_file else out
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"Output folder {folder} is a file.")
+    folder.mkdir(parents=True, exist_ok=True)
     ms = MethodSet(scale=args.scale, device=resolve_device(args.device), weights_path=args.weights,
                    lstsq_path=args.lstsq_fit,
                    budget_bytes=args.tile_budget_mb * 2**20 if args.tile_budget_mb else None)
@@ -170,7 +199,7 @@ def cmd_downscale(args, argv) -> int:
         for n in ms._runner.notes:
             print(f"adkviewer: {n}", file=sys.stderr)
     done = len(inputs) - failures
-    print(f"wrote {done} image{'s' if done != 1 else ''} to {out if single_file else out}/", file=sys.stderr)
+    print(f"wrote {done} image{'s' if done != 1 else ''} to {out if single_file else f'{out}/'}", file=sys.stderr)
     return 1 if failures else 0
 
 
@@ -182,6 +211,8 @@ def load_eval_pairs(pairs_dir: str, split: str, scale: int | None):
     from model.errors import UserError
 
     folder = Path(pairs_dir)
+    if not folder.is_dir():
+        raise UserError(f"Pairs folder '{folder}' {'is a file, not a folder' if folder.exists() else 'does not exist'}.")
     split_obj = None
     if split in ("val", "train"):
         try:
@@ -201,8 +232,10 @@ def load_eval_pairs(pairs_dir: str, split: str, scale: int | None):
     if split == "all":
         chosen = ok
     else:
-        chosen = select(ok, split_obj.train if split == "train" else split_obj.val)
-    train_infos = select(ok, split_obj.train) if split_obj else []
+        # Selecting from all pairs names an unusable one and its problem (not "not in the pairs folder").
+        chosen = select(infos, split_obj.train if split == "train" else split_obj.val)
+    skipped = {p.name for p in bad}
+    train_infos = select(ok, [n for n in split_obj.train if n not in skipped]) if split_obj else []
     return scale, chosen, train_infos, load_pair
 
 
@@ -210,6 +243,7 @@ def cmd_eval(args, argv) -> int:
     from model.baselines import fit_lstsq
     from model.devices import resolve_device
     from model.evaluate import evaluate, format_table
+    from model.errors import UserError
     from model.methods import MethodSet, shipped_lstsq
 
     scale, chosen, train_infos, load_pair = load_eval_pairs(args.pairs, args.split, args.scale)
@@ -227,6 +261,9 @@ def cmd_eval(args, argv) -> int:
             raise UserError(f"{raise_missing} for x{scale}; pass --lstsq-fit.")
     if "adknet" in args.methods:
         ms.runner()  # load weights before timing, and fail early with a clear message
+    smallest = min((min(p.lr_size) for p in chosen if p.lr_size), default=0)
+    if args.crop and 2 * args.crop >= smallest:
+        raise UserError(f"--crop {args.crop} leaves nothing of the smallest LR image ({smallest} pixels across).")
     res = evaluate(((p.name, *load_pair(p, scale)) for p in chosen), list(args.methods), ms, crop=args.crop)
     if args.json:
         print(json.dumps(res.to_json(), indent=2))
@@ -353,7 +390,10 @@ def card_metrics(trainer, lstsq_path: str | None = None) -> dict:
 
 def cmd_fit_lstsq(args, argv) -> int:
     from model.baselines import fit_lstsq, save_lstsq
+    from model.errors import UserError
 
+    if args.taps is not None and (args.taps < args.scale or (args.taps - args.scale) % 2):
+        raise UserError(f"--taps {args.taps} must be at least the scale {args.scale} with taps - scale even.")
     scale, chosen, train_infos, load_pair = load_eval_pairs(args.pairs, args.split, args.scale)
     fit = fit_lstsq((load_pair(p, scale) for p in chosen), scale, taps=args.taps or 4 * scale,
                     fitted_on=f"{Path(args.pairs).name} {args.split} split ({len(chosen)} pairs)")

@@ -38,6 +38,14 @@ class ADKNetConfig:
     arch: str = ARCH
 
     def __post_init__(self) -> None:
+        # A config read from a weights file is untrusted: wrong types must fail here, not deep inside torch.
+        for name in ("scale", "k", "hr_features", "width", "gen_width", "branch_width", "feat_blocks", "gen_blocks"):
+            v, least = getattr(self, name), 0 if name.endswith("_blocks") else 1
+            if isinstance(v, bool) or not isinstance(v, int) or v < least:
+                raise ValueError(f"{name} must be an integer >= {least}, got {v!r}")
+        for name in ("gain_bias", "colour_mix", "shared_kernel"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
         check_geometry(self.scale, self.k)
         if self.norm not in NORMS:
             raise ValueError(f"norm must be one of {NORMS}, got {self.norm!r}")
@@ -77,8 +85,11 @@ def preset(name: str, **overrides: Any) -> ADKNetConfig:
         raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
     cfg = PRESETS[name]
     if "scale" in overrides and "k" not in overrides:
-        # Keep the preset's ratio k/scale (3 for lite, 4 for paper) at other scales.
-        overrides["k"] = cfg.k // cfg.scale * overrides["scale"]
+        # Keep the preset's ratio k/scale (3 for lite, 4 for paper) at other scales; k - scale must be even,
+        # so at odd scales paper's 4*scale taps become 4*scale + 1.
+        s = overrides["scale"]
+        k = cfg.k // cfg.scale * s
+        overrides["k"] = k + (k - s) % 2
     return replace(cfg, **overrides)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import pickle
 import platform
 import socket
 import threading
@@ -114,8 +115,10 @@ def load_split_pairs(cfg: TrainConfig, log: Callable[[str], None] = lambda m: No
         log(f"skipping {p.name}: {p.problem}")
     ok = [p for p in infos if p.ok]
     split = resolve_split(cfg, [p.name for p in ok])
-    train_infos = select(ok, split.train)
-    val_infos = select(ok, split.val)
+    # Unusable pairs were reported above and are left out; a split name missing from the folder is still an error.
+    skipped = {p.name for p in bad}
+    train_infos = select(ok, [n for n in split.train if n not in skipped])
+    val_infos = select(ok, [n for n in split.val if n not in skipped])
     if cfg.max_val_pairs:
         val_infos = val_infos[: cfg.max_val_pairs]
     if not train_infos:
@@ -127,7 +130,11 @@ def load_split_pairs(cfg: TrainConfig, log: Callable[[str], None] = lambda m: No
 
 def build_model(cfg: TrainConfig, log: Callable[[str], None] = lambda m: None) -> ADKNet:
     if cfg.init == "scratch":
-        return ADKNet(preset(cfg.preset, scale=cfg.scale, **cfg.model_overrides))
+        try:
+            mcfg = preset(cfg.preset, scale=cfg.scale, **cfg.model_overrides)
+        except (ValueError, TypeError) as e:  # e.g. k=13 at x4: one sentence for the CLI and the GUI
+            raise UserError(f"Invalid model settings for {cfg.preset} x{cfg.scale}: {e}.") from None
+        return ADKNet(mcfg)
     path = default_weights(cfg.scale) if cfg.init == "shipped" else Path(cfg.init)
     if path is None:
         raise UserError(f"No shipped weights for x{cfg.scale}; train with --init scratch.")
@@ -257,7 +264,9 @@ class Trainer:
         self.train_infos, train, self.val_infos, self.val = load_split_pairs(cfg, self.log)
         self.train_pairs = train
         shard = train[self.dist.rank :: self.dist.world] or train
-        self.dataset = PairCropDataset(shard, cfg.scale, cfg.patch, augment=cfg.augment)
+        names = [p.name for p in self.train_infos]
+        shard_names = names[self.dist.rank :: self.dist.world] or names
+        self.dataset = PairCropDataset(shard, cfg.scale, cfg.patch, augment=cfg.augment, names=shard_names)
         self.gen = torch.Generator().manual_seed(cfg.seed * 1000 + self.dist.rank)
         if ckpt is not None:
             self.model = ADKNet(ADKNetConfig.from_dict(ckpt["model_config"]))
@@ -442,6 +451,9 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         raise UserError(f"Checkpoint {path} does not exist.")
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:  # torch's own text advises weights_only=False: never show that
+        raise UserError(f"{path.name} is not a readable ADK Viewer checkpoint (not a plain tensor file; "
+                        f"nothing in it was run).") from None
     except Exception as e:  # noqa: BLE001 - any failure to read is one message
         raise UserError(f"{path.name} is not a readable ADK Viewer checkpoint ({str(e).splitlines()[0][:120]}).") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != CKPT_FORMAT:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -173,9 +174,11 @@ def import_torch_weights(src: str | os.PathLike, dst: str | os.PathLike, preset_
         raise WeightsError(f"{src} does not exist.")
     try:
         obj = torch.load(src, map_location="cpu", weights_only=True)
-    except Exception as e:  # noqa: BLE001 - every refusal is one message
+    except pickle.UnpicklingError:  # torch's own text advises weights_only=False: never show that
         raise WeightsError(f"{src.name} was refused: it is not a plain tensor file that loads safely "
-                           f"({_short(e)}).") from None
+                           f"(nothing in it was run).") from None
+    except Exception as e:  # noqa: BLE001 - every refusal is one message
+        raise WeightsError(f"{src.name} is not a readable PyTorch file ({_short(e)}).") from None
     if isinstance(obj, dict) and "model" in obj and isinstance(obj["model"], dict):
         cfg_dict = obj.get("model_config")
         obj = obj["model"]

@@ -1,0 +1,336 @@
+"""`adkviewer` subcommands: eval's JSON/table/CSV output and numbers, downscale, train, fit-lstsq, import-weights,
+and one clear 'adkviewer: error:' line (never a traceback) for every user mistake."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from adkviewer.cli import main
+from core_helpers import make_pairs, one_thread, perturbed, save_png, smooth_image, tiny_config  # noqa: F401
+from model.baselines import apply_lstsq, classical_downscale, fit_lstsq, load_lstsq
+from model.data import discover_pairs, load_pair, read_split, select
+from model.imageio import load_image, to_uint8
+from model.inference import AdkRunner
+from model.metrics import compute_metrics
+from model.weights import load_weights, save_weights
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+ROOT = Path(__file__).resolve().parent.parent
+S = 4
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory) -> Path:
+    return make_pairs(tmp_path_factory.mktemp("pairs"), scale=S, n_train=3, n_val=2, lr_size=(16, 20))
+
+
+@pytest.fixture
+def pairs(pristine, tmp_path) -> Path:
+    """A private copy that a test may damage."""
+    return Path(shutil.copytree(pristine, tmp_path / "pairs"))
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory) -> Path:
+    return save_weights(perturbed(tiny_config()), tmp_path_factory.mktemp("w") / "tiny.safetensors")
+
+
+def _run(capsys, argv: list[str]) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def _one_error(code: int, err: str) -> str:
+    """A user mistake: non-zero exit, exactly one 'adkviewer: error:' line, and no traceback."""
+    lines = [line for line in err.splitlines() if line.startswith("adkviewer: error:")]
+    assert code != 0, err
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def _split_pairs(folder: Path, which: str) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    split = read_split(folder)
+    infos = select(discover_pairs(folder, S), split.val if which == "val" else split.train)
+    return [(p.name, *load_pair(p, S)) for p in infos]
+
+
+def _expected(per_pair_outputs: list[tuple[np.ndarray, np.ndarray]]) -> dict[str, float]:
+    scores = [compute_metrics(out, lr) for out, lr in per_pair_outputs]
+    return {k: float(np.mean([s[k] for s in scores])) for k in ("psnr", "psnr_y", "ssim")}
+
+
+# ----------------------------------------------------------------------------- eval
+
+
+def test_eval_json_prints_only_the_documented_object(pristine, capsys):
+    code, out, err = _run(capsys, ["eval", "--pairs", pristine, "--split", "val", "--methods", "nearest", "bicubic",
+                                   "lstsq", "--json", "--device", "cpu"])
+    assert code == 0, err
+    res = json.loads(out)  # the whole of stdout is one JSON object
+    assert set(res) == {"scale", "pairs", "methods"}
+    assert res["scale"] == S and res["pairs"] == 2
+    assert list(res["methods"]) == ["nearest", "bicubic", "lstsq"]
+    for m in res["methods"].values():
+        assert set(m) == {"psnr", "psnr_y", "ssim", "seconds"}
+        assert all(isinstance(v, float) and np.isfinite(v) for v in m.values())
+
+    # The same numbers as model.metrics on the same pairs, with lstsq fitted on the train split.
+    val = _split_pairs(pristine, "val")
+    fit = fit_lstsq(((hr, lr) for _, hr, lr in _split_pairs(pristine, "train")), S, taps=4 * S)
+    for method in ("nearest", "bicubic", "lstsq"):
+        outs = [(apply_lstsq(fit, hr) if method == "lstsq" else classical_downscale(hr, S, method), lr)
+                for _, hr, lr in val]
+        for key, value in _expected(outs).items():
+            assert res["methods"][method][key] == pytest.approx(value, rel=1e-9, abs=1e-12), (method, key)
+    # lstsq learns the colour shift of these pairs; the classical filters cannot.
+    assert res["methods"]["lstsq"]["psnr"] > res["methods"]["bicubic"]["psnr"] + 5
+
+
+def test_eval_table_and_csv(pristine, capsys):
+    code, out, err = _run(capsys, ["eval", "--pairs", pristine, "--methods", "nearest", "bicubic", "lstsq",
+                                   "--device", "cpu"])
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith(f"x{S}, 2 pairs.") and "no border crop" in lines[0] and "BT.601" in lines[0]
+    assert "PSNR RGB" in lines[1] and "SSIM" in lines[1]
+    body = {line.split("  ")[0].strip(): line for line in lines[2:]}
+    assert set(body) == {"Nearest", "Bicubic", "Least-squares kernel"}
+    assert body["Least-squares kernel"].count("*") >= 3  # best PSNR, PSNR Y and SSIM
+    assert "lstsq fitted on the train split (3 pairs)" in err
+
+    code, out, err = _run(capsys, ["eval", "--pairs", pristine, "--methods", "bicubic", "box", "--csv", "--crop", "2",
+                                   "--device", "cpu"])
+    assert code == 0, err
+    rows = out.strip().splitlines()
+    assert rows[0] == "method,psnr_rgb,psnr_y,ssim,seconds"
+    assert [r.split(",")[0] for r in rows[1:]] == ["bicubic", "box"]
+    val = _split_pairs(pristine, "val")
+    expected = np.mean([compute_metrics(classical_downscale(hr, S, "box"), lr, crop=2)["psnr"] for _, hr, lr in val])
+    assert float(rows[2].split(",")[1]) == pytest.approx(expected, abs=1e-4)
+
+
+def test_eval_adknet_uses_the_weights_file(pristine, weights, capsys):
+    code, out, err = _run(capsys, ["eval", "--pairs", pristine, "--methods", "adknet", "bicubic", "--weights", weights,
+                                   "--json", "--device", "cpu"])
+    assert code == 0, err
+    res = json.loads(out)
+    runner = AdkRunner(load_weights(weights).model, "cpu")
+    outs = [(runner.downscale(hr), lr) for _, hr, lr in _split_pairs(pristine, "val")]
+    for key, value in _expected(outs).items():
+        assert res["methods"]["adknet"][key] == pytest.approx(value, rel=1e-6)
+    code, out, err = _run(capsys, ["eval", "--pairs", pristine, "--methods", "adknet", "--weights", weights,
+                                   "--device", "cpu"])
+    assert code == 0 and "ADK-Net (tiny)" in out
+
+
+def test_fit_lstsq_file_gives_the_same_numbers_as_the_automatic_fit(pristine, tmp_path, capsys):
+    fit_path = tmp_path / "fit.safetensors"
+    code, out, err = _run(capsys, ["fit-lstsq", "--pairs", pristine, "--scale", S, "-o", fit_path])
+    assert code == 0, err
+    fit = load_lstsq(fit_path)
+    assert fit.scale == S and fit.taps == 4 * S and "train split (3 pairs)" in fit.fitted_on
+    auto = json.loads(_run(capsys, ["eval", "--pairs", pristine, "--methods", "lstsq", "--json", "--device", "cpu"])[1])
+    given = json.loads(_run(capsys, ["eval", "--pairs", pristine, "--methods", "lstsq", "--lstsq-fit", fit_path,
+                                     "--json", "--device", "cpu"])[1])
+    for key in ("psnr", "psnr_y", "ssim"):
+        assert given["methods"]["lstsq"][key] == pytest.approx(auto["methods"]["lstsq"][key], rel=1e-6)
+
+
+def test_an_unreadable_train_pair_does_not_block_eval(pairs, capsys):
+    (pairs / "LR" / "p0.png").write_bytes(b"broken")
+    code, out, err = _run(capsys, ["eval", "--pairs", pairs, "--methods", "bicubic", "lstsq", "--json",
+                                   "--device", "cpu"])
+    assert code == 0, err
+    assert "adkviewer: skipping p0: unreadable file" in err and "adkviewer: error" not in err
+    assert json.loads(out)["pairs"] == 2
+    code, out, err = _run(capsys, ["eval", "--pairs", pairs, "--methods", "lstsq", "--device", "cpu"])
+    assert "lstsq fitted on the train split (2 pairs)" in err
+
+
+def test_eval_json_subprocess_smoke(pristine):
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), OMP_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, "-m", "adkviewer", "eval", "--pairs", str(pristine), "--methods", "nearest",
+                           "bicubic", "--json", "--device", "cpu"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads(proc.stdout)
+    assert res["pairs"] == 2 and list(res["methods"]) == ["nearest", "bicubic"]
+    assert "Traceback" not in proc.stderr
+
+
+# ----------------------------------------------------------------------------- downscale
+
+
+def test_downscale_writes_files_and_refuses_to_overwrite(tmp_path, capsys):
+    a = save_png(tmp_path / "in" / "a.png", smooth_image(70, 90, seed=1))  # 90x70: cropped to 88x68
+    b = save_png(tmp_path / "in" / "b.png", smooth_image(32, 48, seed=2))
+    out = tmp_path / "out" / "nested"  # created on demand
+    code, _, err = _run(capsys, ["downscale", a, b, "-o", out, "--method", "bicubic", "--scale", S])
+    assert code == 0, err
+    assert "cropped from 90x70 to 88x68" in err
+    files = sorted(p.name for p in out.iterdir())
+    assert files == ["a_x4_bicubic.png", "b_x4_bicubic.png"]
+    got = load_image(out / "a_x4_bicubic.png").array
+    hr = load_image(a).array[:68, :88]
+    assert got.shape == (17, 22, 3)
+    np.testing.assert_array_equal(np.rint(got * 255), to_uint8(classical_downscale(hr, S, "bicubic")))
+
+    stamp = (out / "a_x4_bicubic.png").stat().st_mtime_ns
+    code, _, err = _run(capsys, ["downscale", a, b, "-o", out, "--method", "bicubic"])
+    line = _one_error(code, err)
+    assert "already exists" in line and "--overwrite" in line
+    assert (out / "a_x4_bicubic.png").stat().st_mtime_ns == stamp
+
+    code, _, err = _run(capsys, ["downscale", a, b, "-o", out, "--method", "box", "--overwrite"])
+    assert code == 0, err
+    code, _, err = _run(capsys, ["downscale", a, b, "-o", out, "--method", "bicubic", "--overwrite"])
+    assert code == 0, err
+
+
+def test_downscale_adknet_single_file(tmp_path, weights, capsys):
+    a = save_png(tmp_path / "a.png", smooth_image(48, 64, seed=3))
+    dst = tmp_path / "single" / "small.png"
+    code, _, err = _run(capsys, ["downscale", a, "-o", dst, "--weights", weights, "--device", "cpu",
+                                 "--tile-budget-mb", 1])
+    assert code == 0, err
+    assert f"to {dst}" in err and f"{dst}/" not in err
+    expected = AdkRunner(load_weights(weights).model, "cpu").downscale(load_image(a).array)
+    np.testing.assert_array_equal(np.rint(load_image(dst).array * 255), to_uint8(expected))
+
+
+# ----------------------------------------------------------------------------- train
+
+
+def test_train_export_resume_and_calibrate(pristine, tmp_path, capsys):
+    out = tmp_path / "run"
+    base = ["train", "--pairs", pristine, "--device", "cpu", "--batch", 1, "--patch", 8, "--val-every", 2,
+            "--ckpt-every", 2, "--out", out]
+    code, _, err = _run(capsys, base + ["--iterations", 2])
+    assert code == 0, err
+    assert "Traceback" not in err
+    w = out / "adknet_x4_lite.safetensors"
+    card = json.loads(w.with_suffix(".json").read_text())
+    assert card["training"]["iterations"] == 2
+    assert card["training"]["command"].startswith("adkviewer train --pairs")
+    methods = card["validation"]["methods"]
+    assert set(methods) == {"adknet", "nearest", "box", "bilinear", "bicubic", "lanczos", "lstsq"}
+    assert load_weights(w).notes == []
+
+    code, _, err = _run(capsys, ["train", "--pairs", pristine, "--resume", out / "checkpoint_last.pt",
+                                 "--iterations", 3, "--no-eval", "--device", "cpu"])
+    assert code == 0, err
+    assert "resumed" in err and json.loads(w.with_suffix(".json").read_text())["training"]["iterations"] == 3
+
+    code, _, err = _run(capsys, ["train", "--pairs", pristine, "--init", w, "--calibrate-only", "--device", "cpu",
+                                 "--patch", 8, "--out", tmp_path / "cal"])
+    assert code == 0, err
+    assert "calibrated colour head" in err
+    assert load_weights(tmp_path / "cal" / "adknet_x4_lite.safetensors").model.mix is not None
+
+
+# ----------------------------------------------------------------------------- user mistakes
+
+
+def _corrupt(pairs: Path) -> list:
+    (pairs / "HR" / "p3.png").write_bytes(b"this is not a png at all")
+    return ["eval", "--pairs", pairs, "--methods", "bicubic"]
+
+
+def _truncated(pairs: Path) -> list:
+    f = pairs / "HR" / "p4.png"
+    f.write_bytes(f.read_bytes()[: 200])  # header intact, pixel data cut
+    return ["eval", "--pairs", pairs, "--methods", "bicubic", "--json"]
+
+
+def _random_weights(pairs: Path) -> list:
+    (pairs / "w.safetensors").write_bytes(os.urandom(4096))
+    return ["eval", "--pairs", pairs, "--methods", "adknet", "--weights", pairs / "w.safetensors", "--device", "cpu"]
+
+
+def _random_weights_downscale(pairs: Path) -> list:
+    (pairs / "w.safetensors").write_bytes(os.urandom(4096))
+    return ["downscale", pairs / "HR" / "p0.png", "-o", pairs / "o", "--weights", pairs / "w.safetensors",
+            "--device", "cpu"]
+
+
+def _pickle_weights(pairs: Path) -> list:
+    torch.save({"a": torch.zeros(1)}, pairs / "w.pt")
+    return ["downscale", pairs / "HR" / "p0.png", "-o", pairs / "o", "--weights", pairs / "w.pt", "--device", "cpu"]
+
+
+def _not_an_image(pairs: Path) -> list:
+    (pairs / "x.png").write_text("hello")
+    return ["downscale", pairs / "x.png", "-o", pairs / "o", "--method", "bicubic"]
+
+
+def _no_split(pairs: Path) -> list:
+    (pairs / "split.json").unlink()
+    return ["eval", "--pairs", pairs, "--split", "val", "--methods", "bicubic"]
+
+
+def _evil_import(pairs: Path) -> list:
+    from test_weights import _evil_pt
+
+    _evil_pt(pairs / "evil.pt", pairs / "MARKER")
+    return ["import-weights", pairs / "evil.pt", "-o", pairs / "w.safetensors"]
+
+
+ERROR_CASES = {
+    "missing folder": (lambda p: ["eval", "--pairs", p / "nope", "--methods", "bicubic"], "does not exist"),
+    "folder is a file": (lambda p: ["eval", "--pairs", p / "split.json", "--methods", "bicubic"], "is a file"),
+    "bad image": (_corrupt, "Pair 'p3' cannot be used: unreadable file"),
+    "truncated image": (_truncated, "p4.png"),
+    "random weights (eval)": (_random_weights, "w.safetensors"),
+    "random weights (downscale)": (_random_weights_downscale, "w.safetensors"),
+    "pickle weights": (_pickle_weights, "w.pt"),
+    "not an image": (_not_an_image, "x.png"),
+    "missing input": (lambda p: ["downscale", p / "none.png", "-o", p / "o", "--method", "box"], "none.png"),
+    "unknown split": (lambda p: ["eval", "--pairs", p, "--split", "nosuch", "--methods", "bicubic"], "nosuch"),
+    "no split.json": (_no_split, "split.json"),
+    "crop too large": (lambda p: ["eval", "--pairs", p, "--methods", "box", "--crop", "8"], "--crop 8"),
+    "lstsq taps": (lambda p: ["fit-lstsq", "--pairs", p, "--taps", "5", "-o", p / "f.safetensors"], "--taps 5"),
+    "invalid k": (lambda p: ["train", "--pairs", p, "--k", "13", "--patch", "8", "--device", "cpu",
+                             "--out", p / "run"], "k=13"),
+    "patch too big": (lambda p: ["train", "--pairs", p, "--patch", "48", "--device", "cpu", "--out", p / "run"],
+                      "'p0'"),
+    "missing checkpoint": (lambda p: ["train", "--pairs", p, "--resume", p / "none.pt", "--device", "cpu"], "none.pt"),
+    "evil import": (_evil_import, "evil.pt was refused"),
+    "wrong scale weights": (lambda p: ["downscale", p / "HR" / "p0.png", "-o", p / "o", "--scale", "2",
+                                       "--weights", p / "w.safetensors", "--device", "cpu"], "x4"),
+    "wrong scale pairs": (lambda p: ["eval", "--pairs", p, "--scale", "2", "--methods", "box"], "No usable pairs"),
+}
+
+
+@pytest.mark.parametrize("case", list(ERROR_CASES))
+def test_user_mistakes_give_one_error_line(case, pairs, weights, capsys):
+    shutil.copy(weights, pairs / "w.safetensors")
+    make_argv, needle = ERROR_CASES[case]
+    argv = make_argv(pairs)
+    code, out, err = _run(capsys, argv)
+    line = _one_error(code, err)
+    assert needle in line, line
+    if "--json" in argv:
+        assert out == ""
+    assert not (pairs / "MARKER").exists()
+
+
+@pytest.mark.parametrize("argv", [["train", "--pairs", "x", "--iterations", "0"], ["train", "--pairs", "x", "--batch", "0"],
+                                  ["downscale", "a.png", "-o", "o", "--scale", "1"], ["eval", "--pairs", "x", "--crop", "-1"],
+                                  ["train", "--pairs", "x", "--lr", "0"], ["eval", "--pairs", "x", "--methods", "magic"]])
+def test_bad_arguments_are_usage_errors(argv, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "error: argument" in err and "Traceback" not in err
