@@ -83,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--no-gain-bias", action="store_true")
     t.add_argument("--no-colour-mix", action="store_true")
     t.add_argument("--shared-kernel", action="store_true", help="CAR-like ablation: one kernel for R, G and B")
+    t.add_argument("--set", action="append", default=[], metavar="FIELD=INT",
+                   help="override an integer model config field, e.g. --set width=48 (repeatable)")
     t.add_argument("--init", default="scratch", help="scratch, shipped, or a .safetensors file")
     t.add_argument("--iterations", type=_int_at_least(1), default=None, help="default 3000 (1500 when fine-tuning)")
     t.add_argument("--batch", type=_int_at_least(1), default=8)
@@ -295,6 +297,11 @@ def cmd_train(args, argv) -> int:
         overrides["colour_mix"] = False
     if args.shared_kernel:
         overrides["shared_kernel"] = True
+    for item in args.set:
+        key, _, value = item.partition("=")
+        if not value.lstrip("-").isdigit():
+            return _fail(f"--set expects FIELD=INTEGER, got {item!r}")
+        overrides[key.strip()] = int(value)
     cfg = TrainConfig(
         pairs=args.pairs, split=args.split, scale=args.scale, preset=args.preset, model_overrides=overrides,
         init=args.init, iterations=args.iterations or (1500 if fine_tune else 3000), batch=args.batch,
