@@ -10,7 +10,7 @@ from . import qt_compat  # noqa: F401  (first: works around a PySide6 bug)
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, QSize, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QButtonGroup, QComboBox, QHBoxLayout,
                                QLabel, QLineEdit, QListWidget, QListWidgetItem, QMenu, QProgressBar,
@@ -168,9 +168,9 @@ class CompareTab(QWidget):
         self.zoom_label = QLabel("100%", self)
         self.zoom_label.setMinimumWidth(52)
         self.zoom_label.setToolTip("Zoom: screen pixels per LR pixel")
-        self.progress = QProgressBar(self)
+        self.progress = _Progress(self)
         self.progress.setRange(0, 1000)
-        self.progress.setMaximumWidth(240)
+        self.progress.setMaximumWidth(260)
         self.progress.setMinimumWidth(60)
         self.progress.setTextVisible(True)
         self.compute_button = QToolButton(self)
@@ -375,6 +375,7 @@ class CompareTab(QWidget):
         y0, y1, x0, x1 = box
         p.update_tile(box, r.lr[y0:y1, x0:x1])
         self._refresh_titles()
+        self.metrics.refresh()
 
     def _on_methods_changed(self) -> None:
         self.method_list.blockSignals(True)
@@ -645,6 +646,13 @@ class CompareTab(QWidget):
         if not s.complete() or self.controller.busy:
             return False
         return all(self.grid.panel(k) is not None for k in self.view_keys())
+
+
+class _Progress(QProgressBar):
+    """A progress bar that asks for room for its text but can shrink in a narrow window."""
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        return QSize(220, super().sizeHint().height())
 
 
 def _esc(text: str) -> str:

@@ -20,16 +20,17 @@ from PySide6.QtWidgets import (QDialog, QFileDialog, QFrame, QHBoxLayout, QLabel
 from model.data import IMAGE_EXTENSIONS
 from model.devices import describe_device, resolve_device
 from model.errors import UserError
+from model.imageio import load_image
 from model.methods import ALL_METHODS
 from model.weights import shipped_weights
 
 from .compare_tab import CompareTab
 from .hub import SessionHub
 from .resources import demo_image
-from .session import GT, SCALES, Session
+from .session import GT, SCALES, Session, read_files
 from .settings import Settings
 from .settings_dialog import SettingsDialog
-from .workers import ComputeController
+from .workers import ComputeController, run_off_gui_thread
 
 TabFactory = Callable[["MainWindow"], QWidget]
 
@@ -123,6 +124,7 @@ class MainWindow(QMainWindow):
         self._restore_session_settings(device)
         self.hub = SessionHub(self.session, self)
         self.controller = ComputeController(self.session, self.hub, self)
+        self._loading = False
         self.pending_options: dict[str, object] = {}  # CLI options kept for tabs that come later (--diff, --field)
 
         self.banner = MessageBanner(self)
@@ -287,32 +289,41 @@ class MainWindow(QMainWindow):
         self.device_label.setText(f"Device: {dev}{budget}")
 
     def open_image(self, path: str | Path | None, gt: str | Path | None = None, scale: int | None = None) -> bool:
-        """Open an HR (and optionally its ground truth); a problem is shown as a message, never raised."""
+        """Open an HR (and optionally its ground truth); a problem is shown as a message, never raised.
+
+        Files are read off the GUI thread (the window keeps painting); this returns when they are open.
+        """
         if path is None:
+            return False
+        if self._loading:
+            self.hub.info("Still opening the previous file; try again in a moment.")
             return False
         s = self.session
         old_scale = s.scale
+        self._loading = True
+        self.statusBar().showMessage(f"Opening {Path(path).name}…")
         try:
+            if scale is not None and scale not in SCALES:
+                raise UserError(f"Scale x{scale} is not supported; choose x2, x3 or x4.")
+            files = run_off_gui_thread(lambda: read_files(path, gt))
             if scale is not None:
-                if scale not in SCALES:
-                    raise UserError(f"Scale x{scale} is not supported; choose x2, x3 or x4.")
                 s.scale = scale
-            notes = s.open_image(path, gt_path=gt, fixed_scale=scale is not None)
+            notes = s.open_image(path, fixed_scale=scale is not None, files=files)
         except UserError as e:
             s.scale = old_scale
             self.hub.error(str(e))
             return False
+        finally:
+            self._loading = False
         self.banner.hide()
         self.settings.set("folders/open", str(Path(path).resolve().parent))
         if Path(path).resolve() != (demo_image() or Path()).resolve():
             self.settings.add_recent(str(Path(path).resolve()))
         self.setWindowTitle(f"{Path(path).name} — ADK Viewer")
-        problems = [n for n in notes if n.startswith("Ground truth")]
-        others = [n for n in notes if n not in problems]
-        if problems:
-            self.hub.warning(" ".join(problems))
+        if s.gt_problem:
+            self.hub.warning(s.gt_problem)
         name = Path(path).name
-        self.hub.info(f"Opened {name}" + (f": {'; '.join(others)}" if others else "") +
+        self.hub.info(f"Opened {name}" + (f": {'; '.join(notes)}" if notes else "") +
                       ("" if s.has_gt else " — no ground-truth LR, metrics off"))
         self.hub.imageChanged.emit()
         self.hub.scaleChanged.emit(s.scale)
@@ -323,7 +334,8 @@ class MainWindow(QMainWindow):
         s = self.session
         old = s.scale
         try:
-            notes = s.open_ground_truth(path)
+            img = run_off_gui_thread(lambda: load_image(path))
+            notes = s.open_ground_truth(path, image=img)
         except UserError as e:
             self.hub.error(str(e))
             return False
@@ -362,6 +374,8 @@ class MainWindow(QMainWindow):
         self.settings.set("compare/scale", scale)
         for n in notes:
             (self.hub.warning if n.startswith("Ground truth") else self.hub.info)(n)
+        if not any(n.startswith("Ground truth") for n in notes):
+            self.banner.hide()
         self.hub.scaleChanged.emit(scale)
         self.hub.imageChanged.emit()
         self.controller.restart()

@@ -18,7 +18,7 @@ import numpy as np
 from model.data import IMAGE_EXTENSIONS
 from model.errors import UserError
 from model.evaluate import EvalResult
-from model.imageio import crop_to_multiple, load_image, to_uint8
+from model.imageio import LoadedImage, crop_to_multiple, load_image, to_uint8
 from model.methods import ALL_METHODS, LABELS, MethodSet, shipped_lstsq
 from model.weights import default_weights
 
@@ -114,6 +114,31 @@ def scale_of(hr_shape: tuple[int, ...], lr_shape: tuple[int, ...], prefer: int |
 
 
 @dataclass
+class OpenedFiles:
+    """An HR and its ground truth as read from disk (no session state touched: safe on any thread)."""
+
+    hr: LoadedImage
+    gt_path: Path | None = None
+    gt: LoadedImage | None = None
+    gt_error: str | None = None
+    gt_auto: bool = False
+
+
+def read_files(path: str | Path, gt_path: str | Path | None = None) -> OpenedFiles:
+    """Read an HR and its ground truth (given, or found beside it); an HR problem raises UserError."""
+    hr = load_image(path)
+    auto = gt_path is None
+    found = Path(gt_path) if gt_path is not None else find_ground_truth(path)
+    out = OpenedFiles(hr=hr, gt_path=found, gt_auto=auto)
+    if found is not None:
+        try:
+            out.gt = load_image(found)
+        except UserError as e:
+            out.gt_error = f"Ground truth not used: {e}"
+    return out
+
+
+@dataclass
 class Session:
     """Everything the Compare, Inspect and Train tabs share; changed through methods so views can be notified."""
 
@@ -124,6 +149,7 @@ class Session:
     gt: np.ndarray | None = None
     gt_notes: list[str] = field(default_factory=list)
     gt_auto: bool = False                   # found beside the HR rather than chosen
+    gt_problem: str | None = None           # why a ground truth found or given with the HR is not used
     scale: int = 4
     device: str = "auto"
     budget_mb: int = 0                      # 0: automatic tile memory budget
@@ -133,6 +159,7 @@ class Session:
     selected_pixel: tuple[int, int] | None = None  # LR (row, col), for the Inspect tab
     version: int = 0                        # bumped whenever the results become stale
     _method_set: MethodSet | None = field(default=None, repr=False)
+    _gt_aside: tuple | None = field(default=None, repr=False)  # a ground truth for another scale
 
     # ------------------------------------------------------------------ image and ground truth
 
@@ -153,36 +180,42 @@ class Session:
     def has_gt(self) -> bool:
         return self.gt is not None
 
-    def open_image(self, path: str | Path, gt_path: str | Path | None = None, fixed_scale: bool = False) -> list[str]:
-        """Load an HR (and its ground truth, chosen or found beside it); returns notes for the status bar.
+    def open_image(self, path: str | Path, gt_path: str | Path | None = None, fixed_scale: bool = False,
+                   files: OpenedFiles | None = None) -> list[str]:
+        """Use an HR (and its ground truth, chosen or found beside it); returns notes for the status bar.
 
+        `files` are the already-read files (see `read_files`, which a GUI runs off its main thread).
         Raises UserError, leaving the session unchanged, if the HR cannot be used. A ground truth that
-        does not fit only drops the metrics: its problem is returned as a note starting with 'Ground truth'.
+        cannot be used only leaves the metrics off: why is in `gt_problem`.
         """
-        img = load_image(path)
+        files = files or read_files(path, gt_path)
+        img = files.hr
         crop_to_multiple(img.array, self.scale, name=str(path))  # too small for the scale: the loader's message
         self.hr_path, self.hr_full, self.hr_notes = str(path), img.array, list(img.notes)
-        self.gt_path, self.gt, self.gt_notes, self.gt_auto = None, None, [], False
+        self.gt_path, self.gt, self.gt_notes, self.gt_auto, self.gt_problem = None, None, [], False, None
+        self._gt_aside = None
         self.selected_pixel = None
         notes = list(img.notes)
-        auto = gt_path is None
-        gt_path = gt_path or find_ground_truth(path)
-        if gt_path is not None:
+        if files.gt_error is not None:
+            self.gt_problem = files.gt_error
+        elif files.gt is not None:
             try:
-                notes += self.open_ground_truth(gt_path, fixed_scale=fixed_scale, auto=auto)
+                notes += self.open_ground_truth(files.gt_path, fixed_scale=fixed_scale, auto=files.gt_auto,
+                                                image=files.gt)
             except UserError as e:
-                notes.append(str(e))
+                self.gt_problem = str(e)
         crop_note = crop_to_multiple(self.hr_full, self.scale)[1]
         if crop_note:
             notes.append(crop_note)
         self.invalidate()
         return notes
 
-    def open_ground_truth(self, path: str | Path, fixed_scale: bool = False, auto: bool = False) -> list[str]:
+    def open_ground_truth(self, path: str | Path, fixed_scale: bool = False, auto: bool = False,
+                          image: LoadedImage | None = None) -> list[str]:
         """Use an LR as ground truth; its size must be HR size / scale (the scale follows it unless fixed)."""
         if self.hr_full is None:
             raise UserError("Open an HR image before its ground-truth LR.")
-        img = load_image(path)
+        img = image or load_image(path)
         s = scale_of(self.hr_full.shape, img.array.shape, prefer=self.scale)
         notes = [f"ground truth: {n}" for n in img.notes]
         if s is None or (fixed_scale and s != self.scale):
@@ -196,6 +229,7 @@ class Session:
             self.scale = s
             self._method_set = None
         self.gt_path, self.gt, self.gt_notes, self.gt_auto = str(path), img.array, notes, auto
+        self.gt_problem, self._gt_aside = None, None
         for r in self.results.values():
             r.metrics = None
         return notes
@@ -206,17 +240,25 @@ class Session:
             r.metrics = None
 
     def set_scale(self, scale: int) -> list[str]:
-        """Change the scale; a ground truth that no longer fits is dropped (returned note says so)."""
+        """Change the scale. A ground truth that does not fit it is set aside (metrics off) and comes back
+        when the scale fits it again; the returned notes say so."""
         if scale not in SCALES:
             raise UserError(f"Scale x{scale} is not supported; choose x2, x3 or x4.")
         notes: list[str] = []
         self.scale = int(scale)
         self._method_set = None
-        if self.gt is not None and self.hr_full is not None:
-            if scale_of(self.hr_full.shape, self.gt.shape, prefer=scale) != scale:
-                notes.append(f"Ground truth '{Path(self.gt_path or '').name}' does not fit x{scale}; metrics are off.")
-                self.clear_ground_truth()
         if self.hr_full is not None:
+            if self.gt is not None and scale_of(self.hr_full.shape, self.gt.shape, prefer=scale) != scale:
+                notes.append(f"Ground truth '{Path(self.gt_path or '').name}' is for another scale, not x{scale}; "
+                             "metrics are off at this scale.")
+                self._gt_aside = (self.gt_path, self.gt, self.gt_notes, self.gt_auto)
+                self.clear_ground_truth()
+            elif self.gt is None and self._gt_aside is not None:
+                path, gt, gt_notes, auto = self._gt_aside
+                if scale_of(self.hr_full.shape, gt.shape, prefer=scale) == scale:
+                    self.gt_path, self.gt, self.gt_notes, self.gt_auto = path, gt, gt_notes, auto
+                    self._gt_aside = None
+                    notes.append(f"ground truth {Path(path).name} fits x{scale}: metrics are on again")
             crop_note = crop_to_multiple(self.hr_full, self.scale)[1]
             if crop_note:
                 notes.append(crop_note)

@@ -13,7 +13,7 @@ import time
 import traceback
 
 import numpy as np
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QEventLoop, QObject, QRunnable, QThreadPool, QTimer, Signal
 
 from model.errors import UserError
 from model.metrics import compute_metrics
@@ -24,6 +24,8 @@ from .session import MethodResult, Session
 # Order in which a batch runs: cheap classical filters first so the grid fills at once, ADK-Net last.
 RUN_ORDER = ("nearest", "box", "bilinear", "bicubic", "lanczos", "lstsq", "adknet")
 CANCELLED = "cancelled — press Compute to run it"
+SHORT_NAMES = {"adknet": "ADK-Net", "nearest": "Nearest", "box": "Box", "bilinear": "Bilinear", "bicubic": "Bicubic",
+               "lanczos": "Lanczos", "lstsq": "Least-squares"}
 
 
 def user_message(exc: BaseException) -> str:
@@ -200,7 +202,7 @@ class ComputeController(QObject):
     def _on_started(self, gen: int, m: str) -> None:
         if self._current(gen, m):
             n = self._batch_done + 1
-            self.hub.progressChanged.emit(f"{self.session.label(m)} ({n}/{self._batch_total})",
+            self.hub.progressChanged.emit(f"{SHORT_NAMES.get(m, m)} ({n}/{self._batch_total})",
                                           self._batch_done / max(1, self._batch_total))
 
     def _on_tile(self, gen: int, m: str, done: int, total: int, box, arr) -> None:
@@ -215,7 +217,7 @@ class ComputeController(QObject):
         r.lr[y0:y1, x0:x1] = arr
         r.tiles_done, r.tiles_total = done, total
         self.hub.resultPartial.emit(m, box)
-        self.hub.progressChanged.emit(f"{s.label(m)}: tile {done}/{total}",
+        self.hub.progressChanged.emit(f"{SHORT_NAMES.get(m, m)}: tile {done}/{total}",
                                       (self._batch_done + done / total) / max(1, self._batch_total))
 
     def _on_done(self, gen: int, m: str, lr, secs: float, metrics) -> None:
@@ -252,3 +254,33 @@ class ComputeController(QObject):
         """Cancel and wait for the worker (window closing)."""
         self.cancel(quiet=True)
         self.pool.waitForDone(timeout_ms)
+
+
+def run_off_gui_thread(fn, poll_ms: int = 15):
+    """Run fn() on a helper thread while the GUI keeps painting (a local event loop); return or raise its result.
+
+    For short blocking work whose caller wants the answer (reading an image file): the window stays
+    responsive, but the caller's code reads as one synchronous call.
+    """
+    box: dict[str, object] = {}
+
+    def work() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as e:  # noqa: BLE001 - re-raised in the GUI thread
+            box["error"] = e
+
+    t = threading.Thread(target=work, name="adkviewer-io", daemon=True)
+    t.start()
+    t.join(0.05)  # small files: done before any event loop is needed
+    if t.is_alive():
+        loop = QEventLoop()
+        timer = QTimer()
+        timer.timeout.connect(lambda: None if t.is_alive() else loop.quit())
+        timer.start(poll_ms)
+        loop.exec()
+        timer.stop()
+        t.join()
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box.get("value")

@@ -16,7 +16,7 @@ from PIL import Image
 pytest.importorskip("pytestqt")
 from PySide6.QtCore import QPointF, QRectF, QSettings, Qt  # noqa: E402
 
-from adkviewer.app import build_window, run_gui  # noqa: E402
+from adkviewer.app import build_window  # noqa: E402
 from adkviewer.cli import build_gui_parser  # noqa: E402
 from adkviewer.main_window import MainWindow  # noqa: E402
 from adkviewer.metrics_table import fmt  # noqa: E402
@@ -369,13 +369,94 @@ def test_tabs_are_pluggable_and_share_the_session(qtbot):
     assert isinstance(win.session, Session) and win.hub.session is win.session
 
 
-def test_screenshot_writes_a_png_and_returns_0(qtbot, tmp_path):
+def test_screenshot_writes_a_png_and_returns_0(tmp_path):
+    """The real command line, in a fresh process: waits for every result, writes the PNG, exits 0."""
+    import os
+    import subprocess
+
     shot = tmp_path / "shot.png"
-    hook = sys.excepthook
-    try:
-        code = run_gui(_args("--methods", "nearest", "bicubic", "--swipe", "nearest,bicubic",
-                             "--screenshot", str(shot), "--size", "900x600"))
-    finally:
-        sys.excepthook = hook
-    assert code == 0
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path / "config"),
+           "HOME": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-m", "adkviewer", "--methods", "nearest", "bicubic", "--swipe",
+                           "nearest,bicubic", "--screenshot", str(shot), "--size", "900x600"],
+                          cwd=Path(__file__).resolve().parent.parent, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
     assert Image.open(shot).size == (900, 600)
+    assert not (tmp_path / "config").exists()  # a screenshot run neither reads nor writes settings
+
+
+def test_scale_change_sets_the_ground_truth_aside_and_back(qtbot, tmp_path):
+    hr, _lr = _write_pair(tmp_path)
+    win = _open(qtbot, str(hr), "--methods", "bicubic", "lstsq")
+    c, s = win.compare, win.session
+    assert s.has_gt and s.scale == 4
+    c.scale_combo.setCurrentIndex(c.scale_combo.findData(2))
+    c.scale_combo.activated.emit(c.scale_combo.findData(2))
+    qtbot.waitUntil(c.all_shown, timeout=WAIT_MS)
+    assert s.scale == 2 and not s.has_gt
+    assert win.banner.isVisible() and "another scale" in win.banner.text()
+    assert s.results["bicubic"].lr.shape == (48, 40, 3) and s.results["bicubic"].metrics is None
+    if s.unavailable("lstsq"):
+        assert c.grid.panel("lstsq").message.text().startswith("no least-squares fit for x2")
+    assert "no adk-net weights" in c.weights_note.text().lower() or not c.weights_note.isVisible()
+    win.set_scale(4)
+    qtbot.waitUntil(c.all_shown, timeout=WAIT_MS)
+    assert s.has_gt and s.results["bicubic"].metrics is not None
+    assert GT in c.grid.order
+
+
+def test_unreadable_ground_truth_beside_the_hr_leaves_metrics_off_with_a_warning(qtbot, tmp_path):
+    hr, lr = _write_pair(tmp_path)
+    lr.write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    win = _open(qtbot, str(hr), "--methods", "bicubic")
+    assert win.session.hr_path == str(hr) and not win.session.has_gt
+    assert win.banner.level == "warning" and "Ground truth not used" in win.banner.text() and lr.name in win.banner.text()
+    assert win.compare.no_gt_banner.isVisible()
+
+
+def test_realsr_names_and_two_dropped_files(qtbot, tmp_path):
+    hr, lr = _write_pair(tmp_path / "a")
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    (flat / "Cam_1_HR.png").write_bytes(hr.read_bytes())
+    (flat / "Cam_1_LR4.png").write_bytes(lr.read_bytes())
+    assert find_ground_truth(flat / "Cam_1_HR.png") == flat / "Cam_1_LR4.png"
+    win = _open(qtbot, "--methods", "nearest")
+    win.open_dropped([str(lr), str(hr)])  # the larger file is the HR, the other its ground truth
+    qtbot.waitUntil(win.compare.all_shown, timeout=WAIT_MS)
+    assert win.session.hr_path == str(hr) and win.session.gt_path == str(lr) and not win.session.gt_auto
+
+
+def test_settings_dialog_values(qtbot):
+    from adkviewer.settings_dialog import SettingsDialog
+
+    dlg = SettingsDialog("cpu", 512)
+    qtbot.addWidget(dlg)
+    assert dlg.values() == ("cpu", 512)
+    assert dlg.device.itemData(0) == "auto" and dlg.device.findData("cpu") >= 0
+    dlg.budget.setValue(0)
+    assert dlg.budget.text() == "Automatic" and dlg.values() == ("cpu", 0)
+    gone = SettingsDialog("mps" if "mps" not in __import__("model.devices").devices.available_devices() else "cpu", 0)
+    qtbot.addWidget(gone)
+    assert gone.values()[0] in ("mps", "cpu")
+
+
+def test_many_qt_calls_do_not_exhaust_none_or_true(qtbot):
+    """PySide6 6.12 on CPython 3.11 drops a reference to None/True on void calls and emits (see qt_compat)."""
+    from PySide6.QtCore import QObject, Signal
+
+    import adkviewer.qt_compat  # noqa: F401
+
+    class O(QObject):
+        s = Signal()
+
+    o = O()
+    start_none, start_true = sys.getrefcount(None), sys.getrefcount(True)
+    for _ in range(30_000):
+        o.setObjectName("x")
+        o.s.emit()
+    assert sys.getrefcount(None) > 1000 and sys.getrefcount(True) > 1000
+    assert start_none > 30_000 or sys.getrefcount(None) >= start_none - 10
+    assert start_true > 30_000 or sys.getrefcount(True) >= start_true - 10
