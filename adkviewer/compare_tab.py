@@ -29,7 +29,7 @@ from .workers import CANCELLED
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
-TITLES = {"nearest": "Nearest", "box": "Box (area)", "bilinear": "Bilinear", "bicubic": "Bicubic",
+TITLES = {"adknet": "ADK-Net", "nearest": "Nearest", "box": "Box (area)", "bilinear": "Bilinear", "bicubic": "Bicubic",
           "lanczos": "Lanczos-3", "lstsq": "Least-squares"}
 SHORT = {"gt": "GT", "adknet": "ADK-Net", "nearest": "Nearest", "box": "Box", "bilinear": "Bilinear",
          "bicubic": "Bicubic", "lanczos": "Lanczos", "lstsq": "Lstsq"}
@@ -233,6 +233,18 @@ class CompareTab(QWidget):
         lay.addWidget(self.hsplit)
         self._on_busy(False)
         self._set_swipe_visible(False)
+
+    # ------------------------------------------------------------------ remembered layout
+
+    def save_state(self, settings, prefix: str) -> None:
+        settings.set(prefix + "hsplit", self.hsplit.saveState())
+        settings.set(prefix + "vsplit", self.vsplit.saveState())
+
+    def restore_state(self, settings, prefix: str) -> None:
+        for name, splitter in (("hsplit", self.hsplit), ("vsplit", self.vsplit)):
+            state = settings.get_bytes(prefix + name)
+            if state is not None:
+                splitter.restoreState(state)
 
     # ------------------------------------------------------------------ state -> widgets
 

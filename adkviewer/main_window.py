@@ -156,6 +156,9 @@ class MainWindow(QMainWindow):
         state = self.settings.get_bytes("window/state")
         if state is not None:
             self.restoreState(state)
+        for key, w in self._tabs.items():
+            if hasattr(w, "restore_state"):
+                w.restore_state(self.settings, f"{key}/")
         tab = self.settings.get_str("window/tab", "compare")
         if tab in self._tabs:
             self.show_tab(tab)
@@ -233,9 +236,9 @@ class MainWindow(QMainWindow):
         v = mb.addMenu("&View")
         self._action(v, "&Fit", lambda: self.compare.grid.fit())
         self._action(v, "Zoom &1:1", lambda: self.compare.grid.set_zoom(1.0), "Ctrl+0")
-        self._action(v, "Zoom &in", lambda: self.compare.grid.set_zoom(self.compare.grid.camera.zoom * 1.25),
+        self._action(v, "Zoom &in", lambda: self.compare.grid.set_zoom(self.compare.grid.zoom() * 1.25),
                      QKeySequence.ZoomIn)
-        self._action(v, "Zoom &out", lambda: self.compare.grid.set_zoom(self.compare.grid.camera.zoom / 1.25),
+        self._action(v, "Zoom &out", lambda: self.compare.grid.set_zoom(self.compare.grid.zoom() / 1.25),
                      QKeySequence.ZoomOut)
         v.addSeparator()
         self._action(v, "&Grid", lambda: (self.compare.set_mode("grid"), self.compare.grid.show_solo(None)))
@@ -525,9 +528,13 @@ class MainWindow(QMainWindow):
             self.open_image(paths[0])
 
     def save_layout(self) -> None:
+        """Window geometry and state, the current tab, and each tab's own layout (tabs with save_state)."""
         st = self.settings
         st.set("window/geometry", self.saveGeometry())
         st.set("window/state", self.saveState())
+        for key, w in self._tabs.items():
+            if hasattr(w, "save_state"):
+                w.save_state(st, f"{key}/")
         for key, w in self._tabs.items():
             if w is self.tabs.currentWidget():
                 st.set("window/tab", key)

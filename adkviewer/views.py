@@ -237,7 +237,7 @@ class ViewGrid(QWidget):
     """The views of the Compare tab: a grid (or one view alone, or a swipe view) with one shared camera."""
 
     hovered = Signal(int, int)        # LR (row, col), (-1, -1) when the mouse leaves
-    zoomChanged = Signal(float)       # camera zoom (screen px per LR px)
+    zoomChanged = Signal(float)       # device pixels per LR pixel (see zoom())
     menuRequested = Signal(str, object)
     clicked = Signal(int, int)
     layoutChanged = Signal()          # grid / one view alone / swipe
@@ -386,7 +386,7 @@ class ViewGrid(QWidget):
         for p in self._all_panels():
             if p is not except_:
                 self._apply(p)
-        self.zoomChanged.emit(self.camera.zoom)
+        self.zoomChanged.emit(self.zoom())
 
     def _refit(self) -> None:
         if self.image_hw is None:
@@ -420,9 +420,13 @@ class ViewGrid(QWidget):
         self.camera.fit = True
         self._refit()
 
+    def zoom(self) -> float:
+        """Device pixels per LR pixel (1.0 is 1:1 on the physical screen, also on HiDPI displays)."""
+        return self.camera.zoom * self.devicePixelRatioF()
+
     def set_zoom(self, zoom: float) -> None:
-        """Zoom about the current centre (1.0 is 1:1)."""
-        self.camera.zoom = max(MIN_ZOOM, min(MAX_ZOOM, zoom))
+        """Zoom about the current centre, in device pixels per LR pixel (1.0 is 1:1)."""
+        self.camera.zoom = max(MIN_ZOOM, min(MAX_ZOOM, zoom / self.devicePixelRatioF()))
         self.camera.fit = False
         self._apply_all()
 

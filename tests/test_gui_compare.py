@@ -125,7 +125,7 @@ def test_ticking_methods_and_camera_stays_shared_after_toggling(qtbot):
     grid.panel("bicubic").vb.setRange(QRectF(20, 30, 16, 16), padding=0)
     _assert_same_camera(win, "bicubic")
     zoom = grid.camera.zoom
-    assert zoom > 3 and win.compare.zoom_label.text() == f"{zoom * 100:.0f}%"
+    assert zoom > 3 and win.compare.zoom_label.text() == f"{grid.zoom() * 100:.0f}%"
 
     # untick bicubic in the list, tick it again: its new view takes the camera and stays linked
     lst = win.compare.method_list
@@ -174,16 +174,23 @@ def test_flicker_keys_and_space_shows_ground_truth(qtbot, tmp_path):
 
 
 def test_metrics_table_agrees_with_compute_metrics_and_eval(qtbot, tmp_path, capsys):
-    hr_path, lr_path = _write_pair(tmp_path)
+    import torch
+
+    from model.adknet import ADKNet, preset
+    from model.weights import save_weights
+
+    hr_path, lr_path = _write_pair(tmp_path / "pairs")
     assert find_ground_truth(hr_path) == lr_path
-    methods = ["nearest", "box", "bicubic", "lanczos"]
-    win = _open(qtbot, str(hr_path), "--methods", *methods)
+    torch.manual_seed(1)
+    weights = save_weights(ADKNet(preset("lite", scale=4)), tmp_path / "w_x4.safetensors", {"name": "w-test"})
+    methods = ["adknet", "nearest", "box", "bicubic", "lanczos"]
+    win = _open(qtbot, str(hr_path), "--weights", str(weights), "--device", "cpu", "--methods", *methods)
     s = win.session
     assert s.has_gt and s.gt_auto and s.scale == 4
     assert not win.compare.no_gt_banner.isVisible()
     hr = load_image(hr_path).array
     gt = load_image(lr_path).array
-    ms = MethodSet(scale=4)
+    ms = MethodSet(scale=4, weights_path=weights)
     table = win.compare.metrics.table
     expected = {}
     for i, m in enumerate(methods):
@@ -201,7 +208,8 @@ def test_metrics_table_agrees_with_compute_metrics_and_eval(qtbot, tmp_path, cap
     win.compare.export_csv(out)
     from adkviewer.cli import main as cli_main
 
-    assert cli_main(["eval", "--pairs", str(tmp_path), "--split", "all", "--csv", "--methods", *methods]) == 0
+    assert cli_main(["eval", "--pairs", str(tmp_path / "pairs"), "--split", "all", "--csv", "--weights",
+                     str(weights), "--device", "cpu", "--methods", *methods]) == 0
     eval_rows = {r["method"]: r for r in csv.DictReader(io.StringIO(capsys.readouterr().out))}
     gui_rows = {r["method"]: r for r in csv.DictReader(out.open())}
     for m in methods:
@@ -340,12 +348,21 @@ def test_settings_are_remembered_in_a_private_location(qtbot, tmp_path, _private
     assert win.settings.path.startswith(str(_private_qsettings))
     win.set_methods(["box", "lanczos"])
     win.set_device("cpu", 256)
+    win.compare.vsplit.setSizes([400, 300])
+    sizes = win.compare.vsplit.sizes()
+    win.open_image(_write_pair(tmp_path)[0])
     win.close()
     again = MainWindow(Settings())
     qtbot.addWidget(again)
     assert again.session.methods == ["box", "lanczos"]
     assert again.session.device == "cpu" and again.session.budget_mb == 256
     assert "tile budget 256 MB" in again.device_label.text()
+    again.resize(1280, 800)
+    again.show()
+    assert again.compare.vsplit.sizes() == sizes
+    recent = again.settings.get_list("recent")
+    assert recent and recent[0].endswith("pic.png")
+    assert again.settings.get_str("folders/open").endswith("HR")
     assert Path(QSettings(QSettings.IniFormat, QSettings.UserScope, "ADK Viewer", "ADK Viewer").fileName()).is_file()
 
 
