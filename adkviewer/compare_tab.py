@@ -249,6 +249,8 @@ class CompareTab(QWidget):
     # ------------------------------------------------------------------ state -> widgets
 
     def view_keys(self) -> list[str]:
+        if self.session.hr_full is None:
+            return []
         return ([GT] if self.session.has_gt else []) + list(self.session.methods)
 
     def _on_image_changed(self) -> None:
@@ -271,6 +273,7 @@ class CompareTab(QWidget):
 
     def _sync_gt_widgets(self) -> None:
         s = self.session
+        self.gt_label.setVisible(s.hr_full is not None)
         if s.has_gt:
             how = "found beside the HR" if s.gt_auto else "chosen"
             self.gt_label.setText(f"Ground truth: <b>{_esc(Path(s.gt_path).name)}</b> ({how})")
@@ -287,8 +290,9 @@ class CompareTab(QWidget):
         for i in range(self.scale_combo.count()):
             sc = self.scale_combo.itemData(i)
             w = s.adknet_weights(sc)
-            self.scale_combo.setItemText(i, f"×{sc}" + (f"  (ADK-Net: {weights_name(w)})" if w else
-                                                         "  (no ADK-Net weights)"))
+            self.scale_combo.setItemText(i, f"×{sc}" + (f" · {weights_name(w)}" if w else " · no ADK-Net weights"))
+            self.scale_combo.setItemData(i, f"ADK-Net weights: {w}" if w else "no ADK-Net weights for this scale",
+                                         Qt.ToolTipRole)
         self.scale_combo.setCurrentIndex(self.scale_combo.findData(s.scale))
         self.scale_combo.blockSignals(False)
         if s.adknet_weights() is None:
@@ -308,6 +312,11 @@ class CompareTab(QWidget):
     def _rebuild_views(self) -> None:
         keys = self.view_keys()
         self.grid.set_keys(keys)
+        if self.session.hr_full is None:
+            self.grid.set_empty_message("No image open. File → Open… (Ctrl+O), drop an image here, "
+                                        "or File → Open the demo image.")
+        else:
+            self.grid.set_empty_message(None)
         for k in keys:
             self._refresh_panel(k)
         self._refresh_titles()
@@ -655,6 +664,8 @@ class CompareTab(QWidget):
     def all_shown(self) -> bool:
         """Every ticked method shows its final output or message (for --screenshot)."""
         s = self.session
+        if s.hr_full is None:  # nothing to compute (no image, or it could not be opened)
+            return not self.controller.busy
         if not s.complete() or self.controller.busy:
             return False
         return all(self.grid.panel(k) is not None for k in self.view_keys())

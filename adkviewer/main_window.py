@@ -86,6 +86,7 @@ class MessageBanner(QFrame):
         super().__init__(parent)
         self.level = ""
         self.label = QLabel(self)
+        self.label.setTextFormat(Qt.PlainText)
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         close = QToolButton(self)
@@ -104,7 +105,7 @@ class MessageBanner(QFrame):
         self.setStyleSheet(f"MessageBanner {{{self.STYLES.get(level, '')} border-radius:3px;}} "
                            f"QLabel {{{self.STYLES.get(level, '')}}}")
         icon = {"error": "✖", "warning": "⚠"}.get(level, "ℹ")
-        self.label.setText(f"{icon} {html.escape(text)}")
+        self.label.setText(f"{icon} {text}")
         self.show()
 
     def text(self) -> str:

@@ -160,6 +160,7 @@ class Session:
     version: int = 0                        # bumped whenever the results become stale
     _method_set: MethodSet | None = field(default=None, repr=False)
     _gt_aside: tuple | None = field(default=None, repr=False)  # a ground truth for another scale
+    _weights_cache: dict = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ image and ground truth
 
@@ -278,8 +279,10 @@ class Session:
         self.invalidate()
 
     def set_weights(self, path: str | Path | None) -> None:
+        """Use these ADK-Net weights (None: the shipped ones); also call this after new weights were written."""
         self.weights_path = str(path) if path else None
         self._method_set = None
+        self._weights_cache = {}
         self.results.pop("adknet", None)
 
     def method_set(self) -> MethodSet:
@@ -293,8 +296,18 @@ class Session:
         return self._method_set
 
     def adknet_weights(self, scale: int | None = None) -> Path | None:
-        """The weights ADK-Net uses at a scale: the user's choice if it is for that scale, else the shipped ones."""
+        """The weights ADK-Net uses at a scale: the user's choice if it is for that scale, else the shipped ones.
+
+        Cached until the results are invalidated (a new image, scale, device or weights), so labels are cheap.
+        """
         scale = scale or self.scale
+        key = (scale, self.weights_path, self.version)
+        if key not in self._weights_cache:
+            self._weights_cache = {k: v for k, v in self._weights_cache.items() if k[2] == self.version}
+            self._weights_cache[key] = self._find_weights(scale)
+        return self._weights_cache[key]
+
+    def _find_weights(self, scale: int) -> Path | None:
         if self.weights_path:
             from model.weights import read_metadata
 
@@ -353,7 +366,9 @@ class Session:
         return out
 
     def metrics_rows(self) -> list[MetricsRow]:
-        rows = []
+        rows: list[MetricsRow] = []
+        if self.hr_full is None:
+            return rows
         for m in self.methods:
             r = self.results.get(m)
             if r is None:

@@ -258,6 +258,17 @@ class ViewGrid(QWidget):
         self.swipe = SwipePanel(self)
         self.swipe.hide()
         self._register(self.swipe)
+        self.empty = QLabel(self)
+        self.empty.setAlignment(Qt.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.empty.setStyleSheet("color: gray; font-size: 13pt;")
+        self.empty.hide()
+        self.grid.addWidget(self.empty, 0, 0)
+
+    def set_empty_message(self, text: str | None) -> None:
+        """Shown instead of the views when there is nothing to show (no image open)."""
+        self.empty.setText(text or "")
+        self.empty.setVisible(bool(text))
 
     # ------------------------------------------------------------------ panels
 
@@ -318,10 +329,13 @@ class ViewGrid(QWidget):
         if not force and cols == self._cols:
             return
         self._cols = cols
+        self.grid.removeWidget(self.empty)
         for p in list(self.panels.values()) + [self.swipe]:
             self.grid.removeWidget(p)
         for p in list(self.panels.values()) + [self.swipe]:
             p.setVisible(p in shown)
+        if not shown:
+            self.grid.addWidget(self.empty, 0, 0)
         for i, p in enumerate(shown):
             self.grid.addWidget(p, i // cols, i % cols)
         for r in range(self.grid.rowCount()):

@@ -477,3 +477,17 @@ def test_many_qt_calls_do_not_exhaust_none_or_true(qtbot):
     assert sys.getrefcount(None) > 1000 and sys.getrefcount(True) > 1000
     assert start_none > 30_000 or sys.getrefcount(None) >= start_none - 10
     assert start_true > 30_000 or sys.getrefcount(True) >= start_true - 10
+
+
+def test_a_bad_image_on_the_command_line_leaves_a_usable_empty_window(qtbot, tmp_path):
+    bad = tmp_path / "photo.png"
+    bad.write_bytes(b"GIF89a nonsense")
+    win = _open(qtbot, str(bad))
+    assert win.banner.level == "error" and "photo.png" in win.banner.text() and "&#" not in win.banner.text()
+    assert win.compare.grid.order == [] and win.compare.grid.empty.isVisible()
+    assert win.compare.metrics.table.rowCount() == 0
+    demo = next(a for a in win.menuBar().actions()[0].menu().actions() if "demo" in a.text())
+    demo.trigger()
+    qtbot.waitUntil(win.compare.all_shown, timeout=WAIT_MS)
+    assert Path(win.session.hr_path).name == "astronaut.png" and not win.compare.grid.empty.isVisible()
+    assert not win.banner.isVisible()
