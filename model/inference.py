@@ -96,7 +96,7 @@ class AdkRunner:
                 self.notes.append(f"Out of memory on {self.device.type}: retrying with {tile}-pixel tiles.")
                 if self.device.type == "cuda":
                     torch.cuda.empty_cache()
-        return out[0].permute(1, 2, 0).clamp(0, 1).numpy()
+        return out[0].clamp_(0, 1).permute(1, 2, 0).numpy()
 
     def neighbourhood(self, hr: np.ndarray, i: int, j: int, radius: int = 0) -> Neighbourhood:
         """Kernels of LR pixels within `radius` of (i, j), from a small crop: instant even on a 50 MP photo."""
