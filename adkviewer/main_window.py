@@ -101,11 +101,20 @@ class MessageBanner(QFrame):
         self.hide()
 
     def show_message(self, level: str, text: str) -> None:
+        """Show a message; while the banner is up, new messages are added below (up to 3), worst level kept."""
+        icon = {"error": "✖", "warning": "⚠"}.get(level, "ℹ")
+        line = f"{icon} {text}"
+        lines = self.label.text().splitlines() if self.isVisible() else []
+        if line in lines:
+            return
+        lines = (lines + [line])[-3:]
+        order = {"info": 0, "warning": 1, "error": 2}
+        if self.isVisible() and order.get(self.level, 0) > order.get(level, 0):
+            level = self.level
         self.level = level
         self.setStyleSheet(f"MessageBanner {{{self.STYLES.get(level, '')} border-radius:3px;}} "
                            f"QLabel {{{self.STYLES.get(level, '')}}}")
-        icon = {"error": "✖", "warning": "⚠"}.get(level, "ℹ")
-        self.label.setText(f"{icon} {text}")
+        self.label.setText("\n".join(lines))
         self.show()
 
     def text(self) -> str:
@@ -286,7 +295,8 @@ class MainWindow(QMainWindow):
         try:
             dev = describe_device(resolve_device(self.session.device))
         except UserError as e:
-            self.hub.warning(f"{e} Using the automatic choice instead.")
+            msg = f"{e} Using the automatic choice instead."
+            QTimer.singleShot(0, lambda: self.hub.warning(msg))  # after the first image opens (which clears)
             self.session.device = "auto"
             dev = describe_device(resolve_device("auto"))
         budget = f", tile budget {self.session.budget_mb} MB" if self.session.budget_mb else ""
