@@ -48,6 +48,7 @@ class _Emitter(QObject):
     methodDone = Signal(int, str, object, float, object)    # gen, method, lr, seconds, metrics or None
     methodFailed = Signal(int, str, str)                    # gen, method, message
     metricsDone = Signal(int, str, object)                  # gen, method, metrics
+    note = Signal(str)                                      # e.g. "out of memory: retrying with smaller tiles"
     jobFinished = Signal(int)
 
 
@@ -94,9 +95,13 @@ class _Job(QRunnable):
 
             def progress(done: int, total: int, t, arr: np.ndarray) -> None:
                 self.em.tile.emit(self.gen, m, done, total, (t.out_y0, t.out_y1, t.out_x0, t.out_x1), arr.copy())
+        notes_before = len(ms.runner().notes) if m == "adknet" else 0
         t0 = time.perf_counter()
         out = ms.run(m, self.hr, progress=progress, cancelled=self.cancel.is_set)
         secs = time.perf_counter() - t0
+        if m == "adknet":
+            for text in ms.runner().notes[notes_before:]:
+                self.em.note.emit(f"ADK-Net: {text}")
         metrics = compute_metrics(out, self.gt) if self.gt is not None else None
         self.em.methodDone.emit(self.gen, m, out, secs, metrics)
 
@@ -115,6 +120,7 @@ class ComputeController(QObject):
         self.em.methodDone.connect(self._on_done)
         self.em.methodFailed.connect(self._on_failed)
         self.em.metricsDone.connect(self._on_metrics)
+        self.em.note.connect(self.hub.warning)
         self.em.jobFinished.connect(self._on_job_finished)
         self._cancel = threading.Event()
         self._pending: set[str] = set()

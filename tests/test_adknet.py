@@ -307,3 +307,29 @@ def test_neighbourhood_patch_is_the_hr_under_the_kernel_for_an_interior_pixel():
     oy, ox = oy + (i - nb.y0) * S, ox + (j - nb.x0) * S
     expected = torch.from_numpy(hr[oy:oy + cfg.k, ox:ox + cfg.k]).permute(2, 0, 1)
     torch.testing.assert_close(nb.at(i, j)["patch"], expected, atol=0, rtol=0)
+
+
+def test_runner_halves_the_tile_on_out_of_memory_and_says_so():
+    """A CUDA out-of-memory error mid-image is answered by smaller tiles, with the same result and a note."""
+    import numpy as np
+    import torch
+
+    from model.adknet import ADKNet, preset
+    from model.inference import AdkRunner
+
+    torch.manual_seed(0)
+    model = ADKNet(preset("lite", width=8, gen_width=8, branch_width=8, hr_features=4, feat_blocks=1, gen_blocks=1))
+    hr = np.random.default_rng(0).random((96, 512, 3), dtype=np.float32)
+    runner = AdkRunner(model, "cpu")
+    expected = runner.downscale(hr, tile=64)
+    real_forward = runner._forward
+
+    def flaky(x):
+        if x.shape[-1] > 4 * 40:  # any tile wider than 40 LR pixels "does not fit"
+            raise torch.OutOfMemoryError("simulated")
+        return real_forward(x)
+
+    runner._forward = flaky
+    out = runner.downscale(hr, tile=64)
+    assert np.allclose(out, expected, atol=1e-5)
+    assert runner.notes and "retrying with 16-pixel tiles" in runner.notes[-1]
