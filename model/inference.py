@@ -25,6 +25,15 @@ def bytes_per_lr_pixel(model: ADKNet) -> float:
     return 4.0 * floats
 
 
+def is_out_of_memory(e: BaseException) -> bool:
+    """CUDA/MPS OOM, Python's MemoryError, or the CPU allocator's RuntimeError all mean 'use smaller tiles'."""
+    if isinstance(e, (torch.OutOfMemoryError, MemoryError)):
+        return True
+    text = str(e).lower()
+    return isinstance(e, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text
+                                            or "not enough memory" in text)
+
+
 @dataclass
 class Neighbourhood:
     """Kernels and colour-response terms of a small LR window, computed on demand for the inspector."""
@@ -89,8 +98,8 @@ class AdkRunner:
                 out = run_tiled(self._forward, numpy_reader(hr, s), (h, w), tile, self.model.cfg.halo,
                                 progress=cb, cancelled=cancelled, device=self.device)
                 break
-            except torch.OutOfMemoryError:
-                if tile <= 16:
+            except (torch.OutOfMemoryError, MemoryError, RuntimeError) as e:
+                if not is_out_of_memory(e) or tile <= 16:
                     raise
                 tile //= 2
                 self.notes.append(f"Out of memory on {self.device.type}: retrying with {tile}-pixel tiles.")

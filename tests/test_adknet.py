@@ -309,7 +309,8 @@ def test_neighbourhood_patch_is_the_hr_under_the_kernel_for_an_interior_pixel():
     torch.testing.assert_close(nb.at(i, j)["patch"], expected, atol=0, rtol=0)
 
 
-def test_runner_halves_the_tile_on_out_of_memory_and_says_so():
+@pytest.mark.parametrize("error", ["cuda", "cpu"])
+def test_runner_halves_the_tile_on_out_of_memory_and_says_so(error):
     """A CUDA out-of-memory error mid-image is answered by smaller tiles, with the same result and a note."""
     import numpy as np
     import torch
@@ -326,7 +327,9 @@ def test_runner_halves_the_tile_on_out_of_memory_and_says_so():
 
     def flaky(x):
         if x.shape[-1] > 4 * 40:  # any tile wider than 40 LR pixels "does not fit"
-            raise torch.OutOfMemoryError("simulated")
+            if error == "cuda":
+                raise torch.OutOfMemoryError("simulated")
+            raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory")
         return real_forward(x)
 
     runner._forward = flaky

@@ -1,0 +1,72 @@
+"""A generated corpus of odd and hostile image files, one per category, shared by the CLI and GUI hardening tests.
+
+Each entry says what a correct program does with it: "ok" (a result, maybe with a note) or "error" (one clear
+message). Nothing here is shipped; every file is made in the test's temporary folder.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def _bomb_png(width: int, height: int) -> bytes:
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", zlib.compress(b"")) + \
+        _png_chunk(b"IEND", b"")
+
+
+def _photo(h: int, w: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:h, 0:w]
+    base = np.stack([(x * 3 + y) % 256, (y * 2) % 256, (x + 2 * y) % 256], -1).astype(np.float32)
+    return np.clip(base * 0.8 + rng.normal(0, 12, (h, w, 3)), 0, 255).astype(np.uint8)
+
+
+def make_corpus(folder: Path) -> dict[str, tuple[Path, str]]:
+    """file name -> (path, expected outcome)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rgb = _photo(32, 48)
+    files: dict[str, tuple[Path, str]] = {}
+
+    def save(name: str, img: Image.Image, outcome: str = "ok", **kw) -> None:
+        p = folder / name
+        img.save(p, **kw)
+        files[name] = (p, outcome)
+
+    def raw(name: str, data: bytes, outcome: str = "error") -> None:
+        p = folder / name
+        p.write_bytes(data)
+        files[name] = (p, outcome)
+
+    raw("empty.png", b"")
+    raw("not_an_image.png", b"hello, this is text and not a PNG\n" * 20)
+    png = io.BytesIO(); Image.fromarray(rgb).save(png, "PNG")
+    raw("truncated.png", png.getvalue()[: len(png.getvalue()) // 2])
+    jpg = io.BytesIO(); Image.fromarray(rgb).save(jpg, "JPEG", quality=90)
+    raw("truncated.jpg", jpg.getvalue()[: len(jpg.getvalue()) // 2])
+    raw("bomb.png", _bomb_png(100_000, 100_000))
+    save("grey.png", Image.fromarray(rgb[..., 0]))
+    save("palette.png", Image.fromarray(rgb).convert("P", palette=Image.ADAPTIVE, colors=16))
+    rgba = np.dstack([rgb, np.linspace(0, 255, 48, dtype=np.uint8)[None, :].repeat(32, 0)])
+    save("rgba.png", Image.fromarray(rgba, "RGBA"))
+    save("cmyk.jpg", Image.fromarray(rgb).convert("CMYK"), quality=95)
+    save("grey16.png", Image.fromarray(rgb[..., 1].astype(np.uint16) * 257))
+    exif = Image.Exif(); exif[0x0112] = 6
+    save("exif_rotated.jpg", Image.fromarray(rgb), exif=exif.tobytes(), quality=95)
+    save("one_pixel.png", Image.fromarray(rgb[:1, :1]), outcome="error")
+    save("three_pixels.png", Image.fromarray(rgb[:3, :3]), outcome="error")
+    save("not_divisible.png", Image.fromarray(_photo(33, 50)))
+    save("photo.webp", Image.fromarray(rgb), lossless=True)
+    save("photo.tiff", Image.fromarray(rgb))
+    save("photo.bmp", Image.fromarray(rgb))
+    return files
