@@ -97,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", help="checkpoint to continue")
     t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     t.add_argument("--calibrate-only", action="store_true", help="only re-fit the colour-response head, in seconds")
+    t.add_argument("--no-calibrate", action="store_true",
+                   help="fine-tuning: do not re-fit the colour head on the train pairs before the first step")
     t.add_argument("--no-eval", action="store_true", help="skip the final evaluation of baselines for the card")
     t.add_argument("--lstsq-fit", help="least-squares fit for the card's baseline row (default: fitted on the train split)")
     t.add_argument("--time-budget", type=float, default=0.0,
@@ -307,7 +309,7 @@ def cmd_train(args, argv) -> int:
         init=args.init, iterations=args.iterations or (1500 if fine_tune else 3000), batch=args.batch,
         patch=args.patch, lr=args.lr or (2e-4 if fine_tune else 1e-3), val_every=args.val_every,
         ckpt_every=args.ckpt_every, out=args.out, seed=args.seed, device=args.device,
-        time_budget_s=args.time_budget,
+        time_budget_s=args.time_budget, calibrate_first=not (args.calibrate_only or args.no_calibrate),
         command="adkviewer " + " ".join(shlex.quote(a) for a in argv),
     )
     dinfo = dist_from_env()

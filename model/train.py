@@ -55,6 +55,7 @@ class TrainConfig:
     max_val_pairs: int = 0           # 0: all validation pairs
     time_budget_s: float = 0.0       # >0: after 50 iterations, shrink `iterations` to fit this wall-clock budget
     command: str = ""                # the exact command line, recorded in the model card
+    calibrate_first: bool = True     # fine-tuning: re-fit the colour head on the train pairs before the first step
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -273,6 +274,10 @@ class Trainer:
             self.model.load_state_dict(ckpt["model"])
         else:
             self.model = build_model(cfg, self.log)
+            if cfg.init != "scratch" and cfg.calibrate_first and self.model.mix is not None:
+                # A new camera's colour response is fitted in closed form first, so gradient steps go to the kernels.
+                calibrate(self.model, train, dev)
+                self.log("calibrated the colour head on the train pairs before fine-tuning")
         self.model.to(dev).train()
         self.net = self.model
         if self.dist.world > 1:

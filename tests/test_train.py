@@ -336,3 +336,18 @@ def test_a_pickle_checkpoint_is_refused_without_running_it(tmp_path):
         read_checkpoint(evil)
     assert "checkpoint_last.pt" in str(e.value) and "weights_only" not in str(e.value)
     assert not marker.exists()
+
+
+def test_fine_tuning_calibrates_the_colour_head_first(pairs, tmp_path):
+    """--init WEIGHTS re-fits the colour head on the train pairs before any gradient step (unless turned off)."""
+    from model.weights import save_weights
+
+    src = tmp_path / "start.safetensors"
+    save_weights(ADKNet(preset("lite", **TINY)), src)
+    on = Trainer(_cfg(pairs, tmp_path / "on", init=str(src)))
+    on.setup()
+    off = Trainer(_cfg(pairs, tmp_path / "off", init=str(src), calibrate_first=False))
+    off.setup()
+    assert torch.equal(off.model.mix.detach(), torch.eye(3))
+    assert not torch.allclose(on.model.mix.detach(), torch.eye(3), atol=1e-3)
+    assert validate(on.model, on.val, on.device)[0]["psnr"] > validate(off.model, off.val, off.device)[0]["psnr"]
