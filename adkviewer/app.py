@@ -146,7 +146,8 @@ def _screenshot(app, win, path: str, size: tuple[int, int]) -> int:
     settled = {"n": 0}
 
     def poll() -> None:
-        ready = win.compare.all_shown()
+        ready = all(w.all_shown() for w in (win.tabs.widget(i) for i in range(win.tabs.count()))
+                    if hasattr(w, "all_shown"))  # Compare's results, a --diff map, ...
         timed_out = time.monotonic() - start > SCREENSHOT_TIMEOUT_S
         settled["n"] = settled["n"] + 1 if ready else 0
         if settled["n"] == 1 and (win.width(), win.height()) != size:

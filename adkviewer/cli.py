@@ -128,9 +128,11 @@ def build_gui_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", help="ADK-Net weights to use")
     p.add_argument("--device", default=None, choices=["auto", "cpu", "cuda", "mps"])
     p.add_argument("--methods", nargs="+", help="methods to tick")
-    p.add_argument("--tab", choices=["compare", "inspect", "train"], default=None)
+    p.add_argument("--tab", choices=["compare", "inspect", "diff", "train"], default=None)
     p.add_argument("--pixel", help="LR pixel X,Y to select (Inspect)")
-    p.add_argument("--diff", help="difference view: METHOD[:MODE[:CHANNEL]]")
+    p.add_argument("--diff", help="difference view: METHOD[:MODE[:CHANNEL[:REF]]] or METHOD-REF[:MODE[:CHANNEL]]; "
+                   "MODE signed|absolute|squared|relative, CHANNEL R|G|B|luma, REF gt or a method "
+                   "(default: the ground truth, else bicubic)")
     p.add_argument("--field", help="kernel field map statistic")
     p.add_argument("--swipe", help="swipe between METHOD_A,METHOD_B")
     p.add_argument("--screenshot", help="save a screenshot when all results are shown, then exit")

@@ -25,6 +25,7 @@ from model.methods import ALL_METHODS
 from model.weights import shipped_weights
 
 from .compare_tab import CompareTab
+from .diff_tab import DiffTab
 from .hub import SessionHub
 from .resources import demo_image
 from .session import GT, SCALES, Session, read_files
@@ -71,6 +72,7 @@ DEFAULT_TABS: list[tuple[str, str, TabFactory]] = [
     ("compare", "Compare", CompareTab),
     ("inspect", "Inspect", placeholder("Inspect kernels comes later: per-pixel kernels, kernel field maps and "
                                        "difference views.")),
+    ("diff", "Differences", DiffTab),
     ("train", "Train", placeholder("Train comes later: fine-tune ADK-Net on your own HR/LR pairs, with live "
                                    "curves, pause/resume and export.")),
 ]

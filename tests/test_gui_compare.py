@@ -379,7 +379,7 @@ def test_tabs_are_pluggable_and_share_the_session(qtbot):
     from PySide6.QtWidgets import QLabel
 
     win = _open(qtbot, "--methods", "nearest", "--tab", "inspect")
-    assert [win.tabs.tabText(i) for i in range(win.tabs.count())] == ["Compare", "Inspect", "Train"]
+    assert [win.tabs.tabText(i) for i in range(win.tabs.count())] == ["Compare", "Inspect", "Differences", "Train"]
     assert win.tabs.currentWidget() is win.tab("inspect")
     new = win.replace_tab("inspect", QLabel("real inspect"))
     assert win.tab("inspect") is new and win.tabs.tabText(1) == "Inspect"
