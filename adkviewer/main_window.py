@@ -31,6 +31,8 @@ from .resources import demo_image
 from .session import GT, SCALES, Session, read_files
 from .settings import Settings
 from .settings_dialog import SettingsDialog
+from . import weights_menu
+from .train_tab import TrainTab
 from .workers import ComputeController, run_off_gui_thread
 
 TabFactory = Callable[["MainWindow"], QWidget]
@@ -73,8 +75,7 @@ DEFAULT_TABS: list[tuple[str, str, TabFactory]] = [
     ("inspect", "Inspect", placeholder("Inspect kernels comes later: per-pixel kernels, kernel field maps and "
                                        "difference views.")),
     ("diff", "Differences", DiffTab),
-    ("train", "Train", placeholder("Train comes later: fine-tune ADK-Net on your own HR/LR pairs, with live "
-                                   "curves, pause/resume and export.")),
+    ("train", "Train", TrainTab),
 ]
 
 
@@ -232,6 +233,7 @@ class MainWindow(QMainWindow):
         self.recent_menu = f.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self._action(f, "Open the &demo image", lambda: self.open_image(demo_image()) if demo_image() else None)
+        weights_menu.install(self, f)  # shipped + fine-tuned weights (remembered by the Train tab)
         f.addSeparator()
         self.save_menu = f.addMenu("&Save output as PNG")
         self.save_menu.aboutToShow.connect(self._fill_save_menu)
@@ -554,6 +556,10 @@ class MainWindow(QMainWindow):
         st.sync()
 
     def closeEvent(self, ev) -> None:  # noqa: N802 - Qt API
+        for w in self._tabs.values():  # e.g. Train: asks first, then stops and saves a checkpoint
+            if hasattr(w, "confirm_close") and not w.confirm_close():
+                ev.ignore()
+                return
         self.save_layout()
         self.controller.shutdown()
         super().closeEvent(ev)

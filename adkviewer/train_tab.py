@@ -1,0 +1,901 @@
+"""The Train tab: fine-tune ADK-Net on a person's own HR/LR pairs, with live curves, pause/resume and export.
+
+A thin view. The form's values live in `train_state.TrainSettings` (Qt-free), the pairs table comes from
+`train_state.scan_pairs`, and all the work (training, quick calibrate, export) is done by the one engine in
+`model.train`, run off the GUI thread by `train_runner.TrainRunner`.
+"""
+
+from __future__ import annotations
+
+from . import qt_compat  # noqa: F401  (first: works around a PySide6 bug)
+import html
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase, QImage, QPixmap
+from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog,
+                               QFrame, QGridLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMessageBox,
+                               QPlainTextEdit, QProgressBar, QPushButton, QRadioButton, QScrollArea, QSizePolicy,
+                               QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout, QWidget)
+
+from model.errors import UserError
+from model.train import TrainConfig, read_checkpoint
+from model.weights import shipped_weights
+
+from . import weights_registry
+from .session import SCALES, display_uint8
+from .train_runner import CALIBRATING, EXPORTING, IDLE, PAUSED, RUNNING, STARTING, STOPPING, TrainRunner
+from .train_state import (DEVICES, FINE_TUNE_DEFAULTS, INITS, PRESETS, SCRATCH_DEFAULTS, SPLIT_FILE, SPLIT_FRACTION,
+                          Curves, Eta, PairScan, TrainSettings, format_duration, scan_pairs)
+from .workers import run_off_gui_thread
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+PLOT_BG, PLOT_FG = "#ffffff", "#333333"
+ADK_COLOUR = "#d95f02"
+REF_COLOURS = {"bicubic": "#2e7d32", "lstsq": "#7b1fa2"}
+REF_LABELS = {"bicubic": "Bicubic", "lstsq": "Least-squares"}
+PAIR_COLUMNS = ("Pair", "Use", "HR", "LR", "Status")
+STATE_TEXT = {IDLE: "", STARTING: "Loading the pairs…", RUNNING: "Training", PAUSED: "Paused", STOPPING:
+              "Stopping (saving a checkpoint)…", CALIBRATING: "Quick calibrate…", EXPORTING: "Exporting…"}
+
+
+class PreviewImage(QLabel):
+    """An LR image shown whole, scaled with square pixels (no smoothing), with a caption above it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._arr: np.ndarray | None = None
+        self.setAlignment(Qt.AlignCenter)
+        self.setMinimumSize(80, 60)
+        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Ignored)
+        self.setStyleSheet("background:#1e1e1e; color:#bbbbbb;")
+
+    def set_array(self, arr: np.ndarray | None) -> None:
+        self._arr = None if arr is None else np.ascontiguousarray(display_uint8(arr))
+        self._render()
+
+    @property
+    def array(self) -> np.ndarray | None:
+        return self._arr
+
+    def _render(self) -> None:
+        if self._arr is None:
+            self.setPixmap(QPixmap())
+            return
+        h, w = self._arr.shape[:2]
+        img = QImage(self._arr.data, w, h, 3 * w, QImage.Format_RGB888).copy()
+        size = self.contentsRect().size()
+        f = min(size.width() / w, size.height() / h)
+        f = max(1.0, float(np.floor(f))) if f >= 1 else f  # whole-number zoom keeps pixels square
+        self.setPixmap(QPixmap.fromImage(img).scaled(max(1, int(w * f)), max(1, int(h * f)), Qt.KeepAspectRatio,
+                                                     Qt.FastTransformation))
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(ev)
+        self._render()
+
+
+def _group(title: str, parent: QWidget) -> tuple[QGroupBox, QVBoxLayout]:
+    box = QGroupBox(title, parent)
+    lay = QVBoxLayout(box)
+    lay.setContentsMargins(6, 4, 6, 6)
+    lay.setSpacing(4)
+    return box, lay
+
+
+def _plot(title: str, ylabel: str) -> pg.PlotWidget:
+    w = pg.PlotWidget(background=PLOT_BG)
+    w.setTitle(title, color=PLOT_FG, size="10pt")
+    for ax in ("left", "bottom"):
+        w.getAxis(ax).setPen(pg.mkPen(PLOT_FG))
+        w.getAxis(ax).setTextPen(pg.mkPen(PLOT_FG))
+    w.setLabel("bottom", "iteration", color=PLOT_FG)
+    w.setLabel("left", ylabel, color=PLOT_FG)
+    w.getAxis("left").enableAutoSIPrefix(False)
+    w.showGrid(x=True, y=True, alpha=0.15)
+    w.setMenuEnabled(False)
+    w.setMinimumSize(160, 120)
+    return w
+
+
+class TrainTab(QWidget):
+    """Pairs, validation and settings on the left; run controls on top; curves, preview and log on the right."""
+
+    def __init__(self, window: "MainWindow") -> None:
+        super().__init__(window)
+        self.window_ = window
+        self.hub, self.settings = window.hub, window.settings
+        self.runner = TrainRunner(self)
+        self.curves = Curves()
+        self.eta = Eta()
+        self.scan: PairScan | None = None
+        self.last_message = ""
+        self._val_pair = ""
+        self._build()
+        r = self.runner
+        r.stateChanged.connect(self._on_state)
+        r.setupDone.connect(self._on_setup)
+        r.progress.connect(self._on_progress)
+        r.losses.connect(self._on_losses)
+        r.validated.connect(self._on_validated)
+        r.baseline.connect(self._on_baseline)
+        r.logged.connect(self.log)
+        r.checkpointed.connect(self._on_checkpoint)
+        r.calibrated.connect(self._on_calibrated)
+        r.exported.connect(self._on_exported)
+        r.finished.connect(self._on_finished)
+        self._scan_timer = QTimer(self)
+        self._scan_timer.setSingleShot(True)
+        self._scan_timer.setInterval(200)
+        self._scan_timer.timeout.connect(self.rescan)
+        self.set_form(TrainSettings.load(self.settings))
+        self._connect_form()
+        self._sync_buttons()
+        self._redraw_curves()
+        last = self.settings.get_str("train/last_run", "")
+        if last and Path(last).is_dir():
+            self.log(f"Last run: {last} — “Resume from checkpoint…” continues it.")
+
+    # ------------------------------------------------------------------ layout
+
+    def _build(self) -> None:
+        # -- run controls
+        self.start_button = QPushButton("Start", self)
+        self.start_button.setToolTip("Train with these settings (defaults: fine-tune the shipped weights)")
+        self.pause_button = QPushButton("Pause", self)
+        self.pause_button.setToolTip("Pause after the current iteration; press again to resume")
+        self.stop_button = QPushButton("Stop", self)
+        self.stop_button.setToolTip("Stop and write a checkpoint that “Resume from checkpoint…” continues")
+        self.resume_ckpt_button = QPushButton("Resume from checkpoint…", self)
+        self.resume_ckpt_button.setToolTip("Continue a run from its checkpoint_*.pt (also after a restart)")
+        self.calibrate_button = QPushButton("Quick calibrate", self)
+        self.calibrate_button.setToolTip("Re-fit only the colour-response head (3×3 mix + bias) on the train pairs, "
+                                         "in seconds, and show validation PSNR before and after")
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("idle")
+        self.progress.setMinimumWidth(90)
+        self.eta_label = QLabel(self)
+        self.eta_label.setMinimumWidth(60)
+        self.use_button = QPushButton("Use in Compare", self)
+        self.use_button.setToolTip("Switch the Compare tab to this model now (its weights are saved in the run folder)")
+        self.export_button = QPushButton("Export…", self)
+        self.export_button.setToolTip("Write the model as .safetensors plus a model card (data, split, settings, "
+                                      "metrics)")
+        self.start_button.clicked.connect(self.start)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.stop_button.clicked.connect(self.stop)
+        self.resume_ckpt_button.clicked.connect(self.resume_dialog)
+        self.calibrate_button.clicked.connect(self.quick_calibrate)
+        self.use_button.clicked.connect(self.use_in_compare)
+        self.export_button.clicked.connect(self.export_dialog)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(4, 4, 4, 2)
+        bar.setSpacing(4)
+        for w in (self.start_button, self.pause_button, self.stop_button):
+            bar.addWidget(w)
+        bar.addWidget(self.progress, 1)
+        bar.addWidget(self.eta_label)
+        bar.addWidget(self.use_button)
+        bar.addWidget(self.export_button)
+
+        # -- left: pairs, validation, settings
+        side = QWidget(self)
+        sl = QVBoxLayout(side)
+        sl.setContentsMargins(4, 2, 4, 4)
+        sl.setSpacing(6)
+
+        box, lay = _group("Pairs", side)
+        row = QHBoxLayout()
+        self.pairs_edit = QLineEdit(side)
+        self.pairs_edit.setPlaceholderText("folder with HR/ and LR/, or NAME_HR.png + NAME_LR4.png")
+        self.pairs_edit.setToolTip("HR/ and LR/ matched by file name, or RealSR naming (NAME_HR beside NAME_LR4)")
+        browse = QToolButton(side)
+        browse.setText("Browse…")
+        browse.clicked.connect(self.browse_pairs)
+        row.addWidget(self.pairs_edit, 1)
+        row.addWidget(browse)
+        lay.addLayout(row)
+        self.pairs_summary = QLabel(side)
+        self.pairs_summary.setWordWrap(True)
+        self.pairs_summary.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        lay.addWidget(self.pairs_summary)
+        self.pairs_table = QTableWidget(0, len(PAIR_COLUMNS), side)
+        self.pairs_table.setHorizontalHeaderLabels(PAIR_COLUMNS)
+        self.pairs_table.verticalHeader().hide()
+        self.pairs_table.verticalHeader().setDefaultSectionSize(20)
+        self.pairs_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.pairs_table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.pairs_table.setWordWrap(False)
+        hh = self.pairs_table.horizontalHeader()
+        for c in range(len(PAIR_COLUMNS) - 1):
+            hh.setSectionResizeMode(c, QHeaderView.ResizeToContents)
+        hh.setSectionResizeMode(len(PAIR_COLUMNS) - 1, QHeaderView.Stretch)
+        self.pairs_table.setMinimumHeight(130)
+        lay.addWidget(self.pairs_table, 1)
+        sl.addWidget(box, 1)
+
+        box, lay = _group("Validation", side)
+        self.split_file_radio = QRadioButton("split.json in the folder", side)
+        self.split_fraction_radio = QRadioButton("Seeded fraction", side)
+        self._split_group = QButtonGroup(self)
+        self._split_group.addButton(self.split_file_radio)
+        self._split_group.addButton(self.split_fraction_radio)
+        self.fraction_spin = QDoubleSpinBox(side)
+        self.fraction_spin.setRange(0.0, 0.9)
+        self.fraction_spin.setSingleStep(0.05)
+        self.fraction_spin.setDecimals(2)
+        self.fraction_spin.setToolTip("Share of the usable pairs held out for validation")
+        self.seed_spin = QSpinBox(side)
+        self.seed_spin.setRange(0, 1_000_000)
+        self.seed_spin.setToolTip("Seed of the split (and of the training run)")
+        lay.addWidget(self.split_file_radio)
+        row = QHBoxLayout()
+        row.addWidget(self.split_fraction_radio)
+        row.addWidget(self.fraction_spin)
+        row.addWidget(QLabel("seed", side))
+        row.addWidget(self.seed_spin)
+        row.addStretch(1)
+        lay.addLayout(row)
+        sl.addWidget(box)
+
+        box, lay = _group("Settings", side)
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(6)
+        grid.setVerticalSpacing(3)
+        self.init_combo = QComboBox(side)
+        self.init_combo.addItem("Shipped weights (fine-tune)", "shipped")
+        self.init_combo.addItem("Scratch", "scratch")
+        self.init_combo.setToolTip("Fine-tune the shipped model of this scale, or train a new one")
+        self.calfirst_check = QCheckBox("re-fit the colour head first", side)
+        self.calfirst_check.setToolTip("Fine-tuning: fit the colour response (3×3 mix + bias) to these pairs in "
+                                       "closed form before the first step, so training goes to the kernels")
+        self.scale_combo = QComboBox(side)
+        for s in SCALES:
+            self.scale_combo.addItem(f"×{s}", s)
+        self.preset_combo = QComboBox(side)
+        for p in PRESETS:
+            self.preset_combo.addItem(p, p)
+        self.preset_combo.setToolTip("lite: sized for 2 CPU cores; paper: larger, for a GPU (scratch only)")
+        self.k_spin = QSpinBox(side)
+        self.k_spin.setRange(0, 32)
+        self.k_spin.setSpecialValueText("preset")
+        self.k_spin.setToolTip("Kernel size k×k in HR pixels (scratch only; 'preset' keeps the preset's)")
+        self.lr_spin = QDoubleSpinBox(side)
+        self.lr_spin.setDecimals(5)
+        self.lr_spin.setRange(0.00001, 0.1)
+        self.lr_spin.setSingleStep(0.0001)
+        self.lr_spin.setToolTip("Peak learning rate (warm-up, then cosine decay)")
+        self.batch_spin = self._spin(1, 256, "Patches per iteration")
+        self.patch_spin = self._spin(4, 512, "LR patch side in pixels (the HR patch is patch × scale)")
+        self.iter_spin = self._spin(1, 10_000_000, "Iterations in the run")
+        self.val_spin = self._spin(0, 1_000_000, "Validate every N iterations (0: only at the end)")
+        self.ckpt_spin = self._spin(0, 1_000_000, "Write checkpoint_last.pt every N iterations (and on Stop)")
+        self.device_combo = QComboBox(side)
+        for d in DEVICES:
+            self.device_combo.addItem(d, d)
+        fields = [("Start from", self.init_combo), ("Scale", self.scale_combo), ("Preset", self.preset_combo),
+                  ("k", self.k_spin), ("Learning rate", self.lr_spin), ("Batch", self.batch_spin),
+                  ("Patch", self.patch_spin), ("Iterations", self.iter_spin), ("Validate every", self.val_spin),
+                  ("Checkpoint every", self.ckpt_spin), ("Device", self.device_combo)]
+        # "Start from" spans the width; the rest go two per row
+        grid.addWidget(QLabel(fields[0][0], side), 0, 0)
+        grid.addWidget(fields[0][1], 0, 1, 1, 3)
+        grid.addWidget(self.calfirst_check, 1, 1, 1, 3)
+        for i, (label, w) in enumerate(fields[1:]):
+            r, c = 2 + i // 2, (i % 2) * 2
+            grid.addWidget(QLabel(label, side), r, c)
+            grid.addWidget(w, r, c + 1)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
+        lay.addLayout(grid)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Output", side))
+        self.out_edit = QLineEdit(side)
+        self.out_edit.setToolTip("Each run writes its checkpoints and weights to a new folder inside this one")
+        out_browse = QToolButton(side)
+        out_browse.setText("Browse…")
+        out_browse.clicked.connect(self.browse_out)
+        row.addWidget(self.out_edit, 1)
+        row.addWidget(out_browse)
+        lay.addLayout(row)
+        self.defaults_button = QToolButton(side)
+        self.defaults_button.setText("Defaults")
+        self.defaults_button.setToolTip("Back to the defaults for the chosen start (fine-tune or scratch)")
+        self.defaults_button.clicked.connect(self.reset_defaults)
+        row.addWidget(self.defaults_button)
+        sl.addWidget(box)
+        row = QHBoxLayout()
+        row.addWidget(self.calibrate_button)
+        row.addWidget(self.resume_ckpt_button)
+        row.addStretch(1)
+        sl.addLayout(row)
+        self._form_widgets = [self.pairs_edit, browse, self.split_file_radio, self.split_fraction_radio,
+                              self.fraction_spin, self.seed_spin, self.init_combo, self.calfirst_check,
+                              self.scale_combo, self.preset_combo,
+                              self.k_spin, self.lr_spin, self.batch_spin, self.patch_spin, self.iter_spin,
+                              self.val_spin, self.ckpt_spin, self.device_combo, self.out_edit, out_browse,
+                              self.defaults_button]
+
+        scroll = QScrollArea(self)
+        scroll.setWidget(side)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.NoFrame)
+        scroll.setMinimumWidth(260)  # a small window scrolls the form sideways rather than clipping it
+        self.side = scroll
+        side_width = side.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 4
+
+        # -- right: curves, preview, log
+        self.loss_plot = _plot("Training loss (L1)<br><span style='font-size:8pt'>"
+                               "<span style='color:#6baed6'>— per batch</span> &nbsp; "
+                               "<span style='color:#08519c'>━ smoothed</span></span>", "loss")
+        self.loss_raw = self.loss_plot.plot([], [], pen=pg.mkPen("#9ecae1", width=1))
+        self.loss_smooth = self.loss_plot.plot([], [], pen=pg.mkPen("#08519c", width=2))
+        self.val_plot = _plot("Validation PSNR (RGB, dB)", "PSNR (dB)")
+        self.val_curve = self.val_plot.plot([], [], pen=pg.mkPen(ADK_COLOUR, width=2), symbol="o", symbolSize=6,
+                                            symbolBrush=ADK_COLOUR, symbolPen=None)
+        self.ref_items: dict[str, pg.PlotDataItem] = {}
+
+        self.preview_model = PreviewImage(self)
+        self.preview_gt = PreviewImage(self)
+        self.preview_model_title = QLabel("ADK-Net", self)
+        self.preview_gt_title = QLabel("Ground truth LR", self)
+        for t in (self.preview_model_title, self.preview_gt_title):
+            t.setAlignment(Qt.AlignCenter)
+            t.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        preview = QWidget(self)
+        pl = QGridLayout(preview)
+        pl.setContentsMargins(0, 0, 0, 0)
+        pl.setSpacing(3)
+        self.preview_caption = QLabel("Validation preview: appears at the first validation", preview)
+        self.preview_caption.setStyleSheet("font-weight:bold;")
+        self.preview_caption.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        pl.addWidget(self.preview_caption, 0, 0, 1, 2)
+        pl.addWidget(self.preview_model_title, 1, 0)
+        pl.addWidget(self.preview_gt_title, 1, 1)
+        pl.addWidget(self.preview_model, 2, 0)
+        pl.addWidget(self.preview_gt, 2, 1)
+        pl.setRowStretch(2, 1)
+
+        self.log_view = QPlainTextEdit(self)
+        self.log_view.setReadOnly(True)
+        self.log_view.setMaximumBlockCount(5000)
+        self.log_view.setLineWrapMode(QPlainTextEdit.WidgetWidth)
+        mono = QFontDatabase.systemFont(QFontDatabase.FixedFont)
+        mono.setPointSizeF(max(7.0, mono.pointSizeF() - 1))
+        self.log_view.setFont(mono)
+        self.log_view.setPlaceholderText("Log")
+
+        self.plots_split = QSplitter(Qt.Horizontal, self)
+        self.plots_split.addWidget(self.loss_plot)
+        self.plots_split.addWidget(self.val_plot)
+        self.bottom_split = QSplitter(Qt.Horizontal, self)
+        self.bottom_split.addWidget(preview)
+        self.bottom_split.addWidget(self.log_view)
+        self.bottom_split.setSizes([480, 420])
+        self.vsplit = QSplitter(Qt.Vertical, self)
+        self.vsplit.addWidget(self.plots_split)
+        self.vsplit.addWidget(self.bottom_split)
+        self.vsplit.setSizes([380, 300])
+        self.hsplit = QSplitter(Qt.Horizontal, self)
+        self.hsplit.addWidget(scroll)
+        self.hsplit.addWidget(self.vsplit)
+        self.hsplit.setStretchFactor(0, 0)
+        self.hsplit.setStretchFactor(1, 1)
+        self.hsplit.setSizes([side_width, 1280 - side_width])
+        for sp in (self.plots_split, self.bottom_split, self.vsplit, self.hsplit):
+            sp.setChildrenCollapsible(False)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addLayout(bar)
+        lay.addWidget(self.hsplit, 1)
+
+    def _spin(self, lo: int, hi: int, tip: str) -> QSpinBox:
+        s = QSpinBox(self)
+        s.setRange(lo, hi)
+        s.setToolTip(tip)
+        s.setGroupSeparatorShown(False)
+        return s
+
+    def _connect_form(self) -> None:
+        self.pairs_edit.editingFinished.connect(self._schedule_scan)
+        self.scale_combo.currentIndexChanged.connect(lambda _i: (self._sync_init_choices(), self._schedule_scan()))
+        self.split_file_radio.toggled.connect(lambda _on: (self._sync_form_enabled(), self._schedule_scan()))
+        self.fraction_spin.valueChanged.connect(lambda _v: self._schedule_scan())
+        self.seed_spin.valueChanged.connect(lambda _v: self._schedule_scan())
+        self.init_combo.activated.connect(lambda _i: self._on_init_picked())
+
+    # ------------------------------------------------------------------ the form <-> TrainSettings
+
+    def form(self) -> TrainSettings:
+        """The settings as the form shows them."""
+        s = TrainSettings(
+            pairs=self.pairs_edit.text().strip(),
+            split_mode=SPLIT_FILE if self.split_file_radio.isChecked() else SPLIT_FRACTION,
+            val_fraction=round(self.fraction_spin.value(), 4), seed=self.seed_spin.value(),
+            scale=int(self.scale_combo.currentData()), preset=self.preset_combo.currentData(), k=self.k_spin.value(),
+            init=self.init_combo.currentData(), calibrate_first=self.calfirst_check.isChecked(),
+            lr=self.lr_spin.value(), batch=self.batch_spin.value(),
+            patch=self.patch_spin.value(), iterations=self.iter_spin.value(), val_every=self.val_spin.value(),
+            ckpt_every=self.ckpt_spin.value(), device=self.device_combo.currentData(),
+            out_root=self.out_edit.text().strip() or TrainSettings().out_root)
+        s.model_overrides = dict(getattr(self, "_model_overrides", {}))
+        return s
+
+    def set_form(self, s: TrainSettings) -> None:
+        """Show these settings (remembered ones, a checkpoint's, or the defaults); the pairs are scanned again."""
+        widgets = [self.split_file_radio, self.fraction_spin, self.seed_spin, self.scale_combo, self.init_combo]
+        for w in widgets:
+            w.blockSignals(True)
+        self.pairs_edit.setText(s.pairs)
+        (self.split_file_radio if s.split_mode == SPLIT_FILE else self.split_fraction_radio).setChecked(True)
+        self.fraction_spin.setValue(s.val_fraction)
+        self.seed_spin.setValue(s.seed)
+        self.scale_combo.setCurrentIndex(max(0, self.scale_combo.findData(s.scale)))
+        self._sync_init_choices()
+        self.init_combo.setCurrentIndex(max(0, self.init_combo.findData(s.init)))
+        if not self.init_combo.model().item(self.init_combo.currentIndex()).isEnabled():
+            self.init_combo.setCurrentIndex(self.init_combo.findData("scratch"))
+        self.calfirst_check.setChecked(s.calibrate_first)
+        self.preset_combo.setCurrentIndex(max(0, self.preset_combo.findData(s.preset)))
+        self.k_spin.setValue(s.k)
+        self.lr_spin.setValue(s.lr)
+        self.batch_spin.setValue(s.batch)
+        self.patch_spin.setValue(s.patch)
+        self.iter_spin.setValue(s.iterations)
+        self.val_spin.setValue(s.val_every)
+        self.ckpt_spin.setValue(s.ckpt_every)
+        self.device_combo.setCurrentIndex(max(0, self.device_combo.findData(s.device)))
+        self.out_edit.setText(s.out_root)
+        self._model_overrides = dict(s.model_overrides)
+        for w in widgets:
+            w.blockSignals(False)
+        self._sync_form_enabled()
+        self._schedule_scan()
+
+    def _sync_init_choices(self) -> None:
+        scale = int(self.scale_combo.currentData())
+        have = bool(shipped_weights(scale))
+        item = self.init_combo.model().item(self.init_combo.findData("shipped"))
+        item.setEnabled(have)
+        item.setText("Shipped weights (fine-tune)" if have else f"Shipped weights (none for ×{scale})")
+        if not have and self.init_combo.currentData() == "shipped":
+            self.init_combo.setCurrentIndex(self.init_combo.findData("scratch"))
+            self._on_init_picked()
+        self._sync_form_enabled()
+
+    def _on_init_picked(self) -> None:
+        d = FINE_TUNE_DEFAULTS if self.init_combo.currentData() == "shipped" else SCRATCH_DEFAULTS
+        self.lr_spin.setValue(d["lr"])
+        self.iter_spin.setValue(d["iterations"])
+        self._sync_form_enabled()
+
+    def reset_defaults(self) -> None:
+        cur = self.form()
+        d = TrainSettings(pairs=cur.pairs, split_mode=cur.split_mode, val_fraction=cur.val_fraction, seed=cur.seed,
+                          scale=cur.scale, out_root=cur.out_root, device=cur.device)
+        if not shipped_weights(cur.scale) or cur.init == "scratch":
+            d.init, d.lr, d.iterations = "scratch", SCRATCH_DEFAULTS["lr"], SCRATCH_DEFAULTS["iterations"]
+        self.set_form(d)
+
+    def _sync_form_enabled(self) -> None:
+        idle = not self.runner.busy
+        for w in self._form_widgets:
+            w.setEnabled(idle)
+        if idle:
+            scratch = self.init_combo.currentData() == "scratch"
+            self.preset_combo.setEnabled(scratch)
+            self.k_spin.setEnabled(scratch)
+            self.calfirst_check.setEnabled(not scratch)
+            tip = "" if scratch else " — fine-tuning keeps the shipped model's architecture"
+            self.preset_combo.setToolTip("lite: sized for 2 CPU cores; paper: larger, for a GPU" + tip)
+            frac = self.split_fraction_radio.isChecked()
+            self.fraction_spin.setEnabled(frac)
+
+    # ------------------------------------------------------------------ pairs
+
+    def browse_pairs(self) -> None:
+        start = self.pairs_edit.text() or self.settings.get_str("folders/train_pairs", str(Path.home()))
+        path = QFileDialog.getExistingDirectory(self, "Choose a pairs folder (HR/ and LR/, or RealSR names)", start)
+        if path:
+            self.pairs_edit.setText(path)
+            self.settings.set("folders/train_pairs", str(Path(path).parent))
+            self.rescan()
+
+    def browse_out(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Folder for training runs", self.out_edit.text())
+        if path:
+            self.out_edit.setText(path)
+
+    def _schedule_scan(self) -> None:
+        self._scan_timer.start()
+
+    def rescan(self) -> PairScan | None:
+        """Check the pairs (headers only, off the GUI thread) and fill the table; every problem is named per pair."""
+        self._scan_timer.stop()
+        s = self.form()
+        if not s.pairs:
+            self.scan = None
+            self.pairs_table.setRowCount(0)
+            self.pairs_summary.setText("<span style='color:gray'>Choose a folder with HR/ and LR/ subfolders "
+                                       "(matched by file name), or RealSR-named pairs (NAME_HR.png beside "
+                                       "NAME_LR4.png).</span>")
+            return None
+        scan = run_off_gui_thread(lambda: scan_pairs(s.pairs, s.scale, s.split_mode, s.val_fraction, s.seed))
+        if scan.error and s.split_mode == SPLIT_FILE and "split.json" in scan.error and "does not exist" in scan.error:
+            # no split file: fall back to a seeded fraction, and say so
+            self.split_fraction_radio.blockSignals(True)
+            self.split_fraction_radio.setChecked(True)
+            self.split_fraction_radio.blockSignals(False)
+            self._sync_form_enabled()
+            s = self.form()
+            scan = run_off_gui_thread(lambda: scan_pairs(s.pairs, s.scale, s.split_mode, s.val_fraction, s.seed))
+            scan.split_note = "No split.json in the folder: " + scan.split_note[0].lower() + scan.split_note[1:]
+        self.scan = scan
+        self._fill_table(scan)
+        return scan
+
+    def _fill_table(self, scan: PairScan) -> None:
+        t = self.pairs_table
+        t.setRowCount(len(scan.rows))
+        bad_brush = QBrush(QColor("#b00020"))
+        grey = QBrush(QColor("#808080"))
+        for i, r in enumerate(scan.rows):
+            for c, text in enumerate((r.name, r.role, r.hr, r.lr, r.status)):
+                it = QTableWidgetItem(text)
+                if not r.ok:
+                    it.setForeground(bad_brush)
+                elif r.role == "—":
+                    it.setForeground(grey)
+                if c == 4:
+                    it.setToolTip(text)
+                t.setItem(i, c, it)
+        colour = "#b00020" if scan.error else "#333333"
+        self.pairs_summary.setText(f"<span style='color:{colour}'>{html.escape(scan.summary)}</span>")
+
+    # ------------------------------------------------------------------ actions
+
+    def _check_ready(self) -> TrainSettings | None:
+        s = self.form()
+        scan = self.rescan()
+        if scan is None:
+            self.hub.error("Choose a pairs folder first (a folder with HR/ and LR/, or RealSR-named pairs).")
+            return None
+        if scan.error:
+            self.hub.error(scan.error)
+            return None
+        s.save(self.settings)
+        return s
+
+    def start(self) -> None:
+        """Start a run with the form's settings (or continue the model just calibrated with the same settings)."""
+        if self.runner.busy:
+            return
+        s = self._check_ready()
+        if s is None:
+            return
+        r = self.runner
+        reuse = None
+        t = r.trainer
+        if (t is not None and r.calibration is not None and t.iteration == 0
+                and _same_run(t.cfg, s.to_config(t.cfg.out))):
+            reuse = t
+        try:
+            cfg = reuse.cfg if reuse else s.to_config(s.run_dir())
+            self._reset_run_view(cfg.iterations)
+            if reuse:
+                self.log("starting from the calibrated model")
+            self.log(f"run folder: {cfg.out}")
+            r.start(cfg, reuse=reuse)
+        except UserError as e:
+            self.hub.error(str(e))
+
+    def toggle_pause(self) -> None:
+        if self.runner.state == PAUSED:
+            self.eta.reset()
+            self.runner.resume()
+        else:
+            self.runner.pause()
+
+    def stop(self) -> None:
+        self.runner.stop()
+
+    def resume_dialog(self) -> None:
+        start = self.settings.get_str("train/last_run", "") or self.out_edit.text()
+        path, _ = QFileDialog.getOpenFileName(self, "Resume from a checkpoint", start,
+                                              "Checkpoints (checkpoint_*.pt *.pt);;All files (*)")
+        if path:
+            self.resume_from(path)
+
+    def resume_from(self, path: str | Path) -> bool:
+        """Continue a run from its checkpoint (its own settings and run folder), e.g. after a restart."""
+        if self.runner.busy:
+            return False
+        try:
+            ckpt = run_off_gui_thread(lambda: read_checkpoint(path))
+            cfg = TrainConfig.from_dict(ckpt["train_config"])
+        except UserError as e:
+            self.hub.error(str(e))
+            return False
+        self.set_form(TrainSettings.from_config(cfg))
+        self._reset_run_view(cfg.iterations)
+        self.log(f"resuming {path} at iteration {int(ckpt['iteration'])} of {cfg.iterations}")
+        try:
+            self.runner.start(resume=str(path))
+        except UserError as e:
+            self.hub.error(str(e))
+            return False
+        return True
+
+    def quick_calibrate(self) -> None:
+        """Re-fit the colour head of the current model (trained or calibrated, same pairs), else of a new one."""
+        if self.runner.busy:
+            return
+        s = self._check_ready()
+        if s is None:
+            return
+        t = self.runner.trainer
+        keep = t is not None and t.model is not None and t.cfg.pairs == s.pairs and t.cfg.scale == s.scale \
+            and t.cfg.split == s.split_string()
+        try:
+            if keep:
+                self.log(f"quick calibrate of the current model (iteration {t.iteration})")
+                self.runner.calibrate()
+            else:
+                self._reset_run_view(s.iterations)
+                cfg = s.to_config(s.run_dir())
+                cfg.calibrate_first = False  # "before" is the model as it starts; calibrate() then fits the head
+                self.runner.calibrate(cfg)
+        except UserError as e:
+            self.hub.error(str(e))
+
+    def _model_tag(self) -> tuple[str, str]:
+        """(file stem, card name) for the current model: what it was trained on and how far."""
+        t = self.runner.trainer
+        cfg = t.cfg
+        pairs = Path(cfg.pairs).name or "pairs"
+        how = f"ft{t.iteration}" if t.iteration else "init"
+        if self.runner.calibration is not None:
+            how += "-cal"
+        name = f"{pairs} {'fine-tuned' if cfg.init != 'scratch' else 'trained'} {t.iteration} it" + (
+            ", calibrated" if self.runner.calibration is not None else "")
+        if not t.iteration:
+            name = f"{pairs} calibrated" if self.runner.calibration is not None else f"{pairs} (untrained)"
+        mc = t.model.cfg
+        return f"adknet_x{mc.scale}_{pairs}_{how}", name
+
+    def use_in_compare(self) -> None:
+        """Save the current model into its run folder and switch the Compare tab to it at once."""
+        t = self.runner.trainer
+        if self.runner.busy or t is None or t.model is None:
+            return
+        stem, name = self._model_tag()
+        try:
+            self.runner.export(Path(t.cfg.out) / f"{stem}.safetensors", "compare", {"name": name})
+        except UserError as e:
+            self.hub.error(str(e))
+
+    def export_dialog(self) -> None:
+        t = self.runner.trainer
+        if self.runner.busy or t is None or t.model is None:
+            return
+        stem, name = self._model_tag()
+        path, _ = QFileDialog.getSaveFileName(self, "Export the model", str(Path(t.cfg.out) / f"{stem}.safetensors"),
+                                              "ADK-Net weights (*.safetensors)")
+        if path:
+            self.export_to(path, name)
+
+    def export_to(self, path: str | Path, name: str | None = None, score: bool = True) -> None:
+        """Write safetensors plus a model card; `score` adds every method's validation metrics to the card."""
+        path = Path(path)
+        if path.suffix.lower() != ".safetensors":
+            path = path.with_suffix(".safetensors")
+        try:
+            self.runner.export(path, "export", {"name": name or path.stem}, score=score)
+        except UserError as e:
+            self.hub.error(str(e))
+
+    # ------------------------------------------------------------------ runner signals
+
+    def _reset_run_view(self, total: int) -> None:
+        self.curves.clear()
+        self.eta.reset()
+        self._redraw_curves()
+        for item in self.ref_items.values():
+            self.val_plot.removeItem(item)
+        self.ref_items.clear()
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(0)
+        self.progress.setFormat(f"0 / {total}")
+        self.eta_label.setText("")
+
+    def _on_state(self, state: str) -> None:
+        self._sync_buttons()
+        if state == PAUSED:
+            self.eta_label.setText("paused")
+        elif state == STOPPING:
+            self.eta_label.setText("stopping…")
+        elif state in (CALIBRATING, EXPORTING, STARTING):
+            self.eta_label.setText(STATE_TEXT[state])
+
+    def _sync_buttons(self) -> None:
+        st = self.runner.state
+        idle = st == IDLE and not self.runner.busy
+        has_model = self.runner.trainer is not None and self.runner.trainer.model is not None
+        self.start_button.setEnabled(idle)
+        self.pause_button.setEnabled(st in (STARTING, RUNNING, PAUSED))
+        self.pause_button.setText("Resume" if st == PAUSED else "Pause")
+        self.stop_button.setEnabled(st in (STARTING, RUNNING, PAUSED))
+        self.resume_ckpt_button.setEnabled(idle)
+        self.calibrate_button.setEnabled(idle)
+        self.use_button.setEnabled(idle and has_model)
+        self.export_button.setEnabled(idle and has_model)
+        self._sync_form_enabled()
+
+    def _on_setup(self, info: dict[str, Any]) -> None:
+        cfg: TrainConfig = info["cfg"]
+        self.settings.set("train/last_run", cfg.out)
+        self.progress.setRange(0, max(1, info["total"]))
+        self.progress.setValue(info["iteration"])
+        self.progress.setFormat(f"{info['iteration']} / {info['total']}")
+        if info["history"]:
+            self.curves.from_history(info["history"])
+            self._redraw_curves()
+        self._sync_buttons()
+
+    def _on_progress(self, it: int, total: int, elapsed: float) -> None:
+        if self.progress.maximum() != total:
+            self.progress.setRange(0, max(1, total))
+        self.progress.setValue(it)
+        left = self.eta.update(it, total, elapsed)
+        self.progress.setFormat(f"{it} / {total}")
+        if self.runner.state == RUNNING:
+            self.eta_label.setText(f"ETA {format_duration(left)}")
+
+    def _on_losses(self, points: list[tuple[int, float]]) -> None:
+        self.curves.add_losses(points)
+        self._redraw_curves()
+
+    def _on_validated(self, it: int, metrics: dict, preview, gt) -> None:
+        self.curves.add_val(it, metrics["psnr"])
+        self._redraw_curves()
+        self._show_preview(preview, gt, f"ADK-Net, iteration {it}: {metrics['psnr']:.2f} dB")
+
+    def _show_preview(self, preview, gt, title: str) -> None:
+        t = self.runner.trainer
+        name = t.val_infos[0].name if t is not None and getattr(t, "val_infos", None) else ""
+        self.preview_caption.setText(f"Validation preview{': ' + name if name else ''}")
+        self.preview_model_title.setText(title)
+        self.preview_model.set_array(preview)
+        self.preview_gt.set_array(gt)
+
+    def _on_baseline(self, name: str, value: float) -> None:
+        self.curves.refs[name] = value
+        self._redraw_curves()
+
+    def _on_checkpoint(self, path: str) -> None:
+        t = self.runner.trainer
+        self.log(f"checkpoint {path}" + (f" (iteration {t.iteration})" if t is not None else ""))
+
+    def _on_calibrated(self, info: dict[str, Any]) -> None:
+        on = info["on"].split()[0]
+        self._show_preview(info["preview"], info["gt"], f"ADK-Net calibrated: {info['after']:.2f} dB")
+        self.log(f"quick calibrate: {on} PSNR {info['before']:.3f} → {info['after']:.3f} dB "
+                 f"in {info['seconds']:.1f} s")
+
+    def _on_exported(self, path: str, purpose: str) -> None:
+        weights_registry.remember(self.settings, path)
+        self.log(f"wrote {path}")
+        if purpose == "compare":
+            w = self.window_
+            t = self.runner.trainer
+            if t is not None and t.model is not None and w.session.scale != t.model.cfg.scale:
+                w.set_scale(t.model.cfg.scale)
+            w.set_weights(path)
+            w.show_tab("compare")
+            self.hub.info(f"Compare now uses {Path(path).name}.")
+
+    def _on_finished(self, outcome: str, message: str) -> None:
+        self.last_message = message
+        if message:
+            self.log(message)
+        if outcome == "crashed":
+            self.hub.error(message)
+        elif outcome in ("finished", "stopped", "calibrated"):
+            self.hub.info(message)
+        self.eta_label.setText({"finished": "done", "stopped": "stopped", "crashed": "failed"}.get(outcome, ""))
+        self._sync_buttons()
+
+    def _redraw_curves(self) -> None:
+        c = self.curves
+        if c.loss:
+            it = np.asarray(c.loss_it, float)
+            self.loss_raw.setData(it, np.maximum(np.asarray(c.loss), 1e-8))
+            self.loss_smooth.setData(it, np.maximum(np.asarray(c.smoothed_loss()), 1e-8))
+        else:
+            self.loss_raw.setData([], [])
+            self.loss_smooth.setData([], [])
+        self.val_curve.setData(np.asarray(c.val_it, float), np.asarray(c.val_psnr, float))
+        x1 = max([self.progress.maximum()] + c.val_it + c.loss_it[-1:])
+        for name, value in c.refs.items():
+            item = self.ref_items.get(name)
+            if item is None:
+                pen = pg.mkPen(REF_COLOURS.get(name, "#555555"), width=1.5, style=Qt.DashLine)
+                item = self.ref_items[name] = self.val_plot.plot([], [], pen=pen)
+            item.setData([0, x1], [value, value])
+        self.val_plot.setTitle(self.val_title(), color=PLOT_FG, size="10pt")
+
+    def val_title(self) -> str:
+        """The PSNR plot's title, with a legend line under it (never drawn over the curves)."""
+        c = self.curves
+        if not c.val_psnr and not c.refs and not self.runner.training:
+            return "Validation PSNR (RGB, dB)<br><span style='font-size:8pt'>&nbsp;</span>"
+        parts = [f"<span style='color:{ADK_COLOUR}'>● ADK-Net"
+                 + (f" {c.val_psnr[-1]:.2f}" if c.val_psnr else "") + "</span>"]
+        for name in ("bicubic", "lstsq"):
+            value = c.refs.get(name)
+            text = f"{value:.2f}" if value is not None else "…"
+            parts.append(f"<span style='color:{REF_COLOURS[name]}'>- - {REF_LABELS[name]} {text}</span>")
+        return "Validation PSNR (RGB, dB)<br><span style='font-size:8pt'>" + " &nbsp; ".join(parts) + "</span>"
+
+    # ------------------------------------------------------------------ log, closing, layout
+
+    def log(self, text: str) -> None:
+        self.log_view.appendPlainText(text)
+
+    def ask(self, text: str) -> bool:
+        """Yes/no question (a method, so tests can answer it)."""
+        box = QMessageBox(QMessageBox.Question, "Training is running", text, QMessageBox.NoButton, self)
+        stop = box.addButton("Stop, save and close", QMessageBox.AcceptRole)
+        box.addButton(QMessageBox.Cancel)
+        box.exec()
+        return box.clickedButton() is stop
+
+    def confirm_close(self) -> bool:
+        """Window closing: while training, ask first, then stop (the engine writes a checkpoint) and wait."""
+        r = self.runner
+        if not r.busy:
+            return True
+        if r.training:
+            it = r.trainer.iteration if r.trainer is not None else 0
+            if not self.ask(f"Training is at iteration {it}. Stop it, save a checkpoint and close? "
+                            "“Resume from checkpoint…” continues it later."):
+                return False
+            self.window_.statusBar().showMessage("Stopping training and saving a checkpoint…")
+        r.shutdown()
+        return True
+
+    def save_state(self, settings, prefix: str) -> None:
+        for name, sp in (("hsplit", self.hsplit), ("vsplit", self.vsplit), ("plots", self.plots_split),
+                         ("bottom", self.bottom_split)):
+            settings.set(prefix + name, sp.saveState())
+        if not self.runner.busy:
+            self.form().save(settings, prefix)
+
+    def restore_state(self, settings, prefix: str) -> None:
+        for name, sp in (("hsplit", self.hsplit), ("vsplit", self.vsplit), ("plots", self.plots_split),
+                         ("bottom", self.bottom_split)):
+            state = settings.get_bytes(prefix + name)
+            if state is not None:
+                sp.restoreState(state)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        return QSize(1280, 760)
+
+
+def _same_run(a: TrainConfig, b: TrainConfig) -> bool:
+    """Same data, split and settings (the run folder and recorded command aside)."""
+    da, db = a.to_dict(), b.to_dict()
+    for k in ("out", "command", "calibrate_first"):
+        da.pop(k, None)
+        db.pop(k, None)
+    return da == db

@@ -1,0 +1,274 @@
+"""The Train tab, driven as a person would: pairs table with named problems, Start with live curves and
+progress, Pause/Resume, Stop and resume after a restart, closing mid-run, a crash, quick calibrate, and
+"Use in Compare" switching the Compare tab's ADK-Net output. Tiny models and pairs keep it fast."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip("pytestqt")
+from PySide6.QtWidgets import QAbstractButton, QPushButton  # noqa: E402
+
+from adkviewer.cli import build_parser  # noqa: E402
+from adkviewer.main_window import MainWindow  # noqa: E402
+from adkviewer.settings import Settings  # noqa: E402
+from adkviewer.train_runner import IDLE, PAUSED  # noqa: E402
+from adkviewer.train_state import SPLIT_FRACTION, TrainSettings, scan_pairs  # noqa: E402
+from adkviewer import weights_menu, weights_registry  # noqa: E402
+from core_helpers import TINY, box, make_pairs, one_thread, save_png, smooth_image  # noqa: E402, F401
+from model.train import TrainConfig, Trainer, read_checkpoint  # noqa: E402
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+WAIT_MS = 20_000
+
+
+@pytest.fixture(scope="module")
+def pairs(tmp_path_factory) -> Path:
+    """4 train + 2 val pairs (LR 16 x 20 at x4), LR = box downscale plus a strong colour response."""
+    return make_pairs(tmp_path_factory.mktemp("pairs"), n_train=4, n_val=2, lr_size=(16, 20))
+
+
+@pytest.fixture
+def slow_steps(monkeypatch):
+    """A tiny model steps in a millisecond; 10 ms per step lets a person (the test) press Pause mid-run."""
+    orig = Trainer.step
+
+    def step(self):
+        time.sleep(0.01)
+        return orig(self)
+
+    monkeypatch.setattr(Trainer, "step", step)
+
+
+def _window(qtbot) -> MainWindow:
+    win = MainWindow(Settings())
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    qtbot.waitExposed(win)
+    win.show_tab("train")
+    win.tab("train").ask = lambda text: True  # closing at teardown mid-run: "Stop, save and close"
+    return win
+
+
+def _settings(pairs: Path, out: Path, **kw) -> TrainSettings:
+    base = dict(pairs=str(pairs), init="scratch", iterations=30, batch=2, patch=8, lr=2e-3, val_every=10,
+                ckpt_every=0, device="cpu", out_root=str(out), model_overrides=dict(TINY))
+    base.update(kw)
+    return TrainSettings(**base)
+
+
+def _setup(qtbot, pairs: Path, out: Path, **kw):
+    win = _window(qtbot)
+    tab = win.tab("train")
+    tab.set_form(_settings(pairs, out, **kw))
+    tab.rescan()
+    return win, tab
+
+
+def _idle(qtbot, tab, timeout: int = WAIT_MS) -> None:
+    qtbot.waitUntil(lambda: tab.runner.state == IDLE and not tab.runner.busy, timeout=timeout)
+
+
+# ---------------------------------------------------------------------------------------------- tests
+
+
+def test_defaults_are_the_cli_fine_tune_defaults():
+    s = TrainSettings(pairs="x")
+    cli = build_parser().parse_args(["train", "--pairs", "x", "--init", "shipped"])
+    cfg = s.to_config("/tmp/run")
+    assert (s.init, s.lr, s.iterations) == ("shipped", 2e-4, 1500)  # the CLI's fine-tune path (cmd_train)
+    assert (cfg.batch, cfg.patch, cfg.val_every, cfg.ckpt_every) == (cli.batch, cli.patch, cli.val_every,
+                                                                     cli.ckpt_every) == (8, 48, 250, 250)
+    assert cfg.split == "val" and cfg.scale == 4 and cfg.calibrate_first and cfg.device == "auto"
+    assert cfg.command.startswith("adkviewer train --pairs")
+
+
+def test_pairs_table_names_every_problem_and_falls_back_to_a_seeded_split(qtbot, tmp_path):
+    folder = make_pairs(tmp_path / "p", n_train=3, n_val=1, lr_size=(8, 10))
+    hr = smooth_image(32, 40, seed=9)
+    save_png(folder / "HR" / "lonely.png", hr)                       # no LR partner
+    save_png(folder / "HR" / "wrong.png", hr)
+    save_png(folder / "LR" / "wrong.png", box(hr, 2))                # LR size is not HR / scale
+    (folder / "HR" / "broken.png").write_bytes(b"not a png")          # unreadable
+    save_png(folder / "LR" / "broken.png", box(hr, 4))
+    win, tab = _setup(qtbot, folder, tmp_path / "runs")
+    table = {tab.pairs_table.item(i, 0).text(): [tab.pairs_table.item(i, c).text() for c in range(5)]
+             for i in range(tab.pairs_table.rowCount())}
+    rows = {name: cells[4] for name, cells in table.items()}
+    assert table["p0"][1:] == ["train", "40×32", "10×8", "ok"] and table["p3"][1] == "val"
+    assert "no LR partner" in rows["lonely"]
+    assert "LR size 20x16 is not HR size / scale" in rows["wrong"]
+    assert "unreadable file" in rows["broken"]
+    assert "4 usable" not in tab.pairs_summary.text() and "3 unusable (skipped)" in tab.pairs_summary.text()
+
+    realsr = tmp_path / "realsr"
+    for i in range(5):
+        h = smooth_image(32, 40, seed=i)
+        save_png(realsr / f"Cam_{i:03d}_HR.png", h)
+        save_png(realsr / f"Cam_{i:03d}_LR4.png", box(h, 4))
+    tab.pairs_edit.setText(str(realsr))
+    scan = tab.rescan()
+    assert scan.error is None and tab.split_fraction_radio.isChecked()  # no split.json: a seeded fraction
+    assert (scan.n_train, scan.n_val) == (4, 1) and "No split.json" in tab.pairs_summary.text()
+    assert scan_pairs(str(realsr), 4, SPLIT_FRACTION, 0.2, 0).rows[0].name == "Cam_000"
+
+
+def test_start_updates_curves_progress_and_preview_and_pause_resume_continue(qtbot, tmp_path, pairs, slow_steps):
+    win, tab = _setup(qtbot, pairs, tmp_path / "runs", iterations=40)
+    paused_at = {}
+
+    def pause_once(points):
+        if not paused_at and points[-1][0] >= 5:
+            tab.pause_button.click()
+            paused_at["it"] = tab.runner.trainer.iteration
+
+    tab.runner.losses.connect(pause_once)
+    tab.start_button.click()
+    assert not tab.start_button.isEnabled() and tab.stop_button.isEnabled()
+    qtbot.waitUntil(lambda: tab.runner.state == PAUSED and tab.pause_button.text() == "Resume", timeout=WAIT_MS)
+    qtbot.wait(250)  # paused: the iteration count holds
+    held = tab.runner.trainer.iteration
+    qtbot.wait(250)
+    assert tab.runner.trainer.iteration == held and 5 <= held < 40
+    assert tab.progress.value() == held and tab.eta_label.text() == "paused"
+    tab.pause_button.click()  # Resume
+    _idle(qtbot, tab)
+    t = tab.runner.trainer
+    assert t.finished and t.iteration == 40
+    c = tab.curves
+    assert c.loss_it == list(range(1, 41))  # one point per iteration, none lost or repeated across the pause
+    assert c.val_it == [0, 10, 20, 30, 40] and c.val_psnr[-1] > c.val_psnr[0]
+    assert tab.progress.value() == 40 and tab.progress.format() == "40 / 40"
+    x, y = tab.loss_smooth.getData()
+    assert len(x) == 40 and np.isfinite(y).all()
+    assert len(tab.val_curve.getData()[0]) == 5
+    qtbot.waitUntil(lambda: set(c.refs) == {"bicubic", "lstsq"}, timeout=WAIT_MS)
+    assert set(tab.ref_items) == {"bicubic", "lstsq"} and "Bicubic" in tab.val_title()
+    assert tab.preview_model.array is not None and tab.preview_model.array.shape == (16, 20, 3)
+    assert tab.preview_gt.array is not None and "iteration 40" in tab.preview_model_title.text()
+    assert "it 40: val PSNR" in tab.log_view.toPlainText()
+    assert tab.use_button.isEnabled() and tab.export_button.isEnabled() and tab.start_button.isEnabled()
+
+
+def test_stop_writes_a_checkpoint_that_resumes_after_a_restart_and_closing_asks_first(qtbot, tmp_path, pairs,
+                                                                                       slow_steps):
+    win, tab = _setup(qtbot, pairs, tmp_path / "runs", iterations=2000, val_every=0)
+    tab.start()
+    qtbot.waitUntil(lambda: tab.runner.trainer.iteration >= 5, timeout=WAIT_MS)
+    tab.stop_button.click()
+    _idle(qtbot, tab)
+    t = tab.runner.trainer
+    ck = t.checkpoint_path("last")
+    assert ck.is_file() and "Stopped at iteration" in tab.last_message
+    assert read_checkpoint(ck)["iteration"] == t.iteration
+    fresh = Trainer(TrainConfig())
+    fresh.setup(resume=str(ck))  # the engine alone (as 'adkviewer train --resume') continues it
+    assert fresh.iteration == t.iteration and fresh.cfg.iterations == 2000
+    stopped_at = t.iteration
+
+    # a new window (an app restart) resumes the same checkpoint; closing mid-run asks, then saves
+    win2 = _window(qtbot)
+    tab2 = win2.tab("train")
+    assert str(t.cfg.out) in tab2.log_view.toPlainText()  # "Last run: …" is offered
+    assert tab2.resume_from(ck)
+    assert tab2.form().iterations == 2000 and tab2.form().pairs == str(pairs)
+    qtbot.waitUntil(lambda: tab2.runner.trainer.iteration >= stopped_at + 5, timeout=WAIT_MS)
+    assert tab2.curves.loss_it[0] <= stopped_at + 1  # the history came back with the checkpoint
+    asked = []
+    tab2.ask = lambda text: asked.append(text) or False  # "Cancel": the window stays, training goes on
+    win2.close()
+    assert asked and win2.isVisible() and tab2.runner.training
+    tab2.ask = lambda text: asked.append(text) or True
+    win2.close()
+    assert not win2.isVisible() and not tab2.runner.busy
+    ck2 = read_checkpoint(ck)
+    assert ck2["iteration"] == tab2.runner.trainer.iteration > stopped_at + 4
+
+
+def test_a_crash_ends_in_a_message_and_a_resumable_checkpoint(qtbot, tmp_path, pairs, monkeypatch):
+    orig = Trainer.step
+
+    def step(self):
+        if self.iteration == 6:
+            raise FloatingPointError(f"the loss became nan at iteration {self.iteration}")
+        return orig(self)
+
+    monkeypatch.setattr(Trainer, "step", step)
+    win, tab = _setup(qtbot, pairs, tmp_path / "runs", iterations=50)
+    tab.start()
+    _idle(qtbot, tab)
+    crash = tab.runner.trainer.checkpoint_path("crash")
+    assert crash.is_file() and read_checkpoint(crash)["iteration"] == 6
+    assert win.banner.isVisible() and win.banner.level == "error"
+    text = win.banner.text()
+    assert "Training diverged" in text and "checkpoint_crash.pt" in text and "Traceback" not in text
+    assert tab.start_button.isEnabled() and tab.eta_label.text() == "failed"
+
+
+def test_quick_calibrate_improves_val_psnr_on_colour_shifted_pairs(qtbot, tmp_path, pairs):
+    win, tab = _setup(qtbot, pairs, tmp_path / "runs", init="shipped", model_overrides={})
+    tab.calibrate_button.click()
+    assert not tab.start_button.isEnabled()
+    _idle(qtbot, tab)
+    cal = tab.runner.calibration
+    assert cal is not None and cal["after"] > cal["before"] + 1.0, cal
+    assert "Quick calibrate: val PSNR" in tab.last_message and "→" in tab.last_message
+    assert tab.use_button.isEnabled() and tab.export_button.isEnabled()
+    assert "calibrated" in tab.preview_model_title.text()
+
+
+def test_use_in_compare_switches_the_adknet_output_and_weights_are_remembered(qtbot, tmp_path, pairs):
+    hr = smooth_image(64, 80, seed=5)
+    img = save_png(tmp_path / "photo.png", hr)
+    win, tab = _setup(qtbot, pairs, tmp_path / "runs", iterations=8, val_every=0)
+    win.set_methods(["adknet", "bicubic"])
+    assert win.open_image(img)
+    s = win.session
+    qtbot.waitUntil(lambda: "adknet" in s.results and s.results["adknet"].ready, timeout=WAIT_MS)
+    before = s.results["adknet"].lr.copy()
+    shipped_label = s.label("adknet")
+    tab.start()
+    _idle(qtbot, tab)
+    tab.use_button.click()
+    _idle(qtbot, tab)
+    path = Path(s.weights_path)
+    assert path.is_file() and path.with_suffix(".json").is_file() and path.parent == Path(tab.runner.trainer.cfg.out)
+    assert win.tabs.currentWidget() is win.compare
+    qtbot.waitUntil(lambda: "adknet" in s.results and s.results["adknet"].ready, timeout=WAIT_MS)
+    after = s.results["adknet"].lr
+    assert after.shape == before.shape and np.abs(after - before).max() > 1e-3
+    assert s.label("adknet") != shipped_label and "fine" not in shipped_label
+
+    # remembered: the weights menu (the Compare side's weights choice) lists it, now and on the next start
+    assert str(path.resolve()) in win.settings.get_list(weights_registry.RECENT_KEY)
+    win.settings.sync()
+    later = weights_registry.available_weights(Settings(), scale=4)
+    assert [c.shipped for c in later][:1] == [True] and any(c.path == path.resolve() for c in later)
+    actions = weights_menu.fill(win, win.weights_menu)
+    ticked = [a for a in actions if a.isChecked()]
+    assert len(ticked) == 1 and ticked[0].statusTip() == str(path.resolve())
+    shipped = next(a for a in actions if a.text().endswith("(shipped)"))
+    shipped.trigger()
+    assert s.weights_path is None and s.label("adknet") == shipped_label
+
+    out = tmp_path / "exported" / "mine.safetensors"
+    tab.export_to(out, "my model", score=False)
+    _idle(qtbot, tab)
+    assert out.is_file() and '"name": "my model"' in out.with_suffix(".json").read_text()
+
+
+def test_layout_fits_1280x800(qtbot, tmp_path, pairs):
+    win, tab = _setup(qtbot, pairs, tmp_path / "runs")
+    qtbot.wait(50)
+    for b in tab.findChildren(QAbstractButton):
+        if b.isVisible() and isinstance(b, QPushButton):
+            assert b.width() >= b.minimumSizeHint().width(), b.text()  # no cropped button text
+    assert tab.side.horizontalScrollBar().maximum() == 0
+    assert tab.loss_plot.height() >= 150 and tab.val_plot.height() >= 150 and tab.log_view.height() >= 100
+    assert win.width() == 1280 and win.height() == 800
