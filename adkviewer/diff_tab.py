@@ -89,6 +89,7 @@ class DiffTab(QWidget):
         h.groundTruthChanged.connect(self._on_gt_changed)
         h.resultChanged.connect(self._on_result)
         h.methodsChanged.connect(self.refresh)
+        h.pixelSelected.connect(self._on_pixel_selected)
         window.tabs.currentChanged.connect(self._on_tab_changed)
         self._on_image_changed()
 
@@ -245,11 +246,14 @@ class DiffTab(QWidget):
         self.cbar_view.setBackground(BACKGROUND)
         self.cbar = pg.ColorBarItem(values=(0, 1), colorMap=colormaps.colormap(self._cmap), interactive=False,
                                     width=16, colorMapMenu=False)
-        self.cbar.axis.setPen(_AXIS_PEN)
-        self.cbar.axis.setTextPen(_AXIS_PEN)
+        self.cbar_label = self.cbar.getAxis("left")  # the label left of the bar, the values right of it
+        for axis in (self.cbar.axis, self.cbar_label):
+            axis.setPen(_AXIS_PEN)
+            axis.setTextPen(_AXIS_PEN)
         self.cbar.axis.enableAutoSIPrefix(False)  # ticks in the error's own units, never "(x0.001)"
+        self.cbar.axis.setWidth(None)  # as wide as its tick labels need
         self.cbar_view.addItem(self.cbar)
-        self.cbar_view.setFixedWidth(112)
+        self.cbar_view.setFixedWidth(120)
         self.cbar_view.setToolTip("Colour bar, in the units of the error (see its label)")
 
         view_row = QHBoxLayout()
@@ -447,6 +451,14 @@ class DiffTab(QWidget):
         if on:
             self._update_swipe(reset_split=True)
 
+    def _on_pixel_selected(self, row: int, col: int) -> None:
+        """A pixel selected here, in Compare or in Inspect: marked (where the grid can) and read out."""
+        mark = getattr(self.grid, "set_selection", None)
+        if mark is not None:
+            mark(row, col)
+        if self._hover[0] < 0:
+            self._show_readout()
+
     def _on_click(self, row: int, col: int) -> None:
         shape = self.session.lr_shape
         if shape and 0 <= row < shape[0] and 0 <= col < shape[1]:
@@ -512,8 +524,10 @@ class DiffTab(QWidget):
         self.panel.set_title(st.title(), tooltip=f"{st.label(st.image)} against {st.label(st.reference)}: "
                                                  f"{st.axis_label()}")
         self.cbar.setColorMap(colormaps.colormap(self._cmap))
-        self.cbar.axis.setLabel(st.axis_label())
+        self.cbar_label.setLabel(st.axis_label())
         self.hist.setLabel("bottom", st.axis_label())
+        for axis in (self.cbar_label, self.hist.getAxis("bottom")):
+            axis.resizeEvent()  # pyqtgraph places a label only on resize: centre the new text now
         self._fill_stats(st.channel_stats())
         self._show_levels(res)
         self._show_readout()
@@ -545,8 +559,10 @@ class DiffTab(QWidget):
         self.hist_range.setRegion((lo, hi))
         for name, value in (("mean", res.stats.mean), ("p99", res.stats.p99)):
             line = self.hist_lines[name]
+            text = f"{name} {fmt_value(value)}"
+            line.label.setFormat(text)
             line.setValue(value)
-            line.label.setFormat(f"{name} {fmt_value(value)}")
+            line.label.setText(text)  # also while the tab is hidden (the label only updates when visible)
             line.show()
         self.hist.setXRange(float(res.edges[0]), float(res.edges[-1]), padding=0.02)
         self.hist.setYRange(0, max(1.0, float(np.log10(1.0 + res.hist.max()))), padding=0.05)
@@ -585,13 +601,16 @@ class DiffTab(QWidget):
     def _show_readout(self) -> None:
         st = self.state
         row, col = self._hover
+        selected = row < 0 and self.session.selected_pixel is not None
+        if selected:
+            row, col = self.session.selected_pixel
         v = st.value_at(row, col) if row >= 0 else None
         if v is None:
             self._readout_plain = ""
             self.readout.setText("<span style='color:gray'>Move the mouse over the map to read the error "
                                  "there.</span>")
             return
-        where = f"LR x={col}, y={row}"
+        where = f"LR x={col}, y={row}" + (" (selected)" if selected else "")
         lines = [where, f"{CHANNEL_LABELS[st.channel]} {st.mode} error: {v:.6g}"]
         html = [where, f"<b>{CHANNEL_LABELS[st.channel]} {st.mode} error: {v:.6g}</b>",
                 "<table cellspacing='0' cellpadding='1'><tr><td></td><td align='right' style='color:#c00'>R</td>"

@@ -134,7 +134,7 @@ def test_every_mode_and_channel_matches_numpy_and_stats_table(qtbot, tmp_path):
                 assert item.text() == f"{item.data(0x0100):.4g}"
     assert "Statistics · relative error" in tab.stats_title.text()
     # the label of the colour bar and histogram says what is measured, in which units
-    assert tab.cbar.axis.labelText.startswith("Luma |image − reference| / (reference + 0.01)")
+    assert tab.cbar_label.labelText.startswith("Luma |image − reference| / (reference + 0.01)")
     assert "fraction of the reference" in tab.hist.getAxis("bottom").labelText
 
     # CSV export: same numbers, full precision
