@@ -66,7 +66,7 @@ class TrainRunner(QObject):
     validated = Signal(int, object, object, object)  # iteration, metrics, preview (ADK-Net), ground truth
     baseline = Signal(str, float)                    # "bicubic" / "lstsq", mean validation PSNR
     logged = Signal(str)
-    checkpointed = Signal(str)
+    checkpointed = Signal(str, int)                  # path, iteration
     calibrated = Signal(object)                      # dict: before, after (val PSNR), seconds, pairs
     exported = Signal(str, str)                      # path, purpose ("compare" or "export")
     finished = Signal(str, str)                      # outcome (finished, stopped, crashed, calibrated, ...), message
@@ -120,7 +120,7 @@ class TrainRunner(QObject):
             on_iter=on_iter,
             on_val=lambda it, m, preview, gt: self._events.put(("val", it, dict(m), preview, gt)),
             on_log=lambda msg: self._events.put(("log", msg)),
-            on_checkpoint=lambda path: self._events.put(("ckpt", path)))
+            on_checkpoint=lambda path: self._events.put(("ckpt", path, self.trainer.iteration if self.trainer else 0)))
 
     def _launch(self, state: str, target: Callable[[], None], name: str) -> None:
         if self.busy:
@@ -350,7 +350,7 @@ class TrainRunner(QObject):
             elif kind == "val":
                 self.validated.emit(ev[1], ev[2], ev[3], ev[4])
             elif kind == "ckpt":
-                self.checkpointed.emit(ev[1])
+                self.checkpointed.emit(ev[1], ev[2])
             elif kind == "baseline":
                 self.baseline.emit(ev[1], ev[2])
             elif kind == "setup":

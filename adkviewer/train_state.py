@@ -220,6 +220,7 @@ def scan_pairs(folder: str, scale: int, split_mode: str, val_fraction: float, se
         if p.ok and role == "—":
             status = "ok, not in the split (not used)"
         rows.append(PairRow(p.name, role, _size(p.hr_size), _size(p.lr_size), status, p.ok))
+    rows.sort(key=lambda r: r.ok)  # unusable pairs first, where they are seen (the sort keeps names in order)
     known = {p.name for p in infos}
     missing = [n for n in split.train + split.val if n not in known]
     scan = PairScan(folder, rows, n_train=sum(r.ok and r.role == "train" for r in rows),

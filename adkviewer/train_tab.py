@@ -560,7 +560,13 @@ class TrainTab(QWidget):
                     it.setToolTip(text)
                 t.setItem(i, c, it)
         colour = "#b00020" if scan.error else "#333333"
-        self.pairs_summary.setText(f"<span style='color:{colour}'>{html.escape(scan.summary)}</span>")
+        text = f"<span style='color:{colour}'>{html.escape(scan.summary)}</span>"
+        bad = [r for r in scan.rows if not r.ok]
+        if bad:
+            more = f"<br>… and {len(bad) - 3} more (see the table)" if len(bad) > 3 else ""
+            text += "<br><span style='color:#b00020'>" + "<br>".join(
+                f"<b>{html.escape(r.name)}</b>: {html.escape(r.status)}" for r in bad[:3]) + more + "</span>"
+        self.pairs_summary.setText(text)
 
     # ------------------------------------------------------------------ actions
 
@@ -782,9 +788,8 @@ class TrainTab(QWidget):
         self.curves.refs[name] = value
         self._redraw_curves()
 
-    def _on_checkpoint(self, path: str) -> None:
-        t = self.runner.trainer
-        self.log(f"checkpoint {path}" + (f" (iteration {t.iteration})" if t is not None else ""))
+    def _on_checkpoint(self, path: str, iteration: int) -> None:
+        self.log(f"checkpoint {path} (iteration {iteration})")
 
     def _on_calibrated(self, info: dict[str, Any]) -> None:
         on = info["on"].split()[0]
