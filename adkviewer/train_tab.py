@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase, QImage, QPixmap
+from PySide6.QtGui import QBrush, QColor, QFontDatabase, QImage, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog,
                                QFrame, QGridLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMessageBox,
                                QPlainTextEdit, QProgressBar, QPushButton, QRadioButton, QScrollArea, QSizePolicy,
                                QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout, QWidget)
 
+from model.devices import available_devices
 from model.errors import UserError
 from model.train import TrainConfig, read_checkpoint
 from model.weights import shipped_weights
@@ -28,7 +29,7 @@ from model.weights import shipped_weights
 from . import weights_registry
 from .session import SCALES, display_uint8
 from .train_runner import CALIBRATING, EXPORTING, IDLE, PAUSED, RUNNING, STARTING, STOPPING, TrainRunner
-from .train_state import (DEVICES, FINE_TUNE_DEFAULTS, INITS, PRESETS, SCRATCH_DEFAULTS, SPLIT_FILE, SPLIT_FRACTION,
+from .train_state import (DEVICES, FINE_TUNE_DEFAULTS, PRESETS, SCRATCH_DEFAULTS, SPLIT_FILE, SPLIT_FRACTION,
                           Curves, Eta, PairScan, TrainSettings, format_duration, scan_pairs)
 from .workers import run_off_gui_thread
 
@@ -71,7 +72,8 @@ class PreviewImage(QLabel):
         img = QImage(self._arr.data, w, h, 3 * w, QImage.Format_RGB888).copy()
         size = self.contentsRect().size()
         f = min(size.width() / w, size.height() / h)
-        f = max(1.0, float(np.floor(f))) if f >= 1 else f  # whole-number zoom keeps pixels square
+        if f >= 3:
+            f = float(np.floor(f))  # whole-number zoom keeps pixels square once they are big enough to see
         self.setPixmap(QPixmap.fromImage(img).scaled(max(1, int(w * f)), max(1, int(h * f)), Qt.KeepAspectRatio,
                                                      Qt.FastTransformation))
 
@@ -279,8 +281,11 @@ class TrainTab(QWidget):
         self.val_spin = self._spin(0, 1_000_000, "Validate every N iterations (0: only at the end)")
         self.ckpt_spin = self._spin(0, 1_000_000, "Write checkpoint_last.pt every N iterations (and on Stop)")
         self.device_combo = QComboBox(side)
+        have = available_devices()
         for d in DEVICES:
-            self.device_combo.addItem(d, d)
+            self.device_combo.addItem(d if d in have or d == "auto" else f"{d} (not available)", d)
+            self.device_combo.model().item(self.device_combo.count() - 1).setEnabled(d in have or d == "auto")
+        self.device_combo.setToolTip("auto: CUDA, then MPS, then the CPU")
         fields = [("Start from", self.init_combo), ("Scale", self.scale_combo), ("Preset", self.preset_combo),
                   ("k", self.k_spin), ("Learning rate", self.lr_spin), ("Batch", self.batch_spin),
                   ("Patch", self.patch_spin), ("Iterations", self.iter_spin), ("Validate every", self.val_spin),

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 pytest.importorskip("pytestqt")
 from PySide6.QtWidgets import QAbstractButton, QPushButton  # noqa: E402
@@ -272,3 +271,21 @@ def test_layout_fits_1280x800(qtbot, tmp_path, pairs):
     assert tab.side.horizontalScrollBar().maximum() == 0
     assert tab.loss_plot.height() >= 150 and tab.val_plot.height() >= 150 and tab.log_view.height() >= 100
     assert win.width() == 1280 and win.height() == 800
+
+
+def test_crash_messages_are_one_sentence_and_name_the_checkpoint(tmp_path, pairs):
+    from adkviewer.train_runner import crash_message
+    from model.errors import PairError
+
+    t = Trainer(TrainConfig(pairs=str(pairs), init="scratch", model_overrides=dict(TINY), iterations=3, batch=2,
+                            patch=8, val_every=0, ckpt_every=0, out=str(tmp_path / "run"), device="cpu"))
+    t.setup()
+    t.run()
+    t.save_checkpoint(suffix="crash")
+    oom = type("OutOfMemoryError", (RuntimeError,), {})("CUDA out of memory. Tried to allocate 2.00 GiB")
+    msg = crash_message(oom, t)
+    assert msg.startswith("Out of memory at iteration 3: lower the batch or patch size") and "checkpoint_crash.pt" in msg
+    msg = crash_message(FileNotFoundError(2, "No such file or directory", "/gone/HR/a.png"), t)
+    assert msg.startswith("Training stopped: '/gone/HR/a.png' could not be read or written (No such file")
+    assert crash_message(PairError("Pairs folder '/gone' does not exist."), None) == \
+        "Pairs folder '/gone' does not exist."
