@@ -62,6 +62,7 @@ class CompareTab(QWidget):
         h.scaleChanged.connect(lambda _s: self._sync_scale_widgets())
         h.busyChanged.connect(self._on_busy)
         h.progressChanged.connect(self._on_progress)
+        h.pixelSelected.connect(self._on_pixel_selected)
         QApplication.instance().installEventFilter(self)
         self._on_image_changed()
 
@@ -265,6 +266,7 @@ class CompareTab(QWidget):
         self._sync_scale_widgets()
         self._sync_gt_widgets()
         self.grid.set_image_size(s.lr_shape)
+        self.grid.set_selection(*(s.selected_pixel or (-1, -1)))
         self._rebuild_views()
 
     def _on_gt_changed(self) -> None:
@@ -577,6 +579,12 @@ class CompareTab(QWidget):
         if shape and 0 <= row < shape[0] and 0 <= col < shape[1]:
             self.session.selected_pixel = (row, col)
             self.hub.pixelSelected.emit(row, col)
+            self._show_readout()
+
+    def _on_pixel_selected(self, row: int, col: int) -> None:
+        """The selection (a click here, the arrow keys, Inspect) is marked in every view."""
+        self.grid.set_selection(row, col)
+        if self._hover[0] < 0:
             self._show_readout()
 
     def readout_pixel(self) -> tuple[int, int] | None:

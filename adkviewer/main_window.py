@@ -27,6 +27,7 @@ from model.weights import shipped_weights
 from .compare_tab import CompareTab
 from .diff_tab import DiffTab
 from .hub import SessionHub
+from .inspect_tab import InspectTab
 from .resources import demo_image
 from .session import GT, SCALES, Session, read_files
 from .settings import Settings
@@ -72,8 +73,7 @@ def placeholder(text: str) -> TabFactory:
 
 DEFAULT_TABS: list[tuple[str, str, TabFactory]] = [
     ("compare", "Compare", CompareTab),
-    ("inspect", "Inspect", placeholder("Inspect kernels comes later: per-pixel kernels, kernel field maps and "
-                                       "difference views.")),
+    ("inspect", "Inspect", InspectTab),
     ("diff", "Differences", DiffTab),
     ("train", "Train", TrainTab),
 ]

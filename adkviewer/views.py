@@ -99,6 +99,11 @@ class ImagePanel(QFrame):
         self.marker.setZValue(10)
         self.marker.hide()
         self.vb.addItem(self.marker, ignoreBounds=True)
+        self.selection = QGraphicsRectItem(0, 0, 1, 1)  # the pixel selected for Inspect (magenta)
+        self.selection.setPen(_pixel_pen("#ff00ff"))
+        self.selection.setZValue(11)
+        self.selection.hide()
+        self.vb.addItem(self.selection, ignoreBounds=True)
         self.message = QLabel(self)
         self.message.setAlignment(Qt.AlignCenter)
         self.message.setWordWrap(True)
@@ -178,12 +183,20 @@ class ImagePanel(QFrame):
             self.marker.setRect(QRectF(col, row, 1, 1))
             self.marker.show()
 
+    def set_selection(self, row: int, col: int) -> None:
+        if row < 0:
+            self.selection.hide()
+        else:
+            self.selection.setRect(QRectF(col, row, 1, 1))
+            self.selection.show()
+
     def _on_click(self, ev) -> None:
         if ev.button() == Qt.RightButton:
             sp = ev.screenPos()
             self.menuRequested.emit(self.key, sp.toPoint() if hasattr(sp, "toPoint") else sp)
             ev.accept()
         elif ev.button() == Qt.LeftButton and not ev.double():
+            self.view.setFocus(Qt.MouseFocusReason)  # so the arrow keys then move the selection
             p = self.vb.mapSceneToView(ev.scenePos())
             self.clicked.emit(int(math.floor(p.y())), int(math.floor(p.x())))
 
@@ -245,6 +258,7 @@ class ViewGrid(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.camera = Camera()
+        self.selection = (-1, -1)
         self.image_hw: tuple[int, int] | None = None
         self.panels: dict[str, ImagePanel] = {}
         self.order: list[str] = []
@@ -286,6 +300,7 @@ class ViewGrid(QWidget):
                 p.menuRequested.connect(self.menuRequested)
                 p.clicked.connect(self.clicked)
                 self._register(p)
+                p.set_selection(*self.selection)
                 self.panels[k] = p
         self.order = list(keys)
         if self.solo not in self.order:
@@ -472,3 +487,9 @@ class ViewGrid(QWidget):
     def set_marker(self, row: int, col: int) -> None:
         for p in self._all_panels():
             p.set_marker(row, col)
+
+    def set_selection(self, row: int, col: int) -> None:
+        """Mark the selected LR pixel in every view ((-1, -1): none)."""
+        self.selection = (row, col)
+        for p in self._all_panels():
+            p.set_selection(row, col)
