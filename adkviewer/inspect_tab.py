@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 ARROWS = {Qt.Key_Left: (0, -1), Qt.Key_Right: (0, 1), Qt.Key_Up: (-1, 0), Qt.Key_Down: (1, 0)}
 SHIFT_STEP = 8
+AUTO_FIELD_PIXELS = 256 * 256  # field maps of images up to this many LR pixels compute when the tab is shown
 SHORTCUTS = [
     ("Click (Compare, Inspect)", "Select an LR pixel: its kernels show in the Inspect tab"),
     ("Arrow keys", f"Move the selected pixel (Shift: {SHIFT_STEP} pixels) in the Compare views or Inspect"),
@@ -445,9 +446,13 @@ class InspectTab(QWidget):
 
     def showEvent(self, ev) -> None:  # noqa: N802 - Qt API
         super().showEvent(ev)
-        if self.session.hr_full is not None and self.session.selected_pixel is None:
-            h, w = self.session.lr_shape
+        s = self.session
+        if s.hr_full is not None and s.selected_pixel is None:
+            h, w = s.lr_shape
             self.select(h // 2, w // 2)
+        if (s.hr_full is not None and not self.maps and not self._field_running and not s.unavailable("adknet")
+                and s.lr_shape[0] * s.lr_shape[1] <= AUTO_FIELD_PIXELS):
+            self.compute_field()  # small image: a few seconds at most
         QTimer.singleShot(0, self._pull_camera)
 
     # ------------------------------------------------------------------ field maps
@@ -535,9 +540,9 @@ class InspectTab(QWidget):
         vals = self.maps.get(key)
         self.field_view.set_map(key, vals, keep_view=not fresh)
         if vals is None:
-            self.field_note.setText("Press Compute to map this statistic over the whole image (tile by tile; "
-                                    "all statistics are computed together)." if self.session.hr_full is not None
-                                    else "")
+            self.field_note.setText("Press Compute to map the statistics over the whole image (tile by tile, all "
+                                    "together; images up to 256×256 LR pixels map themselves when this tab shows)."
+                                    if self.session.hr_full is not None else "")
             self.field_note.show()
             return
         lo, hi = self.field_view.levels
