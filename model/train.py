@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import math
 import os
-import pickle
 import platform
 import socket
 import threading
@@ -25,7 +24,7 @@ from .devices import describe_device, resolve_device
 from .errors import UserError
 from .metrics import psnr, ssim
 from .atomic import atomic_write_bytes
-from .weights import default_weights, load_weights, save_weights
+from .weights import default_weights, safe_torch_load, load_weights, save_weights
 
 CKPT_FORMAT = "adkviewer-ckpt-1"
 
@@ -452,15 +451,7 @@ def hardware_string(device: torch.device | None, world: int = 1) -> str:
 def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """Checkpoints are loaded with weights_only=True: no code can run from them."""
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"Checkpoint {path} does not exist.")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:  # torch's own text advises weights_only=False: never show that
-        raise UserError(f"{path.name} is not a readable ADK Viewer checkpoint (not a plain tensor file; "
-                        f"nothing in it was run).") from None
-    except Exception as e:  # noqa: BLE001 - any failure to read is one message
-        raise UserError(f"{path.name} is not a readable ADK Viewer checkpoint ({str(e).splitlines()[0][:120]}).") from None
+    ckpt = safe_torch_load(path, UserError, "ADK Viewer checkpoint")
     if not isinstance(ckpt, dict) or ckpt.get("format") != CKPT_FORMAT:
         raise UserError(f"{path.name} is not an ADK Viewer checkpoint.")
     return ckpt

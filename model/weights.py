@@ -164,21 +164,26 @@ def default_weights(scale: int = 4) -> Path | None:
     return found[0] if found else None
 
 
+def safe_torch_load(path: Path, error: type[Exception], what: str) -> Any:
+    """torch.load with weights_only=True: tensors and plain containers only, so no pickled code can ever run."""
+    if not path.is_file():
+        raise error(f"{path} does not exist.")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:  # torch's own text advises weights_only=False: never show that
+        raise error(f"{path.name} was refused: it is not a plain tensor file that loads safely "
+                    f"(nothing in it was run).") from None
+    except Exception as e:  # noqa: BLE001 - every refusal is one message
+        raise error(f"{path.name} is not a readable {what} ({_short(e)}).") from None
+
+
 def import_torch_weights(src: str | os.PathLike, dst: str | os.PathLike, preset_name: str = "lite",
                          scale: int = 4) -> Path:
     """Convert a PyTorch state dict to safetensors; torch.load(weights_only=True) refuses any pickled code."""
     from .adknet import preset
 
     src = Path(src)
-    if not src.is_file():
-        raise WeightsError(f"{src} does not exist.")
-    try:
-        obj = torch.load(src, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:  # torch's own text advises weights_only=False: never show that
-        raise WeightsError(f"{src.name} was refused: it is not a plain tensor file that loads safely "
-                           f"(nothing in it was run).") from None
-    except Exception as e:  # noqa: BLE001 - every refusal is one message
-        raise WeightsError(f"{src.name} is not a readable PyTorch file ({_short(e)}).") from None
+    obj = safe_torch_load(src, WeightsError, "PyTorch weights file")
     if isinstance(obj, dict) and "model" in obj and isinstance(obj["model"], dict):
         cfg_dict = obj.get("model_config")
         obj = obj["model"]
