@@ -82,6 +82,7 @@ class InspectTab(QWidget):
         self.em.fieldProgress.connect(self._on_field_progress)
         self.em.fieldDone.connect(self._on_field_done)
         self._inflight: object | None = None       # centre being computed
+        self._failed: tuple | None = None           # (key, pixel) whose kernels could not be computed
         self._t_select = 0.0
         self.last_latency: float | None = None      # seconds from selection to the panel showing it
         self.last_compute: float | None = None      # seconds of the last neighbourhood forward pass
@@ -327,6 +328,8 @@ class InspectTab(QWidget):
         key = self._key()
         if self.cache.key != key:
             self.cache.reset(key)
+        if self._failed == (key, px):
+            return  # the panel already says why; selecting another pixel tries again
         nb = self.cache.find(*px)
         if nb is not None:
             self._display(nb, px, None)
@@ -372,6 +375,7 @@ class InspectTab(QWidget):
             self._show_selected(quiet=True)
             return
         if error:
+            self._failed = (key, centre)
             self.panel.show_message(f"Could not compute the kernels: {error}")
             self.hub.error(f"Kernel panel: {error}")
             return
@@ -679,5 +683,7 @@ class InspectTab(QWidget):
             return False
         if s.hr_full is None or s.selected_pixel is None or s.unavailable("adknet"):
             return self._inflight is None
+        if self._failed == (self._key(), s.selected_pixel):
+            return self._inflight is None  # the panel says why
         rep = self.panel.report
         return self._inflight is None and rep is not None and (rep.row, rep.col) == s.selected_pixel

@@ -212,3 +212,21 @@ def test_screenshot_of_the_inspect_tab_waits_for_the_panel_and_the_field_map(tmp
     assert "Traceback" not in proc.stderr and "not all ready" not in proc.stderr
     assert Image.open(shot).size == (1280, 800)
     assert time.monotonic() - t0 < 60
+
+
+def test_without_weights_or_when_the_forward_fails_the_panel_says_why(qtbot, tmp_path, monkeypatch):
+    import adkviewer.session as session_mod
+    from model.inference import AdkRunner
+
+    path, _hr = _image(tmp_path)
+    monkeypatch.setattr(AdkRunner, "neighbourhood", lambda *a, **k: (_ for _ in ()).throw(MemoryError()))
+    win = _open(qtbot, str(path), "--methods", "bicubic", "--pixel", "4,4")
+    insp = win.tab("inspect")
+    assert insp.all_shown() and insp.current_report() is None
+    assert "Could not compute the kernels: out of memory" in insp.panel.message.text()
+    assert "Kernel panel" in win.banner.text()
+    monkeypatch.setattr(session_mod, "default_weights", lambda scale=4: None)
+    win.set_scale(2)
+    qtbot.waitUntil(lambda: win.compare.all_shown() and insp.all_shown(), timeout=WAIT_MS)
+    assert win.session.selected_pixel == (9, 9)  # the same HR spot at the new scale
+    assert "no ADK-Net weights for x2" in insp.panel.message.text()
