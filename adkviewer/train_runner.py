@@ -155,7 +155,7 @@ class TrainRunner(QObject):
             self._events.put(("setup", self._setup_info(trainer)))
             self._start_baselines(trainer)
             cfg = trainer.cfg
-            if trainer.iteration == 0 and trainer.val and cfg.val_every and not trainer._stop.is_set():
+            if trainer.iteration == 0 and trainer.val and cfg.val_every and self._state != STOPPING:
                 trainer.log("validating the starting model…")
                 trainer.run_validation()  # the curve starts from the model's PSNR before any step
             self._events.put(("state", RUNNING))
@@ -260,8 +260,13 @@ class TrainRunner(QObject):
             t0 = time.perf_counter()
             pairs = trainer.val or trainer.train_pairs
             where = "val" if trainer.val else "train (no validation pairs)"
-            trainer.log(f"quick calibrate: scoring the model on {len(pairs)} {where} pairs…")
-            before, _ = validate(trainer.model, pairs, trainer.device)
+            known = [h["val_psnr"] for h in trainer.history if h.get("it") == trainer.iteration and "val_psnr" in h]
+            if known and trainer.val and self.calibration is None:
+                before = {"psnr": known[-1]}  # just validated at this iteration: no need to score it again
+            else:
+                trainer.log(f"quick calibrate: scoring the model on {len(pairs)} {where} pairs…")
+                before, _ = validate(trainer.model, pairs, trainer.device)
+            trainer.log(f"quick calibrate: fitting the colour head on {len(trainer.train_pairs)} train pairs…")
             calibrate(trainer.model, trainer.train_pairs, trainer.device)
             after, preview = validate(trainer.model, pairs, trainer.device)
             secs = time.perf_counter() - t0

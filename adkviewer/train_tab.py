@@ -278,8 +278,8 @@ class TrainTab(QWidget):
         self.batch_spin = self._spin(1, 256, "Patches per iteration")
         self.patch_spin = self._spin(4, 512, "LR patch side in pixels (the HR patch is patch × scale)")
         self.iter_spin = self._spin(1, 10_000_000, "Iterations in the run")
-        self.val_spin = self._spin(0, 1_000_000, "Validate every N iterations (0: only at the end)")
-        self.ckpt_spin = self._spin(0, 1_000_000, "Write checkpoint_last.pt every N iterations (and on Stop)")
+        self.val_spin = self._spin(0, 1_000_000, "Validate every N iterations and at the end (0: never)")
+        self.ckpt_spin = self._spin(0, 1_000_000, "Write checkpoint_last.pt every N iterations and at the end (0: only on Stop)")
         self.device_combo = QComboBox(side)
         have = available_devices()
         for d in DEVICES:

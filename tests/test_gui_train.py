@@ -154,6 +154,13 @@ def test_start_updates_curves_progress_and_preview_and_pause_resume_continue(qtb
     assert "it 40: val PSNR" in tab.log_view.toPlainText()
     assert tab.use_button.isEnabled() and tab.export_button.isEnabled() and tab.start_button.isEnabled()
 
+    # quick calibrate of the trained model: "before" is the validation just done at iteration 40
+    tab.calibrate_button.click()
+    _idle(qtbot, tab)
+    cal = tab.runner.calibration
+    assert cal["iteration"] == 40 and cal["before"] == pytest.approx(c.val_psnr[-1])
+    assert "scoring the model" not in tab.log_view.toPlainText() and tab.runner.trainer is t
+
 
 def test_stop_writes_a_checkpoint_that_resumes_after_a_restart_and_closing_asks_first(qtbot, tmp_path, pairs,
                                                                                        slow_steps):
