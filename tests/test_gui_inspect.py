@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 
 pytest.importorskip("pytestqt")
-from PySide6.QtCore import QPointF, Qt  # noqa: E402
+from PySide6.QtCore import QPointF, QRectF, Qt  # noqa: E402
 
 from adkviewer.app import build_window  # noqa: E402
 from adkviewer.cli import build_gui_parser  # noqa: E402
@@ -168,6 +168,13 @@ def test_field_map_equals_direct_computation_selects_pixels_and_exports(qtbot, t
     assert win.session.selected_pixel == (4, 7)
     assert fv.marker.isVisible() and win.compare.grid.panel("adknet").selection.isVisible()
     qtbot.waitUntil(insp.all_shown, timeout=WAIT_MS)
+
+    # Panning / zooming the map moves the Compare views too (one camera).
+    fv.vb.setRange(QRectF(3, 2, 10, 10), padding=0.0)
+    fv.cameraMoved.emit()
+    cam = win.compare.grid.camera
+    assert not cam.fit and abs(cam.cx - fv.vb.viewRect().center().x()) < 1e-6
+    assert abs(cam.cy - fv.vb.viewRect().center().y()) < 1e-6
 
     rep = insp.current_report()
     insp.save_panel(tmp_path / "panel.png")
