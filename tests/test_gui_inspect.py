@@ -3,7 +3,6 @@ map a kernel statistic over the image, export, and reach it all from the command
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import os
