@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QCheckBox, QComb
                                QPlainTextEdit, QProgressBar, QPushButton, QRadioButton, QScrollArea, QSizePolicy,
                                QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout, QWidget)
 
+from superqt import QElidingLabel
+
 from model.devices import available_devices
 from model.errors import UserError
 from model.train import TrainConfig, read_checkpoint
@@ -39,7 +41,7 @@ if TYPE_CHECKING:
 PLOT_BG, PLOT_FG = "#ffffff", "#333333"
 ADK_COLOUR = "#d95f02"
 REF_COLOURS = {"bicubic": "#2e7d32", "lstsq": "#7b1fa2"}
-REF_LABELS = {"bicubic": "Bicubic", "lstsq": "Least-squares"}
+REF_LABELS = {"bicubic": "Bicubic", "lstsq": "Lstsq"}
 PAIR_COLUMNS = ("Pair", "Use", "HR", "LR", "Status")
 STATE_TEXT = {IDLE: "", STARTING: "Loading the pairs…", RUNNING: "Training", PAUSED: "Paused", STOPPING:
               "Stopping (saving a checkpoint)…", CALIBRATING: "Quick calibrate…", EXPORTING: "Exporting…"}
@@ -343,15 +345,15 @@ class TrainTab(QWidget):
                                "<span style='color:#08519c'>━ smoothed</span></span>", "loss")
         self.loss_raw = self.loss_plot.plot([], [], pen=pg.mkPen("#9ecae1", width=1))
         self.loss_smooth = self.loss_plot.plot([], [], pen=pg.mkPen("#08519c", width=2))
-        self.val_plot = _plot("Validation PSNR (RGB, dB)", "PSNR (dB)")
+        self.val_plot = _plot("Validation PSNR (dB)", "PSNR RGB (dB)")
         self.val_curve = self.val_plot.plot([], [], pen=pg.mkPen(ADK_COLOUR, width=2), symbol="o", symbolSize=6,
                                             symbolBrush=ADK_COLOUR, symbolPen=None)
         self.ref_items: dict[str, pg.PlotDataItem] = {}
 
         self.preview_model = PreviewImage(self)
         self.preview_gt = PreviewImage(self)
-        self.preview_model_title = QLabel("ADK-Net", self)
-        self.preview_gt_title = QLabel("Ground truth LR", self)
+        self.preview_model_title = QElidingLabel("ADK-Net", self)
+        self.preview_gt_title = QElidingLabel("Ground truth LR", self)
         for t in (self.preview_model_title, self.preview_gt_title):
             t.setAlignment(Qt.AlignCenter)
             t.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
@@ -359,7 +361,7 @@ class TrainTab(QWidget):
         pl = QGridLayout(preview)
         pl.setContentsMargins(0, 0, 0, 0)
         pl.setSpacing(3)
-        self.preview_caption = QLabel("Validation preview: appears at the first validation", preview)
+        self.preview_caption = QElidingLabel("Validation preview: appears at the first validation", preview)
         self.preview_caption.setStyleSheet("font-weight:bold;")
         self.preview_caption.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         pl.addWidget(self.preview_caption, 0, 0, 1, 2)
@@ -848,14 +850,14 @@ class TrainTab(QWidget):
         """The PSNR plot's title, with a legend line under it (never drawn over the curves)."""
         c = self.curves
         if not c.val_psnr and not c.refs and not self.runner.training:
-            return "Validation PSNR (RGB, dB)<br><span style='font-size:8pt'>&nbsp;</span>"
+            return "Validation PSNR (dB)<br><span style='font-size:8pt'>&nbsp;</span>"
         parts = [f"<span style='color:{ADK_COLOUR}'>● ADK-Net"
                  + (f" {c.val_psnr[-1]:.2f}" if c.val_psnr else "") + "</span>"]
         for name in ("bicubic", "lstsq"):
             value = c.refs.get(name)
             text = f"{value:.2f}" if value is not None else "…"
             parts.append(f"<span style='color:{REF_COLOURS[name]}'>- - {REF_LABELS[name]} {text}</span>")
-        return "Validation PSNR (RGB, dB)<br><span style='font-size:8pt'>" + " &nbsp; ".join(parts) + "</span>"
+        return "Validation PSNR (dB)<br><span style='font-size:8pt'>" + " &nbsp; ".join(parts) + "</span>"
 
     # ------------------------------------------------------------------ log, closing, layout
 
