@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", default="runs/adknet")
     t.add_argument("--resume", help="checkpoint to continue")
     t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
-    t.add_argument("--calibrate-only", action="store_true", help="only re-fit the colour-response head, in seconds")
+    t.add_argument("--calibrate-only", action="store_true", help="only re-fit the colour-response head (closed form: one forward pass over the train pairs)")
     t.add_argument("--no-calibrate", action="store_true",
                    help="fine-tuning: do not re-fit the colour head on the train pairs before the first step")
     t.add_argument("--no-eval", action="store_true", help="skip the final evaluation of baselines for the card")
