@@ -23,7 +23,7 @@ from model.weights import shipped_weights
 
 from .metrics_table import MetricsTable
 from .session import GT, SCALES, NO_GT_MESSAGE, best_values, metrics_csv, weights_name
-from .views import ViewGrid
+from .views import ViewGrid, camera_controls
 from .workers import CANCELLED
 
 if TYPE_CHECKING:
@@ -158,17 +158,10 @@ class CompareTab(QWidget):
         self._swipe_picked = [False, False]  # a person chose A / B: keep it; else follow the defaults
         self.swipe_a.activated.connect(lambda _i: self._swipe_picked.__setitem__(0, True))
         self.swipe_b.activated.connect(lambda _i: self._swipe_picked.__setitem__(1, True))
-        self.fit_button = QToolButton(self)
-        self.fit_button.setText("Fit")
-        self.fit_button.setToolTip("Fit the image in the views (F)")
-        self.fit_button.clicked.connect(lambda: self.grid.fit())
-        self.one_button = QToolButton(self)
-        self.one_button.setText("1:1")
-        self.one_button.setToolTip("One screen pixel per LR pixel (Ctrl+0)")
-        self.one_button.clicked.connect(lambda: self.grid.set_zoom(1.0))
-        self.zoom_label = QLabel("100%", self)
-        self.zoom_label.setMinimumWidth(52)
-        self.zoom_label.setToolTip("Zoom: screen pixels per LR pixel")
+        self.grid = ViewGrid(self)
+        cam = camera_controls(self, self.grid, "Fit the image in the views (F)",
+                              "One screen pixel per LR pixel (Ctrl+0)")
+        self.fit_button, self.one_button, self.zoom_label = cam.fit, cam.one, cam.zoom
         self.progress = _Progress(self)
         self.progress.setRange(0, 1000)
         self.progress.setMaximumWidth(260)
@@ -196,8 +189,6 @@ class CompareTab(QWidget):
         self.no_gt_banner.setToolTip("Metrics need a real low-resolution photo of the same scene; "
                                      "open one with File → Open ground truth…")
 
-        self.grid = ViewGrid(self)
-        self.grid.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
         self.grid.hovered.connect(self._on_hover)
         self.grid.menuRequested.connect(self._panel_menu)
         self.grid.clicked.connect(self._on_click)

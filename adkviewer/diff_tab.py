@@ -30,7 +30,7 @@ from . import colormaps
 from .diff_state import (CHANNEL_LABELS, GAIN_MAX, GAIN_MIN, MODE_LABELS, NO_GT_NOTE, SHORT_NAMES, DiffSpec,
                          DiffState, parse_diff_spec)
 from .session import GT
-from .views import BACKGROUND, Camera, ViewGrid
+from .views import BACKGROUND, Camera, ViewGrid, camera_controls
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -215,28 +215,18 @@ class DiffTab(QWidget):
         self.link_box.setChecked(True)
         self.link_box.setToolTip("Pan and zoom together with the Compare tab (same centre and zoom)")
         self.link_box.toggled.connect(self._link_camera)
-        self.fit_button = QToolButton(self)
-        self.fit_button.setText("Fit")
-        self.fit_button.setToolTip("Fit the image in the view")
-        self.fit_button.clicked.connect(lambda: self.grid.fit())
-        self.one_button = QToolButton(self)
-        self.one_button.setText("1:1")
-        self.one_button.setToolTip("One screen pixel per LR pixel")
-        self.one_button.clicked.connect(lambda: self.grid.set_zoom(1.0))
-        self.zoom_label = QLabel("100%", self)
-        self.zoom_label.setMinimumWidth(52)
-        self.zoom_label.setToolTip("Zoom: screen pixels per LR pixel")
+        self.grid = ViewGrid(self)
+        cam = camera_controls(self, self.grid, "Fit the image in the view", "One screen pixel per LR pixel")
+        self.fit_button, self.one_button, self.zoom_label = cam.fit, cam.one, cam.zoom
         bar.addWidget(self.swipe_button)
         bar.addStretch(1)
         for w in (self.link_box, self.fit_button, self.one_button, self.zoom_label):
             bar.addWidget(w)
 
-        self.grid = ViewGrid(self)
         self.grid.set_keys([KEY])
         self.panel = self.grid.panel(KEY)
         self.panel.menu_button.setToolTip("Save the map, the view or the statistics")
         self.panel.image_item.setAutoDownsample(False)
-        self.grid.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
         self.grid.hovered.connect(self._on_hover)
         self.grid.clicked.connect(self._on_click)
         self.grid.menuRequested.connect(self._panel_menu)

@@ -246,6 +246,30 @@ class SwipePanel(ImagePanel):
             self.image_item.setImage(np.ascontiguousarray(self._a[:, :x]), autoLevels=False, levels=(0, 255))
 
 
+@dataclass
+class CameraControls:
+    fit: QToolButton
+    one: QToolButton
+    zoom: QLabel
+
+
+def camera_controls(parent: QWidget, grid: "ViewGrid", fit_tip: str, one_tip: str) -> CameraControls:
+    """Fit, 1:1 and the zoom percentage for a grid: the same three controls wherever a tab shows LR views."""
+    fit = QToolButton(parent)
+    fit.setText("Fit")
+    fit.setToolTip(fit_tip)
+    fit.clicked.connect(lambda: grid.fit())
+    one = QToolButton(parent)
+    one.setText("1:1")
+    one.setToolTip(one_tip)
+    one.clicked.connect(lambda: grid.set_zoom(1.0))
+    zoom = QLabel("100%", parent)
+    zoom.setMinimumWidth(52)
+    zoom.setToolTip("Zoom: screen pixels per LR pixel")
+    grid.zoomChanged.connect(lambda z: zoom.setText(f"{z * 100:.0f}%"))
+    return CameraControls(fit, one, zoom)
+
+
 class ViewGrid(QWidget):
     """The views of the Compare tab: a grid (or one view alone, or a swipe view) with one shared camera."""
 
