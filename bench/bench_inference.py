@@ -28,10 +28,11 @@ def make_hr(mp: float, scale: int) -> "np.ndarray":
     rng = np.random.default_rng(0)
     img = np.empty((h, w, 3), np.uint8)
     y = np.linspace(0, 255, h, dtype=np.float32)[:, None]
-    for c in range(3):
-        row = (y * (0.5 + 0.2 * c)).astype(np.uint8)
-        img[:, :, c] = row
-        img[:, :, c] += rng.integers(0, 40, size=(h, w), dtype=np.uint8)
+    for r0 in range(0, h, 256):  # in bands, so the generator itself adds no image-sized temporaries to peak RSS
+        r1 = min(h, r0 + 256)
+        for c in range(3):
+            img[r0:r1, :, c] = (y[r0:r1] * (0.5 + 0.2 * c)).astype(np.uint8)
+            img[r0:r1, :, c] += rng.integers(0, 40, size=(r1 - r0, w), dtype=np.uint8)
     return img
 
 
