@@ -75,7 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train or fine-tune ADK-Net (runs under torchrun for DDP)")
     t.add_argument("--pairs", required=True)
-    t.add_argument("--split", default="val", help="val (split.json in --pairs), a split .json, or fraction:0.2")
+    t.add_argument("--split", default="val",
+                   help="val (split.json in --pairs; without one, a seeded 20%% of the pairs), a split .json, "
+                        "or fraction:0.2")
     t.add_argument("--scale", type=_int_at_least(2), default=4)
     t.add_argument("--preset", default="lite", choices=["lite", "paper"])
     t.add_argument("--k", type=_int_at_least(2), help="kernel size (default: the preset's)")

@@ -19,7 +19,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 
 from .adknet import ADKNet, ADKNetConfig, preset
-from .data import PairCropDataset, discover_pairs, load_pair, read_split, seeded_split, select
+from .data import SPLIT_FILENAME, PairCropDataset, discover_pairs, load_pair, read_split, seeded_split, select
 from .devices import describe_device, resolve_device
 from .errors import UserError
 from .metrics import psnr, ssim
@@ -101,10 +101,19 @@ def lr_at(cfg: TrainConfig, it: int) -> float:
     return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, p))))
 
 
-def resolve_split(cfg: TrainConfig, names: list[str]):
+AUTO_VAL_FRACTION = 0.2
+
+
+def resolve_split(cfg: TrainConfig, names: list[str], log: Callable[[str], None] = lambda m: None):
+    """'val' reads split.json in the pairs folder; without one, a seeded 20% of the pairs validates (and we say so)."""
     if cfg.split.startswith("fraction:"):
         return seeded_split(names, float(cfg.split.split(":", 1)[1]), cfg.seed)
-    return read_split(cfg.pairs if cfg.split in ("val", "default", "") else cfg.split)
+    if cfg.split in ("val", "default", ""):
+        if not (Path(cfg.pairs) / SPLIT_FILENAME).is_file():
+            log(f"no {SPLIT_FILENAME} in {cfg.pairs}: validating on a seeded {AUTO_VAL_FRACTION:.0%} of the pairs")
+            return seeded_split(names, AUTO_VAL_FRACTION, cfg.seed)
+        return read_split(cfg.pairs)
+    return read_split(cfg.split)
 
 
 def load_split_pairs(cfg: TrainConfig, log: Callable[[str], None] = lambda m: None):
@@ -114,7 +123,7 @@ def load_split_pairs(cfg: TrainConfig, log: Callable[[str], None] = lambda m: No
     for p in bad:
         log(f"skipping {p.name}: {p.problem}")
     ok = [p for p in infos if p.ok]
-    split = resolve_split(cfg, [p.name for p in ok])
+    split = resolve_split(cfg, [p.name for p in ok], log)
     # Unusable pairs were reported above and are left out; a split name missing from the folder is still an error.
     skipped = {p.name for p in bad}
     train_infos = select(ok, [n for n in split.train if n not in skipped])

@@ -351,3 +351,17 @@ def test_fine_tuning_calibrates_the_colour_head_first(pairs, tmp_path):
     assert torch.equal(off.model.mix.detach(), torch.eye(3))
     assert not torch.allclose(on.model.mix.detach(), torch.eye(3), atol=1e-3)
     assert validate(on.model, on.val, on.device)[0]["psnr"] > validate(off.model, off.val, off.device)[0]["psnr"]
+
+
+def test_a_pairs_folder_without_split_json_validates_on_a_seeded_fifth(pairs, tmp_path):
+    """Users' own folders rarely have split.json: training still starts, on a seeded 20% validation split."""
+    folder = tmp_path / "nosplit"
+    shutil.copytree(pairs, folder)
+    (folder / "split.json").unlink()
+    logs: list[str] = []
+    cfg = _cfg(folder, tmp_path / "out")
+    train_infos, _, val_infos, _ = load_split_pairs(cfg, logs.append)
+    assert len(val_infos) == 1 and len(train_infos) == 4
+    assert any("seeded 20%" in m for m in logs)
+    again = load_split_pairs(cfg)[2]
+    assert [p.name for p in again] == [p.name for p in val_infos]
