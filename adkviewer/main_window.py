@@ -60,17 +60,6 @@ SHORTCUTS: list[tuple[str, str]] = [
 IMAGE_FILTER = "Images (" + " ".join(f"*{e}" for e in sorted(IMAGE_EXTENSIONS)) + ");;All files (*)"
 
 
-def placeholder(text: str) -> TabFactory:
-    """A tab that only says what will come there."""
-    def make(window: "MainWindow") -> QWidget:
-        lab = QLabel(text)
-        lab.setAlignment(Qt.AlignCenter)
-        lab.setWordWrap(True)
-        lab.setStyleSheet("color: gray; font-size: 14pt;")
-        return lab
-    return make
-
-
 DEFAULT_TABS: list[tuple[str, str, TabFactory]] = [
     ("compare", "Compare", CompareTab),
     ("inspect", "Inspect", InspectTab),
@@ -138,7 +127,7 @@ class MainWindow(QMainWindow):
         self.hub = SessionHub(self.session, self)
         self.controller = ComputeController(self.session, self.hub, self)
         self._loading = False
-        self.pending_options: dict[str, object] = {}  # CLI options kept for tabs that come later (--diff, --field)
+        self.pending_options: dict[str, object] = {}  # CLI options read by the tabs (--pixel, --diff, --field)
 
         self.banner = MessageBanner(self)
         self.tabs = QTabWidget(self)
@@ -190,7 +179,7 @@ class MainWindow(QMainWindow):
         return widget
 
     def replace_tab(self, key: str, widget: QWidget) -> QWidget:
-        """Swap a tab's widget (e.g. a placeholder for the real Inspect tab), keeping its place and title."""
+        """Swap a tab's widget (e.g. a test double), keeping its place and title."""
         old = self._tabs[key]
         i = self.tabs.indexOf(old)
         title = self.tabs.tabText(i)
