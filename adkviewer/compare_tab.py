@@ -23,7 +23,7 @@ from model.weights import shipped_weights
 
 from .metrics_table import MetricsTable
 from .session import GT, SCALES, NO_GT_MESSAGE, best_values, metrics_csv, weights_name
-from .views import ViewGrid, camera_controls
+from .views import ViewGrid, camera_controls, section_label
 from .workers import CANCELLED
 
 if TYPE_CHECKING:
@@ -33,12 +33,6 @@ TITLES = {"adknet": "ADK-Net", "nearest": "Nearest", "box": "Box (area)", "bilin
           "lanczos": "Lanczos-3", "lstsq": "Least-squares"}
 SHORT = {"gt": "GT", "adknet": "ADK-Net", "nearest": "Nearest", "box": "Box", "bilinear": "Bilinear",
          "bicubic": "Bicubic", "lanczos": "Lanczos", "lstsq": "Lstsq"}
-
-
-def _section(text: str) -> QLabel:
-    lab = QLabel(f"<b>{text}</b>")
-    lab.setContentsMargins(0, 6, 0, 0)
-    return lab
 
 
 class CompareTab(QWidget):
@@ -76,7 +70,7 @@ class CompareTab(QWidget):
         sl.setContentsMargins(6, 4, 6, 4)
         sl.setSpacing(3)
 
-        sl.addWidget(_section("Image"))
+        sl.addWidget(section_label("Image"))
         self.hr_label = QLabel(side)
         self.hr_label.setWordWrap(True)
         self.hr_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
@@ -101,7 +95,7 @@ class CompareTab(QWidget):
         self.weights_note.linkActivated.connect(lambda _l: self.window_.show_tab("train"))
         sl.addWidget(self.weights_note)
 
-        sl.addWidget(_section("Methods"))
+        sl.addWidget(section_label("Methods"))
         self.method_list = QListWidget(side)
         self.method_list.setToolTip("Tick the methods to compare; keys 1–9 show one of them alone")
         for m in ALL_METHODS:
@@ -114,7 +108,7 @@ class CompareTab(QWidget):
         self.method_list.itemChanged.connect(self._on_ticks_changed)
         sl.addWidget(self.method_list)
 
-        sl.addWidget(_section("Pixel under the mouse"))
+        sl.addWidget(section_label("Pixel under the mouse"))
         self.readout = QLabel(side)
         self.readout.setTextFormat(Qt.RichText)
         self.readout.setWordWrap(True)

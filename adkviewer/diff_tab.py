@@ -30,7 +30,7 @@ from . import colormaps
 from .diff_state import (CHANNEL_LABELS, GAIN_MAX, GAIN_MIN, MODE_LABELS, NO_GT_NOTE, SHORT_NAMES, DiffSpec,
                          DiffState, parse_diff_spec)
 from .session import GT
-from .views import BACKGROUND, Camera, ViewGrid, camera_controls
+from .views import BACKGROUND, Camera, ViewGrid, camera_controls, section_label
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -39,12 +39,6 @@ KEY = "diff"
 GAIN_STEPS = 300  # slider positions: gain = 10 ** (pos / 100), 1 .. 1000
 STAT_COLUMNS = ("mean", "max", "p99")
 _AXIS_PEN = "#c8c8c8"
-
-
-def _section(text: str) -> QLabel:
-    lab = QLabel(f"<b>{text}</b>")
-    lab.setContentsMargins(0, 6, 0, 0)
-    return lab
 
 
 def fmt_value(v: float) -> str:
@@ -101,7 +95,7 @@ class DiffTab(QWidget):
         sl.setContentsMargins(6, 4, 6, 4)
         sl.setSpacing(3)
 
-        sl.addWidget(_section("Difference"))
+        sl.addWidget(section_label("Difference"))
         form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
         form.setHorizontalSpacing(6)
@@ -152,7 +146,7 @@ class DiffTab(QWidget):
         self.range_label.setWordWrap(True)
         sl.addWidget(self.range_label)
 
-        self.stats_title = _section("Statistics")
+        self.stats_title = section_label("Statistics")
         sl.addWidget(self.stats_title)
         self.stats = QTableWidget(len(ERROR_CHANNELS), len(STAT_COLUMNS), side)
         self.stats.setHorizontalHeaderLabels(list(STAT_COLUMNS))
@@ -171,7 +165,7 @@ class DiffTab(QWidget):
         self.stats.setFixedHeight(rows_h + self.stats.horizontalHeader().sizeHint().height() + 4)
         sl.addWidget(self.stats)
 
-        sl.addWidget(_section("Pixel under the mouse"))
+        sl.addWidget(section_label("Pixel under the mouse"))
         self.readout = QLabel(side)
         self.readout.setTextFormat(Qt.RichText)
         self.readout.setWordWrap(True)
@@ -180,7 +174,7 @@ class DiffTab(QWidget):
         self.readout.setMinimumHeight(90)
         sl.addWidget(self.readout)
 
-        sl.addWidget(_section("Export"))
+        sl.addWidget(section_label("Export"))
         self.save_map_button = QPushButton("Save map as PNG…", side)
         self.save_map_button.setToolTip("The colour-mapped difference at LR resolution (one pixel per LR pixel)")
         self.save_map_button.clicked.connect(self.save_map_dialog)

@@ -216,6 +216,7 @@ class SwipePanel(ImagePanel):
         self.split.sigPositionChanged.connect(self._update_split)
         self._a: np.ndarray | None = None
         self._b: np.ndarray | None = None
+        self._centre_pending = True  # centre the split once there is an image (--swipe asks before results exist)
         self.menu_button.hide()
 
     def set_pair(self, a: np.ndarray | None, b: np.ndarray | None, keep_split: bool = True) -> None:
@@ -226,7 +227,10 @@ class SwipePanel(ImagePanel):
         else:
             self.image_b.clear()
         self._u8 = self._b if self._b is not None else self._a
-        if not keep_split and self._u8 is not None:
+        if not keep_split:
+            self._centre_pending = True
+        if self._centre_pending and self._u8 is not None:
+            self._centre_pending = False
             self.split.setValue(self._u8.shape[1] / 2)
         self._update_split()
         self.stack.setCurrentWidget(self.view)
@@ -244,6 +248,13 @@ class SwipePanel(ImagePanel):
         else:
             self.image_item.show()
             self.image_item.setImage(np.ascontiguousarray(self._a[:, :x]), autoLevels=False, levels=(0, 255))
+
+
+def section_label(text: str) -> QLabel:
+    """A bold heading for a group of controls in a tab's side panel."""
+    lab = QLabel(f"<b>{text}</b>")
+    lab.setContentsMargins(0, 6, 0, 0)
+    return lab
 
 
 @dataclass
