@@ -24,7 +24,7 @@ from .devices import describe_device, resolve_device
 from .errors import UserError
 from .metrics import psnr, ssim
 from .atomic import atomic_write_bytes
-from .weights import default_weights, safe_torch_load, load_weights, save_weights
+from .weights import default_weights, load_weights, safe_torch_load, save_weights
 
 CKPT_FORMAT = "adkviewer-ckpt-1"
 
@@ -386,12 +386,18 @@ class Trainer:
             self.history.append({"it": self.iteration, **{f"val_{k}": v for k, v in metrics.items() if k != "it"}})
             if metrics["psnr"] > self.best.get("psnr", -1.0):
                 self.best = dict(metrics)
+                # Early stopping stays the user's call: the final weights are the export, these sit beside them.
+                save_weights(self.model, self.best_weights_path(),
+                             {"best_val": self.best, "note": "weights at the best validation PSNR of this run"})
             self.log(f"it {self.iteration}: val PSNR {metrics['psnr']:.3f} dB, SSIM {metrics['ssim']:.4f}")
             if self.cb.on_val:
                 self.cb.on_val(self.iteration, metrics, preview, self.val[0][1])
         self.barrier()
 
     # ------------------------------------------------------------------ checkpoints
+    def best_weights_path(self) -> Path:
+        return Path(self.cfg.out) / f"best_x{self.cfg.scale}.safetensors"
+
     def checkpoint_path(self, suffix: str = "last") -> Path:
         return Path(self.cfg.out) / f"checkpoint_{suffix}.pt"
 

@@ -110,7 +110,7 @@ def test_torchrun_two_cpu_ranks_train_and_only_rank0_writes(tmp_path):
     assert "Traceback" not in proc.stderr
 
     assert sorted(p.name for p in out.iterdir()) == ["adknet_x4_lite.json", "adknet_x4_lite.safetensors",
-                                                     "checkpoint_last.pt"]
+                                                     "best_x4.json", "best_x4.safetensors", "checkpoint_last.pt"]
     ck = read_checkpoint(out / "checkpoint_last.pt")
     assert ck["iteration"] == 4 and ck["train_config"]["device"] == "cpu"
     loaded = load_weights(out / "adknet_x4_lite.safetensors", expect_scale=4)

@@ -365,3 +365,14 @@ def test_a_pairs_folder_without_split_json_validates_on_a_seeded_fifth(pairs, tm
     assert any("seeded 20%" in m for m in logs)
     again = load_split_pairs(cfg)[2]
     assert [p.name for p in again] == [p.name for p in val_infos]
+
+
+def test_the_best_validation_weights_are_kept_beside_the_final_ones(pairs, tmp_path):
+    t = Trainer(_cfg(pairs, tmp_path / "run", val_every=2))
+    t.setup()
+    t.run()
+    best = t.best_weights_path()
+    assert best.is_file() and t.best["it"] in (2, 4, 6)
+    loaded = load_weights(best)
+    assert loaded.card["best_val"]["psnr"] == pytest.approx(t.best["psnr"])
+    assert validate(loaded.model, t.val, t.device)[0]["psnr"] == pytest.approx(t.best["psnr"], abs=1e-4)
