@@ -246,6 +246,7 @@ def test_swipe_between_two_methods(qtbot):
     grid = win.compare.grid
     assert grid.mode == "swipe" and grid.visible_panels() == [grid.swipe]
     sw = grid.swipe
+    assert sw.split_x() == pytest.approx(63)  # centred once the results arrive, not left at the image edge
     sw.split.setValue(40.2)
     assert sw.image_item.image.shape[1] == 40  # nearest left of the split
     assert sw.image_b.image.shape[1] == 126    # bicubic under it
