@@ -214,6 +214,7 @@ class KernelPanel(QWidget):
         self.foot_legend = QLabel("<span style='color:#b89b00'>■</span> k×k footprint &nbsp; "
                                   "<span style='color:#00b5cc'>■</span> s×s cell (click: select)", self)
         self.foot_legend.setStyleSheet("color:#505050;")
+        self.foot_legend.setWordWrap(True)  # else its one long line sets the Inspect tab's minimum width
 
         # ---- statistics table
         self.stats_table = _table(len(STATS), 4, self)
@@ -227,6 +228,7 @@ class KernelPanel(QWidget):
         for r, s in enumerate(STATS):
             self.stats_table.verticalHeaderItem(r).setToolTip(STAT_TIPS[s])
         _fit_height(self.stats_table)
+        _min_width(self.stats_table, "-0.1251")
 
         # ---- colour response and reconstruction
         self.recon_cols = ["Σ K·HR", "gain 1+g", "bias b", "pre-mix", "mix ·R", "mix ·G", "mix ·B", "mix bias",
@@ -242,7 +244,7 @@ class KernelPanel(QWidget):
                 "The value ADK-Net's forward pass produced for this pixel (before clamping to [0, 1])"]
         self.recon_table = _table(3, len(self.recon_cols), self)
         self.recon_table.setHorizontalHeaderLabels(self.recon_cols)
-        for i in (len(self.recon_cols) - 2, len(self.recon_cols) - 1):
+        for i in (2, 7, len(self.recon_cols) - 2, len(self.recon_cols) - 1):  # 5-decimal signed values, bold
             self.recon_table.horizontalHeader().setSectionResizeMode(i, QHeaderView.ResizeToContents)
         for i, tip in enumerate(tips):
             self.recon_table.horizontalHeaderItem(i).setToolTip(tip)
@@ -486,6 +488,16 @@ def _bold(text: str) -> QLabel:
 def _fit_height(t: QTableWidget) -> None:
     h = t.horizontalHeader().height() + sum(t.rowHeight(r) for r in range(t.rowCount())) + 2 * t.frameWidth() + 2
     t.setFixedHeight(h)
+
+
+def _min_width(t: QTableWidget, widest_value: str, pad: int = 12) -> None:
+    """Keep every column wide enough for its header and a typical value, so a narrow window does not elide the
+    numbers to "1...." (the table has no scroll bars)."""
+    value_w = t.fontMetrics().horizontalAdvance(widest_value) + pad
+    hh = t.horizontalHeader()
+    cols = [max(value_w, hh.sectionSizeHint(c)) for c in range(t.columnCount())]
+    hh.setMinimumSectionSize(min(cols))
+    t.setMinimumWidth(t.verticalHeader().sizeHint().width() + sum(cols) + 2 * t.frameWidth() + 2)
 
 
 def _esc(text: str) -> str:
