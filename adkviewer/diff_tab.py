@@ -159,7 +159,8 @@ class DiffTab(QWidget):
         self.stats.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.stats.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.stats.setToolTip("Mean, maximum and 99th percentile of this mode's error in each channel "
-                              "(signed: of the signed values, so the mean is the bias). Click a row to show it.")
+                              "(signed: of the signed values, so the mean is the bias and max is the largest "
+                              "positive error). Click a row to show it.")
         self.stats.cellClicked.connect(lambda row, _c: self._pick_channel(ERROR_CHANNELS[row]))
         rows_h = sum(self.stats.verticalHeader().sectionSize(i) for i in range(self.stats.rowCount()))
         self.stats.setFixedHeight(rows_h + self.stats.horizontalHeader().sizeHint().height() + 4)
@@ -528,7 +529,8 @@ class DiffTab(QWidget):
         self.cbar.setLevels((lo, hi))
         largest = max(abs(res.lo), abs(res.hi)) if st.mode == "signed" else res.hi
         span = f"±{fmt_value(hi)}" if st.mode == "signed" else f"0 – {fmt_value(hi)}"
-        self.range_label.setText(f"Colours span {span} (largest error {fmt_value(largest)} / gain)")
+        what = "largest |error|" if st.mode == "signed" else "largest error"  # the table's max is signed
+        self.range_label.setText(f"Colours span {span} ({what} {fmt_value(largest)} / gain)")
         self._fill_hist(res)
         if self.grid.mode == "swipe":
             self._update_swipe()
