@@ -261,6 +261,8 @@ def cmd_eval(args, argv) -> int:
                    lstsq_path=args.lstsq_fit)
     if "lstsq" in args.methods and not args.lstsq_fit:
         if train_infos:
+            print(f"fitting the least-squares kernel on the train split ({len(train_infos)} pairs; "
+                  f"--lstsq-fit FILE skips this)…", file=sys.stderr)
             ms.lstsq_fit = fit_lstsq((load_pair(p, scale) for p in train_infos), scale, taps=4 * scale,
                                      fitted_on=f"{args.pairs} train split ({len(train_infos)} pairs)")
             if not args.json:

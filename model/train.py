@@ -275,6 +275,10 @@ class Trainer:
         shard = train[self.dist.rank :: self.dist.world] or train
         names = [p.name for p in self.train_infos]
         shard_names = names[self.dist.rank :: self.dist.world] or names
+        smallest = min(min(lr.shape[:2]) for _, lr in shard)
+        if smallest < cfg.patch:
+            self.log(f"the smallest train LR is {smallest} px: training patches shrink from {cfg.patch} to {smallest}")
+            cfg.patch = smallest
         self.dataset = PairCropDataset(shard, cfg.scale, cfg.patch, augment=cfg.augment, names=shard_names)
         self.gen = torch.Generator().manual_seed(cfg.seed * 1000 + self.dist.rank)
         if ckpt is not None:

@@ -302,8 +302,6 @@ ERROR_CASES = {
     "lstsq taps": (lambda p: ["fit-lstsq", "--pairs", p, "--taps", "5", "-o", p / "f.safetensors"], "--taps 5"),
     "invalid k": (lambda p: ["train", "--pairs", p, "--k", "13", "--patch", "8", "--device", "cpu",
                              "--out", p / "run"], "k=13"),
-    "patch too big": (lambda p: ["train", "--pairs", p, "--patch", "48", "--device", "cpu", "--out", p / "run"],
-                      "'p0'"),
     "missing checkpoint": (lambda p: ["train", "--pairs", p, "--resume", p / "none.pt", "--device", "cpu"], "none.pt"),
     "evil import": (_evil_import, "evil.pt was refused"),
     "wrong scale weights": (lambda p: ["downscale", p / "HR" / "p0.png", "-o", p / "o", "--scale", "2",
