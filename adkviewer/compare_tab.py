@@ -23,7 +23,7 @@ from model.weights import shipped_weights
 
 from .metrics_table import MetricsTable
 from .session import GT, SCALES, NO_GT_MESSAGE, best_values, metrics_csv, weights_name
-from .views import ViewGrid, camera_controls, section_label
+from .views import ViewGrid, camera_controls, section_label, side_by_main
 from .workers import CANCELLED
 
 if TYPE_CHECKING:
@@ -206,17 +206,8 @@ class CompareTab(QWidget):
         self.vsplit.setStretchFactor(0, 3)
         self.vsplit.setStretchFactor(1, 1)
         self.vsplit.setChildrenCollapsible(False)
-        self.hsplit = QSplitter(Qt.Horizontal, self)
-        self.hsplit.addWidget(side)
-        self.hsplit.addWidget(self.vsplit)
-        self.hsplit.setStretchFactor(0, 0)
-        self.hsplit.setStretchFactor(1, 1)
-        self.hsplit.setChildrenCollapsible(False)
-        self.hsplit.setSizes([260, 1000])
+        self.hsplit = side_by_main(self, side, self.vsplit, 260)
         self.vsplit.setSizes([520, 230])
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.hsplit)
         self._on_busy(False)
         self._set_swipe_visible(False)
 

@@ -30,7 +30,7 @@ from . import colormaps
 from .diff_state import (CHANNEL_LABELS, GAIN_MAX, GAIN_MIN, MODE_LABELS, NO_GT_NOTE, SHORT_NAMES, DiffSpec,
                          DiffState, parse_diff_spec)
 from .session import GT
-from .views import BACKGROUND, Camera, ViewGrid, camera_controls, section_label
+from .views import BACKGROUND, Camera, ViewGrid, camera_controls, section_label, side_by_main
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -283,17 +283,8 @@ class DiffTab(QWidget):
         self.vsplit.setStretchFactor(0, 3)
         self.vsplit.setStretchFactor(1, 1)
         self.vsplit.setChildrenCollapsible(False)
-        self.hsplit = QSplitter(Qt.Horizontal, self)
-        self.hsplit.addWidget(self.side)
-        self.hsplit.addWidget(self.vsplit)
-        self.hsplit.setStretchFactor(0, 0)
-        self.hsplit.setStretchFactor(1, 1)
-        self.hsplit.setChildrenCollapsible(False)
-        self.hsplit.setSizes([280, 1000])
+        self.hsplit = side_by_main(self, self.side, self.vsplit, 280)
         self.vsplit.setSizes([540, 190])
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.hsplit)
 
         self.image_combo.activated.connect(lambda _i: self._pick(image=self.image_combo.currentData()))
         self.ref_combo.activated.connect(lambda _i: self._pick(reference=self.ref_combo.currentData()))

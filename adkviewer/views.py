@@ -16,7 +16,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import (QFrame, QGraphicsRectItem, QGridLayout, QHBoxLayout, QLabel, QSizePolicy,
-                               QStackedWidget, QToolButton, QVBoxLayout, QWidget)
+                               QSplitter, QStackedWidget, QToolButton, QVBoxLayout, QWidget)
 
 from superqt import QElidingLabel
 
@@ -248,6 +248,21 @@ class SwipePanel(ImagePanel):
         else:
             self.image_item.show()
             self.image_item.setImage(np.ascontiguousarray(self._a[:, :x]), autoLevels=False, levels=(0, 255))
+
+
+def side_by_main(tab: QWidget, side: QWidget, main: QWidget, side_width: int) -> QSplitter:
+    """A tab's standard frame: a fixed-ish side panel left of a stretching main area, filling the tab."""
+    split = QSplitter(Qt.Horizontal, tab)
+    split.addWidget(side)
+    split.addWidget(main)
+    split.setStretchFactor(0, 0)
+    split.setStretchFactor(1, 1)
+    split.setChildrenCollapsible(False)
+    split.setSizes([side_width, 1000])
+    lay = QVBoxLayout(tab)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.addWidget(split)
+    return split
 
 
 def section_label(text: str) -> QLabel:
