@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QButtonGroup, QCo
 
 from model.errors import UserError
 from model.imageio import save_image
-from model.methods import ALL_METHODS
+from model.methods import ALL_METHODS, SHORT_LABELS
 from model.weights import shipped_weights
 
 from .metrics_table import MetricsTable
@@ -31,8 +31,6 @@ if TYPE_CHECKING:
 
 TITLES = {"adknet": "ADK-Net", "nearest": "Nearest", "box": "Box (area)", "bilinear": "Bilinear", "bicubic": "Bicubic",
           "lanczos": "Lanczos-3", "lstsq": "Least-squares"}
-SHORT = {"gt": "GT", "adknet": "ADK-Net", "nearest": "Nearest", "box": "Box", "bilinear": "Bilinear",
-         "bicubic": "Bicubic", "lanczos": "Lanczos", "lstsq": "Lstsq"}
 
 
 class CompareTab(QWidget):
@@ -457,7 +455,7 @@ class CompareTab(QWidget):
             combo.blockSignals(True)
             combo.clear()
             for k in keys:
-                combo.addItem(SHORT.get(k, k), k)
+                combo.addItem(SHORT_LABELS.get(k, k), k)
             pick = cur if (self._swipe_picked[i] and cur in keys) else want
             if pick in keys:
                 combo.setCurrentIndex(keys.index(pick))
@@ -587,7 +585,7 @@ class CompareTab(QWidget):
                  "<td align='right'><span style='color:#080'>G</span></td>"
                  "<td align='right'><span style='color:#00c'>B</span></td></tr>"]
         for key, _label, rgb in s.readout(row, col):
-            name = SHORT.get(key, key)
+            name = SHORT_LABELS.get(key, key)
             if rgb is None:
                 plain.append(f"{name} —")
                 lines.append(f"<tr><td></td><td>{name}</td><td colspan='3' style='color:gray'>—</td></tr>")

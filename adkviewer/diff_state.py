@@ -18,7 +18,7 @@ from typing import Hashable
 import numpy as np
 
 from model.errors import UserError
-from model.methods import ALL_METHODS
+from model.methods import ALL_METHODS, SHORT_LABELS
 from model.metrics import ERROR_CHANNELS, ERROR_MODES, RELATIVE_EPS, ErrorStats, MetricCache, error_map, error_stats
 
 from .session import GT, Session
@@ -31,8 +31,6 @@ UNITS = {"signed": "intensity, 0–1", "absolute": "intensity, 0–1", "squared"
          "relative": "fraction of the reference"}
 NO_GT_NOTE = ("No ground-truth LR for this image, so the reference is another method "
               "(File → Open ground truth… adds one).")
-SHORT_NAMES = {GT: "GT", "adknet": "ADK-Net", "nearest": "Nearest", "box": "Box", "bilinear": "Bilinear",
-               "bicubic": "Bicubic", "lanczos": "Lanczos", "lstsq": "Lstsq"}
 HIST_BINS = 128
 GAIN_MIN, GAIN_MAX = 1.0, 1000.0
 STATS_CSV_HEADER = ("image", "reference", "mode", "channel", "mean", "max", "p99")
@@ -289,8 +287,8 @@ class DiffState:
     # ------------------------------------------------------------------ text
 
     def title(self) -> str:
-        return (f"{SHORT_NAMES.get(self.image or '', self.label(self.image))} vs "
-                f"{SHORT_NAMES.get(self.reference or '', self.label(self.reference))} · "
+        return (f"{SHORT_LABELS.get(self.image or '', self.label(self.image))} vs "
+                f"{SHORT_LABELS.get(self.reference or '', self.label(self.reference))} · "
                 f"{self.mode} · {CHANNEL_LABELS[self.channel]}")
 
     def axis_label(self) -> str:

@@ -27,7 +27,9 @@ from model.imageio import save_image
 from model.metrics import ERROR_CHANNELS, ERROR_MODES
 
 from . import colormaps
-from .diff_state import (CHANNEL_LABELS, GAIN_MAX, GAIN_MIN, MODE_LABELS, NO_GT_NOTE, SHORT_NAMES, DiffSpec,
+from model.methods import SHORT_LABELS
+
+from .diff_state import (CHANNEL_LABELS, GAIN_MAX, GAIN_MIN, MODE_LABELS, NO_GT_NOTE, DiffSpec,
                          DiffState, parse_diff_spec)
 from .session import GT
 from .views import BACKGROUND, Camera, ViewGrid, camera_controls, section_label, side_by_main
@@ -566,7 +568,7 @@ class DiffTab(QWidget):
         coloured = colormaps.apply(res.err, self._levels, self._cmap) / np.float32(255) if res is not None else None
         self.grid.swipe.set_pair(img, coloured, keep_split=not reset_split)
         self.grid.swipe.set_title(f"Swipe: {st.label(st.image)} ◀ | ▶ its difference vs "
-                                  f"{SHORT_NAMES.get(st.reference or '', st.label(st.reference))} "
+                                  f"{SHORT_LABELS.get(st.reference or '', st.label(st.reference))} "
                                   "(drag the yellow line)")
 
     # ------------------------------------------------------------------ hover readout
@@ -595,7 +597,7 @@ class DiffTab(QWidget):
         for name in (st.image, st.reference):
             arr = st.array(name)
             rgb = arr[row, col]
-            short = SHORT_NAMES.get(name, name)
+            short = SHORT_LABELS.get(name, name)
             lines.append(f"{short} " + " ".join(f"{x:.4f}" for x in rgb))
             cells = "".join(f"<td align='right' style='font-family:monospace'>&nbsp;{x:.4f}</td>" for x in rgb)
             html.append(f"<tr><td>{short}</td>{cells}</tr>")

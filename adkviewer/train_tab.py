@@ -27,6 +27,7 @@ from model.devices import available_devices
 from model.errors import UserError
 from model.train import TrainConfig, read_checkpoint
 from model.weights import shipped_weights
+from model.methods import SHORT_LABELS
 
 from . import weights_registry
 from .session import SCALES, display_uint8
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 PLOT_BG, PLOT_FG = "#ffffff", "#333333"
 ADK_COLOUR = "#d95f02"
 REF_COLOURS = {"bicubic": "#2e7d32", "lstsq": "#7b1fa2"}
-REF_LABELS = {"bicubic": "Bicubic", "lstsq": "Lstsq"}
+REF_LABELS = {m: SHORT_LABELS[m] for m in ("bicubic", "lstsq")}
 PAIR_COLUMNS = ("Pair", "Use", "HR", "LR", "Status")
 STATE_TEXT = {IDLE: "", STARTING: "Loading the pairs…", RUNNING: "Training", PAUSED: "Paused", STOPPING:
               "Stopping (saving a checkpoint)…", CALIBRATING: "Quick calibrate…", EXPORTING: "Exporting…"}

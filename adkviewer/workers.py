@@ -17,6 +17,7 @@ from PySide6.QtCore import QEventLoop, QObject, QRunnable, QThreadPool, QTimer, 
 
 from model.errors import UserError
 from model.metrics import compute_metrics
+from model.methods import SHORT_LABELS
 
 from .hub import SessionHub
 from .session import MethodResult, Session
@@ -24,8 +25,6 @@ from .session import MethodResult, Session
 # Order in which a batch runs: cheap classical filters first so the grid fills at once, ADK-Net last.
 RUN_ORDER = ("nearest", "box", "bilinear", "bicubic", "lanczos", "lstsq", "adknet")
 CANCELLED = "cancelled — press Compute to run it"
-SHORT_NAMES = {"adknet": "ADK-Net", "nearest": "Nearest", "box": "Box", "bilinear": "Bilinear", "bicubic": "Bicubic",
-               "lanczos": "Lanczos", "lstsq": "Least-squares"}
 
 
 def user_message(exc: BaseException) -> str:
@@ -208,7 +207,7 @@ class ComputeController(QObject):
     def _on_started(self, gen: int, m: str) -> None:
         if self._current(gen, m):
             n = self._batch_done + 1
-            self.hub.progressChanged.emit(f"{SHORT_NAMES.get(m, m)} ({n}/{self._batch_total})",
+            self.hub.progressChanged.emit(f"{SHORT_LABELS.get(m, m)} ({n}/{self._batch_total})",
                                           self._batch_done / max(1, self._batch_total))
 
     def _on_tile(self, gen: int, m: str, done: int, total: int, box, arr) -> None:
@@ -223,7 +222,7 @@ class ComputeController(QObject):
         r.lr[y0:y1, x0:x1] = arr
         r.tiles_done, r.tiles_total = done, total
         self.hub.resultPartial.emit(m, box)
-        self.hub.progressChanged.emit(f"{SHORT_NAMES.get(m, m)}: tile {done}/{total}",
+        self.hub.progressChanged.emit(f"{SHORT_LABELS.get(m, m)}: tile {done}/{total}",
                                       (self._batch_done + done / total) / max(1, self._batch_total))
 
     def _on_done(self, gen: int, m: str, lr, secs: float, metrics) -> None:

@@ -20,6 +20,9 @@ LABELS = {
     "adknet": "ADK-Net", "nearest": "Nearest", "box": "Box (area)", "bilinear": "Bilinear",
     "bicubic": "Bicubic", "lanczos": "Lanczos-3", "lstsq": "Least-squares kernel",
 }
+# Where space is short (view titles, readouts, combos); "gt" is the ground truth.
+SHORT_LABELS = {"gt": "GT", "adknet": "ADK-Net", "nearest": "Nearest", "box": "Box", "bilinear": "Bilinear",
+                "bicubic": "Bicubic", "lanczos": "Lanczos-3", "lstsq": "Least-squares"}
 
 
 def shipped_lstsq(scale: int) -> Path | None:
