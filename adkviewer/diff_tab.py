@@ -24,11 +24,10 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDia
 
 from model.errors import UserError
 from model.imageio import save_image
+from model.methods import SHORT_LABELS
 from model.metrics import ERROR_CHANNELS, ERROR_MODES
 
 from . import colormaps
-from model.methods import SHORT_LABELS
-
 from .diff_state import (CHANNEL_LABELS, GAIN_MAX, GAIN_MIN, MODE_LABELS, NO_GT_NOTE, DiffSpec,
                          DiffState, parse_diff_spec)
 from .session import GT
