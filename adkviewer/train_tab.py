@@ -759,8 +759,10 @@ class TrainTab(QWidget):
         cfg: TrainConfig = info["cfg"]
         self.settings.set("train/last_run", cfg.out)
         self.progress.setRange(0, max(1, info["total"]))
-        self.progress.setValue(info["iteration"])
-        self.progress.setFormat(f"{info['iteration']} / {info['total']}")
+        # The setup event can be drained after the first progress update: never move the bar backwards.
+        it = max(self.progress.value(), info["iteration"])
+        self.progress.setValue(it)
+        self.progress.setFormat(f"{it} / {info['total']}")
         if info["history"]:
             self.curves.from_history(info["history"])
             self._redraw_curves()
