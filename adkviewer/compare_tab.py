@@ -23,7 +23,7 @@ from model.weights import shipped_weights
 
 from .metrics_table import MetricsTable
 from .session import GT, SCALES, NO_GT_MESSAGE, best_values, metrics_csv, weights_name
-from .views import ViewGrid, camera_controls, section_label, side_by_main
+from .views import ViewGrid, camera_controls, readout_label, section_label, side_by_main
 from .workers import CANCELLED
 
 if TYPE_CHECKING:
@@ -107,11 +107,7 @@ class CompareTab(QWidget):
         sl.addWidget(self.method_list)
 
         sl.addWidget(section_label("Pixel under the mouse"))
-        self.readout = QLabel(side)
-        self.readout.setTextFormat(Qt.RichText)
-        self.readout.setWordWrap(True)
-        self.readout.setAlignment(Qt.AlignTop | Qt.AlignLeft)
-        self.readout.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.readout = readout_label(side)
         self.readout.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Expanding)
         sl.addWidget(self.readout, 1)
 

@@ -31,7 +31,7 @@ from . import colormaps
 from .diff_state import (CHANNEL_LABELS, GAIN_MAX, GAIN_MIN, MODE_LABELS, NO_GT_NOTE, DiffSpec,
                          DiffState, parse_diff_spec)
 from .session import GT
-from .views import BACKGROUND, Camera, ViewGrid, camera_controls, section_label, side_by_main
+from .views import BACKGROUND, Camera, ViewGrid, camera_controls, readout_label, section_label, side_by_main
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -168,11 +168,7 @@ class DiffTab(QWidget):
         sl.addWidget(self.stats)
 
         sl.addWidget(section_label("Pixel under the mouse"))
-        self.readout = QLabel(side)
-        self.readout.setTextFormat(Qt.RichText)
-        self.readout.setWordWrap(True)
-        self.readout.setAlignment(Qt.AlignTop | Qt.AlignLeft)
-        self.readout.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.readout = readout_label(side)
         self.readout.setMinimumHeight(90)
         sl.addWidget(self.readout)
 

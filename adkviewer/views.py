@@ -265,6 +265,16 @@ def side_by_main(tab: QWidget, side: QWidget, main: QWidget, side_width: int) ->
     return split
 
 
+def readout_label(parent: QWidget) -> QLabel:
+    """The selectable rich-text 'Pixel under the mouse' readout of a side panel."""
+    lab = QLabel(parent)
+    lab.setTextFormat(Qt.RichText)
+    lab.setWordWrap(True)
+    lab.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+    lab.setTextInteractionFlags(Qt.TextSelectableByMouse)
+    return lab
+
+
 def section_label(text: str) -> QLabel:
     """A bold heading for a group of controls in a tab's side panel."""
     lab = QLabel(f"<b>{text}</b>")

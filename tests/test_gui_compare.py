@@ -17,6 +17,7 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import QPointF, QRectF, QSettings, Qt  # noqa: E402
 
 from adkviewer.app import build_window  # noqa: E402
+from gui_helpers import open_window  # noqa: E402
 from adkviewer.cli import build_gui_parser  # noqa: E402
 from adkviewer.main_window import MainWindow  # noqa: E402
 from adkviewer.metrics_table import fmt  # noqa: E402
@@ -35,13 +36,7 @@ def _args(*argv: str) -> argparse.Namespace:
 
 
 def _open(qtbot, *argv: str) -> MainWindow:
-    win = build_window(_args(*argv))
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    qtbot.waitUntil(win.compare.all_shown, timeout=WAIT_MS)
-    return win
+    return open_window(qtbot, list(argv), timeout_ms=WAIT_MS)
 
 
 def _smooth_image(h: int, w: int, seed: int) -> np.ndarray:

@@ -20,8 +20,7 @@ from PySide6.QtCore import QPointF, QRectF  # noqa: E402
 
 from adkviewer import colormaps  # noqa: E402
 from adkviewer import diff_state as diff_state_mod  # noqa: E402
-from adkviewer.app import build_window  # noqa: E402
-from adkviewer.cli import build_gui_parser  # noqa: E402
+from gui_helpers import open_window  # noqa: E402
 from adkviewer.diff_state import DiffSpec, parse_diff_spec  # noqa: E402
 from adkviewer.session import GT, MethodResult  # noqa: E402
 from model.errors import UserError  # noqa: E402
@@ -55,13 +54,7 @@ def _write_pair(root: Path, hr_size=(96, 80), scale=4) -> tuple[Path, Path]:
 
 
 def _open(qtbot, *argv: str):
-    win = build_window(build_gui_parser().parse_args(list(argv)))
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: win.compare.all_shown() and win.tab("diff").all_shown(), timeout=WAIT_MS)
-    return win
+    return open_window(qtbot, list(argv), ("diff",), WAIT_MS)
 
 
 def _pick(combo, value) -> None:

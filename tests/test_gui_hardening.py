@@ -16,6 +16,7 @@ from PySide6.QtCore import QPointF, QThreadPool, Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from adkviewer.app import build_window  # noqa: E402
+from gui_helpers import open_window  # noqa: E402
 from adkviewer.cli import build_gui_parser  # noqa: E402
 from hostile_files import make_corpus  # noqa: E402
 from model.baselines import classical_downscale  # noqa: E402
@@ -24,13 +25,7 @@ WAIT_MS = 60_000
 
 
 def _open(qtbot, *argv: str):
-    win = build_window(build_gui_parser().parse_args(list(argv)))
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    qtbot.waitUntil(win.compare.all_shown, timeout=WAIT_MS)
-    return win
+    return open_window(qtbot, list(argv), timeout_ms=WAIT_MS)
 
 
 def _photo(path: Path, h: int, w: int) -> np.ndarray:

@@ -19,8 +19,7 @@ from PIL import Image
 pytest.importorskip("pytestqt")
 from PySide6.QtCore import QPointF, QRectF, Qt  # noqa: E402
 
-from adkviewer.app import build_window  # noqa: E402
-from adkviewer.cli import build_gui_parser  # noqa: E402
+from gui_helpers import open_window  # noqa: E402
 from adkviewer.main_window import MainWindow  # noqa: E402
 from model.kernel_stats import FIELD_STATS, kernel_stats_field  # noqa: E402
 from model.resample import unfold_patches  # noqa: E402
@@ -43,13 +42,7 @@ def _image(tmp_path: Path, h: int = 96, w: int = 112) -> tuple[Path, np.ndarray]
 
 
 def _open(qtbot, *argv: str) -> MainWindow:
-    win = build_window(build_gui_parser().parse_args(list(argv)))
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: win.compare.all_shown() and win.tab("inspect").all_shown(), timeout=WAIT_MS)
-    return win
+    return open_window(qtbot, list(argv), ("inspect",), WAIT_MS)
 
 
 def _full_terms(win: MainWindow, hr: np.ndarray):
