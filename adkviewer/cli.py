@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from model.train import TrainConfig
 
 SUBCOMMANDS = ("downscale", "eval", "train", "fit-lstsq", "import-weights")
 
@@ -32,18 +37,24 @@ def _int_at_least(least: int):
     return parse
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
-    return value
+def _finite_float(zero_ok: bool = False):
+    """argparse type: a finite number above 0 (or at least 0), so 'nan', 'inf' or '-5' is a usage error."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not (math.isfinite(value) and (value > 0 or (zero_ok and value == 0))):
+            raise argparse.ArgumentTypeError(f"must be a finite number {'of 0 or more' if zero_ok else 'above 0'}, got {text}")
+        return value
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
     from model.baselines import CLASSICAL
+    from model.train import FINE_TUNE, RUNS_FOLDER, SCRATCH, TrainConfig
 
     methods = ["adknet", *CLASSICAL, "lstsq"]
     p = argparse.ArgumentParser(prog="adkviewer", description="ADK-Net downscaling: batch, evaluation and training.")
@@ -73,39 +84,49 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--json", action="store_true", help="print only a JSON object")
     fmt.add_argument("--csv", action="store_true", help="print CSV")
 
-    t = sub.add_parser("train", help="train or fine-tune ADK-Net (runs under torchrun for DDP)")
+    t = sub.add_parser("train", help="fine-tune or train ADK-Net (runs under torchrun for DDP)",
+                       description="Fine-tunes the shipped weights for --scale (as the GUI's Train tab does), or "
+                                   "trains a new model with --init scratch.")
     t.add_argument("--pairs", required=True, help="folder with HR/ and LR/ (or RealSR naming)")
     t.add_argument("--split", default="val",
                    help="val (split.json in --pairs; without one, a seeded 20%% of the pairs), a split .json, "
                         "or fraction:0.2")
     t.add_argument("--scale", type=_int_at_least(2), default=4, help="default 4")
-    t.add_argument("--preset", default="lite", choices=["lite", "paper"], help="model size (default lite)")
-    t.add_argument("--k", type=_int_at_least(2), help="kernel size (default: the preset's)")
-    t.add_argument("--norm", choices=["softmax", "signed"], help="kernel normalisation (default: the preset's)")
-    t.add_argument("--no-gain-bias", action="store_true", help="ablation: no per-pixel gain and bias")
-    t.add_argument("--no-colour-mix", action="store_true", help="ablation: no global 3x3 colour mix")
-    t.add_argument("--shared-kernel", action="store_true", help="CAR-like ablation: one kernel for R, G and B")
-    t.add_argument("--set", action="append", default=[], metavar="FIELD=INT",
-                   help="override an integer model config field, e.g. --set width=48 (repeatable)")
-    t.add_argument("--init", default="scratch",
-                   help="scratch (default), shipped (fine-tune the bundled weights), or a .safetensors file")
-    t.add_argument("--iterations", type=_int_at_least(1), default=None, help="default 3000 (1500 when fine-tuning)")
-    t.add_argument("--batch", type=_int_at_least(1), default=8, help="patches per step (default 8)")
-    t.add_argument("--patch", type=_int_at_least(1), default=48,
-                   help="LR patch side (default 48; every LR image must be at least this large)")
-    t.add_argument("--lr", type=_positive_float, default=None, help="default 1e-3 (2e-4 when fine-tuning)")
-    t.add_argument("--val-every", type=_int_at_least(0), default=250, help="iterations (default 250)")
-    t.add_argument("--ckpt-every", type=_int_at_least(0), default=250, help="iterations (default 250)")
-    t.add_argument("--seed", type=int, default=0, help="default 0")
-    t.add_argument("--out", default="runs/adknet", help="run folder (default runs/adknet)")
-    t.add_argument("--resume", help="checkpoint to continue")
+    t.add_argument("--init", default=None,
+                   help="shipped (default when there are shipped weights for --scale: fine-tune them), "
+                        "scratch (a new model; the default otherwise), or a .safetensors file to fine-tune")
+    arch = t.add_argument_group("model architecture (only with --init scratch; fine-tuning keeps the weights' own)")
+    arch.add_argument("--preset", default=None, choices=["lite", "paper"], help="model size (default lite)")
+    arch.add_argument("--k", type=_int_at_least(2), help="kernel size (default: the preset's)")
+    arch.add_argument("--norm", choices=["softmax", "signed"], help="kernel normalisation (default: the preset's)")
+    arch.add_argument("--no-gain-bias", action="store_true", help="ablation: no per-pixel gain and bias")
+    arch.add_argument("--no-colour-mix", action="store_true", help="ablation: no global 3x3 colour mix")
+    arch.add_argument("--shared-kernel", action="store_true", help="CAR-like ablation: one kernel for R, G and B")
+    arch.add_argument("--set", action="append", default=[], metavar="FIELD=INT",
+                      help="override an integer model config field, e.g. --set width=48 (repeatable)")
+    t.add_argument("--iterations", type=_int_at_least(1), default=None,
+                   help=f"default {FINE_TUNE.iterations} when fine-tuning, {SCRATCH.iterations} from scratch")
+    t.add_argument("--batch", type=_int_at_least(1), default=TrainConfig.batch,
+                   help=f"patches per step (default {TrainConfig.batch})")
+    t.add_argument("--patch", type=_int_at_least(1), default=TrainConfig.patch,
+                   help=f"LR patch side (default {TrainConfig.patch}; shrunk to the smallest train LR image)")
+    t.add_argument("--lr", type=_finite_float(), default=None,
+                   help=f"peak learning rate (default {FINE_TUNE.lr:g} when fine-tuning, {SCRATCH.lr:g} from scratch)")
+    t.add_argument("--val-every", type=_int_at_least(0), default=TrainConfig.val_every,
+                   help=f"iterations (default {TrainConfig.val_every}; 0: only at the end)")
+    t.add_argument("--ckpt-every", type=_int_at_least(0), default=TrainConfig.ckpt_every,
+                   help=f"iterations (default {TrainConfig.ckpt_every}; 0: only at the end)")
+    t.add_argument("--seed", type=int, default=TrainConfig.seed, help=f"default {TrainConfig.seed}")
+    t.add_argument("--out", default="",
+                   help=f"run folder (default: a new ~/{RUNS_FOLDER}/PAIRS-xSCALE-DATE-TIME, as in the Train tab)")
+    t.add_argument("--resume", help="checkpoint to continue (its run folder and settings; --iterations may extend it)")
     t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     t.add_argument("--calibrate-only", action="store_true", help="only re-fit the colour-response head (closed form: one forward pass over the train pairs)")
     t.add_argument("--no-calibrate", action="store_true",
                    help="fine-tuning: do not re-fit the colour head on the train pairs before the first step")
     t.add_argument("--no-eval", action="store_true", help="skip the final evaluation of baselines for the card")
     t.add_argument("--lstsq-fit", help="least-squares fit for the card's baseline row (default: fitted on the train split)")
-    t.add_argument("--time-budget", type=float, default=0.0,
+    t.add_argument("--time-budget", type=_finite_float(zero_ok=True), default=0.0,
                    help="seconds: fit the iteration count to this wall-clock budget (measured after 50 iterations)")
 
     f = sub.add_parser("fit-lstsq", help="fit the global least-squares kernel on the train split of a pairs folder")
@@ -172,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_downscale(args, argv) -> int:
     from tqdm import tqdm
 
+    from model.data import IMAGE_EXTENSIONS
     from model.devices import resolve_device
     from model.imageio import crop_to_multiple, load_image, save_image
     from model.methods import MethodSet
@@ -179,18 +201,30 @@ def cmd_downscale(args, argv) -> int:
 
     inputs = [Path(p) for p in args.inputs]
     out = Path(args.out)
-    single_file = len(inputs) == 1 and out.suffix.lower() in (".png", ".tif", ".tiff", ".bmp", ".webp")
+    single_file = out.suffix.lower() in IMAGE_EXTENSIONS and not out.is_dir()
+    if single_file and len(inputs) > 1:
+        raise UserError(f"-o {out} names one file, but {len(inputs)} images were given; name a folder instead.")
+    if single_file and out.suffix.lower() != ".png":
+        raise UserError(f"-o {out}: only .png files can be written; name a .png file or a folder.")
     targets = [out] if single_file else [out / f"{p.stem}_x{args.scale}_{args.method}.png" for p in inputs]
+    first_for: dict[Path, Path] = {}
+    for src, dst in zip(inputs, targets):
+        if first_for.setdefault(dst, src) != src:
+            raise UserError(f"{first_for[dst]} and {src} would both be written to {dst}; downscale them separately.")
     existing = [t for t in targets if t.exists()]
     if existing and not args.overwrite:
         raise UserError(f"{existing[0]} already exists; pass --overwrite to replace it.")
     folder = out.parent if single_file else out
     if folder.exists() and not folder.is_dir():
         raise UserError(f"Output folder {folder} is a file.")
-    folder.mkdir(parents=True, exist_ok=True)
     ms = MethodSet(scale=args.scale, device=resolve_device(args.device), weights_path=args.weights,
                    lstsq_path=args.lstsq_fit,
                    budget_bytes=args.tile_budget_mb * 2**20 if args.tile_budget_mb else None)
+    # Missing or wrong-scale weights / fit: one error before any image, not one per image.
+    if args.method == "adknet":
+        ms.runner()
+    elif args.method == "lstsq":
+        ms.fit()
     failures = 0
     bar = tqdm(list(zip(inputs, targets)), unit="img", disable=len(inputs) < 2, file=sys.stderr)
     for src, dst in bar:
@@ -201,6 +235,7 @@ def cmd_downscale(args, argv) -> int:
             for n in img.notes + ([note] if note else []):
                 tqdm.write(f"{src.name}: {n}", file=sys.stderr)
             lr = ms.run(args.method, hr)
+            folder.mkdir(parents=True, exist_ok=True)  # only once there is something to write
             save_image(dst, lr)
         except UserError as e:
             failures += 1
@@ -209,7 +244,10 @@ def cmd_downscale(args, argv) -> int:
         for n in ms._runner.notes:
             print(f"adkviewer: {n}", file=sys.stderr)
     done = len(inputs) - failures
-    print(f"wrote {done} image{'s' if done != 1 else ''} to {out if single_file else f'{out}/'}", file=sys.stderr)
+    if done:
+        print(f"wrote {done} image{'s' if done != 1 else ''} to {out if single_file else f'{out}/'}", file=sys.stderr)
+    else:
+        print("nothing written", file=sys.stderr)
     return 1 if failures else 0
 
 
@@ -217,7 +255,7 @@ def cmd_downscale(args, argv) -> int:
 
 def load_eval_pairs(pairs_dir: str, split: str, scale: int | None):
     """Pairs for an evaluation split, plus the train pairs when a least-squares fit must be made."""
-    from model.data import discover_pairs, load_pair, read_split, select
+    from model.data import SPLIT_FILENAME, discover_pairs, load_pair, no_usable_pairs, read_split, select
     from model.errors import UserError
 
     folder = Path(pairs_dir)
@@ -225,10 +263,14 @@ def load_eval_pairs(pairs_dir: str, split: str, scale: int | None):
         raise UserError(f"Pairs folder '{folder}' {'is a file, not a folder' if folder.exists() else 'does not exist'}.")
     split_obj = None
     if split in ("val", "train"):
+        if not (folder / SPLIT_FILENAME).exists():
+            discover_pairs(folder, scale or 4)  # a folder without pairs says so first
+            raise UserError(f"--split {split} needs a {SPLIT_FILENAME} in {folder}; "
+                            f"pass --split all to use every pair, or a split .json file.")
         try:
             split_obj = read_split(folder)
         except UserError as e:
-            raise UserError(f"--split {split} needs a split.json in {folder} ({e})") from None
+            raise UserError(f"--split {split} needs a valid {SPLIT_FILENAME} in {folder} ({e})") from None
     elif split != "all":
         split_obj = read_split(split)
     scale = scale or (split_obj.scale if split_obj else 4)
@@ -238,7 +280,7 @@ def load_eval_pairs(pairs_dir: str, split: str, scale: int | None):
         print(f"adkviewer: skipping {p.name}: {p.problem}", file=sys.stderr)
     ok = [p for p in infos if p.ok]
     if not ok:
-        raise UserError(f"No usable pairs in {folder}.")
+        raise UserError(no_usable_pairs(folder, infos, scale))
     if split == "all":
         chosen = ok
     else:
@@ -259,6 +301,8 @@ def cmd_eval(args, argv) -> int:
     scale, chosen, train_infos, load_pair = load_eval_pairs(args.pairs, args.split, args.scale)
     ms = MethodSet(scale=scale, device=resolve_device(args.device), weights_path=args.weights,
                    lstsq_path=args.lstsq_fit)
+    if "adknet" in args.methods:
+        ms.runner()  # load weights before fitting and timing, and fail early with a clear message
     if "lstsq" in args.methods and not args.lstsq_fit:
         if train_infos:
             print(f"fitting the least-squares kernel on the train split ({len(train_infos)} pairs; "
@@ -268,11 +312,10 @@ def cmd_eval(args, argv) -> int:
             if not args.json:
                 print(f"lstsq fitted on the train split ({len(train_infos)} pairs)", file=sys.stderr)
         elif shipped_lstsq(scale) is None:
-            raise_missing = "no train split to fit the least-squares kernel on, and no shipped fit"
-            from model.errors import UserError
-            raise UserError(f"{raise_missing} for x{scale}; pass --lstsq-fit.")
-    if "adknet" in args.methods:
-        ms.runner()  # load weights before timing, and fail early with a clear message
+            raise UserError(f"No train split to fit the least-squares kernel on, and no shipped fit for x{scale}; "
+                            f"pass --lstsq-fit.")
+    if "lstsq" in args.methods:
+        ms.fit()  # a given or shipped fit file is checked before any pair is scored
     smallest = min((min(p.lr_size) for p in chosen if p.lr_size), default=0)
     if args.crop and 2 * args.crop >= smallest:
         raise UserError(f"--crop {args.crop} leaves nothing of the smallest LR image ({smallest} pixels across).")
@@ -290,12 +333,36 @@ def cmd_eval(args, argv) -> int:
 
 # ---------------------------------------------------------------------------- train
 
-def cmd_train(args, argv) -> int:
-    from tqdm import tqdm
+ARCH_FLAGS = {"preset": "--preset", "k": "--k", "norm": "--norm", "no_gain_bias": "--no-gain-bias",
+              "no_colour_mix": "--no-colour-mix", "shared_kernel": "--shared-kernel", "set": "--set"}
 
-    from model.train import Callbacks, TrainConfig, Trainer, calibrate, dist_from_env
 
-    fine_tune = args.init != "scratch"
+def resolve_init(args) -> str:
+    """--init, defaulting as the Train tab does; architecture flags and --calibrate-only must make sense with it."""
+    from model.errors import UserError
+    from model.train import default_init
+
+    init = args.init or default_init(args.scale)
+    if args.resume:
+        return init  # the checkpoint's own settings continue
+    if init not in ("scratch", "shipped") and not Path(init).is_file():
+        raise UserError(f"--init {init}: no such weights file (use shipped, scratch or a .safetensors file).")
+    given = [flag for name, flag in ARCH_FLAGS.items() if getattr(args, name)]
+    if init != "scratch" and given:
+        raise UserError(f"{given[0]} sets the architecture, which fine-tuning keeps from the weights; "
+                        f"add --init scratch to train a new model.")
+    if init == "scratch" and args.calibrate_only:
+        raise UserError("--calibrate-only re-fits the colour head of trained weights; "
+                        "use --init shipped or --init FILE, not scratch.")
+    return init
+
+
+def train_config(args, argv: list[str]) -> TrainConfig:
+    """The engine config for `adkviewer train` arguments (defaults shared with the Train tab via model.train)."""
+    from model.errors import UserError
+    from model.train import TrainConfig, schedule_for
+
+    init = resolve_init(args)
     overrides = {}
     if args.k:
         overrides["k"] = args.k
@@ -310,16 +377,25 @@ def cmd_train(args, argv) -> int:
     for item in args.set:
         key, _, value = item.partition("=")
         if not value.lstrip("-").isdigit():
-            return _fail(f"--set expects FIELD=INTEGER, got {item!r}")
+            raise UserError(f"--set expects FIELD=INTEGER, got {item!r}")
         overrides[key.strip()] = int(value)
-    cfg = TrainConfig(
-        pairs=args.pairs, split=args.split, scale=args.scale, preset=args.preset, model_overrides=overrides,
-        init=args.init, iterations=args.iterations or (1500 if fine_tune else 3000), batch=args.batch,
-        patch=args.patch, lr=args.lr or (2e-4 if fine_tune else 1e-3), val_every=args.val_every,
+    schedule = schedule_for(init)
+    return TrainConfig(
+        pairs=args.pairs, split=args.split, scale=args.scale, preset=args.preset or "lite", model_overrides=overrides,
+        init=init, iterations=args.iterations or schedule.iterations, batch=args.batch,
+        patch=args.patch, lr=args.lr or schedule.lr, val_every=args.val_every,
         ckpt_every=args.ckpt_every, out=args.out, seed=args.seed, device=args.device,
         time_budget_s=args.time_budget, calibrate_first=not (args.calibrate_only or args.no_calibrate),
         command="adkviewer " + " ".join(shlex.quote(a) for a in argv),
     )
+
+
+def cmd_train(args, argv) -> int:
+    from tqdm import tqdm
+
+    from model.train import Callbacks, Trainer, calibrate, dist_from_env
+
+    cfg = train_config(args, argv)
     dinfo = dist_from_env()
     main_rank = dinfo.is_main
     bar = None
@@ -361,7 +437,7 @@ def cmd_train(args, argv) -> int:
         return _fail(f"interrupted at iteration {trainer.iteration}; resume with --resume {ck}", 130)
     except FloatingPointError as e:
         trainer.close()
-        return _fail(f"training diverged ({e}); the last good checkpoint is in {cfg.out}")
+        return _fail(f"training diverged ({e}); the last good checkpoint is in {trainer.cfg.out}")
     if bar:
         bar.close()
     if main_rank and trainer.finished:

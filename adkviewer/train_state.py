@@ -7,27 +7,26 @@ The settings turn into the engine's `model.train.TrainConfig`, the same one `adk
 from __future__ import annotations
 
 import math
-import time
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from model.data import PairInfo, Split, discover_pairs, read_split, seeded_split
+from model.data import PairInfo, Split, discover_pairs, no_usable_pairs, read_split, seeded_split
 from model.errors import UserError
-from model.train import TrainConfig
+from model.train import FINE_TUNE, SCRATCH, TrainConfig, default_runs_root, new_run_dir
 
 INITS = ("shipped", "scratch")
 PRESETS = ("lite", "paper")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 SPLIT_FILE, SPLIT_FRACTION = "file", "fraction"
 
-# The CLI's defaults (adkviewer/cli.py cmd_train): fine-tuning from the shipped weights, or training from scratch.
-FINE_TUNE_DEFAULTS = {"lr": 2e-4, "iterations": 1500}
-SCRATCH_DEFAULTS = {"lr": 1e-3, "iterations": 3000}
+# The engine's schedules (model.train), also the CLI's defaults: fine-tuning the shipped weights, or from scratch.
+FINE_TUNE_DEFAULTS = asdict(FINE_TUNE)
+SCRATCH_DEFAULTS = asdict(SCRATCH)
 
 
 def default_out_root() -> str:
-    return str(Path.home() / "adkviewer-runs")
+    return str(default_runs_root())
 
 
 @dataclass
@@ -43,12 +42,12 @@ class TrainSettings:
     k: int = 0                            # 0: the preset's kernel size
     init: str = "shipped"
     calibrate_first: bool = True          # fine-tuning: re-fit the colour head on the train pairs first (as the CLI)
-    lr: float = FINE_TUNE_DEFAULTS["lr"]
-    batch: int = 8
-    patch: int = 48
-    iterations: int = FINE_TUNE_DEFAULTS["iterations"]
-    val_every: int = 250
-    ckpt_every: int = 250
+    lr: float = FINE_TUNE.lr
+    batch: int = TrainConfig.batch
+    patch: int = TrainConfig.patch
+    iterations: int = FINE_TUNE.iterations
+    val_every: int = TrainConfig.val_every
+    ckpt_every: int = TrainConfig.ckpt_every
     device: str = "auto"
     out_root: str = field(default_factory=default_out_root)
     model_overrides: dict[str, Any] = field(default_factory=dict)  # not in the form: tests and power users
@@ -64,10 +63,8 @@ class TrainSettings:
         return out
 
     def run_dir(self, now: float | None = None) -> Path:
-        """A fresh folder for one run: OUT_ROOT/PAIRSNAME-xS-YYYYmmdd-HHMMSS (checkpoints, exported weights)."""
-        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
-        name = Path(self.pairs).name or "pairs"
-        return Path(self.out_root).expanduser() / f"{name}-x{self.scale}-{stamp}"
+        """A fresh folder for one run under OUT_ROOT, named as the CLI names its default run folders."""
+        return new_run_dir(self.pairs, self.scale, self.out_root, now)
 
     def to_config(self, out: str | Path) -> TrainConfig:
         """The engine config for a run written to `out` (the command line that would do the same is recorded)."""
@@ -230,7 +227,7 @@ def scan_pairs(folder: str, scale: int, split_mode: str, val_fraction: float, se
         scan.error = (f"split.json names {len(missing)} pair(s) that are not in the folder "
                       f"({', '.join(missing[:3])}{'…' if len(missing) > 3 else ''}).")
     elif scan.n_train == 0:
-        scan.error = f"No usable training pairs in {folder}."
+        scan.error = no_usable_pairs(folder, infos, scale, "training pairs")
     return scan
 
 

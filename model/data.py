@@ -211,6 +211,22 @@ def discover_pairs(folder: str | os.PathLike, scale: int) -> list[PairInfo]:
     return sorted(pairs, key=lambda p: p.name)
 
 
+def no_usable_pairs(folder: str | os.PathLike, infos: Sequence[PairInfo], scale: int, what: str = "pairs") -> str:
+    """'No usable pairs in FOLDER.', plus which scale would fit when every pair only fails on the size ratio."""
+    fits = set()
+    for p in infos:
+        if not (p.hr_size and p.lr_size and min(p.lr_size) > 0):
+            return f"No usable {what} in {folder}."
+        s = round(p.hr_size[0] / p.lr_size[0])
+        if s < 2 or (p.hr_size[0] // s, p.hr_size[1] // s) != tuple(p.lr_size):
+            return f"No usable {what} in {folder}."
+        fits.add(s)
+    if len(fits) == 1 and scale not in fits:
+        fit = fits.pop()
+        return f"No usable {what} in {folder}: their sizes fit x{fit}, not x{scale}: set the scale to {fit}."
+    return f"No usable {what} in {folder}."
+
+
 # ----------------------------------------------------------------------------------------------
 # splits
 

@@ -19,7 +19,8 @@ import torch.distributed as dist
 import torch.nn.functional as F
 
 from .adknet import ADKNet, ADKNetConfig, preset
-from .data import SPLIT_FILENAME, PairCropDataset, discover_pairs, load_pair, read_split, seeded_split, select
+from .data import (SPLIT_FILENAME, PairCropDataset, discover_pairs, load_pair, no_usable_pairs, read_split,
+                   seeded_split, select)
 from .devices import describe_device, resolve_device
 from .errors import UserError
 from .metrics import psnr, ssim
@@ -27,6 +28,43 @@ from .atomic import atomic_write_bytes
 from .weights import default_weights, load_weights, safe_torch_load, save_weights
 
 CKPT_FORMAT = "adkviewer-ckpt-1"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Iteration budget and peak learning rate: fine-tuning needs fewer, gentler steps than training from scratch."""
+
+    iterations: int
+    lr: float
+
+
+# The defaults of `adkviewer train` and of the GUI's Train tab (one definition for both).
+FINE_TUNE = Schedule(iterations=1500, lr=2e-4)
+SCRATCH = Schedule(iterations=3000, lr=1e-3)
+
+
+def schedule_for(init: str) -> Schedule:
+    return SCRATCH if init == "scratch" else FINE_TUNE
+
+
+def default_init(scale: int) -> str:
+    """Fine-tune the shipped weights for this scale when there are some (as the Train tab does), else train anew."""
+    return "shipped" if default_weights(scale) else "scratch"
+
+
+RUNS_FOLDER = "adkviewer-runs"
+
+
+def default_runs_root() -> Path:
+    """Where runs go unless told otherwise (CLI and Train tab): one place in the home folder, whatever the cwd."""
+    return Path.home() / RUNS_FOLDER
+
+
+def new_run_dir(pairs: str, scale: int, root: str | os.PathLike | None = None, now: float | None = None) -> Path:
+    """A fresh folder for one run, ROOT/PAIRSNAME-xS-YYYYmmdd-HHMMSS, so a new run never overwrites an old one."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+    name = (Path(pairs).resolve().name if pairs else "") or "pairs"
+    return Path(root or default_runs_root()).expanduser() / f"{name}-x{scale}-{stamp}"
 
 
 @dataclass
@@ -39,15 +77,15 @@ class TrainConfig:
     preset: str = "lite"
     model_overrides: dict[str, Any] = field(default_factory=dict)  # e.g. {"k": 16, "shared_kernel": True}
     init: str = "scratch"            # "scratch", "shipped", or a .safetensors path
-    iterations: int = 3000
+    iterations: int = SCRATCH.iterations
     batch: int = 8
     patch: int = 48                  # LR patch side; the HR patch is patch * scale
-    lr: float = 1e-3
+    lr: float = SCRATCH.lr
     weight_decay: float = 1e-4
     warmup: int = 100
     val_every: int = 250
     ckpt_every: int = 250
-    out: str = "runs/adknet"
+    out: str = ""                    # run folder; "": a new one under default_runs_root(), chosen by setup()
     seed: int = 0
     device: str = "auto"
     augment: bool = True
@@ -107,7 +145,12 @@ AUTO_VAL_FRACTION = 0.2
 def resolve_split(cfg: TrainConfig, names: list[str], log: Callable[[str], None] = lambda m: None):
     """'val' reads split.json in the pairs folder; without one, a seeded 20% of the pairs validates (and we say so)."""
     if cfg.split.startswith("fraction:"):
-        return seeded_split(names, float(cfg.split.split(":", 1)[1]), cfg.seed)
+        text = cfg.split.split(":", 1)[1]
+        try:
+            fraction = float(text)
+        except ValueError:
+            raise UserError(f"Split {cfg.split!r}: {text!r} is not a number (write e.g. fraction:0.2).") from None
+        return seeded_split(names, fraction, cfg.seed)
     if cfg.split in ("val", "default", ""):
         if not (Path(cfg.pairs) / SPLIT_FILENAME).is_file():
             log(f"no {SPLIT_FILENAME} in {cfg.pairs}: validating on a seeded {AUTO_VAL_FRACTION:.0%} of the pairs")
@@ -131,7 +174,7 @@ def load_split_pairs(cfg: TrainConfig, log: Callable[[str], None] = lambda m: No
     if cfg.max_val_pairs:
         val_infos = val_infos[: cfg.max_val_pairs]
     if not train_infos:
-        raise UserError(f"No usable training pairs in {cfg.pairs}.")
+        raise UserError(no_usable_pairs(cfg.pairs, infos, cfg.scale, "training pairs"))
     train = [load_pair(p, cfg.scale) for p in train_infos]
     val = [load_pair(p, cfg.scale) for p in val_infos]
     return train_infos, train, val_infos, val
@@ -261,6 +304,8 @@ class Trainer:
             if iterations:
                 saved["iterations"] = iterations
             cfg = self.cfg = TrainConfig.from_dict(saved)
+        if not cfg.out:
+            cfg.out = str(new_run_dir(cfg.pairs, cfg.scale))
         if self.dist.world > 1 and not dist.is_initialized():
             backend = "nccl" if torch.cuda.is_available() and cfg.device in ("auto", "cuda") else "gloo"
             dist.init_process_group(backend)
@@ -309,6 +354,7 @@ class Trainer:
             self.log(f"resumed {resume} at iteration {self.iteration}")
         self.log(f"training on {describe_device(dev)}: {len(train)} train pairs"
                  f"{f' ({len(shard)} on this rank)' if self.dist.world > 1 else ''}, {len(self.val)} val pairs")
+        self.log(f"writing checkpoints and weights to {cfg.out}")
 
     # ------------------------------------------------------------------ loop
     def step(self) -> float:

@@ -198,6 +198,22 @@ def test_downscale_writes_files_and_refuses_to_overwrite(tmp_path, capsys):
     assert code == 0, err
 
 
+def test_downscale_of_only_bad_files_creates_no_folder(tmp_path, capsys):
+    bad = tmp_path / "bad.png"
+    bad.write_text("not an image")
+    out = tmp_path / "out"
+    code, _, err = _run(capsys, ["downscale", bad, tmp_path / "missing.png", "-o", out, "--method", "box"])
+    assert code == 1 and "Traceback" not in err
+    errors = [line for line in err.splitlines() if line.startswith("adkviewer: error:")]
+    assert len(errors) == 2 and "bad.png" in errors[0] and "missing.png" in errors[1]
+    assert "nothing written" in err and not out.exists()
+
+    good = save_png(tmp_path / "good.png", smooth_image(16, 16, seed=4))
+    code, _, err = _run(capsys, ["downscale", good, bad, "-o", out, "--method", "box"])
+    assert code == 1 and "wrote 1 image to" in err
+    assert [p.name for p in out.iterdir()] == ["good_x4_box.png"]
+
+
 def test_downscale_adknet_single_file(tmp_path, weights, capsys):
     a = save_png(tmp_path / "a.png", smooth_image(48, 64, seed=3))
     dst = tmp_path / "single" / "small.png"
@@ -237,6 +253,46 @@ def test_train_export_resume_and_calibrate(pristine, tmp_path, capsys):
     assert code == 0, err
     assert "calibrated colour head" in err
     assert load_weights(tmp_path / "cal" / "adknet_x4_lite.safetensors").model.mix is not None
+
+
+@pytest.mark.parametrize("scale, init", [(4, "shipped"), (3, "scratch")])
+def test_train_defaults_are_the_train_tabs(scale, init):
+    """The CLI fine-tunes the shipped weights when the scale has some (else trains anew), with the Train tab's numbers."""
+    from adkviewer.cli import build_parser, train_config
+    from adkviewer.train_state import TrainSettings
+    from model.train import schedule_for
+    from model.weights import default_weights
+
+    assert (default_weights(scale) is not None) == (init == "shipped")
+    argv = ["train", "--pairs", "somewhere", "--scale", str(scale)]
+    cli = train_config(build_parser().parse_args(argv), argv)
+    gui = TrainSettings(pairs="somewhere", scale=scale, init=init, **vars(schedule_for(init))).to_config("run")
+    assert cli.init == init
+    for key in ("init", "iterations", "lr", "batch", "patch", "val_every", "ckpt_every", "seed", "preset",
+                "calibrate_first", "split"):
+        assert getattr(cli, key) == getattr(gui, key), key
+    assert TrainSettings().iterations == schedule_for("shipped").iterations  # the tab starts fine-tuning
+    argv = ["train", "--pairs", "somewhere", "--init", "scratch"]
+    cli = train_config(build_parser().parse_args(argv), argv)
+    assert (cli.init, cli.iterations, cli.lr) == ("scratch", schedule_for("scratch").iterations,
+                                                  schedule_for("scratch").lr)
+
+
+def test_train_writes_to_the_train_tabs_runs_folder_by_default(pristine, tmp_path, monkeypatch, capsys):
+    from adkviewer.train_state import TrainSettings
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    root = tmp_path / "home" / "adkviewer-runs"
+    assert Path(TrainSettings().out_root) == root
+    code, _, err = _run(capsys, ["train", "--pairs", pristine, "--iterations", 1, "--batch", 1, "--patch", 8,
+                                 "--no-eval", "--device", "cpu"])
+    assert code == 0, err
+    (run,) = root.iterdir()
+    assert run.name.startswith(f"{pristine.name}-x4-") and str(run) in err
+    assert run.parent == TrainSettings(pairs=str(pristine)).run_dir().parent
+    card = json.loads((run / "adknet_x4_lite.json").read_text())
+    assert card["training"]["settings"]["init"] == "shipped"  # fine-tuned by default, like the Train tab
+    assert "calibrated the colour head" in err
 
 
 # ----------------------------------------------------------------------------- user mistakes
@@ -279,6 +335,22 @@ def _no_split(pairs: Path) -> list:
     return ["eval", "--pairs", pairs, "--split", "val", "--methods", "bicubic"]
 
 
+def _mkdir(path: Path) -> Path:
+    path.mkdir()
+    return path
+
+
+def _no_pairs(pairs: Path) -> list:
+    folder = _mkdir(pairs / "loose")
+    shutil.copy(pairs / "HR" / "p0.png", folder / "photo.png")
+    return ["train", "--pairs", folder, "--out", pairs / "run"]
+
+
+def _unsplit(pairs: Path) -> Path:
+    (pairs / "split.json").unlink()
+    return pairs
+
+
 def _evil_import(pairs: Path) -> list:
     from test_weights import _evil_pt
 
@@ -300,8 +372,31 @@ ERROR_CASES = {
     "no split.json": (_no_split, "split.json"),
     "crop too large": (lambda p: ["eval", "--pairs", p, "--methods", "box", "--crop", "8"], "--crop 8"),
     "lstsq taps": (lambda p: ["fit-lstsq", "--pairs", p, "--taps", "5", "-o", p / "f.safetensors"], "--taps 5"),
-    "invalid k": (lambda p: ["train", "--pairs", p, "--k", "13", "--patch", "8", "--device", "cpu",
-                             "--out", p / "run"], "k=13"),
+    "invalid k": (lambda p: ["train", "--pairs", p, "--init", "scratch", "--k", "13", "--patch", "8",
+                             "--device", "cpu", "--out", p / "run"], "k=13"),
+    "architecture with fine-tuning": (lambda p: ["train", "--pairs", p, "--k", "16", "--out", p / "run"],
+                                      "--init scratch"),
+    "init typo": (lambda p: ["train", "--pairs", p, "--init", "shiped", "--out", p / "run"], "--init shiped"),
+    "calibrate scratch": (lambda p: ["train", "--pairs", p, "--init", "scratch", "--calibrate-only",
+                                     "--out", p / "run"], "--calibrate-only"),
+    "split fraction typo": (lambda p: ["train", "--pairs", p, "--init", "scratch", "--split", "fraction:abc",
+                                       "--out", p / "run"], "fraction:abc"),
+    "train at the wrong scale": (lambda p: ["train", "--pairs", p, "--scale", "2", "--init", "scratch",
+                                            "--out", p / "run"], "fit x4, not x2"),
+    "empty pairs folder": (lambda p: ["eval", "--pairs", _mkdir(p / "empty"), "--methods", "box"], "no images"),
+    "folder without pairs": (_no_pairs, "none named NAME_HR"),
+    "no split.json, suggests all": (lambda p: ["fit-lstsq", "--pairs", _unsplit(p), "-o", p / "f.safetensors"],
+                                    "--split all"),
+    "jpeg output": (lambda p: ["downscale", p / "HR" / "p0.png", "-o", p / "small.jpg", "--method", "box"],
+                    "only .png"),
+    "one file for many": (lambda p: ["downscale", p / "HR" / "p0.png", p / "HR" / "p1.png", "-o", p / "one.png",
+                                     "--method", "box"], "name a folder"),
+    "two inputs, one output name": (lambda p: ["downscale", p / "HR" / "p0.png", p / "LR" / "p0.png",
+                                               "-o", p / "o", "--method", "box"], "would both be written"),
+    "no weights for the scale": (lambda p: ["downscale", p / "HR" / "p0.png", "-o", p / "o", "--scale", "5",
+                                            "--device", "cpu"], "No ADK-Net weights for x5"),
+    "missing lstsq fit": (lambda p: ["eval", "--pairs", p, "--methods", "lstsq", "--lstsq-fit", p / "nofit"],
+                          "nofit"),
     "missing checkpoint": (lambda p: ["train", "--pairs", p, "--resume", p / "none.pt", "--device", "cpu"], "none.pt"),
     "evil import": (_evil_import, "evil.pt was refused"),
     "wrong scale weights": (lambda p: ["downscale", p / "HR" / "p0.png", "-o", p / "o", "--scale", "2",
@@ -321,11 +416,13 @@ def test_user_mistakes_give_one_error_line(case, pairs, weights, capsys):
     if "--json" in argv:
         assert out == ""
     assert not (pairs / "MARKER").exists()
+    assert not (pairs / "o").exists() and not (pairs / "run").exists()  # a refused command leaves no folder behind
 
 
 @pytest.mark.parametrize("argv", [["train", "--pairs", "x", "--iterations", "0"], ["train", "--pairs", "x", "--batch", "0"],
                                   ["downscale", "a.png", "-o", "o", "--scale", "1"], ["eval", "--pairs", "x", "--crop", "-1"],
-                                  ["train", "--pairs", "x", "--lr", "0"], ["eval", "--pairs", "x", "--methods", "magic"]])
+                                  ["train", "--pairs", "x", "--lr", "0"], ["eval", "--pairs", "x", "--methods", "magic"],
+                                  ["train", "--pairs", "x", "--lr", "nan"], ["train", "--pairs", "x", "--time-budget", "-5"]])
 def test_bad_arguments_are_usage_errors(argv, capsys):
     with pytest.raises(SystemExit) as e:
         main(argv)
