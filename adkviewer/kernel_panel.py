@@ -102,15 +102,18 @@ class _ImageBox(pg.GraphicsLayoutWidget):
         self.setBackground("w")
         self.ci.layout.setContentsMargins(2, 2, 2, 2)
         self.ci.layout.setSpacing(1)
-        self.title = self.addLabel(title, row=0, col=0, color="#202020", size="9pt")
+        self.title = self.addLabel("", row=0, col=0)
         self.vb = self.addViewBox(row=1, col=0, lockAspect=True, invertY=True, enableMenu=False)
         self.vb.setDefaultPadding(0.02)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.vb.addItem(self.image)
         self.setFocusPolicy(Qt.NoFocus)
+        self.set_title(title)
 
     def set_title(self, text: str) -> None:
+        """Set the title and keep the box at least as wide as it, so a narrow window never clips it."""
         self.title.setText(text, color="#202020", size="9pt")
+        self.setMinimumWidth(max(120, math.ceil(self.title.item.boundingRect().width()) + 8))
 
 
 class KernelPanel(QWidget):
@@ -192,13 +195,16 @@ class KernelPanel(QWidget):
         self.hover.setMinimumHeight(self.hover.fontMetrics().height() + 2)
 
         # ---- HR patch and footprint
-        self.patch_box = _ImageBox("HR patch the taps read", self)
+        self.patch_box = _ImageBox("HR patch", self)
+        self.patch_box.setToolTip("The HR pixels the k×k taps read (reflect-padded at the borders), enlarged; "
+                                  "dashed: the LR pixel's s×s cell")
         self.patch_box.vb.setMouseEnabled(False, False)
         self.patch_cell = QGraphicsRectItem(0, 0, 1, 1)
         self.patch_cell.setPen(_pen("#00e5ff", 1.5, dash=True))
         self.patch_box.vb.addItem(self.patch_cell)
         self.patch_box.scene().sigMouseMoved.connect(self._on_patch_hover)
-        self.foot_box = _ImageBox("Footprint on the HR image", self)
+        self.foot_box = _ImageBox("Footprint in HR", self)
+        self.foot_box.setToolTip("Where the taps lie on the HR image; click to select the LR pixel there")
         self.foot_rect = QGraphicsRectItem(0, 0, 1, 1)
         self.foot_rect.setPen(_pen("#ffd700", 2))
         self.foot_rect.setZValue(5)
@@ -209,7 +215,7 @@ class KernelPanel(QWidget):
         self.foot_box.vb.addItem(self.foot_cell, ignoreBounds=True)
         self.foot_box.scene().sigMouseClicked.connect(self._on_foot_click)
         for box in (self.patch_box, self.foot_box):
-            box.setMinimumSize(120, 110)
+            box.setMinimumHeight(110)
             box.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         self.foot_legend = QLabel("<span style='color:#b89b00'>■</span> k×k footprint &nbsp; "
                                   "<span style='color:#00b5cc'>■</span> s×s cell (click: select)", self)
@@ -356,7 +362,7 @@ class KernelPanel(QWidget):
         self.patch_box.image.setRect(QRectF(0, 0, k, k))
         self.patch_cell.setRect(QRectF(p, p, s, s))
         self.patch_box.vb.setRange(QRectF(0, 0, k, k), padding=0.02)
-        self.patch_box.set_title(f"HR patch read ({k}×{k}, enlarged)")
+        self.patch_box.set_title(f"HR patch ({k}×{k})")
         self._show_footprint(rep, hr)
         self._fill_stats(rep)
         self._fill_recon(rep, shown)
@@ -380,7 +386,7 @@ class KernelPanel(QWidget):
         self.foot_rect.setRect(QRectF(ox, oy, k, k))
         self.foot_cell.setRect(QRectF(rep.col * s, rep.row * s, s, s))
         self.foot_box.vb.setRange(QRectF(x0, y0, x1 - x0, y1 - y0), padding=0.0)
-        self.foot_box.set_title("Footprint on the HR image")
+        self.foot_box.set_title("Footprint in HR")
         self.foot_legend.setText(f"<span style='color:#b89b00'>■</span> {k}×{k} footprint: HR x {ox}–{ox + k - 1}, "
                                  f"y {oy}–{oy + k - 1} &nbsp; <span style='color:#00b5cc'>■</span> {s}×{s} cell "
                                  "(click the HR image to select)")

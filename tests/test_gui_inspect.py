@@ -229,3 +229,15 @@ def test_without_weights_or_when_the_forward_fails_the_panel_says_why(qtbot, tmp
     qtbot.waitUntil(lambda: win.compare.all_shown() and insp.all_shown(), timeout=WAIT_MS)
     assert win.session.selected_pixel == (9, 9)  # the same HR spot at the new scale
     assert "no ADK-Net weights for x2" in insp.panel.message.text()
+
+
+def test_panel_titles_are_not_clipped_at_1100x700(qtbot, tmp_path):
+    path, _hr = _image(tmp_path)
+    win = _open(qtbot, str(path), "--methods", "adknet", "--tab", "inspect", "--pixel", "5,6")
+    win.resize(1100, 700)
+    panel = win.tab("inspect").panel
+    qtbot.waitUntil(lambda: win.height() == 700 and panel.showing_report(), timeout=WAIT_MS)
+    assert panel.patch_box.title.text == "HR patch (12×12)"
+    for box in (panel.patch_box, panel.foot_box):
+        qtbot.waitUntil(lambda b=box: b.width() >= b.title.item.boundingRect().width() + 4)
+        assert box.minimumWidth() >= box.title.item.boundingRect().width()  # stays true in a narrower window
