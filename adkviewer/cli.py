@@ -380,13 +380,14 @@ def train_config(args, argv: list[str]) -> TrainConfig:
             raise UserError(f"--set expects FIELD=INTEGER, got {item!r}")
         overrides[key.strip()] = int(value)
     schedule = schedule_for(init)
+    recorded = list(argv) if args.init or args.resume else [*argv, "--init", init]  # the card's command reproduces
     return TrainConfig(
         pairs=args.pairs, split=args.split, scale=args.scale, preset=args.preset or "lite", model_overrides=overrides,
         init=init, iterations=args.iterations or schedule.iterations, batch=args.batch,
         patch=args.patch, lr=args.lr or schedule.lr, val_every=args.val_every,
         ckpt_every=args.ckpt_every, out=args.out, seed=args.seed, device=args.device,
         time_budget_s=args.time_budget, calibrate_first=not (args.calibrate_only or args.no_calibrate),
-        command="adkviewer " + " ".join(shlex.quote(a) for a in argv),
+        command="adkviewer " + " ".join(shlex.quote(a) for a in recorded),
     )
 
 

@@ -292,7 +292,17 @@ def test_train_writes_to_the_train_tabs_runs_folder_by_default(pristine, tmp_pat
     assert run.parent == TrainSettings(pairs=str(pristine)).run_dir().parent
     card = json.loads((run / "adknet_x4_lite.json").read_text())
     assert card["training"]["settings"]["init"] == "shipped"  # fine-tuned by default, like the Train tab
+    assert card["training"]["command"].endswith("--init shipped")  # the recorded command still means this
     assert "calibrated the colour head" in err
+
+
+def test_recorded_training_commands_name_their_init():
+    """Commands in the shipped card and tools/ predate the fine-tune default: they must say --init to reproduce."""
+    text = (ROOT / "resources" / "weights" / "adknet_x4_lite.json").read_text()
+    for script in sorted((ROOT / "tools").glob("*.sh")):
+        text += script.read_text()
+    commands = [line for line in text.splitlines() if "adkviewer train" in line and "--pairs" in line]
+    assert commands and all("--init scratch" in line for line in commands)
 
 
 # ----------------------------------------------------------------------------- user mistakes

@@ -6,7 +6,7 @@ export PYTHONUNBUFFERED=1 OMP_NUM_THREADS=2
 mkdir -p "$O/runs"
 run() {
   name=$1; shift
-  python3 -m adkviewer train --pairs "$D" --device cuda --out "$O/runs/$name" --time-budget "$B" \
+  python3 -m adkviewer train --init scratch --pairs "$D" --device cuda --out "$O/runs/$name" --time-budget "$B" \
     --iterations 200000 --val-every 1000 --ckpt-every 2000 --lstsq-fit resources/lstsq_x4.safetensors "$@" \
     > "$O/runs/$name.log" 2>&1 &
 }

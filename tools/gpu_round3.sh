@@ -7,7 +7,7 @@ export PYTHONUNBUFFERED=1 OMP_NUM_THREADS=2
 mkdir -p "$O/runs"
 run() {
   name=$1; shift
-  python3 -m adkviewer train --pairs "$D" --device cuda --out "$O/runs/$name" --time-budget 125 \
+  python3 -m adkviewer train --init scratch --pairs "$D" --device cuda --out "$O/runs/$name" --time-budget 125 \
     --iterations 1000 --val-every 250 --ckpt-every 1000 --batch 16 --patch 64 \
     --lstsq-fit resources/lstsq_x4.safetensors "$@" > "$O/runs/$name.log" 2>&1 &
 }

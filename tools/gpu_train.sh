@@ -9,7 +9,7 @@ nvidia-smi -L || true
 mkdir -p "$O/runs"
 run() {
   name=$1; shift
-  python3 -m adkviewer train --pairs "$D" --device "$DEV" --out "$O/runs/$name" --time-budget "$B" \
+  python3 -m adkviewer train --init scratch --pairs "$D" --device "$DEV" --out "$O/runs/$name" --time-budget "$B" \
     --iterations 200000 --val-every 1000 --ckpt-every 2000 --batch 16 ${EXTRA:-} --lstsq-fit resources/lstsq_x4.safetensors "$@" \
     > "$O/runs/$name.log" 2>&1 &
 }
