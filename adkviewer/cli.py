@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import math
 import os
@@ -52,6 +53,9 @@ def _finite_float(zero_ok: bool = False):
     return parse
 
 
+DEVICE_HELP = "auto (default): CUDA, else MPS, else the CPU"
+
+
 def build_parser() -> argparse.ArgumentParser:
     from model.baselines import CLASSICAL
     from model.train import FINE_TUNE, RUNS_FOLDER, SCRATCH, TrainConfig
@@ -61,25 +65,27 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="cmd", required=True)
 
     d = sub.add_parser("downscale", help="downscale images with one method")
-    d.add_argument("inputs", nargs="+", help="HR images")
-    d.add_argument("-o", "--out", required=True, help="output folder (or a file name for a single input)")
-    d.add_argument("--scale", type=_int_at_least(2), default=4)
-    d.add_argument("--method", default="adknet", choices=methods)
+    d.add_argument("inputs", nargs="+", help="HR images (PNG, JPEG, WebP, TIFF, BMP)")
+    d.add_argument("-o", "--out", required=True,
+                   help="output folder, created when the first image is written (or a .png name for a single input)")
+    d.add_argument("--scale", type=_int_at_least(2), default=4, help="default 4")
+    d.add_argument("--method", default="adknet", choices=methods, help="default adknet")
     d.add_argument("--weights", help="ADK-Net .safetensors (default: the shipped weights for the scale)")
     d.add_argument("--lstsq-fit", help="least-squares fit file (default: the shipped one for the scale)")
-    d.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    d.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"], help=DEVICE_HELP)
     d.add_argument("--tile-budget-mb", type=_int_at_least(1), default=None, help="memory budget for one ADK-Net tile")
     d.add_argument("--overwrite", action="store_true", help="replace existing output files")
 
     e = sub.add_parser("eval", help="score methods on HR/LR pairs")
     e.add_argument("--pairs", required=True, help="folder with HR/ and LR/ (or RealSR naming)")
-    e.add_argument("--split", default="val", help="val, train, all, or a split .json file")
+    e.add_argument("--split", default="val",
+                   help="val or train (the lists in split.json in --pairs), all (every pair), or a split .json file")
     e.add_argument("--scale", type=_int_at_least(2), default=None, help="default: from split.json, else 4")
-    e.add_argument("--methods", nargs="+", default=methods, choices=methods)
-    e.add_argument("--weights")
+    e.add_argument("--methods", nargs="+", default=methods, choices=methods, help="default: all of them")
+    e.add_argument("--weights", help="ADK-Net .safetensors (default: the shipped weights for the scale)")
     e.add_argument("--lstsq-fit", help="fit file; default: fitted on the pairs' train split when there is one")
     e.add_argument("--crop", type=_int_at_least(0), default=0, help="border crop in LR pixels (default 0)")
-    e.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    e.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"], help=DEVICE_HELP)
     fmt = e.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print only a JSON object")
     fmt.add_argument("--csv", action="store_true", help="print CSV")
@@ -120,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", default="",
                    help=f"run folder (default: a new ~/{RUNS_FOLDER}/PAIRS-xSCALE-DATE-TIME, as in the Train tab)")
     t.add_argument("--resume", help="checkpoint to continue (its run folder and settings; --iterations may extend it)")
-    t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"], help=DEVICE_HELP)
     t.add_argument("--calibrate-only", action="store_true", help="only re-fit the colour-response head (closed form: one forward pass over the train pairs)")
     t.add_argument("--no-calibrate", action="store_true",
                    help="fine-tuning: do not re-fit the colour head on the train pairs before the first step")
@@ -130,17 +136,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds: fit the iteration count to this wall-clock budget (measured after 50 iterations)")
 
     f = sub.add_parser("fit-lstsq", help="fit the global least-squares kernel on the train split of a pairs folder")
-    f.add_argument("--pairs", required=True)
-    f.add_argument("--split", default="train", help="train, all, or a split .json (its train list)")
-    f.add_argument("--scale", type=_int_at_least(2), default=4)
-    f.add_argument("--taps", type=_int_at_least(2), default=None, help="default 4*scale")
-    f.add_argument("-o", "--out", required=True)
+    f.add_argument("--pairs", required=True, help="folder with HR/ and LR/ (or RealSR naming)")
+    f.add_argument("--split", default="train",
+                   help="train (the list in split.json in --pairs), all (every pair), or a split .json (its train list)")
+    f.add_argument("--scale", type=_int_at_least(2), default=4, help="default 4")
+    f.add_argument("--taps", type=_int_at_least(2), default=None, help="kernel side in HR pixels (default 4*scale)")
+    f.add_argument("-o", "--out", required=True, help="fit file to write (.safetensors), for --lstsq-fit")
 
     i = sub.add_parser("import-weights", help="convert a PyTorch .pt/.pth state dict to safetensors, safely")
-    i.add_argument("input")
-    i.add_argument("-o", "--out", required=True)
-    i.add_argument("--preset", default="lite", choices=["lite", "paper"])
-    i.add_argument("--scale", type=_int_at_least(2), default=4)
+    i.add_argument("input", help="a .pt/.pth state dict (loaded with weights_only=True: no pickled code runs)")
+    i.add_argument("-o", "--out", required=True, help=".safetensors file to write")
+    i.add_argument("--preset", default="lite", choices=["lite", "paper"], help="the state dict's model (default lite)")
+    i.add_argument("--scale", type=_int_at_least(2), default=4, help="the state dict's scale (default 4)")
     return p
 
 
@@ -165,6 +172,11 @@ def build_gui_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _mistyped_command(word: str) -> bool:
+    """A bare word that names no file ('adkviewer downscal') is a command typo, not an image for the GUI to open."""
+    return not word.startswith("-") and not Path(word).suffix and not Path(word).exists()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in SUBCOMMANDS:
@@ -182,6 +194,10 @@ def main(argv: list[str] | None = None) -> int:
             return _fail("out of memory; try a smaller --tile-budget-mb or a smaller image")
         except OSError as e:
             return _fail(f"{e.strerror or e} ({e.filename})" if getattr(e, "filename", None) else str(e))
+    if argv and _mistyped_command(argv[0]):
+        close = difflib.get_close_matches(argv[0], SUBCOMMANDS, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"commands: {', '.join(SUBCOMMANDS)}"
+        return _fail(f"'{argv[0]}' is neither a command nor an image file; {hint}")
     args = build_gui_parser().parse_args(argv)
     from .app import run_gui
 

@@ -3,6 +3,7 @@ and one clear 'adkviewer: error:' line (never a traceback) for every user mistak
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -439,3 +440,23 @@ def test_bad_arguments_are_usage_errors(argv, capsys):
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert "error: argument" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("word, needle", [("downscal", "did you mean 'downscale'?"), ("photo", "commands: downscale")])
+def test_a_mistyped_command_is_an_error_not_a_gui(word, needle, capsys):
+    code, _, err = _run(capsys, [word])
+    assert needle in _one_error(code, err)
+
+
+@pytest.mark.parametrize("cmd", ["downscale", "eval", "train", "fit-lstsq", "import-weights"])
+def test_every_option_is_explained_in_help(cmd, capsys):
+    """`adkviewer CMD -h` says what each argument is: no bare option a new user has to guess."""
+    from adkviewer.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[cmd]
+    bare = [a.dest for a in sub._actions if not a.help]
+    assert bare == []
+    if cmd == "train":
+        text = sub.format_help()
+        assert "--init scratch" in text and "~/adkviewer-runs" in text and "fine-tun" in text
