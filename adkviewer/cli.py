@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--pairs", required=True, help="folder with HR/ and LR/ (or RealSR naming)")
     t.add_argument("--split", default="val",
                    help="val (split.json in --pairs; without one, a seeded 20%% of the pairs), a split .json, "
-                        "or fraction:0.2")
+                        "fraction:0.2, or all (every pair trains, no validation)")
     t.add_argument("--scale", type=_int_at_least(2), default=4, help="default 4")
     t.add_argument("--init", default=None,
                    help="shipped (default when there are shipped weights for --scale: fine-tune them), "
@@ -516,8 +516,11 @@ def cmd_fit_lstsq(args, argv) -> int:
 
 
 def cmd_import_weights(args, argv) -> int:
+    from model.errors import UserError
     from model.weights import import_torch_weights
 
+    if Path(args.out).suffix.lower() != ".safetensors":
+        raise UserError(f"-o {args.out}: imported weights are written as safetensors; name it NAME.safetensors.")
     path = import_torch_weights(args.input, args.out, args.preset, args.scale)
     print(f"wrote {path}", file=sys.stderr)
     return 0

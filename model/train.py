@@ -72,7 +72,7 @@ class TrainConfig:
     """Everything a run needs; stored in every checkpoint so that a resume continues the same run."""
 
     pairs: str = ""
-    split: str = "val"               # "val": split.json in `pairs`; a path to a split file; or "fraction:0.2"
+    split: str = "val"               # "val": split.json in `pairs`; a split file; "fraction:0.2"; or "all" (no val)
     scale: int = 4
     preset: str = "lite"
     model_overrides: dict[str, Any] = field(default_factory=dict)  # e.g. {"k": 16, "shared_kernel": True}
@@ -143,7 +143,12 @@ AUTO_VAL_FRACTION = 0.2
 
 
 def resolve_split(cfg: TrainConfig, names: list[str], log: Callable[[str], None] = lambda m: None):
-    """'val' reads split.json in the pairs folder; without one, a seeded 20% of the pairs validates (and we say so)."""
+    """'val' reads split.json in the pairs folder; without one, a seeded 20% of the pairs validates (and we say so).
+
+    'all' trains on every pair without validation, the same word as `adkviewer eval --split all`.
+    """
+    if cfg.split == "all":
+        return seeded_split(names, 0.0, cfg.seed)
     if cfg.split.startswith("fraction:"):
         text = cfg.split.split(":", 1)[1]
         try:

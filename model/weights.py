@@ -203,5 +203,6 @@ def import_torch_weights(src: str | os.PathLike, dst: str | os.PathLike, preset_
     try:
         model.load_state_dict(obj)
     except RuntimeError as e:
-        raise WeightsError(f"{src.name} has tensors of the wrong shape ({_short(e)}).") from None
+        what = "its own stored config" if cfg_dict else f"ADK-Net {preset_name} x{scale} (check --preset and --scale)"
+        raise WeightsError(f"{src.name} has tensors of the wrong shape for {what}.") from None
     return save_weights(model, dst, {"imported_from": src.name})

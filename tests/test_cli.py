@@ -297,6 +297,22 @@ def test_train_writes_to_the_train_tabs_runs_folder_by_default(pristine, tmp_pat
     assert "calibrated the colour head" in err
 
 
+def test_train_split_all_trains_on_every_pair_as_eval_split_all_scores_every_pair(pristine, tmp_path, capsys):
+    out = tmp_path / "run"
+    code, _, err = _run(capsys, ["train", "--pairs", pristine, "--split", "all", "--iterations", 1, "--batch", 1,
+                                 "--patch", 8, "--device", "cpu", "--out", out])
+    assert code == 0, err
+    training = json.loads((out / "adknet_x4_lite.json").read_text())["training"]
+    assert training["train_pairs"] == ["p0", "p1", "p2", "p3", "p4"] and training["val_pairs"] == []
+
+
+def test_the_train_tab_also_names_the_scale_that_fits(pristine):
+    from adkviewer.train_state import SPLIT_FILE, scan_pairs
+
+    assert "their sizes fit x4, not x2: set the scale to 4" in scan_pairs(str(pristine), 2, SPLIT_FILE, 0.2, 0).error
+    assert scan_pairs(str(pristine), 4, SPLIT_FILE, 0.2, 0).error is None
+
+
 def test_recorded_training_commands_name_their_init():
     """Commands in the shipped card and tools/ predate the fine-tune default: they must say --init to reproduce."""
     text = (ROOT / "resources" / "weights" / "adknet_x4_lite.json").read_text()
@@ -362,6 +378,13 @@ def _unsplit(pairs: Path) -> Path:
     return pairs
 
 
+def _state_dict(pairs: Path) -> Path:
+    """The shipped x4 lite weights as a plain PyTorch state dict."""
+    torch.save(load_weights(ROOT / "resources" / "weights" / "adknet_x4_lite.safetensors").model.state_dict(),
+               pairs / "sd.pt")
+    return pairs / "sd.pt"
+
+
 def _evil_import(pairs: Path) -> list:
     from test_weights import _evil_pt
 
@@ -406,6 +429,9 @@ ERROR_CASES = {
                                                "-o", p / "o", "--method", "box"], "would both be written"),
     "no weights for the scale": (lambda p: ["downscale", p / "HR" / "p0.png", "-o", p / "o", "--scale", "5",
                                             "--device", "cpu"], "No ADK-Net weights for x5"),
+    "import to a .pt name": (lambda p: ["import-weights", _state_dict(p), "-o", p / "w2.pt"], "NAME.safetensors"),
+    "import at the wrong scale": (lambda p: ["import-weights", _state_dict(p), "-o", p / "w2.safetensors",
+                                             "--scale", "2"], "check --preset and --scale"),
     "missing lstsq fit": (lambda p: ["eval", "--pairs", p, "--methods", "lstsq", "--lstsq-fit", p / "nofit"],
                           "nofit"),
     "missing checkpoint": (lambda p: ["train", "--pairs", p, "--resume", p / "none.pt", "--device", "cpu"], "none.pt"),
