@@ -13,7 +13,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .resample import check_geometry, pad_amount, unfold_patches
+from .resample import check_geometry, pad_amount, patch_view
 
 ARCH = "adknet-v1"
 NORMS = ("softmax", "signed")
@@ -56,9 +56,13 @@ class ADKNetConfig:
 
     @property
     def halo(self) -> int:
-        """LR pixels of context an output pixel depends on: tiles read this much extra on each side."""
+        """LR pixels of context an output pixel depends on: tiles read this much extra on each side.
+
+        The kernels come from the network (head, 3x3 convs of the res blocks, branch); the patches they weigh
+        come straight from the HR, so the two reaches do not add up.
+        """
         net = 1 + 2 * (self.feat_blocks + self.gen_blocks) + 1
-        return net + math.ceil(pad_amount(self.scale, self.k) / self.scale)
+        return max(net, math.ceil(pad_amount(self.scale, self.k) / self.scale))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -159,45 +163,62 @@ class ADKNet(nn.Module):
     def forward(self, hr: torch.Tensor, return_terms: bool = False) -> ADKOutput:
         cfg = self.cfg
         b, _, hh, ww = hr.shape
-        s = cfg.scale
+        s, g, k2, cpg, bw = cfg.scale, cfg.generators, self.k2, self.cpg, cfg.branch_width
         if hh % s or ww % s:
             raise ValueError(f"HR size {ww}x{hh} is not a multiple of the scale {s}")
         h, w = hh // s, ww // s
-        f = F.relu(self.head(hr - 0.5), inplace=True)
-        f = self.to_lr(F.pixel_unshuffle(f, s))
-        f = self.features(f)
-        t = self.trunks(self.gen_in(f))
-        o = self.branch(t).view(b, cfg.generators, self.per_gen, h, w)
-        logits = o[:, :, : self.k2]
-        prior = self.prior.view(1, 1, -1, 1, 1)
-        if cfg.norm == "softmax":
-            kernels = torch.softmax(logits + prior, dim=2)
-        else:
-            kernels = torch.softmax(prior, dim=2) + (logits - logits.mean(dim=2, keepdim=True))
-        if cfg.generators == 1:
-            kernels = kernels.expand(b, 3, self.k2, h, w)
-        patches = unfold_patches(hr, s, cfg.k)
-        y = (patches * kernels).sum(dim=2)
-        gain = bias = None
+        # Channels-last activations: the 1x1 convs become plain GEMMs and the kernel logits of each LR pixel
+        # lie contiguous, so softmax and the kernel application run over the last dimension.
+        x = (hr - 0.5).contiguous(memory_format=torch.channels_last)
+        f = F.relu(F.conv2d(x, *self._head_on_lr_grid(), stride=s, padding=1), inplace=True)
+        f = self.features(self.to_lr(f))
+        t = F.relu(self.branch[0](self.trunks(self.gen_in(f))), inplace=True)
+        feats = t.permute(0, 2, 3, 1)                       # (b, h, w, g * bw)
+        last = self.branch[2]                               # grouped 1x1 conv, applied per generator below
+        weight, bias = last.weight.view(g, self.per_gen, bw), last.bias.view(g, self.per_gen)
+        patches = patch_view(hr, s, cfg.k)                  # (b, 3, h, w, k, k), a view of the padded HR
+        ys, kernels, terms = [], [], []
+        for gi in range(g):
+            fg = feats[..., gi * bw : (gi + 1) * bw]
+            if cfg.norm == "softmax":
+                kern = torch.softmax(F.linear(fg, weight[gi, :k2], bias[gi, :k2] + self.prior), dim=-1)
+            else:
+                logits = F.linear(fg, weight[gi, :k2], bias[gi, :k2])
+                kern = torch.softmax(self.prior, dim=0) + (logits - logits.mean(dim=-1, keepdim=True))
+            for c in range(gi * cpg, (gi + 1) * cpg):
+                ys.append((patches[:, c].reshape(b, h, w, k2) * kern).sum(dim=-1))
+            kernels.append(kern)
+            if cfg.gain_bias:
+                terms.append(F.linear(fg, weight[gi, k2:], bias[gi, k2:]).view(b, h, w, 2, cpg))
+        y = torch.stack(ys, dim=-1)                         # (b, h, w, 3)
+        gain = bias_t = None
         if cfg.gain_bias:
-            gb = o[:, :, self.k2 :].reshape(b, cfg.generators, 2, self.cpg, h, w)
-            gain = gb[:, :, 0].reshape(b, 3, h, w)
-            bias = gb[:, :, 1].reshape(b, 3, h, w)
-            y = (1 + gain) * y + bias
+            gb = torch.cat(terms, dim=-1)                   # (b, h, w, 2, 3)
+            gain, bias_t = gb[..., 0, :], gb[..., 1, :]
+            y = (1 + gain) * y + bias_t
         premix = y
         if self.mix is not None:
-            y = torch.einsum("cd,bdhw->bchw", self.mix, y) + self.mix_bias.view(1, 3, 1, 1)
+            y = y @ self.mix.T + self.mix_bias
+        lr = y.permute(0, 3, 1, 2)
         if not return_terms:
-            return ADKOutput(lr=y)
+            return ADKOutput(lr=lr)
+        kern = torch.stack(kernels, dim=1).expand(b, 3, h, w, k2)       # one generator: shared by all three
         return ADKOutput(
-            lr=y,
-            kernels=kernels.reshape(b, 3, cfg.k, cfg.k, h, w),
-            gain=gain,
-            bias=bias,
+            lr=lr,
+            kernels=kern.permute(0, 1, 4, 2, 3).reshape(b, 3, cfg.k, cfg.k, h, w),
+            gain=None if gain is None else gain.permute(0, 3, 1, 2),
+            bias=None if bias_t is None else bias_t.permute(0, 3, 1, 2),
             mix=None if self.mix is None else self.mix.detach(),
             mix_bias=None if self.mix_bias is None else self.mix_bias.detach(),
-            premix=premix,
+            premix=premix.permute(0, 3, 1, 2),
         )
+
+    def _head_on_lr_grid(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The HR 3x3 head plus space-to-depth as one stride-s conv: the same numbers, ~2x faster on a CPU."""
+        s = self.cfg.scale
+        taps = [F.pad(self.head.weight, (dx, s - 1 - dx, dy, s - 1 - dy)) for dy in range(s) for dx in range(s)]
+        weight = torch.stack(taps, dim=1).flatten(0, 1)    # channel f*s*s + dy*s + dx, as pixel_unshuffle
+        return weight.contiguous(memory_format=torch.channels_last), self.head.bias.repeat_interleave(s * s)
 
     def calibration_parameters(self) -> list[nn.Parameter]:
         """The colour-response head that 'quick calibrate' re-fits, apart from the adaptive kernels."""

@@ -23,26 +23,26 @@ def pad_amount(scale: int, k: int) -> int:
     return (k - scale) // 2
 
 
-def unfold_patches(hr: torch.Tensor, scale: int, k: int) -> torch.Tensor:
-    """HR (B, C, H, W) -> the k x k patch each LR pixel reads, (B, C, k*k, H/s, W/s), reflect-padded."""
+def patch_view(hr: torch.Tensor, scale: int, k: int) -> torch.Tensor:
+    """HR (B, C, H, W) -> the k x k patch each LR pixel reads, (B, C, H/s, W/s, k, k), reflect-padded.
+
+    A strided view of the padded HR: nothing of size k*k per pixel is allocated until a caller needs it.
+    """
     b, c, h, w = hr.shape
     p = pad_amount(scale, k)
+    hr = hr.contiguous()
     if p:
         mode = "reflect" if min(h, w) > p else "replicate"
         hr = F.pad(hr, (p, p, p, p), mode=mode)
-    cols = F.unfold(hr, kernel_size=k, stride=scale)  # (B, C*k*k, L)
-    return cols.view(b, c, k * k, h // scale, w // scale)
+    hp, wp = hr.shape[2], hr.shape[3]
+    return hr.as_strided((b, c, h // scale, w // scale, k, k),
+                         (c * hp * wp, hp * wp, scale * wp, scale, wp, 1), hr.storage_offset())
 
 
-def apply_kernels(hr: torch.Tensor, kernels: torch.Tensor, scale: int) -> torch.Tensor:
-    """lr[b, c, i, j] = sum_t kernels[b, c, t, i, j] * patch[b, c, t, i, j].
-
-    kernels: (B, C, k*k, h, w), or (B, 1, k*k, h, w) for one kernel shared by all channels.
-    """
-    k2 = kernels.shape[2]
-    k = int(round(k2 ** 0.5))
-    patches = unfold_patches(hr, scale, k)
-    return (patches * kernels).sum(dim=2)
+def unfold_patches(hr: torch.Tensor, scale: int, k: int) -> torch.Tensor:
+    """The same patches as (B, C, k*k, H/s, W/s), the layout of the kernels shown by the inspector."""
+    b, c, h, w = hr.shape
+    return patch_view(hr, scale, k).reshape(b, c, h // scale, w // scale, k * k).permute(0, 1, 4, 2, 3)
 
 
 # --------------------------------------------------------------------------- tiling

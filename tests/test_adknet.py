@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from core_helpers import one_thread, perturbed, smooth_image, tiny_config  # noqa: F401 (fixture)
 from model.adknet import ADKNet, ADKNetConfig, PRESETS, count_flops_per_lr_pixel, preset, reconstruct_pixel
@@ -41,6 +42,66 @@ def test_output_and_kernel_shapes():
     assert out.mix.shape == (3, 3) and out.mix_bias.shape == (3,)
     plain = model(hr)
     assert plain.kernels is None and torch.allclose(plain.lr, out.lr)
+
+
+def reference_forward(model: ADKNet, hr: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The textbook formulation (HR head, pixel_unshuffle, grouped convs, F.unfold): the fast forward's oracle."""
+    cfg, s = model.cfg, model.cfg.scale
+    b, _, hh, ww = hr.shape
+    h, w = hh // s, ww // s
+    f = model.to_lr(F.pixel_unshuffle(F.relu(model.head(hr - 0.5)), s))
+    o = model.branch(model.trunks(model.gen_in(model.features(f)))).view(b, cfg.generators, model.per_gen, h, w)
+    logits, prior = o[:, :, : model.k2], model.prior.view(1, 1, -1, 1, 1)
+    if cfg.norm == "softmax":
+        kernels = torch.softmax(logits + prior, dim=2)
+    else:
+        kernels = torch.softmax(prior, dim=2) + logits - logits.mean(dim=2, keepdim=True)
+    kernels = kernels.expand(b, 3, model.k2, h, w)
+    p = pad_amount(s, cfg.k)
+    cols = F.unfold(F.pad(hr, (p, p, p, p), mode="reflect"), cfg.k, stride=s).view(b, 3, model.k2, h, w)
+    y = (cols * kernels).sum(dim=2)
+    if cfg.gain_bias:
+        gb = o[:, :, model.k2 :].reshape(b, cfg.generators, 2, model.cpg, h, w)
+        y = (1 + gb[:, :, 0].reshape(b, 3, h, w)) * y + gb[:, :, 1].reshape(b, 3, h, w)
+    if model.mix is not None:
+        y = torch.einsum("cd,bdhw->bchw", model.mix, y) + model.mix_bias.view(1, 3, 1, 1)
+    return y, kernels.reshape(b, 3, cfg.k, cfg.k, h, w)
+
+
+@pytest.mark.parametrize("overrides", [
+    {}, {"norm": "signed"}, {"shared_kernel": True}, {"shared_kernel": True, "norm": "signed"},
+    {"gain_bias": False, "colour_mix": False}, {"scale": 2}, {"scale": 3}, {"scale": 3, "shared_kernel": True},
+])
+def test_forward_equals_the_textbook_formulation(overrides):
+    cfg = tiny_config(**overrides)
+    s = cfg.scale
+    model = perturbed(cfg)
+    hr = torch.rand(2, 3, 7 * s, 5 * s)
+    with torch.no_grad():
+        out = model(hr, return_terms=True)
+        ref_lr, ref_kernels = reference_forward(model, hr)
+    torch.testing.assert_close(out.lr, ref_lr, atol=2e-6, rtol=0)
+    torch.testing.assert_close(out.kernels, ref_kernels, atol=2e-6, rtol=0)
+
+
+def test_forward_equals_the_textbook_formulation_with_the_shipped_weights():
+    from model.weights import default_weights, load_weights
+
+    model = load_weights(default_weights(4)).model.eval()
+    hr = torch.from_numpy(smooth_image(96, 80, seed=3)).permute(2, 0, 1)[None]
+    with torch.no_grad():
+        torch.testing.assert_close(model(hr).lr, reference_forward(model, hr)[0], atol=2e-6, rtol=0)
+
+
+def test_forward_gradients_equal_the_textbook_formulation():
+    model = perturbed(tiny_config()).train()
+    hr = torch.rand(1, 3, 6 * S, 6 * S)
+    model(hr).lr.square().sum().backward()
+    fast = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+    reference_forward(model, hr)[0].square().sum().backward()
+    for a, p in zip(fast, model.parameters()):
+        torch.testing.assert_close(a, p.grad, atol=1e-5, rtol=1e-4)
 
 
 def test_hr_not_a_multiple_of_the_scale_is_refused():
@@ -145,7 +206,8 @@ def test_invalid_norm_raises():
 def test_halo_covers_the_receptive_field():
     cfg = tiny_config()
     net = 1 + 2 * (cfg.feat_blocks + cfg.gen_blocks) + 1
-    assert cfg.halo >= net + math.ceil(pad_amount(cfg.scale, cfg.k) / cfg.scale)
+    assert cfg.halo == max(net, math.ceil(pad_amount(cfg.scale, cfg.k) / cfg.scale))
+    assert preset("lite").halo == 14
     assert preset("paper").halo > preset("lite").halo
 
 
@@ -220,9 +282,11 @@ def test_too_small_a_halo_is_detected():
     model = perturbed(cfg)
     hr = smooth_image(23 * S, 17 * S, seed=2)
     ref = _forward(model, hr, terms=False).lr
-    for halo in (0, 1, 2, 3):
+    # The halo is tight: one pixel less already changes the output (by ~1e-5 here, against ~2e-7 of float noise).
+    for halo in range(cfg.halo):
         err = (_tiled(model, hr, tile=5, halo=halo) - ref).abs().max().item()
-        assert err > 1e-4, f"halo {halo} should not be enough (error {err})"
+        assert err > 2e-6, f"halo {halo} should not be enough (error {err})"
+    assert (_tiled(model, hr, tile=5, halo=cfg.halo) - ref).abs().max().item() < 2e-6
 
 
 def test_iter_tiles_covers_every_pixel_once():
