@@ -47,7 +47,8 @@ def _finite_float(zero_ok: bool = False):
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
         if not (math.isfinite(value) and (value > 0 or (zero_ok and value == 0))):
-            raise argparse.ArgumentTypeError(f"must be a finite number {'of 0 or more' if zero_ok else 'above 0'}, got {text}")
+            bound = "of 0 or more" if zero_ok else "above 0"
+            raise argparse.ArgumentTypeError(f"must be a finite number {bound}, got {text}")
         return value
 
     return parse
@@ -138,7 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     f = sub.add_parser("fit-lstsq", help="fit the global least-squares kernel on the train split of a pairs folder")
     f.add_argument("--pairs", required=True, help="folder with HR/ and LR/ (or RealSR naming)")
     f.add_argument("--split", default="train",
-                   help="train (the list in split.json in --pairs), all (every pair), or a split .json (its train list)")
+                   help="train (the list in split.json in --pairs), all (every pair), "
+                        "or a split .json (its train list)")
     f.add_argument("--scale", type=_int_at_least(2), default=4, help="default 4")
     f.add_argument("--taps", type=_int_at_least(2), default=None, help="kernel side in HR pixels (default 4*scale)")
     f.add_argument("-o", "--out", required=True, help="fit file to write (.safetensors), for --lstsq-fit")

@@ -258,7 +258,7 @@ def test_train_export_resume_and_calibrate(pristine, tmp_path, capsys):
 
 @pytest.mark.parametrize("scale, init", [(4, "shipped"), (3, "scratch")])
 def test_train_defaults_are_the_train_tabs(scale, init):
-    """The CLI fine-tunes the shipped weights when the scale has some (else trains anew), with the Train tab's numbers."""
+    """The CLI fine-tunes the shipped weights where the scale has some (else trains anew), with the tab's numbers."""
     from adkviewer.cli import build_parser, train_config
     from adkviewer.train_state import TrainSettings
     from model.train import schedule_for
@@ -459,7 +459,8 @@ def test_user_mistakes_give_one_error_line(case, pairs, weights, capsys):
 @pytest.mark.parametrize("argv", [["train", "--pairs", "x", "--iterations", "0"], ["train", "--pairs", "x", "--batch", "0"],
                                   ["downscale", "a.png", "-o", "o", "--scale", "1"], ["eval", "--pairs", "x", "--crop", "-1"],
                                   ["train", "--pairs", "x", "--lr", "0"], ["eval", "--pairs", "x", "--methods", "magic"],
-                                  ["train", "--pairs", "x", "--lr", "nan"], ["train", "--pairs", "x", "--time-budget", "-5"]])
+                                  ["train", "--pairs", "x", "--lr", "nan"],
+                                  ["train", "--pairs", "x", "--time-budget", "-5"]])
 def test_bad_arguments_are_usage_errors(argv, capsys):
     with pytest.raises(SystemExit) as e:
         main(argv)
