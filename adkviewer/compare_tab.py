@@ -10,7 +10,7 @@ from . import qt_compat  # noqa: F401  (first: works around a PySide6 bug)
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QButtonGroup, QComboBox, QHBoxLayout,
                                QLabel, QLineEdit, QListWidget, QListWidgetItem, QMenu, QProgressBar,
@@ -197,11 +197,14 @@ class CompareTab(QWidget):
         self.vsplit = QSplitter(Qt.Vertical, self)
         self.vsplit.addWidget(top)
         self.vsplit.addWidget(self.metrics)
-        self.vsplit.setStretchFactor(0, 3)
-        self.vsplit.setStretchFactor(1, 1)
+        self.vsplit.setStretchFactor(0, 1)
+        self.vsplit.setStretchFactor(1, 0)  # a taller window gives the views the room, the table keeps its rows
         self.vsplit.setChildrenCollapsible(False)
         self.hsplit = side_by_main(self, side, self.vsplit, 260)
         self.vsplit.setSizes([520, 230])
+        self.vsplit.splitterMoved.connect(self._on_vsplit_dragged)
+        self._vsplit_restored = False
+        self._metrics_fitted = False  # True while the pane follows its rows (until the user drags the handle)
         self._on_busy(False)
         self._set_swipe_visible(False)
 
@@ -216,6 +219,28 @@ class CompareTab(QWidget):
             state = settings.get_bytes(prefix + name)
             if state is not None:
                 splitter.restoreState(state)
+                self._vsplit_restored |= splitter is self.vsplit
+
+    def showEvent(self, ev) -> None:  # noqa: N802 - Qt API
+        super().showEvent(ev)
+        if not self._vsplit_restored:  # the first time (nothing remembered): once laid out, fit the metrics
+            self._vsplit_restored = True
+            QTimer.singleShot(0, self.fit_metrics)
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(ev)
+        if self._metrics_fitted:  # a narrower window may wrap the heading onto another line
+            QTimer.singleShot(0, self.fit_metrics)
+
+    def fit_metrics(self) -> None:
+        """Give the metrics pane the height its rows need (at most half the tab) and the views the rest."""
+        total = sum(self.vsplit.sizes())
+        need = min(self.metrics.fitted_height(), total // 2)
+        self.vsplit.setSizes([total - need, need])
+        self._metrics_fitted = True
+
+    def _on_vsplit_dragged(self, *_args) -> None:
+        self._metrics_fitted = False
 
     # ------------------------------------------------------------------ state -> widgets
 
@@ -377,6 +402,8 @@ class CompareTab(QWidget):
             it.setCheckState(Qt.Checked if it.data(Qt.UserRole) in self.session.methods else Qt.Unchecked)
         self.method_list.blockSignals(False)
         self._rebuild_views()
+        if self.isVisible():
+            self.fit_metrics()
 
     def _on_busy(self, busy: bool) -> None:
         self.progress.setVisible(busy)
@@ -478,6 +505,11 @@ class CompareTab(QWidget):
             if self.grid.mode == "swipe":
                 self.set_mode("grid")
             self.grid.show_solo(self.session.methods[n - 1])
+        else:  # a key beyond the shown methods says why nothing happened
+            k = len(self.session.methods)
+            shown = "Only 1 method is shown (key 1)" if k == 1 else f"Only {k} methods are shown (keys 1–{k})"
+            self.hub.info(f"{shown}; 0 goes back to the grid." if k else
+                          "No methods are shown: tick some under Methods.")
 
     def _space(self, down: bool) -> None:
         if down:

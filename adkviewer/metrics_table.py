@@ -58,7 +58,7 @@ class MetricsTable(QWidget):
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 5)
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(0, QHeaderView.Stretch)
         for c in range(1, len(COLUMNS)):
@@ -67,7 +67,8 @@ class MetricsTable(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
         lay.addLayout(head)
-        lay.addWidget(self.table, 1)
+        lay.addWidget(self.table)
+        lay.addStretch(1)  # a taller pane leaves room below the last row instead of an empty table body
         self.refresh()
 
     def refresh(self) -> None:
@@ -107,6 +108,18 @@ class MetricsTable(QWidget):
                 msg.setToolTip(r.message)
                 self.table.setItem(i, 1, msg)
                 self.table.setSpan(i, 1, 1, len(COLUMNS) - 1)
+        self.table.setMaximumHeight(self.table_height())
+
+    def table_height(self) -> int:
+        """Header plus every row: the table's height without a scroll bar."""
+        t = self.table
+        bar = t.horizontalScrollBar().sizeHint().height() if t.horizontalScrollBar().isVisible() else 0
+        return t.horizontalHeader().sizeHint().height() + t.verticalHeader().length() + 2 * t.frameWidth() + bar
+
+    def fitted_height(self) -> int:
+        """The pane's height at which the heading wraps as now and every row shows (the splitter's target)."""
+        head = max(self.heading.heightForWidth(self.heading.width()), self.copy_button.sizeHint().height())
+        return head + self.layout().spacing() + self.table_height()
 
     def text_for_clipboard(self) -> str:
         return metrics_tsv(self.rows, metrics_convention())

@@ -26,7 +26,7 @@ from adkviewer.settings import Settings  # noqa: E402
 from adkviewer.workers import CANCELLED  # noqa: E402
 from model.imageio import load_image  # noqa: E402
 from model.metrics import compute_metrics  # noqa: E402
-from model.methods import MethodSet  # noqa: E402
+from model.methods import ALL_METHODS, MethodSet  # noqa: E402
 
 WAIT_MS = 20_000
 
@@ -487,3 +487,33 @@ def test_a_bad_image_on_the_command_line_leaves_a_usable_empty_window(qtbot, tmp
     qtbot.waitUntil(win.compare.all_shown, timeout=WAIT_MS)
     assert Path(win.session.hr_path).name == "astronaut.png" and not win.compare.grid.empty.isVisible()
     assert not win.banner.isVisible()
+
+
+def _metrics_fit(table) -> bool:
+    """No vertical scroll bar and the last row wholly inside the viewport."""
+    last = table.visualItemRect(table.item(table.rowCount() - 1, 0))
+    return not table.verticalScrollBar().isVisible() and table.viewport().rect().contains(last)
+
+
+def test_metrics_table_shows_every_default_method_without_scrolling_at_1100x700(qtbot, tmp_path):
+    hr, _lr = _write_pair(tmp_path)
+    win = _open(qtbot, str(hr))
+    assert win.session.methods == list(ALL_METHODS) and win.session.has_gt
+    win.resize(1100, 700)
+    table = win.compare.metrics.table
+    qtbot.waitUntil(lambda: win.height() == 700 and _metrics_fit(table))
+    assert table.rowCount() == len(ALL_METHODS)
+    assert table.height() <= win.compare.metrics.table_height()  # no empty table body below the rows
+    win.set_methods(["nearest", "bicubic"])  # fewer rows: the views get the room back
+    qtbot.waitUntil(lambda: table.rowCount() == 2 and _metrics_fit(table))
+    assert win.compare.vsplit.sizes()[1] < 150
+
+
+def test_a_number_key_beyond_the_shown_methods_says_so(qtbot, tmp_path):
+    hr, _lr = _write_pair(tmp_path)
+    win = _open(qtbot, str(hr), "--methods", "nearest", "bicubic", "lanczos")
+    qtbot.keyClick(win, Qt.Key_9)
+    assert win.compare.grid.solo is None
+    assert "Only 3 methods are shown (keys 1–3)" in win.statusBar().currentMessage()
+    qtbot.keyClick(win, Qt.Key_3)
+    assert win.compare.grid.solo == "lanczos"
