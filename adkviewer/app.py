@@ -164,7 +164,7 @@ def _screenshot(app, win, path: str, size: tuple[int, int]) -> int:
             result["code"] = 0
         else:
             print(f"adkviewer: error: could not write the screenshot to {path}", file=sys.stderr)
-        banner = win.banner.label.text() if win.banner.isVisible() else ""
+        banner = win.banner.text()
         if banner:
             print(f"adkviewer: message shown in the window: {banner}", file=sys.stderr)
         win.controller.shutdown()

@@ -18,8 +18,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QColor, QFont
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout,
-                               QHeaderView, QLabel, QMenu, QPushButton, QScrollArea, QSizePolicy, QSlider,
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLayout, QHBoxLayout,
+                               QHeaderView, QLabel, QMenu, QPushButton, QScrollArea, QSlider,
                                QSplitter, QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout, QWidget)
 
 from model.errors import UserError
@@ -40,6 +40,7 @@ KEY = "diff"
 GAIN_STEPS = 300  # slider positions: gain = 10 ** (pos / 100), 1 .. 1000
 STAT_COLUMNS = ("mean", "max", "p99")
 _AXIS_PEN = "#c8c8c8"
+HIST_HEADROOM = 1.25  # the tallest bin stops at 80% of the plot's height, below the mean / p99 labels
 
 
 def fmt_value(v: float) -> str:
@@ -270,7 +271,8 @@ class DiffTab(QWidget):
         self.hist_lines = {}
         for name, color, style in (("mean", "#ffffff", Qt.DashLine), ("p99", "#ffd700", Qt.DashLine)):
             line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(color, width=1, style=style),
-                                   label=name, labelOpts={"position": 0.9, "color": color, "anchors": [(0, 0), (0, 0)]})
+                                   label=name,
+                                   labelOpts={"position": 0.97, "color": color, "anchors": [(0, 0), (0, 0)]})
             self.hist.addItem(line, ignoreBounds=True)
             self.hist_lines[name] = line
 
@@ -539,7 +541,7 @@ class DiffTab(QWidget):
             line.label.setText(text)  # also while the tab is hidden (the label only updates when visible)
             line.show()
         self.hist.setXRange(float(res.edges[0]), float(res.edges[-1]), padding=0.02)
-        self.hist.setYRange(0, max(1.0, float(np.log10(1.0 + res.hist.max()))), padding=0.05)
+        self.hist.setYRange(0, HIST_HEADROOM * max(1.0, float(np.log10(1.0 + res.hist.max()))), padding=0)
 
     def _fill_stats(self, stats) -> None:
         bold = QFont()
@@ -642,10 +644,7 @@ class DiffTab(QWidget):
             raise UserError(f"Cannot save '{path}': {e.strerror or e}.") from None
 
     def _dialog(self, title: str, suffix: str, filt: str, fn) -> None:
-        w = self.window_
-        path = w._save_path(title, f"{self.state.file_stem()}{suffix}", filt)
-        if path:
-            w._guard(lambda: fn(path), f"Saved {Path(path).name}")
+        self.window_.save_dialog(title, f"{self.state.file_stem()}{suffix}", filt, fn)
 
     def save_map_dialog(self) -> None:
         self._dialog("Save the difference map as PNG", ".png", "PNG images (*.png)", self.save_map)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from . import qt_compat  # noqa: F401  (first: works around a PySide6 bug)
 from PySide6.QtCore import QObject, Signal
 
+from .messages import IMAGE
 from .session import Session
 
 
@@ -23,17 +24,22 @@ class SessionHub(QObject):
     busyChanged = Signal(bool)
     progressChanged = Signal(str, float)  # text, fraction 0..1
     deviceChanged = Signal(str)        # human-readable device description
-    message = Signal(str, str)         # level ('info', 'warning', 'error'), text: status line / banner
+    message = Signal(str, str, str)    # level ('info', 'warning', 'error'), text, scope: status line / banner
+    messagesStale = Signal(str)        # scope ('image', 'train'): a new image or job starts, older messages go
 
     def __init__(self, session: Session, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.session = session
 
-    def info(self, text: str) -> None:
-        self.message.emit("info", text)
+    def info(self, text: str, scope: str = IMAGE) -> None:
+        self.message.emit("info", text, scope)
 
-    def warning(self, text: str) -> None:
-        self.message.emit("warning", text)
+    def warning(self, text: str, scope: str = IMAGE) -> None:
+        self.message.emit("warning", text, scope)
 
-    def error(self, text: str) -> None:
-        self.message.emit("error", text)
+    def error(self, text: str, scope: str = IMAGE) -> None:
+        self.message.emit("error", text, scope)
+
+    def supersede(self, scope: str) -> None:
+        """A new image (or training run) starts: what was said about the previous one no longer applies."""
+        self.messagesStale.emit(scope)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QRectF, QRunnable, QThreadPool, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QAbstractSlider, QAbstractSpinBox, QApplication, QComboBox,
-                               QFileDialog, QHBoxLayout, QLabel, QLineEdit, QMenu, QProgressBar, QSplitter,
+                               QHBoxLayout, QLabel, QLineEdit, QMenu, QProgressBar, QSplitter,
                                QTextEdit, QToolButton, QVBoxLayout, QWidget)
 
 from model.errors import UserError
@@ -662,17 +662,7 @@ class InspectTab(QWidget):
             "field_png": (f"{stem}_x{s.scale}_field_{field}.png", "PNG images (*.png)", self.save_field_png),
             "field_npy": (f"{stem}_x{s.scale}_field_{field}.npy", "NumPy arrays (*.npy)", self.save_field_npy),
         }[what]
-        folder = self.window_.settings.get_str("folders/save", str(Path.home()))
-        path, _ = QFileDialog.getSaveFileName(self, "Save", str(Path(folder) / name), filt)
-        if not path:
-            return
-        self.window_.settings.set("folders/save", str(Path(path).parent))
-        try:
-            fn(path)
-        except UserError as e:
-            self.hub.error(str(e))
-        else:
-            self.hub.info(f"Saved {Path(path).name}")
+        self.window_.save_dialog("Save", name, filt, fn)
 
     # ------------------------------------------------------------------ screenshots
 

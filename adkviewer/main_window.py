@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from . import qt_compat  # noqa: F401  (first: works around a PySide6 bug)
 import html
+import re
 from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QDialog, QFileDialog, QFrame, QHBoxLayout, QLabel, QMainWindow,
-                               QMessageBox, QTabWidget, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDialog, QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout,
+                               QWidget)
 
 from model.data import IMAGE_EXTENSIONS
 from model.devices import describe_device, resolve_device
@@ -28,6 +29,8 @@ from .compare_tab import CompareTab
 from .diff_tab import DiffTab
 from .hub import SessionHub
 from .inspect_tab import InspectTab
+from .message_banner import MessageBanner
+from .messages import IMAGE, SAVE, SETTINGS
 from .resources import demo_image
 from .session import GT, SCALES, Session, read_files
 from .settings import Settings
@@ -68,49 +71,13 @@ DEFAULT_TABS: list[tuple[str, str, TabFactory]] = [
 ]
 
 
-class MessageBanner(QFrame):
-    """A dismissible line above the tabs for errors and warnings (never a modal dialog, never a traceback)."""
-
-    STYLES = {"error": "background:#f8d7da; color:#842029;", "warning": "background:#fff3cd; color:#664d03;",
-              "info": "background:#cfe2ff; color:#084298;"}
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.level = ""
-        self.label = QLabel(self)
-        self.label.setTextFormat(Qt.PlainText)
-        self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        close = QToolButton(self)
-        close.setText("✕")
-        close.setAutoRaise(True)
-        close.setToolTip("Dismiss")
-        close.clicked.connect(self.hide)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(8, 3, 3, 3)
-        lay.addWidget(self.label, 1)
-        lay.addWidget(close)
-        self.hide()
-
-    def show_message(self, level: str, text: str) -> None:
-        """Show a message; while the banner is up, new messages are added below (up to 3), worst level kept."""
-        icon = {"error": "✖", "warning": "⚠"}.get(level, "ℹ")
-        line = f"{icon} {text}"
-        lines = self.label.text().splitlines() if self.isVisible() else []
-        if line in lines:
-            return
-        lines = (lines + [line])[-3:]
-        order = {"info": 0, "warning": 1, "error": 2}
-        if self.isVisible() and order.get(self.level, 0) > order.get(level, 0):
-            level = self.level
-        self.level = level
-        self.setStyleSheet(f"MessageBanner {{{self.STYLES.get(level, '')} border-radius:3px;}} "
-                           f"QLabel {{{self.STYLES.get(level, '')}}}")
-        self.label.setText("\n".join(lines))
-        self.show()
-
-    def text(self) -> str:
-        return self.label.text()
+def with_filter_suffix(path: str, name_filter: str) -> str:
+    """`path` plus the filter's first extension ('PNG images (*.png)' → '.png') when the name typed has none
+    (Qt's own save dialog returns it as typed)."""
+    m = re.search(r"\*(\.\w+)", name_filter)
+    if m is None or Path(path).suffix:
+        return path
+    return path + m.group(1)
 
 
 class MainWindow(QMainWindow):
@@ -145,6 +112,7 @@ class MainWindow(QMainWindow):
         self.device_label.setToolTip("Compute device for ADK-Net (change it in Edit → Settings…)")
         self.statusBar().addPermanentWidget(self.device_label)
         self.hub.message.connect(self._on_message)
+        self.hub.messagesStale.connect(self.banner.supersede)
         self.hub.deviceChanged.connect(lambda d: self.device_label.setText(f"Device: {d}"))
         self._update_device_label()
 
@@ -288,8 +256,7 @@ class MainWindow(QMainWindow):
         try:
             dev = describe_device(resolve_device(self.session.device))
         except UserError as e:
-            msg = f"{e} Using the automatic choice instead."
-            QTimer.singleShot(0, lambda: self.hub.warning(msg))  # after the first image opens (which clears)
+            self.hub.warning(f"{e} Using the automatic choice instead.", SETTINGS)
             self.session.device = "auto"
             dev = describe_device(resolve_device("auto"))
         budget = f", tile budget {self.session.budget_mb} MB" if self.session.budget_mb else ""
@@ -322,19 +289,18 @@ class MainWindow(QMainWindow):
             return False
         finally:
             self._loading = False
-        self.banner.hide()
         self.settings.set("folders/open", str(Path(path).resolve().parent))
         if Path(path).resolve() != (demo_image() or Path()).resolve():
             self.settings.add_recent(str(Path(path).resolve()))
         self.setWindowTitle(f"{Path(path).name} — ADK Viewer")
+        self.hub.imageChanged.emit()
+        self.hub.scaleChanged.emit(s.scale)
+        self.controller.restart()  # supersedes the previous image's messages, so this one's come after
         if s.gt_problem:
             self.hub.warning(s.gt_problem)
         name = Path(path).name
         self.hub.info(f"Opened {name}" + (f": {'; '.join(notes)}" if notes else "") +
                       ("" if s.has_gt else " — no ground-truth LR, metrics off"))
-        self.hub.imageChanged.emit()
-        self.hub.scaleChanged.emit(s.scale)
-        self.controller.restart()
         return True
 
     def open_ground_truth(self, path: str | Path) -> bool:
@@ -346,7 +312,7 @@ class MainWindow(QMainWindow):
         except UserError as e:
             self.hub.error(str(e))
             return False
-        self.banner.hide()
+        self.hub.supersede(IMAGE)
         self.hub.info(f"Ground truth {Path(path).name}" + (f": {'; '.join(notes)}" if notes else ""))
         self.hub.groundTruthChanged.emit()
         if s.scale != old:
@@ -379,15 +345,14 @@ class MainWindow(QMainWindow):
             self.hub.error(str(e))
             return
         self.settings.set("compare/scale", scale)
-        for n in notes:
-            (self.hub.warning if n.startswith("Ground truth") else self.hub.info)(n)
-        if not any(n.startswith("Ground truth") for n in notes):
-            self.banner.hide()
         self.hub.scaleChanged.emit(scale)
         self.hub.imageChanged.emit()
         self.controller.restart()
+        for n in notes:
+            (self.hub.warning if n.startswith("Ground truth") else self.hub.info)(n)
 
     def set_device(self, device: str, budget_mb: int = 0, remember: bool = True) -> None:
+        self.hub.supersede(SETTINGS)
         self.session.set_device(device, budget_mb)
         if remember:
             self.settings.set("device", device)
@@ -404,9 +369,9 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ messages
 
-    def _on_message(self, level: str, text: str) -> None:
+    def _on_message(self, level: str, text: str, scope: str) -> None:
         if level in ("error", "warning"):
-            self.banner.show_message(level, text)
+            self.banner.show_message(level, text, scope)
         self.statusBar().showMessage(text)
 
     # ------------------------------------------------------------------ dialogs
@@ -432,13 +397,15 @@ class MainWindow(QMainWindow):
         if path:
             self.open_ground_truth(path)
 
-    def _save_path(self, title: str, name: str, filt: str) -> str | None:
+    def save_dialog(self, title: str, name: str, filt: str, save: Callable[[str], None]) -> None:
+        """Ask where (in the last save folder), add the filter's extension if none was typed, save, and say so."""
         start = str(Path(self._folder("save")) / name)
         path, _ = QFileDialog.getSaveFileName(self, title, start, filt)
         if not path:
-            return None
+            return
+        path = with_filter_suffix(path, filt)
         self.settings.set("folders/save", str(Path(path).parent))
-        return path
+        self._guard(lambda: save(path), f"Saved {Path(path).name}")
 
     def _stem(self) -> str:
         return Path(self.session.hr_path).stem if self.session.hr_path else "image"
@@ -457,30 +424,33 @@ class MainWindow(QMainWindow):
             if not ok:
                 return
             key = done[labels.index(choice)]
-        path = self._save_path(f"Save {s.label(key)} as PNG", f"{self._stem()}_x{s.scale}_{key}.png",
-                               "PNG images (*.png)")
-        if path:
-            self._guard(lambda: self.compare.save_output(key, path), f"Saved {Path(path).name}")
+        self.save_dialog(f"Save {s.label(key)} as PNG", f"{self._stem()}_x{s.scale}_{key}.png",
+                         "PNG images (*.png)", lambda path: self.compare.save_output(key, path))
 
     def save_view_dialog(self) -> None:
-        path = self._save_path("Save the views as PNG", f"{self._stem()}_x{self.session.scale}_views.png",
-                               "PNG images (*.png)")
-        if path:
-            self._guard(lambda: self.compare.save_view(path), f"Saved {Path(path).name}")
+        """Save the views of the tab shown (Differences has its own), else Compare's, shown first: a hidden
+        tab's views have no current size, so their grab would be a blank strip."""
+        tab = self.tabs.currentWidget()
+        if tab is not self.compare and hasattr(tab, "save_view_dialog"):
+            tab.save_view_dialog()
+            return
+        self.show_tab("compare")
+        self.save_dialog("Save the views as PNG", f"{self._stem()}_x{self.session.scale}_views.png",
+                         "PNG images (*.png)", self.compare.save_view)
 
     def export_metrics_dialog(self) -> None:
-        path = self._save_path("Export metrics as CSV", f"{self._stem()}_x{self.session.scale}_metrics.csv",
-                               "CSV files (*.csv)")
-        if path:
-            self._guard(lambda: self.compare.export_csv(path), f"Saved {Path(path).name}")
+        self.save_dialog("Export metrics as CSV", f"{self._stem()}_x{self.session.scale}_metrics.csv",
+                         "CSV files (*.csv)", self.compare.export_csv)
 
     def _guard(self, fn: Callable[[], None], ok: str) -> None:
+        """Run a save; its error replaces the previous save's, and a success clears that."""
+        self.hub.supersede(SAVE)
         try:
             fn()
         except UserError as e:
-            self.hub.error(str(e))
+            self.hub.error(str(e), SAVE)
         else:
-            self.hub.info(ok)
+            self.hub.info(ok, SAVE)
 
     def settings_dialog(self) -> None:
         dlg = SettingsDialog(self.session.device, self.session.budget_mb, self)

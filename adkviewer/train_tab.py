@@ -30,6 +30,7 @@ from model.weights import shipped_weights
 from model.methods import SHORT_LABELS
 
 from . import weights_registry
+from .messages import TRAIN
 from .session import SCALES, display_uint8
 from .train_runner import CALIBRATING, EXPORTING, IDLE, PAUSED, RUNNING, STARTING, STOPPING, TrainRunner
 from .train_state import (DEVICES, FINE_TUNE_DEFAULTS, PRESETS, SCRATCH_DEFAULTS, SPLIT_FILE, SPLIT_FRACTION,
@@ -582,10 +583,10 @@ class TrainTab(QWidget):
         s = self.form()
         scan = self.rescan()
         if scan is None:
-            self.hub.error("Choose a pairs folder first (a folder with HR/ and LR/, or RealSR-named pairs).")
+            self.hub.error("Choose a pairs folder first (a folder with HR/ and LR/, or RealSR-named pairs).", TRAIN)
             return None
         if scan.error:
-            self.hub.error(scan.error)
+            self.hub.error(scan.error, TRAIN)
             return None
         s.save(self.settings)
         return s
@@ -594,6 +595,7 @@ class TrainTab(QWidget):
         """Start a run with the form's settings (or continue the model just calibrated with the same settings)."""
         if self.runner.busy:
             return
+        self.hub.supersede(TRAIN)  # a new run: the previous one's messages go
         s = self._check_ready()
         if s is None:
             return
@@ -611,7 +613,7 @@ class TrainTab(QWidget):
             self.log(f"run folder: {cfg.out}")
             r.start(cfg, reuse=reuse)
         except UserError as e:
-            self.hub.error(str(e))
+            self.hub.error(str(e), TRAIN)
 
     def toggle_pause(self) -> None:
         if self.runner.state == PAUSED:
@@ -634,11 +636,12 @@ class TrainTab(QWidget):
         """Continue a run from its checkpoint (its own settings and run folder), e.g. after a restart."""
         if self.runner.busy:
             return False
+        self.hub.supersede(TRAIN)  # a new run: the previous one's messages go
         try:
             ckpt = run_off_gui_thread(lambda: read_checkpoint(path))
             cfg = TrainConfig.from_dict(ckpt["train_config"])
         except UserError as e:
-            self.hub.error(str(e))
+            self.hub.error(str(e), TRAIN)
             return False
         self.set_form(TrainSettings.from_config(cfg))
         self._reset_run_view(cfg.iterations)
@@ -646,7 +649,7 @@ class TrainTab(QWidget):
         try:
             self.runner.start(resume=str(path))
         except UserError as e:
-            self.hub.error(str(e))
+            self.hub.error(str(e), TRAIN)
             return False
         return True
 
@@ -654,6 +657,7 @@ class TrainTab(QWidget):
         """Re-fit the colour head of the current model (trained or calibrated, same pairs), else of a new one."""
         if self.runner.busy:
             return
+        self.hub.supersede(TRAIN)  # a new run: the previous one's messages go
         s = self._check_ready()
         if s is None:
             return
@@ -670,7 +674,7 @@ class TrainTab(QWidget):
                 cfg.calibrate_first = False  # "before" is the model as it starts; calibrate() then fits the head
                 self.runner.calibrate(cfg)
         except UserError as e:
-            self.hub.error(str(e))
+            self.hub.error(str(e), TRAIN)
 
     def _model_tag(self) -> tuple[str, str]:
         """(file stem, card name) for the current model: what it was trained on and how far."""
@@ -696,7 +700,7 @@ class TrainTab(QWidget):
         try:
             self.runner.export(Path(t.cfg.out) / f"{stem}.safetensors", "compare", {"name": name})
         except UserError as e:
-            self.hub.error(str(e))
+            self.hub.error(str(e), TRAIN)
 
     def export_dialog(self) -> None:
         t = self.runner.trainer
@@ -716,7 +720,7 @@ class TrainTab(QWidget):
         try:
             self.runner.export(path, "export", {"name": name or path.stem}, score=score)
         except UserError as e:
-            self.hub.error(str(e))
+            self.hub.error(str(e), TRAIN)
 
     # ------------------------------------------------------------------ runner signals
 
@@ -824,9 +828,9 @@ class TrainTab(QWidget):
         if message:
             self.log(message)
         if outcome == "crashed":
-            self.hub.error(message)
+            self.hub.error(message, TRAIN)
         elif outcome in ("finished", "stopped", "calibrated"):
-            self.hub.info(message)
+            self.hub.info(message, TRAIN)
         self.eta_label.setText({"finished": "done", "stopped": "stopped", "crashed": "failed"}.get(outcome, ""))
         self._sync_buttons()
 

@@ -20,6 +20,7 @@ from model.metrics import compute_metrics
 from model.methods import SHORT_LABELS
 
 from .hub import SessionHub
+from .messages import IMAGE
 from .session import MethodResult, Session
 
 # Order in which a batch runs: cheap classical filters first so the grid fills at once, ADK-Net last.
@@ -175,6 +176,7 @@ class ComputeController(QObject):
     def restart(self) -> None:
         """Drop every result (image, scale, device or weights changed) and compute the ticked methods again."""
         self.cancel(quiet=True)
+        self.hub.supersede(IMAGE)
         self.session.invalidate()
         self.hub.resultsCleared.emit()
         self.compute()

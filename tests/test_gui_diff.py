@@ -289,3 +289,12 @@ def test_diff_on_the_command_line_screenshot(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert Image.open(shot).size == (1280, 800)
     assert "message shown in the window" not in proc.stderr, proc.stderr
+
+
+def test_histogram_leaves_headroom_above_the_tallest_bin(qtbot, tmp_path):
+    hr, _lr = _write_pair(tmp_path)
+    win = _open(qtbot, str(hr), "--methods", "bicubic", "--diff", "bicubic:signed:luma", "--tab", "diff")
+    tab = win.tab("diff")
+    tallest = float(np.max(tab.hist_bars.opts["height"]))
+    top = tab.hist.getViewBox().viewRange()[1][1]
+    assert tallest > 0 and top >= 1.2 * tallest  # the bars stop well below the top edge (and the line labels)

@@ -1,0 +1,78 @@
+"""The message banner: a few current messages, no repeats, one close button each, and nothing stale left
+from a previous image, computation or training run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from adkviewer.messages import IMAGE, TRAIN, Message, MessageList
+
+pytest.importorskip("pytestqt")
+from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtWidgets import QToolButton  # noqa: E402
+
+from gui_helpers import open_window  # noqa: E402
+
+
+def test_message_list_keeps_a_few_current_messages_without_repeats():
+    ms = MessageList(limit=3)
+    for i in range(5):
+        ms.add(Message("error", f"e{i}"))
+    assert [m.text for m in ms.items] == ["e2", "e3", "e4"]
+    ms.add(Message("warning", "e3"))
+    assert [m.text for m in ms.items] == ["e2", "e4", "e3"] and ms.level == "error"
+    ms.add(Message("error", "t", TRAIN))
+    ms.supersede(IMAGE)
+    assert [m.text for m in ms.items] == ["t"]
+    ms.dismiss(0)
+    assert ms.items == [] and ms.level == "" and ms.text() == ""
+
+
+def _close_buttons(win) -> list[QToolButton]:
+    return [row.findChild(QToolButton) for row in win.banner.rows]
+
+
+def test_banner_rows_are_dismissible_and_cleared_by_a_new_image(qtbot, tmp_path):
+    win = open_window(qtbot, ["--methods", "bicubic"])
+    bad = tmp_path / "notes.png"
+    bad.write_text("not an image")
+    for name in ("a.png", "b.png", "c.png", "d.png"):
+        assert not win.open_image(tmp_path / name)
+    assert not win.open_image(tmp_path / "d.png")  # the same failure again is not listed twice
+    assert win.banner.isVisible() and len(win.banner.rows) == 3
+    assert [Path(line.split("'")[1]).name for line in win.banner.text().splitlines()] == ["b.png", "c.png", "d.png"]
+    buttons = _close_buttons(win)
+    qtbot.waitUntil(lambda: all(b.isVisible() and b.width() >= 16 and b.toolTip() for b in buttons))
+    qtbot.mouseClick(buttons[1], Qt.LeftButton)
+    assert "c.png" not in win.banner.text() and len(win.banner.rows) == 2
+    win.hub.error("Training crashed.", TRAIN)
+    assert win.open_image(win.session.hr_path)  # a new image: what was said about loading others is stale
+    qtbot.waitUntil(win.compare.all_shown, timeout=20_000)
+    assert win.banner.text() == "✖ Training crashed." and win.banner.level == "error"
+    win.tab("train").start()  # a new run (here refused: no pairs folder) replaces the old run's message
+    assert win.banner.text().count("✖") == 1 and "Choose a pairs folder first" in win.banner.text()
+    qtbot.mouseClick(_close_buttons(win)[0], Qt.LeftButton)
+    assert not win.banner.isVisible() and win.banner.text() == ""
+
+
+def test_a_restarted_computation_drops_the_previous_jobs_errors(qtbot):
+    win = open_window(qtbot, ["--methods", "bicubic"])
+    win.hub.error("ADK-Net: out of memory on the previous device.")
+    win.hub.warning("ADK-Net: retrying with smaller tiles.")
+    assert len(win.banner.rows) == 2
+    win.set_device("cpu", 0, remember=False)  # a new job for the same image
+    qtbot.waitUntil(win.compare.all_shown, timeout=20_000)
+    assert not win.banner.isVisible()
+
+
+def test_a_ground_truth_warning_survives_the_open_that_raised_it(qtbot, tmp_path):
+    from PIL import Image
+
+    (tmp_path / "HR").mkdir()
+    (tmp_path / "LR").mkdir()
+    Image.new("RGB", (64, 64), (90, 120, 200)).save(tmp_path / "HR" / "p.png")
+    (tmp_path / "LR" / "p.png").write_text("not an image")
+    win = open_window(qtbot, [str(tmp_path / "HR" / "p.png"), "--methods", "bicubic"])
+    assert win.banner.level == "warning" and "Ground truth not used" in win.banner.text()
