@@ -104,7 +104,7 @@ def efficiency(args) -> dict:
     model, _ = load_model(args.weights, args.scale)
     cfg = model.cfg
     runner = AdkRunner(model, dev, args.budget_mb * 2**20 if args.budget_mb else None, amp=args.amp)
-    hr = make_hr(2.0, args.scale)
+    hr = make_hr(args.eff_mp or (12.0 if dev.type == "cuda" else 2.0), args.scale)  # a GPU needs full tiles
     runner.downscale(hr)
 
     def timed(fn, reps=3):
@@ -144,6 +144,7 @@ def main() -> None:
     ap.add_argument("--child", type=float, help=argparse.SUPPRESS)
     ap.add_argument("--click", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--no-efficiency", action="store_true")
+    ap.add_argument("--eff-mp", type=float, help="image size for the efficiency ratio (default 2 MP, 12 on CUDA)")
     args = ap.parse_args()
     if args.child:
         child(args)

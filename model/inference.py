@@ -99,7 +99,7 @@ class AdkRunner:
                 progress(done, total, t, y[0].permute(1, 2, 0).clamp(0, 1).numpy())
         while True:
             try:
-                out = run_tiled(self._forward, numpy_reader(hr, s), (h, w), tile, self.model.cfg.halo,
+                out = run_tiled(self._forward, numpy_reader(hr, s, self.device), (h, w), tile, self.model.cfg.halo,
                                 progress=cb, cancelled=cancelled, device=self.device)
                 break
             except (torch.OutOfMemoryError, MemoryError, RuntimeError) as e:
@@ -118,7 +118,7 @@ class AdkRunner:
         y0, y1 = max(0, i - radius), min(h, i + radius + 1)
         x0, x1 = max(0, j - radius), min(w, j + radius + 1)
         iy0, iy1, ix0, ix1 = max(0, y0 - halo), min(h, y1 + halo), max(0, x0 - halo), min(w, x1 + halo)
-        x = numpy_reader(hr, s)(iy0, iy1, ix0, ix1).to(self.device)
+        x = numpy_reader(hr, s, self.device)(iy0, iy1, ix0, ix1)
         with torch.inference_mode():
             terms = self.model(x, return_terms=True)
             patches = unfold_patches(x, s, k)[0]

@@ -166,13 +166,13 @@ def field_maps(runner, hr: np.ndarray, keys: tuple[str, ...] | list[str] | None 
     halo = runner.model.cfg.halo
     h, w = hr.shape[0] // s, hr.shape[1] // s
     tile = tile or tile_for_budget(_stats_bytes_per_lr_pixel(runner), halo, runner.budget_bytes)
-    read = numpy_reader(hr, s)
+    read = numpy_reader(hr, s, runner.device)
     out = np.empty((len(keys), h, w), np.float32)
     tiles = list(iter_tiles(h, w, tile, halo))
     for n, t in enumerate(tiles):
         if cancelled is not None and cancelled():
             raise InterruptedError("cancelled")
-        x = read(t.in_y0, t.in_y1, t.in_x0, t.in_x1).to(runner.device)
+        x = read(t.in_y0, t.in_y1, t.in_x0, t.in_x1)
         with torch.inference_mode():
             kern = runner.model(x, return_terms=True).kernels[0]
             kern = kern[..., t.out_y0 - t.in_y0 : t.out_y1 - t.in_y0, t.out_x0 - t.in_x0 : t.out_x1 - t.in_x0]
