@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from model.allocator import keep_freed_memory
+
 if TYPE_CHECKING:
     from model.train import TrainConfig
 
@@ -181,6 +183,7 @@ def _mistyped_command(word: str) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    keep_freed_memory()
     if argv and argv[0] in SUBCOMMANDS:
         args = build_parser().parse_args(argv)
         from model.errors import UserError

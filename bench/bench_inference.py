@@ -104,33 +104,39 @@ def efficiency(args) -> dict:
     model, _ = load_model(args.weights, args.scale)
     cfg = model.cfg
     runner = AdkRunner(model, dev, args.budget_mb * 2**20 if args.budget_mb else None, amp=args.amp)
-    hr = make_hr(args.eff_mp or (12.0 if dev.type == "cuda" else 2.0), args.scale)  # a GPU needs full tiles
+    hr = make_hr(args.eff_mp, args.scale)  # a real photo's size: full tiles, and a GPU filled
     runner.downscale(hr)
 
-    def timed(fn, reps=3):
-        best = float("inf")
+    def timed(fn, reps):
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        t = time.perf_counter()
         for _ in range(reps):
-            if dev.type == "cuda":
-                torch.cuda.synchronize()
-            t = time.perf_counter()
             fn()
-            if dev.type == "cuda":
-                torch.cuda.synchronize()
-            best = min(best, time.perf_counter() - t)
-        return best
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        return (time.perf_counter() - t) / reps
 
-    secs = timed(lambda: runner.downscale(hr))
-    lr_px = hr.shape[0] * hr.shape[1] / cfg.scale**2
-    achieved = count_flops_per_lr_pixel(cfg) * lr_px / secs
     side = runner.tile_size()
     conv = torch.nn.Conv2d(cfg.width, cfg.width, 3, padding=1).to(dev).eval()
     x = torch.randn(1, cfg.width, side, side, device=dev)
+    lr_px = hr.shape[0] * hr.shape[1] / cfg.scale**2
+    model_flops = count_flops_per_lr_pixel(cfg) * lr_px
+    ref_flops = 2 * cfg.width * cfg.width * 9 * side * side
+    # Alternate model and reference within each round, so a shared machine's load changes hit both alike;
+    # the median round is reported, with the spread.
+    rounds = []
     with torch.inference_mode():
         conv(x)
-        ref_secs = timed(lambda: conv(x), reps=5)
-    ref = 2 * cfg.width * cfg.width * 9 * side * side / ref_secs
+        for _ in range(args.rounds):
+            secs = timed(lambda: runner.downscale(hr), 1)
+            ref_secs = timed(lambda: conv(x), max(3, int(secs / max(timed(lambda: conv(x), 1), 1e-6) / 2)))
+            rounds.append((model_flops / secs, ref_flops / ref_secs))
+    ratios = sorted(a / r for a, r in rounds)
+    achieved, ref = sorted(rounds, key=lambda ar: ar[0] / ar[1])[len(rounds) // 2]
     return {"flops_per_hr_px": count_flops_per_lr_pixel(cfg) / cfg.scale**2, "achieved": achieved,
-            "reference": ref, "ratio": achieved / ref, "ref_shape": f"conv3x3 {cfg.width}->{cfg.width} on {side}x{side}"}
+            "reference": ref, "ratio": achieved / ref, "ratios": ratios,
+            "ref_shape": f"conv3x3 {cfg.width}->{cfg.width} on {side}x{side}"}
 
 
 def main() -> None:
@@ -144,8 +150,16 @@ def main() -> None:
     ap.add_argument("--child", type=float, help=argparse.SUPPRESS)
     ap.add_argument("--click", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--no-efficiency", action="store_true")
-    ap.add_argument("--eff-mp", type=float, help="image size for the efficiency ratio (default 2 MP, 12 on CUDA)")
+    ap.add_argument("--eff-mp", type=float, default=12.0, help="image size (MP) for the efficiency ratio")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per size; the table shows the median (range)")
+    ap.add_argument("--rounds", type=int, default=5, help="alternating model/reference rounds for the efficiency ratio")
+    ap.add_argument("--system-malloc", action="store_true",
+                    help="leave glibc's allocator as it is (the programs call model.allocator.keep_freed_memory)")
     args = ap.parse_args()
+    if not args.system_malloc:
+        from model.allocator import keep_freed_memory
+
+        keep_freed_memory()
     if args.child:
         child(args)
         return
@@ -154,35 +168,52 @@ def main() -> None:
     _, wname = load_model(args.weights, args.scale)
     print(f"# ADK-Net inference benchmark, {time.strftime('%Y-%m-%d %H:%M')}, device {args.device}, "
           f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
-          f"weights: {wname}, amp: {args.amp}")
+          f"weights: {wname}, amp: {args.amp}, allocator: {'glibc default' if args.system_malloc else 'keeps freed memory'}")
     print(f"# command: python {' '.join(sys.argv)}\n")
     print("| HR MP | seconds | HR MP/s | tile (LR px) | peak RSS MB | CUDA peak MB | click ms (median/max) |")
     print("|---|---|---|---|---|---|---|")
-    rows = {}
-    for mp in args.sizes:
-        cmd = [sys.executable, __file__, "--child", str(mp), "--device", args.device, "--scale", str(args.scale)]
-        cmd += ["--weights", args.weights] if args.weights else []
-        cmd += ["--budget-mb", str(args.budget_mb)] if args.budget_mb else []
-        cmd += ["--amp"] if args.amp else []
-        cmd += ["--click"] if mp >= 12 and mp < 13 else []
-        p = subprocess.run(cmd, capture_output=True, text=True)
-        if p.returncode:
-            print(f"| {mp} | failed: {p.stderr.strip().splitlines()[-1] if p.stderr.strip() else p.returncode} |")
+    runs: dict[float, list[dict]] = {mp: [] for mp in args.sizes}
+    for _ in range(args.repeat):  # sizes round-robin, so a change of machine load hits every size alike
+        for mp in args.sizes:
+            cmd = [sys.executable, __file__, "--child", str(mp), "--device", args.device, "--scale", str(args.scale)]
+            cmd += ["--weights", args.weights] if args.weights else []
+            cmd += ["--budget-mb", str(args.budget_mb)] if args.budget_mb else []
+            cmd += ["--amp"] if args.amp else []
+            cmd += ["--system-malloc"] if args.system_malloc else []
+            cmd += ["--click"] if mp >= 12 and mp < 13 else []
+            p = subprocess.run(cmd, capture_output=True, text=True)
+            if p.returncode:
+                print(f"| {mp} | failed: {p.stderr.strip().splitlines()[-1] if p.stderr.strip() else p.returncode} |")
+                continue
+            runs[mp].append(json.loads(p.stdout.strip().splitlines()[-1]))
+
+    def median(rs: list[dict], key: str) -> float:
+        return sorted(r[key] for r in rs)[len(rs) // 2]
+
+    def spread(rs: list[dict], key: str, fmt: str) -> str:
+        vals = sorted(r[key] for r in rs)
+        return f"{median(rs, key):{fmt}}" + (f" ({vals[0]:{fmt}}-{vals[-1]:{fmt}})" if len(vals) > 1 else "")
+
+    for mp, rs in runs.items():
+        if not rs:
             continue
-        r = json.loads(p.stdout.strip().splitlines()[-1])
-        rows[mp] = r
-        click = f"{r['click_ms_median']:.1f} / {r['click_ms_max']:.1f}" if "click_ms_median" in r else ""
-        cuda = f"{r['cuda_peak_mb']:.0f}" if r["cuda_peak_mb"] is not None else ""
-        print(f"| {r['mp']:.1f} | {r['seconds']:.2f} | {r['mp'] / r['seconds']:.2f} | {r['tile']} | "
-              f"{r['rss_mb']:.0f} | {cuda} | {click} |", flush=True)
-    if 12 in rows and 48 in rows:
-        a, b = rows[12], rows[48]
-        print(f"\n48 MP / 12 MP: time x{b['seconds'] / a['seconds']:.2f} (pixels x{b['mp'] / a['mp']:.2f}), "
-              f"peak RSS x{b['rss_mb'] / a['rss_mb']:.2f}")
+        r = rs[0]
+        click = (f"{median(rs, 'click_ms_median'):.1f} / {max(x['click_ms_max'] for x in rs):.1f}"
+                 if "click_ms_median" in r else "")
+        cuda = f"{median(rs, 'cuda_peak_mb'):.0f}" if r["cuda_peak_mb"] is not None else ""
+        print(f"| {r['mp']:.1f} | {spread(rs, 'seconds', '.2f')} | {r['mp'] / median(rs, 'seconds'):.2f} | "
+              f"{r['tile']} | {spread(rs, 'rss_mb', '.0f')} | {cuda} | {click} |", flush=True)
+    if runs.get(12) and runs.get(48) and len(runs[12]) == len(runs[48]):
+        t = sorted(b["seconds"] / a["seconds"] for a, b in zip(runs[12], runs[48]))
+        m = sorted(b["rss_mb"] / a["rss_mb"] for a, b in zip(runs[12], runs[48]))
+        print(f"\n48 MP / 12 MP (per repeat, median first): time x{t[len(t) // 2]:.2f} "
+              f"[{' '.join(f'{v:.2f}' for v in t)}] (pixels x4.00), "
+              f"peak RSS x{m[len(m) // 2]:.2f} [{' '.join(f'{v:.2f}' for v in m)}]")
     if not args.no_efficiency:
         e = efficiency(args)
         print(f"\nFLOPs per HR pixel: {e['flops_per_hr_px'] / 1e3:.1f} k. Achieved {e['achieved'] / 1e9:.1f} GFLOP/s; "
-              f"reference {e['ref_shape']}: {e['reference'] / 1e9:.1f} GFLOP/s; ratio {e['ratio']:.2f}")
+              f"reference {e['ref_shape']}: {e['reference'] / 1e9:.1f} GFLOP/s; ratio {e['ratio']:.2f} "
+              f"(median of {len(e['ratios'])} alternating rounds; all: {' '.join(f'{r:.2f}' for r in e['ratios'])})")
 
 
 if __name__ == "__main__":

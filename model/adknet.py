@@ -16,6 +16,8 @@ import torch.nn.functional as F
 from .resample import check_geometry, pad_amount, patch_view
 
 ARCH = "adknet-v1"
+BAND_PIXELS_CPU = 16384    # LR pixels per row band of the kernel stage: cache-sized on a CPU,
+BAND_PIXELS_GPU = 1 << 20  # large on a GPU, where each band costs kernel launches
 NORMS = ("softmax", "signed")
 
 
@@ -163,37 +165,26 @@ class ADKNet(nn.Module):
     def forward(self, hr: torch.Tensor, return_terms: bool = False) -> ADKOutput:
         cfg = self.cfg
         b, _, hh, ww = hr.shape
-        s, g, k2, cpg, bw = cfg.scale, cfg.generators, self.k2, self.cpg, cfg.branch_width
+        s = cfg.scale
         if hh % s or ww % s:
             raise ValueError(f"HR size {ww}x{hh} is not a multiple of the scale {s}")
         h, w = hh // s, ww // s
         # Channels-last activations: the 1x1 convs become plain GEMMs and the kernel logits of each LR pixel
         # lie contiguous, so softmax and the kernel application run over the last dimension.
         x = (hr - 0.5).contiguous(memory_format=torch.channels_last)
-        f = F.relu(F.conv2d(x, *self._head_on_lr_grid(), stride=s, padding=1), inplace=True)
-        f = self.features(self.to_lr(f))
+        f = self.features(self._lr_features(x))
         t = F.relu(self.branch[0](self.trunks(self.gen_in(f))), inplace=True)
         feats = t.permute(0, 2, 3, 1)                       # (b, h, w, g * bw)
-        last = self.branch[2]                               # grouped 1x1 conv, applied per generator below
-        weight, bias = last.weight.view(g, self.per_gen, bw), last.bias.view(g, self.per_gen)
         patches = patch_view(hr, s, cfg.k)                  # (b, 3, h, w, k, k), a view of the padded HR
-        ys, kernels, terms = [], [], []
-        for gi in range(g):
-            fg = feats[..., gi * bw : (gi + 1) * bw]
-            if cfg.norm == "softmax":
-                kern = torch.softmax(F.linear(fg, weight[gi, :k2], bias[gi, :k2] + self.prior), dim=-1)
-            else:
-                logits = F.linear(fg, weight[gi, :k2], bias[gi, :k2])
-                kern = torch.softmax(self.prior, dim=0) + (logits - logits.mean(dim=-1, keepdim=True))
-            for c in range(gi * cpg, (gi + 1) * cpg):
-                ys.append((patches[:, c].reshape(b, h, w, k2) * kern).sum(dim=-1))
-            kernels.append(kern)
-            if cfg.gain_bias:
-                terms.append(F.linear(fg, weight[gi, k2:], bias[gi, k2:]).view(b, h, w, 2, cpg))
-        y = torch.stack(ys, dim=-1)                         # (b, h, w, 3)
+        # Row bands keep the k*k-per-pixel temporaries (logits, kernels, patches, products) small enough
+        # to stay in cache and in the allocator's free lists.
+        rows = self._band_rows(hr, b * w)
+        bands = [self._band(feats[:, r : r + rows], patches[:, :, r : r + rows], return_terms)
+                 for r in range(0, h, rows)]
+        y = torch.cat([band[0] for band in bands], dim=1)   # (b, h, w, 3)
         gain = bias_t = None
         if cfg.gain_bias:
-            gb = torch.cat(terms, dim=-1)                   # (b, h, w, 2, 3)
+            gb = torch.cat([band[1] for band in bands], dim=1)  # (b, h, w, 2, 3)
             gain, bias_t = gb[..., 0, :], gb[..., 1, :]
             y = (1 + gain) * y + bias_t
         premix = y
@@ -202,7 +193,7 @@ class ADKNet(nn.Module):
         lr = y.permute(0, 3, 1, 2)
         if not return_terms:
             return ADKOutput(lr=lr)
-        kern = torch.stack(kernels, dim=1).expand(b, 3, h, w, k2)       # one generator: shared by all three
+        kern = torch.cat([band[2] for band in bands], dim=2).expand(b, 3, h, w, self.k2)  # shared_kernel: 1 -> 3
         return ADKOutput(
             lr=lr,
             kernels=kern.permute(0, 1, 4, 2, 3).reshape(b, 3, cfg.k, cfg.k, h, w),
@@ -212,6 +203,49 @@ class ADKNet(nn.Module):
             mix_bias=None if self.mix_bias is None else self.mix_bias.detach(),
             premix=premix.permute(0, 3, 1, 2),
         )
+
+    def _band(self, feats: torch.Tensor, patches: torch.Tensor, keep_kernels: bool
+              ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+        """Kernel sums (b, n, w, 3), gain/bias (b, n, w, 2, 3) and, on request, kernels (b, g, n, w, k*k)."""
+        cfg, k2, cpg, bw, g = self.cfg, self.k2, self.cpg, self.cfg.branch_width, self.cfg.generators
+        b, n, w = feats.shape[:3]
+        last = self.branch[2]                               # grouped 1x1 conv, applied per generator
+        weight, bias = last.weight.view(g, self.per_gen, bw), last.bias.view(g, self.per_gen)
+        ys, kernels, terms = [], [], []
+        for gi in range(g):
+            fg = feats[..., gi * bw : (gi + 1) * bw]
+            if cfg.norm == "softmax":
+                kern = torch.softmax(F.linear(fg, weight[gi, :k2], bias[gi, :k2] + self.prior), dim=-1)
+            else:
+                logits = F.linear(fg, weight[gi, :k2], bias[gi, :k2])
+                kern = torch.softmax(self.prior, dim=0) + (logits - logits.mean(dim=-1, keepdim=True))
+            for c in range(gi * cpg, (gi + 1) * cpg):
+                ys.append((patches[:, c].reshape(b, n, w, k2) * kern).sum(dim=-1))
+            if keep_kernels:
+                kernels.append(kern)
+            if cfg.gain_bias:
+                terms.append(F.linear(fg, weight[gi, k2:], bias[gi, k2:]).view(b, n, w, 2, cpg))
+        return (torch.stack(ys, dim=-1), torch.cat(terms, dim=-1) if terms else None,
+                torch.stack(kernels, dim=1) if keep_kernels else None)
+
+    @staticmethod
+    def _band_rows(x: torch.Tensor, row_pixels: int) -> int:
+        return max(1, (BAND_PIXELS_CPU if x.device.type == "cpu" else BAND_PIXELS_GPU) // row_pixels)
+
+    def _lr_features(self, x: torch.Tensor) -> torch.Tensor:
+        """Head, space-to-depth and to_lr, in row bands: the head's 16*s*s channels never exist for a whole tile."""
+        s, (b, _, hh, ww) = self.cfg.scale, x.shape
+        weight, bias = self._head_on_lr_grid()
+        rows = self._band_rows(x, b * ww // s)
+        out = []
+        for r0 in range(0, hh // s, rows):
+            top, bottom = r0 * s - 1, min(hh // s, r0 + rows) * s + 1  # HR rows the band's 3x3 windows read
+            band = x[:, :, max(0, top) : min(hh, bottom)]
+            if top < 0 or bottom > hh:  # zero rows beyond the image, as the head's padding=1
+                band = F.pad(band, (0, 0, int(top < 0), int(bottom > hh)))
+            f = F.relu(F.conv2d(band, weight, bias, stride=s, padding=(0, 1)), inplace=True)
+            out.append(self.to_lr(f))
+        return torch.cat(out, dim=2).contiguous(memory_format=torch.channels_last)
 
     def _head_on_lr_grid(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The HR 3x3 head plus space-to-depth as one stride-s conv: the same numbers, ~2x faster on a CPU."""

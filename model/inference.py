@@ -17,15 +17,14 @@ ProgressFn = Callable[[int, int, Tile, np.ndarray], None]
 
 
 def bytes_per_lr_pixel(model: ADKNet) -> float:
-    """Float32 working set of one LR pixel in a forward pass, with ~1.5x headroom over the measured ~4 KB (lite).
+    """Float32 working set of one LR pixel in a forward pass, with ~1.4x headroom over the measured 2.7 KB (lite).
 
-    HR copies, head output, trunk activations, and one generator's logits, kernels, patches and products
-    at a time (the forward handles the generators one after another).
+    HR copies, head output, trunk and branch activations; the k*k-per-pixel kernel stage runs in row bands
+    of a fixed size (adknet.BAND_PIXELS_CPU), so it adds a constant ~40 MB rather than a cost per pixel.
     """
     c = model.cfg
     s2, g = c.scale**2, c.generators
     floats = 3 * s2 * 3 + c.hr_features * s2 + c.width * 3 + g * c.gen_width * 3 + g * c.branch_width
-    floats += 4 * c.k**2
     return 4.0 * floats
 
 

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from core_helpers import one_thread, perturbed, smooth_image, tiny_config  # noqa: F401 (fixture)
+from model import adknet
 from model.adknet import ADKNet, ADKNetConfig, PRESETS, count_flops_per_lr_pixel, preset, reconstruct_pixel
 from model.inference import AdkRunner
 from model.resample import iter_tiles, numpy_reader, pad_amount, run_tiled, unfold_patches
@@ -82,6 +83,19 @@ def test_forward_equals_the_textbook_formulation(overrides):
         ref_lr, ref_kernels = reference_forward(model, hr)
     torch.testing.assert_close(out.lr, ref_lr, atol=2e-6, rtol=0)
     torch.testing.assert_close(out.kernels, ref_kernels, atol=2e-6, rtol=0)
+
+
+@pytest.mark.parametrize("band", [1, 12, 25])
+def test_row_bands_of_the_kernel_stage_change_nothing(monkeypatch, band):
+    cfg = tiny_config()
+    model = perturbed(cfg)
+    hr = torch.rand(2, 3, 7 * S, 5 * S)
+    with torch.no_grad():
+        whole = model(hr, return_terms=True)
+        monkeypatch.setattr(adknet, "BAND_PIXELS_CPU", band)  # 2 images x 5 columns: bands of 1, 1 and 2 rows
+        banded = model(hr, return_terms=True)
+    for name in ("lr", "kernels", "gain", "bias", "premix"):
+        torch.testing.assert_close(getattr(banded, name), getattr(whole, name), atol=1e-6, rtol=0)
 
 
 def test_forward_equals_the_textbook_formulation_with_the_shipped_weights():
