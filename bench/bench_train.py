@@ -30,7 +30,13 @@ def main() -> None:
     ap.add_argument("--batch", nargs="+", type=int, default=[8, 16])
     ap.add_argument("--patch", nargs="+", type=int, default=[48, 64])
     ap.add_argument("--steps", type=int, default=8)
+    ap.add_argument("--system-malloc", action="store_true",
+                    help="leave glibc's allocator as it is (the programs call model.allocator.keep_freed_memory)")
     args = ap.parse_args()
+    if not args.system_malloc:
+        from model.allocator import keep_freed_memory
+
+        keep_freed_memory()
     dev = resolve_device(args.device)
     rng = np.random.default_rng(0)
     pairs = [(rng.random((512, 512, 3), dtype=np.float32), rng.random((128, 128, 3), dtype=np.float32)) for _ in range(4)]

@@ -10,6 +10,7 @@ nvidia-smi -L
 python3 bench/bench_inference.py --device cuda --sizes 1 4 12 48 | tee "$O/bench_cuda.md"
 python3 bench/bench_inference.py --device cuda --amp --sizes 12 48 --no-efficiency | tee "$O/bench_cuda_amp.md"
 python3 tools/gpu_check.py resources/weights/adknet_x4_lite.safetensors "$D" | tee "$O/gpu_check.txt"
+python3 bench/bench_train.py --device cuda --batch 16 32 --patch 64 --steps 10 | tee "$O/bench_train_cuda.md"
 if [ -n "$OLD" ]; then
   { echo "## old forward, CUDA"; python3 "$OLD/bench/bench_inference.py" --device cuda --sizes 12 | tail -5
     for i in 1 2; do for tree in "$OLD" .; do
