@@ -421,16 +421,23 @@ def cmd_train(args, argv) -> int:
     dinfo = dist_from_env()
     main_rank = dinfo.is_main
     bar = None
-    last = {"val": float("nan")}
+    last: dict[str, float] = {}
+
+    def show() -> None:  # "val" appears once there is a validation, and always shows the latest one
+        if bar is not None and "loss" in last:
+            val = f"{last['val']:.2f}dB" if "val" in last else "-"
+            bar.set_postfix(loss=f"{last['loss']:.4f}", val=val, refresh=False)
+            bar.refresh()
 
     def on_iter(it, loss, lr):
         if bar is not None:
             bar.n, bar.total = it, trainer.cfg.iterations
-            bar.set_postfix(loss=f"{loss:.4f}", val=f"{last['val']:.2f}dB", refresh=False)
-            bar.refresh()
+            last["loss"] = loss
+            show()
 
     def on_val(it, metrics, preview, gt):
         last["val"] = metrics["psnr"]
+        show()
 
     def on_log(msg):
         (tqdm.write if bar is not None else print)(msg, file=sys.stderr)
