@@ -63,6 +63,8 @@ class FieldMapView(pg.GraphicsLayoutWidget):
             a.setPen(pg.mkPen("#c0c0c0"))
             a.enableAutoSIPrefix(False)  # weights and offsets read as plain decimals
             a.setTextPen(pg.mkPen("#e0e0e0"))
+        self.colorbar_label = self.colorbar.getAxis("left")  # the label left of the bar, the values right of it
+        self.colorbar.axis.setWidth(None)  # as wide as its tick labels need (a fixed 45 px put the label over them)
         self.colorbar.setImageItem(self.image)
         self.addItem(self.colorbar, row=0, col=1)
         self.key: str | None = None
@@ -83,7 +85,8 @@ class FieldMapView(pg.GraphicsLayoutWidget):
         self.levels = field_levels(key, values)
         self.colorbar.setColorMap(colormap_for(key))
         label, unit = FIELD_STATS[key]
-        self.colorbar.setLabel("right", f"{label} ({unit})" if unit == "HR px" else label)
+        self.colorbar_label.setLabel(f"{label} ({unit})" if unit == "HR px" else label)
+        self.colorbar_label.resizeEvent()  # pyqtgraph places a label only on resize: centre the new text now
         self.image.setImage(np.nan_to_num(values, nan=self.levels[0]).astype(np.float32), autoLevels=False,
                             levels=self.levels)
         self.colorbar.setLevels(self.levels)
