@@ -112,7 +112,8 @@ class MainWindow(QMainWindow):
         self.device_label.setToolTip("Compute device for ADK-Net (change it in Edit → Settings…)")
         self.statusBar().addPermanentWidget(self.device_label)
         self.hub.message.connect(self._on_message)
-        self.hub.messagesStale.connect(self.banner.supersede)
+        self._status_message: tuple[str, str] | None = None  # (scope, text) of a warning/error in the status bar
+        self.hub.messagesStale.connect(self._on_messages_stale)
         self.hub.deviceChanged.connect(lambda d: self.device_label.setText(f"Device: {d}"))
         self._update_device_label()
 
@@ -372,7 +373,16 @@ class MainWindow(QMainWindow):
     def _on_message(self, level: str, text: str, scope: str) -> None:
         if level in ("error", "warning"):
             self.banner.show_message(level, text, scope)
+        self._status_message = (scope, text) if level in ("error", "warning") else None
         self.statusBar().showMessage(text)
+
+    def _on_messages_stale(self, scope: str) -> None:
+        """The banner drops the scope's messages; the status bar stops repeating one of them too."""
+        self.banner.supersede(scope)
+        if self._status_message is not None and self._status_message[0] == scope:
+            if self.statusBar().currentMessage() == self._status_message[1]:
+                self.statusBar().clearMessage()
+            self._status_message = None
 
     # ------------------------------------------------------------------ dialogs
 

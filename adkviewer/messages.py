@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 LEVELS = ("info", "warning", "error")
-# scopes: the open image and its jobs; a training run; the saved settings (device); the last file saved
-IMAGE, TRAIN, SETTINGS, SAVE = "image", "train", "settings", "save"
+# scopes: the open image and its jobs; a training run; the saved settings (device); the last file saved;
+# the Train tab's pairs folder (no folder, unusable pairs: stale once the folder is scanned again)
+IMAGE, TRAIN, SETTINGS, SAVE, PAIRS = "image", "train", "settings", "save", "pairs"
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from model.weights import shipped_weights
 from model.methods import SHORT_LABELS
 
 from . import weights_registry
-from .messages import TRAIN
+from .messages import PAIRS, TRAIN
 from .session import SCALES, display_uint8
 from .train_runner import CALIBRATING, EXPORTING, IDLE, PAUSED, RUNNING, STARTING, STOPPING, TrainRunner
 from .train_state import (DEVICES, FINE_TUNE_DEFAULTS, PRESETS, SCRATCH_DEFAULTS, SPLIT_FILE, SPLIT_FRACTION,
@@ -531,6 +531,7 @@ class TrainTab(QWidget):
     def rescan(self) -> PairScan | None:
         """Check the pairs (headers only, off the GUI thread) and fill the table; every problem is named per pair."""
         self._scan_timer.stop()
+        self.hub.supersede(PAIRS)  # 'choose a pairs folder first' and the last scan's problem are now stale
         s = self.form()
         if not s.pairs:
             self.scan = None
@@ -583,10 +584,10 @@ class TrainTab(QWidget):
         s = self.form()
         scan = self.rescan()
         if scan is None:
-            self.hub.error("Choose a pairs folder first (a folder with HR/ and LR/, or RealSR-named pairs).", TRAIN)
+            self.hub.error("Choose a pairs folder first (a folder with HR/ and LR/, or RealSR-named pairs).", PAIRS)
             return None
         if scan.error:
-            self.hub.error(scan.error, TRAIN)
+            self.hub.error(scan.error, PAIRS)
             return None
         s.save(self.settings)
         return s

@@ -39,3 +39,40 @@ def test_field_map_colour_bar_label_does_not_cover_its_tick_values(qtbot, tmp_pa
     label_rect = label_axis.label.sceneBoundingRect()
     assert label_axis.label.isVisible() and label_rect.width() > 0
     assert label_rect.right() <= values_axis.sceneBoundingRect().left() + 1
+
+
+def _pairs(folder: Path, n: int = 4, size: int = 32) -> Path:
+    rng = np.random.default_rng(5)
+    for i in range(n):
+        hr = (rng.random((size, size, 3)) * 255).astype(np.uint8)
+        lr = hr.reshape(size // 4, 4, size // 4, 4, 3).mean(axis=(1, 3)).round().astype(np.uint8)
+        for sub, arr in (("HR", hr), ("LR", lr)):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+            Image.fromarray(arr).save(folder / sub / f"p{i}.png")
+    return folder
+
+
+def test_choosing_a_pairs_folder_drops_the_choose_a_folder_first_error(qtbot, tmp_path):
+    """Start without a folder said 'Choose a pairs folder first'; it stayed in the banner and the status bar after a
+    folder was chosen (and, in the status bar, through the whole run started next)."""
+    win = open_window(qtbot, ["--methods", "bicubic"])
+    win.show_tab("train")
+    tab = win.tab("train")
+    tab.start()
+    assert "Choose a pairs folder first" in win.banner.text()
+    assert "Choose a pairs folder first" in win.statusBar().currentMessage()
+    tab.pairs_edit.setText(str(_pairs(tmp_path / "pairs")))
+    tab.rescan()
+    assert "Choose a pairs folder first" not in win.banner.text()
+    assert win.statusBar().currentMessage() == ""
+    assert tab.scan is not None and not tab.scan.error
+    win.hub.error("Training crashed at iteration 3.", "train")  # a run's message: only a new run drops it
+    tab.rescan()
+    assert "Training crashed at iteration 3." in win.banner.text()
+    # a folder with a problem is named on Start, and that goes too once the folder is fixed
+    tab.pairs_edit.setText(str(tmp_path / "missing"))
+    tab.start()
+    assert "does not exist" in win.banner.text() and "does not exist" in win.statusBar().currentMessage()
+    tab.pairs_edit.setText(str(tmp_path / "pairs"))
+    tab.rescan()
+    assert "does not exist" not in win.banner.text() and win.statusBar().currentMessage() == ""
