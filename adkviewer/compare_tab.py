@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 TITLES = {"adknet": "ADK-Net", "nearest": "Nearest", "box": "Box (area)", "bilinear": "Bilinear", "bicubic": "Bicubic",
           "lanczos": "Lanczos-3", "lstsq": "Least-squares"}
+METRICS_MIN_HEIGHT = 120  # the metrics pane's least height, unless its rows need less
 
 
 class CompareTab(QWidget):
@@ -192,7 +193,7 @@ class CompareTab(QWidget):
 
         self.metrics = MetricsTable(self.session, self)
         self.metrics.exportRequested.connect(self.window_.export_metrics_dialog)
-        self.metrics.setMinimumHeight(120)
+        self.metrics.setMinimumHeight(METRICS_MIN_HEIGHT)
 
         self.vsplit = QSplitter(Qt.Vertical, self)
         self.vsplit.addWidget(top)
@@ -236,6 +237,7 @@ class CompareTab(QWidget):
         """Give the metrics pane the height its rows need (at most half the tab) and the views the rest."""
         total = sum(self.vsplit.sizes())
         need = min(self.metrics.fitted_height(), total // 2)
+        self.metrics.setMinimumHeight(min(METRICS_MIN_HEIGHT, need))  # two rows need less: no grey band below
         self.vsplit.setSizes([total - need, need])
         self._metrics_fitted = True
 

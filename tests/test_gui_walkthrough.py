@@ -76,3 +76,17 @@ def test_choosing_a_pairs_folder_drops_the_choose_a_folder_first_error(qtbot, tm
     tab.pairs_edit.setText(str(tmp_path / "pairs"))
     tab.rescan()
     assert "does not exist" not in win.banner.text() and win.statusBar().currentMessage() == ""
+
+
+def test_few_methods_leave_no_grey_band_below_the_metrics_table(qtbot):
+    """With two methods the pane kept its 120 px minimum: a band of empty grey under the table, not given to the
+    views."""
+    win = open_window(qtbot, ["--methods", "adknet,bicubic"])
+    metrics = win.compare.metrics
+    qtbot.waitUntil(lambda: metrics.table.rowCount() == 2 and win.compare._metrics_fitted)
+    qtbot.waitUntil(lambda: abs(win.compare.vsplit.sizes()[1] - metrics.fitted_height()) <= 2)
+    assert metrics.height() - metrics.fitted_height() <= 2
+    win.set_methods(["nearest", "box", "bilinear", "bicubic", "lanczos", "lstsq", "adknet"])
+    qtbot.waitUntil(lambda: metrics.table.rowCount() == 7)
+    qtbot.waitUntil(lambda: abs(win.compare.vsplit.sizes()[1] - metrics.fitted_height()) <= 2)
+    assert metrics.minimumHeight() == 120
