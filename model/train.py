@@ -357,8 +357,8 @@ class Trainer:
             if dev.type == "cuda" and "rng_cuda" in ckpt:
                 torch.cuda.set_rng_state(ckpt["rng_cuda"], dev)
             self.log(f"resumed {resume} at iteration {self.iteration}")
-        self.log(f"training on {describe_device(dev)}: {len(train)} train pairs"
-                 f"{f' ({len(shard)} on this rank)' if self.dist.world > 1 else ''}, {len(self.val)} val pairs")
+        self.log(f"training on {describe_device(dev)}: {_count(len(train), 'train pair')}"
+                 f"{f' ({len(shard)} on this rank)' if self.dist.world > 1 else ''}, {_count(len(self.val), 'val pair')}")
         self.log(f"writing checkpoints and weights to {cfg.out}")
 
     # ------------------------------------------------------------------ loop
@@ -525,3 +525,7 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     if not isinstance(ckpt, dict) or ckpt.get("format") != CKPT_FORMAT:
         raise UserError(f"{path.name} is not an ADK Viewer checkpoint.")
     return ckpt
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
