@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QFontDatabase, QImage, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog,
                                QFrame, QGridLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMessageBox,
@@ -351,6 +351,7 @@ class TrainTab(QWidget):
         self.val_curve = self.val_plot.plot([], [], pen=pg.mkPen(ADK_COLOUR, width=2), symbol="o", symbolSize=6,
                                             symbolBrush=ADK_COLOUR, symbolPen=None)
         self.ref_items: dict[str, pg.PlotDataItem] = {}
+        self.val_plot.installEventFilter(self)  # a narrower plot wraps its legend (see set_val_title)
 
         self.preview_model = PreviewImage(self)
         self.preview_gt = PreviewImage(self)
@@ -852,10 +853,30 @@ class TrainTab(QWidget):
                 pen = pg.mkPen(REF_COLOURS.get(name, "#555555"), width=1.5, style=Qt.DashLine)
                 item = self.ref_items[name] = self.val_plot.plot([], [], pen=pen)
             item.setData([0, x1], [value, value])
-        self.val_plot.setTitle(self.val_title(), color=PLOT_FG, size="10pt")
+        self.set_val_title()
 
-    def val_title(self) -> str:
-        """The PSNR plot's title, with a legend line under it (never drawn over the curves)."""
+    def set_val_title(self) -> None:
+        """The title with its legend on one line, or on two where one line is wider than the plot (pyqtgraph then
+        made the whole plot wider than its widget: the right part of the curves and the legend were cut off)."""
+        item = self.val_plot.getPlotItem()
+        item.setTitle(self.val_title(), color=PLOT_FG, size="10pt")  # pyqtgraph: title row and label 30 px high
+        one_line = item.titleLabel.item.boundingRect()
+        if one_line.width() > self.val_plot.width() - 8:
+            item.setTitle(self.val_title(wrap=True), color=PLOT_FG, size="10pt")
+            height = 30 + item.titleLabel.item.boundingRect().height() - one_line.height()
+            item.titleLabel.setMaximumHeight(height)  # the legend's second line pushes the plot down
+            item.layout.setRowFixedHeight(0, height)
+        # a wider title grew the plot past its widget and pyqtgraph only fits it back on a resize: fit it now
+        item.setGeometry(self.val_plot.range)
+
+    def eventFilter(self, obj: QObject, ev: QEvent) -> bool:  # noqa: N802 - Qt API
+        if obj is self.val_plot and ev.type() == QEvent.Resize:
+            QTimer.singleShot(0, self, self.set_val_title)
+        return False
+
+    def val_title(self, wrap: bool = False) -> str:
+        """The PSNR plot's title, with a legend line under it (never drawn over the curves); wrap: the
+        reference lines on a line of their own."""
         c = self.curves
         if not c.val_psnr and not c.refs and not self.runner.training:
             return "Validation PSNR (dB)<br><span style='font-size:8pt'>&nbsp;</span>"
@@ -865,6 +886,9 @@ class TrainTab(QWidget):
             value = c.refs.get(name)
             text = f"{value:.2f}" if value is not None else "…"
             parts.append(f"<span style='color:{REF_COLOURS[name]}'>- - {REF_LABELS[name]} {text}</span>")
+        if wrap:
+            return ("Validation PSNR (dB)<br><span style='font-size:8pt'>" + parts[0] + "<br>"
+                    + " &nbsp; ".join(parts[1:]) + "</span>")
         return "Validation PSNR (dB)<br><span style='font-size:8pt'>" + " &nbsp; ".join(parts) + "</span>"
 
     # ------------------------------------------------------------------ log, closing, layout

@@ -90,3 +90,35 @@ def test_few_methods_leave_no_grey_band_below_the_metrics_table(qtbot):
     qtbot.waitUntil(lambda: metrics.table.rowCount() == 7)
     qtbot.waitUntil(lambda: abs(win.compare.vsplit.sizes()[1] - metrics.fitted_height()) <= 2)
     assert metrics.minimumHeight() == 120
+
+
+@pytest.mark.parametrize("size", [(1100, 700), (1280, 800)])
+def test_psnr_plot_and_its_legend_fit_the_train_tab(qtbot, size):
+    """At 1100x700 the one-line legend ('- - Least-squares 56.75') made pyqtgraph lay the plot out wider than its
+    widget: the right part of the curves, the x axis and the legend were cut off."""
+    win = open_window(qtbot, ["--methods", "bicubic"])
+    win.resize(*size)
+    win.show_tab("train")
+    tab = win.tab("train")
+    qtbot.waitUntil(lambda: (win.width(), win.height()) == size and tab.val_plot.isVisible())
+    plot, item = tab.val_plot, tab.val_plot.getPlotItem()
+    tab.curves.add_val(0, 29.38)
+    tab._redraw_curves()  # as in a run: the legend grows as the reference values arrive
+    tab.curves.add_val(60, 39.78)
+    tab.curves.refs.update(bicubic=56.33, lstsq=56.75)
+    tab._redraw_curves()
+    qtbot.wait(100)
+
+    def fits() -> bool:
+        title = item.titleLabel.item
+        return (item.sceneBoundingRect().right() <= plot.width() + 1
+                and title.boundingRect().width() <= plot.width()
+                and title.mapRectToScene(title.boundingRect()).top() >= -4)  # as far up as the unwrapped title
+
+    assert "Least-squares 56.75" in item.titleLabel.text and "Bicubic 56.33" in item.titleLabel.text
+    assert fits()
+    wrapped = item.titleLabel.text.count("<br>") == 2
+    assert wrapped == (size == (1100, 700))  # wrapped only where one line is too wide
+    if wrapped:  # a wider window puts the legend back on one line
+        win.resize(1400, 800)
+        qtbot.waitUntil(lambda: item.titleLabel.text.count("<br>") == 1 and fits())
