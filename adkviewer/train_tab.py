@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
-from PySide6.QtGui import QBrush, QColor, QFontDatabase, QImage, QPixmap
+from PySide6.QtGui import QBrush, QColor, QImage, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog,
                                QFrame, QGridLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMessageBox,
-                               QPlainTextEdit, QProgressBar, QPushButton, QRadioButton, QScrollArea, QSizePolicy,
+                               QProgressBar, QPushButton, QRadioButton, QScrollArea, QSizePolicy,
                                QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout, QWidget)
 
 from superqt import QElidingLabel
@@ -30,6 +30,7 @@ from model.weights import shipped_weights
 from model.methods import SHORT_LABELS
 
 from . import weights_registry
+from .log_view import LogView
 from .messages import PAIRS, TRAIN
 from .session import SCALES, display_uint8
 from .train_runner import CALIBRATING, EXPORTING, IDLE, PAUSED, RUNNING, STARTING, STOPPING, TrainRunner
@@ -374,13 +375,7 @@ class TrainTab(QWidget):
         pl.addWidget(self.preview_gt, 2, 1)
         pl.setRowStretch(2, 1)
 
-        self.log_view = QPlainTextEdit(self)
-        self.log_view.setReadOnly(True)
-        self.log_view.setMaximumBlockCount(5000)
-        self.log_view.setLineWrapMode(QPlainTextEdit.WidgetWidth)
-        mono = QFontDatabase.systemFont(QFontDatabase.FixedFont)
-        mono.setPointSizeF(max(7.0, mono.pointSizeF() - 1))
-        self.log_view.setFont(mono)
+        self.log_view = LogView(self)
         self.log_view.setPlaceholderText("Log")
 
         self.plots_split = QSplitter(Qt.Horizontal, self)

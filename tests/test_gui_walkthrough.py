@@ -9,6 +9,8 @@ import pytest
 from PIL import Image
 
 pytest.importorskip("pytestqt")
+from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtWidgets import QScrollBar  # noqa: E402
 
 from gui_helpers import open_window  # noqa: E402
 
@@ -122,3 +124,61 @@ def test_psnr_plot_and_its_legend_fit_the_train_tab(qtbot, size):
     if wrapped:  # a wider window puts the legend back on one line
         win.resize(1400, 800)
         qtbot.waitUntil(lambda: item.titleLabel.text.count("<br>") == 1 and fits())
+
+
+
+def _run_log(n_val: int, first: int = 0) -> list[str]:
+    """Lines as a run logs them: paths that re-wrap anywhere once the scroll bar takes its width."""
+    run = "/tmp/runs/demo_pairs-x4-20261127-093317"
+    lines = [] if first else [f"run folder: {run}", "skipping zz_wrong_size: LR size 48x48 is not HR size / scale "
+                              "(expected 24x24 for HR 96x96 at x4)", "training on CPU (1 thread): 12 train pairs, "
+                              f"2 val pairs", f"writing checkpoints and weights to {run}",
+                              "validating the starting model…"]
+    for i in range(first, first + n_val):
+        lines.append(f"it {10 * i}: val PSNR {29 + i / 3:.3f} dB, SSIM 0.9852")
+        if i % 4 == 3:
+            lines.append(f"checkpoint {run}/checkpoint_last.pt (iteration {10 * i})")
+    return lines
+
+
+def _train_log(qtbot):
+    win = open_window(qtbot, ["--methods", "bicubic"])
+    win.show_tab("train")
+    tab = win.tab("train")
+    qtbot.waitUntil(lambda: tab.log_view.isVisible())
+    return tab, tab.log_view.verticalScrollBar()
+
+
+def _log(qtbot, tab, lines: list[str]) -> None:
+    for line in lines:
+        tab.log(line)
+        qtbot.wait(2)
+
+
+def test_training_log_follows_its_last_line_when_the_scroll_bar_appears(qtbot):
+    """At 1280x800 the scroll bar's arrival re-wrapped the lines narrower and the view stopped following the end:
+    the last line ('Training finished: …') was cut off below the view."""
+    tab, bar = _train_log(qtbot)
+    _log(qtbot, tab, _run_log(13) + ["Training finished: 120 iterations in 6 s, best val PSNR 39.473 dB."])
+    qtbot.wait(20)
+    assert bar.maximum() > 0 and bar.value() == bar.maximum()
+
+
+def test_training_log_stays_put_once_the_user_scrolls_up(qtbot):
+    """Following the end must not pull a person back down while they read an earlier line; back at the end, it
+    follows again."""
+    tab, bar = _train_log(qtbot)
+    _log(qtbot, tab, _run_log(20))
+    assert bar.value() == bar.maximum() > 5
+    bar.triggerAction(QScrollBar.SliderPageStepSub)  # a click above the handle, as a wheel turn or a drag does
+    up = bar.value()
+    assert up < bar.maximum()
+    _log(qtbot, tab, _run_log(10, 20))
+    assert bar.value() == up
+    bar.triggerAction(QScrollBar.SliderToMaximum)
+    _log(qtbot, tab, _run_log(10, 30))
+    assert bar.value() == bar.maximum()
+    qtbot.keyClick(tab.log_view, Qt.Key_Home)  # the keyboard too
+    _log(qtbot, tab, _run_log(5, 40))
+    assert bar.value() == 0
+
