@@ -218,7 +218,9 @@ class KernelPanel(QWidget):
             box.setMinimumHeight(110)
             box.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         self.foot_legend = QLabel("<span style='color:#b89b00'>■</span> k×k footprint &nbsp; "
-                                  "<span style='color:#00b5cc'>■</span> s×s cell (click: select)", self)
+                                  "<span style='color:#00b5cc'>■</span> s×s cell", self)
+        self.foot_legend.setToolTip("Yellow: the k×k HR pixels the taps read (HR x and y ranges); cyan: the LR "
+                                    "pixel's s×s HR cell. Click the HR image to select the LR pixel there.")
         self.foot_legend.setStyleSheet("color:#505050;")
         self.foot_legend.setWordWrap(True)  # else its one long line sets the Inspect tab's minimum width
 
@@ -387,9 +389,8 @@ class KernelPanel(QWidget):
         self.foot_cell.setRect(QRectF(rep.col * s, rep.row * s, s, s))
         self.foot_box.vb.setRange(QRectF(x0, y0, x1 - x0, y1 - y0), padding=0.0)
         self.foot_box.set_title("Footprint in HR")
-        self.foot_legend.setText(f"<span style='color:#b89b00'>■</span> {k}×{k} footprint: HR x {ox}–{ox + k - 1}, "
-                                 f"y {oy}–{oy + k - 1} &nbsp; <span style='color:#00b5cc'>■</span> {s}×{s} cell "
-                                 "(click the HR image to select)")
+        self.foot_legend.setText(f"<span style='color:#b89b00'>■</span> {k}×{k} footprint: x {ox}–{ox + k - 1}, "
+                                 f"y {oy}–{oy + k - 1} &nbsp; <span style='color:#00b5cc'>■</span> {s}×{s} cell")
 
     def _fill_stats(self, rep: PixelReport) -> None:
         with _Batch(self.stats_table) as t:

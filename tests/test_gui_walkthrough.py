@@ -182,3 +182,17 @@ def test_training_log_stays_put_once_the_user_scrolls_up(qtbot):
     _log(qtbot, tab, _run_log(5, 40))
     assert bar.value() == 0
 
+
+@pytest.mark.parametrize("size", [(1100, 700), (1280, 800)])
+def test_footprint_legend_is_one_line(qtbot, tmp_path, size):
+    """'… 4×4 cell (click the HR image to select)' wrapped one word onto a second line (three-digit HR coordinates);
+    how to select is in the tooltip."""
+    win = open_window(qtbot, [str(_image(tmp_path, 448, 480)), "--methods", "adknet", "--tab", "inspect",
+                              "--pixel", "115,108"], ("inspect",), WAIT_MS)
+    win.resize(*size)
+    legend = win.tab("inspect").panel.foot_legend
+    qtbot.waitUntil(lambda: (win.width(), win.height()) == size and "12×12" in legend.text())
+    qtbot.wait(50)
+    assert "x 456–467" in legend.text()  # three-digit coordinates: the widest line at this size
+    assert legend.heightForWidth(legend.width()) < 1.5 * legend.fontMetrics().lineSpacing()
+    assert "Click the HR image" in legend.toolTip()
