@@ -46,6 +46,8 @@ ADK_COLOUR = "#d95f02"
 REF_COLOURS = {"bicubic": "#2e7d32", "lstsq": "#7b1fa2"}
 REF_LABELS = {m: SHORT_LABELS[m] for m in ("bicubic", "lstsq")}
 PAIR_COLUMNS = ("Pair", "Use", "HR", "LR", "Status")
+NO_RUN = "No run yet: choose a pairs folder and press Start"
+WAITING = "Waiting for the first values…"
 STATE_TEXT = {IDLE: "", STARTING: "Loading the pairs…", RUNNING: "Training", PAUSED: "Paused", STOPPING:
               "Stopping (saving a checkpoint)…", CALIBRATING: "Quick calibrate…", EXPORTING: "Exporting…"}
 
@@ -108,6 +110,38 @@ def _plot(title: str, ylabel: str) -> pg.PlotWidget:
     w.setMenuEnabled(False)
     w.setMinimumSize(160, 120)
     return w
+
+
+class PlotNote:
+    """A line of text in place of an empty plot's axes: pyqtgraph's default 0–1 axes over nothing look like data."""
+
+    def __init__(self, plot: pg.PlotWidget) -> None:
+        self.item = plot.getPlotItem()
+        self.label = pg.TextItem(color="#777777", anchor=(0.5, 0.5))
+        self.label.setTextWidth(230)  # wraps in a narrow plot
+        doc = self.label.textItem.document()
+        option = doc.defaultTextOption()
+        option.setAlignment(Qt.AlignCenter)
+        doc.setDefaultTextOption(option)
+        self.item.addItem(self.label, ignoreBounds=True)
+        self.label.setPos(0.5, 0.5)  # the middle of the empty plot's 0–1 range
+        self.text: str | None = None
+
+    def set_text(self, text: str) -> None:
+        """Show `text` instead of the axes, or ("") the axes, fitted to the data that has arrived."""
+        if text == self.text:
+            return  # the data is redrawn every 60 ms: keep the person's zoom
+        self.text = text
+        self.label.setText(text)
+        self.label.setVisible(bool(text))
+        for ax in ("left", "bottom"):
+            self.item.showAxis(ax, not text)
+        vb = self.item.getViewBox()
+        vb.setMouseEnabled(not text, not text)
+        if text:
+            vb.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+        else:
+            vb.enableAutoRange()
 
 
 class TrainTab(QWidget):
@@ -352,6 +386,7 @@ class TrainTab(QWidget):
         self.val_curve = self.val_plot.plot([], [], pen=pg.mkPen(ADK_COLOUR, width=2), symbol="o", symbolSize=6,
                                             symbolBrush=ADK_COLOUR, symbolPen=None)
         self.ref_items: dict[str, pg.PlotDataItem] = {}
+        self.loss_note, self.val_note = PlotNote(self.loss_plot), PlotNote(self.val_plot)
         self.val_plot.installEventFilter(self)  # a narrower plot wraps its legend (see set_val_title)
 
         self.preview_model = PreviewImage(self)
@@ -735,6 +770,7 @@ class TrainTab(QWidget):
 
     def _on_state(self, state: str) -> None:
         self._sync_buttons()
+        self._sync_notes()
         if state == PAUSED:
             self.eta_label.setText("paused")
         elif state == STOPPING:
@@ -848,7 +884,14 @@ class TrainTab(QWidget):
                 pen = pg.mkPen(REF_COLOURS.get(name, "#555555"), width=1.5, style=Qt.DashLine)
                 item = self.ref_items[name] = self.val_plot.plot([], [], pen=pen)
             item.setData([0, x1], [value, value])
+        self._sync_notes()
         self.set_val_title()
+
+    def _sync_notes(self) -> None:
+        c = self.curves
+        empty = WAITING if self.runner.training else NO_RUN
+        self.loss_note.set_text("" if c.loss else empty)
+        self.val_note.set_text("" if c.val_psnr or c.refs else empty)
 
     def set_val_title(self) -> None:
         """The title with its legend on one line, or on two where one line is wider than the plot (pyqtgraph then

@@ -196,3 +196,30 @@ def test_footprint_legend_is_one_line(qtbot, tmp_path, size):
     assert "x 456–467" in legend.text()  # three-digit coordinates: the widest line at this size
     assert legend.heightForWidth(legend.width()) < 1.5 * legend.fontMetrics().lineSpacing()
     assert "Click the HR image" in legend.toolTip()
+
+
+def test_empty_train_plots_say_what_fills_them_instead_of_0_to_1_axes(qtbot):
+    """Before any run the loss and PSNR plots showed pyqtgraph's default 0–1 axes, as if they held data."""
+    win = open_window(qtbot, ["--methods", "bicubic"])
+    win.show_tab("train")
+    tab = win.tab("train")
+    qtbot.waitUntil(lambda: tab.val_plot.isVisible())
+
+    def placeholder(plot) -> str:
+        item = plot.getPlotItem()
+        axes = [item.getAxis(ax).isVisible() for ax in ("left", "bottom")]
+        note = [i for i in item.vb.childGroup.childItems() if hasattr(i, "textItem") and i.isVisible()]
+        assert (not any(axes) and len(note) == 1) or (all(axes) and not note)
+        return note[0].textItem.toPlainText() if note else ""
+
+    assert placeholder(tab.loss_plot) == placeholder(tab.val_plot) == (
+        "No run yet: choose a pairs folder and press Start")
+    tab.curves.add_losses([(1, 0.03), (2, 0.02)])
+    tab._redraw_curves()
+    assert placeholder(tab.loss_plot) == "" and placeholder(tab.val_plot) != ""
+    qtbot.waitUntil(lambda: tab.loss_plot.getPlotItem().vb.viewRange()[1][1] < 0.1)  # fits the losses, not 0–1
+    tab.curves.add_val(0, 29.4)
+    tab._redraw_curves()
+    assert placeholder(tab.val_plot) == ""
+    tab._reset_run_view(100)  # a new run starts empty again
+    assert placeholder(tab.loss_plot) != "" and placeholder(tab.val_plot) != ""
