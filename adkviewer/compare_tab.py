@@ -7,11 +7,12 @@ A thin view: it reads the shared `Session`, listens to the `SessionHub`, and ask
 from __future__ import annotations
 
 from . import qt_compat  # noqa: F401  (first: works around a PySide6 bug)
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QFont, QTextDocument
 from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QButtonGroup, QComboBox, QHBoxLayout,
                                QLabel, QLineEdit, QListWidget, QListWidgetItem, QMenu, QProgressBar,
                                QSizePolicy, QSplitter, QTextEdit, QToolButton, QVBoxLayout, QWidget)
@@ -32,6 +33,32 @@ if TYPE_CHECKING:
 TITLES = {"adknet": "ADK-Net", "nearest": "Nearest", "box": "Box (area)", "bilinear": "Bilinear", "bicubic": "Bicubic",
           "lanczos": "Lanczos-3", "lstsq": "Least-squares"}
 METRICS_MIN_HEIGHT = 120  # the metrics pane's least height, unless its rows need less
+
+
+def readout_table(rows: list[tuple[str, tuple[float, float, float] | None]]) -> str:
+    """The readout's rows as HTML: a colour swatch, the method's short name (never wrapped), then R, G and B."""
+    lines = ["<table cellspacing='0' cellpadding='1'>"
+             "<tr><td></td><td></td><td align='right'><span style='color:#c00'>R</span></td>"
+             "<td align='right'><span style='color:#080'>G</span></td>"
+             "<td align='right'><span style='color:#00c'>B</span></td></tr>"]
+    for name, rgb in rows:
+        name_cell = f"<td style='white-space:nowrap'>{name}</td>"
+        if rgb is None:
+            lines.append(f"<tr><td></td>{name_cell}<td colspan='3' style='color:gray'>—</td></tr>")
+            continue
+        hexcol = "#%02x%02x%02x" % tuple(int(round(min(max(v, 0), 1) * 255)) for v in rgb)
+        cells = "".join(f"<td align='right' style='font-family:monospace'>&nbsp;{v:.4f}</td>" for v in rgb)
+        lines.append(f"<tr><td style='color:{hexcol}'>■&nbsp;</td>{name_cell}{cells}</tr>")
+    return "".join(lines) + "</table>"
+
+
+def readout_width(font: QFont) -> int:
+    """Pixels the readout table needs for the longest short name and negative values (the side panel's least)."""
+    doc = QTextDocument()
+    doc.setDefaultFont(font)
+    doc.setDocumentMargin(0)
+    doc.setHtml(readout_table([(name, (-0.5, -0.5, -0.5)) for name in SHORT_LABELS.values()]))
+    return math.ceil(doc.idealWidth())
 
 
 class CompareTab(QWidget):
@@ -63,7 +90,6 @@ class CompareTab(QWidget):
 
     def _build(self) -> None:
         side = QWidget(self)
-        side.setMinimumWidth(200)
         side.setMaximumWidth(420)
         sl = QVBoxLayout(side)
         sl.setContentsMargins(6, 4, 6, 4)
@@ -111,6 +137,8 @@ class CompareTab(QWidget):
         self.readout = readout_label(side)
         self.readout.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Expanding)
         sl.addWidget(self.readout, 1)
+        margins = sl.contentsMargins()
+        side.setMinimumWidth(readout_width(self.readout.font()) + margins.left() + margins.right())
 
         # toolbar above the views
         bar = QHBoxLayout()
@@ -201,7 +229,7 @@ class CompareTab(QWidget):
         self.vsplit.setStretchFactor(0, 1)
         self.vsplit.setStretchFactor(1, 0)  # a taller window gives the views the room, the table keeps its rows
         self.vsplit.setChildrenCollapsible(False)
-        self.hsplit = side_by_main(self, side, self.vsplit, 260)
+        self.hsplit = side_by_main(self, side, self.vsplit, max(260, side.minimumWidth()))
         self.vsplit.setSizes([520, 230])
         self.vsplit.splitterMoved.connect(self._on_vsplit_dragged)
         self._vsplit_restored = False
@@ -609,24 +637,11 @@ class CompareTab(QWidget):
         where = f"LR x={col}, y={row}" + ("" if self._hover[0] >= 0 else " (selected)")
         hr_span = f"HR x {col * sc}–{col * sc + sc - 1}, y {row * sc}–{row * sc + sc - 1}"
         plain = [where, hr_span]
-        lines = [f"{where}<br><span style='color:gray'>{hr_span}</span>",
-                 "<table cellspacing='0' cellpadding='1'>"
-                 "<tr><td></td><td></td><td align='right'><span style='color:#c00'>R</span></td>"
-                 "<td align='right'><span style='color:#080'>G</span></td>"
-                 "<td align='right'><span style='color:#00c'>B</span></td></tr>"]
-        for key, _label, rgb in s.readout(row, col):
-            name = SHORT_LABELS.get(key, key)
-            if rgb is None:
-                plain.append(f"{name} —")
-                lines.append(f"<tr><td></td><td>{name}</td><td colspan='3' style='color:gray'>—</td></tr>")
-                continue
-            plain.append(f"{name} " + " ".join(f"{v:.4f}" for v in rgb))
-            hexcol = "#%02x%02x%02x" % tuple(int(round(min(max(v, 0), 1) * 255)) for v in rgb)
-            cells = "".join(f"<td align='right' style='font-family:monospace'>&nbsp;{v:.4f}</td>" for v in rgb)
-            lines.append(f"<tr><td style='color:{hexcol}'>■&nbsp;</td><td>{name}</td>{cells}</tr>")
-        lines.append("</table>")
+        rows = [(SHORT_LABELS.get(key, key), rgb) for key, _label, rgb in s.readout(row, col)]
+        for name, rgb in rows:
+            plain.append(f"{name} " + (" ".join(f"{v:.4f}" for v in rgb) if rgb is not None else "—"))
         self._readout_plain = "\n".join(plain)
-        self.readout.setText("".join(lines))
+        self.readout.setText(f"{where}<br><span style='color:gray'>{hr_span}</span>{readout_table(rows)}")
 
     def readout_text(self) -> str:
         """The readout as plain text, one line per image (for tests and copying)."""

@@ -10,6 +10,7 @@ from PIL import Image
 
 pytest.importorskip("pytestqt")
 from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtGui import QTextDocument  # noqa: E402
 from PySide6.QtWidgets import QScrollBar  # noqa: E402
 
 from gui_helpers import open_window  # noqa: E402
@@ -223,3 +224,24 @@ def test_empty_train_plots_say_what_fills_them_instead_of_0_to_1_axes(qtbot):
     assert placeholder(tab.val_plot) == ""
     tab._reset_run_view(100)  # a new run starts empty again
     assert placeholder(tab.loss_plot) != "" and placeholder(tab.val_plot) != ""
+
+
+@pytest.mark.parametrize("size", [(1100, 700), (1280, 800)])
+def test_compare_readout_method_names_are_one_line(qtbot, tmp_path, size):
+    """The hover readout in the side panel wrapped 'Least-squares' onto two lines."""
+    win = open_window(qtbot, [str(_image(tmp_path)), "--methods", "nearest", "box", "bilinear", "bicubic", "lanczos",
+                              "lstsq", "adknet", "--pixel", "5,6"], (), WAIT_MS)
+    win.resize(*size)
+    readout = win.compare.readout
+    qtbot.waitUntil(lambda: (win.width(), win.height()) == size and "Least-squares 0." in win.compare.readout_text())
+    qtbot.wait(50)
+    doc = QTextDocument()
+    doc.setDefaultFont(readout.font())
+    doc.setDocumentMargin(0)
+    doc.setHtml(readout.text())
+    doc.setTextWidth(readout.contentsRect().width())
+    doc.size()  # lays it out
+    for name in ("Least-squares", "Lanczos-3", "ADK-Net", "Bilinear"):
+        assert doc.find(name).block().layout().lineCount() == 1, name
+    doc.setTextWidth(10_000)
+    assert doc.idealWidth() <= readout.contentsRect().width()  # and the B column is not cut off
