@@ -53,7 +53,7 @@ def readout_table(rows: list[tuple[str, tuple[float, float, float] | None]]) -> 
 
 
 def readout_width(font: QFont) -> int:
-    """Pixels the readout table needs for the longest short name and negative values (the side panel's least)."""
+    """Pixels the readout table needs for the longest short name and negative values (the side panel's width)."""
     doc = QTextDocument()
     doc.setDefaultFont(font)
     doc.setDocumentMargin(0)
@@ -90,6 +90,7 @@ class CompareTab(QWidget):
 
     def _build(self) -> None:
         side = QWidget(self)
+        side.setMinimumWidth(200)  # the smallest window (900 px) may wrap the readout; the usual sizes do not
         side.setMaximumWidth(420)
         sl = QVBoxLayout(side)
         sl.setContentsMargins(6, 4, 6, 4)
@@ -138,7 +139,7 @@ class CompareTab(QWidget):
         self.readout.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Expanding)
         sl.addWidget(self.readout, 1)
         margins = sl.contentsMargins()
-        side.setMinimumWidth(readout_width(self.readout.font()) + margins.left() + margins.right())
+        side_width = readout_width(self.readout.font()) + margins.left() + margins.right()
 
         # toolbar above the views
         bar = QHBoxLayout()
@@ -229,7 +230,7 @@ class CompareTab(QWidget):
         self.vsplit.setStretchFactor(0, 1)
         self.vsplit.setStretchFactor(1, 0)  # a taller window gives the views the room, the table keeps its rows
         self.vsplit.setChildrenCollapsible(False)
-        self.hsplit = side_by_main(self, side, self.vsplit, max(260, side.minimumWidth()))
+        self.hsplit = side_by_main(self, side, self.vsplit, max(260, side_width))
         self.vsplit.setSizes([520, 230])
         self.vsplit.splitterMoved.connect(self._on_vsplit_dragged)
         self._vsplit_restored = False
