@@ -623,12 +623,16 @@ class TrainTab(QWidget):
         s.save(self.settings)
         return s
 
+    def _begin(self) -> TrainSettings | None:
+        """A new run or calibration: nothing while one is busy; the previous one's messages go; the form checked."""
+        if self.runner.busy:
+            return None
+        self.hub.supersede(TRAIN)
+        return self._check_ready()
+
     def start(self) -> None:
         """Start a run with the form's settings (or continue the model just calibrated with the same settings)."""
-        if self.runner.busy:
-            return
-        self.hub.supersede(TRAIN)  # a new run: the previous one's messages go
-        s = self._check_ready()
+        s = self._begin()
         if s is None:
             return
         r = self.runner
@@ -687,10 +691,7 @@ class TrainTab(QWidget):
 
     def quick_calibrate(self) -> None:
         """Re-fit the colour head of the current model (trained or calibrated, same pairs), else of a new one."""
-        if self.runner.busy:
-            return
-        self.hub.supersede(TRAIN)  # a new run: the previous one's messages go
-        s = self._check_ready()
+        s = self._begin()
         if s is None:
             return
         t = self.runner.trainer
