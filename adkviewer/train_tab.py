@@ -10,7 +10,7 @@ from __future__ import annotations
 from . import qt_compat  # noqa: F401  (first: works around a PySide6 bug)
 import html
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import pyqtgraph as pg
@@ -95,6 +95,20 @@ def _group(title: str, parent: QWidget) -> tuple[QGroupBox, QVBoxLayout]:
     lay.setContentsMargins(6, 4, 6, 6)
     lay.setSpacing(4)
     return box, lay
+
+
+def _path_row(parent: QWidget, tooltip: str,
+              browse: Callable[[], None]) -> tuple[QHBoxLayout, QLineEdit, QToolButton]:
+    """A folder field with its Browse… button (pairs folder, output folder)."""
+    row = QHBoxLayout()
+    edit = QLineEdit(parent)
+    edit.setToolTip(tooltip)
+    button = QToolButton(parent)
+    button.setText("Browse…")
+    button.clicked.connect(browse)
+    row.addWidget(edit, 1)
+    row.addWidget(button)
+    return row, edit, button
 
 
 def _plot(title: str, ylabel: str) -> pg.PlotWidget:
@@ -234,15 +248,9 @@ class TrainTab(QWidget):
         sl.setSpacing(6)
 
         box, lay = _group("Pairs", side)
-        row = QHBoxLayout()
-        self.pairs_edit = QLineEdit(side)
+        row, self.pairs_edit, browse = _path_row(side, "HR/ and LR/ matched by file name, or RealSR naming "
+                                                 "(NAME_HR beside NAME_LR4)", self.browse_pairs)
         self.pairs_edit.setPlaceholderText("folder with HR/ and LR/, or NAME_HR.png + NAME_LR4.png")
-        self.pairs_edit.setToolTip("HR/ and LR/ matched by file name, or RealSR naming (NAME_HR beside NAME_LR4)")
-        browse = QToolButton(side)
-        browse.setText("Browse…")
-        browse.clicked.connect(self.browse_pairs)
-        row.addWidget(self.pairs_edit, 1)
-        row.addWidget(browse)
         lay.addLayout(row)
         self.pairs_summary = QLabel(side)
         self.pairs_summary.setWordWrap(True)
@@ -340,15 +348,9 @@ class TrainTab(QWidget):
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
         lay.addLayout(grid)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Output", side))
-        self.out_edit = QLineEdit(side)
-        self.out_edit.setToolTip("Each run writes its checkpoints and weights to a new folder inside this one")
-        out_browse = QToolButton(side)
-        out_browse.setText("Browse…")
-        out_browse.clicked.connect(self.browse_out)
-        row.addWidget(self.out_edit, 1)
-        row.addWidget(out_browse)
+        row, self.out_edit, out_browse = _path_row(
+            side, "Each run writes its checkpoints and weights to a new folder inside this one", self.browse_out)
+        row.insertWidget(0, QLabel("Output", side))
         lay.addLayout(row)
         self.defaults_button = QToolButton(side)
         self.defaults_button.setText("Defaults")
