@@ -99,7 +99,7 @@ class AdkRunner:
         while True:
             try:
                 out = run_tiled(self._forward, numpy_reader(hr, s, self.device), (h, w), tile, self.model.cfg.halo,
-                                progress=cb, cancelled=cancelled, device=self.device)
+                                progress=cb, cancelled=cancelled)
                 break
             except (torch.OutOfMemoryError, MemoryError, RuntimeError) as e:
                 if not is_out_of_memory(e) or tile <= 16:

@@ -93,15 +93,6 @@ def numpy_reader(hr: np.ndarray, scale: int,
     return read
 
 
-def tensor_reader(hr: torch.Tensor, scale: int) -> Callable[[int, int, int, int], torch.Tensor]:
-    """Reads the HR region under an LR window from a (B, 3, H, W) tensor."""
-
-    def read(y0: int, y1: int, x0: int, x1: int) -> torch.Tensor:
-        return hr[:, :, y0 * scale : y1 * scale, x0 * scale : x1 * scale]
-
-    return read
-
-
 def run_tiled(
     fn: Callable[[torch.Tensor], torch.Tensor],
     read_hr: Callable[[int, int, int, int], torch.Tensor],
@@ -111,11 +102,10 @@ def run_tiled(
     out_channels: int = 3,
     progress: Callable[[int, int, Tile, torch.Tensor], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
-    device: torch.device | None = None,
 ) -> torch.Tensor:
     """Run an HR->LR function tile by tile; with halo >= its receptive radius the result equals the untiled one.
 
-    Only one tile at a time is read, moved to `device` and computed; the output is gathered on the CPU.
+    Only one tile at a time is read (on the reader's device) and computed; the output is gathered on the CPU.
     `progress(done, total, tile, tile_output)` lets a GUI paint tiles as they finish.
     """
     h, w = lr_size
@@ -124,10 +114,7 @@ def run_tiled(
     for n, t in enumerate(iter_tiles(h, w, tile, halo)):
         if cancelled is not None and cancelled():
             raise InterruptedError("cancelled")
-        x = read_hr(t.in_y0, t.in_y1, t.in_x0, t.in_x1)
-        if device is not None:
-            x = x.to(device)
-        y = fn(x)
+        y = fn(read_hr(t.in_y0, t.in_y1, t.in_x0, t.in_x1))
         y = y[:, :, t.out_y0 - t.in_y0 : t.out_y1 - t.in_y0, t.out_x0 - t.in_x0 : t.out_x1 - t.in_x0]
         y = y.float().cpu()
         if out is None:
