@@ -14,7 +14,7 @@ from core_helpers import one_thread, perturbed, smooth_image, tiny_config  # noq
 from model import adknet
 from model.adknet import ADKNet, ADKNetConfig, PRESETS, count_flops_per_lr_pixel, preset, reconstruct_pixel
 from model.inference import AdkRunner
-from model.resample import iter_tiles, numpy_reader, pad_amount, run_tiled, unfold_patches
+from model.resample import count_tiles, iter_tiles, numpy_reader, pad_amount, run_tiled, unfold_patches
 
 S = 4
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -303,14 +303,30 @@ def test_too_small_a_halo_is_detected():
     assert (_tiled(model, hr, tile=5, halo=cfg.halo) - ref).abs().max().item() < 2e-6
 
 
-def test_iter_tiles_covers_every_pixel_once():
-    h, w = 23, 17
+@pytest.mark.parametrize("h, w, tile, halo", [(23, 17, 5, 3), (707, 1060, 352, 14), (40, 9, 1, 2), (10, 10, 50, 4)])
+def test_iter_tiles_covers_every_pixel_once_with_equal_reads(h, w, tile, halo):
     seen = np.zeros((h, w), int)
-    for t in iter_tiles(h, w, 5, 3):
+    tiles = list(iter_tiles(h, w, tile, halo))
+    for t in tiles:
         seen[t.out_y0:t.out_y1, t.out_x0:t.out_x1] += 1
-        assert t.in_y0 <= t.out_y0 and t.in_y1 >= t.out_y1 and t.in_x0 <= t.out_x0 and t.in_x1 >= t.out_x1
+        # every output pixel has `halo` pixels of context on each side, or the image border
+        assert t.out_y0 - t.in_y0 >= halo or t.in_y0 == 0
+        assert t.in_y1 - t.out_y1 >= halo or t.in_y1 == h
+        assert t.out_x0 - t.in_x0 >= halo or t.in_x0 == 0
+        assert t.in_x1 - t.out_x1 >= halo or t.in_x1 == w
         assert 0 <= t.in_y0 and t.in_y1 <= h and 0 <= t.in_x0 and t.in_x1 <= w
-    assert (seen == 1).all()
+    assert (seen == 1).all() and len(tiles) == count_tiles(h, w, tile, halo)
+    # one read shape for the whole image, within the tile's size: the allocator sees the same tile again and again
+    shapes = {(t.in_y1 - t.in_y0, t.in_x1 - t.in_x0) for t in tiles}
+    assert len(shapes) == 1 and max(shapes.pop()) <= tile + 2 * halo
+
+
+def test_tiles_are_the_fewest_reads_that_fit_and_no_longer_than_needed():
+    # 12 MP at x4 with the default CPU tile: 2 x 3 reads, where a plain 352-px grid needs 3 x 4 with slivers at the
+    # edges; the two row reads are 368 long (not the full 380), their overlap just the two halos
+    assert count_tiles(707, 1060, 352, 14) == 6
+    rows = {(t.in_y0, t.in_y1) for t in iter_tiles(707, 1060, 352, 14)}
+    assert sorted(rows) == [(0, 368), (339, 707)]
 
 
 # ----------------------------------------------------------------------------- AdkRunner
@@ -327,7 +343,8 @@ def test_runner_downscale_equals_untiled_forward():
     out = runner.downscale(hr, tile=5, progress=lambda done, total, t, y: tiles.append((done, total, y.shape)))
     assert out.shape == (23, 17, 3) and out.dtype == np.float32
     np.testing.assert_allclose(out, ref, atol=1e-5, rtol=0)
-    assert len(tiles) == tiles[0][1] == 5 * 4 and tiles[-1][0] == 20
+    n = count_tiles(23, 17, 5, cfg.halo)
+    assert n > 1 and len(tiles) == tiles[0][1] == n and tiles[-1][0] == n
     # Default tile from the memory budget, and a tiny budget (many tiles): same result.
     np.testing.assert_allclose(runner.downscale(hr), ref, atol=1e-5, rtol=0)
     small = AdkRunner(model, "cpu", budget_bytes=1)
