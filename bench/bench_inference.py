@@ -70,6 +70,7 @@ def child(args) -> None:
     res = {
         "mp": hr.shape[0] * hr.shape[1] / 1e6, "seconds": secs, "tile": runner.tile_size(),
         "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "image_mb": (hr.nbytes + out.nbytes) / 2**20,  # the photo and its result, which any caller holds
         "cuda_peak_mb": torch.cuda.max_memory_allocated() / 2**20 if dev.type == "cuda" else None,
         "finite": bool(np.isfinite(out).all()),
     }
@@ -170,8 +171,9 @@ def main() -> None:
           f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
           f"weights: {wname}, amp: {args.amp}, allocator: {'glibc default' if args.system_malloc else 'keeps freed memory'}")
     print(f"# command: python {' '.join(sys.argv)}\n")
-    print("| HR MP | seconds | HR MP/s | tile (LR px) | peak RSS MB | CUDA peak MB | click ms (median/max) |")
-    print("|---|---|---|---|---|---|---|")
+    print("| HR MP | seconds | HR MP/s | tile (LR px) | peak RSS MB | less in/out arrays MB | CUDA peak MB "
+          "| click ms (median/max) |")
+    print("|---|---|---|---|---|---|---|---|")
     runs: dict[float, list[dict]] = {mp: [] for mp in args.sizes}
     for _ in range(args.repeat):  # sizes round-robin, so a change of machine load hits every size alike
         for mp in args.sizes:
@@ -202,13 +204,16 @@ def main() -> None:
                  if "click_ms_median" in r else "")
         cuda = f"{median(rs, 'cuda_peak_mb'):.0f}" if r["cuda_peak_mb"] is not None else ""
         print(f"| {r['mp']:.1f} | {spread(rs, 'seconds', '.2f')} | {r['mp'] / median(rs, 'seconds'):.2f} | "
-              f"{r['tile']} | {spread(rs, 'rss_mb', '.0f')} | {cuda} | {click} |", flush=True)
+              f"{r['tile']} | {spread(rs, 'rss_mb', '.0f')} | {median(rs, 'rss_mb') - r['image_mb']:.0f} | {cuda} "
+              f"| {click} |", flush=True)
     if runs.get(12) and runs.get(48) and len(runs[12]) == len(runs[48]):
         t = sorted(b["seconds"] / a["seconds"] for a, b in zip(runs[12], runs[48]))
         m = sorted(b["rss_mb"] / a["rss_mb"] for a, b in zip(runs[12], runs[48]))
+        ws = sorted((b["rss_mb"] - b["image_mb"]) / (a["rss_mb"] - a["image_mb"]) for a, b in zip(runs[12], runs[48]))
         print(f"\n48 MP / 12 MP (per repeat, median first): time x{t[len(t) // 2]:.2f} "
               f"[{' '.join(f'{v:.2f}' for v in t)}] (pixels x4.00), "
-              f"peak RSS x{m[len(m) // 2]:.2f} [{' '.join(f'{v:.2f}' for v in m)}]")
+              f"peak RSS x{m[len(m) // 2]:.2f} [{' '.join(f'{v:.2f}' for v in m)}], "
+              f"less the in/out arrays x{ws[len(ws) // 2]:.2f} [{' '.join(f'{v:.2f}' for v in ws)}]")
     if not args.no_efficiency:
         e = efficiency(args)
         print(f"\nFLOPs per HR pixel: {e['flops_per_hr_px'] / 1e3:.1f} k. Achieved {e['achieved'] / 1e9:.1f} GFLOP/s; "
