@@ -169,7 +169,8 @@ def main() -> None:
     _, wname = load_model(args.weights, args.scale)
     print(f"# ADK-Net inference benchmark, {time.strftime('%Y-%m-%d %H:%M')}, device {args.device}, "
           f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
-          f"weights: {wname}, amp: {args.amp}, allocator: {'glibc default' if args.system_malloc else 'keeps freed memory'}")
+          f"weights: {wname}, amp: {args.amp}, "
+          f"allocator: {'glibc default' if args.system_malloc else 'keeps freed memory'}")
     print(f"# command: python {' '.join(sys.argv)}\n")
     print("| HR MP | seconds | HR MP/s | tile (LR px) | peak RSS MB | less in/out arrays MB | CUDA peak MB "
           "| click ms (median/max) |")
