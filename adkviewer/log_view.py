@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from . import qt_compat  # noqa: F401  (first: works around a PySide6 bug)
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFontDatabase, QMouseEvent
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 
@@ -31,6 +31,12 @@ class LogView(QPlainTextEdit):
     def _on_user_scroll(self, _action: int) -> None:
         bar = self.verticalScrollBar()
         self.following = bar.sliderPosition() >= bar.maximum()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        # a text selection dragged past the top or bottom scrolls without a scroll-bar action
+        super().mouseMoveEvent(event)
+        if event.buttons() & Qt.LeftButton:
+            self._on_user_scroll(0)
 
     def _on_range(self, _lo: int, _hi: int) -> None:
         # a re-wrap keeps the top line after the range changes, moving the value off the end: go back once it is done

@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 
 pytest.importorskip("pytestqt")
-from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtGui import QTextDocument  # noqa: E402
-from PySide6.QtWidgets import QScrollBar  # noqa: E402
+from PySide6.QtCore import QEvent, QPointF, Qt  # noqa: E402
+from PySide6.QtGui import QMouseEvent, QTextDocument  # noqa: E402
+from PySide6.QtWidgets import QApplication, QScrollBar  # noqa: E402
 
 from gui_helpers import open_window  # noqa: E402
 
@@ -182,6 +182,25 @@ def test_training_log_stays_put_once_the_user_scrolls_up(qtbot):
     qtbot.keyClick(tab.log_view, Qt.Key_Home)  # the keyboard too
     _log(qtbot, tab, _run_log(5, 40))
     assert bar.value() == 0
+
+
+def test_training_log_stays_put_after_a_selection_dragged_above_its_top(qtbot):
+    """Dragging a selection past the top scrolls the log up without a scroll-bar action; the next line pulled the
+    view back to the end, away from what the person was selecting."""
+    tab, bar = _train_log(qtbot)
+    _log(qtbot, tab, _run_log(20))
+    view = tab.log_view.viewport()
+    at = QPointF(20, 10)
+    QApplication.sendEvent(view, QMouseEvent(QEvent.MouseButtonPress, at, at, Qt.LeftButton, Qt.LeftButton,
+                                             Qt.NoModifier))
+    bar.setValue(0)  # the drag's auto-scroll, as the pointer leaves the top
+    above = QPointF(20, -30)
+    QApplication.sendEvent(view, QMouseEvent(QEvent.MouseMove, above, view.mapToGlobal(above), Qt.NoButton,
+                                             Qt.LeftButton, Qt.NoModifier))
+    _log(qtbot, tab, _run_log(5, 20))
+    assert bar.value() == 0 < bar.maximum()
+    QApplication.sendEvent(view, QMouseEvent(QEvent.MouseButtonRelease, above, view.mapToGlobal(above),
+                                             Qt.LeftButton, Qt.NoButton, Qt.NoModifier))
 
 
 @pytest.mark.parametrize("size", [(1100, 700), (1280, 800)])
