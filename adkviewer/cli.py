@@ -457,18 +457,18 @@ def cmd_train(args, argv) -> int:
         bar = tqdm(total=trainer.cfg.iterations, initial=trainer.iteration, unit="it", file=sys.stderr,
                    dynamic_ncols=True)
     try:
-        trainer.run()
+        try:
+            trainer.run()
+        finally:  # any error ends the bar's line first, so its message is a line of its own
+            if bar:
+                bar.close()
     except KeyboardInterrupt:
-        if bar:
-            bar.close()
         ck = trainer.save_checkpoint()
         trainer.close()
         return _fail(f"interrupted at iteration {trainer.iteration}; resume with --resume {ck}", 130)
     except FloatingPointError as e:
         trainer.close()
         return _fail(f"training diverged ({e}); the last good checkpoint is in {trainer.cfg.out}")
-    if bar:
-        bar.close()
     if main_rank and trainer.finished:
         extra = {}
         if not args.no_eval and trainer.val_infos:

@@ -256,6 +256,19 @@ def test_train_export_resume_and_calibrate(pristine, tmp_path, capsys):
     assert load_weights(tmp_path / "cal" / "adknet_x4_lite.safetensors").model.mix is not None
 
 
+
+def test_an_error_during_training_is_its_own_line_not_glued_to_the_progress_bar(pristine, tmp_path, monkeypatch,
+                                                                                   capsys):
+    from model.train import Trainer
+
+    def full_disk(self, suffix="last"):
+        raise OSError(28, "No space left on device", str(tmp_path / "run" / f"checkpoint_{suffix}.pt"))
+
+    monkeypatch.setattr(Trainer, "save_checkpoint", full_disk)
+    code, _, err = _run(capsys, ["train", "--pairs", pristine, "--iterations", 3, "--ckpt-every", 1, "--batch", 1,
+                                 "--patch", 8, "--no-calibrate", "--device", "cpu", "--out", tmp_path / "run"])
+    assert "No space left on device" in _one_error(code, err)
+
 @pytest.mark.parametrize("scale, init", [(4, "shipped"), (3, "scratch")])
 def test_train_defaults_are_the_train_tabs(scale, init):
     """The CLI fine-tunes the shipped weights where the scale has some (else trains anew), with the tab's numbers."""
