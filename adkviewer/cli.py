@@ -412,12 +412,31 @@ def train_config(args, argv: list[str]) -> TrainConfig:
     )
 
 
+def check_run_folder(out: str) -> None:
+    """A new run's --out: refused before any training if it is a file, unwritable, or already holds a run."""
+    from model.errors import UserError
+
+    folder = Path(out)
+    held = sorted(p.name for p in folder.iterdir() if p.suffix in (".pt", ".safetensors")) if folder.is_dir() else []
+    if held:
+        ckpt = folder / "checkpoint_last.pt"
+        again = f", or continue it with --resume {ckpt}" if ckpt.is_file() else ""
+        raise UserError(f"--out {folder} already holds a run ({held[0]}); name a new folder{again}.")
+    where = next(p for p in (folder, *folder.parents) if p.exists())  # the folder, or what will hold it
+    if not where.is_dir():
+        raise UserError(f"--out {folder}: {where} is a file, not a folder.")
+    if not os.access(where, os.W_OK | os.X_OK):
+        raise UserError(f"--out {folder}: cannot write in {where}.")
+
+
 def cmd_train(args, argv) -> int:
     from tqdm import tqdm
 
     from model.train import Callbacks, Trainer, calibrate, dist_from_env
 
     cfg = train_config(args, argv)
+    if args.out and not args.resume:
+        check_run_folder(args.out)
     dinfo = dist_from_env()
     main_rank = dinfo.is_main
     bar = None

@@ -269,6 +269,25 @@ def test_an_error_during_training_is_its_own_line_not_glued_to_the_progress_bar(
                                  "--patch", 8, "--no-calibrate", "--device", "cpu", "--out", tmp_path / "run"])
     assert "No space left on device" in _one_error(code, err)
 
+
+def test_train_never_overwrites_a_previous_run_in_out(pristine, tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["train", "--pairs", pristine, "--iterations", 1, "--batch", 1, "--patch", 8, "--no-eval",
+            "--device", "cpu", "--out", out]
+    code, _, err = _run(capsys, argv)
+    assert code == 0, err
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    for extra in ([], ["--calibrate-only"]):
+        code, _, err = _run(capsys, argv + extra)
+        line = _one_error(code, err)
+        assert "already holds a run" in line and f"--resume {out / 'checkpoint_last.pt'}" in line
+        assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+    (tmp_path / "afile").write_text("x")
+    for bad in (tmp_path / "afile", tmp_path / "afile" / "run"):  # refused before any training, not at its end
+        code, _, err = _run(capsys, argv[:-1] + [bad])
+        assert "is a file" in _one_error(code, err) and "initialised" not in err
+
 @pytest.mark.parametrize("scale, init", [(4, "shipped"), (3, "scratch")])
 def test_train_defaults_are_the_train_tabs(scale, init):
     """The CLI fine-tunes the shipped weights where the scale has some (else trains anew), with the tab's numbers."""
