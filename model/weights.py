@@ -69,14 +69,23 @@ def read_metadata(path: Path) -> dict[str, str]:
         raise WeightsError(f"{path.name} is not a readable safetensors weights file ({_short(e)}).") from None
 
 
+def _looks_pickled(path: Path) -> bool:
+    """torch.save writes a zip (PK) or, in its legacy format, a pickle (protocol byte 0x80)."""
+    with open(path, "rb") as f:
+        head = f.read(2)
+    return head == b"PK" or head[:1] == b"\x80"
+
+
 def load_weights(
     path: str | os.PathLike, expect_scale: int | None = None, device: str | torch.device = "cpu"
 ) -> LoadedWeights:
     """Load ADK-Net weights; refuses anything that is not safetensors for this architecture, explaining why."""
     path = Path(path)
+    if path.is_dir():
+        raise WeightsError(f"{path} is a folder, not a weights file.")
     if not path.is_file():
         raise WeightsError(f"Weights file {path} does not exist.")
-    if path.suffix.lower() in (".pt", ".pth", ".ckpt", ".pkl", ".bin"):
+    if path.suffix.lower() in (".pt", ".pth", ".ckpt", ".pkl", ".bin") and _looks_pickled(path):
         raise WeightsError(
             f"{path.name} is a PyTorch pickle file; ADK Viewer loads only .safetensors weights "
             f"(use 'adkviewer import-weights' to convert it safely)."

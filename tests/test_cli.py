@@ -399,6 +399,15 @@ def _mkdir(path: Path) -> Path:
     return path
 
 
+def _weights_as(pairs: Path, name: str, make=None) -> list:
+    """Downscale with --weights NAME: the file `make` writes, renamed (a folder when there is no `make`)."""
+    if make is None:
+        (pairs / name).mkdir()
+    else:
+        Path(make(pairs)[5]).rename(pairs / name)
+    return ["downscale", pairs / "HR" / "p0.png", "-o", pairs / "o", "--weights", pairs / name, "--device", "cpu"]
+
+
 def _no_pairs(pairs: Path) -> list:
     folder = _mkdir(pairs / "loose")
     shutil.copy(pairs / "HR" / "p0.png", folder / "photo.png")
@@ -432,6 +441,10 @@ ERROR_CASES = {
     "random weights (eval)": (_random_weights, "w.safetensors"),
     "random weights (downscale)": (_random_weights_downscale, "w.safetensors"),
     "pickle weights": (_pickle_weights, "w.pt"),
+    "pickle weights named .bin": (lambda p: _weights_as(p, "w.bin", _pickle_weights), "w.bin is a PyTorch pickle file"),
+    "random bytes named .bin": (lambda p: _weights_as(p, "w.bin", _random_weights_downscale),
+                                "w.bin is not a readable safetensors weights file"),
+    "a folder as weights": (lambda p: _weights_as(p, "wdir"), "wdir is a folder, not a weights file"),
     "not an image": (_not_an_image, "x.png"),
     "missing input": (lambda p: ["downscale", p / "none.png", "-o", p / "o", "--method", "box"], "none.png"),
     "unknown split": (lambda p: ["eval", "--pairs", p, "--split", "nosuch", "--methods", "bicubic"], "nosuch"),
