@@ -238,6 +238,7 @@ def cmd_downscale(args, argv) -> int:
     folder = out.parent if single_file else out
     if folder.exists() and not folder.is_dir():
         raise UserError(f"Output folder {folder} is a file.")
+    check_writable(folder, "Output folder")  # one error now, not one per image after its work
     ms = MethodSet(scale=args.scale, device=resolve_device(args.device), weights_path=args.weights,
                    lstsq_path=args.lstsq_fit,
                    budget_bytes=args.tile_budget_mb * 2**20 if args.tile_budget_mb else None)
@@ -422,11 +423,18 @@ def check_run_folder(out: str) -> None:
         ckpt = folder / "checkpoint_last.pt"
         again = f", or continue it with --resume {ckpt}" if ckpt.is_file() else ""
         raise UserError(f"--out {folder} already holds a run ({held[0]}); name a new folder{again}.")
+    check_writable(folder, "--out")
+
+
+def check_writable(folder: Path, what: str) -> None:
+    """`folder` exists and can be written to, or can be created (its nearest existing parent is a writable folder)."""
+    from model.errors import UserError
+
     where = next(p for p in (folder, *folder.parents) if p.exists())  # the folder, or what will hold it
     if not where.is_dir():
-        raise UserError(f"--out {folder}: {where} is a file, not a folder.")
+        raise UserError(f"{what} {folder}: {where} is a file, not a folder.")
     if not os.access(where, os.W_OK | os.X_OK):
-        raise UserError(f"--out {folder}: cannot write in {where}.")
+        raise UserError(f"{what} {folder}: cannot write in {where}.")
 
 
 def cmd_train(args, argv) -> int:

@@ -215,6 +215,18 @@ def test_downscale_of_only_bad_files_creates_no_folder(tmp_path, capsys):
     assert [p.name for p in out.iterdir()] == ["good_x4_box.png"]
 
 
+def test_downscale_into_an_unwritable_place_is_one_error_before_any_work(tmp_path, monkeypatch, capsys):
+    images = [save_png(tmp_path / "in" / f"{c}.png", smooth_image(16, 16, seed=i)) for i, c in enumerate("abc")]
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: Path(p) != locked and real_access(p, mode, **kw))
+    (tmp_path / "afile").write_text("x")
+    for out in (locked, locked / "new", tmp_path / "afile" / "new"):
+        code, _, err = _run(capsys, ["downscale", *images, "-o", out, "--method", "box"])
+        assert ("cannot write in" if "locked" in str(out) else "is a file") in _one_error(code, err)
+        assert list(locked.iterdir()) == []
+
 def test_downscale_adknet_single_file(tmp_path, weights, capsys):
     a = save_png(tmp_path / "a.png", smooth_image(48, 64, seed=3))
     dst = tmp_path / "single" / "small.png"
