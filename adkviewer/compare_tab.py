@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QFont, QTextDocument
 from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QButtonGroup, QComboBox, QHBoxLayout,
-                               QLabel, QLineEdit, QListWidget, QListWidgetItem, QMenu, QProgressBar,
+                               QLabel, QLineEdit, QListView, QListWidget, QListWidgetItem, QMenu, QProgressBar,
                                QSizePolicy, QSplitter, QTextEdit, QToolButton, QVBoxLayout, QWidget)
 
 from model.errors import UserError
@@ -131,6 +131,11 @@ class CompareTab(QWidget):
             it.setCheckState(Qt.Checked if m in self.session.methods else Qt.Unchecked)
             self.method_list.addItem(it)
         self.method_list.setFixedHeight(self.method_list.sizeHintForRow(0) * len(ALL_METHODS) + 6)
+        # a long weights name ('ADK-Net (… fine-tuned 1500 it, calibrated)') is elided, its tooltip whole: a
+        # horizontal scroll bar would cover the last row of this fixed-height list
+        self.method_list.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.method_list.setTextElideMode(Qt.ElideMiddle)
+        self.method_list.setResizeMode(QListView.Adjust)
         self.method_list.itemChanged.connect(self._on_ticks_changed)
         sl.addWidget(self.method_list)
 
@@ -335,6 +340,7 @@ class CompareTab(QWidget):
         for i in range(self.method_list.count()):
             it = self.method_list.item(i)
             it.setText(s.label(it.data(Qt.UserRole)))
+            it.setToolTip(it.text())
         self.method_list.blockSignals(False)
 
     def _rebuild_views(self) -> None:

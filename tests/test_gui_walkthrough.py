@@ -264,3 +264,26 @@ def test_compare_readout_method_names_are_one_line(qtbot, tmp_path, size):
         assert doc.find(name).block().layout().lineCount() == 1, name
     doc.setTextWidth(10_000)
     assert doc.idealWidth() <= readout.contentsRect().width()  # and the B column is not cut off
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1920, 1080)])
+def test_method_list_shows_every_method_with_a_long_weights_name(qtbot, tmp_path, size):
+    """'Use in Compare' named the ADK-Net row after the fine-tuned model ('ADK-Net (pairs fine-tuned 12 it,
+    calibrated)'): the list grew a horizontal scroll bar that covered its last row, Least-squares kernel."""
+    torch = pytest.importorskip("torch")
+    from model.adknet import ADKNet, preset
+    from model.weights import save_weights
+
+    torch.manual_seed(0)
+    wpath = save_weights(ADKNet(preset("lite", scale=4)), tmp_path / "ft_x4.safetensors",
+                         {"name": "my_camera_pairs fine-tuned 1500 it, calibrated"})
+    win = open_window(qtbot, [str(_image(tmp_path)), "--weights", str(wpath), "--methods", "adknet"], (), WAIT_MS)
+    win.resize(*size)
+    lst = win.compare.method_list
+    qtbot.waitUntil(lambda: (win.width(), win.height()) == size)
+    qtbot.wait(50)
+    assert "fine-tuned 1500 it" in lst.item(0).text()
+    assert not lst.horizontalScrollBar().isVisible()
+    last = lst.visualItemRect(lst.item(lst.count() - 1))
+    assert lst.viewport().rect().contains(last)
+    assert "fine-tuned 1500 it, calibrated" in lst.item(0).toolTip()  # the whole name, where it is elided
