@@ -314,6 +314,8 @@ def load_eval_pairs(pairs_dir: str, split: str, scale: int | None):
 
 
 def cmd_eval(args, argv) -> int:
+    from tqdm import tqdm
+
     from model.baselines import fit_lstsq
     from model.devices import resolve_device
     from model.evaluate import evaluate, format_table
@@ -329,8 +331,11 @@ def cmd_eval(args, argv) -> int:
         if train_infos:
             print(f"fitting the least-squares kernel on the train split ({len(train_infos)} pairs; "
                   f"--lstsq-fit FILE skips this)…", file=sys.stderr)
-            ms.lstsq_fit = fit_lstsq((load_pair(p, scale) for p in train_infos), scale, taps=4 * scale,
-                                     fitted_on=f"{args.pairs} train split ({len(train_infos)} pairs)")
+            fitted_on = f"{args.pairs} train split ({len(train_infos)} pairs)"
+            # A bar closes (ends its line) before any error is printed.
+            with tqdm(train_infos, desc="fitting lstsq", unit="pair", file=sys.stderr) as fitting:
+                ms.lstsq_fit = fit_lstsq((load_pair(p, scale) for p in fitting), scale, taps=4 * scale,
+                                         fitted_on=fitted_on)
             if not args.json:
                 print(f"lstsq fitted on the train split ({len(train_infos)} pairs)", file=sys.stderr)
         elif shipped_lstsq(scale) is None:
@@ -341,7 +346,8 @@ def cmd_eval(args, argv) -> int:
     smallest = min((min(p.lr_size) for p in chosen if p.lr_size), default=0)
     if args.crop and 2 * args.crop >= smallest:
         raise UserError(f"--crop {args.crop} leaves nothing of the smallest LR image ({smallest} pixels across).")
-    res = evaluate(((p.name, *load_pair(p, scale)) for p in chosen), list(args.methods), ms, crop=args.crop)
+    with tqdm(chosen, desc="scoring", unit="pair", file=sys.stderr) as scoring:
+        res = evaluate(((p.name, *load_pair(p, scale)) for p in scoring), list(args.methods), ms, crop=args.crop)
     if args.json:
         print(json.dumps(res.to_json(), indent=2))
     elif args.csv:
@@ -541,14 +547,17 @@ def card_metrics(trainer, lstsq_path: str | None = None) -> dict:
 # ---------------------------------------------------------------------------- fit-lstsq / import
 
 def cmd_fit_lstsq(args, argv) -> int:
+    from tqdm import tqdm
+
     from model.baselines import fit_lstsq, save_lstsq
     from model.errors import UserError
 
     if args.taps is not None and (args.taps < args.scale or (args.taps - args.scale) % 2):
         raise UserError(f"--taps {args.taps} must be at least the scale {args.scale} with taps - scale even.")
     scale, chosen, train_infos, load_pair = load_eval_pairs(args.pairs, args.split, args.scale)
-    fit = fit_lstsq((load_pair(p, scale) for p in chosen), scale, taps=args.taps or 4 * scale,
-                    fitted_on=f"{Path(args.pairs).name} {args.split} split ({len(chosen)} pairs)")
+    with tqdm(chosen, desc="fitting lstsq", unit="pair", file=sys.stderr) as fitting:
+        fit = fit_lstsq((load_pair(p, scale) for p in fitting), scale, taps=args.taps or 4 * scale,
+                        fitted_on=f"{Path(args.pairs).name} {args.split} split ({len(chosen)} pairs)")
     save_lstsq(fit, args.out)
     print(f"wrote {args.out} ({fit.taps}x{fit.taps} taps, x{scale}, {len(chosen)} pairs)", file=sys.stderr)
     return 0

@@ -121,6 +121,17 @@ def test_eval_table_and_csv(pristine, capsys):
     assert float(rows[2].split(",")[1]) == pytest.approx(expected, abs=1e-4)
 
 
+def test_eval_and_fit_lstsq_show_progress_on_stderr_only(pristine, tmp_path, capsys):
+    """The default eval fits lstsq on the train split then scores every pair: minutes of silence on real data."""
+    code, out, err = _run(capsys, ["eval", "--pairs", pristine, "--methods", "box", "lstsq", "--json"])
+    assert code == 0, err
+    assert "fitting lstsq: 100%" in err and "3/3" in err  # the 3 train pairs
+    assert "scoring: 100%" in err and "2/2" in err  # the 2 val pairs
+    assert json.loads(out)["pairs"] == 2
+    code, _, err = _run(capsys, ["fit-lstsq", "--pairs", pristine, "-o", tmp_path / "fit.safetensors"])
+    assert code == 0 and "fitting lstsq: 100%" in err and "3/3" in err
+
+
 def test_eval_adknet_uses_the_weights_file(pristine, weights, capsys):
     code, out, err = _run(capsys, ["eval", "--pairs", pristine, "--methods", "adknet", "bicubic", "--weights", weights,
                                    "--json", "--device", "cpu"])
