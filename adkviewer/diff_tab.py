@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QColor, QFont
+from PySide6.QtGui import QAction, QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLayout, QHBoxLayout,
                                QHeaderView, QLabel, QMenu, QPushButton, QScrollArea, QSlider,
                                QSplitter, QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout, QWidget)
@@ -282,7 +282,7 @@ class DiffTab(QWidget):
         self.vsplit.setStretchFactor(0, 3)
         self.vsplit.setStretchFactor(1, 1)
         self.vsplit.setChildrenCollapsible(False)
-        self.hsplit = side_by_main(self, self.side, self.vsplit, 280)
+        self.hsplit = side_by_main(self, self.side, self.vsplit, max(280, self._stats_width()))
         self.vsplit.setSizes([540, 190])
 
         self.image_combo.activated.connect(lambda _i: self._pick(image=self.image_combo.currentData()))
@@ -291,6 +291,19 @@ class DiffTab(QWidget):
         self.channel_combo.activated.connect(lambda _i: self._pick_channel(self.channel_combo.currentData()))
         self.gain_slider.valueChanged.connect(self._on_gain_slider)
         self.gain_label.mouseDoubleClickEvent = lambda _ev: self.set_gain(1.0)
+
+    def _stats_width(self) -> int:
+        """The side panel's width at which the statistics show their widest value (fmt_value: '-0.0001234' or
+        '-1.234e-05', bold in the shown row) whole rather than elided."""
+        bold = QFont(self.stats.font())
+        bold.setBold(True)
+        fm = QFontMetrics(bold)
+        column = max(fm.horizontalAdvance(t) for t in ("-0.0001234", "-1.234e-05")) + 12
+        header = self.stats.verticalHeader().sizeHint().width()
+        frame = 2 * self.stats.frameWidth() + 4
+        margins = self.side.widget().layout().contentsMargins()
+        return (len(STAT_COLUMNS) * column + header + frame + margins.left() + margins.right()
+                + self.side.verticalScrollBar().sizeHint().width())
 
     # ------------------------------------------------------------------ remembered layout
 

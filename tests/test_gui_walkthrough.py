@@ -10,7 +10,7 @@ from PIL import Image
 
 pytest.importorskip("pytestqt")
 from PySide6.QtCore import QEvent, QPointF, Qt  # noqa: E402
-from PySide6.QtGui import QMouseEvent, QTextDocument  # noqa: E402
+from PySide6.QtGui import QFontMetrics, QMouseEvent, QTextDocument  # noqa: E402
 from PySide6.QtWidgets import QApplication, QScrollBar  # noqa: E402
 
 from gui_helpers import open_window  # noqa: E402
@@ -287,3 +287,28 @@ def test_method_list_shows_every_method_with_a_long_weights_name(qtbot, tmp_path
     last = lst.visualItemRect(lst.item(lst.count() - 1))
     assert lst.viewport().rect().contains(last)
     assert "fine-tuned 1500 it, calibrated" in lst.item(0).toolTip()  # the whole name, where it is elided
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1920, 1080)])
+def test_difference_statistics_are_not_cut_off(qtbot, tmp_path, size):
+    """A small bias, mean -0.0002761 (the widest a 4-significant-digit value gets), showed as '-0.00028…' in the
+    statistics table's 75 px columns."""
+    from types import SimpleNamespace
+
+    from model.metrics import ERROR_CHANNELS
+
+    win = open_window(qtbot, [str(_image(tmp_path)), "--methods", "bicubic,bilinear", "--diff",
+                              "bicubic-bilinear:signed:luma"], ("diff",), WAIT_MS)
+    win.resize(*size)
+    win.show_tab("diff")
+    tab = win.tab("diff")
+    qtbot.waitUntil(lambda: (win.width(), win.height()) == size and tab.stats.isVisible())
+    widest = SimpleNamespace(mean=-0.0002761, max=-1.234e-05, p99=-0.0001234)
+    tab._fill_stats({c: widest for c in ERROR_CHANNELS})
+    qtbot.wait(50)
+    t = tab.stats
+    for row in range(t.rowCount()):
+        for col in range(t.columnCount()):
+            item = t.item(row, col)
+            need = QFontMetrics(item.font()).horizontalAdvance(item.text())
+            assert need + 8 <= t.columnWidth(col), (item.text(), t.columnWidth(col))
