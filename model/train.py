@@ -306,8 +306,20 @@ class Trainer:
         if resume:
             ckpt = read_checkpoint(resume)
             saved = dict(ckpt["train_config"])
+            done = int(ckpt["iteration"])
             if iterations:
+                if iterations <= done:
+                    left = int(saved.get("iterations", 0)) > done
+                    raise UserError(f"{Path(resume).name} is already at iteration {done}: give more than {done} "
+                                    f"iterations to continue it"
+                                    + (f" (or leave the count out to finish its {saved['iterations']})." if left else "."))
                 saved["iterations"] = iterations
+            # The run continues where its checkpoint now is: a copied or moved run folder (or a relative --out
+            # stored from another working directory) must not write into the original one.
+            here = str(Path(resume).resolve().parent)
+            if saved.get("out") and Path(saved["out"]).resolve() != Path(here):
+                self.log(f"the checkpoint was written in {saved['out']}; continuing in its folder {here}")
+            saved["out"] = here
             cfg = self.cfg = TrainConfig.from_dict(saved)
         if not cfg.out:
             cfg.out = str(new_run_dir(cfg.pairs, cfg.scale))

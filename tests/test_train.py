@@ -7,6 +7,7 @@ import math
 import shutil
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -76,7 +77,9 @@ def test_resume_gives_the_same_weights_as_a_straight_run(pairs, tmp_path):
     assert any(not torch.equal(at_k["model"][n], final[n]) for n in final)  # training did change the weights
 
     resumed = _resume(copies[0])
-    assert resumed.iteration == K and resumed.cfg == straight.cfg
+    # the same run, continued in the folder where its checkpoint now is
+    assert resumed.iteration == K and resumed.cfg.out == str(tmp_path.resolve())
+    assert replace(resumed.cfg, out=straight.cfg.out) == straight.cfg
     resumed.run()
     assert resumed.finished and resumed.iteration == 2 * K
     _assert_same_state(final, _state(resumed))
@@ -84,6 +87,31 @@ def test_resume_gives_the_same_weights_as_a_straight_run(pairs, tmp_path):
     for sa, sb in zip(straight.opt.state_dict()["state"].values(), resumed.opt.state_dict()["state"].values()):
         assert torch.equal(sa["exp_avg"], sb["exp_avg"]) and torch.equal(sa["exp_avg_sq"], sb["exp_avg_sq"])
     assert [h for h in resumed.history if "loss" in h] == [h for h in straight.history if "loss" in h]
+
+
+def test_a_resumed_copy_of_a_run_writes_into_the_copy_not_the_original(pairs, tmp_path, monkeypatch):
+    """A run folder copied (or trained with a relative --out from another directory) and resumed wrote its checkpoints
+    and weights into the original folder named in the checkpoint, overwriting that run."""
+    monkeypatch.chdir(tmp_path)
+    t = Trainer(_cfg(pairs, "run", iterations=K, ckpt_every=K))  # relative, as `--out run` stores it
+    t.setup()
+    t.run()
+    original = (tmp_path / "run" / "checkpoint_last.pt").read_bytes()
+    shutil.copytree(tmp_path / "run", tmp_path / "copy")
+    more = Trainer(TrainConfig())
+    more.setup(resume=str(tmp_path / "copy" / "checkpoint_last.pt"), iterations=K + 2)
+    more.run()
+    assert more.cfg.out == str((tmp_path / "copy").resolve())
+    assert read_checkpoint(tmp_path / "copy" / "checkpoint_last.pt")["iteration"] == K + 2
+    assert (tmp_path / "run" / "checkpoint_last.pt").read_bytes() == original
+
+
+def test_resume_with_no_more_iterations_than_done_is_refused(pairs, tmp_path):
+    t = Trainer(_cfg(pairs, tmp_path / "run", iterations=K, ckpt_every=K))
+    t.setup()
+    ck = t.run()
+    with pytest.raises(UserError, match=f"already at iteration {K}: give more than {K}"):
+        Trainer(TrainConfig()).setup(resume=ck, iterations=K)
 
 
 def test_resume_with_a_new_iteration_budget(pairs, tmp_path):
