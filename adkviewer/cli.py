@@ -8,9 +8,11 @@ import json
 import math
 import os
 import shlex
+import signal
 import sys
+import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from model.allocator import keep_freed_memory
 
@@ -443,6 +445,28 @@ def check_writable(folder: Path, what: str) -> None:
         raise UserError(f"{what} {folder}: cannot write in {where}.")
 
 
+class CtrlCStop:
+    """First Ctrl-C: stop after the current iteration (a consistent checkpoint); a second one aborts at once."""
+
+    def __init__(self, trainer, log: Callable[[str], None]) -> None:
+        self.trainer, self.log, self.requested = trainer, log, False
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._on_sigint)
+
+    def _on_sigint(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        self.trainer.request_stop()
+        self.log("stopping after this iteration and saving a checkpoint (Ctrl-C again to abort now)")
+
+    def restore(self) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+            self.previous = None
+
+
 def cmd_train(args, argv) -> int:
     from tqdm import tqdm
 
@@ -489,12 +513,18 @@ def cmd_train(args, argv) -> int:
     if main_rank:
         bar = tqdm(total=trainer.cfg.iterations, initial=trainer.iteration, unit="it", file=sys.stderr,
                    dynamic_ncols=True)
+    stopping = CtrlCStop(trainer, on_log) if dinfo.world == 1 else None
     try:
         try:
             trainer.run()
         finally:  # any error ends the bar's line first, so its message is a line of its own
+            if stopping is not None:
+                stopping.restore()
             if bar:
                 bar.close()
+        if stopping is not None and stopping.requested and not trainer.finished:
+            trainer.close()
+            return 130  # the engine saved the checkpoint and said how to resume
     except KeyboardInterrupt:
         ck = trainer.save_checkpoint()
         trainer.close()

@@ -7,8 +7,10 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +23,7 @@ from model.baselines import apply_lstsq, classical_downscale, fit_lstsq, load_ls
 from model.data import discover_pairs, load_pair, read_split, select
 from model.imageio import load_image, to_uint8
 from model.inference import AdkRunner
+from model.train import read_checkpoint
 from model.metrics import compute_metrics
 from model.weights import load_weights, save_weights
 
@@ -291,6 +294,33 @@ def test_an_error_during_training_is_its_own_line_not_glued_to_the_progress_bar(
     code, _, err = _run(capsys, ["train", "--pairs", pristine, "--iterations", 3, "--ckpt-every", 1, "--batch", 1,
                                  "--patch", 8, "--no-calibrate", "--device", "cpu", "--out", tmp_path / "run"])
     assert "No space left on device" in _one_error(code, err)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGINT to a child process is POSIX")
+def test_ctrl_c_stops_training_after_the_iteration_with_one_resumable_checkpoint(pristine, tmp_path):
+    """Ctrl-C raised KeyboardInterrupt wherever the loop was (even inside the optimiser step), saved that state as
+    checkpoint_last.pt and also left a redundant checkpoint_crash.pt; now it stops at the iteration's end."""
+    out = tmp_path / "run"
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), OMP_NUM_THREADS="1")
+    proc = subprocess.Popen([sys.executable, "-m", "adkviewer", "train", "--pairs", str(pristine), "--iterations",
+                             "100000", "--ckpt-every", "1", "--batch", "1", "--patch", "8", "--no-calibrate",
+                             "--device", "cpu", "--out", str(out)], cwd=ROOT, env=env, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (out / "checkpoint_last.pt").exists():
+            assert proc.poll() is None and time.monotonic() < deadline, "no checkpoint"
+            time.sleep(0.05)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        err = proc.communicate(timeout=60)[1]
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "stopping after this iteration" in err and "Traceback" not in err
+    done = read_checkpoint(out / "checkpoint_last.pt")["iteration"]
+    assert f"stopped at iteration {done}; resume with --resume {out / 'checkpoint_last.pt'}" in err
+    assert not (out / "checkpoint_crash.pt").exists()
 
 
 def test_train_never_overwrites_a_previous_run_in_out(pristine, tmp_path, capsys):
