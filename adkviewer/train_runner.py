@@ -26,7 +26,7 @@ from model.baselines import apply_lstsq, classical_downscale, fit_lstsq, save_ls
 from model.devices import describe_device
 from model.errors import UserError
 from model.metrics import psnr
-from model.train import Callbacks, TrainConfig, Trainer, calibrate, validate
+from model.train import Callbacks, TrainConfig, Trainer, calibrate, count_of, validate
 
 IDLE, STARTING, RUNNING, PAUSED, STOPPING, CALIBRATING, EXPORTING = (
     "idle", "starting", "running", "paused", "stopping", "calibrating", "exporting")
@@ -264,9 +264,10 @@ class TrainRunner(QObject):
             if known and trainer.val and self.calibration is None:
                 before = {"psnr": known[-1]}  # just validated at this iteration: no need to score it again
             else:
-                trainer.log(f"quick calibrate: scoring the model on {len(pairs)} {where} pairs…")
+                scored = count_of(len(pairs), "val pair" if trainer.val else "train pair")
+                trainer.log(f"quick calibrate: scoring the model on {scored}{where[len(where.split()[0]):]}…")
                 before, _ = validate(trainer.model, pairs, trainer.device)
-            trainer.log(f"quick calibrate: fitting the colour head on {len(trainer.train_pairs)} train pairs…")
+            trainer.log(f"quick calibrate: fitting the colour head on {count_of(len(trainer.train_pairs), 'train pair')}…")
             calibrate(trainer.model, trainer.train_pairs, trainer.device)
             after, preview = validate(trainer.model, pairs, trainer.device)
             secs = time.perf_counter() - t0

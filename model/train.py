@@ -369,8 +369,8 @@ class Trainer:
             if dev.type == "cuda" and "rng_cuda" in ckpt:
                 torch.cuda.set_rng_state(ckpt["rng_cuda"], dev)
             self.log(f"resumed {resume} at iteration {self.iteration}")
-        self.log(f"training on {describe_device(dev)}: {_count(len(train), 'train pair')}"
-                 f"{f' ({len(shard)} on this rank)' if self.dist.world > 1 else ''}, {_count(len(self.val), 'val pair')}")
+        self.log(f"training on {describe_device(dev)}: {count_of(len(train), 'train pair')}"
+                 f"{f' ({len(shard)} on this rank)' if self.dist.world > 1 else ''}, {count_of(len(self.val), 'val pair')}")
         self.log(f"writing checkpoints and weights to {cfg.out}")
 
     # ------------------------------------------------------------------ loop
@@ -539,5 +539,6 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     return ckpt
 
 
-def _count(n: int, noun: str) -> str:
+def count_of(n: int, noun: str) -> str:
+    """"1 val pair", "2 val pairs"."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
