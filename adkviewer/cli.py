@@ -221,6 +221,7 @@ def cmd_downscale(args, argv) -> int:
     from model.imageio import crop_to_multiple, load_image, save_image
     from model.methods import MethodSet
     from model.errors import UserError
+    from model.resample import count_tiles
 
     inputs = [Path(p) for p in args.inputs]
     out = Path(args.out)
@@ -258,7 +259,18 @@ def cmd_downscale(args, argv) -> int:
             hr, note = crop_to_multiple(img.array, args.scale, name=str(src))
             for n in img.notes + ([note] if note else []):
                 tqdm.write(f"{src.name}: {n}", file=sys.stderr)
-            lr = ms.run(args.method, hr)
+            if len(inputs) == 1 and args.method == "adknet":  # one photo can take a minute: show its tiles
+                runner = ms.runner()
+                total = count_tiles(hr.shape[0] // args.scale, hr.shape[1] // args.scale, runner.tile_size(),
+                                    runner.model.cfg.halo)
+                with tqdm(total=total, unit="tile", desc=src.name, file=sys.stderr, leave=False) as tiles:
+                    def progress(done: int, total: int, _tile, _y) -> None:
+                        tiles.total = total
+                        tiles.update(done - tiles.n)
+
+                    lr = ms.run(args.method, hr, progress=progress)
+            else:
+                lr = ms.run(args.method, hr)
             folder.mkdir(parents=True, exist_ok=True)  # only once there is something to write
             save_image(dst, lr)
         except UserError as e:

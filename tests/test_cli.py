@@ -248,6 +248,7 @@ def test_downscale_adknet_single_file(tmp_path, weights, capsys):
                                  "--tile-budget-mb", 1])
     assert code == 0, err
     assert f"to {dst}" in err and f"{dst}/" not in err
+    assert "a.png:   0%" in err and "tile" in err  # one photo shows its tiles' progress (a 20 MP one: ~1 minute)
     expected = AdkRunner(load_weights(weights).model, "cpu").downscale(load_image(a).array)
     np.testing.assert_array_equal(np.rint(load_image(dst).array * 255), to_uint8(expected))
 
