@@ -294,6 +294,8 @@ class MainWindow(QMainWindow):
         if Path(path).resolve() != (demo_image() or Path()).resolve():
             self.settings.add_recent(str(Path(path).resolve()))
         self.setWindowTitle(f"{Path(path).name} — ADK Viewer")
+        if self.tabs.currentWidget() is self._tabs.get("train"):  # the Train tab does not show the image
+            self.show_tab("compare")
         self.hub.imageChanged.emit()
         self.hub.scaleChanged.emit(s.scale)
         self.controller.restart()  # supersedes the previous image's messages, so this one's come after

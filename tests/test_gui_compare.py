@@ -289,6 +289,17 @@ def test_bad_files_give_a_message_and_the_window_stays_usable(qtbot, tmp_path):
     assert Path(win.session.hr_path) == good
 
 
+def test_opening_an_image_from_the_train_tab_shows_it(qtbot, tmp_path):
+    """File > Open while the Train tab was showing stayed there, so the opened image was nowhere to be seen."""
+    win = _open(qtbot, "--methods", "bicubic")
+    img = tmp_path / "pic.png"
+    Image.fromarray((_smooth_image(64, 64, 1) * 255).astype(np.uint8)).save(img)
+    win.show_tab("inspect")
+    assert win.open_image(img) and win.tabs.currentWidget() is win.tab("inspect")  # tabs that show it stay
+    win.show_tab("train")
+    assert win.open_image(img) and win.tabs.currentWidget() is win.compare
+
+
 def test_save_output_view_and_csv(qtbot, tmp_path):
     win = _open(qtbot, "--methods", "nearest", "bicubic")
     out = tmp_path / "bicubic.png"
