@@ -311,10 +311,18 @@ class CompareTab(QWidget):
             how = "found beside the HR" if s.gt_auto else "chosen"
             self.gt_label.setText(f"Ground truth: <b>{_esc(Path(s.gt_path).name)}</b> ({how})")
             self.gt_label.setToolTip(s.gt_path or "")
+        elif (aside := s.gt_for_another_scale()) is not None:
+            name, sc = aside
+            self.gt_label.setText(f"<span style='color:#b05000'>Ground truth <b>{_esc(name)}</b> is for ×{sc}: "
+                                  f"metrics off at ×{s.scale}.</span>")
+            self.gt_label.setToolTip("It comes back when the scale is set to fit it")
+            self.no_gt_banner.setText(f"⚠ ground truth {name} is for ×{sc}, not ×{s.scale}: metrics off "
+                                      f"(set the scale to ×{sc} for them)")
         else:
             self.gt_label.setText("<span style='color:#b05000'>No ground-truth LR: metrics off.</span> "
                                   "<a href='gt'>Open ground truth…</a>")
             self.gt_label.setToolTip("")
+            self.no_gt_banner.setText(f"⚠ {NO_GT_MESSAGE}")
         self.no_gt_banner.setVisible(s.hr_full is not None and not s.has_gt)
 
     def _sync_scale_widgets(self) -> None:

@@ -78,7 +78,9 @@ class MetricsTable(QWidget):
         if s.hr_full is None:
             self.heading.setText("No image open.")
         elif not s.has_gt:
-            self.heading.setText(f"<b>Metrics</b> <b style='color:#c05000'>off: no ground-truth LR</b> &nbsp; "
+            aside = s.gt_for_another_scale()
+            why = f"ground truth at ×{aside[1]}" if aside else "no ground-truth LR"
+            self.heading.setText(f"<b>Metrics</b> <b style='color:#c05000'>off: {why}</b> &nbsp; "
                                  f"<span style='color:gray'>({SHORT_CONVENTION})</span>")
         else:
             self.heading.setText(f"<b>Metrics</b> vs {_esc(_name(s.gt_path))} &nbsp;·&nbsp; {SHORT_CONVENTION}"

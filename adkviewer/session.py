@@ -235,6 +235,12 @@ class Session:
             r.metrics = None
         return notes
 
+    def gt_for_another_scale(self) -> tuple[str, int] | None:
+        """(file name, its scale) of a ground truth set aside because the scale changed, else None."""
+        if self._gt_aside is None or self.hr_full is None:
+            return None
+        return Path(self._gt_aside[0] or "").name, scale_of(self.hr_full.shape, self._gt_aside[1].shape) or 0
+
     def clear_ground_truth(self) -> None:
         self.gt_path, self.gt, self.gt_notes, self.gt_auto = None, None, [], False
         for r in self.results.values():

@@ -421,6 +421,9 @@ def test_scale_change_sets_the_ground_truth_aside_and_back(qtbot, tmp_path):
     qtbot.waitUntil(c.all_shown, timeout=WAIT_MS)
     assert s.scale == 2 and not s.has_gt
     assert win.banner.isVisible() and "another scale" in win.banner.text()
+    # the side panel and the strip over the views say the ground truth is set aside, not that there is none
+    assert "is for ×4: metrics off at ×2" in c.gt_label.text() and "Open ground truth" not in c.gt_label.text()
+    assert "is for ×4, not ×2" in c.no_gt_banner.text() and "off: ground truth at ×4" in c.metrics.heading.text()
     assert s.results["bicubic"].lr.shape == (48, 40, 3) and s.results["bicubic"].metrics is None
     if s.unavailable("lstsq"):
         assert c.grid.panel("lstsq").message.text().startswith("no least-squares fit for x2")
