@@ -30,7 +30,7 @@ from .diff_tab import DiffTab
 from .hub import SessionHub
 from .inspect_tab import InspectTab
 from .message_banner import MessageBanner
-from .messages import IMAGE, SAVE, SETTINGS
+from .messages import IMAGE, OPEN, SAVE, SETTINGS
 from .resources import demo_image
 from .session import GT, SCALES, Session, read_files
 from .settings import Settings
@@ -275,6 +275,7 @@ class MainWindow(QMainWindow):
             return False
         s = self.session
         old_scale = s.scale
+        self.hub.supersede(OPEN)  # a failure to open another file no longer applies
         self._loading = True
         self.statusBar().showMessage(f"Opening {Path(path).name}…")
         try:
@@ -286,7 +287,7 @@ class MainWindow(QMainWindow):
             notes = s.open_image(path, fixed_scale=scale is not None, files=files)
         except UserError as e:
             s.scale = old_scale
-            self.hub.error(str(e))
+            self.hub.error(str(e), OPEN)
             return False
         finally:
             self._loading = False
@@ -309,11 +310,12 @@ class MainWindow(QMainWindow):
     def open_ground_truth(self, path: str | Path) -> bool:
         s = self.session
         old = s.scale
+        self.hub.supersede(OPEN)
         try:
             img = run_off_gui_thread(lambda: load_image(path))
             notes = s.open_ground_truth(path, image=img)
         except UserError as e:
-            self.hub.error(str(e))
+            self.hub.error(str(e), OPEN)
             return False
         self.hub.supersede(IMAGE)
         self.hub.info(f"Ground truth {Path(path).name}" + (f": {'; '.join(notes)}" if notes else ""))

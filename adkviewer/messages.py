@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 
 LEVELS = ("info", "warning", "error")
 # scopes: the open image and its jobs; a training run; the saved settings (device); the last file saved;
-# the Train tab's pairs folder (no folder, unusable pairs: stale once the folder is scanned again)
-IMAGE, TRAIN, SETTINGS, SAVE, PAIRS = "image", "train", "settings", "save", "pairs"
+# the Train tab's pairs folder (no folder, unusable pairs: stale once the folder is scanned again);
+# the last attempt to open a file (a failed open is stale once another file is opened or tried)
+IMAGE, TRAIN, SETTINGS, SAVE, PAIRS, OPEN = "image", "train", "settings", "save", "pairs", "open"
 
 
 @dataclass(frozen=True)

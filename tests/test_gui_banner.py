@@ -39,8 +39,8 @@ def test_banner_rows_are_dismissible_and_cleared_by_a_new_image(qtbot, tmp_path)
     bad = tmp_path / "notes.png"
     bad.write_text("not an image")
     for name in ("a.png", "b.png", "c.png", "d.png"):
-        assert not win.open_image(tmp_path / name)
-    assert not win.open_image(tmp_path / "d.png")  # the same failure again is not listed twice
+        win.hub.error(f"ADK-Net failed on '{name}'.")
+    win.hub.error("ADK-Net failed on 'd.png'.")  # the same message again is not listed twice
     assert win.banner.isVisible() and len(win.banner.rows) == 3
     assert [Path(line.split("'")[1]).name for line in win.banner.text().splitlines()] == ["b.png", "c.png", "d.png"]
     buttons = _close_buttons(win)
@@ -55,6 +55,20 @@ def test_banner_rows_are_dismissible_and_cleared_by_a_new_image(qtbot, tmp_path)
     assert win.banner.text().count("✖") == 1 and "Choose a pairs folder first" in win.banner.text()
     qtbot.mouseClick(_close_buttons(win)[0], Qt.LeftButton)
     assert not win.banner.isVisible() and win.banner.text() == ""
+
+
+def test_a_failed_open_replaces_the_previous_failed_open(qtbot, tmp_path):
+    """Trying three files that would not open left three red rows, two about files no longer being opened."""
+    win = open_window(qtbot, ["--methods", "bicubic"])
+    win.hub.warning("ADK-Net: retrying with smaller tiles.")  # about the open image: stays
+    text = tmp_path / "notes.png"
+    text.write_text("not an image")
+    for bad in (text, tmp_path / "missing.png"):
+        assert not win.open_image(bad)
+    assert len(win.banner.rows) == 2 and "missing.png" in win.banner.text() and "notes.png" not in win.banner.text()
+    assert "smaller tiles" in win.banner.text()
+    assert not win.open_ground_truth(text)
+    assert "missing.png" not in win.banner.text() and "notes.png" in win.banner.text()
 
 
 def test_a_restarted_computation_drops_the_previous_jobs_errors(qtbot):
