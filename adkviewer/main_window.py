@@ -52,6 +52,7 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Mouse wheel / drag", "Zoom / pan all views together"),
     ("F", "Fit the image in the views"),
     ("Ctrl+0", "Zoom 1:1 (one screen pixel per LR pixel)"),
+    ("Ctrl++ / Ctrl+−", "Zoom in / out"),
     ("Ctrl+S", "Save a method's output as PNG"),
     ("Ctrl+Shift+S", "Save the views as PNG"),
     ("Ctrl+E", "Export the metrics as CSV"),
@@ -483,6 +484,7 @@ class MainWindow(QMainWindow):
         box.setWindowTitle("Shortcuts")
         box.setTextFormat(Qt.RichText)
         box.setText(self.shortcuts_html())
+        box.setStyleSheet("QLabel { min-width: 46em; }")  # one line per shortcut, not a narrow wrapped column
         box.setModal(False)
         box.show()
         self._shortcuts_box = box
