@@ -42,6 +42,8 @@ from .workers import ComputeController, run_off_gui_thread
 TabFactory = Callable[["MainWindow"], QWidget]
 
 # (keys, what they do): the F1 help lists these; later tabs append theirs.
+INFO_STATUS_MS = 15_000  # how long an information line stays in the status bar
+
 SHORTCUTS: list[tuple[str, str]] = [
     ("Ctrl+O", "Open an HR image (or drop one on the window)"),
     ("Ctrl+L", "Open the ground-truth LR for it"),
@@ -379,7 +381,8 @@ class MainWindow(QMainWindow):
         if level in ("error", "warning"):
             self.banner.show_message(level, text, scope)
         self._status_message = (scope, text) if level in ("error", "warning") else None
-        self.statusBar().showMessage(text)
+        # information fades like a terminal's last line; warnings and errors stay (they are in the banner too)
+        self.statusBar().showMessage(text, INFO_STATUS_MS if level == "info" else 0)
 
     def _on_messages_stale(self, scope: str) -> None:
         """The banner drops the scope's messages; the status bar stops repeating one of them too."""

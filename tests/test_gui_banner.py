@@ -71,6 +71,20 @@ def test_a_failed_open_replaces_the_previous_failed_open(qtbot, tmp_path):
     assert "missing.png" not in win.banner.text() and "notes.png" in win.banner.text()
 
 
+def test_information_leaves_the_status_bar_after_a_while_errors_stay(qtbot, monkeypatch):
+    """'Only 7 methods are shown (keys 1-7)…' stayed in the status bar through everything done afterwards."""
+    import adkviewer.main_window as mw
+
+    monkeypatch.setattr(mw, "INFO_STATUS_MS", 200)
+    win = open_window(qtbot, ["--methods", "bicubic"])
+    win.hub.info("Only 7 methods are shown.")
+    assert win.statusBar().currentMessage() == "Only 7 methods are shown."
+    qtbot.waitUntil(lambda: win.statusBar().currentMessage() == "", timeout=5_000)
+    win.hub.error("ADK-Net failed.")
+    qtbot.wait(400)
+    assert win.statusBar().currentMessage() == "ADK-Net failed."
+
+
 def test_a_restarted_computation_drops_the_previous_jobs_errors(qtbot):
     win = open_window(qtbot, ["--methods", "bicubic"])
     win.hub.error("ADK-Net: out of memory on the previous device.")
