@@ -312,16 +312,16 @@ def load_eval_pairs(pairs_dir: str, split: str, scale: int | None):
     scale = scale or (split_obj.scale if split_obj else 4)
     infos = discover_pairs(folder, scale)
     bad = [p for p in infos if not p.ok]
-    for p in bad:
-        print(f"adkviewer: skipping {p.name}: {p.problem}", file=sys.stderr)
     ok = [p for p in infos if p.ok]
     if not ok:
-        raise UserError(no_usable_pairs(folder, infos, scale))
+        raise UserError(no_usable_pairs(folder, infos, scale, how="pass --scale {fit}"))
     if split == "all":
         chosen = ok
     else:
         # Selecting from all pairs names an unusable one and its problem (not "not in the pairs folder").
         chosen = select(infos, split_obj.train if split == "train" else split_obj.val)
+    for p in bad:  # after the selection: a chosen pair that is unusable is the error, not a skip
+        print(f"adkviewer: skipping {p.name}: {p.problem}", file=sys.stderr)
     skipped = {p.name for p in bad}
     train_infos = select(ok, [n for n in split_obj.train if n not in skipped]) if split_obj else []
     return scale, chosen, train_infos, load_pair

@@ -211,8 +211,10 @@ def discover_pairs(folder: str | os.PathLike, scale: int) -> list[PairInfo]:
     return sorted(pairs, key=lambda p: p.name)
 
 
-def no_usable_pairs(folder: str | os.PathLike, infos: Sequence[PairInfo], scale: int, what: str = "pairs") -> str:
-    """'No usable pairs in FOLDER.', plus which scale would fit when every pair only fails on the size ratio."""
+def no_usable_pairs(folder: str | os.PathLike, infos: Sequence[PairInfo], scale: int, what: str = "pairs",
+                    how: str = "set the scale to {fit}") -> str:
+    """'No usable pairs in FOLDER.', plus which scale would fit when every pair only fails on the size ratio
+    (`how` says how to choose it: the GUI's scale control, or the CLI's option)."""
     fits = set()
     for p in infos:
         if not (p.hr_size and p.lr_size and min(p.lr_size) > 0):
@@ -223,7 +225,7 @@ def no_usable_pairs(folder: str | os.PathLike, infos: Sequence[PairInfo], scale:
         fits.add(s)
     if len(fits) == 1 and scale not in fits:
         fit = fits.pop()
-        return f"No usable {what} in {folder}: their sizes fit x{fit}, not x{scale}: set the scale to {fit}."
+        return f"No usable {what} in {folder}: their sizes fit x{fit}, not x{scale}: {how.format(fit=fit)}."
     return f"No usable {what} in {folder}."
 
 

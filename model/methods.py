@@ -64,8 +64,8 @@ class MethodSet:
         if self.lstsq_fit is None:
             path = self.lstsq_path or shipped_lstsq(self.scale)
             if path is None:
-                raise UserError(f"No least-squares fit for x{self.scale}: pass --lstsq-fit or a pairs folder "
-                                f"with a train split.")
+                raise UserError(f"No least-squares fit for x{self.scale}: make one from x{self.scale} pairs with "
+                                f"'adkviewer fit-lstsq' and pass it with --lstsq-fit.")
             self.lstsq_fit = load_lstsq(path)
             if self.lstsq_fit.scale != self.scale:
                 raise UserError(f"The least-squares fit {Path(path).name} is for x{self.lstsq_fit.scale}, "

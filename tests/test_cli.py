@@ -537,8 +537,20 @@ ERROR_CASES = {
     "evil import": (_evil_import, "evil.pt was refused"),
     "wrong scale weights": (lambda p: ["downscale", p / "HR" / "p0.png", "-o", p / "o", "--scale", "2",
                                        "--weights", p / "w.safetensors", "--device", "cpu"], "x4"),
-    "wrong scale pairs": (lambda p: ["eval", "--pairs", p, "--scale", "2", "--methods", "box"], "No usable pairs"),
+    "wrong scale pairs": (lambda p: ["eval", "--pairs", p, "--scale", "2", "--methods", "box"],
+                          "fit x4, not x2: pass --scale 4"),
+    "no lstsq fit for the scale": (lambda p: ["downscale", p / "HR" / "p0.png", "-o", p / "o", "--scale", "3",
+                                              "--method", "lstsq"], "'adkviewer fit-lstsq'"),
 }
+
+
+def test_eval_names_an_unusable_val_pair_as_the_error_without_first_skipping_it(pairs, capsys):
+    """eval printed 'skipping p3: …' and then failed because p3 is in the val split."""
+    name = read_split(pairs).val[0]
+    lr = next((pairs / "LR").glob(f"{name}.*"))
+    lr.write_bytes(b"not an image")
+    code, _, err = _run(capsys, ["eval", "--pairs", pairs, "--methods", "box"])
+    assert name in _one_error(code, err) and f"skipping {name}" not in err
 
 
 @pytest.mark.parametrize("case", list(ERROR_CASES))
