@@ -148,10 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--scale", type=_int_at_least(2), default=4, help="default 4")
     f.add_argument("--taps", type=_int_at_least(2), default=None, help="kernel side in HR pixels (default 4*scale)")
     f.add_argument("-o", "--out", required=True, help="fit file to write (.safetensors), for --lstsq-fit")
+    f.add_argument("--overwrite", action="store_true", help="replace an existing fit file")
 
     i = sub.add_parser("import-weights", help="convert a PyTorch .pt/.pth state dict to safetensors, safely")
     i.add_argument("input", help="a .pt/.pth state dict (loaded with weights_only=True: no pickled code runs)")
     i.add_argument("-o", "--out", required=True, help=".safetensors file to write")
+    i.add_argument("--overwrite", action="store_true", help="replace an existing weights file")
     i.add_argument("--preset", default="lite", choices=["lite", "paper"], help="the state dict's model (default lite)")
     i.add_argument("--scale", type=_int_at_least(2), default=4, help="the state dict's scale (default 4)")
     return p
@@ -588,6 +590,16 @@ def card_metrics(trainer, lstsq_path: str | None = None) -> dict:
 
 # ---------------------------------------------------------------------------- fit-lstsq / import
 
+def check_new_safetensors(out: str, overwrite: bool, why: str) -> None:
+    """-o of fit-lstsq / import-weights: a .safetensors name, and no existing file replaced without --overwrite."""
+    from model.errors import UserError
+
+    if Path(out).suffix.lower() != ".safetensors":
+        raise UserError(f"-o {out}: {why}; name it NAME.safetensors.")
+    if Path(out).exists() and not overwrite:
+        raise UserError(f"{out} already exists; pass --overwrite to replace it.")
+
+
 def cmd_fit_lstsq(args, argv) -> int:
     from tqdm import tqdm
 
@@ -596,6 +608,7 @@ def cmd_fit_lstsq(args, argv) -> int:
 
     if args.taps is not None and (args.taps < args.scale or (args.taps - args.scale) % 2):
         raise UserError(f"--taps {args.taps} must be at least the scale {args.scale} with taps - scale even.")
+    check_new_safetensors(args.out, args.overwrite, "fits are written as safetensors")
     scale, chosen, train_infos, load_pair = load_eval_pairs(args.pairs, args.split, args.scale)
     with tqdm(chosen, desc="fitting lstsq", unit="pair", file=sys.stderr) as fitting:
         fit = fit_lstsq((load_pair(p, scale) for p in fitting), scale, taps=args.taps or 4 * scale,
@@ -609,8 +622,7 @@ def cmd_import_weights(args, argv) -> int:
     from model.errors import UserError
     from model.weights import import_torch_weights
 
-    if Path(args.out).suffix.lower() != ".safetensors":
-        raise UserError(f"-o {args.out}: imported weights are written as safetensors; name it NAME.safetensors.")
+    check_new_safetensors(args.out, args.overwrite, "imported weights are written as safetensors")
     path = import_torch_weights(args.input, args.out, args.preset, args.scale)
     print(f"wrote {path}", file=sys.stderr)
     return 0

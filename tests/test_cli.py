@@ -133,6 +133,8 @@ def test_eval_and_fit_lstsq_show_progress_on_stderr_only(pristine, tmp_path, cap
     assert json.loads(out)["pairs"] == 2
     code, _, err = _run(capsys, ["fit-lstsq", "--pairs", pristine, "-o", tmp_path / "fit.safetensors"])
     assert code == 0 and "fitting lstsq: 100%" in err and "3/3" in err
+    code, _, err = _run(capsys, ["fit-lstsq", "--pairs", pristine, "-o", tmp_path / "fit.safetensors", "--overwrite"])
+    assert code == 0 and "wrote" in err  # replaced only when asked (without --overwrite: one error, ERROR_CASES)
 
 
 def test_eval_adknet_uses_the_weights_file(pristine, weights, capsys):
@@ -484,7 +486,7 @@ def _evil_import(pairs: Path) -> list:
     from test_weights import _evil_pt
 
     _evil_pt(pairs / "evil.pt", pairs / "MARKER")
-    return ["import-weights", pairs / "evil.pt", "-o", pairs / "w.safetensors"]
+    return ["import-weights", pairs / "evil.pt", "-o", pairs / "imported.safetensors"]
 
 
 ERROR_CASES = {
@@ -529,6 +531,11 @@ ERROR_CASES = {
     "no weights for the scale": (lambda p: ["downscale", p / "HR" / "p0.png", "-o", p / "o", "--scale", "5",
                                             "--device", "cpu"], "No ADK-Net weights for x5"),
     "import to a .pt name": (lambda p: ["import-weights", _state_dict(p), "-o", p / "w2.pt"], "NAME.safetensors"),
+    "import over existing weights": (lambda p: ["import-weights", _state_dict(p), "-o", p / "w.safetensors"],
+                                     "w.safetensors already exists; pass --overwrite"),
+    "fit to a .txt name": (lambda p: ["fit-lstsq", "--pairs", p, "-o", p / "f1.txt"], "NAME.safetensors"),
+    "fit over an existing file": (lambda p: ["fit-lstsq", "--pairs", p, "-o", p / "w.safetensors"],
+                                  "w.safetensors already exists; pass --overwrite"),
     "import at the wrong scale": (lambda p: ["import-weights", _state_dict(p), "-o", p / "w2.safetensors",
                                              "--scale", "2"], "check --preset and --scale"),
     "missing lstsq fit": (lambda p: ["eval", "--pairs", p, "--methods", "lstsq", "--lstsq-fit", p / "nofit"],
