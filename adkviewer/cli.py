@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="cmd", required=True)
 
     d = sub.add_parser("downscale", help="downscale images with one method")
-    d.add_argument("inputs", nargs="+", help="HR images (PNG, JPEG, WebP, TIFF, BMP)")
+    d.add_argument("inputs", nargs="+", help="HR images (PNG, JPEG, WebP, TIFF, BMP), or folders of them")
     d.add_argument("-o", "--out", required=True,
                    help="output folder, created when the first image is written (or a .png name for a single input)")
     d.add_argument("--scale", type=_int_at_least(2), default=4, help="default 4")
@@ -225,7 +225,15 @@ def cmd_downscale(args, argv) -> int:
     from model.errors import UserError
     from model.resample import count_tiles
 
-    inputs = [Path(p) for p in args.inputs]
+    inputs = []
+    for given in map(Path, args.inputs):  # a folder stands for its images (not its subfolders), by name
+        if given.is_dir():
+            found = sorted(p for p in given.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+            if not found:
+                raise UserError(f"{given} is a folder with no images ({', '.join(sorted(IMAGE_EXTENSIONS))}).")
+            inputs += found
+        else:
+            inputs.append(given)
     out = Path(args.out)
     single_file = out.suffix.lower() in IMAGE_EXTENSIONS and not out.is_dir()
     if single_file and len(inputs) > 1:

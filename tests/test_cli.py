@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 import pytest
 import torch
 
@@ -213,6 +214,19 @@ def test_downscale_writes_files_and_refuses_to_overwrite(tmp_path, capsys):
     assert code == 0, err
     code, _, err = _run(capsys, ["downscale", a, b, "-o", out, "--method", "bicubic", "--overwrite"])
     assert code == 0, err
+
+
+def test_downscale_takes_a_folder_of_images(tmp_path, capsys):
+    """A folder on the command line was refused as 'a folder, not an image file': batch work had to glob."""
+    save_png(tmp_path / "in" / "b.png", smooth_image(32, 48, seed=2))
+    Image.fromarray(np.zeros((32, 48, 3), np.uint8)).save(tmp_path / "in" / "a.jpg")
+    (tmp_path / "in" / "notes.txt").write_text("not an image, not read")
+    (tmp_path / "in" / "sub").mkdir()
+    code, _, err = _run(capsys, ["downscale", tmp_path / "in", "-o", tmp_path / "out", "--method", "box"])
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a_x4_box.png", "b_x4_box.png"]
+    code, _, err = _run(capsys, ["downscale", tmp_path / "in" / "sub", "-o", tmp_path / "o2", "--method", "box"])
+    assert "is a folder with no images" in _one_error(code, err)
 
 
 def test_downscale_of_only_bad_files_creates_no_folder(tmp_path, capsys):
