@@ -164,9 +164,11 @@ def build_gui_parser() -> argparse.ArgumentParser:
                                 + " (run 'adkviewer SUBCOMMAND -h').")
     p.add_argument("image", nargs="?", help="HR image to open (default: the bundled demo)")
     p.add_argument("--lr", help="ground-truth LR image")
-    p.add_argument("--scale", type=int, default=None)
+    p.add_argument("--scale", type=int, default=None,
+                   help="2, 3 or 4 (default: the scale of the ground truth or of --weights, else 4)")
     p.add_argument("--weights", help="ADK-Net weights to use")
-    p.add_argument("--device", default=None, choices=["auto", "cpu", "cuda", "mps"])
+    p.add_argument("--device", default=None, choices=["auto", "cpu", "cuda", "mps"],
+                   help="default: the one chosen in Settings, else auto")
     p.add_argument("--methods", nargs="+", help="methods to tick")
     p.add_argument("--tab", choices=["compare", "inspect", "diff", "train"], default=None)
     p.add_argument("--pixel", help="LR pixel X,Y to select (Inspect)")
