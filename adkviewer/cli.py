@@ -524,7 +524,7 @@ def cmd_train(args, argv) -> int:
         (tqdm.write if bar is not None else print)(msg, file=sys.stderr)
 
     trainer = Trainer(cfg, Callbacks(on_iter=on_iter, on_val=on_val, on_log=on_log), dinfo)
-    trainer.setup(resume=args.resume, iterations=args.iterations)
+    trainer.setup(resume=args.resume, iterations=args.iterations, command=cfg.command)
     if args.calibrate_only:
         if main_rank:
             before, _ = _val(trainer)

@@ -92,6 +92,7 @@ class TrainConfig:
     max_val_pairs: int = 0           # 0: all validation pairs
     time_budget_s: float = 0.0       # >0: after 50 iterations, shrink `iterations` to fit this wall-clock budget
     command: str = ""                # the exact command line, recorded in the model card
+    resumes: list[str] = field(default_factory=list)  # the commands that continued the run, in order (model card)
     calibrate_first: bool = True     # fine-tuning: re-fit the colour head on the train pairs before the first step
 
     def to_dict(self) -> dict[str, Any]:
@@ -299,8 +300,9 @@ class Trainer:
             self.cb.on_log(msg)
 
     # ------------------------------------------------------------------ setup
-    def setup(self, resume: str | None = None, iterations: int | None = None) -> None:
-        """Prepare a fresh run, or continue a checkpoint (optionally with a new iteration budget)."""
+    def setup(self, resume: str | None = None, iterations: int | None = None, command: str = "") -> None:
+        """Prepare a fresh run, or continue a checkpoint (optionally with a new iteration budget); `command`, the
+        command line that resumes it, joins the run's record."""
         cfg = self.cfg
         ckpt = None
         if resume:
@@ -320,6 +322,8 @@ class Trainer:
             if saved.get("out") and Path(saved["out"]).resolve() != Path(here):
                 self.log(f"the checkpoint was written in {saved['out']}; continuing in its folder {here}")
             saved["out"] = here
+            if command:
+                saved["resumes"] = [*saved.get("resumes", []), command]
             cfg = self.cfg = TrainConfig.from_dict(saved)
         if not cfg.out:
             cfg.out = str(new_run_dir(cfg.pairs, cfg.scale))
@@ -511,7 +515,8 @@ class Trainer:
                 "seconds": round(self.elapsed, 1),
                 "hardware": hardware_string(self.device, self.dist.world),
                 "command": cfg.command,
-                "settings": {k: v for k, v in cfg.to_dict().items() if k not in ("pairs", "command")},
+                **({"resumed_with": list(cfg.resumes)} if cfg.resumes else {}),
+                "settings": {k: v for k, v in cfg.to_dict().items() if k not in ("pairs", "command", "resumes")},
                 "best_val": self.best,
             },
         }

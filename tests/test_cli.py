@@ -290,7 +290,12 @@ def test_train_export_resume_and_calibrate(pristine, tmp_path, capsys):
     code, _, err = _run(capsys, ["train", "--pairs", pristine, "--resume", out / "checkpoint_last.pt",
                                  "--iterations", 3, "--no-eval", "--device", "cpu"])
     assert code == 0, err
-    assert "resumed" in err and json.loads(w.with_suffix(".json").read_text())["training"]["iterations"] == 3
+    training = json.loads(w.with_suffix(".json").read_text())["training"]
+    assert "resumed" in err and training["iterations"] == 3
+    # the card keeps the command that started the run and adds the one that continued it
+    assert "--resume" not in training["command"] and "--iterations 2" in training["command"]
+    assert len(training["resumed_with"]) == 1 and "--resume" in training["resumed_with"][0]
+    assert "--iterations 3" in training["resumed_with"][0]
 
     code, _, err = _run(capsys, ["train", "--pairs", pristine, "--init", w, "--calibrate-only", "--device", "cpu",
                                  "--patch", 8, "--out", tmp_path / "cal"])
