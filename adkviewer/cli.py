@@ -562,7 +562,7 @@ def cmd_train(args, argv) -> int:
             extra["validation"] = card_metrics(trainer, args.lstsq_fit)
         path = trainer.export(extra_card=extra)
         print(f"wrote {path} and {path.with_suffix('.json').name}", file=sys.stderr)
-        if trainer.best:
+        if trainer.best and trainer.best_weights_path().is_file():  # a resumed copy may lack it
             print(f"best validation PSNR {trainer.best['psnr']:.3f} dB at iteration {trainer.best['it']}: "
                   f"{trainer.best_weights_path()}", file=sys.stderr)
     trainer.close()
