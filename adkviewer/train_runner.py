@@ -220,14 +220,12 @@ class TrainRunner(QObject):
     def pause(self) -> None:
         if self.trainer is not None and self._state in (STARTING, RUNNING):
             self.trainer.request_pause()
-            self._set_state(PAUSED)
-            self.logged.emit(f"paused at iteration {self.trainer.iteration}")
+            self._set_state(PAUSED)  # the engine logs the iteration it holds at (a step in flight finishes)
 
     def resume(self) -> None:
         if self.trainer is not None and self._state == PAUSED:
             self.trainer.request_resume()
             self._set_state(RUNNING)
-            self.logged.emit("resumed")
 
     def stop(self) -> None:
         """Ask the run to stop; the engine writes a checkpoint and the job ends with finished('stopped', …)."""

@@ -401,13 +401,20 @@ class Trainer:
         last_ckpt = None
         t0 = time.perf_counter()
         base_elapsed = self.elapsed
+        held = False  # paused, and said so (a step in flight when pause was asked finishes first)
         try:
             while self.iteration < cfg.iterations and not self._stop.is_set():
                 if self._pause.is_set():
                     if self.dist.world == 1:
+                        if not held:
+                            held = True
+                            self.log(f"paused at iteration {self.iteration}")
                         time.sleep(0.05)
                         t0 = time.perf_counter() - (self.elapsed - base_elapsed)
                         continue
+                if held:
+                    held = False
+                    self.log(f"resumed at iteration {self.iteration}")
                 loss = self.step()
                 self.elapsed = base_elapsed + time.perf_counter() - t0
                 if cfg.time_budget_s and self.iteration == 50:

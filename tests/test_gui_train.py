@@ -4,6 +4,7 @@ progress, Pause/Resume, Stop and resume after a restart, closing mid-run, a cras
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -160,6 +161,34 @@ def test_start_updates_curves_progress_and_preview_and_pause_resume_continue(qtb
     cal = tab.runner.calibration
     assert cal["iteration"] == 40 and cal["before"] == pytest.approx(c.val_psnr[-1])
     assert "scoring the model" not in tab.log_view.toPlainText() and tab.runner.trainer is t
+
+
+def test_pause_log_names_the_iteration_training_actually_holds_at(qtbot, tmp_path, pairs, monkeypatch):
+    """Pause pressed while a step runs: that step finishes first, so the log must name the iteration after it
+    (it said 'paused at iteration 10' while the progress bar and the loss curve held at 11)."""
+    orig, in_step, go = Trainer.step, threading.Event(), threading.Event()
+
+    def step(self):
+        if self.iteration == 4 and not go.is_set():  # step 5 is running when the person presses Pause
+            in_step.set()
+            go.wait(10)
+        return orig(self)
+
+    monkeypatch.setattr(Trainer, "step", step)
+    win, tab = _setup(qtbot, pairs, tmp_path / "runs", iterations=20)
+    tab.start_button.click()
+    qtbot.waitUntil(in_step.is_set, timeout=WAIT_MS)
+    tab.pause_button.click()
+    go.set()
+    qtbot.waitUntil(lambda: "paused at iteration" in tab.log_view.toPlainText(), timeout=WAIT_MS)
+    qtbot.wait(300)
+    held = tab.runner.trainer.iteration
+    assert held == 5 and tab.progress.value() == held
+    log = tab.log_view.toPlainText()
+    assert f"paused at iteration {held}" in log and "paused at iteration 4" not in log
+    tab.pause_button.click()  # Resume
+    _idle(qtbot, tab)
+    assert f"resumed at iteration {held}" in tab.log_view.toPlainText() and tab.runner.trainer.iteration == 20
 
 
 def test_stop_writes_a_checkpoint_that_resumes_after_a_restart_and_closing_asks_first(qtbot, tmp_path, pairs,
