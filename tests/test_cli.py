@@ -125,6 +125,16 @@ def test_eval_table_and_csv(pristine, capsys):
     assert float(rows[2].split(",")[1]) == pytest.approx(expected, abs=1e-4)
 
 
+def test_eval_of_one_pair_says_1_pair(pristine, tmp_path, capsys):
+    """Scoring one pair (a split file naming it) printed 'x4, 1 pairs.'."""
+    split = tmp_path / "one.json"
+    split.write_text(json.dumps({"scale": S, "train": [], "val": [read_split(pristine).val[0]]}))
+    code, out, err = _run(capsys, ["eval", "--pairs", str(pristine), "--split", str(split), "--methods", "bicubic",
+                                   "--device", "cpu"])
+    assert code == 0, err
+    assert out.splitlines()[0].startswith(f"x{S}, 1 pair. ")
+
+
 def test_eval_and_fit_lstsq_show_progress_on_stderr_only(pristine, tmp_path, capsys):
     """The default eval fits lstsq on the train split then scores every pair: minutes of silence on real data."""
     code, out, err = _run(capsys, ["eval", "--pairs", pristine, "--methods", "box", "lstsq", "--json"])
