@@ -220,7 +220,9 @@ class TrainTab(QWidget):
         self.eta_label = QLabel(self)
         self.eta_label.setMinimumWidth(60)
         self.use_button = QPushButton("Use in Compare", self)
-        self.use_button.setToolTip("Switch the Compare tab to this model now (its weights are saved in the run folder)")
+        self.use_button.setToolTip("Switch the Compare tab to the model as it is now, at its last iteration "
+                                   "(its weights are saved in the run folder)")
+        self.use_best_button = QPushButton("Use best", self)  # its tooltip names the iteration and PSNR
         self.export_button = QPushButton("Export…", self)
         self.export_button.setToolTip("Write the model as .safetensors plus a model card (data, split, settings, "
                                       "metrics)")
@@ -230,6 +232,7 @@ class TrainTab(QWidget):
         self.resume_ckpt_button.clicked.connect(self.resume_dialog)
         self.calibrate_button.clicked.connect(self.quick_calibrate)
         self.use_button.clicked.connect(self.use_in_compare)
+        self.use_best_button.clicked.connect(self.use_best_in_compare)
         self.export_button.clicked.connect(self.export_dialog)
         bar = QHBoxLayout()
         bar.setContentsMargins(4, 4, 4, 2)
@@ -239,6 +242,7 @@ class TrainTab(QWidget):
         bar.addWidget(self.progress, 1)
         bar.addWidget(self.eta_label)
         bar.addWidget(self.use_button)
+        bar.addWidget(self.use_best_button)
         bar.addWidget(self.export_button)
 
         # -- left: pairs, validation, settings
@@ -737,6 +741,19 @@ class TrainTab(QWidget):
         except UserError as e:
             self.hub.error(str(e), TRAIN)
 
+    def best_weights(self) -> Path | None:
+        """The run's best validated weights when they differ from the model as it is now (else None)."""
+        t = self.runner.trainer
+        if t is None or not t.best or t.best.get("it") == t.iteration or not t.best_weights_path().is_file():
+            return None
+        return t.best_weights_path()
+
+    def use_best_in_compare(self) -> None:
+        """Switch Compare to the weights of the best validation PSNR (a run can end past its best)."""
+        path = self.best_weights()
+        if path is not None and not self.runner.busy:
+            self._switch_compare(path)
+
     def export_dialog(self) -> None:
         t = self.runner.trainer
         if self.runner.busy or t is None or t.model is None:
@@ -792,6 +809,13 @@ class TrainTab(QWidget):
         self.resume_ckpt_button.setEnabled(idle)
         self.calibrate_button.setEnabled(idle)
         self.use_button.setEnabled(idle and has_model)
+        best = self.best_weights() if idle else None
+        self.use_best_button.setEnabled(best is not None)
+        t = self.runner.trainer
+        self.use_best_button.setToolTip(
+            f"Switch the Compare tab to the best validated weights: iteration {t.best['it']}, "
+            f"val PSNR {t.best['psnr']:.2f} dB ({best.name})" if best is not None and t is not None else
+            "Switch the Compare tab to the weights of the best validation PSNR, once the run has gone past them")
         self.export_button.setEnabled(idle and has_model)
         self._sync_form_enabled()
 
@@ -851,13 +875,17 @@ class TrainTab(QWidget):
         weights_registry.remember(self.settings, path)
         self.log(f"wrote {path}")
         if purpose == "compare":
-            w = self.window_
-            t = self.runner.trainer
-            if t is not None and t.model is not None and w.session.scale != t.model.cfg.scale:
-                w.set_scale(t.model.cfg.scale)
-            w.set_weights(path)
-            w.show_tab("compare")
-            self.hub.info(f"Compare now uses {Path(path).name}.")
+            self._switch_compare(Path(path))
+
+    def _switch_compare(self, path: Path) -> None:
+        weights_registry.remember(self.settings, str(path))
+        w = self.window_
+        t = self.runner.trainer
+        if t is not None and t.model is not None and w.session.scale != t.model.cfg.scale:
+            w.set_scale(t.model.cfg.scale)
+        w.set_weights(path)
+        w.show_tab("compare")
+        self.hub.info(f"Compare now uses {path.name}.")
 
     def _on_finished(self, outcome: str, message: str) -> None:
         self.last_message = message

@@ -260,6 +260,24 @@ def test_quick_calibrate_improves_val_psnr_on_colour_shifted_pairs(qtbot, tmp_pa
     assert "calibrated" in tab.preview_model_title.text()
 
 
+def test_use_best_switches_compare_to_the_best_validated_weights(qtbot, tmp_path, pairs):
+    """'Use in Compare' gives the model at its last iteration; a run that ended past its best (val PSNR 30.50 at
+    iteration 0, 30.39 at 60 on RealSR) had no way to compare the best weights it had saved."""
+    win, tab = _setup(qtbot, pairs, tmp_path / "runs", iterations=8, val_every=4)
+    tab.start()
+    _idle(qtbot, tab)
+    t = tab.runner.trainer
+    assert t.best_weights_path().is_file()
+    t.best = {"it": t.iteration, "psnr": 30.0}
+    tab._sync_buttons()
+    assert not tab.use_best_button.isEnabled()  # the best is the model as it is: "Use in Compare" covers it
+    t.best = {"it": 4, "psnr": 31.0}  # as if the last validation had scored lower
+    tab._sync_buttons()
+    assert tab.use_best_button.isEnabled() and "iteration 4, val PSNR 31.00 dB" in tab.use_best_button.toolTip()
+    tab.use_best_button.click()
+    assert Path(win.session.weights_path) == t.best_weights_path() and win.tabs.currentWidget() is win.compare
+
+
 def test_use_in_compare_switches_the_adknet_output_and_weights_are_remembered(qtbot, tmp_path, pairs):
     hr = smooth_image(64, 80, seed=5)
     img = save_png(tmp_path / "photo.png", hr)
