@@ -41,9 +41,9 @@ from .workers import ComputeController, run_off_gui_thread
 
 TabFactory = Callable[["MainWindow"], QWidget]
 
-# (keys, what they do): the F1 help lists these; later tabs append theirs.
 INFO_STATUS_MS = 15_000  # how long an information line stays in the status bar
 
+# (keys, what they do): the F1 help lists these; later tabs append theirs.
 SHORTCUTS: list[tuple[str, str]] = [
     ("Ctrl+O", "Open an HR image (or drop one on the window)"),
     ("Ctrl+L", "Open the ground-truth LR for it"),
