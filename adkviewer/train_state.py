@@ -263,7 +263,7 @@ class Curves:
         self.val_psnr.append(float(psnr))
 
     def from_history(self, history: list[dict[str, Any]]) -> None:
-        """A resumed run's curves, from the history kept in its checkpoint (loss every 10 iterations)."""
+        """A resumed run's curves, from the history kept in its checkpoint (the loss of every iteration)."""
         self.loss_it.clear(); self.loss.clear(); self.val_it.clear(); self.val_psnr.clear()  # noqa: E702
         for h in history:
             if "loss" in h:
