@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_downscale(args, argv) -> int:
     from tqdm import tqdm
 
-    from model.data import IMAGE_EXTENSIONS
+    from model.data import IMAGE_EXTENSIONS, images_in
     from model.devices import resolve_device
     from model.imageio import crop_to_multiple, load_image, save_image
     from model.methods import MethodSet
@@ -228,9 +228,9 @@ def cmd_downscale(args, argv) -> int:
     from model.resample import count_tiles
 
     inputs = []
-    for given in map(Path, args.inputs):  # a folder stands for its images (not its subfolders), by name
+    for given in map(Path, args.inputs):  # a folder stands for its images, as a pairs folder lists them
         if given.is_dir():
-            found = sorted(p for p in given.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+            found = images_in(given)
             if not found:
                 raise UserError(f"{given} is a folder with no images ({', '.join(sorted(IMAGE_EXTENSIONS))}).")
             inputs += found

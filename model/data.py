@@ -64,7 +64,8 @@ def _is_image(p: Path) -> bool:
     return p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_EXTENSIONS
 
 
-def _images_in(folder: Path) -> list[Path]:
+def images_in(folder: Path) -> list[Path]:
+    """The images of a folder by name, not its subfolders nor hidden files (macOS '._x.png' metadata)."""
     return sorted((p for p in folder.iterdir() if _is_image(p)), key=lambda p: p.name)
 
 
@@ -174,7 +175,7 @@ def discover_pairs(folder: str | os.PathLike, scale: int) -> list[PairInfo]:
         if hr_dir is None or lr_dir is None:
             have, missing = ("HR", "LR") if lr_dir is None else ("LR", "HR")
             raise PairError(f"Pairs folder '{root}' has a {have} subfolder but no {missing} subfolder.")
-        hr_files, lr_files = _images_in(hr_dir), _images_in(lr_dir)
+        hr_files, lr_files = images_in(hr_dir), images_in(lr_dir)
         if not hr_files and not lr_files:
             raise PairError(f"Pairs folder '{root}' has HR and LR subfolders but no images in them.")
         hr, hr_clash = _group(hr_files, "HR", lambda p: p.stem)
@@ -182,7 +183,7 @@ def discover_pairs(folder: str | os.PathLike, scale: int) -> list[PairInfo]:
         pairs = _pair_up(hr, lr, scale, f"{lr_dir.name}/{{name}}.*") + hr_clash + lr_clash
         return sorted(pairs, key=lambda p: p.name)
 
-    files = _images_in(root)
+    files = images_in(root)
     if not files:
         raise PairError(
             f"Pairs folder '{root}' contains no images "

@@ -231,6 +231,7 @@ def test_downscale_takes_a_folder_of_images(tmp_path, capsys):
     save_png(tmp_path / "in" / "b.png", smooth_image(32, 48, seed=2))
     Image.fromarray(np.zeros((32, 48, 3), np.uint8)).save(tmp_path / "in" / "a.jpg")
     (tmp_path / "in" / "notes.txt").write_text("not an image, not read")
+    (tmp_path / "in" / "._b.png").write_bytes(b"\x00\x05\x16\x07")  # macOS metadata beside b.png: hidden, skipped
     (tmp_path / "in" / "sub").mkdir()
     code, _, err = _run(capsys, ["downscale", tmp_path / "in", "-o", tmp_path / "out", "--method", "box"])
     assert code == 0, err
