@@ -872,10 +872,11 @@ class TrainTab(QWidget):
                  f"in {info['seconds']:.1f} s")
 
     def _on_exported(self, path: str, purpose: str) -> None:
-        weights_registry.remember(self.settings, path)
         self.log(f"wrote {path}")
         if purpose == "compare":
-            self._switch_compare(Path(path))
+            self._switch_compare(Path(path))  # which remembers it
+        else:
+            weights_registry.remember(self.settings, path)
 
     def _switch_compare(self, path: Path) -> None:
         weights_registry.remember(self.settings, str(path))
