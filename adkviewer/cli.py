@@ -226,6 +226,7 @@ def cmd_downscale(args, argv) -> int:
     from model.methods import MethodSet
     from model.errors import UserError
     from model.resample import count_tiles
+    from model.wording import count_of
 
     inputs = []
     for given in map(Path, args.inputs):  # a folder stands for its images, as a pairs folder lists them
@@ -293,7 +294,7 @@ def cmd_downscale(args, argv) -> int:
             print(f"adkviewer: {n}", file=sys.stderr)
     done = len(inputs) - failures
     if done:
-        print(f"wrote {done} image{'s' if done != 1 else ''} to {out if single_file else f'{out}/'}", file=sys.stderr)
+        print(f"wrote {count_of(done, 'image')} to {out if single_file else f'{out}/'}", file=sys.stderr)
     else:
         print("nothing written", file=sys.stderr)
     return 1 if failures else 0

@@ -26,7 +26,8 @@ from model.baselines import apply_lstsq, classical_downscale, fit_lstsq, save_ls
 from model.devices import describe_device
 from model.errors import UserError
 from model.metrics import psnr
-from model.train import Callbacks, TrainConfig, Trainer, calibrate, count_of, validate
+from model.train import Callbacks, TrainConfig, Trainer, calibrate, validate
+from model.wording import count_of
 
 IDLE, STARTING, RUNNING, PAUSED, STOPPING, CALIBRATING, EXPORTING = (
     "idle", "starting", "running", "paused", "stopping", "calibrating", "exporting")

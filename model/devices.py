@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from .errors import UserError
+from .wording import count_of
 
 CHOICES = ("auto", "cpu", "cuda", "mps")
 
@@ -51,7 +52,7 @@ def describe_device(dev: torch.device) -> str:
     if dev.type == "mps":
         return "MPS (Apple GPU)"
     n = torch.get_num_threads()
-    return f"CPU ({n} thread{'' if n == 1 else 's'})"
+    return f"CPU ({count_of(n, 'thread')})"
 
 
 def default_budget_bytes(dev: torch.device) -> int:

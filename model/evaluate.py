@@ -9,6 +9,7 @@ import numpy as np
 
 from .metrics import compute_metrics
 from .methods import MethodSet
+from .wording import count_of
 
 
 @dataclass
@@ -57,7 +58,7 @@ def format_table(res: EvalResult, labels: Callable[[str], str] = str) -> str:
     cols = [("psnr", "PSNR RGB", max), ("psnr_y", "PSNR Y", max), ("ssim", "SSIM", max), ("seconds", "s/img", min)]
     best = {key: pick(v[key] for v in res.methods.values()) for key, _, pick in cols} if res.methods else {}
     width = max([len(labels(m)) for m in res.methods] + [6])
-    lines = [f"x{res.scale}, {res.pairs} pair{'' if res.pairs == 1 else 's'}. {res.convention()}. * = best",
+    lines = [f"x{res.scale}, {count_of(res.pairs, 'pair')}. {res.convention()}. * = best",
              f"{'method':<{width}}  " + "  ".join(f"{h:>10}" for _, h, _ in cols)]
     for m, v in res.methods.items():
         cells = []

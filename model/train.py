@@ -26,6 +26,7 @@ from .errors import UserError
 from .metrics import psnr, ssim
 from .atomic import atomic_write_bytes
 from .weights import default_weights, load_weights, safe_torch_load, save_weights
+from .wording import count_of
 
 CKPT_FORMAT = "adkviewer-ckpt-1"
 
@@ -549,8 +550,3 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     if not isinstance(ckpt, dict) or ckpt.get("format") != CKPT_FORMAT:
         raise UserError(f"{path.name} is not an ADK Viewer checkpoint.")
     return ckpt
-
-
-def count_of(n: int, noun: str) -> str:
-    """"1 val pair", "2 val pairs"."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
