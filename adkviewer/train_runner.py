@@ -266,7 +266,8 @@ class TrainRunner(QObject):
                 scored = count_of(len(pairs), "val pair" if trainer.val else "train pair")
                 trainer.log(f"quick calibrate: scoring the model on {scored}{where[len(where.split()[0]):]}…")
                 before, _ = validate(trainer.model, pairs, trainer.device)
-            trainer.log(f"quick calibrate: fitting the colour head on {count_of(len(trainer.train_pairs), 'train pair')}…")
+            fitted = count_of(len(trainer.train_pairs), "train pair")
+            trainer.log(f"quick calibrate: fitting the colour head on {fitted}…")
             calibrate(trainer.model, trainer.train_pairs, trainer.device)
             after, preview = validate(trainer.model, pairs, trainer.device)
             secs = time.perf_counter() - t0

@@ -313,9 +313,9 @@ class Trainer:
             if iterations:
                 if iterations <= done:
                     left = int(saved.get("iterations", 0)) > done
+                    finish = f" (or leave the count out to finish its {saved['iterations']})" if left else ""
                     raise UserError(f"{Path(resume).name} is already at iteration {done}: give more than {done} "
-                                    f"iterations to continue it"
-                                    + (f" (or leave the count out to finish its {saved['iterations']})." if left else "."))
+                                    f"iterations to continue it{finish}.")
                 saved["iterations"] = iterations
             # The run continues where its checkpoint now is: a copied or moved run folder (or a relative --out
             # stored from another working directory) must not write into the original one.
@@ -374,8 +374,9 @@ class Trainer:
             if dev.type == "cuda" and "rng_cuda" in ckpt:
                 torch.cuda.set_rng_state(ckpt["rng_cuda"], dev)
             self.log(f"resumed {resume} at iteration {self.iteration}")
-        self.log(f"training on {describe_device(dev)}: {count_of(len(train), 'train pair')}"
-                 f"{f' ({len(shard)} on this rank)' if self.dist.world > 1 else ''}, {count_of(len(self.val), 'val pair')}")
+        on_rank = f" ({len(shard)} on this rank)" if self.dist.world > 1 else ""
+        self.log(f"training on {describe_device(dev)}: {count_of(len(train), 'train pair')}{on_rank}, "
+                 f"{count_of(len(self.val), 'val pair')}")
         self.log(f"writing checkpoints and weights to {cfg.out}")
 
     # ------------------------------------------------------------------ loop
