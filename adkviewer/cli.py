@@ -348,6 +348,7 @@ def cmd_eval(args, argv) -> int:
     from model.evaluate import evaluate, format_table
     from model.errors import UserError
     from model.methods import MethodSet, shipped_lstsq
+    from model.wording import count_of
 
     scale, chosen, train_infos, load_pair = load_eval_pairs(args.pairs, args.split, args.scale)
     ms = MethodSet(scale=scale, device=resolve_device(args.device), weights_path=args.weights,
@@ -356,15 +357,15 @@ def cmd_eval(args, argv) -> int:
         ms.runner()  # load weights before fitting and timing, and fail early with a clear message
     if "lstsq" in args.methods and not args.lstsq_fit:
         if train_infos:
-            print(f"fitting the least-squares kernel on the train split ({len(train_infos)} pairs; "
+            print(f"fitting the least-squares kernel on the train split ({count_of(len(train_infos), 'pair')}; "
                   f"--lstsq-fit FILE skips this)…", file=sys.stderr)
-            fitted_on = f"{args.pairs} train split ({len(train_infos)} pairs)"
+            fitted_on = f"{args.pairs} train split ({count_of(len(train_infos), 'pair')})"
             # A bar closes (ends its line) before any error is printed.
             with tqdm(train_infos, desc="fitting lstsq", unit="pair", file=sys.stderr) as fitting:
                 ms.lstsq_fit = fit_lstsq((load_pair(p, scale) for p in fitting), scale, taps=4 * scale,
                                          fitted_on=fitted_on)
             if not args.json:
-                print(f"lstsq fitted on the train split ({len(train_infos)} pairs)", file=sys.stderr)
+                print(f"lstsq fitted on the train split ({count_of(len(train_infos), 'pair')})", file=sys.stderr)
         elif shipped_lstsq(scale) is None:
             raise UserError(f"No train split to fit the least-squares kernel on, and no shipped fit for x{scale}; "
                             f"pass --lstsq-fit.")
@@ -551,6 +552,11 @@ def cmd_train(args, argv) -> int:
             trainer.close()
             return 130  # the engine saved the checkpoint and said how to resume
     except KeyboardInterrupt:
+        if stopping is not None:  # a second Ctrl-C: the loop may be mid-step, so the last consistent checkpoint stays
+            last = trainer.checkpoint_path("last")
+            trainer.close()
+            resume = f"resume with --resume {last}" if last.is_file() else "no checkpoint was written yet"
+            return _fail(f"aborted at iteration {trainer.iteration}; {resume}", 130)
         ck = trainer.save_checkpoint()
         trainer.close()
         return _fail(f"interrupted at iteration {trainer.iteration}; resume with --resume {ck}", 130)
@@ -616,6 +622,7 @@ def cmd_fit_lstsq(args, argv) -> int:
 
     from model.baselines import fit_lstsq, save_lstsq
     from model.errors import UserError
+    from model.wording import count_of
 
     if args.taps is not None and (args.taps < args.scale or (args.taps - args.scale) % 2):
         raise UserError(f"--taps {args.taps} must be at least the scale {args.scale} with taps - scale even.")
@@ -623,9 +630,10 @@ def cmd_fit_lstsq(args, argv) -> int:
     scale, chosen, train_infos, load_pair = load_eval_pairs(args.pairs, args.split, args.scale)
     with tqdm(chosen, desc="fitting lstsq", unit="pair", file=sys.stderr) as fitting:
         fit = fit_lstsq((load_pair(p, scale) for p in fitting), scale, taps=args.taps or 4 * scale,
-                        fitted_on=f"{Path(args.pairs).name} {args.split} split ({len(chosen)} pairs)")
+                        fitted_on=f"{Path(args.pairs).name} {args.split} split ({count_of(len(chosen), 'pair')})")
     save_lstsq(fit, args.out)
-    print(f"wrote {args.out} ({fit.taps}x{fit.taps} taps, x{scale}, {len(chosen)} pairs)", file=sys.stderr)
+    print(f"wrote {args.out} ({fit.taps}x{fit.taps} taps, x{scale}, {count_of(len(chosen), 'pair')})",
+          file=sys.stderr)
     return 0
 
 

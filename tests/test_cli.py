@@ -356,6 +356,29 @@ def test_ctrl_c_stops_training_after_the_iteration_with_one_resumable_checkpoint
     assert not (out / "checkpoint_crash.pt").exists()
 
 
+@pytest.mark.skipif(os.name != "posix", reason="SIGINT is POSIX")
+def test_a_second_ctrl_c_aborts_without_overwriting_the_last_consistent_checkpoint(pristine, tmp_path, monkeypatch,
+                                                                                  capsys):
+    from model.train import Trainer
+
+    step = Trainer.step
+
+    def interrupted_step(self):
+        if self.iteration == 3:  # mid-step, after checkpoint 2: Ctrl-C twice
+            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGINT)
+        return step(self)
+
+    monkeypatch.setattr(Trainer, "step", interrupted_step)
+    out = tmp_path / "run"
+    code, _, err = _run(capsys, ["train", "--pairs", pristine, "--iterations", 50, "--ckpt-every", 2, "--batch", 1,
+                                 "--patch", 8, "--no-calibrate", "--device", "cpu", "--out", out])
+    line = _one_error(code, err)
+    assert code == 130 and "aborted at iteration 3" in line and f"--resume {out / 'checkpoint_last.pt'}" in line
+    assert read_checkpoint(out / "checkpoint_last.pt")["iteration"] == 2  # not the state caught mid-step
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the CLI's handler is gone again
+
+
 def test_train_never_overwrites_a_previous_run_in_out(pristine, tmp_path, capsys):
     out = tmp_path / "run"
     argv = ["train", "--pairs", pristine, "--iterations", 1, "--batch", 1, "--patch", 8, "--no-eval",
