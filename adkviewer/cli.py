@@ -225,7 +225,6 @@ def cmd_downscale(args, argv) -> int:
     from model.imageio import crop_to_multiple, load_image, save_image
     from model.methods import MethodSet
     from model.errors import UserError
-    from model.resample import count_tiles
     from model.wording import count_of
 
     inputs = []
@@ -273,10 +272,7 @@ def cmd_downscale(args, argv) -> int:
             for n in img.notes + ([note] if note else []):
                 tqdm.write(f"{src.name}: {n}", file=sys.stderr)
             if len(inputs) == 1 and args.method == "adknet":  # one photo can take a minute: show its tiles
-                runner = ms.runner()
-                total = count_tiles(hr.shape[0] // args.scale, hr.shape[1] // args.scale, runner.tile_size(),
-                                    runner.model.cfg.halo)
-                with tqdm(total=total, unit="tile", desc=src.name, file=sys.stderr, leave=False) as tiles:
+                with tqdm(total=ms.runner().tile_count(hr), unit="tile", desc=src.name, file=sys.stderr, leave=False) as tiles:
                     def progress(done: int, total: int, _tile, _y) -> None:
                         tiles.total = total
                         tiles.update(done - tiles.n)

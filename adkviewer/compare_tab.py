@@ -208,7 +208,6 @@ class CompareTab(QWidget):
         self.no_gt_banner = QLabel(self)
         self.no_gt_banner.setWordWrap(True)
         self.no_gt_banner.setStyleSheet("background:#fff3cd; color:#664d03; padding:3px 6px; border-radius:3px;")
-        self.no_gt_banner.setText(f"⚠ {NO_GT_MESSAGE}")
         self.no_gt_banner.setToolTip("Metrics need a real low-resolution photo of the same scene; "
                                      "open one with File → Open ground truth…")
 

@@ -11,7 +11,8 @@ import torch
 
 from .adknet import ADKNet, ADKOutput
 from .devices import default_budget_bytes
-from .resample import Tile, numpy_reader, pad_amount, run_tiled, tile_for_budget, unfold_patches
+from .resample import (Tile, count_tiles, numpy_reader, pad_amount, run_tiled, tile_for_budget,
+                       unfold_patches)
 
 ProgressFn = Callable[[int, int, Tile, np.ndarray], None]
 
@@ -80,6 +81,11 @@ class AdkRunner:
 
     def tile_size(self) -> int:
         return tile_for_budget(bytes_per_lr_pixel(self.model), self.model.cfg.halo, self.budget_bytes)
+
+    def tile_count(self, hr: np.ndarray) -> int:
+        """How many tiles `downscale(hr)` runs (more if an out-of-memory error halves the tile)."""
+        s = self.scale
+        return count_tiles(hr.shape[0] // s, hr.shape[1] // s, self.tile_size(), self.model.cfg.halo)
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
         ctx = torch.autocast("cuda", dtype=torch.bfloat16) if self.amp else contextlib.nullcontext()
