@@ -155,10 +155,6 @@ class TrainRunner(QObject):
                 trainer.setup(resume=resume)
             self._events.put(("setup", self._setup_info(trainer)))
             self._start_baselines(trainer)
-            cfg = trainer.cfg
-            if trainer.iteration == 0 and trainer.val and cfg.val_every and self._state != STOPPING:
-                trainer.log("validating the starting model…")
-                trainer.run_validation()  # the curve starts from the model's PSNR before any step
             self._events.put(("state", RUNNING))
             trainer.run()
             if trainer.finished:

@@ -15,7 +15,7 @@ from safetensors.torch import load_file, save
 
 from .atomic import atomic_write_bytes
 
-from .adknet import ARCH, ADKNet, ADKNetConfig
+from .adknet import ARCHS, ADKNet, ADKNetConfig
 from .errors import WeightsError
 
 FORMAT = "adkviewer-weights-1"
@@ -96,8 +96,9 @@ def load_weights(
     notes: list[str] = []
     if meta.get("format") != FORMAT or "config" not in meta:
         raise WeightsError(f"{path.name} is a safetensors file but not ADK Viewer weights (no ADK-Net config in it).")
-    if meta.get("arch") != ARCH:
-        raise WeightsError(f"{path.name} is for architecture {meta.get('arch')!r}; this program runs {ARCH!r}.")
+    if meta.get("arch") not in ARCHS:
+        raise WeightsError(f"{path.name} is for architecture {meta.get('arch')!r}; this program runs "
+                           f"{' and '.join(map(repr, ARCHS))}.")
     try:
         cfg = ADKNetConfig.from_dict(json.loads(meta["config"]))
     except (ValueError, TypeError) as e:
