@@ -590,8 +590,8 @@ def _val(trainer) -> tuple[float, float]:
     return m.get("psnr", float("nan")), m.get("ssim", float("nan"))
 
 
-def card_metrics(trainer, lstsq_path: str | None = None) -> dict:
-    """Validation metrics of ADK-Net and every baseline, via the same evaluator as 'adkviewer eval'."""
+def card_metrics(trainer, lstsq_path: str | None = None, which: str | None = None) -> dict:
+    """Validation metrics of ADK-Net (the model the export writes) and every baseline, via 'adkviewer eval's evaluator."""
     from model.baselines import CLASSICAL, fit_lstsq, load_lstsq
     from model.evaluate import evaluate
     from model.methods import MethodSet
@@ -604,7 +604,7 @@ def card_metrics(trainer, lstsq_path: str | None = None) -> dict:
         ms.lstsq_fit = load_lstsq(lstsq_path)
     else:
         ms.lstsq_fit = fit_lstsq(train, scale, taps=4 * scale, fitted_on="train split")
-    ms.set_weights(LoadedWeights(model=trainer.export_model(), path=Path("trained"), card={"name": "trained"}))
+    ms.set_weights(LoadedWeights(model=trainer.export_model(which), path=Path("trained"), card={"name": "trained"}))
     pairs = [(info.name, hr, lr) for info, (hr, lr) in zip(trainer.val_infos, trainer.val)]
     res = evaluate(pairs, ["adknet", *CLASSICAL, "lstsq"], ms)
     trainer.model.train()

@@ -113,6 +113,9 @@ def direction(data: Path, work: Path, src: str, dst: str, args) -> list[dict]:
         calibrate(model, train)
         cal_s = time.perf_counter() - t0
         calibrated = score([predict(model, hr, "cpu") for hr, _ in val], val)
+        colour_only = load_weights(weights).model  # ablation: the colour mix and bias alone (adknet-v1's calibrate)
+        calibrate(colour_only, train, fit_linear=False)
+        colour = score([predict(colour_only, hr, "cpu") for hr, _ in val], val)
         ft_dir = work / f"finetune_{src}_to_{dst}_{n}"
         ft_weights = ft_dir / f"adknet_x{SCALE}_lite.safetensors"
         timing = ft_dir / "seconds.txt"
@@ -127,7 +130,7 @@ def direction(data: Path, work: Path, src: str, dst: str, args) -> list[dict]:
         rows.append({"src": src, "dst": dst, "n": n,
                      "bilinear": rows[0]["bilinear"],
                      "lstsq": score([apply_lstsq(fit, hr) for hr, _ in val], val), "lstsq_s": lstsq_s,
-                     "as_is": shipped, "calibrated": calibrated, "calibrate_s": cal_s,
+                     "as_is": shipped, "calibrated": calibrated, "calibrate_s": cal_s, "colour_only": colour,
                      "finetuned": tuned, "finetune_s": ft_s,
                      "exported": card.get("training", {}).get("exported", {}),
                      "iterations": card.get("training", {}).get("iterations")})
@@ -139,19 +142,20 @@ def table(rows: list[dict], command: str) -> str:
     lines = [f"`{command}`", "",
              "Scored on DST_041-050 (RGB PSNR dB, full image). N = DST train pairs used; gap = minus lstsq fitted on "
              "the same N pairs (N = 0: lstsq fitted on SRC_001-040).", "",
-             "| SRC -> DST | N | bilinear | lstsq | ADK-Net as is (gap) | Quick calibrate (gap) | fine-tune defaults "
-             "(gap) | exported | lstsq s | calibrate s | fine-tune s |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| SRC -> DST | N | bilinear | lstsq | ADK-Net as is (gap) | colour-only calibrate (gap) | "
+             "Quick calibrate (gap) | fine-tune defaults (gap) | exported | lstsq s | calibrate s | fine-tune s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         gap = lambda v: f"{v:.2f} ({v - r['lstsq']:+.2f})"  # noqa: E731
         if r["n"] == 0:
             lines.append(f"| {r['src']} -> {r['dst']} | 0 | {r['bilinear']:.2f} | {r['lstsq']:.2f} | "
-                         f"{gap(r['as_is'])} | | | | | | pretrain {r['pretrain_s']:.0f} s |")
+                         f"{gap(r['as_is'])} | | | | | | | pretrain {r['pretrain_s']:.0f} s |")
             continue
         ex = r["exported"]
         which = f"it {ex.get('iteration')} of {r['iterations']}" if ex else "?"
         lines.append(f"| {r['src']} -> {r['dst']} | {r['n']} | {r['bilinear']:.2f} | {r['lstsq']:.2f} | "
-                     f"{gap(r['as_is'])} | {gap(r['calibrated'])} | {gap(r['finetuned'])} | {which} | "
+                     f"{gap(r['as_is'])} | {gap(r['colour_only'])} | {gap(r['calibrated'])} | {gap(r['finetuned'])} | "
+                     f"{which} | "
                      f"{r['lstsq_s']:.1f} | {r['calibrate_s']:.1f} | {r['finetune_s']:.0f} |")
     by_n = [r for r in rows if r["n"]]
     if by_n:

@@ -54,8 +54,9 @@ class ADKNetConfig:
         check_geometry(self.scale, self.k)
         if isinstance(self.linear_taps, bool) or not isinstance(self.linear_taps, int) or self.linear_taps < 0:
             raise ValueError(f"linear_taps must be an integer >= 0, got {self.linear_taps!r}")
+        if self.linear_taps and (self.linear_taps < self.scale or (self.linear_taps - self.scale) % 2):
+            raise ValueError(f"linear_taps={self.linear_taps} must be >= scale={self.scale} with taps - scale even")
         if self.linear_taps:
-            check_geometry(self.scale, self.linear_taps)
             if not self.colour_mix:
                 raise ValueError("linear_taps needs colour_mix (the mix weighs the adaptive part against the linear one)")
         arch = ARCH if self.linear_taps else ARCH_V1
@@ -289,6 +290,14 @@ class ADKNet(nn.Module):
         weight = torch.stack(taps, dim=1).flatten(0, 1)    # channel f*s*s + dy*s + dx, as pixel_unshuffle
         return weight.contiguous(memory_format=torch.channels_last), self.head.bias.repeat_interleave(s * s)
 
+
+
+def with_linear_part(model: ADKNet, taps: int) -> ADKNet:
+    """An adknet-v1 model as adknet-v2 with a zero linear part: the same output until quick calibrate fits it."""
+    upgraded = ADKNet(replace(model.cfg, linear_taps=taps, arch=""))
+    missing, unexpected = upgraded.load_state_dict(model.state_dict(), strict=False)
+    assert missing == ["linear.weight"] and not unexpected, (missing, unexpected)
+    return upgraded.to(next(model.parameters()).device)
 
 
 def reconstruct_pixel(terms: ADKOutput, hr_patch: torch.Tensor, i: int, j: int,

@@ -21,23 +21,29 @@ from .errors import UserError
 MAX_ROWS = 300_000  # pixels of the fit: beyond this every n-th pixel is used (40 pairs of 128x128 -> every 3rd)
 
 
+def _host(t: torch.Tensor) -> np.ndarray:
+    """(3, h, w) on any device -> (h, w, 3) float64 on the CPU, converted there (MPS has no float64)."""
+    return t.permute(1, 2, 0).to("cpu", torch.float32).numpy().astype(np.float64)
+
+
 @torch.no_grad()
-def adaptive_output(model: ADKNet, hr: np.ndarray, device: torch.device) -> np.ndarray:
-    """ADK-Net's adaptive part before the colour mix (the `premix` term), (h, w, 3) float64 on the CPU."""
+def model_terms(model: ADKNet, hr: np.ndarray, device: torch.device) -> tuple[np.ndarray, np.ndarray | None]:
+    """ADK-Net's adaptive part before the colour mix (`premix`) and its linear part, each (h, w, 3) float64."""
     x = torch.from_numpy(np.ascontiguousarray(hr)).permute(2, 0, 1).unsqueeze(0).float().to(device)
-    premix = model(x, return_terms=True).premix[0]
-    return premix.permute(1, 2, 0).to("cpu", torch.float32).numpy().astype(np.float64)
+    terms = model(x, return_terms=True)
+    return _host(terms.premix[0]), None if terms.linear is None else _host(terms.linear[0])
 
 
 @torch.no_grad()
 def calibrate(model: ADKNet, pairs: list[tuple[np.ndarray, np.ndarray]], device: torch.device | str = "cpu",
-              fit_mix: bool = True, max_rows: int = MAX_ROWS,
+              fit_mix: bool = True, fit_linear: bool = True, max_rows: int = MAX_ROWS,
               cancelled: Callable[[], bool] | None = None,
               progress: Callable[[int, int], None] | None = None) -> int:
     """Fit the linear part, mix and bias on the pairs (the adaptive kernels stay); returns the pixels used.
 
     fit_mix=False keeps the mix and fits only the linear part and bias to what the adaptive part leaves: how a
-    model trained from scratch starts, so that its kernels still receive gradients.
+    model trained from scratch starts, so that its kernels still receive gradients. fit_linear=False keeps the
+    linear part and fits the mix and bias alone (the colour-only calibration of adknet-v1, for comparison).
     """
     if model.mix is None:
         raise UserError("This model has no colour-response head to calibrate (colour_mix is off).")
@@ -46,8 +52,9 @@ def calibrate(model: ADKNet, pairs: list[tuple[np.ndarray, np.ndarray]], device:
     device = torch.device(device)
     was = model.training
     model.eval().to(device)
-    s, taps = model.cfg.scale, model.cfg.linear_taps
-    mix = model.mix.detach().to("cpu", torch.float64).numpy()
+    s = model.cfg.scale
+    taps = model.cfg.linear_taps if fit_linear else 0
+    mix = model.mix.detach().to("cpu", torch.float32).numpy().astype(np.float64)
     n_feat = 3 * taps * taps + (3 if fit_mix else 0) + 1
     xtx = np.zeros((n_feat, n_feat), np.float64)
     xty = np.zeros((n_feat, 3), np.float64)
@@ -58,12 +65,14 @@ def calibrate(model: ADKNet, pairs: list[tuple[np.ndarray, np.ndarray]], device:
         if cancelled is not None and cancelled():
             model.train(was)
             raise InterruptedError("quick calibrate was cancelled")
-        premix = adaptive_output(model, hr, device)
+        premix, linear = model_terms(model, hr, device)
+        target = np.asarray(lr, np.float64)
+        if linear is not None and not fit_linear:  # the kept linear part is part of what is already explained
+            target = target - linear
         if fit_mix:
-            rows += accumulate_normal_equations(hr, lr, s, taps, xtx, xty, extra=premix, stride=stride)
+            rows += accumulate_normal_equations(hr, target, s, taps, xtx, xty, extra=premix, stride=stride)
         else:  # the target is what the adaptive part, through the kept mix, leaves to explain
-            rest = np.asarray(lr, np.float64) - premix @ mix.T
-            rows += accumulate_normal_equations(hr, rest, s, taps, xtx, xty, stride=stride)
+            rows += accumulate_normal_equations(hr, target - premix @ mix.T, s, taps, xtx, xty, stride=stride)
         if progress is not None:
             progress(n + 1, len(pairs))
     sol = solve_ridge(xtx, xty)  # (n_feat, 3): [linear taps, mix columns, bias] per output channel

@@ -18,7 +18,7 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
-from .adknet import ADKNet, ADKNetConfig, preset
+from .adknet import ARCH, ARCH_V1, PRESETS, ADKNet, ADKNetConfig, preset, with_linear_part
 from .calibrate import calibrate
 from .data import (SPLIT_FILENAME, PairCropDataset, discover_pairs, load_pair, no_usable_pairs, read_split,
                    seeded_split, select)
@@ -205,7 +205,14 @@ def build_model(cfg: TrainConfig, log: Callable[[str], None] = lambda m: None) -
         raise UserError(f"No shipped weights for x{cfg.scale}; train with --init scratch.")
     loaded = load_weights(path, expect_scale=cfg.scale)
     log(f"initialised from {path}")
-    return loaded.model
+    model = loaded.model
+    taps = PRESETS["lite"].linear_taps // PRESETS["lite"].scale * cfg.scale
+    if model.linear is None and model.mix is not None and cfg.calibrate_first:
+        # Old weights gain the global linear part, fitted first in closed form, so fine-tuning them on a new
+        # camera carries its blur as well as its colour.
+        model = with_linear_part(model, taps + (taps - cfg.scale) % 2)
+        log(f"{path.name} is {ARCH_V1}: fine-tuning it as {ARCH} (a global linear part beside its kernels)")
+    return model
 
 
 def to_tensor(img: np.ndarray) -> torch.Tensor:
@@ -510,21 +517,26 @@ class Trainer:
             self.cb.on_checkpoint(str(path))
         return str(path)
 
-    def export_model(self) -> ADKNet:
-        """The model the export writes: the best validated one (the start included) unless the config says last."""
-        if self.cfg.export == "last" or not self.best_state:
+    def _which(self, which: str | None) -> str:
+        return "last" if (which or self.cfg.export) == "last" or not self.best_state else "best"
+
+    def export_model(self, which: str | None = None) -> ADKNet:
+        """The model an export writes: the best validated one (the start included) unless `which` (or the config)
+        says "last"."""
+        if self._which(which) == "last":
             return self.model
         best = ADKNet(self.model.cfg)
         best.load_state_dict(self.best_state)
         return best.to(self.device or "cpu").eval()
 
-    def exported_which(self) -> dict[str, Any]:
+    def exported_which(self, which: str | None = None) -> dict[str, Any]:
         """For the card: which model the export holds."""
-        if self.cfg.export == "last" or not self.best_state:
+        if self._which(which) == "last":
             return {"which": "last", "iteration": self.iteration}
         return {"which": "best validated", "iteration": self.best.get("it"), "val_psnr": self.best.get("psnr")}
 
-    def export(self, path: str | Path | None = None, extra_card: dict[str, Any] | None = None) -> Path:
+    def export(self, path: str | Path | None = None, extra_card: dict[str, Any] | None = None,
+               which: str | None = None) -> Path:
         """Write safetensors weights plus a model card describing data, split, settings, time and hardware."""
         cfg = self.cfg
         mc = self.model.cfg
@@ -543,12 +555,12 @@ class Trainer:
                 **({"resumed_with": list(cfg.resumes)} if cfg.resumes else {}),
                 "settings": {k: v for k, v in cfg.to_dict().items() if k not in ("pairs", "command", "resumes")},
                 "best_val": self.best,
-                "exported": self.exported_which(),
+                "exported": self.exported_which(which),
             },
         }
         if extra_card:
             card.update(extra_card)
-        return save_weights(self.export_model(), path, card)
+        return save_weights(self.export_model(which), path, card)
 
     def close(self) -> None:
         if self.dist.world > 1 and dist.is_initialized():

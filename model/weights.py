@@ -202,7 +202,9 @@ def import_torch_weights(src: str | os.PathLike, dst: str | os.PathLike, preset_
     if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
         raise WeightsError(f"{src.name} does not hold a state dict of tensors.")
     try:
-        cfg = ADKNetConfig.from_dict(cfg_dict) if cfg_dict else preset(preset_name, scale=scale)
+        # a state dict without the linear part is the old architecture (adknet-v1) of that preset
+        v1 = {} if "linear.weight" in obj else {"linear_taps": 0}
+        cfg = ADKNetConfig.from_dict(cfg_dict) if cfg_dict else preset(preset_name, scale=scale, **v1)
     except (ValueError, TypeError) as e:
         raise WeightsError(f"{src.name} has an invalid model config ({_short(e)}).") from None
     model = ADKNet(cfg)

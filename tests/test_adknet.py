@@ -445,3 +445,24 @@ def test_runner_halves_the_tile_on_out_of_memory_and_says_so(error):
     out = runner.downscale(hr, tile=64)
     assert np.allclose(out, expected, atol=1e-5)
     assert runner.notes and "retrying with 16-pixel tiles" in runner.notes[-1]
+
+
+def test_old_weights_gain_a_zero_linear_part_that_changes_nothing():
+    """adknet-v1 weights (no linear part) still load, and upgrade to adknet-v2 with the very same output."""
+    from model.adknet import with_linear_part
+
+    old = perturbed(tiny_config(linear_taps=0))
+    assert old.cfg.arch == "adknet-v1" and old.linear is None
+    new = with_linear_part(old, 16).eval()
+    assert new.cfg.arch == "adknet-v2" and new.cfg.halo >= old.cfg.halo
+    hr = torch.rand(1, 3, 6 * S, 7 * S)
+    with torch.no_grad():
+        assert torch.equal(new(hr).lr, old(hr).lr)
+
+
+def test_the_arch_name_follows_the_tensors():
+    assert tiny_config().arch == "adknet-v2" and tiny_config(linear_taps=0).arch == "adknet-v1"
+    with pytest.raises(ValueError, match="does not match"):
+        ADKNetConfig.from_dict({**tiny_config().to_dict(), "arch": "adknet-v1"})
+    with pytest.raises(ValueError, match="linear_taps"):
+        tiny_config(linear_taps=13)  # 13 - 4 is odd: the kernel could not be centred on the HR cell
