@@ -18,7 +18,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from model import imageio
 from model.errors import PairError
@@ -85,7 +85,7 @@ def _header_size(path: Path) -> tuple[tuple[int, int] | None, str | None]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
+            with imageio.open_image(path) as img:
                 w, h = img.size
                 # PNG keeps EXIF possibly after the pixel data; getexif() would then decode the whole
                 # image, so only use it when the header already carried it.
@@ -97,7 +97,9 @@ def _header_size(path: Path) -> tuple[tuple[int, int] | None, str | None]:
                         orientation = 1
     except Image.DecompressionBombError:
         return None, f"unreadable file '{path}' (too many pixels for Pillow, refused as a possible decompression bomb)"
-    except Exception as exc:  # not an image, empty, permission, corrupt header ...
+    except UnidentifiedImageError:
+        return None, f"unreadable file '{path}' ({imageio.unsupported_reason(path)})"
+    except Exception as exc:  # empty, permission, corrupt header ...
         reason = "empty file" if path.exists() and path.stat().st_size == 0 else (str(exc).strip() or type(exc).__name__)
         return None, f"unreadable file '{path}' ({reason})"
     if w * h > imageio.MAX_PIXELS:

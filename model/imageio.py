@@ -33,6 +33,28 @@ ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 _EXIF_ORIENTATION = 0x0112
 
+# The only decoders ever used (Pillow's format ids; APNG is PNG, MPO is JPEG). Pillow would otherwise try every
+# plugin it has, and its EPS plugin hands PostScript, whatever the file's name, to Ghostscript: a program.
+FORMATS = ("PNG", "JPEG", "WEBP", "TIFF", "BMP", "GIF")
+_POSTSCRIPT_MAGIC = (b"%!", b"\xc5\xd0\xd3\xc6")  # PostScript text, DOS EPS binary header
+
+
+def open_image(path: str | os.PathLike) -> Image.Image:
+    """Image.open restricted to FORMATS: reads the header only, and no other plugin ever sees the file."""
+    return Image.open(path, formats=FORMATS)
+
+
+def unsupported_reason(path: str | os.PathLike) -> str:
+    """Why a file no decoder of FORMATS accepted was refused, naming PostScript (which would run as a program)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError:
+        head = b""
+    if head.startswith(_POSTSCRIPT_MAGIC):
+        return "it is a PostScript (EPS/PS) file, which is never opened because it is a program, not an image"
+    return "it is not an image in a supported format (PNG, JPEG, WebP, TIFF, BMP or GIF)"
+
 
 @dataclass
 class LoadedImage:
@@ -171,7 +193,7 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
         with warnings.catch_warnings():
             # Sizes between Pillow's warning level and MAX_PIXELS are fine; we check the size ourselves.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path_str) as img:
+            with open_image(path_str) as img:
                 # Image.open only parsed the header: refuse huge images before decoding any pixel.
                 _check_pixels(path_str, *img.size)
                 n_frames = getattr(img, "n_frames", 1)
@@ -185,7 +207,7 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
     except PermissionError as exc:
         raise _fail(path_str, "permission to read the file was denied") from exc
     except UnidentifiedImageError as exc:
-        raise _fail(path_str, "the file is not an image in a format Pillow can read") from exc
+        raise _fail(path_str, unsupported_reason(path_str)) from exc
     except Image.DecompressionBombError as exc:
         found = re.search(r"\((\d+) pixels\)", str(exc))  # Pillow: "Image size (N pixels) exceeds limit ..."
         size = f"{int(found.group(1)) / 1e6:.0f} megapixels" if found else "more pixels than Pillow allows"

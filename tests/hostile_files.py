@@ -55,6 +55,8 @@ def make_corpus(folder: Path) -> dict[str, tuple[Path, str]]:
     jpg = io.BytesIO(); Image.fromarray(rgb).save(jpg, "JPEG", quality=90)
     raw("truncated.jpg", jpg.getvalue()[: len(jpg.getvalue()) // 2])
     raw("bomb.png", _bomb_png(100_000, 100_000))
+    # PostScript named as a PNG: Pillow's EPS plugin would run it through Ghostscript.
+    raw("postscript.png", b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 32 32\n0 0 moveto 32 32 lineto stroke\n")
     save("grey.png", Image.fromarray(rgb[..., 0]))
     save("palette.png", Image.fromarray(rgb).convert("P", palette=Image.ADAPTIVE, colors=16))
     rgba = np.dstack([rgb, np.linspace(0, 255, 48, dtype=np.uint8)[None, :].repeat(32, 0)])
