@@ -263,6 +263,8 @@ def save_image(path: str | os.PathLike, arr: np.ndarray) -> None:
         raise ValueError(f"save_image expects an (H, W, 3) or (H, W) array, got shape {a.shape}")
     if Path(path_str).suffix.lower() != ".png":
         raise UserError(f"Cannot save image '{path_str}': only .png files can be written.")
+    if not np.isfinite(a).all():  # to_uint8 would turn it into a black image passed off as a result
+        raise UserError(f"Cannot save image '{path_str}': it holds NaN or infinite values, so it is not a result.")
     image = Image.fromarray(to_uint8(a))
     try:
         with atomic_open(path_str) as f:

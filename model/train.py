@@ -25,6 +25,7 @@ from .devices import describe_device, resolve_device
 from .errors import UserError
 from .metrics import psnr, ssim
 from .atomic import atomic_write_bytes
+from .config_bounds import bounded_config
 from .weights import default_weights, load_weights, safe_torch_load, save_weights
 from .wording import count_of
 
@@ -190,7 +191,7 @@ def load_split_pairs(cfg: TrainConfig, log: Callable[[str], None] = lambda m: No
 def build_model(cfg: TrainConfig, log: Callable[[str], None] = lambda m: None) -> ADKNet:
     if cfg.init == "scratch":
         try:
-            mcfg = preset(cfg.preset, scale=cfg.scale, **cfg.model_overrides)
+            mcfg = bounded_config(preset(cfg.preset, scale=cfg.scale, **cfg.model_overrides).to_dict())
         except (ValueError, TypeError) as e:  # e.g. k=13 at x4: one sentence for the CLI and the GUI
             raise UserError(f"Invalid model settings for {cfg.preset} x{cfg.scale}: {e}.") from None
         return ADKNet(mcfg)

@@ -15,7 +15,8 @@ from safetensors.torch import load_file, save
 
 from .atomic import atomic_write_bytes
 
-from .adknet import ARCH, ADKNet, ADKNetConfig
+from .adknet import ADKNet, ADKNetConfig
+from .config_bounds import ARCHES, bounded_config, file_tensors, nonfinite_problem, shape_problem, tensor_info
 from .errors import WeightsError
 
 FORMAT = "adkviewer-weights-1"
@@ -96,28 +97,24 @@ def load_weights(
     notes: list[str] = []
     if meta.get("format") != FORMAT or "config" not in meta:
         raise WeightsError(f"{path.name} is a safetensors file but not ADK Viewer weights (no ADK-Net config in it).")
-    if meta.get("arch") != ARCH:
-        raise WeightsError(f"{path.name} is for architecture {meta.get('arch')!r}; this program runs {ARCH!r}.")
+    if meta.get("arch") not in ARCHES:
+        raise WeightsError(f"{path.name} is for architecture {meta.get('arch')!r}; this program runs "
+                           f"{' or '.join(map(repr, ARCHES))}.")
     try:
-        cfg = ADKNetConfig.from_dict(json.loads(meta["config"]))
+        cfg = bounded_config(json.loads(meta["config"]))
     except (ValueError, TypeError) as e:
         raise WeightsError(f"{path.name} has an invalid model config ({_short(e)}).") from None
     if expect_scale is not None and cfg.scale != expect_scale:
         raise WeightsError(f"{path.name} is for scale x{cfg.scale}, but x{expect_scale} was asked for.")
-    try:
-        state = load_file(str(path), device="cpu")
+    try:  # names, dtypes and shapes from the header, before a byte of tensor data is read
+        problem = shape_problem(cfg, file_tensors(path))
+        if problem is None:
+            state = load_file(str(path), device="cpu")
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
         raise WeightsError(f"{path.name} could not be read ({_short(e)}).") from None
-    model = ADKNet(cfg)
-    missing, unexpected = _state_mismatch(model, state)
-    if missing or unexpected:
-        raise WeightsError(
-            f"{path.name} does not match its declared config (missing {missing[:3]}, unexpected {unexpected[:3]})."
-        )
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as e:
-        raise WeightsError(f"{path.name} has tensors of the wrong shape for its config ({_short(e)}).") from None
+    if problem is not None:
+        raise WeightsError(f"{path.name} does not match its declared config: {problem}.")
+    model = _checked_model(cfg, state, path.name)
     model.to(device).eval()
     card = read_card(path, cfg, notes)
     return LoadedWeights(model=model, path=path, card=card, notes=notes)
@@ -142,9 +139,15 @@ def read_card(path: Path, cfg: ADKNetConfig, notes: list[str]) -> dict[str, Any]
     return card
 
 
-def _state_mismatch(model: ADKNet, state: dict[str, torch.Tensor]) -> tuple[list[str], list[str]]:
-    own = set(model.state_dict())
-    return sorted(own - set(state)), sorted(set(state) - own)
+def _checked_model(cfg: ADKNetConfig, state: dict[str, torch.Tensor], name: str) -> ADKNet:
+    """The model for tensors whose names, dtypes and shapes already fit `cfg`, refusing NaN or infinite values
+    (they would give black images with a zero exit status)."""
+    problem = nonfinite_problem(state)
+    if problem is not None:
+        raise WeightsError(f"{name} cannot be used: {problem}, which would make every output invalid.")
+    model = ADKNet(cfg)
+    model.load_state_dict(state)
+    return model
 
 
 def _short(e: BaseException) -> str:
@@ -201,17 +204,12 @@ def import_torch_weights(src: str | os.PathLike, dst: str | os.PathLike, preset_
     if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
         raise WeightsError(f"{src.name} does not hold a state dict of tensors.")
     try:
-        cfg = ADKNetConfig.from_dict(cfg_dict) if cfg_dict else preset(preset_name, scale=scale)
+        cfg = bounded_config(cfg_dict if cfg_dict else preset(preset_name, scale=scale).to_dict())
     except (ValueError, TypeError) as e:
         raise WeightsError(f"{src.name} has an invalid model config ({_short(e)}).") from None
-    model = ADKNet(cfg)
-    missing, unexpected = _state_mismatch(model, obj)
-    if missing or unexpected:
-        raise WeightsError(f"{src.name} does not match ADK-Net {preset_name} x{scale} "
-                           f"(missing {missing[:3]}, unexpected {unexpected[:3]}).")
-    try:
-        model.load_state_dict(obj)
-    except RuntimeError as e:
+    problem = shape_problem(cfg, tensor_info(obj))
+    if problem is not None:
         what = "its own stored config" if cfg_dict else f"ADK-Net {preset_name} x{scale} (check --preset and --scale)"
-        raise WeightsError(f"{src.name} has tensors of the wrong shape for {what}.") from None
+        raise WeightsError(f"{src.name} does not match {what}: {problem}.")
+    model = _checked_model(cfg, obj, src.name)
     return save_weights(model, dst, {"imported_from": src.name})

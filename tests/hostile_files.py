@@ -72,3 +72,36 @@ def make_corpus(folder: Path) -> dict[str, tuple[Path, str]]:
     save("photo.tiff", Image.fromarray(rgb))
     save("photo.bmp", Image.fromarray(rgb))
     return files
+
+
+def make_bad_weights(folder: Path) -> dict[str, Path]:
+    """Weights files that must each be refused in one sentence: absurd stored configs (which once allocated
+    tens of GB before failing), NaN/Inf values, non-float tensors. Tensors are those of a tiny model."""
+    import json
+
+    import torch
+    from safetensors.torch import save_file
+
+    from core_helpers import perturbed, tiny_config
+    from model.weights import FORMAT
+
+    folder.mkdir(parents=True, exist_ok=True)
+    cfg = tiny_config()
+    clean = {k: v.clone().contiguous() for k, v in perturbed(cfg).state_dict().items()}
+    out: dict[str, Path] = {}
+
+    def write(name: str, state: dict, config: dict) -> None:
+        p = folder / f"{name}.safetensors"
+        save_file(state, str(p), metadata={"format": FORMAT, "arch": cfg.arch, "config": json.dumps(config)})
+        out[name] = p
+
+    for field, value in [("k", 10000), ("width", 10**6), ("gen_blocks", 100000), ("width", 4096)]:
+        write(f"{field}_{value}", clean, {**cfg.to_dict(), field: value})
+    nan = {k: v.clone() for k, v in clean.items()}
+    nan["head.weight"].view(-1)[0] = float("nan")
+    write("nan", nan, cfg.to_dict())
+    inf = {k: v.clone() for k, v in clean.items()}
+    inf["mix"][1, 1] = float("-inf")
+    write("inf", inf, cfg.to_dict())
+    write("int8", {**clean, "mix": clean["mix"].to(torch.int8)}, cfg.to_dict())
+    return out
