@@ -23,6 +23,7 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from model.atomic import atomic_open
 from model.errors import ImageLoadError, UserError
+from model.image_integrity import missing_data
 
 # Largest image accepted, in pixels. Pillow's own bomb guard refuses above ~179 MP (2 x its
 # MAX_IMAGE_PIXELS), so this is kept below it to make our check, with our message, the one users see.
@@ -196,6 +197,9 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
             with open_image(path_str) as img:
                 # Image.open only parsed the header: refuse huge images before decoding any pixel.
                 _check_pixels(path_str, *img.size)
+                missing = missing_data(path_str, img)  # data Pillow would silently fill with black or grey
+                if missing:
+                    raise _fail(path_str, f"the file is truncated or corrupt ({missing})")
                 n_frames = getattr(img, "n_frames", 1)
                 if _is_16bit_colour_png(img):
                     notes.append("16-bit colour reduced to 8 bits per channel (Pillow reads 16-bit colour PNGs as 8-bit)")

@@ -32,6 +32,38 @@ def _photo(h: int, w: int, seed: int = 0) -> np.ndarray:
     return np.clip(base * 0.8 + rng.normal(0, 12, (h, w, 3)), 0, 255).astype(np.uint8)
 
 
+def half_rows_png(w: int = 64, h: int = 64) -> bytes:
+    """A complete PNG whose zlib stream holds only the top half of the rows (Pillow blacks out the rest)."""
+    rows = b"".join(b"\x00" + bytes([y * 4 % 256]) * (3 * w) for y in range(h // 2))
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", zlib.compress(rows)) + \
+        _png_chunk(b"IEND", b"")
+
+
+def huge_frame_jpeg() -> bytes:
+    """A 16x16 JPEG whose frame header says 6000x4000 (under 1.5 KB; libjpeg fills the rest with grey)."""
+    buf = io.BytesIO()
+    Image.fromarray(_photo(16, 16)).save(buf, "JPEG")
+    data = bytearray(buf.getvalue())
+    sof = data.find(b"\xff\xc0")
+    data[sof + 5:sof + 9] = struct.pack(">HH", 4000, 6000)
+    return bytes(data)
+
+
+def tall_tiff() -> bytes:
+    """An uncompressed 100x16 TIFF whose ImageLength says 25000: its one strip covers 16 rows."""
+    buf = io.BytesIO()
+    Image.fromarray(_photo(16, 100)[..., 0]).save(buf, "TIFF")
+    data = bytearray(buf.getvalue())
+    ifd = struct.unpack("<I", data[4:8])[0]
+    for i in range(struct.unpack("<H", data[ifd:ifd + 2])[0]):
+        e = ifd + 2 + 12 * i
+        tag, typ = struct.unpack("<HH", data[e:e + 4])
+        if tag == 257:
+            data[e + 8:e + 12] = struct.pack("<I", 25000) if typ == 4 else struct.pack("<HH", 25000, 0)
+    return bytes(data)
+
+
 def make_corpus(folder: Path) -> dict[str, tuple[Path, str]]:
     """file name -> (path, expected outcome)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -57,6 +89,9 @@ def make_corpus(folder: Path) -> dict[str, tuple[Path, str]]:
     raw("bomb.png", _bomb_png(100_000, 100_000))
     # PostScript named as a PNG: Pillow's EPS plugin would run it through Ghostscript.
     raw("postscript.png", b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 32 32\n0 0 moveto 32 32 lineto stroke\n")
+    raw("half_rows.png", half_rows_png())
+    raw("huge_frame.jpg", huge_frame_jpeg())
+    raw("tall.tiff", tall_tiff())
     save("grey.png", Image.fromarray(rgb[..., 0]))
     save("palette.png", Image.fromarray(rgb).convert("P", palette=Image.ADAPTIVE, colors=16))
     rgba = np.dstack([rgb, np.linspace(0, 255, 48, dtype=np.uint8)[None, :].repeat(32, 0)])

@@ -18,7 +18,8 @@ def corpus(tmp_path_factory) -> dict[str, tuple[Path, str]]:
     return make_corpus(tmp_path_factory.mktemp("hostile"))
 
 
-NAMES = ["empty.png", "not_an_image.png", "postscript.png", "truncated.png", "truncated.jpg", "bomb.png", "grey.png", "palette.png",
+NAMES = ["empty.png", "not_an_image.png", "postscript.png", "half_rows.png", "huge_frame.jpg",
+         "tall.tiff", "truncated.png", "truncated.jpg", "bomb.png", "grey.png", "palette.png",
          "rgba.png", "cmyk.jpg", "grey16.png", "exif_rotated.jpg", "one_pixel.png", "three_pixels.png",
          "not_divisible.png", "photo.webp", "photo.tiff", "photo.bmp"]
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import EpsImagePlugin, Image
 
+from hostile_files import half_rows_png, huge_frame_jpeg, tall_tiff
 from model import data, imageio
 from model.errors import ImageLoadError
 from model.imageio import load_image
@@ -78,3 +79,106 @@ def test_only_the_supported_formats_are_opened(tmp_path):
     with pytest.raises(ImageLoadError, match=r"not an image in a supported format \(PNG, JPEG, WebP, TIFF, BMP or GIF\)"):
         load_image(p)
     assert imageio.FORMATS == ("PNG", "JPEG", "WEBP", "TIFF", "BMP", "GIF")
+
+
+# ---------------------------------------------------------------------------------------------- missing data
+import io  # noqa: E402
+import struct  # noqa: E402
+import zlib  # noqa: E402
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+
+def _png(w: int, h: int, rows: bytes, interlace: int = 0) -> bytes:
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, interlace))
+            + _chunk(b"IDAT", zlib.compress(rows)) + _chunk(b"IEND", b""))
+
+
+def _noise(h: int, w: int, c: int = 3) -> np.ndarray:
+    return np.random.default_rng(1).integers(0, 256, (h, w, c), dtype=np.uint8).squeeze()
+
+
+def _refused(p: Path, *words: str) -> str:
+    with pytest.raises(ImageLoadError) as exc:
+        load_image(p)
+    msg = str(exc.value)
+    assert str(p) in msg and "\n" not in msg and "truncated or corrupt" in msg, msg
+    for w in words:
+        assert w in msg, msg
+    return msg
+
+
+def test_png_whose_data_holds_half_the_rows_is_refused(tmp_path):
+    p = tmp_path / "half.png"
+    p.write_bytes(half_rows_png(64, 64))
+    _refused(p, "ends after 50% of the image")
+    rows = b"".join(b"\x00" + bytes([y]) * (3 * 64) for y in range(64))
+    full = tmp_path / "full.png"
+    full.write_bytes(_png(64, 64, rows))
+    assert load_image(full).array.shape == (64, 64, 3)
+
+
+def _adam7_rows(arr: np.ndarray) -> bytes:
+    """The seven interlace passes of an RGB image as filter-0 scanlines (Pillow reads Adam7 but cannot write it)."""
+    out = b""
+    for x0, y0, dx, dy in ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2),
+                           (0, 1, 1, 2)):
+        sub = arr[y0::dy, x0::dx]
+        if sub.size:
+            out += b"".join(b"\x00" + row.tobytes() for row in sub)
+    return out
+
+
+def test_interlaced_and_animated_pngs_with_all_their_data_still_load(tmp_path):
+    arr = _noise(37, 29)
+    rows = _adam7_rows(arr)
+    p = tmp_path / "adam7.png"
+    p.write_bytes(_png(29, 37, rows, interlace=1))
+    np.testing.assert_array_equal(np.rint(load_image(p).array * 255).astype(np.uint8), arr)
+    cut = tmp_path / "adam7_cut.png"
+    cut.write_bytes(_png(29, 37, rows[: len(rows) * 9 // 10], interlace=1))
+    _refused(cut, "ends after 90% of the image")
+    frames = [Image.fromarray(_noise(20, 24)), Image.fromarray(255 - _noise(20, 24))]
+    frames[0].save(tmp_path / "anim.png", save_all=True, append_images=frames[1:])
+    assert load_image(tmp_path / "anim.png").array.shape == (20, 24, 3)
+
+
+def test_corrupt_apng_with_a_large_frame_is_refused(tmp_path):
+    frames = [Image.fromarray(_noise(20, 24)), Image.fromarray(255 - _noise(20, 24))]
+    buf = io.BytesIO()
+    frames[0].save(buf, "PNG", save_all=True, append_images=frames[1:])
+    data = bytearray(buf.getvalue())
+    data[16:24] = struct.pack(">II", 3061, 3061)  # IHDR size edited; CRC fixed so only the data is short
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])) & 0xFFFFFFFF)
+    p = tmp_path / "big.apng.png"
+    p.write_bytes(bytes(data))
+    _refused(p, "ends after 0% of the image")
+
+
+def _jpeg(arr: np.ndarray, **kw) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, "JPEG", **kw)
+    return buf.getvalue()
+
+
+def test_small_jpeg_with_a_huge_frame_is_refused(tmp_path):
+    p = tmp_path / "grey.jpg"
+    p.write_bytes(huge_frame_jpeg())
+    assert p.stat().st_size < 1500
+    _refused(p, "6000x4000")
+
+
+@pytest.mark.parametrize("kw", [{}, {"optimize": True}, {"progressive": True, "optimize": True},
+                                {"subsampling": 0, "quality": 5}])
+def test_flat_jpegs_are_complete_and_load(tmp_path, kw):
+    p = tmp_path / "flat.jpg"
+    p.write_bytes(_jpeg(np.full((1000, 1500, 3), 128, np.uint8), **kw))
+    assert load_image(p).array.shape == (1000, 1500, 3)
+
+
+def test_tiff_whose_strips_cover_part_of_its_height_is_refused(tmp_path):
+    p = tmp_path / "tall.tif"
+    p.write_bytes(tall_tiff())
+    _refused(p, "100x25000")
