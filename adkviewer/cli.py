@@ -156,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--overwrite", action="store_true", help="replace an existing weights file")
     i.add_argument("--preset", default="lite", choices=["lite", "paper"], help="the state dict's model (default lite)")
     i.add_argument("--scale", type=_int_at_least(2), default=4, help="the state dict's scale (default 4)")
+    for reads_images in (d, e, t, f):
+        reads_images.add_argument("--max-megapixels", type=_finite_float(), default=None,
+                                  help="largest image accepted (default 150; loading takes about 16 bytes a pixel)")
     return p
 
 
@@ -195,6 +198,10 @@ def main(argv: list[str] | None = None) -> int:
         from model.errors import UserError
 
         try:
+            if getattr(args, "max_megapixels", None):
+                from model.imageio import set_max_megapixels
+
+                set_max_megapixels(args.max_megapixels)
             return {"downscale": cmd_downscale, "eval": cmd_eval, "train": cmd_train,
                     "fit-lstsq": cmd_fit_lstsq, "import-weights": cmd_import_weights}[args.cmd](args, argv)
         except UserError as e:

@@ -102,10 +102,9 @@ def _header_size(path: Path) -> tuple[tuple[int, int] | None, str | None]:
     except Exception as exc:  # empty, permission, corrupt header ...
         reason = "empty file" if path.exists() and path.stat().st_size == 0 else (str(exc).strip() or type(exc).__name__)
         return None, f"unreadable file '{path}' ({reason})"
-    if w * h > imageio.MAX_PIXELS:
-        return None, (
-            f"unreadable file '{path}' ({w}x{h} is above the {imageio.MAX_PIXELS / 1e6:.0f}-megapixel limit)"
-        )
+    refused = imageio.over_limit(w, h)
+    if refused:
+        return None, f"unreadable file '{path}' ({refused})"
     if orientation in (5, 6, 7, 8):
         w, h = h, w
     return (w, h), None

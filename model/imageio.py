@@ -23,11 +23,17 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from model.atomic import atomic_open
 from model.errors import ImageLoadError, UserError
+from model.image_convert import ModeError, to_rgb_float
 from model.image_integrity import missing_data
 
 # Largest image accepted, in pixels. Pillow's own bomb guard refuses above ~179 MP (2 x its
 # MAX_IMAGE_PIXELS), so this is kept below it to make our check, with our message, the one users see.
-MAX_PIXELS = 150_000_000
+DEFAULT_MAX_PIXELS = 150_000_000
+MAX_PIXELS = DEFAULT_MAX_PIXELS  # the limit in force: set_max_megapixels (--max-megapixels, the GUI's Settings)
+_PILLOW_MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS
+# Peak memory of a load per pixel: Pillow's decoded image (at most 4 bytes for 8-bit modes) + float32 RGB.
+LOAD_BYTES_PER_PIXEL = 4 + 12
+RAISE_HINT = "raise the limit with --max-megapixels or in Settings if it is meant"
 
 # Truncated files must raise, never load as partially grey images.
 ImageFile.LOAD_TRUNCATED_IMAGES = False
@@ -70,21 +76,35 @@ def _fail(path: str | os.PathLike, what: str) -> ImageLoadError:
     return ImageLoadError(f"Cannot load image '{os.fspath(path)}': {what}.")
 
 
+def set_max_megapixels(megapixels: float) -> None:
+    """Raise (or lower) the size limit for this process, deliberately: a person's choice, not a file's."""
+    global MAX_PIXELS
+    if not megapixels > 0:
+        raise UserError(f"The image size limit must be above 0 megapixels, got {megapixels}.")
+    MAX_PIXELS = int(megapixels * 1e6)
+    Image.MAX_IMAGE_PIXELS = max(_PILLOW_MAX_IMAGE_PIXELS, MAX_PIXELS)  # Pillow refuses at twice this
+
+
+def load_memory_text(pixels: int) -> str:
+    return f"{pixels * LOAD_BYTES_PER_PIXEL / 1e9:.1f} GB"
+
+
+def over_limit(width: int, height: int) -> str | None:
+    """The clause refusing an image above the limit (its real size and the memory it would take), or None."""
+    n = width * height
+    if n <= MAX_PIXELS:
+        return None
+    return (f"it is {width}x{height} ({n:,} pixels), above the limit of {MAX_PIXELS:,} pixels, and would take about "
+            f"{load_memory_text(n)} of memory to load, so it is refused as a possible decompression bomb "
+            f"({RAISE_HINT})")
+
+
 def _check_pixels(path: str | os.PathLike, width: int, height: int) -> None:
     if width <= 0 or height <= 0:
         raise _fail(path, f"its header gives an empty size {width}x{height}")
-    if width * height > MAX_PIXELS:
-        raise _fail(
-            path,
-            f"it is {width}x{height} ({width * height / 1e6:.0f} megapixels), above the "
-            f"{MAX_PIXELS / 1e6:.0f}-megapixel limit, so it is refused as a possible decompression bomb",
-        )
-
-
-def _over_white(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """Composite straight (non-premultiplied) colour over white: out = a*rgb + (1 - a)."""
-    a = alpha[..., None]
-    return rgb * a + (1.0 - a)
+    refused = over_limit(width, height)
+    if refused:
+        raise _fail(path, refused)
 
 
 def _apply_exif_orientation(img: Image.Image, notes: list[str]) -> Image.Image:
@@ -101,13 +121,6 @@ def _apply_exif_orientation(img: Image.Image, notes: list[str]) -> Image.Image:
     return out
 
 
-def _has_transparency(img: Image.Image) -> bool:
-    has = getattr(img, "has_transparency_data", None)  # Pillow >= 10.1
-    if has is not None:
-        return bool(has)
-    return "transparency" in img.info or (img.palette is not None and img.palette.mode == "RGBA")
-
-
 def _is_16bit_colour_png(img: Image.Image) -> bool:
     """True when Pillow will silently reduce a 16-bit-per-channel colour PNG to 8 bits."""
     try:
@@ -120,56 +133,6 @@ def _is_16bit_colour_png(img: Image.Image) -> bool:
         return False
     except Exception:  # tile layout is a Pillow internal; a missing note is harmless
         return False
-
-
-def _to_rgb_float(path: str | os.PathLike, img: Image.Image, notes: list[str]) -> np.ndarray:
-    """Convert a loaded Pillow image of any supported mode to float32 (H, W, 3) in [0, 1]."""
-    mode = img.mode
-    if mode == "RGB":
-        return np.asarray(img, dtype=np.float32) / 255.0
-    if mode in ("L", "1"):
-        grey = np.asarray(img.convert("L"), dtype=np.float32) / 255.0
-        notes.append("1-bit black-and-white image expanded to RGB" if mode == "1" else "greyscale expanded to RGB")
-        return np.repeat(grey[..., None], 3, axis=2)
-    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
-        values = np.asarray(img)
-        if mode == "I" and values.size and (values.min() < 0 or values.max() > 65535):
-            raise _fail(path, "it is a 32-bit integer image with values outside 0-65535, which has no defined brightness scale")
-        grey = values.astype(np.float32) / 65535.0
-        notes.append("16-bit image converted to float (divided by 65535)")
-        notes.append("greyscale expanded to RGB")
-        return np.repeat(grey[..., None], 3, axis=2)
-    if mode == "F":
-        grey = np.asarray(img, dtype=np.float32)
-        if not np.all(np.isfinite(grey)):
-            raise _fail(path, "it is a floating-point image containing NaN or infinite values")
-        if grey.size and (grey.min() < 0.0 or grey.max() > 1.0):
-            notes.append("32-bit float image clipped to [0, 1]")
-            grey = np.clip(grey, 0.0, 1.0)
-        notes.append("32-bit float greyscale expanded to RGB")
-        return np.repeat(grey[..., None], 3, axis=2)
-    if mode in ("LA", "La", "PA", "RGBA", "RGBa", "P"):
-        if mode == "P":
-            notes.append("palette expanded to RGB")
-            if not _has_transparency(img):
-                return np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
-        elif mode == "PA":
-            notes.append("palette expanded to RGB")
-        elif mode in ("LA", "La"):
-            notes.append("greyscale expanded to RGB")
-        rgba = np.asarray(img.convert("RGBA"), dtype=np.float32) / 255.0
-        alpha = rgba[..., 3]
-        if np.all(alpha >= 1.0):
-            return np.ascontiguousarray(rgba[..., :3])
-        notes.append("alpha composited over white")
-        return _over_white(rgba[..., :3], alpha)
-    if mode == "CMYK":
-        notes.append("CMYK converted to RGB")
-        return np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
-    if mode in ("RGBX", "YCbCr", "HSV"):
-        notes.append(f"{mode} converted to RGB")
-        return np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
-    raise _fail(path, f"its pixel mode '{mode}' is not supported")
 
 
 def load_image(path: str | os.PathLike) -> LoadedImage:
@@ -194,18 +157,22 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
         with warnings.catch_warnings():
             # Sizes between Pillow's warning level and MAX_PIXELS are fine; we check the size ourselves.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with open_image(path_str) as img:
+            with open_image(path_str) as src:
                 # Image.open only parsed the header: refuse huge images before decoding any pixel.
-                _check_pixels(path_str, *img.size)
-                missing = missing_data(path_str, img)  # data Pillow would silently fill with black or grey
+                _check_pixels(path_str, *src.size)
+                missing = missing_data(path_str, src)  # data Pillow would silently fill with black or grey
                 if missing:
                     raise _fail(path_str, f"the file is truncated or corrupt ({missing})")
-                n_frames = getattr(img, "n_frames", 1)
-                if _is_16bit_colour_png(img):
+                n_frames = getattr(src, "n_frames", 1)
+                if _is_16bit_colour_png(src):
                     notes.append("16-bit colour reduced to 8 bits per channel (Pillow reads 16-bit colour PNGs as 8-bit)")
-                img.load()
-                img = _apply_exif_orientation(img, notes)
-                array = _to_rgb_float(path_str, img, notes)
+                src.load()
+                img = _apply_exif_orientation(src, notes)
+                if img is not src:
+                    src.close()  # the decoded original goes before the float copy is made
+                array = to_rgb_float(img, notes)
+    except ModeError as exc:
+        raise _fail(path_str, str(exc)) from None
     except UserError:
         raise
     except PermissionError as exc:
@@ -214,11 +181,12 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
         raise _fail(path_str, unsupported_reason(path_str)) from exc
     except Image.DecompressionBombError as exc:
         found = re.search(r"\((\d+) pixels\)", str(exc))  # Pillow: "Image size (N pixels) exceeds limit ..."
-        size = f"{int(found.group(1)) / 1e6:.0f} megapixels" if found else "more pixels than Pillow allows"
+        n = int(found.group(1)) if found else 0
+        size = f"{n:,} pixels (about {load_memory_text(n)} to load)" if n else "more pixels than Pillow allows"
         raise _fail(
             path_str,
-            f"its header gives {size}, above the {MAX_PIXELS / 1e6:.0f}-megapixel limit, "
-            "so it is refused as a possible decompression bomb",
+            f"its header gives {size}, above the limit of {MAX_PIXELS:,} pixels, "
+            f"so it is refused as a possible decompression bomb ({RAISE_HINT})",
         ) from exc
     except MemoryError as exc:
         raise _fail(path_str, "there is not enough memory to decode it") from exc
@@ -228,7 +196,6 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
 
     if n_frames > 1:
         notes.append(f"first of {n_frames} frames used")
-    array = np.ascontiguousarray(array, dtype=np.float32)
     return LoadedImage(array=array, path=path_str, notes=notes)
 
 
