@@ -26,7 +26,6 @@ from model.errors import PairError
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
 SPLIT_FILENAME = "split.json"
 
-_EXIF_ORIENTATION = 0x0112
 _REALSR_HR = re.compile(r"^(?P<name>.+)_HR$")
 _REALSR_LR = re.compile(r"^(?P<name>.+)_LR(?P<scale>\d+)$")
 
@@ -86,15 +85,7 @@ def _header_size(path: Path) -> tuple[tuple[int, int] | None, str | None]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with imageio.open_image(path) as img:
-                w, h = img.size
-                # PNG keeps EXIF possibly after the pixel data; getexif() would then decode the whole
-                # image, so only use it when the header already carried it.
-                orientation = 1
-                if img.format != "PNG" or "exif" in img.info:
-                    try:
-                        orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
-                    except Exception:
-                        orientation = 1
+                w, h = imageio.upright_size(img)
     except Image.DecompressionBombError:
         return None, f"unreadable file '{path}' (too many pixels for Pillow, refused as a possible decompression bomb)"
     except UnidentifiedImageError:
@@ -105,8 +96,6 @@ def _header_size(path: Path) -> tuple[tuple[int, int] | None, str | None]:
     refused = imageio.over_limit(w, h)
     if refused:
         return None, f"unreadable file '{path}' ({refused})"
-    if orientation in (5, 6, 7, 8):
-        w, h = h, w
     return (w, h), None
 
 

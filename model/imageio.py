@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from model.atomic import atomic_open
 from model.errors import ImageLoadError, UserError
@@ -107,18 +107,55 @@ def _check_pixels(path: str | os.PathLike, width: int, height: int) -> None:
         raise _fail(path, refused)
 
 
-def _apply_exif_orientation(img: Image.Image, notes: list[str]) -> Image.Image:
-    """Rotate/flip a loaded image as its EXIF orientation tag says; a broken EXIF block is ignored with a note."""
+_TRANSPOSE = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+              5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+              8: Image.Transpose.ROTATE_90}
+
+
+def header_orientation(img: Image.Image) -> int:
+    """The EXIF orientation the header gives (1 if none or unreadable, or a PNG that keeps it after its pixels,
+    where reading it would decode the whole image)."""
+    if img.format == "PNG" and "exif" not in img.info:
+        return 1
     try:
         orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
-        if orientation not in (2, 3, 4, 5, 6, 7, 8):
-            return img
-        out = ImageOps.exif_transpose(img)
     except Exception:  # malformed EXIF must not make an otherwise good image unreadable
-        notes.append("EXIF data could not be read, so orientation was left as stored")
+        return 1
+    return orientation if orientation in _TRANSPOSE else 1
+
+
+def stored_size(img: Image.Image) -> tuple[int, int]:
+    """(width, height) as stored: Pillow 13 already gives a TIFF with orientation 5-8 its upright size."""
+    if img.format == "TIFF":
+        return int(img.tag_v2[256]), int(img.tag_v2[257])
+    return img.size
+
+
+def upright_size(img: Image.Image) -> tuple[int, int]:
+    """(width, height) as displayed, from the header only (the pairs scan's sizes)."""
+    w, h = stored_size(img)
+    return (h, w) if header_orientation(img) in (5, 6, 7, 8) else (w, h)
+
+
+def _decode_as_stored(img: Image.Image) -> int:
+    """Take a TIFF's orientation out of Pillow's hands before it decodes: Pillow 13 decodes orientation 5-8 into
+    an image of the upright shape, which scrambles L, P, RGBA, I;16 and CMYK. Returns the orientation."""
+    orientation = header_orientation(img)
+    if img.format == "TIFF" and orientation != 1:
+        img._size = stored_size(img)  # Pillow's private field: the size it decodes into (no public setter)
+        img.tag_v2.pop(_EXIF_ORIENTATION, None)
+        img.getexif().pop(_EXIF_ORIENTATION, None)
+    return orientation
+
+
+def _orient(img: Image.Image, orientation: int, notes: list[str]) -> Image.Image:
+    """Rotate/flip a loaded image as its EXIF orientation says (read after decoding for a PNG that keeps it late)."""
+    if orientation == 1 and img.format == "PNG":
+        orientation = header_orientation(img)  # after load(), a late eXIf chunk has been read
+    if orientation == 1:
         return img
     notes.append("EXIF orientation applied")
-    return out
+    return img.transpose(_TRANSPOSE[orientation])
 
 
 def _is_16bit_colour_png(img: Image.Image) -> bool:
@@ -166,8 +203,9 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
                 n_frames = getattr(src, "n_frames", 1)
                 if _is_16bit_colour_png(src):
                     notes.append("16-bit colour reduced to 8 bits per channel (Pillow reads 16-bit colour PNGs as 8-bit)")
+                orientation = _decode_as_stored(src)
                 src.load()
-                img = _apply_exif_orientation(src, notes)
+                img = _orient(src, orientation, notes)
                 if img is not src:
                     src.close()  # the decoded original goes before the float copy is made
                 array = to_rgb_float(img, notes)

@@ -257,3 +257,59 @@ def test_the_limit_can_be_raised_deliberately_past_pillows_own_guard(tmp_path, d
     rc = main(["downscale", str(p), "-o", str(tmp_path / "o.png"), "--method", "box", "--max-megapixels", "250"])
     err = capsys.readouterr().err
     assert rc == 1 and "truncated or corrupt" in err and "above the limit" not in err
+
+
+# ---------------------------------------------------------------------------------------------- orientation
+# EXIF orientation -> the pixels a viewer shows, rotated by hand (numpy), never through Pillow's transpose.
+_UPRIGHT = {1: lambda a: a, 2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
+            5: lambda a: a.swapaxes(0, 1), 6: lambda a: np.rot90(a, -1), 7: lambda a: np.rot90(a, 2).swapaxes(0, 1),
+            8: lambda a: np.rot90(a, 1)}
+_MODES = {"TIFF": ["L", "RGB", "RGBA", "P", "I;16", "CMYK", "1", "LA"],
+          "JPEG": ["L", "RGB", "CMYK"],
+          "PNG": ["L", "RGB", "RGBA", "P", "I;16", "1", "LA"]}
+
+
+def _in_mode(mode: str) -> Image.Image:
+    """A 12-wide, 16-tall image whose every pixel differs, so any transposition shows."""
+    rgb = _noise(16, 12)
+    rgb[0, 0] = (255, 0, 0)
+    img = Image.fromarray(rgb)
+    if mode == "I;16":
+        return Image.fromarray((rgb[..., 0].astype(np.uint16) * 257 + np.arange(12, dtype=np.uint16)))
+    if mode == "RGBA":
+        return Image.fromarray(np.dstack([rgb, _noise(16, 12, 1)]), "RGBA")
+    if mode == "LA":
+        return Image.merge("LA", (img.convert("L"), Image.fromarray(_noise(16, 12, 1))))
+    if mode == "P":
+        return img.convert("P", palette=Image.Palette.ADAPTIVE, colors=64)
+    return img.convert(mode)
+
+
+def _save(img: Image.Image, path: Path, fmt: str, orientation: int | None) -> Path:
+    kw = {"quality": 95} if fmt == "JPEG" else {}
+    if orientation is not None:
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        kw["exif"] = exif.tobytes()
+        if fmt == "TIFF":
+            kw = {"tiffinfo": {0x0112: orientation}}
+    img.save(path, fmt, **kw)
+    return path
+
+
+@pytest.mark.parametrize("fmt, mode", [(f, m) for f, ms in _MODES.items() for m in ms])
+def test_every_orientation_of_every_mode_loads_upright(tmp_path, fmt, mode):
+    img = _in_mode(mode)
+    ext = {"TIFF": "tif", "JPEG": "jpg", "PNG": "png"}[fmt]
+    plain = load_image(_save(img, tmp_path / f"plain.{ext}", fmt, None)).array
+    assert plain.shape == (16, 12, 3)
+    for o in range(1, 9):
+        p = _save(img, tmp_path / f"o{o}.{ext}", fmt, o)
+        with Image.open(p) as check:
+            assert check.getexif().get(0x0112) == o  # the tag really is in the file
+        got = load_image(p).array
+        want = _UPRIGHT[o](plain)
+        assert got.shape == want.shape, f"{fmt} {mode} orientation {o}: {got.shape[1]}x{got.shape[0]}"
+        np.testing.assert_array_equal(got, want, err_msg=f"{fmt} {mode} orientation {o}")
+        size, problem = data._header_size(p)
+        assert problem is None and size == (want.shape[1], want.shape[0]), f"{fmt} {mode} {o}: header {size}"
