@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from model import imageio
+from model import imageio, json_input
 from model.errors import PairError
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
@@ -242,9 +242,11 @@ def read_split(path_or_folder: str | os.PathLike) -> Split:
     if not path.is_file():
         raise PairError(f"Split file '{path}' does not exist.")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json_input.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise PairError(f"Split file '{path}' is not valid JSON (line {exc.lineno}: {exc.msg}).") from exc
+    except ValueError as exc:
+        raise PairError(f"Split file '{path}' cannot be used: {exc}.") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise PairError(f"Split file '{path}' cannot be read ({exc}).") from exc
     if not isinstance(data, dict):

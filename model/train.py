@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import os
@@ -22,7 +23,8 @@ from .adknet import ADKNet, ADKNetConfig, preset
 from .data import (SPLIT_FILENAME, PairCropDataset, discover_pairs, load_pair, no_usable_pairs, read_split,
                    seeded_split, select)
 from .devices import describe_device, resolve_device
-from .errors import UserError
+from .checkpoint_check import check_checkpoint
+from .errors import UserError, out_of_memory
 from .metrics import psnr, ssim
 from .atomic import atomic_write_bytes
 from .config_bounds import bounded_config
@@ -265,6 +267,20 @@ def calibrate(model: ADKNet, pairs: list[tuple[np.ndarray, np.ndarray]], device:
     model.train(was)
 
 
+def _oom_as_user_error(method: Callable) -> Callable:
+    """Out of memory in setup or the loop (torch's allocator raises RuntimeError, not MemoryError) is one sentence."""
+    @functools.wraps(method)
+    def guarded(self: "Trainer", *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except (MemoryError, RuntimeError) as e:
+            if not out_of_memory(e):
+                raise
+            raise UserError(f"Training ran out of memory at iteration {self.iteration} ({str(e).splitlines()[0][:120]}); "
+                            f"use a smaller batch or patch, or fewer or smaller pairs.") from None
+    return guarded
+
+
 class Trainer:
     """Runs (or resumes) one training run; pause/stop are thread-safe requests, checked every iteration."""
 
@@ -302,6 +318,7 @@ class Trainer:
             self.cb.on_log(msg)
 
     # ------------------------------------------------------------------ setup
+    @_oom_as_user_error
     def setup(self, resume: str | None = None, iterations: int | None = None, command: str = "") -> None:
         """Prepare a fresh run, or continue a checkpoint (optionally with a new iteration budget); `command`, the
         command line that resumes it, joins the run's record."""
@@ -398,6 +415,7 @@ class Trainer:
         self.iteration += 1
         return float(loss.item())
 
+    @_oom_as_user_error
     def run(self) -> str | None:
         """Train until the iteration budget or a stop request; returns the last checkpoint written (rank 0)."""
         cfg = self.cfg
@@ -551,4 +569,5 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     ckpt = safe_torch_load(path, UserError, "ADK Viewer checkpoint")
     if not isinstance(ckpt, dict) or ckpt.get("format") != CKPT_FORMAT:
         raise UserError(f"{path.name} is not an ADK Viewer checkpoint.")
+    check_checkpoint(ckpt, path.name, TrainConfig)
     return ckpt

@@ -13,6 +13,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
+from . import json_input
 from .atomic import atomic_write_bytes
 
 from .adknet import ADKNet, ADKNetConfig
@@ -101,7 +102,7 @@ def load_weights(
         raise WeightsError(f"{path.name} is for architecture {meta.get('arch')!r}; this program runs "
                            f"{' or '.join(map(repr, ARCHES))}.")
     try:
-        cfg = bounded_config(json.loads(meta["config"]))
+        cfg = bounded_config(json_input.loads(meta["config"]))
     except (ValueError, TypeError) as e:
         raise WeightsError(f"{path.name} has an invalid model config ({_short(e)}).") from None
     if expect_scale is not None and cfg.scale != expect_scale:
@@ -127,7 +128,7 @@ def read_card(path: Path, cfg: ADKNetConfig, notes: list[str]) -> dict[str, Any]
         notes.append(f"No model card {cp.name} beside the weights; using the config stored in the weights file.")
         return {"name": path.stem}
     try:
-        card = json.loads(cp.read_text())
+        card = json_input.loads(cp.read_text())
         if not isinstance(card, dict):
             raise ValueError("not a JSON object")
     except (ValueError, OSError) as e:
@@ -163,7 +164,7 @@ def shipped_weights(scale: int | None = None) -> list[Path]:
             found.append(p)
             continue
         try:
-            cfg = json.loads(read_metadata(p).get("config", "{}"))
+            cfg = json_input.loads(read_metadata(p).get("config", "{}"))
         except (WeightsError, ValueError):
             continue
         if cfg.get("scale") == scale:
