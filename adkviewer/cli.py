@@ -288,7 +288,7 @@ def cmd_downscale(args, argv) -> int:
             else:
                 lr = ms.run(args.method, hr)
             folder.mkdir(parents=True, exist_ok=True)  # only once there is something to write
-            save_image(dst, lr)
+            save_image(dst, lr, overwrite=args.overwrite)
         except UserError as e:
             failures += 1
             tqdm.write(f"adkviewer: error: {e}", file=sys.stderr)
@@ -637,7 +637,7 @@ def cmd_fit_lstsq(args, argv) -> int:
     with tqdm(chosen, desc="fitting lstsq", unit="pair", file=sys.stderr) as fitting:
         fit = fit_lstsq((load_pair(p, scale) for p in fitting), scale, taps=args.taps or 4 * scale,
                         fitted_on=f"{Path(args.pairs).name} {args.split} split ({count_of(len(chosen), 'pair')})")
-    save_lstsq(fit, args.out)
+    save_lstsq(fit, args.out, overwrite=args.overwrite)
     print(f"wrote {args.out} ({fit.taps}x{fit.taps} taps, x{scale}, {count_of(len(chosen), 'pair')})",
           file=sys.stderr)
     return 0
@@ -648,7 +648,7 @@ def cmd_import_weights(args, argv) -> int:
     from model.weights import import_torch_weights
 
     check_new_safetensors(args.out, args.overwrite, "imported weights are written as safetensors")
-    path = import_torch_weights(args.input, args.out, args.preset, args.scale)
+    path = import_torch_weights(args.input, args.out, args.preset, args.scale, overwrite=args.overwrite)
     print(f"wrote {path}", file=sys.stderr)
     return 0
 

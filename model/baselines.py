@@ -176,7 +176,7 @@ def apply_lstsq(fit: LstsqFit, hr: np.ndarray) -> np.ndarray:
     return np.clip(out, 0.0, 1.0)
 
 
-def save_lstsq(fit: LstsqFit, path: str | Path) -> None:
+def save_lstsq(fit: LstsqFit, path: str | Path, overwrite: bool = True) -> None:
     """Write a fit as safetensors, with scale, taps and provenance in the metadata."""
     from safetensors.numpy import save
 
@@ -193,7 +193,7 @@ def save_lstsq(fit: LstsqFit, path: str | Path) -> None:
         "weight": np.ascontiguousarray(fit.weight, dtype=np.float32),
         "bias": np.ascontiguousarray(fit.bias, dtype=np.float32),
     }
-    atomic_write_bytes(path, save(tensors, metadata=meta))
+    atomic_write_bytes(path, save(tensors, metadata=meta), overwrite)
 
 
 def load_lstsq(path: str | Path) -> LstsqFit:

@@ -264,8 +264,9 @@ def to_uint8(arr: np.ndarray) -> np.ndarray:
     return np.rint(np.clip(a, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
-def save_image(path: str | os.PathLike, arr: np.ndarray) -> None:
-    """Write a float [0, 1] (H, W, 3) or (H, W) array as an 8-bit PNG, atomically (temp file + os.replace)."""
+def save_image(path: str | os.PathLike, arr: np.ndarray, overwrite: bool = True) -> None:
+    """Write a float [0, 1] (H, W, 3) or (H, W) array as an 8-bit PNG, atomically; without `overwrite` an
+    existing file (even one created while this ran) is a UserError and stays as it was."""
     path_str = os.fspath(path)
     a = np.asarray(arr)
     if not (a.ndim == 2 or (a.ndim == 3 and a.shape[2] == 3)) or a.shape[0] == 0 or a.shape[1] == 0:
@@ -276,7 +277,7 @@ def save_image(path: str | os.PathLike, arr: np.ndarray) -> None:
         raise UserError(f"Cannot save image '{path_str}': it holds NaN or infinite values, so it is not a result.")
     image = Image.fromarray(to_uint8(a))
     try:
-        with atomic_open(path_str) as f:
+        with atomic_open(path_str, overwrite) as f:
             image.save(f, format="PNG")
     except OSError as exc:
         raise UserError(f"Cannot save image '{path_str}': {exc.strerror or exc}.") from exc

@@ -49,12 +49,14 @@ def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
     atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode())
 
 
-def save_weights(model: ADKNet, path: str | os.PathLike, card: dict[str, Any] | None = None) -> Path:
-    """Save model weights as safetensors (config in its metadata) and the model card beside it."""
+def save_weights(model: ADKNet, path: str | os.PathLike, card: dict[str, Any] | None = None,
+                 overwrite: bool = True) -> Path:
+    """Save model weights as safetensors (config in its metadata) and the model card beside it; without
+    `overwrite` an existing weights file is a UserError and stays as it was."""
     path = Path(path)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     meta = {"format": FORMAT, "arch": model.cfg.arch, "config": json.dumps(model.cfg.to_dict())}
-    atomic_write_bytes(path, save(state, metadata=meta))
+    atomic_write_bytes(path, save(state, metadata=meta), overwrite)
     full_card = {"name": path.stem, "arch": model.cfg.arch, "scale": model.cfg.scale, "config": model.cfg.to_dict()}
     full_card.update(card or {})
     atomic_write_json(card_path(path), full_card)
@@ -191,7 +193,7 @@ def safe_torch_load(path: Path, error: type[Exception], what: str) -> Any:
 
 
 def import_torch_weights(src: str | os.PathLike, dst: str | os.PathLike, preset_name: str = "lite",
-                         scale: int = 4) -> Path:
+                         scale: int = 4, overwrite: bool = True) -> Path:
     """Convert a PyTorch state dict to safetensors; torch.load(weights_only=True) refuses any pickled code."""
     from .adknet import preset
 
@@ -213,4 +215,4 @@ def import_torch_weights(src: str | os.PathLike, dst: str | os.PathLike, preset_
         what = "its own stored config" if cfg_dict else f"ADK-Net {preset_name} x{scale} (check --preset and --scale)"
         raise WeightsError(f"{src.name} does not match {what}: {problem}.")
     model = _checked_model(cfg, obj, src.name)
-    return save_weights(model, dst, {"imported_from": src.name})
+    return save_weights(model, dst, {"imported_from": src.name}, overwrite)
