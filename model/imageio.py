@@ -12,15 +12,18 @@ Every failure raises `model.errors.ImageLoadError` with one sentence naming the 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError
 
+from model import native_stderr
 from model.atomic import atomic_open
 from model.errors import ImageLoadError, UserError
 from model.image_convert import ModeError, to_rgb_float
@@ -33,6 +36,7 @@ MAX_PIXELS = DEFAULT_MAX_PIXELS  # the limit in force: set_max_megapixels (--max
 _PILLOW_MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS
 # Peak memory of a load per pixel: Pillow's decoded image (at most 4 bytes for 8-bit modes) + float32 RGB.
 LOAD_BYTES_PER_PIXEL = 4 + 12
+BROKEN_LINK = "it is a symbolic link to nothing (its target is missing, or the links loop)"
 RAISE_HINT = "raise the limit with --max-megapixels or in Settings if it is meant"
 
 # Truncated files must raise, never load as partially grey images.
@@ -181,7 +185,7 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
     p = Path(path_str)
     try:
         if not p.exists():
-            raise _fail(path_str, "the file does not exist")
+            raise _fail(path_str, BROKEN_LINK if p.is_symlink() else "the file does not exist")
         if p.is_dir():
             raise _fail(path_str, "it is a folder, not an image file")
         if p.stat().st_size == 0:
@@ -190,10 +194,12 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
         raise _fail(path_str, f"the file cannot be accessed ({exc.strerror or exc})") from exc
 
     notes: list[str] = []
+    native: list[str] = []  # what libtiff prints while decoding: kept for the error sentence, never printed
     try:
         with warnings.catch_warnings():
-            # Sizes between Pillow's warning level and MAX_PIXELS are fine; we check the size ourselves.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            # Sizes between Pillow's warning level and MAX_PIXELS are fine (we check the size ourselves), and
+            # Pillow's other warnings are about files we either convert (with a note) or refuse (in one sentence).
+            warnings.simplefilter("ignore")
             with open_image(path_str) as src:
                 # Image.open only parsed the header: refuse huge images before decoding any pixel.
                 _check_pixels(path_str, *src.size)
@@ -204,7 +210,8 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
                 if _is_16bit_colour_png(src):
                     notes.append("16-bit colour reduced to 8 bits per channel (Pillow reads 16-bit colour PNGs as 8-bit)")
                 orientation = _decode_as_stored(src)
-                src.load()
+                with native_stderr.captured(native) if src.format == "TIFF" else contextlib.nullcontext():
+                    src.load()
                 img = _orient(src, orientation, notes)
                 if img is not src:
                     src.close()  # the decoded original goes before the float copy is made
@@ -229,12 +236,29 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
     except MemoryError as exc:
         raise _fail(path_str, "there is not enough memory to decode it") from exc
     except Exception as exc:  # OSError, SyntaxError, ValueError, EOFError, ... from decoders
-        detail = str(exc).strip().rstrip(".") or type(exc).__name__
+        detail = "; ".join(native[:2]).rstrip(".") or str(exc).strip().rstrip(".") or type(exc).__name__
         raise _fail(path_str, f"the file is truncated or corrupt ({detail})") from exc
 
     if n_frames > 1:
         notes.append(f"first of {n_frames} frames used")
     return LoadedImage(array=array, path=path_str, notes=notes)
+
+
+def distinct_inputs(paths: list[Path], note: Callable[[str], None]) -> list[Path]:
+    """Each input file once (the same file named twice, or by two paths, is processed and counted once)."""
+    seen: dict[Path, Path] = {}
+    for p in paths:
+        key = p.resolve() if p.exists() else p
+        if key in seen:
+            note(f"{p} is the same file as {seen[key]}; it is processed once")
+            continue
+        seen[key] = p
+    return list(seen.values())
+
+
+def output_name(src: Path, scale: int, method: str) -> str:
+    """NAME_xS_METHOD.png for an input; never a hidden name (an input called '..png' has the stem '.')."""
+    return f"{src.stem.lstrip('.') or 'image'}_x{scale}_{method}.png"
 
 
 def crop_to_multiple(img: np.ndarray, scale: int, name: str | None = None) -> tuple[np.ndarray, str | None]:

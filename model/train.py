@@ -184,7 +184,8 @@ def load_split_pairs(cfg: TrainConfig, log: Callable[[str], None] = lambda m: No
     if cfg.max_val_pairs:
         val_infos = val_infos[: cfg.max_val_pairs]
     if not train_infos:
-        raise UserError(no_usable_pairs(cfg.pairs, infos, cfg.scale, "training pairs"))
+        # (the Train tab refuses such a folder at its scan, in its own words; this is the command line's)
+        raise UserError(no_usable_pairs(cfg.pairs, infos, cfg.scale, "training pairs", how="pass --scale {fit}"))
     train = [load_pair(p, cfg.scale) for p in train_infos]
     val = [load_pair(p, cfg.scale) for p in val_infos]
     return train_infos, train, val_infos, val
