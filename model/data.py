@@ -86,7 +86,7 @@ def _header_size(path: Path) -> tuple[tuple[int, int] | None, str | None]:
         return None, f"unreadable file '{path}' ({imageio.BROKEN_LINK})"
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore")  # the scan's line says what is wrong; Pillow's warnings are noise
             with imageio.open_image(path) as img:
                 w, h = imageio.upright_size(img)
     except Image.DecompressionBombError:

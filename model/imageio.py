@@ -13,6 +13,7 @@ Every failure raises `model.errors.ImageLoadError` with one sentence naming the 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import warnings
@@ -41,6 +42,9 @@ RAISE_HINT = "raise the limit with --max-megapixels or in Settings if it is mean
 
 # Truncated files must raise, never load as partially grey images.
 ImageFile.LOAD_TRUNCATED_IMAGES = False
+# Pillow logs decoder trouble at ERROR level with no handler, so Python's last-resort handler printed it beside
+# our one error line; a NullHandler keeps it out of the terminal (an application that configures logging sees it).
+logging.getLogger("PIL").addHandler(logging.NullHandler())
 
 _EXIF_ORIENTATION = 0x0112
 
