@@ -50,18 +50,23 @@ def huge_frame_jpeg() -> bytes:
     return bytes(data)
 
 
-def tall_tiff() -> bytes:
-    """An uncompressed 100x16 TIFF whose ImageLength says 25000: its one strip covers 16 rows."""
+def edited_tiff(tag: int, value: int, compression: str | None = None) -> bytes:
+    """A 100x16 greyscale TIFF with one header tag overwritten (e.g. its height or width), its data unchanged."""
     buf = io.BytesIO()
-    Image.fromarray(_photo(16, 100)[..., 0]).save(buf, "TIFF")
+    Image.fromarray(_photo(16, 100)[..., 0]).save(buf, "TIFF", compression=compression)
     data = bytearray(buf.getvalue())
     ifd = struct.unpack("<I", data[4:8])[0]
     for i in range(struct.unpack("<H", data[ifd:ifd + 2])[0]):
         e = ifd + 2 + 12 * i
-        tag, typ = struct.unpack("<HH", data[e:e + 4])
-        if tag == 257:
-            data[e + 8:e + 12] = struct.pack("<I", 25000) if typ == 4 else struct.pack("<HH", 25000, 0)
+        found, typ = struct.unpack("<HH", data[e:e + 4])
+        if found == tag:
+            data[e + 8:e + 12] = struct.pack("<I", value) if typ == 4 else struct.pack("<HH", value, 0)
     return bytes(data)
+
+
+def tall_tiff() -> bytes:
+    """An uncompressed 100x16 TIFF whose ImageLength says 25000: its one strip covers 16 rows."""
+    return edited_tiff(257, 25000)
 
 
 def make_corpus(folder: Path) -> dict[str, tuple[Path, str]]:

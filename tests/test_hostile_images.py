@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import EpsImagePlugin, Image
 
-from hostile_files import half_rows_png, huge_frame_jpeg, tall_tiff
+from hostile_files import edited_tiff, half_rows_png, huge_frame_jpeg, tall_tiff
 from model import data, imageio
 from model.errors import ImageLoadError
 from model.imageio import load_image
@@ -315,24 +315,11 @@ def test_every_orientation_of_every_mode_loads_upright(tmp_path, fmt, mode):
         assert problem is None and size == (want.shape[1], want.shape[0]), f"{fmt} {mode} {o}: header {size}"
 
 
-def _deflate_tiff_with_wrong_width(path: Path) -> Path:
-    buf = io.BytesIO()
-    Image.fromarray(_noise(16, 100, 1)).save(buf, "TIFF", compression="tiff_deflate")
-    data = bytearray(buf.getvalue())
-    ifd = struct.unpack("<I", data[4:8])[0]
-    for i in range(struct.unpack("<H", data[ifd:ifd + 2])[0]):
-        e = ifd + 2 + 12 * i
-        tag, typ = struct.unpack("<HH", data[e:e + 4])
-        if tag == 256:
-            data[e + 8:e + 12] = struct.pack("<I", 25000) if typ == 4 else struct.pack("<HH", 25000, 0)
-    path.write_bytes(bytes(data))
-    return path
-
-
 def test_libtiff_messages_go_into_the_one_error_line_not_beside_it(tmp_path, capfd):
     from adkviewer.cli import main
 
-    p = _deflate_tiff_with_wrong_width(tmp_path / "wide.tif")
+    p = tmp_path / "wide.tif"
+    p.write_bytes(edited_tiff(256, 25000, "tiff_deflate"))  # libtiff: "ZIPDecode: Not enough data ..."
     rc = main(["downscale", str(p), "-o", str(tmp_path / "o.png"), "--method", "box"])
     err = capfd.readouterr().err.splitlines()
     assert rc == 1 and len(err) == 2 and err[1] == "nothing written", err
