@@ -6,7 +6,8 @@ Rules (shown to users through `LoadedImage.notes`):
 - 16-bit greyscale is divided by 65535; 8-bit by 255; 32-bit float greyscale is clipped to [0, 1].
 - Greyscale, 1-bit, palette and CMYK images are converted to RGB.
 - Animated / multi-page files use their first frame only.
-- Images above `MAX_PIXELS` are refused from their header, before any pixel is decoded.
+- Images above `MAX_PIXELS` are refused from their header, before any pixel is decoded (`set_max_megapixels`).
+- Only the decoders of FORMATS ever see a file; pixel data that covers only part of the frame is refused.
 Every failure raises `model.errors.ImageLoadError` with one sentence naming the file.
 """
 
@@ -120,7 +121,7 @@ _TRANSPOSE = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
               8: Image.Transpose.ROTATE_90}
 
 
-def header_orientation(img: Image.Image) -> int:
+def header_orientation(img: Image.Image, notes: list[str] | None = None) -> int:
     """The EXIF orientation the header gives (1 if none or unreadable, or a PNG that keeps it after its pixels,
     where reading it would decode the whole image)."""
     if img.format == "PNG" and "exif" not in img.info:
@@ -128,6 +129,8 @@ def header_orientation(img: Image.Image) -> int:
     try:
         orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
     except Exception:  # malformed EXIF must not make an otherwise good image unreadable
+        if notes is not None:
+            notes.append("EXIF data could not be read, so orientation was left as stored")
         return 1
     return orientation if orientation in _TRANSPOSE else 1
 
@@ -145,10 +148,10 @@ def upright_size(img: Image.Image) -> tuple[int, int]:
     return (h, w) if header_orientation(img) in (5, 6, 7, 8) else (w, h)
 
 
-def _decode_as_stored(img: Image.Image) -> int:
+def _decode_as_stored(img: Image.Image, notes: list[str]) -> int:
     """Take a TIFF's orientation out of Pillow's hands before it decodes: Pillow 13 decodes orientation 5-8 into
     an image of the upright shape, which scrambles L, P, RGBA, I;16 and CMYK. Returns the orientation."""
-    orientation = header_orientation(img)
+    orientation = header_orientation(img, notes)
     if img.format == "TIFF" and orientation != 1:
         img._size = stored_size(img)  # Pillow's private field: the size it decodes into (no public setter)
         img.tag_v2.pop(_EXIF_ORIENTATION, None)
@@ -156,10 +159,11 @@ def _decode_as_stored(img: Image.Image) -> int:
     return orientation
 
 
-def _orient(img: Image.Image, orientation: int, notes: list[str]) -> Image.Image:
-    """Rotate/flip a loaded image as its EXIF orientation says (read after decoding for a PNG that keeps it late)."""
-    if orientation == 1 and img.format == "PNG":
-        orientation = header_orientation(img)  # after load(), a late eXIf chunk has been read
+def _orient(img: Image.Image, orientation: int, late: bool, notes: list[str]) -> Image.Image:
+    """Rotate/flip a loaded image as its EXIF orientation says (`late`: a PNG whose EXIF, if any, follows its
+    pixel data, so it is read now that load() has reached it)."""
+    if late:
+        orientation = header_orientation(img, notes)
     if orientation == 1:
         return img
     notes.append("EXIF orientation applied")
@@ -213,10 +217,11 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
                 n_frames = getattr(src, "n_frames", 1)
                 if _is_16bit_colour_png(src):
                     notes.append("16-bit colour reduced to 8 bits per channel (Pillow reads 16-bit colour PNGs as 8-bit)")
-                orientation = _decode_as_stored(src)
+                orientation = _decode_as_stored(src, notes)
+                late_exif = src.format == "PNG" and "exif" not in src.info
                 with native_stderr.captured(native) if src.format == "TIFF" else contextlib.nullcontext():
                     src.load()
-                img = _orient(src, orientation, notes)
+                img = _orient(src, orientation, late_exif, notes)
                 if img is not src:
                     src.close()  # the decoded original goes before the float copy is made
                 array = to_rgb_float(img, notes)
