@@ -50,6 +50,17 @@ def huge_frame_jpeg() -> bytes:
     return bytes(data)
 
 
+def corrupt_apng() -> bytes:
+    """A two-frame APNG whose IHDR (CRC fixed) says 3061x3061: its data holds a 24x20 frame (once a flat image)."""
+    frames = [Image.fromarray(_photo(20, 24)), Image.fromarray(255 - _photo(20, 24, seed=1))]
+    buf = io.BytesIO()
+    frames[0].save(buf, "PNG", save_all=True, append_images=frames[1:])
+    data = bytearray(buf.getvalue())
+    data[16:24] = struct.pack(">II", 3061, 3061)
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])) & 0xFFFFFFFF)
+    return bytes(data)
+
+
 def edited_tiff(tag: int, value: int, compression: str | None = None) -> bytes:
     """A 100x16 greyscale TIFF with one header tag overwritten (e.g. its height or width), its data unchanged."""
     buf = io.BytesIO()
@@ -97,6 +108,10 @@ def make_corpus(folder: Path) -> dict[str, tuple[Path, str]]:
     raw("half_rows.png", half_rows_png())
     raw("huge_frame.jpg", huge_frame_jpeg())
     raw("tall.tiff", tall_tiff())
+    raw("corrupt_apng.png", corrupt_apng())
+    for mode, orientation in (("L", 6), ("P", 8), ("RGBA", 5)):  # Pillow 13 scrambled these TIFFs
+        img = Image.fromarray(rgb).convert(mode)
+        save(f"{mode.lower()}_orientation{orientation}.tiff", img, tiffinfo={0x0112: orientation})
     save("grey.png", Image.fromarray(rgb[..., 0]))
     save("palette.png", Image.fromarray(rgb).convert("P", palette=Image.ADAPTIVE, colors=16))
     rgba = np.dstack([rgb, np.linspace(0, 255, 48, dtype=np.uint8)[None, :].repeat(32, 0)])
