@@ -163,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--overwrite", action="store_true", help="replace an existing weights file")
     i.add_argument("--preset", default="lite", choices=["lite", "paper"], help="the state dict's model (default lite)")
     i.add_argument("--scale", type=_int_at_least(2), default=4, help="the state dict's scale (default 4)")
+    for reads_images in (d, e, t, f):
+        reads_images.add_argument("--max-megapixels", type=_finite_float(), default=None,
+                                  help="largest image accepted (default 150; loading takes about 16 bytes a pixel)")
     return p
 
 
@@ -202,6 +205,10 @@ def main(argv: list[str] | None = None) -> int:
         from model.errors import UserError
 
         try:
+            if getattr(args, "max_megapixels", None):
+                from model.imageio import set_max_megapixels
+
+                set_max_megapixels(args.max_megapixels)
             return {"downscale": cmd_downscale, "eval": cmd_eval, "train": cmd_train,
                     "fit-lstsq": cmd_fit_lstsq, "import-weights": cmd_import_weights}[args.cmd](args, argv)
         except UserError as e:
@@ -229,7 +236,7 @@ def cmd_downscale(args, argv) -> int:
 
     from model.data import IMAGE_EXTENSIONS, images_in
     from model.devices import resolve_device
-    from model.imageio import crop_to_multiple, load_image, save_image
+    from model.imageio import crop_to_multiple, distinct_inputs, load_image, output_name, save_image
     from model.methods import MethodSet
     from model.errors import UserError
     from model.wording import count_of
@@ -243,13 +250,14 @@ def cmd_downscale(args, argv) -> int:
             inputs += found
         else:
             inputs.append(given)
+    inputs = distinct_inputs(inputs, lambda msg: print(f"adkviewer: {msg}", file=sys.stderr))
     out = Path(args.out)
     single_file = out.suffix.lower() in IMAGE_EXTENSIONS and not out.is_dir()
     if single_file and len(inputs) > 1:
         raise UserError(f"-o {out} names one file, but {len(inputs)} images were given; name a folder instead.")
     if single_file and out.suffix.lower() != ".png":
         raise UserError(f"-o {out}: only .png files can be written; name a .png file or a folder.")
-    targets = [out] if single_file else [out / f"{p.stem}_x{args.scale}_{args.method}.png" for p in inputs]
+    targets = [out] if single_file else [out / output_name(p, args.scale, args.method) for p in inputs]
     first_for: dict[Path, Path] = {}
     for src, dst in zip(inputs, targets):
         if first_for.setdefault(dst, src) != src:
@@ -288,7 +296,7 @@ def cmd_downscale(args, argv) -> int:
             else:
                 lr = ms.run(args.method, hr)
             folder.mkdir(parents=True, exist_ok=True)  # only once there is something to write
-            save_image(dst, lr)
+            save_image(dst, lr, overwrite=args.overwrite)
         except UserError as e:
             failures += 1
             tqdm.write(f"adkviewer: error: {e}", file=sys.stderr)
@@ -336,6 +344,9 @@ def load_eval_pairs(pairs_dir: str, split: str, scale: int | None):
     else:
         # Selecting from all pairs names an unusable one and its problem (not "not in the pairs folder").
         chosen = select(infos, split_obj.train if split == "train" else split_obj.val)
+        if not chosen:
+            raise UserError(f"The \"{'train' if split == 'train' else 'val'}\" list of the split file is empty, "
+                            f"so there are no pairs to use; pass --split all or another split.")
     for p in bad:  # after the selection: a chosen pair that is unusable is the error, not a skip
         print(f"adkviewer: skipping {p.name}: {p.problem}", file=sys.stderr)
     skipped = {p.name for p in bad}
@@ -638,7 +649,7 @@ def cmd_fit_lstsq(args, argv) -> int:
     with tqdm(chosen, desc="fitting lstsq", unit="pair", file=sys.stderr) as fitting:
         fit = fit_lstsq((load_pair(p, scale) for p in fitting), scale, taps=args.taps or 4 * scale,
                         fitted_on=f"{Path(args.pairs).name} {args.split} split ({count_of(len(chosen), 'pair')})")
-    save_lstsq(fit, args.out)
+    save_lstsq(fit, args.out, overwrite=args.overwrite)
     print(f"wrote {args.out} ({fit.taps}x{fit.taps} taps, x{scale}, {count_of(len(chosen), 'pair')})",
           file=sys.stderr)
     return 0
@@ -649,7 +660,7 @@ def cmd_import_weights(args, argv) -> int:
     from model.weights import import_torch_weights
 
     check_new_safetensors(args.out, args.overwrite, "imported weights are written as safetensors")
-    path = import_torch_weights(args.input, args.out, args.preset, args.scale)
+    path = import_torch_weights(args.input, args.out, args.preset, args.scale, overwrite=args.overwrite)
     print(f"wrote {path}", file=sys.stderr)
     return 0
 

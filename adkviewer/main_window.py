@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (QDialog, QFileDialog, QLabel, QMainWindow, QMessa
 from model.data import IMAGE_EXTENSIONS
 from model.devices import describe_device, resolve_device
 from model.errors import UserError
-from model.imageio import load_image
+from model.imageio import DEFAULT_MAX_PIXELS, load_image, set_max_megapixels
 from model.methods import ALL_METHODS
 from model.weights import shipped_weights
 
@@ -249,6 +249,7 @@ class MainWindow(QMainWindow):
         if st.has("compare/methods"):
             s.methods = [m for m in ALL_METHODS if m in st.get_list("compare/methods")]
         s.budget_mb = st.get_int("budget_mb", 0)
+        set_max_megapixels(self._max_megapixels())
         s.device = device or st.get_str("device", "auto") or "auto"
         if st.has("compare/scale") and st.get_int("compare/scale", 4) in SCALES:
             s.scale = st.get_int("compare/scale", 4)
@@ -471,11 +472,16 @@ class MainWindow(QMainWindow):
             self.hub.info(ok, SAVE)
 
     def settings_dialog(self) -> None:
-        dlg = SettingsDialog(self.session.device, self.session.budget_mb, self)
+        dlg = SettingsDialog(self.session.device, self.session.budget_mb, self, self._max_megapixels())
         if dlg.exec() == QDialog.Accepted:
+            self.settings.set("max_megapixels", dlg.max_mp.value())
+            set_max_megapixels(dlg.max_mp.value())
             device, budget = dlg.values()
             if (device, budget) != (self.session.device, self.session.budget_mb):
                 self.set_device(device, budget)
+
+    def _max_megapixels(self) -> int:
+        return self.settings.get_int("max_megapixels", DEFAULT_MAX_PIXELS // 10**6) or DEFAULT_MAX_PIXELS // 10**6
 
     def shortcuts_html(self) -> str:
         rows = "".join(f"<tr><td><b>{html.escape(k)}</b>&nbsp;&nbsp;</td><td>{html.escape(t)}</td></tr>"

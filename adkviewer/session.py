@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from model import json_input
 from model.data import IMAGE_EXTENSIONS
 from model.errors import UserError
 from model.evaluate import EvalResult
@@ -96,7 +96,7 @@ def weights_name(path: str | Path) -> str:
     """The name on a weights file's model card (read without loading the weights), else its file stem."""
     p = Path(path)
     try:
-        card = json.loads(p.with_suffix(".json").read_text())
+        card = json_input.loads(p.with_suffix(".json").read_text())
         if isinstance(card, dict) and card.get("name"):
             return str(card["name"])
     except (OSError, ValueError):
@@ -318,7 +318,7 @@ class Session:
             from model.weights import read_metadata
 
             try:
-                cfg = json.loads(read_metadata(Path(self.weights_path)).get("config", "{}"))
+                cfg = json_input.loads(read_metadata(Path(self.weights_path)).get("config", "{}"))
                 if cfg.get("scale") == scale:
                     return Path(self.weights_path)
             except (UserError, ValueError):

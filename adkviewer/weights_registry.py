@@ -6,10 +6,10 @@ Train tab and tests share one list. Exported weights are remembered under the ke
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from model import json_input
 from model.errors import UserError
 from model.weights import read_metadata, shipped_weights
 
@@ -47,12 +47,12 @@ def forget(settings, path: str | Path) -> None:
 def _describe(path: Path, shipped: bool) -> WeightsChoice | None:
     """Name and scale from the file's metadata and model card, without loading the tensors; None if unreadable."""
     try:
-        cfg = json.loads(read_metadata(path).get("config", "{}"))
+        cfg = json_input.loads(read_metadata(path).get("config", "{}"))
     except (UserError, ValueError, OSError):
         return None
     name = path.stem
     try:
-        card = json.loads(path.with_suffix(".json").read_text())
+        card = json_input.loads(path.with_suffix(".json").read_text())
         if isinstance(card, dict) and card.get("name"):
             name = str(card["name"])
     except (OSError, ValueError):
