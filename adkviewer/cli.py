@@ -111,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     arch.add_argument("--k", type=_int_at_least(2), help="kernel size (default: the preset's)")
     arch.add_argument("--norm", choices=["softmax", "signed"], help="kernel normalisation (default: the preset's)")
     arch.add_argument("--no-gain-bias", action="store_true", help="ablation: no per-pixel gain and bias")
-    arch.add_argument("--no-colour-mix", action="store_true", help="ablation: no global 3x3 colour mix")
+    arch.add_argument("--no-colour-mix", action="store_true", help="ablation: no global 3x3 colour mix (and so no linear part)")
     arch.add_argument("--shared-kernel", action="store_true", help="CAR-like ablation: one kernel for R, G and B")
     arch.add_argument("--set", action="append", default=[], metavar="FIELD=INT",
                       help="override an integer model config field, e.g. --set width=48 (repeatable)")
@@ -123,8 +123,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"LR patch side (default {TrainConfig.patch}; shrunk to the smallest train LR image)")
     t.add_argument("--lr", type=_finite_float(), default=None,
                    help=f"peak learning rate (default {FINE_TUNE.lr:g} when fine-tuning, {SCRATCH.lr:g} from scratch)")
-    t.add_argument("--val-every", type=_int_at_least(0), default=TrainConfig.val_every,
-                   help=f"iterations (default {TrainConfig.val_every}; 0: only at the end)")
+    t.add_argument("--val-every", type=_int_at_least(0), default=None,
+                   help=f"iterations (default {FINE_TUNE.val_every} when fine-tuning, {SCRATCH.val_every} from "
+                        f"scratch; 0: only at the end). Iteration 0, the starting model, is validated too")
+    t.add_argument("--patience", type=_int_at_least(0), default=None,
+                   help=f"stop after this many validations without a better val PSNR (default {FINE_TUNE.patience} "
+                        f"when fine-tuning, {SCRATCH.patience or 'never'} from scratch; 0: never)")
+    t.add_argument("--last", action="store_true",
+                   help="export the last iteration's model (default: the best validated one, the start included)")
     t.add_argument("--ckpt-every", type=_int_at_least(0), default=TrainConfig.ckpt_every,
                    help=f"iterations (default {TrainConfig.ckpt_every}; 0: only at the end)")
     t.add_argument("--seed", type=int, default=TrainConfig.seed, help=f"default {TrainConfig.seed}")
@@ -132,9 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"run folder (default: a new ~/{RUNS_FOLDER}/PAIRS-xSCALE-DATE-TIME, as in the Train tab)")
     t.add_argument("--resume", help="checkpoint to continue (its run folder and settings; --iterations may extend it)")
     t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"], help=DEVICE_HELP)
-    t.add_argument("--calibrate-only", action="store_true", help="only re-fit the colour-response head (closed form: one forward pass over the train pairs)")
+    t.add_argument("--calibrate-only", action="store_true", help="only quick calibrate: re-fit the linear part, colour mix and bias in closed form "
+                        "(one forward pass over the train pairs)")
     t.add_argument("--no-calibrate", action="store_true",
-                   help="fine-tuning: do not re-fit the colour head on the train pairs before the first step")
+                   help="do not quick-calibrate on the train pairs before the first step")
     t.add_argument("--no-eval", action="store_true", help="skip the final evaluation of baselines for the card")
     t.add_argument("--lstsq-fit", help="least-squares fit for the card's baseline row (default: fitted on the train split)")
     t.add_argument("--time-budget", type=_finite_float(zero_ok=True), default=0.0,
@@ -433,8 +440,9 @@ def train_config(args, argv: list[str]) -> TrainConfig:
         overrides["norm"] = args.norm
     if args.no_gain_bias:
         overrides["gain_bias"] = False
-    if args.no_colour_mix:
+    if args.no_colour_mix:  # the mix weighs the adaptive part against the linear one: neither without it
         overrides["colour_mix"] = False
+        overrides["linear_taps"] = 0
     if args.shared_kernel:
         overrides["shared_kernel"] = True
     for item in args.set:
@@ -447,7 +455,9 @@ def train_config(args, argv: list[str]) -> TrainConfig:
     return TrainConfig(
         pairs=args.pairs, split=args.split, scale=args.scale, preset=args.preset or "lite", model_overrides=overrides,
         init=init, iterations=args.iterations or schedule.iterations, batch=args.batch,
-        patch=args.patch, lr=args.lr or schedule.lr, val_every=args.val_every,
+        patch=args.patch, lr=args.lr or schedule.lr,
+        val_every=schedule.val_every if args.val_every is None else args.val_every,
+        patience=schedule.patience if args.patience is None else args.patience, export="last" if args.last else "best",
         ckpt_every=args.ckpt_every, out=args.out, seed=args.seed, device=args.device,
         time_budget_s=args.time_budget, calibrate_first=not (args.calibrate_only or args.no_calibrate),
         command="adkviewer " + " ".join(shlex.quote(a) for a in recorded),
@@ -540,7 +550,8 @@ def cmd_train(args, argv) -> int:
             calibrate(trainer.model, trainer.train_pairs, trainer.device)
             after, _ = _val(trainer)
             path = trainer.export()
-            print(f"calibrated colour head: val PSNR {before:.3f} -> {after:.3f} dB; wrote {path}", file=sys.stderr)
+            what = "linear part, colour mix and bias" if trainer.model.linear is not None else "colour head"
+            print(f"calibrated the {what}: val PSNR {before:.3f} -> {after:.3f} dB; wrote {path}", file=sys.stderr)
         trainer.close()
         return 0
     if main_rank:
@@ -590,8 +601,8 @@ def _val(trainer) -> tuple[float, float]:
     return m.get("psnr", float("nan")), m.get("ssim", float("nan"))
 
 
-def card_metrics(trainer, lstsq_path: str | None = None) -> dict:
-    """Validation metrics of ADK-Net and every baseline, via the same evaluator as 'adkviewer eval'."""
+def card_metrics(trainer, lstsq_path: str | None = None, which: str | None = None) -> dict:
+    """Validation metrics of ADK-Net (the model the export writes) and every baseline, via 'adkviewer eval's evaluator."""
     from model.baselines import CLASSICAL, fit_lstsq, load_lstsq
     from model.evaluate import evaluate
     from model.methods import MethodSet
@@ -604,7 +615,7 @@ def card_metrics(trainer, lstsq_path: str | None = None) -> dict:
         ms.lstsq_fit = load_lstsq(lstsq_path)
     else:
         ms.lstsq_fit = fit_lstsq(train, scale, taps=4 * scale, fitted_on="train split")
-    ms.set_weights(LoadedWeights(model=trainer.model, path=Path("trained"), card={"name": "trained"}))
+    ms.set_weights(LoadedWeights(model=trainer.export_model(which), path=Path("trained"), card={"name": "trained"}))
     pairs = [(info.name, hr, lr) for info, (hr, lr) in zip(trainer.val_infos, trainer.val)]
     res = evaluate(pairs, ["adknet", *CLASSICAL, "lstsq"], ms)
     trainer.model.train()

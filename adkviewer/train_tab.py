@@ -209,8 +209,9 @@ class TrainTab(QWidget):
         self.resume_ckpt_button = QPushButton("Resume from checkpoint…", self)
         self.resume_ckpt_button.setToolTip("Continue a run from its checkpoint_*.pt (also after a restart)")
         self.calibrate_button = QPushButton("Quick calibrate", self)
-        self.calibrate_button.setToolTip("Re-fit only the colour-response head (3×3 mix + bias) on the train pairs, "
-                                         "in seconds, and show validation PSNR before and after")
+        self.calibrate_button.setToolTip("Re-fit in closed form, on the train pairs and in seconds, what a global linear "
+                                         "downscaler can express: the linear kernel over R, G and B, the colour mix "
+                                         "and bias (older weights: the mix and bias); shows val PSNR before and after")
         self.progress = QProgressBar(self)
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
@@ -307,7 +308,7 @@ class TrainTab(QWidget):
         self.init_combo.addItem("Shipped weights (fine-tune)", "shipped")
         self.init_combo.addItem("Scratch", "scratch")
         self.init_combo.setToolTip("Fine-tune the shipped model of this scale, or train a new one")
-        self.calfirst_check = QCheckBox("re-fit the colour head first", side)
+        self.calfirst_check = QCheckBox("quick calibrate first", side)
         self.calfirst_check.setToolTip("Fine-tuning: fit the colour response (3×3 mix + bias) to these pairs in "
                                        "closed form before the first step, so training goes to the kernels")
         self.scale_combo = QComboBox(side)
@@ -696,7 +697,7 @@ class TrainTab(QWidget):
         return True
 
     def quick_calibrate(self) -> None:
-        """Re-fit the colour head of the current model (trained or calibrated, same pairs), else of a new one."""
+        """Quick calibrate the current model (trained or calibrated, same pairs), else a new one."""
         s = self._begin()
         if s is None:
             return

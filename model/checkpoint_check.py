@@ -46,6 +46,13 @@ def _problem(ckpt: dict[str, Any], train_config_type: type) -> str | None:
     problem = shape_problem(cfg, tensor_info(model_state)) or nonfinite_problem(model_state)
     if problem:
         return f"its model is unusable: {problem}"
+    best_model = ckpt.get("best_model")  # the best validated model's tensors, exported at the end
+    if best_model is not None:
+        if not isinstance(best_model, dict) or not all(isinstance(v, torch.Tensor) for v in best_model.values()):
+            return "its 'best_model' entry is not a set of tensors"
+        problem = shape_problem(cfg, tensor_info(best_model)) or nonfinite_problem(best_model)
+        if problem:
+            return f"its best model is unusable: {problem}"
     problem = _optimizer_problem(ckpt["optimizer"], cfg)
     if problem:
         return problem
@@ -94,7 +101,7 @@ def _optimizer_problem(opt: Any, cfg) -> str | None:
             not isinstance(opt.get("param_groups"), list) or not opt["param_groups"]:
         return "its optimizer state is not of the right kind"
     with torch.device("meta"):
-        shapes = [tuple(p.shape) for p in ADKNet(cfg).parameters()]
+        named = [(n, tuple(p.shape)) for n, p in ADKNet(cfg).named_parameters()]
     ids = []
     for group in opt["param_groups"]:
         if not isinstance(group, dict) or not isinstance(group.get("params"), list):
@@ -103,8 +110,11 @@ def _optimizer_problem(opt: Any, cfg) -> str | None:
             if key in group and not _finite_number(group[key]):
                 return f"its optimizer's {key} is {group[key]!r}, not a finite number"
         ids += group["params"]
-    if len(ids) != len(shapes):
-        return f"its optimizer state is for {len(ids)} parameters, but the model has {len(shapes)}"
+    # The optimizer holds every parameter, or (adknet-v2) all but the linear part, fitted in closed form.
+    layouts = [[shape for _, shape in named], [shape for n, shape in named if not n.startswith("linear.")]]
+    shapes = next((layout for layout in layouts if len(layout) == len(ids)), None)
+    if shapes is None:
+        return f"its optimizer state is for {len(ids)} parameters, but the model trains {len(layouts[-1])}"
     for pid, st in opt["state"].items():
         if pid not in ids or not isinstance(st, dict):
             return "its optimizer state does not match its parameters"

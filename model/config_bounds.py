@@ -13,9 +13,9 @@ from typing import Any, Mapping
 
 import torch
 
-from .adknet import ADKNet, ADKNetConfig
+from .adknet import ARCHS, ADKNet, ADKNetConfig
 
-ARCHES = ("adknet-v1", "adknet-v2")
+ARCHES = ARCHS  # the architectures this program runs (adknet-v1 without the linear part, adknet-v2 with it)
 # Largest accepted value per integer config field: well above the "paper" preset, far below what exhausts memory.
 UPPER_BOUNDS = {"scale": 16, "k": 64, "hr_features": 256, "width": 512, "feat_blocks": 64, "gen_width": 512,
                 "gen_blocks": 64, "branch_width": 1024, "linear_taps": 64}

@@ -102,7 +102,7 @@ def load_weights(
         raise WeightsError(f"{path.name} is a safetensors file but not ADK Viewer weights (no ADK-Net config in it).")
     if meta.get("arch") not in ARCHES:
         raise WeightsError(f"{path.name} is for architecture {meta.get('arch')!r}; this program runs "
-                           f"{' or '.join(map(repr, ARCHES))}.")
+                           f"{' and '.join(map(repr, ARCHES))}.")
     try:
         cfg = bounded_config(json_input.loads(meta["config"]))
     except (ValueError, TypeError) as e:
@@ -207,7 +207,9 @@ def import_torch_weights(src: str | os.PathLike, dst: str | os.PathLike, preset_
     if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
         raise WeightsError(f"{src.name} does not hold a state dict of tensors.")
     try:
-        cfg = bounded_config(cfg_dict if cfg_dict else preset(preset_name, scale=scale).to_dict())
+        # a state dict without the linear part is the old architecture (adknet-v1) of that preset
+        v1 = {} if "linear.weight" in obj else {"linear_taps": 0}
+        cfg = bounded_config(cfg_dict if cfg_dict else preset(preset_name, scale=scale, **v1).to_dict())
     except (ValueError, TypeError) as e:
         raise WeightsError(f"{src.name} has an invalid model config ({_short(e)}).") from None
     problem = shape_problem(cfg, tensor_info(obj))
