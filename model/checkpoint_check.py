@@ -110,8 +110,8 @@ def _optimizer_problem(opt: Any, cfg) -> str | None:
             if key in group and not _finite_number(group[key]):
                 return f"its optimizer's {key} is {group[key]!r}, not a finite number"
         ids += group["params"]
-    if len(ids) != len(shapes):
-        return f"its optimizer state is for {len(ids)} parameters, but the model has {len(shapes)}"
+    if len(ids) != len(shapes):  # what training updates: all but the linear part, fitted in closed form
+        return f"its optimizer state is for {len(ids)} parameters, but the model trains {len(shapes)}"
     for pid, st in opt["state"].items():
         if pid not in ids or not isinstance(st, dict):
             return "its optimizer state does not match its parameters"

@@ -32,7 +32,7 @@ def run_dir(tmp_path_factory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("run")
     pairs = make_pairs(root / "pairs")
     code = main([str(a) for a in ["train", "--pairs", pairs, "--init", "scratch", *TINY_SET, "--iterations", 2,
-                                  "--batch", 1, "--patch", 8, "--ckpt-every", 1, "--val-every", 0, "--no-eval",
+                                  "--batch", 1, "--patch", 8, "--ckpt-every", 1, "--val-every", 1, "--no-eval",
                                   "--out", root / "out", "--device", "cpu"]])
     assert code == 0
     return pairs, root / "out" / "checkpoint_last.pt"
@@ -89,6 +89,7 @@ EDITS = {
     "huge config": ("model_config.k", 10000, "k=10000"),
     "moment shape": ("optimizer.state.0.exp_avg", torch.zeros(2), "optimizer entry 'exp_avg' has shape"),
     "best nan": ("best", {"psnr": float("nan"), "it": 1}, "best-result"),
+    "best model nan": ("best_model", lambda m: {k: v * float("nan") for k, v in m.items()}, "best model is unusable"),
 }
 
 
