@@ -102,6 +102,7 @@ def direction(data: Path, work: Path, src: str, dst: str, args) -> list[dict]:
                                                                for hr, _ in val], val),
              "lstsq": score([apply_lstsq(src_fit, hr) for hr, _ in val], val), "as_is": shipped,
              "pretrain_s": pre_s}]
+    print(json.dumps(rows[0]), file=sys.stderr, flush=True)
     for n in args.ns:
         names = [f"{dst}_{i:03d}" for i in range(1, n + 1)]
         train = [load_pair(infos[m], SCALE) for m in names]
@@ -205,6 +206,7 @@ def main() -> None:
         text = table(rows, "python bench/transfer.py " + " ".join(sys.argv[1:]))
         print(text)
         (work / "transfer.md").write_text(text + "\n")
+        (work / "transfer.json").write_text(json.dumps(rows, indent=1) + "\n")  # for the model card
         if args.write:
             write_results(text)
 

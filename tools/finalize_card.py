@@ -2,6 +2,7 @@
 
     python tools/finalize_card.py CARD.json EVAL.json "EVAL COMMAND" ABLATION_CARD.json...
     python tools/finalize_card.py --append CARD.json ABLATION_CARD.json...   (add later runs, keep the rest)
+    python tools/finalize_card.py --transfer CARD.json TRANSFER.json TRANSFER.md   (bench/transfer.py's rows and table)
 Every number copied here was produced by the evaluator (model/evaluate.py), never typed.
 """
 
@@ -24,7 +25,12 @@ def ablation_row(path: str) -> dict:
 
 def main() -> None:
     args = sys.argv[1:]
-    if args[0] == "--append":
+    if args[0] == "--transfer":
+        card_path, rows, table = args[1:4]
+        card = json.loads(Path(card_path).read_text())
+        card["transfer"] = {"benchmark": "bench/transfer.py", "rows": json.loads(Path(rows).read_text()),
+                            "table": Path(table).read_text()}
+    elif args[0] == "--append":
         card_path, ablations = args[1], args[2:]
         card = json.loads(Path(card_path).read_text())
         new = [ablation_row(p) for p in ablations]
