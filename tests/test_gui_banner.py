@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from adkviewer.messages import IMAGE, TRAIN, Message, MessageList
+from adkviewer.state.messages import IMAGE, TRAIN, Message, MessageList
 
 pytest.importorskip("pytestqt")
 from PySide6.QtCore import Qt  # noqa: E402
@@ -73,7 +73,7 @@ def test_a_failed_open_replaces_the_previous_failed_open(qtbot, tmp_path):
 
 def test_information_leaves_the_status_bar_after_a_while_errors_stay(qtbot, monkeypatch):
     """'Only 7 methods are shown (keys 1-7)…' stayed in the status bar through everything done afterwards."""
-    import adkviewer.main_window as mw
+    import adkviewer.shell.main_window as mw
 
     monkeypatch.setattr(mw, "INFO_STATUS_MS", 200)
     win = open_window(qtbot, ["--methods", "bicubic"])

@@ -18,14 +18,14 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import QPointF, QRectF, QSettings, Qt  # noqa: E402
 from PySide6.QtGui import QKeySequence  # noqa: E402
 
-from adkviewer.app import build_window  # noqa: E402
+from adkviewer.shell.app import build_window  # noqa: E402
 from gui_helpers import open_window  # noqa: E402
-from adkviewer.cli import build_gui_parser  # noqa: E402
-from adkviewer.main_window import MainWindow  # noqa: E402
-from adkviewer.metrics_table import fmt  # noqa: E402
-from adkviewer.session import GT, Session, find_ground_truth  # noqa: E402
-from adkviewer.settings import Settings  # noqa: E402
-from adkviewer.workers import CANCELLED  # noqa: E402
+from adkviewer.cli.entry import build_gui_parser  # noqa: E402
+from adkviewer.shell.main_window import MainWindow  # noqa: E402
+from adkviewer.widgets.metrics_table import fmt  # noqa: E402
+from adkviewer.state.session import GT, Session, find_ground_truth  # noqa: E402
+from adkviewer.gui.settings import Settings  # noqa: E402
+from adkviewer.gui.workers import CANCELLED  # noqa: E402
 from model.imageio import load_image  # noqa: E402
 from model.metrics import compute_metrics  # noqa: E402
 from model.methods import ALL_METHODS, MethodSet  # noqa: E402
@@ -103,7 +103,7 @@ def test_demo_opens_with_every_result_and_says_metrics_are_off(qtbot):
 
 
 def test_adknet_without_weights_points_to_the_train_tab(qtbot, monkeypatch):
-    import adkviewer.session as session_mod
+    import adkviewer.state.session as session_mod
 
     monkeypatch.setattr(session_mod, "default_weights", lambda scale=4: None)
     win = _open(qtbot, "--methods", "adknet", "bicubic")
@@ -203,7 +203,7 @@ def test_metrics_table_agrees_with_compute_metrics_and_eval(qtbot, tmp_path, cap
     # CSV export has the same numbers as `adkviewer eval --csv` on the same pair
     out = tmp_path / "metrics.csv"
     win.compare.export_csv(out)
-    from adkviewer.cli import main as cli_main
+    from adkviewer.cli.entry import main as cli_main
 
     assert cli_main(["eval", "--pairs", str(tmp_path / "pairs"), "--split", "all", "--csv", "--weights",
                      str(weights), "--device", "cpu", "--methods", *methods]) == 0
@@ -463,7 +463,7 @@ def test_realsr_names_and_two_dropped_files(qtbot, tmp_path):
 
 
 def test_settings_dialog_values(qtbot):
-    from adkviewer.settings_dialog import SettingsDialog
+    from adkviewer.shell.settings_dialog import SettingsDialog
 
     dlg = SettingsDialog("cpu", 512)
     qtbot.addWidget(dlg)
@@ -480,7 +480,7 @@ def test_many_qt_calls_do_not_exhaust_none_or_true(qtbot):
     """PySide6 6.12 on CPython 3.11 drops a reference to None/True on void calls and emits (see qt_compat)."""
     from PySide6.QtCore import QObject, Signal
 
-    import adkviewer.qt_compat  # noqa: F401
+    import adkviewer.gui.qt_compat  # noqa: F401
 
     class O(QObject):
         s = Signal()

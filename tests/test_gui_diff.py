@@ -18,11 +18,11 @@ from PIL import Image
 pytest.importorskip("pytestqt")
 from PySide6.QtCore import QPointF, QRectF  # noqa: E402
 
-from adkviewer import colormaps  # noqa: E402
-from adkviewer import diff_state as diff_state_mod  # noqa: E402
+from adkviewer.widgets import colormaps  # noqa: E402
+from adkviewer.tabs.diff import diff_state as diff_state_mod  # noqa: E402
 from gui_helpers import open_window  # noqa: E402
-from adkviewer.diff_state import DiffSpec, parse_diff_spec  # noqa: E402
-from adkviewer.session import GT, MethodResult  # noqa: E402
+from adkviewer.tabs.diff.diff_state import DiffSpec, parse_diff_spec  # noqa: E402
+from adkviewer.state.session import GT, MethodResult  # noqa: E402
 from model.errors import UserError  # noqa: E402
 from model.imageio import load_image  # noqa: E402
 from model.metrics import ERROR_CHANNELS, ERROR_MODES  # noqa: E402

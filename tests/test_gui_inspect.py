@@ -20,7 +20,7 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import QPointF, QRectF, Qt  # noqa: E402
 
 from gui_helpers import open_window  # noqa: E402
-from adkviewer.main_window import MainWindow  # noqa: E402
+from adkviewer.shell.main_window import MainWindow  # noqa: E402
 from model.kernel_stats import FIELD_STATS, kernel_stats_field  # noqa: E402
 from model.resample import unfold_patches  # noqa: E402
 
@@ -214,7 +214,7 @@ def test_screenshot_of_the_inspect_tab_waits_for_the_panel_and_the_field_map(tmp
 
 
 def test_without_weights_or_when_the_forward_fails_the_panel_says_why(qtbot, tmp_path, monkeypatch):
-    import adkviewer.session as session_mod
+    import adkviewer.state.session as session_mod
     from model.inference import AdkRunner
 
     path, _hr = _image(tmp_path)

@@ -14,12 +14,13 @@ import pytest
 pytest.importorskip("pytestqt")
 from PySide6.QtWidgets import QAbstractButton, QPushButton  # noqa: E402
 
-from adkviewer.cli import build_parser  # noqa: E402
-from adkviewer.main_window import MainWindow  # noqa: E402
-from adkviewer.settings import Settings  # noqa: E402
-from adkviewer.train_runner import IDLE, PAUSED  # noqa: E402
-from adkviewer.train_state import SPLIT_FRACTION, TrainSettings, scan_pairs  # noqa: E402
-from adkviewer import weights_menu, weights_registry  # noqa: E402
+from adkviewer.cli.entry import build_parser  # noqa: E402
+from adkviewer.shell.main_window import MainWindow  # noqa: E402
+from adkviewer.gui.settings import Settings  # noqa: E402
+from adkviewer.tabs.train.train_runner import IDLE, PAUSED  # noqa: E402
+from adkviewer.tabs.train.train_state import SPLIT_FRACTION, TrainSettings, scan_pairs  # noqa: E402
+from adkviewer.shell import weights_menu
+from adkviewer.state import weights_registry  # noqa: E402
 from core_helpers import TINY, box, make_pairs, one_thread, save_png, smooth_image  # noqa: E402, F401
 from model.train import TrainConfig, Trainer, read_checkpoint  # noqa: E402
 
@@ -331,7 +332,7 @@ def test_layout_fits_1280x800(qtbot, tmp_path, pairs):
 
 
 def test_crash_messages_are_one_sentence_and_name_the_checkpoint(tmp_path, pairs):
-    from adkviewer.train_runner import crash_message
+    from adkviewer.tabs.train.train_runner import crash_message
     from model.errors import PairError
 
     t = Trainer(TrainConfig(pairs=str(pairs), init="scratch", model_overrides=dict(TINY), iterations=3, batch=2,

@@ -7,7 +7,6 @@ A thin view. The form's values live in `train_state.TrainSettings` (Qt-free), th
 
 from __future__ import annotations
 
-from . import qt_compat  # noqa: F401  (first: works around a PySide6 bug)
 import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -29,17 +28,17 @@ from model.train import TrainConfig, read_checkpoint
 from model.weights import shipped_weights
 from model.methods import SHORT_LABELS
 
-from . import weights_registry
-from .log_view import LogView
-from .messages import PAIRS, TRAIN
-from .session import SCALES, display_uint8
-from .train_runner import CALIBRATING, EXPORTING, IDLE, PAUSED, RUNNING, STARTING, STOPPING, TrainRunner
-from .train_state import (DEVICES, FINE_TUNE_DEFAULTS, PRESETS, SCRATCH_DEFAULTS, SPLIT_FILE, SPLIT_FRACTION,
+from adkviewer.state import weights_registry
+from adkviewer.widgets.log_view import LogView
+from adkviewer.state.messages import PAIRS, TRAIN
+from adkviewer.state.session import SCALES, display_uint8
+from adkviewer.tabs.train.train_runner import CALIBRATING, EXPORTING, IDLE, PAUSED, RUNNING, STARTING, STOPPING, TrainRunner
+from adkviewer.tabs.train.train_state import (DEVICES, FINE_TUNE_DEFAULTS, PRESETS, SCRATCH_DEFAULTS, SPLIT_FILE, SPLIT_FRACTION,
                           Curves, Eta, PairScan, TrainSettings, format_duration, scan_pairs)
-from .workers import run_off_gui_thread
+from adkviewer.gui.workers import run_off_gui_thread
 
 if TYPE_CHECKING:
-    from .main_window import MainWindow
+    from adkviewer.shell.main_window import MainWindow
 
 PLOT_BG, PLOT_FG = "#ffffff", "#333333"
 ADK_COLOUR = "#d95f02"

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from . import qt_compat  # noqa: F401  (first: works around a PySide6 bug)
 from PySide6.QtCore import QObject, Signal
 
-from .messages import IMAGE
-from .session import Session
+from adkviewer.state.messages import IMAGE
+from adkviewer.state.session import Session
 
 
 class SessionHub(QObject):

@@ -7,7 +7,6 @@ Tabs are made by small factories `(window) -> QWidget`, so later tabs (Inspect, 
 
 from __future__ import annotations
 
-from . import qt_compat  # noqa: F401  (first: works around a PySide6 bug)
 import html
 import re
 from pathlib import Path
@@ -25,19 +24,19 @@ from model.imageio import load_image
 from model.methods import ALL_METHODS
 from model.weights import shipped_weights
 
-from .compare_tab import CompareTab
-from .diff_tab import DiffTab
-from .hub import SessionHub
-from .inspect_tab import InspectTab
-from .message_banner import MessageBanner
-from .messages import IMAGE, OPEN, SAVE, SETTINGS
-from .resources import demo_image
-from .session import GT, SCALES, Session, read_files
-from .settings import Settings
-from .settings_dialog import SettingsDialog
-from . import weights_menu
-from .train_tab import TrainTab
-from .workers import ComputeController, run_off_gui_thread
+from adkviewer.tabs.compare.compare_tab import CompareTab
+from adkviewer.tabs.diff.diff_tab import DiffTab
+from adkviewer.gui.hub import SessionHub
+from adkviewer.tabs.inspect.inspect_tab import InspectTab
+from adkviewer.shell.message_banner import MessageBanner
+from adkviewer.state.messages import IMAGE, OPEN, SAVE, SETTINGS
+from adkviewer.resources import demo_image
+from adkviewer.state.session import GT, SCALES, Session, read_files
+from adkviewer.gui.settings import Settings
+from adkviewer.shell.settings_dialog import SettingsDialog
+from adkviewer.shell import weights_menu
+from adkviewer.tabs.train.train_tab import TrainTab
+from adkviewer.gui.workers import ComputeController, run_off_gui_thread
 
 TabFactory = Callable[["MainWindow"], QWidget]
 

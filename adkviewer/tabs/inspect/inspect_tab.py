@@ -8,7 +8,6 @@ computed tile by tile off the GUI thread (`model.kernel_stats.field_maps`), with
 
 from __future__ import annotations
 
-from . import qt_compat  # noqa: F401  (first: works around a PySide6 bug)
 import threading
 import time
 from pathlib import Path
@@ -24,13 +23,13 @@ from model.errors import UserError
 from model.imageio import save_image
 from model.kernel_stats import FIELD_STATS, field_maps, parse_field_stat
 
-from .field_map_view import FieldMapView, render_rgb
-from .inspector import CACHE_RADIUS, NeighbourhoodCache, PixelReport, pixel_report
-from .kernel_panel import KernelPanel
-from .workers import user_message
+from adkviewer.tabs.inspect.field_map_view import FieldMapView, render_rgb
+from adkviewer.tabs.inspect.inspect_state import CACHE_RADIUS, NeighbourhoodCache, PixelReport, pixel_report
+from adkviewer.tabs.inspect.kernel_panel import KernelPanel
+from adkviewer.gui.workers import user_message
 
 if TYPE_CHECKING:
-    from .main_window import MainWindow
+    from adkviewer.shell.main_window import MainWindow
 
 ARROWS = {Qt.Key_Left: (0, -1), Qt.Key_Right: (0, 1), Qt.Key_Up: (-1, 0), Qt.Key_Down: (1, 0)}
 SHIFT_STEP = 8
@@ -102,7 +101,7 @@ class InspectTab(QWidget):
         h.resultChanged.connect(self._on_result)
         QApplication.instance().installEventFilter(self)
         QApplication.instance().aboutToQuit.connect(self.shutdown)
-        from . import main_window as mw
+        from adkviewer.shell import main_window as mw
 
         for item in SHORTCUTS:
             if item not in mw.SHORTCUTS:

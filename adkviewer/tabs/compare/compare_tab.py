@@ -6,7 +6,6 @@ A thin view: it reads the shared `Session`, listens to the `SessionHub`, and ask
 
 from __future__ import annotations
 
-from . import qt_compat  # noqa: F401  (first: works around a PySide6 bug)
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,13 +21,13 @@ from model.imageio import save_image
 from model.methods import ALL_METHODS, SHORT_LABELS
 from model.weights import shipped_weights
 
-from .metrics_table import MetricsTable
-from .session import GT, SCALES, NO_GT_MESSAGE, best_values, metrics_csv, weights_name
-from .views import ViewGrid, camera_controls, readout_label, section_label, side_by_main
-from .workers import CANCELLED
+from adkviewer.widgets.metrics_table import MetricsTable
+from adkviewer.state.session import GT, SCALES, NO_GT_MESSAGE, best_values, metrics_csv, weights_name
+from adkviewer.widgets.views import ViewGrid, camera_controls, readout_label, section_label, side_by_main
+from adkviewer.gui.workers import CANCELLED
 
 if TYPE_CHECKING:
-    from .main_window import MainWindow
+    from adkviewer.shell.main_window import MainWindow
 
 TITLES = {"adknet": "ADK-Net", "nearest": "Nearest", "box": "Box (area)", "bilinear": "Bilinear", "bicubic": "Bicubic",
           "lanczos": "Lanczos-3", "lstsq": "Least-squares"}

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from . import qt_compat  # noqa: F401  (first: works around a PySide6 bug)
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
-from .messages import IMAGE, Message, MessageList
+from adkviewer.state.messages import IMAGE, Message, MessageList
 
 STYLES = {"error": "background:#f8d7da; color:#842029;", "warning": "background:#fff3cd; color:#664d03;",
           "info": "background:#cfe2ff; color:#084298;"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from . import qt_compat  # noqa: F401  (first: works around a PySide6 bug)
 import math
 
 import numpy as np
@@ -13,7 +12,7 @@ from PySide6.QtWidgets import QGraphicsRectItem
 
 from model.kernel_stats import FIELD_DIVERGING, FIELD_STATS, field_levels
 
-from .kernel_panel import DIVERGING
+from adkviewer.tabs.inspect.kernel_panel import DIVERGING
 
 SEQUENTIAL = "viridis"
 BACKGROUND = "#1e1e1e"

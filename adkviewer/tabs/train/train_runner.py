@@ -10,7 +10,6 @@ with the engine's resumable crash checkpoint named in the sentence.
 
 from __future__ import annotations
 
-from . import qt_compat  # noqa: F401  (first: works around a PySide6 bug)
 import queue
 import sys
 import threading
@@ -301,7 +300,7 @@ class TrainRunner(QObject):
                 extra["calibration"] = {k: round(v, 4) if isinstance(v, float) else v
                                         for k, v in self.calibration.items() if k not in ("preview", "gt")}
             if score and trainer.val_infos:
-                from .cli import card_metrics
+                from adkviewer.cli.entry import card_metrics
 
                 trainer.log("scoring ADK-Net and the baselines on the validation pairs for the model card…")
                 key = (trainer.cfg.pairs, trainer.cfg.scale, tuple(p.name for p in trainer.train_infos),

@@ -7,7 +7,6 @@ simply take the camera on creation. Zoom is in screen pixels per LR pixel, so 10
 
 from __future__ import annotations
 
-from . import qt_compat  # noqa: F401  (first: works around a PySide6 bug)
 import math
 from dataclasses import dataclass
 
@@ -20,7 +19,7 @@ from PySide6.QtWidgets import (QFrame, QGraphicsRectItem, QGridLayout, QHBoxLayo
 
 from superqt import QElidingLabel
 
-from .session import display_uint8
+from adkviewer.state.session import display_uint8
 
 BACKGROUND = "#1e1e1e"
 PENDING_GREY = 48  # shade of ADK-Net tiles not computed yet

@@ -47,8 +47,8 @@ def make_app(argv: list[str] | None = None):
     """The QApplication (made once), with the names QSettings uses."""
     from PySide6.QtWidgets import QApplication
 
-    from . import qt_compat  # noqa: F401  (works around a PySide6 bug before any signal is emitted)
-    from .resources import APPLICATION, ORGANISATION
+    import adkviewer.gui  # noqa: F401  (applies the qt_compat workarounds before any signal is emitted)
+    from adkviewer.resources import APPLICATION, ORGANISATION
 
     app = QApplication.instance()
     if app is None:
@@ -60,9 +60,9 @@ def make_app(argv: list[str] | None = None):
 
 def build_window(args: argparse.Namespace, memory_settings: bool = False):
     """The main window with the command-line options applied (image, ground truth, methods, tab, swipe)."""
-    from .main_window import MainWindow
-    from .resources import demo_image
-    from .settings import Settings
+    from adkviewer.shell.main_window import MainWindow
+    from adkviewer.resources import demo_image
+    from adkviewer.gui.settings import Settings
 
     methods = _parse_methods(args.methods)
     pixel = _parse_pixel(getattr(args, "pixel", None))

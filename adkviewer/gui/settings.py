@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from .resources import APPLICATION, ORGANISATION
+from adkviewer.resources import APPLICATION, ORGANISATION
 
 MAX_RECENT = 10
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from . import qt_compat  # noqa: F401  (first: works around a PySide6 bug)
 import math
 
 from PySide6.QtCore import Qt, Signal
@@ -10,7 +9,7 @@ from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSizePolicy,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from .session import (SHORT_CONVENTION, MetricsRow, Session, best_values, metrics_convention,
+from adkviewer.state.session import (SHORT_CONVENTION, MetricsRow, Session, best_values, metrics_convention,
                       metrics_tsv)
 
 COLUMNS = (("label", "Method"), ("psnr", "PSNR RGB (dB)"), ("psnr_y", "PSNR Y (dB)"), ("ssim", "SSIM"),

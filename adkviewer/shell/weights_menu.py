@@ -6,7 +6,6 @@ QSettings); choosing one calls `MainWindow.set_weights`, so the Compare (and lat
 
 from __future__ import annotations
 
-from . import qt_compat  # noqa: F401  (first: works around a PySide6 bug)
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,10 +15,10 @@ from PySide6.QtWidgets import QFileDialog, QMenu
 from model.errors import UserError
 from model.weights import load_weights
 
-from . import weights_registry
+from adkviewer.state import weights_registry
 
 if TYPE_CHECKING:
-    from .main_window import MainWindow
+    from adkviewer.shell.main_window import MainWindow
 
 
 def install(window: "MainWindow", parent_menu: QMenu) -> QMenu:

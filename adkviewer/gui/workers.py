@@ -6,7 +6,6 @@ as soon as each is ready. Results of an older image/scale (an older `Session.ver
 
 from __future__ import annotations
 
-from . import qt_compat  # noqa: F401  (first: works around a PySide6 bug)
 import sys
 import threading
 import time
@@ -19,9 +18,9 @@ from model.errors import UserError
 from model.metrics import compute_metrics
 from model.methods import SHORT_LABELS
 
-from .hub import SessionHub
-from .messages import IMAGE
-from .session import MethodResult, Session
+from adkviewer.gui.hub import SessionHub
+from adkviewer.state.messages import IMAGE
+from adkviewer.state.session import MethodResult, Session
 
 # Order in which a batch runs: cheap classical filters first so the grid fills at once, ADK-Net last.
 RUN_ORDER = ("nearest", "box", "bilinear", "bicubic", "lanczos", "lstsq", "adknet")

@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         hint = f"did you mean '{close[0]}'?" if close else f"commands: {', '.join(SUBCOMMANDS)}"
         return _fail(f"'{argv[0]}' is neither a command nor an image file; {hint}")
     args = build_gui_parser().parse_args(argv)
-    from .app import run_gui
+    from adkviewer.shell.app import run_gui
 
     return run_gui(args)
 

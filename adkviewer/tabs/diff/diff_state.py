@@ -21,7 +21,7 @@ from model.errors import UserError
 from model.methods import ALL_METHODS, SHORT_LABELS
 from model.metrics import ERROR_CHANNELS, ERROR_MODES, RELATIVE_EPS, ErrorStats, MetricCache, error_map, error_stats
 
-from .session import GT, Session
+from adkviewer.state.session import GT, Session
 
 MODE_LABELS = {"signed": "Signed", "absolute": "Absolute", "squared": "Squared", "relative": "Relative"}
 CHANNEL_LABELS = {"R": "R", "G": "G", "B": "B", "luma": "Luma"}

@@ -7,7 +7,6 @@ matplotlib's perceptually uniform ones), so nothing extra is installed.
 
 from __future__ import annotations
 
-from . import qt_compat  # noqa: F401  (first: works around a PySide6 bug)
 from functools import lru_cache
 
 import numpy as np

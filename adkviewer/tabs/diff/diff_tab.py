@@ -8,7 +8,6 @@ zoom), so switching tabs keeps the place being looked at.
 
 from __future__ import annotations
 
-from . import qt_compat  # noqa: F401  (first: works around a PySide6 bug)
 import math
 from dataclasses import asdict
 from pathlib import Path
@@ -27,14 +26,14 @@ from model.imageio import save_image
 from model.methods import SHORT_LABELS
 from model.metrics import ERROR_CHANNELS, ERROR_MODES
 
-from . import colormaps
-from .diff_state import (CHANNEL_LABELS, GAIN_MAX, GAIN_MIN, MODE_LABELS, NO_GT_NOTE, DiffSpec,
+from adkviewer.widgets import colormaps
+from adkviewer.tabs.diff.diff_state import (CHANNEL_LABELS, GAIN_MAX, GAIN_MIN, MODE_LABELS, NO_GT_NOTE, DiffSpec,
                          DiffState, parse_diff_spec)
-from .session import GT
-from .views import BACKGROUND, Camera, ViewGrid, camera_controls, readout_label, section_label, side_by_main
+from adkviewer.state.session import GT
+from adkviewer.widgets.views import BACKGROUND, Camera, ViewGrid, camera_controls, readout_label, section_label, side_by_main
 
 if TYPE_CHECKING:
-    from .main_window import MainWindow
+    from adkviewer.shell.main_window import MainWindow
 
 KEY = "diff"
 GAIN_STEPS = 300  # slider positions: gain = 10 ** (pos / 100), 1 .. 1000

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from . import qt_compat  # noqa: F401  (first: works around a PySide6 bug)
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFontDatabase, QMouseEvent
 from PySide6.QtWidgets import QPlainTextEdit, QWidget

@@ -7,7 +7,6 @@ statistics, the colour-response terms and the reconstruction check. A thin view 
 
 from __future__ import annotations
 
-from . import qt_compat  # noqa: F401  (first: works around a PySide6 bug)
 import math
 
 import numpy as np
@@ -20,8 +19,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QGraphicsRectItem, QGridLayout
 
 from model.kernel_stats import STATS
 
-from .inspector import RECON_TOLERANCE, PixelReport
-from .session import display_uint8
+from adkviewer.tabs.inspect.inspect_state import RECON_TOLERANCE, PixelReport
+from adkviewer.state.session import display_uint8
 
 DIVERGING = "CET-D1A"   # blue - white - red, white at 0
 CHANNEL_COLOURS = ("#c00000", "#008000", "#0000c0")
