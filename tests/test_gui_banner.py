@@ -67,7 +67,7 @@ def test_a_failed_open_replaces_the_previous_failed_open(qtbot, tmp_path):
         assert not win.open_image(bad)
     assert len(win.banner.rows) == 2 and "missing.png" in win.banner.text() and "notes.png" not in win.banner.text()
     assert "smaller tiles" in win.banner.text()
-    assert not win.open_ground_truth(text)
+    assert not win.commands.open_ground_truth(text)
     assert "missing.png" not in win.banner.text() and "notes.png" in win.banner.text()
 
 
@@ -90,7 +90,7 @@ def test_a_restarted_computation_drops_the_previous_jobs_errors(qtbot):
     win.hub.error("ADK-Net: out of memory on the previous device.")
     win.hub.warning("ADK-Net: retrying with smaller tiles.")
     assert len(win.banner.rows) == 2
-    win.set_device("cpu", 0, remember=False)  # a new job for the same image
+    win.commands.set_device("cpu", 0, remember=False)  # a new job for the same image
     qtbot.waitUntil(win.compare.all_shown, timeout=20_000)
     assert not win.banner.isVisible()
 

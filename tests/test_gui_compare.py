@@ -269,7 +269,7 @@ def test_bad_files_give_a_message_and_the_window_stays_usable(qtbot, tmp_path):
     # an LR that does not fit the HR at this scale
     wrong = tmp_path / "wrong_lr.png"
     Image.fromarray(np.zeros((10, 13, 3), np.uint8)).save(wrong)
-    assert win.open_ground_truth(wrong) is False
+    assert win.commands.open_ground_truth(wrong) is False
     assert "wrong_lr.png" in win.banner.text() and "not HR size / scale" in win.banner.text()
     assert not win.session.has_gt
     # odd but readable files open, with the loader's note in the status bar
@@ -334,7 +334,7 @@ def test_adknet_fills_in_tile_by_tile_and_cancel(qtbot, tmp_path):
     tiles = []
     win.hub.resultPartial.connect(lambda m, box: tiles.append((m, box)))
     win.show()
-    win.set_device("cpu", 1, remember=False)  # a 1 MB tile budget: tiny tiles, many progress callbacks
+    win.commands.set_device("cpu", 1, remember=False)  # a 1 MB tile budget: tiny tiles, many progress callbacks
     qtbot.waitUntil(win.compare.all_shown, timeout=WAIT_MS)
     r = win.session.results["adknet"]
     assert r.ready and r.lr.shape == (64, 64, 3), r.message
@@ -355,8 +355,8 @@ def test_adknet_fills_in_tile_by_tile_and_cancel(qtbot, tmp_path):
 def test_settings_are_remembered_in_a_private_location(qtbot, tmp_path, _private_qsettings):
     win = _open(qtbot, "--methods", "bicubic")
     assert win.settings.path.startswith(str(_private_qsettings))
-    win.set_methods(["box", "lanczos"])
-    win.set_device("cpu", 256)
+    win.commands.set_methods(["box", "lanczos"])
+    win.commands.set_device("cpu", 256)
     win.compare.vsplit.setSizes([400, 300])
     sizes = win.compare.vsplit.sizes()
     win.open_image(_write_pair(tmp_path)[0])
@@ -396,7 +396,7 @@ def test_tabs_are_pluggable_and_share_the_session(qtbot):
     assert win.tabs.currentWidget() is win.tab("inspect")
     new = win.replace_tab("inspect", QLabel("real inspect"))
     assert win.tab("inspect") is new and win.tabs.tabText(1) == "Inspect"
-    assert isinstance(win.session, Session) and win.hub.session is win.session
+    assert isinstance(win.session, Session) and win.ctx.session is win.session and win.compare.session is win.session
 
 
 def test_screenshot_writes_a_png_and_returns_0(tmp_path):
@@ -434,7 +434,7 @@ def test_scale_change_sets_the_ground_truth_aside_and_back(qtbot, tmp_path):
     if s.unavailable("lstsq"):
         assert c.grid.panel("lstsq").message.text().startswith("no least-squares fit for x2")
     assert "no adk-net weights" in c.weights_note.text().lower() or not c.weights_note.isVisible()
-    win.set_scale(4)
+    win.commands.set_scale(4)
     qtbot.waitUntil(c.all_shown, timeout=WAIT_MS)
     assert s.has_gt and s.results["bicubic"].metrics is not None
     assert GT in c.grid.order
@@ -524,7 +524,7 @@ def test_metrics_table_shows_every_default_method_without_scrolling_at_1100x700(
     qtbot.waitUntil(lambda: win.height() == 700 and _metrics_fit(table))
     assert table.rowCount() == len(ALL_METHODS)
     assert table.height() <= win.compare.metrics.table_height()  # no empty table body below the rows
-    win.set_methods(["nearest", "bicubic"])  # fewer rows: the views get the room back
+    win.commands.set_methods(["nearest", "bicubic"])  # fewer rows: the views get the room back
     qtbot.waitUntil(lambda: table.rowCount() == 2 and _metrics_fit(table))
     assert win.compare.vsplit.sizes()[1] < 150
 

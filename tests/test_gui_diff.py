@@ -171,7 +171,7 @@ def test_a_vs_b_without_ground_truth(qtbot, tmp_path):
     # the default with nothing chosen is method vs bicubic; asking for the ground truth is a clear error
     with pytest.raises(UserError, match="no ground-truth LR"):
         tab.show_diff("nearest:signed:luma:gt")
-    win.pending_options["diff"] = "nearest:signed:luma:gt"
+    win.ctx.launch.diff = "nearest:signed:luma:gt"
     tab.apply_pending()
     assert win.banner.isVisible() and "no ground-truth LR" in win.banner.text() and "Traceback" not in win.banner.text()
     # the same method on both sides: said, not a black map

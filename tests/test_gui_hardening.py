@@ -88,10 +88,10 @@ def test_toggling_methods_while_a_job_runs_gives_correct_results(qtbot, tmp_path
     path = tmp_path / "big.png"
     hr = _photo(path, 512, 640)
     win = _open(qtbot, str(path), "--methods", "bicubic")
-    win.set_methods(["adknet", "bicubic", "box"])
+    win.commands.set_methods(["adknet", "bicubic", "box"])
     for methods in (["bicubic"], ["adknet", "lanczos"], ["box", "bicubic", "adknet"], ["nearest"],
                     ["adknet", "bicubic", "box", "nearest"]):
-        win.set_methods(methods)
+        win.commands.set_methods(methods)
         QApplication.processEvents()
     qtbot.waitUntil(win.compare.all_shown, timeout=WAIT_MS)
     res = win.session.results

@@ -225,7 +225,7 @@ def test_without_weights_or_when_the_forward_fails_the_panel_says_why(qtbot, tmp
     assert "Could not compute the kernels: out of memory" in insp.panel.message.text()
     assert "Kernel panel" in win.banner.text()
     monkeypatch.setattr(session_mod, "default_weights", lambda scale=4: None)
-    win.set_scale(2)
+    win.commands.set_scale(2)
     qtbot.waitUntil(lambda: win.compare.all_shown() and insp.all_shown(), timeout=WAIT_MS)
     assert win.session.selected_pixel == (9, 9)  # the same HR spot at the new scale
     assert "no ADK-Net weights for x2" in insp.panel.message.text()

@@ -284,7 +284,7 @@ def test_use_in_compare_switches_the_adknet_output_and_weights_are_remembered(qt
     hr = smooth_image(64, 80, seed=5)
     img = save_png(tmp_path / "photo.png", hr)
     win, tab = _setup(qtbot, pairs, tmp_path / "runs", iterations=8, val_every=0)
-    win.set_methods(["adknet", "bicubic"])
+    win.commands.set_methods(["adknet", "bicubic"])
     assert win.open_image(img)
     s = win.session
     qtbot.waitUntil(lambda: "adknet" in s.results and s.results["adknet"].ready, timeout=WAIT_MS)
@@ -307,7 +307,7 @@ def test_use_in_compare_switches_the_adknet_output_and_weights_are_remembered(qt
     win.settings.sync()
     later = weights_registry.available_weights(Settings(), scale=4)
     assert [c.shipped for c in later][:1] == [True] and any(c.path == path.resolve() for c in later)
-    actions = weights_menu.fill(win, win.weights_menu)
+    actions = weights_menu.fill(win, win.ctx, win.weights_menu)
     ticked = [a for a in actions if a.isChecked()]
     assert len(ticked) == 1 and ticked[0].statusTip() == str(path.resolve())
     shipped = next(a for a in actions if a.text().endswith("(shipped)"))

@@ -492,6 +492,8 @@ class CtrlCStop:
 def cmd_train(args, argv) -> int:
     from tqdm import tqdm
 
+    from model.baselines import load_lstsq
+    from model.evaluate import card_metrics
     from model.train import Callbacks, Trainer, calibrate, dist_from_env
 
     cfg = train_config(args, argv)
@@ -562,7 +564,7 @@ def cmd_train(args, argv) -> int:
     if main_rank and trainer.finished:
         extra = {}
         if not args.no_eval and trainer.val_infos:
-            extra["validation"] = card_metrics(trainer, args.lstsq_fit)
+            extra["validation"] = card_metrics(trainer, load_lstsq(args.lstsq_fit) if args.lstsq_fit else None)
         path = trainer.export(extra_card=extra)
         print(f"wrote {path} and {path.with_suffix('.json').name}", file=sys.stderr)
         if trainer.best and trainer.best_weights_path().is_file():  # a resumed copy may lack it
@@ -577,28 +579,6 @@ def _val(trainer) -> tuple[float, float]:
 
     m, _ = validate(trainer.model, trainer.val, trainer.device)
     return m.get("psnr", float("nan")), m.get("ssim", float("nan"))
-
-
-def card_metrics(trainer, lstsq_path: str | None = None) -> dict:
-    """Validation metrics of ADK-Net and every baseline, via the same evaluator as 'adkviewer eval'."""
-    from model.baselines import CLASSICAL, fit_lstsq, load_lstsq
-    from model.evaluate import evaluate
-    from model.methods import MethodSet
-    from model.weights import LoadedWeights
-
-    scale = trainer.cfg.scale
-    train = trainer.train_pairs
-    ms = MethodSet(scale=scale, device=trainer.device)
-    if lstsq_path:
-        ms.lstsq_fit = load_lstsq(lstsq_path)
-    else:
-        ms.lstsq_fit = fit_lstsq(train, scale, taps=4 * scale, fitted_on="train split")
-    ms.set_weights(LoadedWeights(model=trainer.model, path=Path("trained"), card={"name": "trained"}))
-    pairs = [(info.name, hr, lr) for info, (hr, lr) in zip(trainer.val_infos, trainer.val)]
-    res = evaluate(pairs, ["adknet", *CLASSICAL, "lstsq"], ms)
-    trainer.model.train()
-    return {"convention": res.convention(), "pairs": res.pairs, "split": trainer.cfg.split,
-            "methods": {m: {k: round(v, 4) for k, v in d.items()} for m, d in res.methods.items()}}
 
 
 # ---------------------------------------------------------------------------- fit-lstsq / import

@@ -1,20 +1,21 @@
-"""The Qt signal hub beside the Qt-free `Session`: whoever changes the session emits here, views listen."""
+"""The Qt signal hub beside the Qt-free `Session`: the commands that change it emit here, views listen."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
 from adkviewer.state.messages import IMAGE
-from adkviewer.state.session import Session
 
 
 class SessionHub(QObject):
     """Notifications about a `Session`; every tab connects to the ones it shows."""
 
+    imageOpened = Signal(str)          # a file was opened (path): the shell names it; sent before imageChanged
     imageChanged = Signal()            # a new HR (results are cleared; the ground truth may have changed)
     groundTruthChanged = Signal()      # ground truth opened or dropped (metrics recomputed)
     scaleChanged = Signal(int)
     methodsChanged = Signal()          # the ticked methods or their order changed
+    weightsChanged = Signal()          # other ADK-Net weights are in use (labels change; results recomputed)
     resultsCleared = Signal()          # every result is stale (scale, device, weights)
     resultChanged = Signal(str)        # a method's result (or its message) is final
     resultPartial = Signal(str, object)  # ADK-Net tile done: (method, (y0, y1, x0, x1))
@@ -25,10 +26,6 @@ class SessionHub(QObject):
     deviceChanged = Signal(str)        # human-readable device description
     message = Signal(str, str, str)    # level ('info', 'warning', 'error'), text, scope: status line / banner
     messagesStale = Signal(str)        # scope ('image', 'train'): a new image or job starts, older messages go
-
-    def __init__(self, session: Session, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.session = session
 
     def info(self, text: str, scope: str = IMAGE) -> None:
         self.message.emit("info", text, scope)

@@ -256,6 +256,11 @@ class ComputeController(QObject):
             self.hub.progressChanged.emit("", 1.0)
             self.hub.busyChanged.emit(False)
 
+    @staticmethod
+    def run_blocking(fn):
+        """Short blocking work whose caller wants the answer (reading a file), with the window painting."""
+        return run_off_gui_thread(fn)
+
     def shutdown(self, timeout_ms: int = 5000) -> None:
         """Cancel and wait for the worker (window closing)."""
         self.cancel(quiet=True)

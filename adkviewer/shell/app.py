@@ -77,9 +77,8 @@ def build_window(args: argparse.Namespace, memory_settings: bool = False):
     if methods is not None:
         win.session.methods = [m for m in ALL_METHODS if m in methods]
         win.hub.methodsChanged.emit()
-    for key in ("diff", "field"):
-        if getattr(args, key, None):
-            win.pending_options[key] = getattr(args, key)
+    win.ctx.launch.diff = getattr(args, "diff", None) or None
+    win.ctx.launch.field = getattr(args, "field", None) or None
     image = args.image or demo_image()
     if args.lr and not args.image:
         win.hub.error("--lr needs the HR image it belongs to: adkviewer IMAGE --lr GT_LR.")
@@ -89,7 +88,6 @@ def build_window(args: argparse.Namespace, memory_settings: bool = False):
         win.open_image(image, gt=args.lr if args.image else None, scale=args.scale)
     if pixel is not None:
         win.session.selected_pixel = pixel
-        win.pending_options["pixel"] = pixel
         win.hub.pixelSelected.emit(*pixel)
     if args.tab:
         win.show_tab(args.tab)

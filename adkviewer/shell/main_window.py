@@ -1,8 +1,8 @@
-"""The main window: tabs over one shared Session, menus, drag and drop, recent files, status bar, settings.
+"""The main window: tabs over one shared context, menus, drag and drop, recent files, status bar, settings.
 
-Tabs are made by small factories `(window) -> QWidget`, so later tabs (Inspect, Train) plug in with
-`DEFAULT_TABS` or `MainWindow.add_tab` / `replace_tab`, and reach the shared state through
-`window.session` (Qt-free), `window.hub` (signals) and `window.controller` (background work).
+Tabs are made by small factories `(TabContext) -> QWidget` (see `gui.context`), so they plug in with
+`DEFAULT_TABS` or `MainWindow.add_tab` / `replace_tab`; they change the session only through
+`ctx.commands` and ask the window for nothing but the `Shell` methods below.
 """
 
 from __future__ import annotations
@@ -18,31 +18,26 @@ from PySide6.QtWidgets import (QDialog, QFileDialog, QLabel, QMainWindow, QMessa
                                QWidget)
 
 from model.data import IMAGE_EXTENSIONS
-from model.devices import describe_device, resolve_device
 from model.errors import UserError
-from model.imageio import load_image
-from model.methods import ALL_METHODS
-from model.weights import shipped_weights
 
+from adkviewer.gui.context import TabContext, build_context
+from adkviewer.gui.settings import Settings
+from adkviewer.resources import demo_image
+from adkviewer.shell import weights_menu
+from adkviewer.shell.message_banner import MessageBanner
+from adkviewer.shell.settings_dialog import SettingsDialog
+from adkviewer.state.messages import SAVE
+from adkviewer.state.session import GT
 from adkviewer.tabs.compare.compare_tab import CompareTab
 from adkviewer.tabs.diff.diff_tab import DiffTab
-from adkviewer.gui.hub import SessionHub
 from adkviewer.tabs.inspect.inspect_tab import InspectTab
-from adkviewer.shell.message_banner import MessageBanner
-from adkviewer.state.messages import IMAGE, OPEN, SAVE, SETTINGS
-from adkviewer.resources import demo_image
-from adkviewer.state.session import GT, SCALES, Session, read_files
-from adkviewer.gui.settings import Settings
-from adkviewer.shell.settings_dialog import SettingsDialog
-from adkviewer.shell import weights_menu
 from adkviewer.tabs.train.train_tab import TrainTab
-from adkviewer.gui.workers import ComputeController, run_off_gui_thread
 
-TabFactory = Callable[["MainWindow"], QWidget]
+TabFactory = Callable[[TabContext], QWidget]
 
 INFO_STATUS_MS = 15_000  # how long an information line stays in the status bar
 
-# (keys, what they do): the F1 help lists these; later tabs append theirs.
+# (keys, what they do): the F1 help lists these, with each tab's own `shortcuts` before the last line.
 SHORTCUTS: list[tuple[str, str]] = [
     ("Ctrl+O", "Open an HR image (or drop one on the window)"),
     ("Ctrl+L", "Open the ground-truth LR for it"),
@@ -91,12 +86,10 @@ class MainWindow(QMainWindow):
         self.settings = settings or Settings()
         self.setWindowTitle("ADK Viewer")
         self.setAcceptDrops(True)
-        self.session = Session()
-        self._restore_session_settings(device)
-        self.hub = SessionHub(self.session, self)
-        self.controller = ComputeController(self.session, self.hub, self)
-        self._loading = False
-        self.pending_options: dict[str, object] = {}  # CLI options read by the tabs (--pixel, --diff, --field)
+        self.ctx = build_context(self, self.settings, self, device)
+        self.session, self.hub, self.commands, self.controller = (self.ctx.session, self.ctx.hub, self.ctx.commands,
+                                                                  self.ctx.jobs)
+        self.hub.imageOpened.connect(self._on_image_opened)  # first: the shell leaves the Train tab before views update
 
         self.banner = MessageBanner(self)
         self.tabs = QTabWidget(self)
@@ -117,10 +110,10 @@ class MainWindow(QMainWindow):
         self._status_message: tuple[str, str] | None = None  # (scope, text) of a warning/error in the status bar
         self.hub.messagesStale.connect(self._on_messages_stale)
         self.hub.deviceChanged.connect(lambda d: self.device_label.setText(f"Device: {d}"))
-        self._update_device_label()
+        self.device_label.setText(f"Device: {self.commands.device_text()}")
 
         for key, title, factory in (tabs if tabs is not None else DEFAULT_TABS):
-            self.add_tab(key, title, factory(self))
+            self.add_tab(key, title, factory(self.ctx))
         self._build_menus()
         self.resize(1280, 800)
         geo = self.settings.get_bytes("window/geometry")
@@ -167,6 +160,13 @@ class MainWindow(QMainWindow):
         if key in self._tabs:
             self.tabs.setCurrentWidget(self._tabs[key])
 
+    def current_tab(self) -> str | None:
+        return next((k for k, w in self._tabs.items() if w is self.tabs.currentWidget()), None)
+
+    def show_status(self, text: str) -> None:
+        """A line in the status bar until the next one (e.g. while closing waits for training to stop)."""
+        self.statusBar().showMessage(text)
+
     @property
     def compare(self) -> CompareTab:
         return self._tabs["compare"]  # type: ignore[return-value]
@@ -189,11 +189,11 @@ class MainWindow(QMainWindow):
         self._action(f, "&Open…", self.open_dialog, QKeySequence.Open, "Open an HR image")
         self._action(f, "Open &ground truth…", self.open_ground_truth_dialog, "Ctrl+L",
                      "Open the real low-resolution photo of the same scene, to switch metrics on")
-        self.drop_gt_action = self._action(f, "&Forget ground truth", self.forget_ground_truth)
+        self.drop_gt_action = self._action(f, "&Forget ground truth", self.commands.forget_ground_truth)
         self.recent_menu = f.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self._action(f, "Open the &demo image", lambda: self.open_image(demo_image()) if demo_image() else None)
-        weights_menu.install(self, f)  # shipped + fine-tuned weights (remembered by the Train tab)
+        self.weights_menu = weights_menu.install(self, self.ctx, f)  # shipped + fine-tuned (the Train tab's)
         f.addSeparator()
         self.save_menu = f.addMenu("&Save output as PNG")
         self.save_menu.aboutToShow.connect(self._fill_save_menu)
@@ -241,138 +241,18 @@ class MainWindow(QMainWindow):
             a.setEnabled(s.image_of(key) is not None and not (r is not None and r.partial))
             a.triggered.connect(lambda *_, k=key: self.save_output_dialog(k))
 
-    # ------------------------------------------------------------------ session changes
-
-    def _restore_session_settings(self, device: str | None) -> None:
-        s, st = self.session, self.settings
-        if st.has("compare/methods"):
-            s.methods = [m for m in ALL_METHODS if m in st.get_list("compare/methods")]
-        s.budget_mb = st.get_int("budget_mb", 0)
-        s.device = device or st.get_str("device", "auto") or "auto"
-        if st.has("compare/scale") and st.get_int("compare/scale", 4) in SCALES:
-            s.scale = st.get_int("compare/scale", 4)
-        else:
-            have = [sc for sc in (4, 2, 3) if shipped_weights(sc)]
-            s.scale = have[0] if have else 4
-
-    def _update_device_label(self) -> None:
-        try:
-            dev = describe_device(resolve_device(self.session.device))
-        except UserError as e:
-            self.hub.warning(f"{e} Using the automatic choice instead.", SETTINGS)
-            self.session.device = "auto"
-            dev = describe_device(resolve_device("auto"))
-        budget = f", tile budget {self.session.budget_mb} MB" if self.session.budget_mb else ""
-        self.device_label.setText(f"Device: {dev}{budget}")
+    # ------------------------------------------------------------------ opening files
 
     def open_image(self, path: str | Path | None, gt: str | Path | None = None, scale: int | None = None) -> bool:
-        """Open an HR (and optionally its ground truth); a problem is shown as a message, never raised.
+        """Open an HR (and optionally its ground truth) with `commands.open_image`, saying so in the status bar."""
+        if path is not None and not self.commands.busy_opening:
+            self.statusBar().showMessage(f"Opening {Path(path).name}…")
+        return self.commands.open_image(path, gt, scale)
 
-        Files are read off the GUI thread (the window keeps painting); this returns when they are open.
-        """
-        if path is None:
-            return False
-        if self._loading:
-            self.hub.info("Still opening the previous file; try again in a moment.")
-            return False
-        s = self.session
-        old_scale = s.scale
-        self.hub.supersede(OPEN)  # a failure to open another file no longer applies
-        self._loading = True
-        self.statusBar().showMessage(f"Opening {Path(path).name}…")
-        try:
-            if scale is not None and scale not in SCALES:
-                raise UserError(f"Scale x{scale} is not supported; choose x2, x3 or x4.")
-            files = run_off_gui_thread(lambda: read_files(path, gt))
-            if scale is not None:
-                s.scale = scale
-            notes = s.open_image(path, fixed_scale=scale is not None, files=files)
-        except UserError as e:
-            s.scale = old_scale
-            self.hub.error(str(e), OPEN)
-            return False
-        finally:
-            self._loading = False
-        self.settings.set("folders/open", str(Path(path).resolve().parent))
-        if Path(path).resolve() != (demo_image() or Path()).resolve():
-            self.settings.add_recent(str(Path(path).resolve()))
+    def _on_image_opened(self, path: str) -> None:
         self.setWindowTitle(f"{Path(path).name} — ADK Viewer")
         if self.tabs.currentWidget() is self._tabs.get("train"):  # the Train tab does not show the image
             self.show_tab("compare")
-        self.hub.imageChanged.emit()
-        self.hub.scaleChanged.emit(s.scale)
-        self.controller.restart()  # supersedes the previous image's messages, so this one's come after
-        if s.gt_problem:
-            self.hub.warning(s.gt_problem)
-        name = Path(path).name
-        self.hub.info(f"Opened {name}" + (f": {'; '.join(notes)}" if notes else "") +
-                      ("" if s.has_gt else " — no ground-truth LR, metrics off"))
-        return True
-
-    def open_ground_truth(self, path: str | Path) -> bool:
-        s = self.session
-        old = s.scale
-        self.hub.supersede(OPEN)
-        try:
-            img = run_off_gui_thread(lambda: load_image(path))
-            notes = s.open_ground_truth(path, image=img)
-        except UserError as e:
-            self.hub.error(str(e), OPEN)
-            return False
-        self.hub.supersede(IMAGE)
-        self.hub.info(f"Ground truth {Path(path).name}" + (f": {'; '.join(notes)}" if notes else ""))
-        self.hub.groundTruthChanged.emit()
-        if s.scale != old:
-            self.hub.scaleChanged.emit(s.scale)
-            self.hub.imageChanged.emit()
-            self.controller.restart()
-        else:
-            self.controller.refresh_metrics()
-        return True
-
-    def forget_ground_truth(self) -> None:
-        self.session.clear_ground_truth()
-        self.hub.groundTruthChanged.emit()
-
-    def set_methods(self, methods: list[str]) -> None:
-        """Tick exactly these methods; missing results are computed, and the choice is remembered."""
-        s = self.session
-        s.methods = [m for m in ALL_METHODS if m in methods]
-        self.settings.set("compare/methods", list(s.methods))
-        self.hub.methodsChanged.emit()
-        self.controller.compute()
-
-    def set_scale(self, scale: int) -> None:
-        s = self.session
-        if scale == s.scale:
-            return
-        try:
-            notes = s.set_scale(scale)
-        except UserError as e:
-            self.hub.error(str(e))
-            return
-        self.settings.set("compare/scale", scale)
-        self.hub.scaleChanged.emit(scale)
-        self.hub.imageChanged.emit()
-        self.controller.restart()
-        for n in notes:
-            (self.hub.warning if n.startswith("Ground truth") else self.hub.info)(n)
-
-    def set_device(self, device: str, budget_mb: int = 0, remember: bool = True) -> None:
-        self.hub.supersede(SETTINGS)
-        self.session.set_device(device, budget_mb)
-        if remember:
-            self.settings.set("device", device)
-            self.settings.set("budget_mb", int(budget_mb))
-        self._update_device_label()
-        self.hub.deviceChanged.emit(self.device_label.text().removeprefix("Device: "))
-        self.controller.restart()
-
-    def set_weights(self, path: str | Path | None) -> None:
-        """Use these ADK-Net weights (e.g. a fine-tuned model) from now on."""
-        self.session.set_weights(path)
-        self.compare._sync_scale_widgets()
-        self.controller.restart()
 
     # ------------------------------------------------------------------ messages
 
@@ -412,7 +292,7 @@ class MainWindow(QMainWindow):
             start = str(lr_dir if lr_dir.is_dir() else hr_dir)
         path, _ = QFileDialog.getOpenFileName(self, "Open the ground-truth LR", start, IMAGE_FILTER)
         if path:
-            self.open_ground_truth(path)
+            self.commands.open_ground_truth(path)
 
     def save_dialog(self, title: str, name: str, filt: str, save: Callable[[str], None]) -> None:
         """Ask where (in the last save folder), add the filter's extension if none was typed, save, and say so."""
@@ -474,11 +354,16 @@ class MainWindow(QMainWindow):
         if dlg.exec() == QDialog.Accepted:
             device, budget = dlg.values()
             if (device, budget) != (self.session.device, self.session.budget_mb):
-                self.set_device(device, budget)
+                self.commands.set_device(device, budget)
+
+    def shortcuts(self) -> list[tuple[str, str]]:
+        """The window's shortcuts with each tab's own (`shortcuts` attribute) inserted before the help line."""
+        extra = [item for w in self._tabs.values() for item in getattr(w, "shortcuts", ()) if item not in SHORTCUTS]
+        return SHORTCUTS[:-1] + extra + SHORTCUTS[-1:]
 
     def shortcuts_html(self) -> str:
         rows = "".join(f"<tr><td><b>{html.escape(k)}</b>&nbsp;&nbsp;</td><td>{html.escape(t)}</td></tr>"
-                       for k, t in SHORTCUTS)
+                       for k, t in self.shortcuts())
         return f"<table cellspacing='4'>{rows}</table>"
 
     def show_shortcuts(self) -> None:

@@ -1,44 +1,40 @@
 """File → ADK-Net weights: choose the shipped weights or a fine-tuned model (remembered across starts).
 
 The list comes from `weights_registry.available_weights` (shipped + exported by the Train tab, kept in
-QSettings); choosing one calls `MainWindow.set_weights`, so the Compare (and later Inspect) tabs switch.
+QSettings); choosing one calls `commands.set_weights`, whose "weights changed" event every tab hears.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QActionGroup
-from PySide6.QtWidgets import QFileDialog, QMenu
+from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
 from model.errors import UserError
 from model.weights import load_weights
 
+from adkviewer.gui.context import TabContext
 from adkviewer.state import weights_registry
 
-if TYPE_CHECKING:
-    from adkviewer.shell.main_window import MainWindow
 
-
-def install(window: "MainWindow", parent_menu: QMenu) -> QMenu:
+def install(parent: QWidget, ctx: TabContext, parent_menu: QMenu) -> QMenu:
     """Add the submenu to `parent_menu`; it is filled each time it opens, for the current scale."""
     menu = parent_menu.addMenu("ADK-Net &weights")
     menu.setToolTipsVisible(True)
-    menu.aboutToShow.connect(lambda: fill(window, menu))
-    window.weights_menu = menu
+    menu.aboutToShow.connect(lambda: fill(parent, ctx, menu))
     return menu
 
 
-def fill(window: "MainWindow", menu: QMenu) -> list[QAction]:
+def fill(parent: QWidget, ctx: TabContext, menu: QMenu) -> list[QAction]:
     """One checkable entry per weights file for the current scale, the one in use ticked, then 'Other…'."""
     menu.clear()
-    s = window.session
+    s = ctx.session
     current = s.adknet_weights()
     current = str(Path(current).resolve()) if current else None
     group = QActionGroup(menu)
     actions = []
-    choices = weights_registry.available_weights(window.settings, s.scale)
+    choices = weights_registry.available_weights(ctx.settings, s.scale)
     if not choices:
         a = menu.addAction(f"(no weights for ×{s.scale} — train some in the Train tab)")
         a.setEnabled(False)
@@ -49,34 +45,34 @@ def fill(window: "MainWindow", menu: QMenu) -> list[QAction]:
         a.setToolTip(str(c.path))
         a.setStatusTip(str(c.path))
         group.addAction(a)
-        a.triggered.connect(lambda *_, p=c.path, shipped=c.shipped: choose(window, None if shipped else p))
+        a.triggered.connect(lambda *_, p=c.path, shipped=c.shipped: choose(ctx, None if shipped else p))
         menu.addAction(a)
         actions.append(a)
     menu.addSeparator()
     other = menu.addAction("Other weights file…")
-    other.triggered.connect(lambda *_: choose_file(window))
+    other.triggered.connect(lambda *_: choose_file(parent, ctx))
     return actions
 
 
-def choose(window: "MainWindow", path: str | Path | None) -> None:
+def choose(ctx: TabContext, path: str | Path | None) -> None:
     """Use these weights (None: the shipped ones) in every tab."""
-    window.set_weights(path)
+    ctx.commands.set_weights(path)
     name = Path(path).name if path else "the shipped weights"
-    window.hub.info(f"ADK-Net now uses {name}.")
+    ctx.hub.info(f"ADK-Net now uses {name}.")
 
 
-def choose_file(window: "MainWindow") -> None:
-    start = window.settings.get_str("folders/weights", str(Path.home()))
-    path, _ = QFileDialog.getOpenFileName(window, "ADK-Net weights", start, "ADK-Net weights (*.safetensors)")
+def choose_file(parent: QWidget, ctx: TabContext) -> None:
+    start = ctx.settings.get_str("folders/weights", str(Path.home()))
+    path, _ = QFileDialog.getOpenFileName(parent, "ADK-Net weights", start, "ADK-Net weights (*.safetensors)")
     if not path:
         return
-    window.settings.set("folders/weights", str(Path(path).parent))
+    ctx.settings.set("folders/weights", str(Path(path).parent))
     try:
         loaded = load_weights(path)  # refuse a bad file here, with its one-sentence reason
     except UserError as e:
-        window.hub.error(str(e))
+        ctx.hub.error(str(e))
         return
-    weights_registry.remember(window.settings, path)
-    if loaded.scale != window.session.scale:
-        window.set_scale(loaded.scale)
-    choose(window, path)
+    weights_registry.remember(ctx.settings, path)
+    if loaded.scale != ctx.session.scale:
+        ctx.commands.set_scale(loaded.scale)
+    choose(ctx, path)

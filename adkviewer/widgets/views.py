@@ -1,8 +1,8 @@
 """A grid of image views sharing one camera, with flicker (one view alone), swipe and a hover marker.
 
-The camera (centre and zoom in LR pixels) is Qt-free state owned by the grid; every view's range is set
-from it, so pan and zoom in any view move all of them, and views added later (a method ticked again)
-simply take the camera on creation. Zoom is in screen pixels per LR pixel, so 100% means 1:1.
+The camera (centre and zoom in LR pixels) is Qt-free state (`state.camera`) given to the grid; every view's
+range is set from it, so pan and zoom in any view move all of them, and views added later (a method ticked
+again) simply take the camera on creation. Zoom is in screen pixels per LR pixel, so 100% means 1:1.
 """
 
 from __future__ import annotations
@@ -19,34 +19,11 @@ from PySide6.QtWidgets import (QFrame, QGraphicsRectItem, QGridLayout, QHBoxLayo
 
 from superqt import QElidingLabel
 
+from adkviewer.state.camera import MAX_ZOOM, MIN_ZOOM, Camera
 from adkviewer.state.session import display_uint8
 
 BACKGROUND = "#1e1e1e"
 PENDING_GREY = 48  # shade of ADK-Net tiles not computed yet
-MIN_ZOOM, MAX_ZOOM = 1 / 64, 256.0
-
-
-@dataclass
-class Camera:
-    """What every view shows: the LR point at its centre and screen pixels per LR pixel."""
-
-    cx: float = 0.0
-    cy: float = 0.0
-    zoom: float = 1.0
-    fit: bool = True  # follow the window size so the whole image stays visible
-
-    def rect(self, width_px: float, height_px: float) -> tuple[float, float, float, float]:
-        """(x0, y0, w, h) in LR pixels seen by a view of the given size."""
-        w, h = width_px / self.zoom, height_px / self.zoom
-        return self.cx - w / 2, self.cy - h / 2, w, h
-
-    def fit_to(self, image_hw: tuple[int, int], views_px: list[tuple[float, float]]) -> None:
-        """Centre the image and pick the largest zoom at which it fits in every view."""
-        ih, iw = image_hw
-        self.cx, self.cy = iw / 2, ih / 2
-        zooms = [min(w / iw, h / ih) for w, h in views_px if w > 1 and h > 1]
-        if zooms:
-            self.zoom = max(MIN_ZOOM, min(MAX_ZOOM, min(zooms)))
 
 
 def _pixel_pen(color: str) -> QPen:
@@ -314,9 +291,9 @@ class ViewGrid(QWidget):
     clicked = Signal(int, int)
     layoutChanged = Signal()          # grid / one view alone / swipe
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, camera: Camera | None = None) -> None:
         super().__init__(parent)
-        self.camera = Camera()
+        self.camera = camera if camera is not None else Camera()
         self.selection = (-1, -1)
         self.image_hw: tuple[int, int] | None = None
         self.panels: dict[str, ImagePanel] = {}
@@ -503,6 +480,13 @@ class ViewGrid(QWidget):
         self.camera.cx, self.camera.cy = r.center().x(), r.center().y()
         self.camera.fit = False
         self._apply_all(except_=p)
+
+    def apply_camera(self) -> None:
+        """Show the camera as it is now (another view may have moved it while this one was hidden)."""
+        if self.camera.fit:
+            self.fit()
+        else:
+            self.set_zoom(self.zoom())
 
     def fit(self) -> None:
         self.camera.fit = True

@@ -1,14 +1,13 @@
 """The Compare tab: ticked methods side by side on one camera, flicker and swipe, hover readout, metrics table.
 
-A thin view: it reads the shared `Session`, listens to the `SessionHub`, and asks the window's
-`ComputeController` for work. Nothing here computes an image or a metric.
+A thin view built from a `TabContext`: it reads the shared `Session`, listens to the `SessionHub`, changes the
+session through `ctx.commands` and asks `ctx.jobs` for work. Nothing here computes an image or a metric.
 """
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QFont, QTextDocument
@@ -21,13 +20,11 @@ from model.imageio import save_image
 from model.methods import ALL_METHODS, SHORT_LABELS
 from model.weights import shipped_weights
 
+from adkviewer.gui.context import TabContext
 from adkviewer.widgets.metrics_table import MetricsTable
 from adkviewer.state.session import GT, SCALES, NO_GT_MESSAGE, best_values, metrics_csv, weights_name
 from adkviewer.widgets.views import ViewGrid, camera_controls, readout_label, section_label, side_by_main
 from adkviewer.gui.workers import CANCELLED
-
-if TYPE_CHECKING:
-    from adkviewer.shell.main_window import MainWindow
 
 TITLES = {"adknet": "ADK-Net", "nearest": "Nearest", "box": "Box (area)", "bilinear": "Bilinear", "bicubic": "Bicubic",
           "lanczos": "Lanczos-3", "lstsq": "Least-squares"}
@@ -63,10 +60,10 @@ def readout_width(font: QFont) -> int:
 class CompareTab(QWidget):
     """Methods, scale, view grid and metrics for the session's image."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window_ = window
-        self.session, self.hub, self.controller = window.session, window.hub, window.controller
+    def __init__(self, ctx: TabContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.session, self.hub, self.controller = ctx.session, ctx.hub, ctx.jobs
         self._space_prev: tuple[str | None, str] | None = None
         self._hover = (-1, -1)
         self._readout_plain = ""
@@ -79,6 +76,7 @@ class CompareTab(QWidget):
         h.resultPartial.connect(self._on_partial)
         h.methodsChanged.connect(self._on_methods_changed)
         h.scaleChanged.connect(lambda _s: self._sync_scale_widgets())
+        h.weightsChanged.connect(self._sync_scale_widgets)
         h.busyChanged.connect(self._on_busy)
         h.progressChanged.connect(self._on_progress)
         h.pixelSelected.connect(self._on_pixel_selected)
@@ -102,7 +100,7 @@ class CompareTab(QWidget):
         sl.addWidget(self.hr_label)
         self.gt_label = QLabel(side)
         self.gt_label.setWordWrap(True)
-        self.gt_label.linkActivated.connect(lambda _l: self.window_.open_ground_truth_dialog())
+        self.gt_label.linkActivated.connect(lambda _l: self.ctx.shell.open_ground_truth_dialog())
         sl.addWidget(self.gt_label)
 
         row = QHBoxLayout()
@@ -117,7 +115,7 @@ class CompareTab(QWidget):
         sl.addLayout(row)
         self.weights_note = QLabel(side)
         self.weights_note.setWordWrap(True)
-        self.weights_note.linkActivated.connect(lambda _l: self.window_.show_tab("train"))
+        self.weights_note.linkActivated.connect(lambda _l: self.ctx.shell.show_tab("train"))
         sl.addWidget(self.weights_note)
 
         sl.addWidget(section_label("Methods"))
@@ -180,7 +178,7 @@ class CompareTab(QWidget):
         self._swipe_picked = [False, False]  # a person chose A / B: keep it; else follow the defaults
         self.swipe_a.activated.connect(lambda _i: self._swipe_picked.__setitem__(0, True))
         self.swipe_b.activated.connect(lambda _i: self._swipe_picked.__setitem__(1, True))
-        self.grid = ViewGrid(self)
+        self.grid = ViewGrid(self, camera=self.ctx.camera)
         cam = camera_controls(self, self.grid, "Fit the image in the views (F)",
                               "One screen pixel per LR pixel (Ctrl+0)")
         self.fit_button, self.one_button, self.zoom_label = cam.fit, cam.one, cam.zoom
@@ -224,7 +222,7 @@ class CompareTab(QWidget):
         tl.addWidget(self.grid, 1)
 
         self.metrics = MetricsTable(self.session, self)
-        self.metrics.exportRequested.connect(self.window_.export_metrics_dialog)
+        self.metrics.exportRequested.connect(self.ctx.shell.export_metrics_dialog)
         self.metrics.setMinimumHeight(METRICS_MIN_HEIGHT)
 
         self.vsplit = QSplitter(Qt.Vertical, self)
@@ -256,6 +254,7 @@ class CompareTab(QWidget):
 
     def showEvent(self, ev) -> None:  # noqa: N802 - Qt API
         super().showEvent(ev)
+        QTimer.singleShot(0, self.grid.apply_camera)  # the shared camera may have moved in another tab
         if not self._vsplit_restored:  # the first time (nothing remembered): once laid out, fit the metrics
             self._vsplit_restored = True
             QTimer.singleShot(0, self.fit_metrics)
@@ -466,14 +465,10 @@ class CompareTab(QWidget):
     def _on_ticks_changed(self, _item: QListWidgetItem) -> None:
         ticked = [self.method_list.item(i).data(Qt.UserRole) for i in range(self.method_list.count())
                   if self.method_list.item(i).checkState() == Qt.Checked]
-        self.window_.set_methods(ticked)
-
-    def set_ticked(self, methods: list[str]) -> None:
-        """Tick exactly these methods (as a person would in the list)."""
-        self.window_.set_methods([m for m in ALL_METHODS if m in methods])
+        self.ctx.commands.set_methods(ticked)
 
     def _on_scale_picked(self, idx: int) -> None:
-        self.window_.set_scale(int(self.scale_combo.itemData(idx)))
+        self.ctx.commands.set_scale(int(self.scale_combo.itemData(idx)))
 
     def compute_missing(self) -> None:
         s = self.session
@@ -668,10 +663,10 @@ class CompareTab(QWidget):
         act = QAction(f"Save {label} as PNG…", menu)
         act.setEnabled(self.session.image_of(key) is not None and not (
             key in self.session.results and self.session.results[key].partial))
-        act.triggered.connect(lambda: self.window_.save_output_dialog(key))
+        act.triggered.connect(lambda: self.ctx.shell.save_output_dialog(key))
         menu.addAction(act)
         view = QAction("Save the views as PNG…", menu)
-        view.triggered.connect(self.window_.save_view_dialog)
+        view.triggered.connect(self.ctx.shell.save_view_dialog)
         menu.addAction(view)
         if key in self.session.methods:
             n = self.session.methods.index(key) + 1

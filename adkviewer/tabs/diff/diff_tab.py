@@ -2,8 +2,8 @@
 a colour bar in data units, a gain, a histogram, per-channel statistics, a hover readout and a swipe.
 
 A thin view over `DiffState` (Qt-free): every map comes from `model.metrics.error_map` through its
-`MetricCache`. The view is a one-panel `ViewGrid` whose camera can be the Compare tab's (same centre and
-zoom), so switching tabs keeps the place being looked at.
+`MetricCache`. The view is a one-panel `ViewGrid` whose camera can be the shared one of the context (the
+Compare tab's: same centre and zoom), so switching tabs keeps the place being looked at.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
@@ -26,14 +25,14 @@ from model.imageio import save_image
 from model.methods import SHORT_LABELS
 from model.metrics import ERROR_CHANNELS, ERROR_MODES
 
-from adkviewer.widgets import colormaps
-from adkviewer.tabs.diff.diff_state import (CHANNEL_LABELS, GAIN_MAX, GAIN_MIN, MODE_LABELS, NO_GT_NOTE, DiffSpec,
-                         DiffState, parse_diff_spec)
+from adkviewer.gui.context import TabContext
+from adkviewer.state.camera import Camera
 from adkviewer.state.session import GT
-from adkviewer.widgets.views import BACKGROUND, Camera, ViewGrid, camera_controls, readout_label, section_label, side_by_main
-
-if TYPE_CHECKING:
-    from adkviewer.shell.main_window import MainWindow
+from adkviewer.tabs.diff.diff_state import (CHANNEL_LABELS, GAIN_MAX, GAIN_MIN, MODE_LABELS, NO_GT_NOTE, DiffSpec,
+                                            DiffState, parse_diff_spec)
+from adkviewer.widgets import colormaps
+from adkviewer.widgets.views import (BACKGROUND, ViewGrid, camera_controls, readout_label, section_label,
+                                     side_by_main)
 
 KEY = "diff"
 GAIN_STEPS = 300  # slider positions: gain = 10 ** (pos / 100), 1 .. 1000
@@ -67,10 +66,10 @@ class _LogCountAxis(pg.AxisItem):
 class DiffTab(QWidget):
     """Image vs reference error maps for the session's image."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window_ = window
-        self.session, self.hub, self.controller = window.session, window.hub, window.controller
+    def __init__(self, ctx: TabContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.session, self.hub, self.controller = ctx.session, ctx.hub, ctx.jobs
         self.state = DiffState(self.session)
         self._hover = (-1, -1)
         self._readout_plain = ""
@@ -85,7 +84,6 @@ class DiffTab(QWidget):
         h.resultChanged.connect(self._on_result)
         h.methodsChanged.connect(self.refresh)
         h.pixelSelected.connect(self._on_pixel_selected)
-        window.tabs.currentChanged.connect(self._on_tab_changed)
         self._on_image_changed()
 
     # ------------------------------------------------------------------ layout
@@ -207,7 +205,7 @@ class DiffTab(QWidget):
         self.link_box.setChecked(True)
         self.link_box.setToolTip("Pan and zoom together with the Compare tab (same centre and zoom)")
         self.link_box.toggled.connect(self._link_camera)
-        self.grid = ViewGrid(self)
+        self.grid = ViewGrid(self, camera=self.ctx.camera)
         cam = camera_controls(self, self.grid, "Fit the image in the view", "One screen pixel per LR pixel")
         self.fit_button, self.one_button, self.zoom_label = cam.fit, cam.one, cam.zoom
         bar.addWidget(self.swipe_button)
@@ -331,32 +329,17 @@ class DiffTab(QWidget):
     # ------------------------------------------------------------------ camera
 
     def _link_camera(self, on: bool) -> None:
-        """Share the Compare tab's camera (same centre and zoom), or take a copy of it and go on alone."""
-        compare = self.window_.tab("compare")
-        shared = getattr(getattr(compare, "grid", None), "camera", None)
-        if shared is None:
-            return
+        """Share the context's camera (the Compare tab's: same centre and zoom), or take a copy and go on alone."""
+        shared = self.ctx.camera
         self.grid.camera = shared if on else Camera(**asdict(shared))
         if self.isVisible():
-            self._apply_camera(self.grid)
+            self.grid.apply_camera()
 
-    @staticmethod
-    def _apply_camera(grid: ViewGrid) -> None:
-        if grid.camera.fit:
-            grid.fit()
-        else:
-            grid.set_zoom(grid.zoom())
-
-    def _on_tab_changed(self, _index: int) -> None:
-        """With a shared camera, the tab coming into view takes it (a fitted camera fits that tab's views)."""
-        current = self.window_.tabs.currentWidget()
-        if not self.link_box.isChecked():
-            return
-        if current is self:
-            QTimer.singleShot(0, lambda: self._apply_camera(self.grid))
-        elif current is self.window_.tab("compare"):
-            grid = current.grid
-            QTimer.singleShot(0, lambda: self._apply_camera(grid))
+    def showEvent(self, ev) -> None:  # noqa: N802 - Qt API
+        """With the shared camera, coming into view shows where the other views are (a fitted one fits here)."""
+        super().showEvent(ev)
+        if self.link_box.isChecked():
+            QTimer.singleShot(0, self.grid.apply_camera)
 
     # ------------------------------------------------------------------ session changes
 
@@ -379,11 +362,10 @@ class DiffTab(QWidget):
             self._sync_combos()
 
     def apply_pending(self) -> None:
-        """Show the difference asked for with `--diff` (window.pending_options), once the image is open."""
-        text = self.window_.pending_options.get("diff")
-        if not text or self.session.hr_full is None:
+        """Show the difference asked for with `--diff` (ctx.launch), once the image is open."""
+        if not self.ctx.launch.diff or self.session.hr_full is None:
             return
-        self.window_.pending_options.pop("diff", None)
+        text = self.ctx.launch.take("diff")
         try:
             spec = parse_diff_spec(str(text))
             self.show_diff(spec)
@@ -391,7 +373,7 @@ class DiffTab(QWidget):
             self.hub.error(str(e))
             return
         self._requested = True
-        self.window_.show_tab(KEY)
+        self.ctx.shell.show_tab(KEY)
 
     def show_diff(self, spec: DiffSpec | str) -> None:
         """Choose image, reference, mode and channel (methods not ticked in Compare are ticked and computed)."""
@@ -410,7 +392,7 @@ class DiffTab(QWidget):
     def _ensure_ticked(self, methods: list[str]) -> None:
         missing = [m for m in methods if m not in self.session.methods]
         if missing:
-            self.window_.set_methods(list(self.session.methods) + missing)
+            self.ctx.commands.set_methods(list(self.session.methods) + missing)
 
     # ------------------------------------------------------------------ user actions
 
@@ -656,7 +638,7 @@ class DiffTab(QWidget):
             raise UserError(f"Cannot save '{path}': {e.strerror or e}.") from None
 
     def _dialog(self, title: str, suffix: str, filt: str, fn) -> None:
-        self.window_.save_dialog(title, f"{self.state.file_stem()}{suffix}", filt, fn)
+        self.ctx.shell.save_dialog(title, f"{self.state.file_stem()}{suffix}", filt, fn)
 
     def save_map_dialog(self) -> None:
         self._dialog("Save the difference map as PNG", ".png", "PNG images (*.png)", self.save_map)

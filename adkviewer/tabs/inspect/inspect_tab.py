@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QRectF, QRunnable, QThreadPool, Qt, QTimer, Signal
@@ -23,13 +23,12 @@ from model.errors import UserError
 from model.imageio import save_image
 from model.kernel_stats import FIELD_STATS, field_maps, parse_field_stat
 
+from adkviewer.gui.context import TabContext
+from adkviewer.gui.workers import user_message
 from adkviewer.tabs.inspect.field_map_view import FieldMapView, render_rgb
 from adkviewer.tabs.inspect.inspect_state import CACHE_RADIUS, NeighbourhoodCache, PixelReport, pixel_report
 from adkviewer.tabs.inspect.kernel_panel import KernelPanel
-from adkviewer.gui.workers import user_message
-
-if TYPE_CHECKING:
-    from adkviewer.shell.main_window import MainWindow
+from adkviewer.widgets.views import ViewGrid
 
 ARROWS = {Qt.Key_Left: (0, -1), Qt.Key_Right: (0, 1), Qt.Key_Up: (-1, 0), Qt.Key_Down: (1, 0)}
 SHIFT_STEP = 8
@@ -67,10 +66,12 @@ class _Emitter(QObject):
 class InspectTab(QWidget):
     """Kernel panel for the selected pixel beside a kernel field map."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window_ = window
-        self.session, self.hub = window.session, window.hub
+    shortcuts = SHORTCUTS  # listed by the window's F1 help
+
+    def __init__(self, ctx: TabContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.session, self.hub = ctx.session, ctx.hub
         self.cache = NeighbourhoodCache()
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)
@@ -101,11 +102,6 @@ class InspectTab(QWidget):
         h.resultChanged.connect(self._on_result)
         QApplication.instance().installEventFilter(self)
         QApplication.instance().aboutToQuit.connect(self.shutdown)
-        from adkviewer.shell import main_window as mw
-
-        for item in SHORTCUTS:
-            if item not in mw.SHORTCUTS:
-                mw.SHORTCUTS.insert(len(mw.SHORTCUTS) - 1, item)
         self._on_image_changed()
 
     # ------------------------------------------------------------------ layout
@@ -229,8 +225,8 @@ class InspectTab(QWidget):
         self.cache.reset(self._key())
         self._scale = self.session.scale
         self._reset_field()
-        pending = self.window_.pending_options.pop("field", None)
-        if pending and self.session.hr_full is not None:
+        pending = self.ctx.launch.take("field") if self.session.hr_full is not None else None
+        if pending:
             try:
                 key = parse_field_stat(str(pending))
             except ValueError as e:
@@ -429,16 +425,11 @@ class InspectTab(QWidget):
         if mods not in (Qt.NoModifier, Qt.ShiftModifier):
             return False
         focus = QApplication.focusWidget()
-        current = self.window_.tabs.currentWidget()
-        if current is self:
+        if self.isVisible():
             if isinstance(focus, (QLineEdit, QTextEdit, QAbstractSpinBox, QComboBox, QAbstractItemView,
                                   QAbstractSlider)):
                 return False
-        elif current is self.window_.tab("compare"):
-            grid = getattr(current, "grid", None)
-            if grid is None or (focus is not None and focus is not grid and not grid.isAncestorOf(focus)):
-                return False
-        else:
+        elif self.ctx.shell.current_tab() != "compare" or (focus is not None and not _in_image_views(focus)):
             return False
         if self.session.hr_full is None:
             return False
@@ -566,38 +557,29 @@ class InspectTab(QWidget):
         unit_txt = " HR px" if unit == "HR px" else ""
         self.field_readout.setText(f"LR x={col}, y={row}: {label} = {v:+.5f}{unit_txt}")
 
-    def field_ready(self) -> bool:
-        return not self._field_running
-
-    # ------------------------------------------------------------------ camera shared with Compare
-
-    def _compare_grid(self):
-        c = self.window_.tab("compare")
-        return getattr(c, "grid", None)
+    # ------------------------------------------------------------------ the camera shared with Compare
 
     def _pull_camera(self) -> None:
-        grid = self._compare_grid()
+        cam = self.ctx.camera
         vals = self.field_view.values
-        if grid is None or vals is None or grid.image_hw != vals.shape[:2]:
+        if vals is None or self.session.lr_shape != vals.shape[:2]:
             return
         vb = self.field_view.vb
-        if grid.camera.fit or vb.width() < 2:
+        if cam.fit or vb.width() < 2:
             vb.setRange(QRectF(0, 0, vals.shape[1], vals.shape[0]), padding=0.0)
             return
-        x0, y0, w, h = grid.camera.rect(vb.width(), vb.height())
+        x0, y0, w, h = cam.rect(vb.width(), vb.height())
         vb.setRange(QRectF(x0, y0, w, h), padding=0.0)
 
     def _push_camera(self) -> None:
-        grid = self._compare_grid()
         vals = self.field_view.values
-        if grid is None or vals is None or grid.image_hw != vals.shape[:2]:
+        if vals is None or self.session.lr_shape != vals.shape[:2]:
             return
         vb = self.field_view.vb
         r = vb.viewRect()
         if r.width() <= 0:
             return
-        grid.camera.cx, grid.camera.cy = r.center().x(), r.center().y()
-        grid.set_zoom(vb.width() / r.width() * grid.devicePixelRatioF())
+        self.ctx.camera.look_at(r.center().x(), r.center().y(), vb.width() / r.width())
 
     # ------------------------------------------------------------------ saving
 
@@ -661,7 +643,7 @@ class InspectTab(QWidget):
             "field_png": (f"{stem}_x{s.scale}_field_{field}.png", "PNG images (*.png)", self.save_field_png),
             "field_npy": (f"{stem}_x{s.scale}_field_{field}.npy", "NumPy arrays (*.npy)", self.save_field_npy),
         }[what]
-        self.window_.save_dialog("Save", name, filt, fn)
+        self.ctx.shell.save_dialog("Save", name, filt, fn)
 
     # ------------------------------------------------------------------ screenshots
 
@@ -676,3 +658,12 @@ class InspectTab(QWidget):
             return self._inflight is None  # the panel says why
         rep = self.panel.report
         return self._inflight is None and rep is not None and (rep.row, rep.col) == s.selected_pixel
+
+
+def _in_image_views(widget: QWidget | None) -> bool:
+    """True inside the image views (a ViewGrid), where the arrow keys move the selection."""
+    while widget is not None:
+        if isinstance(widget, ViewGrid):
+            return True
+        widget = widget.parentWidget()
+    return False

@@ -21,8 +21,9 @@ from typing import Any, Callable
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer, Signal
 
-from model.baselines import apply_lstsq, classical_downscale, fit_lstsq, save_lstsq
+from model.baselines import apply_lstsq, classical_downscale, fit_lstsq
 from model.devices import describe_device
+from model.evaluate import card_metrics
 from model.errors import UserError
 from model.metrics import psnr
 from model.train import Callbacks, TrainConfig, Trainer, calibrate, validate
@@ -300,16 +301,10 @@ class TrainRunner(QObject):
                 extra["calibration"] = {k: round(v, 4) if isinstance(v, float) else v
                                         for k, v in self.calibration.items() if k not in ("preview", "gt")}
             if score and trainer.val_infos:
-                from adkviewer.cli.entry import card_metrics
-
                 trainer.log("scoring ADK-Net and the baselines on the validation pairs for the model card…")
                 key = (trainer.cfg.pairs, trainer.cfg.scale, tuple(p.name for p in trainer.train_infos),
                        tuple(p.name for p in trainer.val_infos))
-                lstsq_path = None
-                if key in self.lstsq_fits:
-                    lstsq_path = Path(trainer.cfg.out) / f"lstsq_x{trainer.cfg.scale}.safetensors"
-                    save_lstsq(self.lstsq_fits[key], lstsq_path)
-                extra["validation"] = card_metrics(trainer, str(lstsq_path) if lstsq_path else None)
+                extra["validation"] = card_metrics(trainer, self.lstsq_fits.get(key))
             out = trainer.export(path, extra_card=extra)
             self._events.put(("exported", str(out), purpose))
             outcome, message = "exported", f"Wrote {out} and its model card {out.with_suffix('.json').name}."

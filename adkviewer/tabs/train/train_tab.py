@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 import numpy as np
 import pyqtgraph as pg
@@ -28,6 +28,7 @@ from model.train import TrainConfig, read_checkpoint
 from model.weights import shipped_weights
 from model.methods import SHORT_LABELS
 
+from adkviewer.gui.context import TabContext
 from adkviewer.state import weights_registry
 from adkviewer.widgets.log_view import LogView
 from adkviewer.state.messages import PAIRS, TRAIN
@@ -36,9 +37,6 @@ from adkviewer.tabs.train.train_runner import CALIBRATING, EXPORTING, IDLE, PAUS
 from adkviewer.tabs.train.train_state import (DEVICES, FINE_TUNE_DEFAULTS, PRESETS, SCRATCH_DEFAULTS, SPLIT_FILE, SPLIT_FRACTION,
                           Curves, Eta, PairScan, TrainSettings, format_duration, scan_pairs)
 from adkviewer.gui.workers import run_off_gui_thread
-
-if TYPE_CHECKING:
-    from adkviewer.shell.main_window import MainWindow
 
 PLOT_BG, PLOT_FG = "#ffffff", "#333333"
 ADK_COLOUR = "#d95f02"
@@ -160,10 +158,10 @@ class PlotNote:
 class TrainTab(QWidget):
     """Pairs, validation and settings on the left; run controls on top; curves, preview and log on the right."""
 
-    def __init__(self, window: "MainWindow") -> None:
-        super().__init__(window)
-        self.window_ = window
-        self.hub, self.settings = window.hub, window.settings
+    def __init__(self, ctx: TabContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.hub, self.settings = ctx.hub, ctx.settings
         self.runner = TrainRunner(self)
         self.curves = Curves()
         self.eta = Eta()
@@ -879,12 +877,12 @@ class TrainTab(QWidget):
 
     def _switch_compare(self, path: Path) -> None:
         weights_registry.remember(self.settings, str(path))
-        w = self.window_
+        c = self.ctx
         t = self.runner.trainer
-        if t is not None and t.model is not None and w.session.scale != t.model.cfg.scale:
-            w.set_scale(t.model.cfg.scale)
-        w.set_weights(path)
-        w.show_tab("compare")
+        if t is not None and t.model is not None and c.session.scale != t.model.cfg.scale:
+            c.commands.set_scale(t.model.cfg.scale)
+        c.commands.set_weights(path)
+        c.shell.show_tab("compare")
         self.hub.info(f"Compare now uses {path.name}.")
 
     def _on_finished(self, outcome: str, message: str) -> None:
@@ -983,7 +981,7 @@ class TrainTab(QWidget):
             if not self.ask(f"Training is at iteration {it}. Stop it, save a checkpoint and close? "
                             "“Resume from checkpoint…” continues it later."):
                 return False
-            self.window_.statusBar().showMessage("Stopping training and saving a checkpoint…")
+            self.ctx.shell.show_status("Stopping training and saving a checkpoint…")
         r.shutdown()
         return True
 
