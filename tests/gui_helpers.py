@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from adkviewer.shell.app import build_window
-from adkviewer.cli.entry import build_gui_parser
+from adkviewer.cli.args import build_gui_parser
 
 
 def open_window(qtbot, argv: list[str], tabs: tuple[str, ...] = (), timeout_ms: int = 20_000):

@@ -400,7 +400,8 @@ def test_train_never_overwrites_a_previous_run_in_out(pristine, tmp_path, capsys
 @pytest.mark.parametrize("scale, init", [(4, "shipped"), (3, "scratch")])
 def test_train_defaults_are_the_train_tabs(scale, init):
     """The CLI fine-tunes the shipped weights where the scale has some (else trains anew), with the tab's numbers."""
-    from adkviewer.cli.entry import build_parser, train_config
+    from adkviewer.cli.args import build_parser
+    from adkviewer.cli.train import train_config
     from adkviewer.tabs.train.train_state import TrainSettings
     from model.train import schedule_for
     from model.weights import default_weights
@@ -649,7 +650,7 @@ def test_a_mistyped_command_is_an_error_not_a_gui(word, needle, capsys):
 @pytest.mark.parametrize("cmd", ["downscale", "eval", "train", "fit-lstsq", "import-weights"])
 def test_every_option_is_explained_in_help(cmd, capsys):
     """`adkviewer CMD -h` says what each argument is: no bare option a new user has to guess."""
-    from adkviewer.cli.entry import build_parser
+    from adkviewer.cli.args import build_parser
 
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[cmd]

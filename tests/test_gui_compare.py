@@ -20,7 +20,7 @@ from PySide6.QtGui import QKeySequence  # noqa: E402
 
 from adkviewer.shell.app import build_window  # noqa: E402
 from gui_helpers import open_window  # noqa: E402
-from adkviewer.cli.entry import build_gui_parser  # noqa: E402
+from adkviewer.cli.args import build_gui_parser  # noqa: E402
 from adkviewer.shell.main_window import MainWindow  # noqa: E402
 from adkviewer.widgets.metrics_table import fmt  # noqa: E402
 from adkviewer.state.session import GT, Session, find_ground_truth  # noqa: E402

@@ -14,7 +14,7 @@ import pytest
 pytest.importorskip("pytestqt")
 from PySide6.QtWidgets import QAbstractButton, QPushButton  # noqa: E402
 
-from adkviewer.cli.entry import build_parser  # noqa: E402
+from adkviewer.cli.args import build_parser  # noqa: E402
 from adkviewer.shell.main_window import MainWindow  # noqa: E402
 from adkviewer.gui.settings import Settings  # noqa: E402
 from adkviewer.tabs.train.train_runner import IDLE, PAUSED  # noqa: E402
