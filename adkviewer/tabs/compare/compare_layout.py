@@ -10,7 +10,8 @@ from model.methods import ALL_METHODS
 
 from adkviewer.widgets.metrics_table import MetricsTable
 from adkviewer.state.session import SCALES
-from adkviewer.widgets.views import ViewGrid, camera_controls, readout_label, section_label, side_by_main
+from adkviewer.widgets.side_panel import readout_label, section_label, side_by_main
+from adkviewer.widgets.view_grid import ViewGrid, camera_controls
 from adkviewer.tabs.compare.compare_widgets import METRICS_MIN_HEIGHT, _Progress, readout_width
 
 

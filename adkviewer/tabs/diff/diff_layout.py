@@ -16,8 +16,9 @@ from model.metrics import ERROR_CHANNELS, ERROR_MODES
 from adkviewer.state.camera import Camera
 from adkviewer.tabs.diff.diff_state import CHANNEL_LABELS, MODE_LABELS, NO_GT_NOTE
 from adkviewer.widgets import colormaps
-from adkviewer.widgets.views import (BACKGROUND, ViewGrid, camera_controls, readout_label, section_label,
-                                     side_by_main)
+from adkviewer.widgets.image_panel import BACKGROUND
+from adkviewer.widgets.side_panel import readout_label, section_label, side_by_main
+from adkviewer.widgets.view_grid import ViewGrid, camera_controls
 from adkviewer.tabs.diff.diff_widgets import GAIN_STEPS, KEY, STAT_COLUMNS, _AXIS_PEN, _LogCountAxis
 
 

@@ -7,7 +7,7 @@ from typing import Callable
 from PySide6.QtCore import QObject, QRunnable, Qt, Signal
 from PySide6.QtWidgets import QWidget
 
-from adkviewer.widgets.views import ViewGrid
+from adkviewer.widgets.view_grid import ViewGrid
 
 
 ARROWS = {Qt.Key_Left: (0, -1), Qt.Key_Right: (0, 1), Qt.Key_Up: (-1, 0), Qt.Key_Down: (1, 0)}
