@@ -8,9 +8,9 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from .baselines import CLASSICAL, LstsqFit, fit_lstsq
+from .baselines import LstsqFit, fit_lstsq
 from .metrics import compute_metrics
-from .methods import MethodSet
+from .methods import ALL_METHODS, MethodSet
 from .weights import LoadedWeights
 from .wording import count_of
 
@@ -65,7 +65,7 @@ def card_metrics(trainer: Any, lstsq_fit: LstsqFit | None = None) -> dict:
                                                                        fitted_on="train split")
     ms.set_weights(LoadedWeights(model=trainer.model, path=Path("trained"), card={"name": "trained"}))
     pairs = [(info.name, hr, lr) for info, (hr, lr) in zip(trainer.val_infos, trainer.val)]
-    res = evaluate(pairs, ["adknet", *CLASSICAL, "lstsq"], ms)
+    res = evaluate(pairs, list(ALL_METHODS), ms)
     trainer.model.train()
     return {"convention": res.convention(), "pairs": res.pairs, "split": trainer.cfg.split,
             "methods": {m: {k: round(v, 4) for k, v in d.items()} for m, d in res.methods.items()}}

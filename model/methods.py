@@ -15,14 +15,37 @@ from .errors import UserError
 from .inference import AdkRunner, ProgressFn
 from .weights import RESOURCES, LoadedWeights, default_weights, load_weights
 
-ALL_METHODS = ("adknet",) + CLASSICAL + ("lstsq",)
-LABELS = {
-    "adknet": "ADK-Net", "nearest": "Nearest", "box": "Box (area)", "bilinear": "Bilinear",
-    "bicubic": "Bicubic", "lanczos": "Lanczos-3", "lstsq": "Least-squares kernel",
-}
+
+
+@dataclass(frozen=True)
+class MethodInfo:
+    """One method in the registry: its key, names on screen, what it needs, and when the GUI computes it."""
+
+    key: str
+    label: str            # tables, lists, the CLI's eval table
+    short: str            # view titles, readouts, combos, where space is short
+    title: str            # the Compare panel's title
+    needs: str = ""       # "weights" (ADK-Net), "fit" (least-squares), "" (classical)
+    run_rank: int = 0     # the GUI computes cheap methods first, so the views fill in early
+
+
+# The one method registry, in display order: the CLI's choices, the tabs' lists and labels, and the order in
+# which the GUI's workers compute (cheap first, so the views fill in early) all come from here.
+METHODS: dict[str, MethodInfo] = {m.key: m for m in (
+    MethodInfo("adknet", "ADK-Net", "ADK-Net", "ADK-Net", needs="weights", run_rank=6),
+    MethodInfo("nearest", "Nearest", "Nearest", "Nearest", run_rank=0),
+    MethodInfo("box", "Box (area)", "Box", "Box (area)", run_rank=1),
+    MethodInfo("bilinear", "Bilinear", "Bilinear", "Bilinear", run_rank=2),
+    MethodInfo("bicubic", "Bicubic", "Bicubic", "Bicubic", run_rank=3),
+    MethodInfo("lanczos", "Lanczos-3", "Lanczos-3", "Lanczos-3", run_rank=4),
+    MethodInfo("lstsq", "Least-squares kernel", "Least-squares", "Least-squares", needs="fit", run_rank=5),
+)}
+ALL_METHODS = tuple(METHODS)
+LABELS = {m.key: m.label for m in METHODS.values()}
 # Where space is short (view titles, readouts, combos); "gt" is the ground truth.
-SHORT_LABELS = {"gt": "GT", "adknet": "ADK-Net", "nearest": "Nearest", "box": "Box", "bilinear": "Bilinear",
-                "bicubic": "Bicubic", "lanczos": "Lanczos-3", "lstsq": "Least-squares"}
+SHORT_LABELS = {"gt": "GT", **{m.key: m.short for m in METHODS.values()}}
+TITLES = {m.key: m.title for m in METHODS.values()}
+RUN_ORDER = tuple(sorted(METHODS, key=lambda k: METHODS[k].run_rank))
 
 
 def shipped_lstsq(scale: int) -> Path | None:

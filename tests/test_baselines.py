@@ -13,12 +13,12 @@ from model.baselines import (
     LstsqFit,
     apply_lstsq,
     classical_downscale,
-    downscale,
     fit_lstsq,
     load_lstsq,
     save_lstsq,
 )
-from model.errors import WeightsError
+from model.errors import UserError, WeightsError
+from model.methods import MethodSet
 
 H, W = 48, 72  # multiples of 2, 3 and 4
 PIL_FILTERS = {
@@ -74,8 +74,8 @@ def test_classical_matches_pil_rgb(kind: str, scale: int, method: str) -> None:
 def test_classical_unknown_method_lists_valid_names() -> None:
     with pytest.raises(ValueError, match="lanczos"):
         classical_downscale(np.zeros((8, 8, 3), np.float32), 2, "magic")
-    with pytest.raises(ValueError, match="lstsq"):
-        downscale(np.zeros((8, 8, 3), np.float32), 2, "magic")
+    with pytest.raises(UserError, match="lstsq"):  # the one dispatcher, MethodSet.run, names every method
+        MethodSet(scale=2).run("magic", np.zeros((8, 8, 3), np.float32))
 
 
 def test_classical_crops_non_multiple_sizes() -> None:
@@ -145,7 +145,7 @@ def test_apply_lstsq_matches_reference_and_is_band_invariant(monkeypatch: pytest
     np.testing.assert_allclose(whole, expected, atol=1e-5)
     monkeypatch.setattr(baselines, "_BAND_BYTES", 1)  # one LR row per band
     np.testing.assert_allclose(apply_lstsq(fit, hr), whole, atol=1e-6)
-    np.testing.assert_allclose(downscale(hr, scale, "lstsq", fit), whole, atol=1e-6)
+    np.testing.assert_allclose(MethodSet(scale=scale, lstsq_fit=fit).run("lstsq", hr), whole, atol=1e-6)
 
 
 def test_fit_is_band_invariant(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -165,8 +165,8 @@ def test_lstsq_argument_errors() -> None:
     hr = np.zeros((16, 16, 3), np.float32)
     with pytest.raises(ValueError, match="LR shape"):
         fit_lstsq([(hr, np.zeros((3, 4, 3), np.float32))], 4, taps=8)
-    with pytest.raises(ValueError, match="needs a fitted kernel"):
-        downscale(hr, 4, "lstsq")
+    with pytest.raises(UserError, match="No least-squares fit for x3"):  # no fit given and none shipped
+        MethodSet(scale=3).run("lstsq", np.zeros((12, 12, 3), np.float32))
 
 
 def test_save_load_round_trip(tmp_path) -> None:

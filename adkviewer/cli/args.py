@@ -50,10 +50,12 @@ DEVICE_HELP = "auto (default): CUDA, else MPS, else the CPU"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from model.baselines import CLASSICAL
+    from model.adknet import PRESETS
+    from model.devices import CHOICES as DEVICES
+    from model.methods import ALL_METHODS
     from model.train import FINE_TUNE, RUNS_FOLDER, SCRATCH, TrainConfig
 
-    methods = ["adknet", *CLASSICAL, "lstsq"]
+    methods, presets = list(ALL_METHODS), list(PRESETS)
     p = argparse.ArgumentParser(prog="adkviewer", description="ADK-Net downscaling: batch, evaluation and training.")
     sub = p.add_subparsers(dest="cmd", required=True)
 
@@ -65,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--method", default="adknet", choices=methods, help="default adknet")
     d.add_argument("--weights", help="ADK-Net .safetensors (default: the shipped weights for the scale)")
     d.add_argument("--lstsq-fit", help="least-squares fit file (default: the shipped one for the scale)")
-    d.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"], help=DEVICE_HELP)
+    d.add_argument("--device", default="auto", choices=DEVICES, help=DEVICE_HELP)
     d.add_argument("--tile-budget-mb", type=_int_at_least(1), default=None, help="memory budget for one ADK-Net tile")
     d.add_argument("--overwrite", action="store_true", help="replace existing output files")
 
@@ -78,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--weights", help="ADK-Net .safetensors (default: the shipped weights for the scale)")
     e.add_argument("--lstsq-fit", help="fit file; default: fitted on the pairs' train split when there is one")
     e.add_argument("--crop", type=_int_at_least(0), default=0, help="border crop in LR pixels (default 0)")
-    e.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"], help=DEVICE_HELP)
+    e.add_argument("--device", default="auto", choices=DEVICES, help=DEVICE_HELP)
     fmt = e.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print only a JSON object")
     fmt.add_argument("--csv", action="store_true", help="print CSV")
@@ -95,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="shipped (default when there are shipped weights for --scale: fine-tune them), "
                         "scratch (a new model; the default otherwise), or a .safetensors file to fine-tune")
     arch = t.add_argument_group("model architecture (only with --init scratch; fine-tuning keeps the weights' own)")
-    arch.add_argument("--preset", default=None, choices=["lite", "paper"], help="model size (default lite)")
+    arch.add_argument("--preset", default=None, choices=presets, help="model size (default lite)")
     arch.add_argument("--k", type=_int_at_least(2), help="kernel size (default: the preset's)")
     arch.add_argument("--norm", choices=["softmax", "signed"], help="kernel normalisation (default: the preset's)")
     arch.add_argument("--no-gain-bias", action="store_true", help="ablation: no per-pixel gain and bias")
@@ -119,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", default="",
                    help=f"run folder (default: a new ~/{RUNS_FOLDER}/PAIRS-xSCALE-DATE-TIME, as in the Train tab)")
     t.add_argument("--resume", help="checkpoint to continue (its run folder and settings; --iterations may extend it)")
-    t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"], help=DEVICE_HELP)
+    t.add_argument("--device", default="auto", choices=DEVICES, help=DEVICE_HELP)
     t.add_argument("--calibrate-only", action="store_true", help="only re-fit the colour-response head (closed form: one forward pass over the train pairs)")
     t.add_argument("--no-calibrate", action="store_true",
                    help="fine-tuning: do not re-fit the colour head on the train pairs before the first step")
@@ -142,12 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("input", help="a .pt/.pth state dict (loaded with weights_only=True: no pickled code runs)")
     i.add_argument("-o", "--out", required=True, help=".safetensors file to write")
     i.add_argument("--overwrite", action="store_true", help="replace an existing weights file")
-    i.add_argument("--preset", default="lite", choices=["lite", "paper"], help="the state dict's model (default lite)")
+    i.add_argument("--preset", default="lite", choices=presets, help="the state dict's model (default lite)")
     i.add_argument("--scale", type=_int_at_least(2), default=4, help="the state dict's scale (default 4)")
     return p
 
 
 def build_gui_parser() -> argparse.ArgumentParser:
+    from model.devices import CHOICES as DEVICES
+
     p = argparse.ArgumentParser(prog="adkviewer", description="ADK Viewer. Subcommands: " + ", ".join(SUBCOMMANDS)
                                 + " (run 'adkviewer SUBCOMMAND -h').")
     p.add_argument("image", nargs="?", help="HR image to open (default: the bundled demo)")
@@ -155,7 +159,7 @@ def build_gui_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=int, default=None,
                    help="2, 3 or 4 (default: the scale of the ground truth or of --weights, else 4)")
     p.add_argument("--weights", help="ADK-Net weights to use")
-    p.add_argument("--device", default=None, choices=["auto", "cpu", "cuda", "mps"],
+    p.add_argument("--device", default=None, choices=DEVICES,
                    help="default: the one chosen in Settings, else auto")
     p.add_argument("--methods", nargs="+", help="methods to tick")
     p.add_argument("--tab", choices=["compare", "inspect", "diff", "train"], default=None)

@@ -16,14 +16,13 @@ from PySide6.QtCore import QEventLoop, QObject, QRunnable, QThreadPool, QTimer, 
 
 from model.errors import UserError
 from model.metrics import compute_metrics
-from model.methods import SHORT_LABELS
+from model.methods import RUN_ORDER, SHORT_LABELS
 
 from adkviewer.gui.hub import SessionHub
 from adkviewer.state.messages import IMAGE
 from adkviewer.state.session import MethodResult, Session
 
 # Order in which a batch runs: cheap classical filters first so the grid fills at once, ADK-Net last.
-RUN_ORDER = ("nearest", "box", "bilinear", "bicubic", "lanczos", "lstsq", "adknet")
 CANCELLED = "cancelled — press Compute to run it"
 
 

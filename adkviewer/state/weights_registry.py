@@ -39,11 +39,6 @@ def remember(settings, path: str | Path) -> list[str]:
     return items
 
 
-def forget(settings, path: str | Path) -> None:
-    p = str(Path(path).resolve())
-    settings.set(RECENT_KEY, [x for x in settings.get_list(RECENT_KEY) if x != p])
-
-
 def _describe(path: Path, shipped: bool) -> WeightsChoice | None:
     """Name and scale from the file's metadata and model card, without loading the tensors; None if unreadable."""
     try:

@@ -8,9 +8,11 @@ from PySide6.QtCore import Qt
 
 from model.weights import shipped_weights
 
+from model.methods import TITLES
+
 from adkviewer.state.session import GT, SCALES, NO_GT_MESSAGE, best_values, weights_name
 from adkviewer.gui.workers import CANCELLED
-from adkviewer.tabs.compare.compare_widgets import TITLES, _esc
+from adkviewer.tabs.compare.compare_widgets import _esc
 
 
 class CompareSync:

@@ -11,10 +11,6 @@ from PySide6.QtWidgets import QProgressBar
 from model.methods import SHORT_LABELS
 
 
-TITLES = {"adknet": "ADK-Net", "nearest": "Nearest", "box": "Box (area)", "bilinear": "Bilinear", "bicubic": "Bicubic",
-          "lanczos": "Lanczos-3", "lstsq": "Least-squares"}
-
-
 METRICS_MIN_HEIGHT = 120  # the metrics pane's least height, unless its rows need less
 
 

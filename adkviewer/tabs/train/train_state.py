@@ -11,13 +11,15 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from model.adknet import PRESETS as ADKNET_PRESETS
 from model.data import PairInfo, Split, discover_pairs, no_usable_pairs, read_split, seeded_split
+from model.devices import CHOICES as DEVICE_CHOICES
 from model.errors import UserError
 from model.train import FINE_TUNE, SCRATCH, TrainConfig, default_runs_root, new_run_dir
 
 INITS = ("shipped", "scratch")
-PRESETS = ("lite", "paper")
-DEVICES = ("auto", "cpu", "cuda", "mps")
+PRESETS = tuple(ADKNET_PRESETS)  # the model's presets and device choices: one list for the CLI and this tab
+DEVICES = DEVICE_CHOICES
 SPLIT_FILE, SPLIT_FRACTION = "file", "fraction"
 
 # The engine's schedules (model.train), also the CLI's defaults: fine-tuning the shipped weights, or from scratch.
