@@ -21,7 +21,7 @@ import torch
 from PIL import Image
 
 from model import imageio
-from model.errors import PairError
+from model.errors import PairError, UserError
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
 SPLIT_FILENAME = "split.json"
@@ -286,6 +286,39 @@ def seeded_split(names: Sequence[str], val_fraction: float, seed: int, scale: in
     val = sorted(unique[i] for i in order[:n_val])
     train = sorted(unique[i] for i in order[n_val:])
     return Split(scale=scale, train=train, val=val)
+
+
+AUTO_VAL_FRACTION = 0.2
+SPLIT_WORDS = ("val", "train", "default", "")  # mean the pairs folder's own split.json
+
+
+def resolve_split(folder: str | os.PathLike, split: str, names: Sequence[str], seed: int = 0,
+                  log: Callable[[str], None] = lambda m: None,
+                  fallback: float | None = AUTO_VAL_FRACTION) -> Split:
+    """The one reading of a split word, for `adkviewer train`, `eval`, `fit-lstsq` and the Train tab.
+
+    'all': every pair trains, none validates; 'fraction:F': a seeded fraction F of `names` validates;
+    'val', 'train' (or ''): split.json in `folder`, and without one a seeded `fallback` fraction (said
+    through `log`; with fallback None that is an error); anything else: the path of a split .json file.
+    """
+    if split == "all":
+        return seeded_split(names, 0.0, seed)
+    if split.startswith("fraction:"):
+        text = split.split(":", 1)[1]
+        try:
+            fraction = float(text)
+        except ValueError:
+            raise UserError(f"Split {split!r}: {text!r} is not a number (write e.g. fraction:0.2).") from None
+        return seeded_split(names, fraction, seed)
+    if split in SPLIT_WORDS:
+        if not (Path(folder) / SPLIT_FILENAME).is_file():
+            if fallback is None:
+                raise UserError(f"--split {split} needs a {SPLIT_FILENAME} in {folder}; "
+                                f"pass --split all to use every pair, or a split .json file.")
+            log(f"no {SPLIT_FILENAME} in {folder}: validating on a seeded {fallback:.0%} of the pairs")
+            return seeded_split(names, fallback, seed)
+        return read_split(folder)
+    return read_split(split)
 
 
 def select(pairs: Sequence[PairInfo], names: Sequence[str], require_ok: bool = True) -> list[PairInfo]:

@@ -659,3 +659,28 @@ def test_every_option_is_explained_in_help(cmd, capsys):
     if cmd == "train":
         text = sub.format_help()
         assert "--init scratch" in text and "~/adkviewer-runs" in text and "fine-tun" in text
+
+
+@pytest.mark.parametrize("form", [
+    {},                                                           # the tab's start: fine-tune the shipped weights
+    {"calibrate_first": False, "split_mode": "fraction", "val_fraction": 0.25, "seed": 3, "lr": 1.5e-4},
+    {"init": "scratch", "preset": "paper", "k": 16, "iterations": 40, "device": "cpu", "batch": 2, "patch": 16},
+    {"init": "scratch", "model_overrides": {"width": 12}, "scale": 2},
+])
+def test_the_train_tabs_recorded_command_runs_the_same_config_through_the_cli_parser(form, tmp_path):
+    """The command a Train-tab run records (checkpoint, model card) is read back by the CLI's own parser into
+    the very config the tab ran, so it cannot drift from the CLI's flags."""
+    import shlex
+
+    from adkviewer.cli.args import build_parser
+    from adkviewer.cli.train import train_config
+    from adkviewer.tabs.train.train_state import TrainSettings
+
+    gui = TrainSettings(pairs=str(tmp_path / "pairs"), **form).to_config(str(tmp_path / "run"))
+    words = shlex.split(gui.command, comments=True)
+    assert words[:2] == ["adkviewer", "train"]
+    argv = words[1:]
+    cli = train_config(build_parser().parse_args(argv), argv)
+    want, got = gui.to_dict(), cli.to_dict()
+    want.pop("command"), got.pop("command")
+    assert got == want

@@ -74,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("eval", help="score methods on HR/LR pairs")
     e.add_argument("--pairs", required=True, help="folder with HR/ and LR/ (or RealSR naming)")
     e.add_argument("--split", default="val",
-                   help="val or train (the lists in split.json in --pairs), all (every pair), or a split .json file")
+                   help="val or train (the lists in split.json in --pairs), all (every pair), fraction:F (a seeded "
+                        "F of the pairs, seed 0, as 'train --split fraction:F'), or a split .json file")
     e.add_argument("--scale", type=_int_at_least(2), default=None, help="default: from split.json, else 4")
     e.add_argument("--methods", nargs="+", default=methods, choices=methods, help="default: all of them")
     e.add_argument("--weights", help="ADK-Net .safetensors (default: the shipped weights for the scale)")

@@ -9,30 +9,32 @@ from pathlib import Path
 
 def load_eval_pairs(pairs_dir: str, split: str, scale: int | None):
     """Pairs for an evaluation split, plus the train pairs when a least-squares fit must be made."""
-    from model.data import SPLIT_FILENAME, discover_pairs, load_pair, no_usable_pairs, read_split, select
+    from model.data import SPLIT_FILENAME, SPLIT_WORDS, discover_pairs, load_pair, no_usable_pairs, resolve_split, select
     from model.errors import UserError
 
     folder = Path(pairs_dir)
     if not folder.is_dir():
         raise UserError(f"Pairs folder '{folder}' {'is a file, not a folder' if folder.exists() else 'does not exist'}.")
     split_obj = None
-    if split in ("val", "train"):
-        if not (folder / SPLIT_FILENAME).exists():
+    from_names = split == "all" or split.startswith("fraction:")  # these need the pair names, found below
+    if not from_names:
+        has_file = (folder / SPLIT_FILENAME).exists()
+        if split in SPLIT_WORDS and not has_file:
             discover_pairs(folder, scale or 4)  # a folder without pairs says so first
-            raise UserError(f"--split {split} needs a {SPLIT_FILENAME} in {folder}; "
-                            f"pass --split all to use every pair, or a split .json file.")
         try:
-            split_obj = read_split(folder)
+            split_obj = resolve_split(folder, split, [], fallback=None)
         except UserError as e:
-            raise UserError(f"--split {split} needs a valid {SPLIT_FILENAME} in {folder} ({e})") from None
-    elif split != "all":
-        split_obj = read_split(split)
+            if split in SPLIT_WORDS and has_file:
+                raise UserError(f"--split {split} needs a valid {SPLIT_FILENAME} in {folder} ({e})") from None
+            raise
     scale = scale or (split_obj.scale if split_obj else 4)
     infos = discover_pairs(folder, scale)
     bad = [p for p in infos if not p.ok]
     ok = [p for p in infos if p.ok]
     if not ok:
         raise UserError(no_usable_pairs(folder, infos, scale, how="pass --scale {fit}"))
+    if split.startswith("fraction:"):
+        split_obj = resolve_split(folder, split, [p.name for p in ok])
     if split == "all":
         chosen = ok
     else:

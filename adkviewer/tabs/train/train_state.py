@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from model.adknet import PRESETS as ADKNET_PRESETS
-from model.data import PairInfo, Split, discover_pairs, no_usable_pairs, read_split, seeded_split
+from model.data import SPLIT_FILENAME, PairInfo, Split, discover_pairs, no_usable_pairs, resolve_split
 from model.devices import CHOICES as DEVICE_CHOICES
 from model.errors import UserError
 from model.train import FINE_TUNE, SCRATCH, TrainConfig, default_runs_root, new_run_dir
@@ -132,17 +132,23 @@ class TrainSettings:
 
 
 def command_line(cfg: TrainConfig) -> str:
-    """The `adkviewer train` command that runs the same configuration (recorded in checkpoints and model cards)."""
+    """The `adkviewer train` command that runs the same configuration (recorded in checkpoints and model cards).
+
+    Spelled in the CLI's flags: tests/test_cli.py reads it back with the CLI's own parser and checks that it
+    gives this very config. Architecture flags only go with --init scratch (fine-tuning keeps the weights').
+    """
     import shlex
 
     parts = ["adkviewer", "train", "--pairs", cfg.pairs, "--split", cfg.split, "--scale", str(cfg.scale),
-             "--preset", cfg.preset, "--init", cfg.init, "--iterations", str(cfg.iterations), "--batch", str(cfg.batch),
-             "--patch", str(cfg.patch), "--lr", f"{cfg.lr:g}", "--val-every", str(cfg.val_every),
+             "--init", cfg.init, "--iterations", str(cfg.iterations), "--batch", str(cfg.batch),
+             "--patch", str(cfg.patch), "--lr", repr(float(cfg.lr)), "--val-every", str(cfg.val_every),
              "--ckpt-every", str(cfg.ckpt_every), "--seed", str(cfg.seed), "--device", cfg.device, "--out", cfg.out]
-    if cfg.init != "scratch" and not cfg.calibrate_first:
+    if cfg.init == "scratch":
+        parts += ["--preset", cfg.preset]
+        for key, val in cfg.model_overrides.items():
+            parts += ["--k", str(val)] if key == "k" else ["--set", f"{key}={val}"]
+    elif not cfg.calibrate_first:
         parts.append("--no-calibrate")
-    for key, val in cfg.model_overrides.items():
-        parts += ["--k", str(val)] if key == "k" else ["--set", f"{key}={val}"]
     return " ".join(shlex.quote(p) for p in parts) + "  # (from the Train tab)"
 
 
@@ -200,12 +206,12 @@ def scan_pairs(folder: str, scale: int, split_mode: str, val_fraction: float, se
     note = ""
     try:
         if split_mode == SPLIT_FILE:
-            split: Split = read_split(folder)
+            split: Split = resolve_split(folder, str(Path(folder) / SPLIT_FILENAME), ok_names)
             note = f"Validation: split.json in the folder (x{split.scale})."
             if split.scale is not None and split.scale != scale:
                 note += f" Note: split.json says x{split.scale}, training is at x{scale}."
         else:
-            split = seeded_split(ok_names, val_fraction, seed)
+            split = resolve_split(folder, f"fraction:{val_fraction!r}", ok_names, seed)
             note = f"Validation: seeded {val_fraction:.0%} (seed {seed})."
     except UserError as e:
         rows = [PairRow(p.name, "—", _size(p.hr_size), _size(p.lr_size), "ok" if p.ok else (p.problem or "?"), p.ok)
