@@ -212,6 +212,23 @@ def discover_pairs(folder: str | os.PathLike, scale: int) -> list[PairInfo]:
     return sorted(pairs, key=lambda p: p.name)
 
 
+def find_ground_truth(hr_path: str | os.PathLike, scales: Sequence[int] = (2, 3, 4)) -> Path | None:
+    """The LR partner of one HR file by the pairing rules of `discover_pairs`: `.../HR/NAME.*` -> `.../LR/NAME.*`,
+    or RealSR `NAME_HR.*` -> `NAME_LR{s}.*` (the first of `scales` found); None when there is none."""
+    hr = Path(hr_path)
+    folder = hr.parent
+    candidates: list[Path] = []
+    if folder.name.lower() == "hr" and folder.parent.is_dir():
+        lr_dir = _subfolder(folder.parent, "LR")
+        if lr_dir is not None:
+            candidates += [p for p in images_in(lr_dir) if p.stem == hr.stem]
+    m = _REALSR_HR.match(hr.stem)
+    if m and folder.is_dir():
+        beside = images_in(folder)
+        candidates += [p for s in scales for p in beside if p.stem == f"{m['name']}_LR{s}"]
+    return candidates[0] if candidates else None
+
+
 def no_usable_pairs(folder: str | os.PathLike, infos: Sequence[PairInfo], scale: int, what: str = "pairs",
                     how: str = "set the scale to {fit}") -> str:
     """'No usable pairs in FOLDER.', plus which scale would fit when every pair only fails on the size ratio

@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from model.data import IMAGE_EXTENSIONS
+from model.data import find_ground_truth
 from model.errors import UserError
 from model.evaluate import EvalResult
 from model.imageio import LoadedImage, crop_to_multiple, load_image, to_uint8
 from model.methods import ALL_METHODS, LABELS, MethodSet, shipped_lstsq
-from model.weights import default_weights
+from model.weights import default_weights, describe_weights
 
 SCALES = (2, 3, 4)
 GT = "gt"  # key of the ground-truth LR wherever methods and the ground truth are listed together
@@ -74,34 +73,9 @@ class MetricsRow:
     message: str | None = None
 
 
-def find_ground_truth(hr_path: str | Path) -> Path | None:
-    """A ground-truth LR beside an HR: `.../HR/NAME.*` -> `.../LR/NAME.*`, or RealSR `NAME_HR.*` -> `NAME_LR{s}.*`."""
-    hr = Path(hr_path)
-    folder = hr.parent
-    candidates: list[Path] = []
-    if folder.name.lower() == "hr" and folder.parent.is_dir():
-        for sib in folder.parent.iterdir():
-            if sib.is_dir() and sib.name.lower() == "lr":
-                candidates += [p for p in sorted(sib.iterdir()) if p.stem == hr.stem]
-    if hr.stem.endswith("_HR"):
-        base = hr.stem[:-3]
-        candidates += [p for s in SCALES for p in sorted(folder.glob(f"{base}_LR{s}.*"))]
-    for p in candidates:
-        if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS:
-            return p
-    return None
-
-
 def weights_name(path: str | Path) -> str:
     """The name on a weights file's model card (read without loading the weights), else its file stem."""
-    p = Path(path)
-    try:
-        card = json.loads(p.with_suffix(".json").read_text())
-        if isinstance(card, dict) and card.get("name"):
-            return str(card["name"])
-    except (OSError, ValueError):
-        pass
-    return p.stem
+    return describe_weights(path).name
 
 
 def scale_of(hr_shape: tuple[int, ...], lr_shape: tuple[int, ...], prefer: int | None = None) -> int | None:
@@ -128,7 +102,7 @@ def read_files(path: str | Path, gt_path: str | Path | None = None) -> OpenedFil
     """Read an HR and its ground truth (given, or found beside it); an HR problem raises UserError."""
     hr = load_image(path)
     auto = gt_path is None
-    found = Path(gt_path) if gt_path is not None else find_ground_truth(path)
+    found = Path(gt_path) if gt_path is not None else find_ground_truth(path, SCALES)
     out = OpenedFiles(hr=hr, gt_path=found, gt_auto=auto)
     if found is not None:
         try:
@@ -315,14 +289,11 @@ class Session:
 
     def _find_weights(self, scale: int) -> Path | None:
         if self.weights_path:
-            from model.weights import read_metadata
-
-            try:
-                cfg = json.loads(read_metadata(Path(self.weights_path)).get("config", "{}"))
-                if cfg.get("scale") == scale:
-                    return Path(self.weights_path)
-            except (UserError, ValueError):
+            info = describe_weights(self.weights_path)
+            if info.problem:
                 return Path(self.weights_path) if scale == self.scale else None  # its error shows when run
+            if info.scale == scale:
+                return Path(self.weights_path)
         return default_weights(scale)
 
     def unavailable(self, method: str) -> str | None:

@@ -6,12 +6,10 @@ Train tab and tests share one list. Exported weights are remembered under the ke
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from model.errors import UserError
-from model.weights import read_metadata, shipped_weights
+from model.weights import describe_weights, shipped_weights
 
 RECENT_KEY = "weights/recent"
 MAX_REMEMBERED = 10
@@ -41,19 +39,8 @@ def remember(settings, path: str | Path) -> list[str]:
 
 def _describe(path: Path, shipped: bool) -> WeightsChoice | None:
     """Name and scale from the file's metadata and model card, without loading the tensors; None if unreadable."""
-    try:
-        cfg = json.loads(read_metadata(path).get("config", "{}"))
-    except (UserError, ValueError, OSError):
-        return None
-    name = path.stem
-    try:
-        card = json.loads(path.with_suffix(".json").read_text())
-        if isinstance(card, dict) and card.get("name"):
-            name = str(card["name"])
-    except (OSError, ValueError):
-        pass
-    scale = cfg.get("scale") if isinstance(cfg, dict) else None
-    return WeightsChoice(path, name, scale if isinstance(scale, int) else None, shipped)
+    info = describe_weights(path)
+    return None if info.problem else WeightsChoice(path, info.name, info.scale, shipped)
 
 
 def available_weights(settings=None, scale: int | None = None) -> list[WeightsChoice]:
