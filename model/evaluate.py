@@ -9,7 +9,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from .baselines import LstsqFit, fit_lstsq
-from .metrics import compute_metrics
+from .metrics import compute_metrics, psnr
 from .methods import ALL_METHODS, MethodSet
 from .weights import LoadedWeights
 from .wording import count_of
@@ -69,6 +69,13 @@ def card_metrics(trainer: Any, lstsq_fit: LstsqFit | None = None) -> dict:
     trainer.model.train()
     return {"convention": res.convention(), "pairs": res.pairs, "split": trainer.cfg.split,
             "methods": {m: {k: round(v, 4) for k, v in d.items()} for m, d in res.methods.items()}}
+
+
+def reference_psnr(method: str, pairs: Iterable[tuple[np.ndarray, np.ndarray]], scale: int,
+                   lstsq_fit: LstsqFit | None = None) -> float:
+    """Mean RGB PSNR of a baseline over (HR, LR) pairs: the dashed reference lines beside the validation curve."""
+    ms = MethodSet(scale=scale, lstsq_fit=lstsq_fit)
+    return float(np.mean([psnr(ms.run(method, hr), lr) for hr, lr in pairs]))
 
 
 def format_table(res: EvalResult, labels: Callable[[str], str] = str) -> str:

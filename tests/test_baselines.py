@@ -198,3 +198,19 @@ def test_load_rejects_garbage_and_foreign_files(tmp_path) -> None:
     save_file({"weight": np.zeros((3, 12), np.float32), "bias": np.zeros(3, np.float32)}, str(bad_shape), metadata=meta)
     with pytest.raises(WeightsError, match="do not match"):
         load_lstsq(bad_shape)
+
+
+def test_reference_psnr_is_the_mean_psnr_of_the_baseline_over_the_pairs() -> None:
+    """The Train tab's dashed reference lines come from model.evaluate, not from the GUI."""
+    from model.evaluate import reference_psnr
+    from model.metrics import psnr
+
+    rng = np.random.default_rng(2)
+    pairs = [(hr, classical_downscale(hr, 2, "box") + 0.01 * i) for i, hr in
+             enumerate(rng.random((3, 16, 20, 3), dtype=np.float32))]
+    want = np.mean([psnr(classical_downscale(hr, 2, "bicubic"), lr) for hr, lr in pairs])
+    assert reference_psnr("bicubic", pairs, 2) == pytest.approx(want, abs=1e-9)
+    weight, bias = known_kernel(2, 4)
+    fit = LstsqFit(2, 4, weight.astype(np.float32), bias.astype(np.float32))
+    want = np.mean([psnr(apply_lstsq(fit, hr), lr) for hr, lr in pairs])
+    assert reference_psnr("lstsq", pairs, 2, fit) == pytest.approx(want, abs=1e-9)

@@ -18,14 +18,12 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer, Signal
 
-from model.baselines import apply_lstsq, classical_downscale, fit_lstsq
+from model.baselines import fit_lstsq
 from model.devices import describe_device
-from model.evaluate import card_metrics
+from model.evaluate import card_metrics, reference_psnr
 from model.errors import UserError
-from model.metrics import psnr
 from model.train import Callbacks, TrainConfig, Trainer, calibrate, validate
 from model.wording import count_of
 
@@ -192,8 +190,7 @@ class TrainRunner(QObject):
             try:
                 scale = t.cfg.scale
                 if "bicubic" not in done:
-                    done["bicubic"] = float(np.mean([psnr(classical_downscale(hr, scale, "bicubic"), lr)
-                                                     for hr, lr in t.val]))
+                    done["bicubic"] = reference_psnr("bicubic", t.val, scale)
                 events.put(("baseline", "bicubic", done["bicubic"]))
                 if "lstsq" not in done:
                     events.put(("log", f"fitting the least-squares kernel on {len(t.train_pairs)} train pairs "
@@ -208,7 +205,7 @@ class TrainRunner(QObject):
                     fit = fit_lstsq(pairs(), scale, taps=4 * scale, fitted_on=f"{Path(t.cfg.pairs).name} train split "
                                                                              f"({len(t.train_pairs)} pairs)")
                     self.lstsq_fits[key] = fit
-                    done["lstsq"] = float(np.mean([psnr(apply_lstsq(fit, hr), lr) for hr, lr in t.val]))
+                    done["lstsq"] = reference_psnr("lstsq", t.val, scale, fit)
                 events.put(("baseline", "lstsq", done["lstsq"]))
             except InterruptedError:
                 pass
