@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,35 +66,40 @@ class MethodSet:
     budget_bytes: int | None = None
     weights: LoadedWeights | None = field(default=None, repr=False)
     _runner: AdkRunner | None = field(default=None, repr=False)
+    # Several worker threads (Compare's, Inspect's two) may ask for the runner or the fit first at once: one loads.
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     def runner(self) -> AdkRunner:
-        if self._runner is None:
-            if self.weights is None:
-                path = self.weights_path or default_weights(self.scale)
-                if path is None:
-                    raise UserError(f"No ADK-Net weights for x{self.scale}: train some in the Train tab "
-                                    f"or with 'adkviewer train', or pass --weights.")
-                self.weights = load_weights(path, expect_scale=self.scale)
-            self._runner = AdkRunner(self.weights.model, self.device, self.budget_bytes)
-        return self._runner
+        with self._lock:
+            if self._runner is None:
+                if self.weights is None:
+                    path = self.weights_path or default_weights(self.scale)
+                    if path is None:
+                        raise UserError(f"No ADK-Net weights for x{self.scale}: train some in the Train tab "
+                                        f"or with 'adkviewer train', or pass --weights.")
+                    self.weights = load_weights(path, expect_scale=self.scale)
+                self._runner = AdkRunner(self.weights.model, self.device, self.budget_bytes)
+            return self._runner
 
     def set_weights(self, weights: LoadedWeights) -> None:
         """Swap in another model (e.g. a fine-tuned one) for all later ADK-Net runs."""
         if weights.scale != self.scale:
             raise UserError(f"{weights.name} is for x{weights.scale}, not x{self.scale}.")
-        self.weights, self._runner = weights, None
+        with self._lock:
+            self.weights, self._runner = weights, None
 
     def fit(self) -> LstsqFit:
-        if self.lstsq_fit is None:
-            path = self.lstsq_path or shipped_lstsq(self.scale)
-            if path is None:
-                raise UserError(f"No least-squares fit for x{self.scale}: make one from x{self.scale} pairs with "
-                                f"'adkviewer fit-lstsq' and pass it with --lstsq-fit.")
-            self.lstsq_fit = load_lstsq(path)
-            if self.lstsq_fit.scale != self.scale:
-                raise UserError(f"The least-squares fit {Path(path).name} is for x{self.lstsq_fit.scale}, "
-                                f"not x{self.scale}.")
-        return self.lstsq_fit
+        with self._lock:
+            if self.lstsq_fit is None:
+                path = self.lstsq_path or shipped_lstsq(self.scale)
+                if path is None:
+                    raise UserError(f"No least-squares fit for x{self.scale}: make one from x{self.scale} pairs with "
+                                    f"'adkviewer fit-lstsq' and pass it with --lstsq-fit.")
+                self.lstsq_fit = load_lstsq(path)
+                if self.lstsq_fit.scale != self.scale:
+                    raise UserError(f"The least-squares fit {Path(path).name} is for x{self.lstsq_fit.scale}, "
+                                    f"not x{self.scale}.")
+            return self.lstsq_fit
 
     def run(self, method: str, hr: np.ndarray, progress: ProgressFn | None = None,
             cancelled: Callable[[], bool] | None = None) -> np.ndarray:

@@ -214,3 +214,29 @@ def test_reference_psnr_is_the_mean_psnr_of_the_baseline_over_the_pairs() -> Non
     fit = LstsqFit(2, 4, weight.astype(np.float32), bias.astype(np.float32))
     want = np.mean([psnr(apply_lstsq(fit, hr), lr) for hr, lr in pairs])
     assert reference_psnr("lstsq", pairs, 2, fit) == pytest.approx(want, abs=1e-9)
+
+
+def test_method_set_loads_the_runner_once_when_threads_ask_at_the_same_time(monkeypatch) -> None:
+    """Compare's and Inspect's workers may each ask for the ADK-Net runner first: exactly one load happens."""
+    import threading
+    import time
+
+    from model import methods
+
+    loads = []
+    real = methods.load_weights
+
+    def slow_load(*a, **k):
+        loads.append(1)
+        time.sleep(0.05)  # wide enough for every thread to arrive while the first loads
+        return real(*a, **k)
+
+    monkeypatch.setattr(methods, "load_weights", slow_load)
+    ms = MethodSet(scale=4)
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(ms.runner())) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(loads) == 1 and len(got) == 4 and all(r is got[0] for r in got)

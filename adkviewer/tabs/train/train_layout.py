@@ -16,7 +16,8 @@ from model.devices import available_devices
 from adkviewer.widgets.log_view import LogView
 from adkviewer.state.session import SCALES
 from adkviewer.tabs.train.train_state import DEVICES, PRESETS
-from adkviewer.tabs.train.train_widgets import ADK_COLOUR, PAIR_COLUMNS, PlotNote, PreviewImage, _group, _path_row, _plot
+from adkviewer.tabs.train.train_widgets import (ADK_COLOUR, PAIR_COLUMNS, PlotNote, PreviewImage, _group, _path_row,
+                                                _plot)
 
 
 class TrainLayout:
