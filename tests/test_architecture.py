@@ -30,13 +30,18 @@ print(json.dumps({"imported": names, "modules": sorted(sys.modules)}))
 """
 
 
-def test_importing_every_model_module_loads_no_qt_and_no_adkviewer():
+def _import_in_a_fresh_python(script: str) -> dict:
+    """Run an import script in a new interpreter (nothing imported by the tests leaks in); its JSON answer."""
     env = {k: v for k, v in os.environ.items() if k not in ("QT_API", "PYTEST_QT_API")}
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    proc = subprocess.run([sys.executable, "-c", IMPORT_ALL], cwd=ROOT, env=env, capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_importing_every_model_module_loads_no_qt_and_no_adkviewer():
+    result = _import_in_a_fresh_python(IMPORT_ALL)
     # The walk must really have found the package (guards against an empty, vacuous scan).
     for expected in ("model.adknet", "model.resample", "model.inference", "model.weights", "model.train",
                      "model.methods", "model.evaluate"):
@@ -266,12 +271,7 @@ print(json.dumps({"imported": names, "modules": sorted(sys.modules)}))
 
 
 def test_importing_the_cli_and_every_state_module_loads_no_qt():
-    env = {k: v for k, v in os.environ.items() if k not in ("QT_API", "PYTEST_QT_API")}
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    proc = subprocess.run([sys.executable, "-c", IMPORT_QT_FREE], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result = _import_in_a_fresh_python(IMPORT_QT_FREE)
     for expected in ("adkviewer.cli.entry", "adkviewer.state.session", "adkviewer.state.commands",
                      "adkviewer.tabs.diff.diff_state", "adkviewer.tabs.train.train_state",
                      "adkviewer.tabs.inspect.inspect_state"):

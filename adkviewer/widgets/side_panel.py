@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+from typing import Callable
+
+from PySide6.QtWidgets import QLabel, QSplitter, QToolButton, QVBoxLayout, QWidget
 
 
 def side_by_main(tab: QWidget, side: QWidget, main: QWidget, side_width: int) -> QSplitter:
@@ -36,3 +38,16 @@ def section_label(text: str) -> QLabel:
     lab = QLabel(f"<b>{text}</b>")
     lab.setContentsMargins(0, 6, 0, 0)
     return lab
+
+
+def tool_button(parent: QWidget, text: str, tip: str = "", clicked: Callable[[], object] | None = None,
+                checkable: bool = False) -> QToolButton:
+    """A small toolbar button (Fit, Compute, Cancel, Grid …), the same way in every tab."""
+    button = QToolButton(parent)
+    button.setText(text)
+    button.setCheckable(checkable)
+    if tip:
+        button.setToolTip(tip)
+    if clicked is not None:
+        button.clicked.connect(lambda *_: clicked())
+    return button

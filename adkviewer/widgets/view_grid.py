@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QToolButton, QWidget
 
 from adkviewer.state.camera import MAX_ZOOM, MIN_ZOOM, Camera
 from adkviewer.widgets.image_panel import ImagePanel, SwipePanel
+from adkviewer.widgets.side_panel import tool_button
 
 
 @dataclass
@@ -26,14 +27,8 @@ class CameraControls:
 
 def camera_controls(parent: QWidget, grid: "ViewGrid", fit_tip: str, one_tip: str) -> CameraControls:
     """Fit, 1:1 and the zoom percentage for a grid: the same three controls wherever a tab shows LR views."""
-    fit = QToolButton(parent)
-    fit.setText("Fit")
-    fit.setToolTip(fit_tip)
-    fit.clicked.connect(lambda: grid.fit())
-    one = QToolButton(parent)
-    one.setText("1:1")
-    one.setToolTip(one_tip)
-    one.clicked.connect(lambda: grid.set_zoom(1.0))
+    fit = tool_button(parent, "Fit", fit_tip, grid.fit)
+    one = tool_button(parent, "1:1", one_tip, lambda: grid.set_zoom(1.0))
     zoom = QLabel("100%", parent)
     zoom.setMinimumWidth(52)
     zoom.setToolTip("Zoom: screen pixels per LR pixel")

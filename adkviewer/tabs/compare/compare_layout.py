@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QButtonGroup, QComboBox, QHBoxLayout, QLabel, QListView, QListWidget, QListWidgetItem,
-                               QSizePolicy, QSplitter, QToolButton, QVBoxLayout, QWidget)
+                               QSizePolicy, QSplitter, QVBoxLayout, QWidget)
 
 from model.methods import ALL_METHODS
 
 from adkviewer.widgets.metrics_table import MetricsTable
 from adkviewer.state.session import SCALES
-from adkviewer.widgets.side_panel import readout_label, section_label, side_by_main
+from adkviewer.widgets.side_panel import readout_label, section_label, side_by_main, tool_button
 from adkviewer.widgets.view_grid import ViewGrid, camera_controls
 from adkviewer.tabs.compare.compare_widgets import METRICS_MIN_HEIGHT, _Progress, readout_width
 
@@ -80,15 +80,11 @@ class CompareLayout:
         bar = QHBoxLayout()
         bar.setContentsMargins(4, 2, 4, 2)
         bar.setSpacing(4)
-        self.grid_button = QToolButton(self)
-        self.grid_button.setText("Grid")
-        self.grid_button.setCheckable(True)
+        self.grid_button = tool_button(self, "Grid", "One view per method (G); keys 1–9 show one alone, Space the "
+                                       "ground truth", checkable=True)
         self.grid_button.setChecked(True)
-        self.grid_button.setToolTip("One view per method (G); keys 1–9 show one alone, Space the ground truth")
-        self.swipe_button = QToolButton(self)
-        self.swipe_button.setText("Swipe")
-        self.swipe_button.setCheckable(True)
-        self.swipe_button.setToolTip("Two methods in one view with a draggable split (W)")
+        self.swipe_button = tool_button(self, "Swipe", "Two methods in one view with a draggable split (W)",
+                                        checkable=True)
         group = QButtonGroup(self)
         group.addButton(self.grid_button)
         group.addButton(self.swipe_button)
@@ -120,14 +116,9 @@ class CompareLayout:
         self.progress.setMaximumWidth(260)
         self.progress.setMinimumWidth(60)
         self.progress.setTextVisible(True)
-        self.compute_button = QToolButton(self)
-        self.compute_button.setText("Compute")
-        self.compute_button.setToolTip("Compute the ticked methods that have no result (after a Cancel)")
-        self.compute_button.clicked.connect(self.compute_missing)
-        self.cancel_button = QToolButton(self)
-        self.cancel_button.setText("Cancel")
-        self.cancel_button.setToolTip("Stop the running computation (Esc)")
-        self.cancel_button.clicked.connect(self.controller.cancel)
+        self.compute_button = tool_button(self, "Compute", "Compute the ticked methods that have no result (after a "
+                                          "Cancel)", self.compute_missing)
+        self.cancel_button = tool_button(self, "Cancel", "Stop the running computation (Esc)", self.controller.cancel)
         for w in (self.grid_button, self.swipe_button, self.swipe_a, self.swipe_sep, self.swipe_b, self.solo_hint):
             bar.addWidget(w)
         bar.addStretch(1)

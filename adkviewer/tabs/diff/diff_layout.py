@@ -8,8 +8,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QHeaderView,
-                               QLabel, QPushButton, QScrollArea, QSlider, QSplitter, QTableWidget, QToolButton,
-                               QVBoxLayout, QWidget)
+                               QLabel, QPushButton, QScrollArea, QSlider, QSplitter, QTableWidget, QVBoxLayout,
+                               QWidget)
 
 from model.metrics import ERROR_CHANNELS, ERROR_MODES
 
@@ -17,7 +17,7 @@ from adkviewer.state.camera import Camera
 from adkviewer.tabs.diff.diff_state import CHANNEL_LABELS, MODE_LABELS, NO_GT_NOTE
 from adkviewer.widgets import colormaps
 from adkviewer.widgets.image_panel import BACKGROUND
-from adkviewer.widgets.side_panel import readout_label, section_label, side_by_main
+from adkviewer.widgets.side_panel import readout_label, section_label, side_by_main, tool_button
 from adkviewer.widgets.view_grid import ViewGrid, camera_controls
 from adkviewer.tabs.diff.diff_widgets import GAIN_STEPS, KEY, STAT_COLUMNS, _AXIS_PEN, _LogCountAxis
 
@@ -133,10 +133,8 @@ class DiffLayout:
         bar = QHBoxLayout()
         bar.setContentsMargins(4, 2, 4, 2)
         bar.setSpacing(6)
-        self.swipe_button = QToolButton(self)
-        self.swipe_button.setText("Swipe with image")
-        self.swipe_button.setCheckable(True)
-        self.swipe_button.setToolTip("The image left of a draggable split, its difference right of it")
+        self.swipe_button = tool_button(self, "Swipe with image", "The image left of a draggable split, its "
+                                        "difference right of it", checkable=True)
         self.swipe_button.toggled.connect(self._on_swipe_toggled)
         self.link_box = QCheckBox("Same view as Compare", self)
         self.link_box.setChecked(True)

@@ -11,6 +11,7 @@ from model.kernel_stats import FIELD_STATS
 from adkviewer.tabs.inspect.field_map_view import FieldMapView
 from adkviewer.tabs.inspect.kernel_panel import KernelPanel
 from adkviewer.tabs.inspect.inspect_widgets import FIELD_TIPS
+from adkviewer.widgets.side_panel import tool_button
 
 
 class InspectLayout:
@@ -64,13 +65,9 @@ class InspectLayout:
         self.field_combo.setToolTip("Statistic to map (all are computed together: switching is instant)")
         self.field_combo.currentIndexChanged.connect(lambda _i: self._show_field())
         row.addWidget(self.field_combo, 1)
-        self.field_button = QToolButton(right)
-        self.field_button.setText("Compute")
-        self.field_button.setToolTip("Compute the kernel statistics of every LR pixel, tile by tile")
-        self.field_button.clicked.connect(self.compute_field)
-        self.field_cancel_button = QToolButton(right)
-        self.field_cancel_button.setText("Cancel")
-        self.field_cancel_button.clicked.connect(self.cancel_field)
+        self.field_button = tool_button(right, "Compute", "Compute the kernel statistics of every LR pixel, tile by "
+                                        "tile", self.compute_field)
+        self.field_cancel_button = tool_button(right, "Cancel", clicked=self.cancel_field)
         self.field_save = QToolButton(right)
         self.field_save.setText("Save ▾")
         self.field_save.setPopupMode(QToolButton.InstantPopup)
