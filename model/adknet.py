@@ -15,7 +15,9 @@ import torch.nn.functional as F
 
 from .resample import check_geometry, pad_amount, patch_view
 
-ARCH = "adknet-v1"
+ARCH_V1 = "adknet-v1"      # adaptive kernels and colour terms only
+ARCH = "adknet-v2"         # plus a global linear part (linear_taps > 0), re-fitted in closed form by quick calibrate
+ARCHS = (ARCH_V1, ARCH)
 BAND_PIXELS_CPU = 16384    # LR pixels per row band of the kernel stage: cache-sized on a CPU,
 BAND_PIXELS_GPU = 1 << 20  # large on a GPU, where each band costs kernel launches
 NORMS = ("softmax", "signed")
@@ -37,7 +39,8 @@ class ADKNetConfig:
     gain_bias: bool = True      # per-pixel gain and bias per channel: out = (1+g) * sum(K*HR) + b
     colour_mix: bool = True     # learned global 3x3 colour mix with bias (identity at init): the calibration head
     shared_kernel: bool = False  # CAR-like ablation: one kernel for all three channels
-    arch: str = ARCH
+    linear_taps: int = 0        # >0: out = global linear kernel (taps x taps, all 3 HR channels) + mix @ adaptive
+    arch: str = ""              # derived from the tensors it implies: adknet-v2 with a linear part, else adknet-v1
 
     def __post_init__(self) -> None:
         # A config read from a weights file is untrusted: wrong types must fail here, not deep inside torch.
@@ -49,6 +52,17 @@ class ADKNetConfig:
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
         check_geometry(self.scale, self.k)
+        if isinstance(self.linear_taps, bool) or not isinstance(self.linear_taps, int) or self.linear_taps < 0:
+            raise ValueError(f"linear_taps must be an integer >= 0, got {self.linear_taps!r}")
+        if self.linear_taps and (self.linear_taps < self.scale or (self.linear_taps - self.scale) % 2):
+            raise ValueError(f"linear_taps={self.linear_taps} must be >= scale={self.scale} with taps - scale even")
+        if self.linear_taps:
+            if not self.colour_mix:
+                raise ValueError("linear_taps needs colour_mix (the mix weighs the adaptive part against the linear one)")
+        arch = ARCH if self.linear_taps else ARCH_V1
+        if self.arch and self.arch != arch:
+            raise ValueError(f"arch {self.arch!r} does not match the config (its tensors are those of {arch!r})")
+        object.__setattr__(self, "arch", arch)
         if self.norm not in NORMS:
             raise ValueError(f"norm must be one of {NORMS}, got {self.norm!r}")
 
@@ -64,7 +78,8 @@ class ADKNetConfig:
         come straight from the HR, so the two reaches do not add up.
         """
         net = 1 + 2 * (self.feat_blocks + self.gen_blocks) + 1
-        return max(net, math.ceil(pad_amount(self.scale, self.k) / self.scale))
+        reach = max(pad_amount(self.scale, self.k), pad_amount(self.scale, self.linear_taps or self.scale))
+        return max(net, math.ceil(reach / self.scale))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -80,9 +95,10 @@ class ADKNetConfig:
 
 PRESETS: dict[str, ADKNetConfig] = {
     # Sized to train and run well on 2 CPU cores.
-    "lite": ADKNetConfig(),
+    "lite": ADKNetConfig(linear_taps=16),
     # Larger, for a GPU.
-    "paper": ADKNetConfig(k=16, hr_features=32, width=64, feat_blocks=8, gen_width=64, gen_blocks=4, branch_width=128),
+    "paper": ADKNetConfig(k=16, hr_features=32, width=64, feat_blocks=8, gen_width=64, gen_blocks=4, branch_width=128,
+                          linear_taps=16),
 }
 
 
@@ -90,13 +106,14 @@ def preset(name: str, **overrides: Any) -> ADKNetConfig:
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
     cfg = PRESETS[name]
-    if "scale" in overrides and "k" not in overrides:
-        # Keep the preset's ratio k/scale (3 for lite, 4 for paper) at other scales; k - scale must be even,
-        # so at odd scales paper's 4*scale taps become 4*scale + 1.
-        s = overrides["scale"]
-        k = cfg.k // cfg.scale * s
-        overrides["k"] = k + (k - s) % 2
-    return replace(cfg, **overrides)
+    s = overrides.get("scale", cfg.scale)
+    # Keep the preset's ratios k/scale (3 for lite, 4 for paper) and linear_taps/scale (4) at other scales;
+    # taps - scale must be even, so at odd scales 4*scale taps become 4*scale + 1.
+    for name in ("k", "linear_taps"):
+        if "scale" in overrides and name not in overrides and getattr(cfg, name):
+            taps = getattr(cfg, name) // cfg.scale * s
+            overrides[name] = taps + (taps - s) % 2
+    return replace(cfg, arch="", **overrides)
 
 
 @dataclass
@@ -109,7 +126,9 @@ class ADKOutput:
     bias: torch.Tensor | None = None        # (B, 3, h, w)
     mix: torch.Tensor | None = None         # (3, 3) colour mix, applied last
     mix_bias: torch.Tensor | None = None    # (3,)
-    premix: torch.Tensor | None = None      # (B, 3, h, w): the output before the colour mix (for calibration)
+    premix: torch.Tensor | None = None      # (B, 3, h, w): the adaptive output before the colour mix
+    linear: torch.Tensor | None = None      # (B, 3, h, w): the global linear part, added last (adknet-v2)
+    linear_kernel: torch.Tensor | None = None  # (3, 3, T, T): out channel, HR channel, taps
 
 
 class ResBlock(nn.Module):
@@ -161,6 +180,10 @@ class ADKNet(nn.Module):
             last.bias.zero_()
         self.mix = nn.Parameter(torch.eye(3)) if cfg.colour_mix else None
         self.mix_bias = nn.Parameter(torch.zeros(3)) if cfg.colour_mix else None
+        # The global linear part: zero until quick calibrate fits it (with the mix) in closed form on pairs.
+        self.linear = nn.Conv2d(3, 3, cfg.linear_taps, stride=s, bias=False) if cfg.linear_taps else None
+        if self.linear is not None:
+            nn.init.zeros_(self.linear.weight)
 
     def forward(self, hr: torch.Tensor, return_terms: bool = False) -> ADKOutput:
         cfg = self.cfg
@@ -191,6 +214,10 @@ class ADKNet(nn.Module):
         if self.mix is not None:
             y = y @ self.mix.T + self.mix_bias
         lr = y.permute(0, 3, 1, 2)
+        linear = None
+        if self.linear is not None:
+            linear = self.linear_part(hr)
+            lr = lr + linear
         if not return_terms:
             return ADKOutput(lr=lr)
         kern = torch.cat([band[2] for band in bands], dim=2).expand(b, 3, h, w, self.k2)  # shared_kernel: 1 -> 3
@@ -202,7 +229,16 @@ class ADKNet(nn.Module):
             mix=None if self.mix is None else self.mix.detach(),
             mix_bias=None if self.mix_bias is None else self.mix_bias.detach(),
             premix=premix.permute(0, 3, 1, 2),
+            linear=linear,
+            linear_kernel=None if self.linear is None else self.linear.weight.detach(),
         )
+
+    def linear_part(self, hr: torch.Tensor) -> torch.Tensor:
+        """The global linear kernel on the reflect-padded HR: the same geometry as the least-squares baseline."""
+        p = pad_amount(self.cfg.scale, self.cfg.linear_taps)
+        hh, ww = hr.shape[-2:]
+        x = F.pad(hr, (p, p, p, p), mode="reflect" if min(hh, ww) > p else "replicate") if p else hr
+        return F.conv2d(x, self.linear.weight, stride=self.cfg.scale)
 
     def _band(self, feats: torch.Tensor, patches: torch.Tensor, keep_kernels: bool
               ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
@@ -254,15 +290,22 @@ class ADKNet(nn.Module):
         weight = torch.stack(taps, dim=1).flatten(0, 1)    # channel f*s*s + dy*s + dx, as pixel_unshuffle
         return weight.contiguous(memory_format=torch.channels_last), self.head.bias.repeat_interleave(s * s)
 
-    def calibration_parameters(self) -> list[nn.Parameter]:
-        """The colour-response head that 'quick calibrate' re-fits, apart from the adaptive kernels."""
-        return [p for p in (self.mix, self.mix_bias) if p is not None]
 
 
-def reconstruct_pixel(terms: ADKOutput, hr_patch: torch.Tensor, i: int, j: int) -> torch.Tensor:
+def with_linear_part(model: ADKNet, taps: int) -> ADKNet:
+    """An adknet-v1 model as adknet-v2 with a zero linear part: the same output until quick calibrate fits it."""
+    upgraded = ADKNet(replace(model.cfg, linear_taps=taps, arch=""))
+    missing, unexpected = upgraded.load_state_dict(model.state_dict(), strict=False)
+    assert missing == ["linear.weight"] and not unexpected, (missing, unexpected)
+    return upgraded.to(next(model.parameters()).device)
+
+
+def reconstruct_pixel(terms: ADKOutput, hr_patch: torch.Tensor, i: int, j: int,
+                      linear_patch: torch.Tensor | None = None) -> torch.Tensor:
     """Recompute one output pixel from the shown terms: the kernel panel's self-check.
 
-    hr_patch: (3, k, k), the HR pixels the kernels at (i, j) read.
+    hr_patch: (3, k, k), the HR pixels the kernels at (i, j) read; linear_patch: (3, T, T), those the global
+    linear kernel reads (adknet-v2).
     """
     kern = terms.kernels[0, :, :, :, i, j]
     y = (kern * hr_patch).sum(dim=(1, 2))
@@ -270,6 +313,8 @@ def reconstruct_pixel(terms: ADKOutput, hr_patch: torch.Tensor, i: int, j: int) 
         y = (1 + terms.gain[0, :, i, j]) * y + terms.bias[0, :, i, j]
     if terms.mix is not None:
         y = terms.mix @ y + terms.mix_bias
+    if terms.linear_kernel is not None:
+        y = y + (terms.linear_kernel * linear_patch[None]).sum(dim=(1, 2, 3))
     return y
 
 
@@ -285,4 +330,5 @@ def count_flops_per_lr_pixel(cfg: ADKNetConfig) -> float:
     per_gen = cfg.k**2 + (2 * (3 // g) if cfg.gain_bias else 0)
     macs += g * (cfg.gen_width * cfg.branch_width * 9 + cfg.branch_width * per_gen)
     macs += 3 * cfg.k**2                                        # kernel application
+    macs += 9 * cfg.linear_taps**2                              # global linear part
     return 2 * macs

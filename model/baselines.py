@@ -127,6 +127,39 @@ def _features(band: torch.Tensor, scale: int, taps: int) -> torch.Tensor:
     return F.unfold(band, kernel_size=taps, stride=scale)[0].T
 
 
+def accumulate_normal_equations(hr: np.ndarray, lr: np.ndarray, scale: int, taps: int, xtx: np.ndarray,
+                                xty: np.ndarray, extra: np.ndarray | None = None, stride: int = 1) -> int:
+    """Add one pair's rows [HR patch taps (taps > 0), extra per-pixel features, 1] -> LR to X'X and X'Y (float64).
+
+    ``extra`` is (h, w, e), e.g. ADK-Net's adaptive output for quick calibrate; ``stride`` keeps every n-th LR
+    pixel, to bound the cost on many pairs. Returns the number of rows added.
+    """
+    h, w = hr.shape[0] // scale, hr.shape[1] // scale
+    y_all = np.asarray(lr, dtype=np.float64).reshape(-1, 3)
+    e_all = None if extra is None else np.asarray(extra, dtype=np.float64).reshape(h * w, -1)
+    bands = (_hr_bands(hr, scale, taps, _BAND_BYTES) if taps else ((0, h, None),))
+    rows = 0
+    for i0, i1, band in bands:
+        cols = [_features(band.double(), scale, taps)] if taps else []
+        if e_all is not None:
+            cols.append(torch.from_numpy(e_all[i0 * w : i1 * w]))
+        n = (i1 - i0) * w
+        cols.append(torch.ones(n, 1, dtype=torch.float64))
+        keep = slice(None) if stride <= 1 else torch.arange((-i0 * w) % stride, n, stride)
+        x = torch.cat(cols, dim=1)[keep]
+        y = torch.from_numpy(np.ascontiguousarray(y_all[i0 * w : i1 * w]))[keep]
+        xtx += (x.T @ x).numpy()
+        xty += (x.T @ y).numpy()
+        rows += x.shape[0]
+    return rows
+
+
+def solve_ridge(xtx: np.ndarray, xty: np.ndarray) -> np.ndarray:
+    """The normal equations' solution with a tiny ridge (1e-6 * trace / n), stable when features are collinear."""
+    n = xtx.shape[0]
+    return np.linalg.solve(xtx + 1e-6 * np.trace(xtx) / n * np.eye(n), xty)
+
+
 def fit_lstsq(
     pairs: Iterable[tuple[np.ndarray, np.ndarray]], scale: int, taps: int = 16, fitted_on: str = ""
 ) -> LstsqFit:
@@ -138,20 +171,13 @@ def fit_lstsq(
     n_pairs = 0
     for hr, lr in pairs:
         hr = _check_image(hr, scale)
-        lr = np.asarray(lr, dtype=np.float64)
-        if lr.shape != (hr.shape[0] // scale, hr.shape[1] // scale, 3):
-            raise ValueError(f"LR shape {lr.shape} does not match HR shape {hr.shape} at scale {scale}")
-        for i0, i1, band in _hr_bands(hr, scale, taps, _BAND_BYTES):
-            x = _features(band.double(), scale, taps)
-            x = torch.cat([x, torch.ones(x.shape[0], 1, dtype=x.dtype)], dim=1)
-            y = torch.from_numpy(np.ascontiguousarray(lr[i0:i1].reshape(-1, 3)))
-            xtx += (x.T @ x).numpy()
-            xty += (x.T @ y).numpy()
+        if np.shape(lr) != (hr.shape[0] // scale, hr.shape[1] // scale, 3):
+            raise ValueError(f"LR shape {np.shape(lr)} does not match HR shape {hr.shape} at scale {scale}")
+        accumulate_normal_equations(hr, lr, scale, taps, xtx, xty)
         n_pairs += 1
     if n_pairs == 0:
         raise ValueError("fit_lstsq needs at least one (hr, lr) pair")
-    ridge = 1e-6 * np.trace(xtx) / n_feat
-    sol = np.linalg.solve(xtx + ridge * np.eye(n_feat), xty)  # (n_feat, 3)
+    sol = solve_ridge(xtx, xty)  # (n_feat, 3)
     return LstsqFit(
         scale=int(scale),
         taps=int(taps),

@@ -56,14 +56,15 @@ def evaluate(
     return EvalResult(scale=method_set.scale, pairs=len(per_pair), crop=crop, methods=means, per_pair=per_pair)
 
 
-def card_metrics(trainer: Any, lstsq_fit: LstsqFit | None = None) -> dict:
-    """Validation metrics of a trainer's in-memory model and every baseline, by the evaluator of 'adkviewer eval'
-    (for the model card). `lstsq_fit`: the least-squares fit to score (default: fitted here on the train split)."""
+def card_metrics(trainer: Any, lstsq_fit: LstsqFit | None = None, which: str | None = None) -> dict:
+    """Validation metrics of a trainer's in-memory model (the one its export writes, `which`) and every baseline,
+    by the evaluator of 'adkviewer eval' (for the model card). `lstsq_fit`: the least-squares fit to score
+    (default: fitted here on the train split)."""
     scale = trainer.cfg.scale
     ms = MethodSet(scale=scale, device=trainer.device)
     ms.lstsq_fit = lstsq_fit if lstsq_fit is not None else fit_lstsq(trainer.train_pairs, scale, taps=4 * scale,
                                                                        fitted_on="train split")
-    ms.set_weights(LoadedWeights(model=trainer.model, path=Path("trained"), card={"name": "trained"}))
+    ms.set_weights(LoadedWeights(model=trainer.export_model(which), path=Path("trained"), card={"name": "trained"}))
     pairs = [(info.name, hr, lr) for info, (hr, lr) in zip(trainer.val_infos, trainer.val)]
     res = evaluate(pairs, list(ALL_METHODS), ms)
     trainer.model.train()

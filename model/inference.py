@@ -44,16 +44,22 @@ class Neighbourhood:
 
     y0: int
     x0: int
-    terms: ADKOutput          # kernels (1, 3, k, k, h, w), gain/bias (1, 3, h, w), mix
+    terms: ADKOutput          # kernels (1, 3, k, k, h, w), gain/bias (1, 3, h, w), mix, linear part
     patches: torch.Tensor     # (3, k*k, h, w): the HR pixels each kernel reads
     hr_origin: tuple[int, int]  # HR (row, col) of the top-left tap of the window's top-left pixel (may be < 0)
+    linear_patches: torch.Tensor | None = None  # (3, T*T, h, w): the HR pixels the global linear kernel reads
 
     def at(self, i: int, j: int) -> dict[str, torch.Tensor | None]:
         """Everything that produced LR pixel (i, j) (absolute LR coordinates)."""
         li, lj = i - self.y0, j - self.x0
         t = self.terms
         k = t.kernels.shape[2]
-        return {
+        lin = {}
+        if t.linear_kernel is not None:
+            taps = t.linear_kernel.shape[-1]
+            lin = {"linear": t.linear[0, :, li, lj], "linear_kernel": t.linear_kernel,
+                   "linear_patch": self.linear_patches[:, :, li, lj].reshape(3, taps, taps)}
+        return {**lin,
             "kernels": t.kernels[0, :, :, :, li, lj],
             "patch": self.patches[:, :, li, lj].reshape(3, k, k),
             "gain": None if t.gain is None else t.gain[0, :, li, lj],
@@ -130,9 +136,11 @@ class AdkRunner:
         x0, x1 = max(0, j - radius), min(w, j + radius + 1)
         iy0, iy1, ix0, ix1 = max(0, y0 - halo), min(h, y1 + halo), max(0, x0 - halo), min(w, x1 + halo)
         x = numpy_reader(hr, s, self.device)(iy0, iy1, ix0, ix1)
+        taps = self.model.cfg.linear_taps
         with torch.inference_mode():
             terms = self.model(x, return_terms=True)
             patches = unfold_patches(x, s, k)[0]
+            lin_patches = unfold_patches(x, s, taps)[0] if taps else None
         sl = (slice(y0 - iy0, y1 - iy0), slice(x0 - ix0, x1 - ix0))
         cut = ADKOutput(
             lr=terms.lr[:, :, sl[0], sl[1]].cpu(),
@@ -141,7 +149,11 @@ class AdkRunner:
             bias=None if terms.bias is None else terms.bias[:, :, sl[0], sl[1]].cpu(),
             mix=None if terms.mix is None else terms.mix.cpu(),
             mix_bias=None if terms.mix_bias is None else terms.mix_bias.cpu(),
+            premix=terms.premix[:, :, sl[0], sl[1]].cpu(),
+            linear=None if terms.linear is None else terms.linear[:, :, sl[0], sl[1]].cpu(),
+            linear_kernel=None if terms.linear_kernel is None else terms.linear_kernel.cpu(),
         )
         p = pad_amount(s, k)
         return Neighbourhood(y0=y0, x0=x0, terms=cut, patches=patches[:, :, sl[0], sl[1]].cpu(),
-                             hr_origin=(y0 * s - p, x0 * s - p))
+                             hr_origin=(y0 * s - p, x0 * s - p),
+                             linear_patches=None if lin_patches is None else lin_patches[:, :, sl[0], sl[1]].cpu())

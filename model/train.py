@@ -18,7 +18,8 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
-from .adknet import ADKNet, ADKNetConfig, preset
+from .adknet import ARCH, ARCH_V1, PRESETS, ADKNet, ADKNetConfig, preset, with_linear_part
+from .calibrate import calibrate
 from .data import PairCropDataset, discover_pairs, load_pair, no_usable_pairs, resolve_split, select
 from .devices import describe_device, resolve_device
 from .errors import UserError
@@ -32,15 +33,18 @@ CKPT_FORMAT = "adkviewer-ckpt-1"
 
 @dataclass(frozen=True)
 class Schedule:
-    """Iteration budget and peak learning rate: fine-tuning needs fewer, gentler steps than training from scratch."""
+    """Iteration budget, peak learning rate and validation: fine-tuning needs fewer, gentler steps than training
+    from scratch, and on a handful of pairs it overfits, so it validates often and stops when that stops helping."""
 
     iterations: int
     lr: float
+    val_every: int
+    patience: int  # validations without a better val PSNR before stopping early (0: never)
 
 
-# The defaults of `adkviewer train` and of the GUI's Train tab (one definition for both).
-FINE_TUNE = Schedule(iterations=1500, lr=2e-4)
-SCRATCH = Schedule(iterations=3000, lr=1e-3)
+# The defaults of `adkviewer train` and of the GUI's Train tab (one definition for both), from bench/transfer.py.
+FINE_TUNE = Schedule(iterations=500, lr=1e-4, val_every=50, patience=4)
+SCRATCH = Schedule(iterations=3000, lr=1e-3, val_every=250, patience=0)
 
 
 def schedule_for(init: str) -> Schedule:
@@ -93,7 +97,9 @@ class TrainConfig:
     time_budget_s: float = 0.0       # >0: after 50 iterations, shrink `iterations` to fit this wall-clock budget
     command: str = ""                # the exact command line, recorded in the model card
     resumes: list[str] = field(default_factory=list)  # the commands that continued the run, in order (model card)
-    calibrate_first: bool = True     # fine-tuning: re-fit the colour head on the train pairs before the first step
+    calibrate_first: bool = True     # fit the linear part (and, fine-tuning, mix and bias) in closed form first
+    patience: int = 0                # >0: stop after this many validations without a better val PSNR
+    export: str = "best"             # "best": the export is the best validated model (iteration 0 included); "last"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -173,7 +179,14 @@ def build_model(cfg: TrainConfig, log: Callable[[str], None] = lambda m: None) -
         raise UserError(f"No shipped weights for x{cfg.scale}; train with --init scratch.")
     loaded = load_weights(path, expect_scale=cfg.scale)
     log(f"initialised from {path}")
-    return loaded.model
+    model = loaded.model
+    taps = PRESETS["lite"].linear_taps // PRESETS["lite"].scale * cfg.scale
+    if model.linear is None and model.mix is not None and cfg.calibrate_first:
+        # Old weights gain the global linear part, fitted first in closed form, so fine-tuning them on a new
+        # camera carries its blur as well as its colour.
+        model = with_linear_part(model, taps + (taps - cfg.scale) % 2)
+        log(f"{path.name} is {ARCH_V1}: fine-tuning it as {ARCH} (a global linear part beside its kernels)")
+    return model
 
 
 def to_tensor(img: np.ndarray) -> torch.Tensor:
@@ -206,38 +219,6 @@ def validate(model: ADKNet, val: list[tuple[np.ndarray, np.ndarray]], device: to
     return {"psnr": float(np.mean(ps)), "ssim": float(np.mean(ss))}, preview
 
 
-@torch.no_grad()
-def calibrate(model: ADKNet, pairs: list[tuple[np.ndarray, np.ndarray]], device: torch.device | str = "cpu",
-              max_pixels: int = 2_000_000) -> None:
-    """Quick calibrate: re-fit only the colour-response head (global 3x3 mix + bias) in closed form.
-
-    The adaptive kernels stay as they are; this adapts the model to a new camera's colour in seconds.
-    """
-    if model.mix is None:
-        raise UserError("This model has no colour-response head to calibrate (colour_mix is off).")
-    device = torch.device(device)
-    was = model.training
-    model.eval().to(device)
-    xtx = torch.zeros(4, 4, dtype=torch.float64)
-    xty = torch.zeros(4, 3, dtype=torch.float64)
-    used = 0
-    for hr, lr in pairs:
-        terms = model(to_tensor(hr).to(device), return_terms=True)
-        pre = terms.premix[0].reshape(3, -1).T.double().cpu()
-        x = torch.cat([pre, torch.ones(pre.shape[0], 1, dtype=torch.float64)], dim=1)
-        y = torch.from_numpy(lr).reshape(-1, 3).double()
-        xtx += x.T @ x
-        xty += x.T @ y
-        used += x.shape[0]
-        if used >= max_pixels:
-            break
-    ridge = 1e-6 * torch.trace(xtx) / 4
-    sol = torch.linalg.solve(xtx + ridge * torch.eye(4, dtype=torch.float64), xty)  # (4, 3)
-    model.mix.copy_(sol[:3].T.float())
-    model.mix_bias.copy_(sol[3].float())
-    model.train(was)
-
-
 class Trainer:
     """Runs (or resumes) one training run; pause/stop are thread-safe requests, checked every iteration."""
 
@@ -249,6 +230,8 @@ class Trainer:
         self.elapsed = 0.0
         self.history: list[dict[str, Any]] = []
         self.best: dict[str, float] = {}
+        self.best_state: dict[str, torch.Tensor] | None = None  # the best validated model's tensors (on the CPU)
+        self._checks_since_best = 0
         self._pause = threading.Event()
         self._stop = threading.Event()
         self.model: ADKNet | None = None
@@ -327,22 +310,36 @@ class Trainer:
             self.model.load_state_dict(ckpt["model"])
         else:
             self.model = build_model(cfg, self.log)
-            if cfg.init != "scratch" and cfg.calibrate_first and self.model.mix is not None:
-                # A new camera's colour response is fitted in closed form first, so gradient steps go to the kernels.
-                calibrate(self.model, train, dev)
-                self.log("calibrated the colour head on the train pairs before fine-tuning")
+            if cfg.calibrate_first and self.model.mix is not None:
+                if cfg.init != "scratch":
+                    # A new camera's blur and colour, as far as a linear kernel holds them, are fitted in closed form
+                    # first (never below least squares on these pairs), so gradient steps go to what adapts.
+                    calibrate(self.model, train, dev)
+                    self.log("calibrated the linear part, colour mix and bias on the train pairs before fine-tuning"
+                             if self.model.linear is not None else
+                             "calibrated the colour head on the train pairs before fine-tuning")
+                elif self.model.linear is not None:
+                    calibrate(self.model, train, dev, fit_mix=False)  # the kernels start from a least-squares output
+                    self.log("fitted the linear part on the train pairs (closed form) before training")
         self.model.to(dev).train()
+        # The global linear part is fitted in closed form (quick calibrate), not by gradient steps: Adam moves each
+        # of its 768 taps per channel by ~lr, which adds up to a jump of the whole output (a scratch run fell from
+        # 31.5 to 21.5 dB in 200 iterations at lr 1e-3). The network learns what the linear kernel cannot do.
+        if self.model.linear is not None:
+            self.model.linear.weight.requires_grad_(False)
         self.net = self.model
         if self.dist.world > 1:
             self.net = torch.nn.parallel.DistributedDataParallel(
                 self.model, device_ids=[dev.index] if dev.type == "cuda" else None)
-        self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        trained = [p for p in self.model.parameters() if p.requires_grad]
+        self.opt = torch.optim.AdamW(trained, lr=cfg.lr, weight_decay=cfg.weight_decay)
         if ckpt is not None:
             self.opt.load_state_dict(ckpt["optimizer"])
             self.iteration = int(ckpt["iteration"])
             self.elapsed = float(ckpt.get("elapsed", 0.0))
             self.history = list(ckpt.get("history", []))
             self.best = dict(ckpt.get("best", {}))
+            self.best_state = ckpt.get("best_model")
             torch.set_rng_state(ckpt["rng_torch"])
             self.gen.set_state(ckpt["rng_gen"])
             if dev.type == "cuda" and "rng_cuda" in ckpt:
@@ -366,7 +363,7 @@ class Trainer:
             raise FloatingPointError(f"the loss became {loss.item()} at iteration {self.iteration}")
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_([p for p in self.model.parameters() if p.requires_grad], 1.0)
         self.opt.step()
         self.iteration += 1
         return float(loss.item())
@@ -378,6 +375,9 @@ class Trainer:
         t0 = time.perf_counter()
         base_elapsed = self.elapsed
         held = False  # paused, and said so (a step in flight when pause was asked finishes first)
+        if self.iteration == 0 and cfg.val_every and not self.best and self.val and not self._stop.is_set():
+            self.log("validating the starting model…")
+            self.run_validation()  # the starting model is a candidate: a run never hands back a worse one
         try:
             while self.iteration < cfg.iterations and not self._stop.is_set():
                 if self._pause.is_set():
@@ -403,6 +403,11 @@ class Trainer:
                 at_end = self.iteration >= cfg.iterations
                 if cfg.val_every and (self.iteration % cfg.val_every == 0 or at_end):
                     self.run_validation()
+                    if cfg.patience and self._checks_since_best >= cfg.patience and not at_end:
+                        self.log(f"early stop at iteration {self.iteration}: no better validation in "
+                                 f"{count_of(cfg.patience, 'check')} since iteration {self.best.get('it')}")
+                        cfg.iterations = self.iteration
+                        at_end = True
                 if cfg.ckpt_every and (self.iteration % cfg.ckpt_every == 0 or at_end):
                     last_ckpt = self.save_checkpoint() or last_ckpt
         except BaseException:
@@ -440,9 +445,12 @@ class Trainer:
             self.history.append({"it": self.iteration, **{f"val_{k}": v for k, v in metrics.items() if k != "it"}})
             if metrics["psnr"] > self.best.get("psnr", -1.0):
                 self.best = dict(metrics)
-                # Early stopping stays the user's call: the final weights are the export, these sit beside them.
+                self._checks_since_best = 0
+                self.best_state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
                 save_weights(self.model, self.best_weights_path(),
                              {"best_val": self.best, "note": "weights at the best validation PSNR of this run"})
+            else:
+                self._checks_since_best += 1
             self.log(f"it {self.iteration}: val PSNR {metrics['psnr']:.3f} dB, SSIM {metrics['ssim']:.4f}")
             if self.cb.on_val:
                 self.cb.on_val(self.iteration, metrics, preview, self.val[0][1])
@@ -471,6 +479,7 @@ class Trainer:
             "rng_gen": self.gen.get_state(),
             "history": self.history,
             "best": self.best,
+            "best_model": self.best_state,
         }
         if self.device is not None and self.device.type == "cuda":
             state["rng_cuda"] = torch.cuda.get_rng_state(self.device)
@@ -482,7 +491,26 @@ class Trainer:
             self.cb.on_checkpoint(str(path))
         return str(path)
 
-    def export(self, path: str | Path | None = None, extra_card: dict[str, Any] | None = None) -> Path:
+    def _which(self, which: str | None) -> str:
+        return "last" if (which or self.cfg.export) == "last" or not self.best_state else "best"
+
+    def export_model(self, which: str | None = None) -> ADKNet:
+        """The model an export writes: the best validated one (the start included) unless `which` (or the config)
+        says "last"."""
+        if self._which(which) == "last":
+            return self.model
+        best = ADKNet(self.model.cfg)
+        best.load_state_dict(self.best_state)
+        return best.to(self.device or "cpu").eval()
+
+    def exported_which(self, which: str | None = None) -> dict[str, Any]:
+        """For the card: which model the export holds."""
+        if self._which(which) == "last":
+            return {"which": "last", "iteration": self.iteration}
+        return {"which": "best validated", "iteration": self.best.get("it"), "val_psnr": self.best.get("psnr")}
+
+    def export(self, path: str | Path | None = None, extra_card: dict[str, Any] | None = None,
+               which: str | None = None) -> Path:
         """Write safetensors weights plus a model card describing data, split, settings, time and hardware."""
         cfg = self.cfg
         mc = self.model.cfg
@@ -501,11 +529,12 @@ class Trainer:
                 **({"resumed_with": list(cfg.resumes)} if cfg.resumes else {}),
                 "settings": {k: v for k, v in cfg.to_dict().items() if k not in ("pairs", "command", "resumes")},
                 "best_val": self.best,
+                "exported": self.exported_which(which),
             },
         }
         if extra_card:
             card.update(extra_card)
-        return save_weights(self.model, path, card)
+        return save_weights(self.export_model(which), path, card)
 
     def close(self) -> None:
         if self.dist.world > 1 and dist.is_initialized():

@@ -15,7 +15,7 @@ from safetensors.torch import load_file, save
 
 from .atomic import atomic_write_bytes
 
-from .adknet import ARCH, ADKNet, ADKNetConfig
+from .adknet import ARCHS, ADKNet, ADKNetConfig
 from .errors import WeightsError
 
 FORMAT = "adkviewer-weights-1"
@@ -96,8 +96,9 @@ def load_weights(
     notes: list[str] = []
     if meta.get("format") != FORMAT or "config" not in meta:
         raise WeightsError(f"{path.name} is a safetensors file but not ADK Viewer weights (no ADK-Net config in it).")
-    if meta.get("arch") != ARCH:
-        raise WeightsError(f"{path.name} is for architecture {meta.get('arch')!r}; this program runs {ARCH!r}.")
+    if meta.get("arch") not in ARCHS:
+        raise WeightsError(f"{path.name} is for architecture {meta.get('arch')!r}; this program runs "
+                           f"{' and '.join(map(repr, ARCHS))}.")
     try:
         cfg = ADKNetConfig.from_dict(json.loads(meta["config"]))
     except (ValueError, TypeError) as e:
@@ -219,7 +220,9 @@ def import_torch_weights(src: str | os.PathLike, dst: str | os.PathLike, preset_
     if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
         raise WeightsError(f"{src.name} does not hold a state dict of tensors.")
     try:
-        cfg = ADKNetConfig.from_dict(cfg_dict) if cfg_dict else preset(preset_name, scale=scale)
+        # a state dict without the linear part is the old architecture (adknet-v1) of that preset
+        v1 = {} if "linear.weight" in obj else {"linear_taps": 0}
+        cfg = ADKNetConfig.from_dict(cfg_dict) if cfg_dict else preset(preset_name, scale=scale, **v1)
     except (ValueError, TypeError) as e:
         raise WeightsError(f"{src.name} has an invalid model config ({_short(e)}).") from None
     model = ADKNet(cfg)

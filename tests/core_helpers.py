@@ -33,10 +33,12 @@ def perturbed(cfg: ADKNetConfig, seed: int = 0) -> ADKNet:
     model = ADKNet(cfg)
     with torch.no_grad():
         for mod in model.modules():
-            if isinstance(mod, torch.nn.Conv2d):
+            if isinstance(mod, torch.nn.Conv2d) and mod is not model.linear:
                 fan_in = mod.weight[0].numel()
                 mod.weight.add_(torch.randn_like(mod.weight) * 0.5 / math.sqrt(fan_in))
                 mod.bias.add_(torch.randn_like(mod.bias) * 0.05)
+        if model.linear is not None:  # a global linear part worth a few per cent of the output
+            model.linear.weight.normal_(0, 0.2 / model.linear.weight[0].numel())
         last = model.branch[-1]
         fan_in = last.weight[0].numel()
         w = last.weight.view(cfg.generators, model.per_gen, -1)

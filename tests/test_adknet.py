@@ -66,12 +66,17 @@ def reference_forward(model: ADKNet, hr: torch.Tensor) -> tuple[torch.Tensor, to
         y = (1 + gb[:, :, 0].reshape(b, 3, h, w)) * y + gb[:, :, 1].reshape(b, 3, h, w)
     if model.mix is not None:
         y = torch.einsum("cd,bdhw->bchw", model.mix, y) + model.mix_bias.view(1, 3, 1, 1)
+    if cfg.linear_taps:  # the global linear part: every HR channel's taps into every LR channel, as lstsq
+        t, q = cfg.linear_taps, pad_amount(s, cfg.linear_taps)
+        taps = F.unfold(F.pad(hr, (q, q, q, q), mode="reflect"), t, stride=s)  # (b, 3*t*t, h*w)
+        y = y + (model.linear.weight.reshape(3, -1) @ taps).view(b, 3, h, w)
     return y, kernels.reshape(b, 3, cfg.k, cfg.k, h, w)
 
 
 @pytest.mark.parametrize("overrides", [
     {}, {"norm": "signed"}, {"shared_kernel": True}, {"shared_kernel": True, "norm": "signed"},
-    {"gain_bias": False, "colour_mix": False}, {"scale": 2}, {"scale": 3}, {"scale": 3, "shared_kernel": True},
+    {"gain_bias": False, "colour_mix": False, "linear_taps": 0}, {"linear_taps": 0}, {"scale": 2}, {"scale": 3},
+    {"scale": 3, "shared_kernel": True},
 ])
 def test_forward_equals_the_textbook_formulation(overrides):
     cfg = tiny_config(**overrides)
@@ -153,7 +158,7 @@ def test_shared_kernel_is_identical_across_channels(norm):
 
 
 def test_no_gain_bias_no_mix_is_the_pure_kernel_sum():
-    cfg = tiny_config(gain_bias=False, colour_mix=False)
+    cfg = tiny_config(gain_bias=False, colour_mix=False, linear_taps=0)
     model = perturbed(cfg)
     hr = torch.rand(1, 3, 4 * S, 5 * S)
     out = model(hr, return_terms=True)
@@ -161,7 +166,7 @@ def test_no_gain_bias_no_mix_is_the_pure_kernel_sum():
     patches = unfold_patches(hr, S, cfg.k)
     ref = (patches * out.kernels.reshape(1, 3, cfg.k * cfg.k, 4, 5)).sum(dim=2)
     torch.testing.assert_close(out.lr, ref, atol=1e-5, rtol=0)
-    assert model.calibration_parameters() == []
+    assert out.linear is None and out.linear_kernel is None
 
 
 # ----------------------------------------------------------------------------- config and presets
@@ -237,15 +242,18 @@ def test_flops_are_positive_and_grow_with_the_model():
 
 
 @pytest.mark.parametrize("overrides", [{}, {"norm": "signed"}, {"shared_kernel": True},
-                                       {"gain_bias": False, "colour_mix": False}])
+                                       {"gain_bias": False, "colour_mix": False, "linear_taps": 0}])
 def test_reconstruct_pixel_reproduces_the_output(overrides):
     cfg = tiny_config(**overrides)
     model = perturbed(cfg)
     hr = smooth_image(6 * S, 7 * S, seed=1)
     out = _forward(model, hr)
     patches = unfold_patches(_t(hr), S, cfg.k)[0]
+    t = cfg.linear_taps
+    lin = unfold_patches(_t(hr), S, t)[0] if t else None
     for i, j in [(0, 0), (0, 6), (5, 0), (5, 6), (2, 3)]:
-        y = reconstruct_pixel(out, patches[:, :, i, j].reshape(3, cfg.k, cfg.k), i, j)
+        y = reconstruct_pixel(out, patches[:, :, i, j].reshape(3, cfg.k, cfg.k), i, j,
+                              None if lin is None else lin[:, :, i, j].reshape(3, t, t))
         torch.testing.assert_close(y, out.lr[0, :, i, j], atol=1e-5, rtol=0)
 
 
@@ -389,6 +397,12 @@ def test_neighbourhood_matches_the_full_forward(overrides):
                     y = (got["kernels"] * got["patch"]).sum(dim=(1, 2))
                     y = (1 + got["gain"]) * y + got["bias"]
                     y = got["mix"] @ y + got["mix_bias"]
+                    if cfg.linear_taps:  # plus the global linear kernel over its own (wider) HR patch
+                        t = cfg.linear_taps
+                        torch.testing.assert_close(got["linear_patch"], unfold_patches(_t(hr), S, t)[0][:, :, a, b]
+                                                   .reshape(3, t, t), atol=0, rtol=0)
+                        y = y + (got["linear_kernel"] * got["linear_patch"][None]).sum(dim=(1, 2, 3))
+                        torch.testing.assert_close(got["linear"], full.linear[0, :, a, b], atol=1e-5, rtol=0)
                     torch.testing.assert_close(y, got["output"], atol=1e-5, rtol=0)
 
 
@@ -431,3 +445,24 @@ def test_runner_halves_the_tile_on_out_of_memory_and_says_so(error):
     out = runner.downscale(hr, tile=64)
     assert np.allclose(out, expected, atol=1e-5)
     assert runner.notes and "retrying with 16-pixel tiles" in runner.notes[-1]
+
+
+def test_old_weights_gain_a_zero_linear_part_that_changes_nothing():
+    """adknet-v1 weights (no linear part) still load, and upgrade to adknet-v2 with the very same output."""
+    from model.adknet import with_linear_part
+
+    old = perturbed(tiny_config(linear_taps=0))
+    assert old.cfg.arch == "adknet-v1" and old.linear is None
+    new = with_linear_part(old, 16).eval()
+    assert new.cfg.arch == "adknet-v2" and new.cfg.halo >= old.cfg.halo
+    hr = torch.rand(1, 3, 6 * S, 7 * S)
+    with torch.no_grad():
+        assert torch.equal(new(hr).lr, old(hr).lr)
+
+
+def test_the_arch_name_follows_the_tensors():
+    assert tiny_config().arch == "adknet-v2" and tiny_config(linear_taps=0).arch == "adknet-v1"
+    with pytest.raises(ValueError, match="does not match"):
+        ADKNetConfig.from_dict({**tiny_config().to_dict(), "arch": "adknet-v1"})
+    with pytest.raises(ValueError, match="linear_taps"):
+        tiny_config(linear_taps=13)  # 13 - 4 is odd: the kernel could not be centred on the HR cell

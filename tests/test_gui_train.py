@@ -15,6 +15,7 @@ pytest.importorskip("pytestqt")
 from PySide6.QtWidgets import QAbstractButton, QPushButton  # noqa: E402
 
 from adkviewer.cli.args import build_parser  # noqa: E402
+from adkviewer.cli.train import train_config  # noqa: E402
 from adkviewer.shell.main_window import MainWindow  # noqa: E402
 from adkviewer.gui.settings import Settings  # noqa: E402
 from adkviewer.tabs.train.train_runner import IDLE, PAUSED  # noqa: E402
@@ -22,7 +23,7 @@ from adkviewer.tabs.train.train_state import SPLIT_FRACTION, TrainSettings, scan
 from adkviewer.shell import weights_menu
 from adkviewer.state import weights_registry  # noqa: E402
 from core_helpers import TINY, box, make_pairs, one_thread, save_png, smooth_image  # noqa: E402, F401
-from model.train import TrainConfig, Trainer, read_checkpoint  # noqa: E402
+from model.train import FINE_TUNE, TrainConfig, Trainer, read_checkpoint  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 WAIT_MS = 20_000
@@ -81,11 +82,13 @@ def _idle(qtbot, tab, timeout: int = WAIT_MS) -> None:
 
 def test_defaults_are_the_cli_fine_tune_defaults():
     s = TrainSettings(pairs="x")
-    cli = build_parser().parse_args(["train", "--pairs", "x", "--init", "shipped"])
+    argv = ["train", "--pairs", "x", "--init", "shipped"]
+    cli = train_config(build_parser().parse_args(argv), argv)
     cfg = s.to_config("/tmp/run")
-    assert (s.init, s.lr, s.iterations) == ("shipped", 2e-4, 1500)  # the CLI's fine-tune path (cmd_train)
-    assert (cfg.batch, cfg.patch, cfg.val_every, cfg.ckpt_every) == (cli.batch, cli.patch, cli.val_every,
-                                                                     cli.ckpt_every) == (8, 48, 250, 250)
+    assert (s.init, s.lr, s.iterations) == ("shipped", FINE_TUNE.lr, FINE_TUNE.iterations)  # the CLI's fine-tune path
+    assert (cfg.batch, cfg.patch, cfg.val_every, cfg.ckpt_every, cfg.patience) == (
+        cli.batch, cli.patch, cli.val_every, cli.ckpt_every, cli.patience) == (8, 48, FINE_TUNE.val_every, 250,
+                                                                                FINE_TUNE.patience)
     assert cfg.split == "val" and cfg.scale == 4 and cfg.calibrate_first and cfg.device == "auto"
     assert cfg.command.startswith("adkviewer train --pairs")
 
@@ -121,7 +124,8 @@ def test_pairs_table_names_every_problem_and_falls_back_to_a_seeded_split(qtbot,
 
 
 def test_start_updates_curves_progress_and_preview_and_pause_resume_continue(qtbot, tmp_path, pairs, slow_steps):
-    win, tab = _setup(qtbot, pairs, tmp_path / "runs", iterations=40)
+    # without the linear part: these pairs are a linear function of the HR, which the closed-form start would solve
+    win, tab = _setup(qtbot, pairs, tmp_path / "runs", iterations=40, model_overrides=dict(TINY, linear_taps=0))
     paused_at = {}
 
     def pause_once(points):

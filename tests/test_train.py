@@ -15,7 +15,7 @@ import pytest
 import torch
 
 import model.atomic as atomic_mod
-from core_helpers import TINY, make_pairs, one_thread  # noqa: F401 (fixture)
+from core_helpers import TINY, make_pairs, one_thread, perturbed  # noqa: F401 (fixture)
 from model.adknet import ADKNet, preset
 from model.errors import UserError
 from model.train import (Callbacks, TrainConfig, Trainer, calibrate, load_split_pairs, lr_at, read_checkpoint,
@@ -237,10 +237,11 @@ def test_time_budget_shrinks_the_iteration_count(pairs, tmp_path):
 # ----------------------------------------------------------------------------- (d) quick calibrate
 
 
-def test_calibrate_recovers_a_global_colour_shift(pairs):
+@pytest.mark.parametrize("linear_taps", [0, 16])
+def test_calibrate_recovers_a_global_colour_shift(pairs, linear_taps):
     _, train, _, val = load_split_pairs(TrainConfig(pairs=str(pairs), scale=4))
     torch.manual_seed(0)
-    model = ADKNet(preset("lite", **TINY))
+    model = ADKNet(preset("lite", **TINY, linear_taps=linear_taps))
     before = {k: v.clone() for k, v in model.state_dict().items()}
     psnr_before = validate(model, val, torch.device("cpu"))[0]["psnr"]
     t0 = time.perf_counter()
@@ -251,14 +252,48 @@ def test_calibrate_recovers_a_global_colour_shift(pairs):
     assert psnr_after > 33
     after = model.state_dict()
     changed = {k for k in before if not torch.equal(before[k], after[k])}
-    assert changed == {"mix", "mix_bias"}  # only the colour-response head is re-fitted
+    # only the closed-form part is re-fitted: the colour head, and the global linear part where there is one
+    assert changed == ({"mix", "mix_bias", "linear.weight"} if linear_taps else {"mix", "mix_bias"})
     assert model.training  # training mode restored
+
+
+def test_calibrated_adknet_is_never_below_least_squares_on_its_pairs(pairs):
+    """The joint fit holds the lstsq kernel (mix = 0) among its solutions, so on the fitted pairs it cannot lose."""
+    from model.baselines import apply_lstsq, fit_lstsq
+    from model.metrics import psnr
+    from model.train import predict
+
+    _, train, _, _ = load_split_pairs(TrainConfig(pairs=str(pairs), scale=4))
+    torch.manual_seed(0)
+    model = perturbed(preset("lite", **TINY))  # an adaptive part unrelated to these pairs
+    calibrate(model, train, "cpu")
+    fit = fit_lstsq(train, 4, taps=16)
+    for hr, lr in train:
+        assert psnr(predict(model, hr, torch.device("cpu")), lr) >= psnr(apply_lstsq(fit, hr), lr) - 0.01
+
+
+def test_calibrate_keeps_float64_off_the_device(pairs, monkeypatch):
+    """MPS has no float64: every tensor calibrate puts on the model's device stays float32."""
+    _, train, _, _ = load_split_pairs(TrainConfig(pairs=str(pairs), scale=4))
+    model = ADKNet(preset("lite", **TINY))
+    seen = []
+    real_to = torch.Tensor.to
+
+    def spy(self, *args, **kw):
+        out = real_to(self, *args, **kw)
+        if out.dtype == torch.float64 and out.device.type != "cpu":
+            seen.append(out.device)
+        return out
+
+    monkeypatch.setattr(torch.Tensor, "to", spy)
+    calibrate(model, train, "cpu")
+    assert not seen and all(p.dtype == torch.float32 for p in model.parameters())
 
 
 def test_calibrate_without_a_colour_head_is_a_user_error(pairs):
     _, train, _, _ = load_split_pairs(TrainConfig(pairs=str(pairs), scale=4))
     with pytest.raises(UserError, match="colour"):
-        calibrate(ADKNet(preset("lite", colour_mix=False, **TINY)), train)
+        calibrate(ADKNet(preset("lite", colour_mix=False, linear_taps=0, **TINY)), train)
 
 
 # ----------------------------------------------------------------------------- (e) learning-rate schedule
@@ -313,7 +348,8 @@ def test_nan_loss_raises_and_leaves_a_resumable_crash_checkpoint(pairs, tmp_path
 
 
 def test_export_writes_weights_and_a_card_that_load(pairs, tmp_path):
-    t = Trainer(_cfg(pairs, tmp_path / "run", iterations=2, val_every=2, command="adkviewer train --test"))
+    t = Trainer(_cfg(pairs, tmp_path / "run", iterations=2, val_every=2, command="adkviewer train --test",
+                     export="last"))
     t.setup()
     t.run()
     path = t.export(extra_card={"validation": {"pairs": 2}})
@@ -324,7 +360,7 @@ def test_export_writes_weights_and_a_card_that_load(pairs, tmp_path):
     assert tr["iterations"] == 2 and tr["command"] == "adkviewer train --test" and tr["split"] == "val"
     assert tr["pairs"] == str(pairs) and "cores" in tr["hardware"] and "CPU" in tr["hardware"]
     assert tr["settings"]["batch"] == 2 and tr["settings"]["model_overrides"] == TINY
-    assert "psnr" in tr["best_val"]
+    assert "psnr" in tr["best_val"] and tr["exported"] == {"which": "last", "iteration": 2}
     assert card["validation"] == {"pairs": 2} and card["scale"] == 4 and card["config"] == t.model.cfg.to_dict()
 
     loaded = load_weights(path, expect_scale=4)
@@ -398,10 +434,38 @@ def test_the_best_validation_weights_are_kept_beside_the_final_ones(pairs, tmp_p
     t.setup()
     t.run()
     best = t.best_weights_path()
-    assert best.is_file() and t.best["it"] in (2, 4, 6)
+    assert best.is_file() and t.best["it"] in (0, 2, 4, 6)  # iteration 0, the starting model, is a candidate
     loaded = load_weights(best)
     assert loaded.card["best_val"]["psnr"] == pytest.approx(t.best["psnr"])
     assert validate(loaded.model, t.val, t.device)[0]["psnr"] == pytest.approx(t.best["psnr"], abs=1e-4)
+
+
+def test_a_run_never_hands_back_a_model_worse_than_its_start(pairs, tmp_path):
+    """A learning rate that wrecks the model: the start (validated as iteration 0) is what the export holds."""
+    logs: list[str] = []
+    t = Trainer(_cfg(pairs, tmp_path / "run", init="scratch", iterations=6, val_every=2, lr=5.0, warmup=1),
+                Callbacks(on_log=logs.append))
+    t.setup()
+    start = validate(t.model, t.val, t.device)[0]["psnr"]
+    t.run()
+    assert t.history[0]["it"] == 0 and t.history[0]["val_psnr"] == pytest.approx(start)
+    assert validate(t.model, t.val, t.device)[0]["psnr"] < start - 1  # the last iteration is worse...
+    assert t.best["it"] == 0
+    path = t.export()
+    card = json.loads(card_path(path).read_text())["training"]["exported"]
+    assert card["which"] == "best validated" and card["iteration"] == 0
+    assert validate(load_weights(path).model, t.val, t.device)[0]["psnr"] == pytest.approx(start, abs=1e-4)
+    assert any("validating the starting model" in m for m in logs)
+
+
+def test_patience_stops_a_run_whose_validation_no_longer_improves(pairs, tmp_path):
+    logs: list[str] = []
+    t = Trainer(_cfg(pairs, tmp_path / "run", init="scratch", iterations=40, val_every=2, lr=5.0, warmup=1,
+                     patience=2), Callbacks(on_log=logs.append))
+    t.setup()
+    t.run()
+    assert t.finished and t.iteration == 4 and t.best["it"] == 0  # validations at 2 and 4 were worse than the start
+    assert any("early stop at iteration 4" in m for m in logs)
 
 
 def test_pairs_smaller_than_the_patch_shrink_the_patch_instead_of_failing(pairs, tmp_path):

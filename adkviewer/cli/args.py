@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     arch.add_argument("--k", type=_int_at_least(2), help="kernel size (default: the preset's)")
     arch.add_argument("--norm", choices=["softmax", "signed"], help="kernel normalisation (default: the preset's)")
     arch.add_argument("--no-gain-bias", action="store_true", help="ablation: no per-pixel gain and bias")
-    arch.add_argument("--no-colour-mix", action="store_true", help="ablation: no global 3x3 colour mix")
+    arch.add_argument("--no-colour-mix", action="store_true", help="ablation: no global 3x3 colour mix (and so no linear part)")
     arch.add_argument("--shared-kernel", action="store_true", help="CAR-like ablation: one kernel for R, G and B")
     arch.add_argument("--set", action="append", default=[], metavar="FIELD=INT",
                       help="override an integer model config field, e.g. --set width=48 (repeatable)")
@@ -114,8 +114,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"LR patch side (default {TrainConfig.patch}; shrunk to the smallest train LR image)")
     t.add_argument("--lr", type=_finite_float(), default=None,
                    help=f"peak learning rate (default {FINE_TUNE.lr:g} when fine-tuning, {SCRATCH.lr:g} from scratch)")
-    t.add_argument("--val-every", type=_int_at_least(0), default=TrainConfig.val_every,
-                   help=f"iterations (default {TrainConfig.val_every}; 0: only at the end)")
+    t.add_argument("--val-every", type=_int_at_least(0), default=None,
+                   help=f"iterations (default {FINE_TUNE.val_every} when fine-tuning, {SCRATCH.val_every} from "
+                        f"scratch; 0: only at the end). Iteration 0, the starting model, is validated too")
+    t.add_argument("--patience", type=_int_at_least(0), default=None,
+                   help=f"stop after this many validations without a better val PSNR (default {FINE_TUNE.patience} "
+                        f"when fine-tuning, {SCRATCH.patience or 'never'} from scratch; 0: never)")
+    t.add_argument("--last", action="store_true",
+                   help="export the last iteration's model (default: the best validated one, the start included)")
     t.add_argument("--ckpt-every", type=_int_at_least(0), default=TrainConfig.ckpt_every,
                    help=f"iterations (default {TrainConfig.ckpt_every}; 0: only at the end)")
     t.add_argument("--seed", type=int, default=TrainConfig.seed, help=f"default {TrainConfig.seed}")
@@ -123,9 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"run folder (default: a new ~/{RUNS_FOLDER}/PAIRS-xSCALE-DATE-TIME, as in the Train tab)")
     t.add_argument("--resume", help="checkpoint to continue (its run folder and settings; --iterations may extend it)")
     t.add_argument("--device", default="auto", choices=DEVICES, help=DEVICE_HELP)
-    t.add_argument("--calibrate-only", action="store_true", help="only re-fit the colour-response head (closed form: one forward pass over the train pairs)")
+    t.add_argument("--calibrate-only", action="store_true", help="only quick calibrate: re-fit the linear part, colour mix and bias in closed form "
+                        "(one forward pass over the train pairs)")
     t.add_argument("--no-calibrate", action="store_true",
-                   help="fine-tuning: do not re-fit the colour head on the train pairs before the first step")
+                   help="do not quick-calibrate on the train pairs before the first step")
     t.add_argument("--no-eval", action="store_true", help="skip the final evaluation of baselines for the card")
     t.add_argument("--lstsq-fit", help="least-squares fit for the card's baseline row (default: fitted on the train split)")
     t.add_argument("--time-budget", type=_finite_float(zero_ok=True), default=0.0,

@@ -53,8 +53,9 @@ def train_config(args, argv: list[str]) -> TrainConfig:
         overrides["norm"] = args.norm
     if args.no_gain_bias:
         overrides["gain_bias"] = False
-    if args.no_colour_mix:
+    if args.no_colour_mix:  # the mix weighs the adaptive part against the linear one: neither without it
         overrides["colour_mix"] = False
+        overrides["linear_taps"] = 0
     if args.shared_kernel:
         overrides["shared_kernel"] = True
     for item in args.set:
@@ -67,7 +68,9 @@ def train_config(args, argv: list[str]) -> TrainConfig:
     return TrainConfig(
         pairs=args.pairs, split=args.split, scale=args.scale, preset=args.preset or "lite", model_overrides=overrides,
         init=init, iterations=args.iterations or schedule.iterations, batch=args.batch,
-        patch=args.patch, lr=args.lr or schedule.lr, val_every=args.val_every,
+        patch=args.patch, lr=args.lr or schedule.lr,
+        val_every=schedule.val_every if args.val_every is None else args.val_every,
+        patience=schedule.patience if args.patience is None else args.patience, export="last" if args.last else "best",
         ckpt_every=args.ckpt_every, out=args.out, seed=args.seed, device=args.device,
         time_budget_s=args.time_budget, calibrate_first=not (args.calibrate_only or args.no_calibrate),
         command="adkviewer " + " ".join(shlex.quote(a) for a in recorded),
@@ -138,7 +141,8 @@ def cmd_train(args, argv) -> int:
             calibrate(trainer.model, trainer.train_pairs, trainer.device)
             after, _ = _val(trainer)
             path = trainer.export()
-            print(f"calibrated colour head: val PSNR {before:.3f} -> {after:.3f} dB; wrote {path}", file=sys.stderr)
+            what = "linear part, colour mix and bias" if trainer.model.linear is not None else "colour head"
+            print(f"calibrated the {what}: val PSNR {before:.3f} -> {after:.3f} dB; wrote {path}", file=sys.stderr)
         trainer.close()
         return 0
     if main_rank:

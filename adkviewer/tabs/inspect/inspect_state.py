@@ -45,6 +45,7 @@ class PixelReport:
     output: np.ndarray             # (3,) the model's output (not clamped)
     weighted_sums: np.ndarray      # (3,) sum(K_c * patch_c)
     premix: np.ndarray             # (3,) after gain and bias
+    linear: np.ndarray | None      # (3,) the global linear kernel's part, added after the mix (adknet-v2)
     reconstructed: np.ndarray      # (3,) model.adknet.reconstruct_pixel on the shown terms
     stats: dict[str, np.ndarray]   # STATS -> (3,)
     bicubic: np.ndarray            # (k, k) PIL's bicubic at this scale on the same grid
@@ -101,7 +102,7 @@ def pixel_report(nb: Neighbourhood, row: int, col: int, scale: int, seconds: flo
     patch = at["patch"].float()
     k = kern.shape[-1]
     li, lj = row - nb.y0, col - nb.x0
-    recon = reconstruct_pixel(nb.terms, patch, li, lj)
+    recon = reconstruct_pixel(nb.terms, patch, li, lj, at.get("linear_patch"))
     sums = (kern * patch).sum(dim=(1, 2))
     gain = None if at["gain"] is None else at["gain"].numpy().astype(np.float32)
     bias = None if at["bias"] is None else at["bias"].numpy().astype(np.float32)
@@ -120,6 +121,7 @@ def pixel_report(nb: Neighbourhood, row: int, col: int, scale: int, seconds: flo
         mix_bias=None if at["mix_bias"] is None else at["mix_bias"].numpy().astype(np.float32),
         output=at["output"].numpy().astype(np.float32), weighted_sums=sums.numpy().astype(np.float32),
         premix=premix, reconstructed=recon.numpy().astype(np.float32),
+        linear=None if "linear" not in at else at["linear"].numpy().astype(np.float32),
         stats=kernel_stats(kern.numpy()), bicubic=bic, bicubic_stats={s: float(v[0]) for s, v in bstats.items()},
         bicubic_truncated=bicubic_is_truncated(scale, k), seconds=seconds)
 

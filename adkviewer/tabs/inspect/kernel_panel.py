@@ -239,7 +239,7 @@ class KernelPanel(QWidget):
 
         # ---- colour response and reconstruction
         self.recon_cols = ["Σ K·HR", "gain 1+g", "bias b", "pre-mix", "mix ·R", "mix ·G", "mix ·B", "mix bias",
-                           "reconstructed", "ADK-Net output"]
+                           "linear", "reconstructed", "ADK-Net output"]
         tips = ["Σ over the k×k taps of kernel weight × HR value (this channel)",
                 "Per-pixel gain of this channel: pre-mix = (1+g)·Σ K·HR + b",
                 "Per-pixel bias of this channel", "(1+g)·Σ K·HR + b: the value before the colour mix",
@@ -247,11 +247,13 @@ class KernelPanel(QWidget):
                 "Row of the global 3×3 colour mix: weight of the G pre-mix value",
                 "Row of the global 3×3 colour mix: weight of the B pre-mix value",
                 "Bias added after the colour mix",
-                "mix · pre-mix + mix bias, recomputed from the numbers shown (model.adknet.reconstruct_pixel)",
+                "The global linear part: Σ L·HR over a T×T patch of all three HR channels, one kernel for the whole "
+                "image (what quick calibrate fits in closed form, with the mix and its bias)",
+                "mix · pre-mix + mix bias + linear, recomputed from the numbers shown (model.adknet.reconstruct_pixel)",
                 "The value ADK-Net's forward pass produced for this pixel (before clamping to [0, 1])"]
         self.recon_table = _table(3, len(self.recon_cols), self)
         self.recon_table.setHorizontalHeaderLabels(self.recon_cols)
-        for i in (2, 7, len(self.recon_cols) - 2, len(self.recon_cols) - 1):  # 5-decimal signed values, bold
+        for i in (2, 7, 8, len(self.recon_cols) - 2, len(self.recon_cols) - 1):  # 5-decimal signed values, bold
             self.recon_table.horizontalHeader().setSectionResizeMode(i, QHeaderView.ResizeToContents)
         for i, tip in enumerate(tips):
             self.recon_table.horizontalHeaderItem(i).setToolTip(tip)
@@ -289,7 +291,7 @@ class KernelPanel(QWidget):
         mid.setColumnStretch(1, 2)
         mid.setColumnStretch(2, 3)
         lay.addLayout(mid, 4)
-        lay.addWidget(_bold("Colour response and reconstruction: out = mix · ((1+g)·Σ K·HR + b) + mix bias"))
+        lay.addWidget(_bold("Colour response and reconstruction: out = mix · ((1+g)·Σ K·HR + b) + mix bias + linear"))
         lay.addWidget(self.recon_table)
         lay.addWidget(self.check)
 
@@ -413,6 +415,7 @@ class KernelPanel(QWidget):
                 vals += [f"{v:+.4f}" for v in rep.mix[c]] + [f"{rep.mix_bias[c]:+.5f}"]
             else:
                 vals += ["—"] * 4
+            vals.append(f"{rep.linear[c]:+.5f}" if rep.linear is not None else "—")
             vals += [f"{rep.reconstructed[c]:.6f}", f"{rep.output[c]:.6f}"]
             for j, v in enumerate(vals):
                 _set_cell(t, c, j, v, bold=j >= len(vals) - 2)

@@ -97,7 +97,7 @@ class TrainActions:
         return True
 
     def quick_calibrate(self) -> None:
-        """Re-fit the colour head of the current model (trained or calibrated, same pairs), else of a new one."""
+        """Quick calibrate the current model (trained or calibrated, same pairs), else a new one."""
         s = self._begin()
         if s is None:
             return

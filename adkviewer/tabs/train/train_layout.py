@@ -34,8 +34,9 @@ class TrainLayout:
         self.resume_ckpt_button = QPushButton("Resume from checkpoint…", self)
         self.resume_ckpt_button.setToolTip("Continue a run from its checkpoint_*.pt (also after a restart)")
         self.calibrate_button = QPushButton("Quick calibrate", self)
-        self.calibrate_button.setToolTip("Re-fit only the colour-response head (3×3 mix + bias) on the train pairs, "
-                                         "in seconds, and show validation PSNR before and after")
+        self.calibrate_button.setToolTip("Re-fit in closed form, on the train pairs and in seconds, what a global linear "
+                                         "downscaler can express: the linear kernel over R, G and B, the colour mix "
+                                         "and bias (older weights: the mix and bias); shows val PSNR before and after")
         self.progress = QProgressBar(self)
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
@@ -132,7 +133,7 @@ class TrainLayout:
         self.init_combo.addItem("Shipped weights (fine-tune)", "shipped")
         self.init_combo.addItem("Scratch", "scratch")
         self.init_combo.setToolTip("Fine-tune the shipped model of this scale, or train a new one")
-        self.calfirst_check = QCheckBox("re-fit the colour head first", side)
+        self.calfirst_check = QCheckBox("quick calibrate first", side)
         self.calfirst_check.setToolTip("Fine-tuning: fit the colour response (3×3 mix + bias) to these pairs in "
                                        "closed form before the first step, so training goes to the kernels")
         self.scale_combo = QComboBox(side)

@@ -153,10 +153,6 @@ class TrainRunner(QObject):
                 trainer.setup(resume=resume)
             self._events.put(("setup", self._setup_info(trainer)))
             self._start_baselines(trainer)
-            cfg = trainer.cfg
-            if trainer.iteration == 0 and trainer.val and cfg.val_every and self._state != STOPPING:
-                trainer.log("validating the starting model…")
-                trainer.run_validation()  # the curve starts from the model's PSNR before any step
             self._events.put(("state", RUNNING))
             trainer.run()
             if trainer.finished:
@@ -235,7 +231,7 @@ class TrainRunner(QObject):
     # ------------------------------------------------------------------ quick calibrate and export
 
     def calibrate(self, cfg: TrainConfig | None = None) -> None:
-        """Re-fit the colour-response head on the train pairs: of the current model, or of a new one built from cfg."""
+        """Quick calibrate on the train pairs (model.calibrate): the current model, or a new one built from cfg."""
         if cfg is not None or self.trainer is None:
             trainer = Trainer(cfg or TrainConfig(), self._callbacks())
             fresh = True
@@ -264,7 +260,8 @@ class TrainRunner(QObject):
                 trainer.log(f"quick calibrate: scoring the model on {scored}{where[len(where.split()[0]):]}…")
                 before, _ = validate(trainer.model, pairs, trainer.device)
             fitted = count_of(len(trainer.train_pairs), "train pair")
-            trainer.log(f"quick calibrate: fitting the colour head on {fitted}…")
+            part = "the linear part, colour mix and bias" if trainer.model.linear is not None else "the colour head"
+            trainer.log(f"quick calibrate: fitting {part} on {fitted}…")
             calibrate(trainer.model, trainer.train_pairs, trainer.device)
             after, preview = validate(trainer.model, pairs, trainer.device)
             secs = time.perf_counter() - t0
@@ -301,8 +298,8 @@ class TrainRunner(QObject):
                 trainer.log("scoring ADK-Net and the baselines on the validation pairs for the model card…")
                 key = (trainer.cfg.pairs, trainer.cfg.scale, tuple(p.name for p in trainer.train_infos),
                        tuple(p.name for p in trainer.val_infos))
-                extra["validation"] = card_metrics(trainer, self.lstsq_fits.get(key))
-            out = trainer.export(path, extra_card=extra)
+                extra["validation"] = card_metrics(trainer, self.lstsq_fits.get(key), "last")
+            out = trainer.export(path, extra_card=extra, which="last")  # the tab names the model as it is now
             self._events.put(("exported", str(out), purpose))
             outcome, message = "exported", f"Wrote {out} and its model card {out.with_suffix('.json').name}."
         except BaseException as e:  # noqa: BLE001

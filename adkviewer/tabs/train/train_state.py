@@ -48,7 +48,8 @@ class TrainSettings:
     batch: int = TrainConfig.batch
     patch: int = TrainConfig.patch
     iterations: int = FINE_TUNE.iterations
-    val_every: int = TrainConfig.val_every
+    val_every: int = FINE_TUNE.val_every
+    patience: int = FINE_TUNE.patience    # not in the form: the schedule's (early stop after N flat validations)
     ckpt_every: int = TrainConfig.ckpt_every
     device: str = "auto"
     out_root: str = field(default_factory=default_out_root)
@@ -76,7 +77,7 @@ class TrainSettings:
             pairs=self.pairs, split=self.split_string(), scale=int(self.scale), preset=self.preset,
             model_overrides=self.overrides(), init=self.init, iterations=int(self.iterations), batch=int(self.batch),
             patch=int(self.patch), lr=float(self.lr), val_every=int(self.val_every), ckpt_every=int(self.ckpt_every),
-            out=str(out), seed=int(self.seed), device=self.device, calibrate_first=bool(self.calibrate_first))
+            patience=int(self.patience), out=str(out), seed=int(self.seed), device=self.device, calibrate_first=bool(self.calibrate_first))
         cfg.command = command_line(cfg)
         return cfg
 
@@ -93,6 +94,7 @@ class TrainSettings:
                    preset=cfg.preset, k=k, init=init, calibrate_first=cfg.calibrate_first, lr=cfg.lr,
                    batch=cfg.batch, patch=cfg.patch,
                    iterations=cfg.iterations, val_every=cfg.val_every, ckpt_every=cfg.ckpt_every, device=cfg.device,
+                   patience=cfg.patience,
                    out_root=out_root or str(Path(cfg.out).parent), model_overrides=over)
 
     # ------------------------------------------------------------------ remembered between starts
@@ -142,12 +144,13 @@ def command_line(cfg: TrainConfig) -> str:
     parts = ["adkviewer", "train", "--pairs", cfg.pairs, "--split", cfg.split, "--scale", str(cfg.scale),
              "--init", cfg.init, "--iterations", str(cfg.iterations), "--batch", str(cfg.batch),
              "--patch", str(cfg.patch), "--lr", repr(float(cfg.lr)), "--val-every", str(cfg.val_every),
-             "--ckpt-every", str(cfg.ckpt_every), "--seed", str(cfg.seed), "--device", cfg.device, "--out", cfg.out]
+             "--patience", str(cfg.patience), "--ckpt-every", str(cfg.ckpt_every), "--seed", str(cfg.seed),
+             "--device", cfg.device, "--out", cfg.out]
     if cfg.init == "scratch":
         parts += ["--preset", cfg.preset]
         for key, val in cfg.model_overrides.items():
             parts += ["--k", str(val)] if key == "k" else ["--set", f"{key}={val}"]
-    elif not cfg.calibrate_first:
+    if not cfg.calibrate_first:
         parts.append("--no-calibrate")
     return " ".join(shlex.quote(p) for p in parts) + "  # (from the Train tab)"
 
