@@ -12,13 +12,14 @@ import time
 import traceback
 
 import numpy as np
-from PySide6.QtCore import QEventLoop, QObject, QRunnable, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QEventLoop, QObject, QTimer
 
 from model.errors import UserError
 from model.metrics import compute_metrics
 from model.methods import RUN_ORDER, SHORT_LABELS
 
 from adkviewer.gui.hub import SessionHub
+from adkviewer.gui.jobs import Job, JobQueue
 from adkviewer.state.messages import IMAGE
 from adkviewer.state.session import MethodResult, Session
 
@@ -38,52 +39,38 @@ def user_message(exc: BaseException) -> str:
     return f"failed: {type(exc).__name__}: {str(exc).strip() or 'no details'}"
 
 
-class _Emitter(QObject):
-    """Signals sent from the worker thread; connected in the GUI thread (queued across threads)."""
+class _MethodBatch:
+    """Method runs (or metrics) for one session version; what it needs is snapshotted on the GUI thread."""
 
-    methodStarted = Signal(int, str)
-    tile = Signal(int, str, int, int, object, object)       # gen, method, done, total, (y0,y1,x0,x1), tile array
-    methodDone = Signal(int, str, object, float, object)    # gen, method, lr, seconds, metrics or None
-    methodFailed = Signal(int, str, str)                    # gen, method, message
-    metricsDone = Signal(int, str, object)                  # gen, method, metrics
-    note = Signal(str)                                      # e.g. "out of memory: retrying with smaller tiles"
-    jobFinished = Signal(int)
-
-
-class _Job(QRunnable):
-    def __init__(self, gen: int, tasks: list[tuple[str, str]], session: Session, cancel: threading.Event,
-                 emitter: _Emitter) -> None:
-        super().__init__()
-        self.setAutoDelete(True)
-        self.gen, self.tasks, self.cancel, self.em = gen, tasks, cancel, emitter
+    def __init__(self, gen: int, tasks: list[tuple[str, str]], session: Session) -> None:
+        self.gen, self.tasks = gen, tasks
         # Snapshot what the job needs now, so later session changes cannot reach into a running job.
         self.method_set = session.method_set() if any(k == "run" for k, _ in tasks) else None
         self.hr = session.hr
         self.gt = session.gt
         self.results = {m: r.lr for m, r in session.results.items()}
 
-    def run(self) -> None:  # noqa: D401 - QRunnable API
-        try:
-            for kind, m in self.tasks:
-                if self.cancel.is_set():
-                    self.em.methodFailed.emit(self.gen, m, CANCELLED)
-                    continue
-                if kind == "metrics":
-                    lr = self.results.get(m)
-                    if lr is not None and self.gt is not None:
-                        self.em.metricsDone.emit(self.gen, m, compute_metrics(lr, self.gt))
-                    continue
-                self.em.methodStarted.emit(self.gen, m)
-                try:
-                    self._run_one(m)
-                except InterruptedError:
-                    self.em.methodFailed.emit(self.gen, m, CANCELLED)
-                except BaseException as e:  # noqa: BLE001 - every failure becomes one message
-                    self.em.methodFailed.emit(self.gen, m, user_message(e))
-        finally:
-            self.em.jobFinished.emit(self.gen)
+    def run(self, job: Job) -> int:
+        """Off the GUI thread: each event goes to the controller as job.progress(kind, gen, ...)."""
+        for kind, m in self.tasks:
+            if job.cancelled():
+                job.progress("failed", self.gen, m, CANCELLED)
+                continue
+            if kind == "metrics":
+                lr = self.results.get(m)
+                if lr is not None and self.gt is not None:
+                    job.progress("metrics", self.gen, m, compute_metrics(lr, self.gt))
+                continue
+            job.progress("started", self.gen, m)
+            try:
+                self._run_one(job, m)
+            except InterruptedError:
+                job.progress("failed", self.gen, m, CANCELLED)
+            except BaseException as e:  # noqa: BLE001 - every failure becomes one message
+                job.progress("failed", self.gen, m, user_message(e))
+        return self.gen
 
-    def _run_one(self, m: str) -> None:
+    def _run_one(self, job: Job, m: str) -> None:
         ms = self.method_set
         progress = None
         if m == "lstsq":
@@ -92,16 +79,16 @@ class _Job(QRunnable):
             ms.runner()  # load the weights before timing, as 'adkviewer eval' does
 
             def progress(done: int, total: int, t, arr: np.ndarray) -> None:
-                self.em.tile.emit(self.gen, m, done, total, (t.out_y0, t.out_y1, t.out_x0, t.out_x1), arr.copy())
+                job.progress("tile", self.gen, m, done, total, (t.out_y0, t.out_y1, t.out_x0, t.out_x1), arr.copy())
         notes_before = len(ms.runner().notes) if m == "adknet" else 0
         t0 = time.perf_counter()
-        out = ms.run(m, self.hr, progress=progress, cancelled=self.cancel.is_set)
+        out = ms.run(m, self.hr, progress=progress, cancelled=job.cancelled)
         secs = time.perf_counter() - t0
         if m == "adknet":
             for text in ms.runner().notes[notes_before:]:
-                self.em.note.emit(f"ADK-Net: {text}")
+                job.progress("note", f"ADK-Net: {text}")
         metrics = compute_metrics(out, self.gt) if self.gt is not None else None
-        self.em.methodDone.emit(self.gen, m, out, secs, metrics)
+        job.progress("done", self.gen, m, out, secs, metrics)
 
 
 class ComputeController(QObject):
@@ -110,23 +97,21 @@ class ComputeController(QObject):
     def __init__(self, session: Session, hub: SessionHub, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.session, self.hub = session, hub
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(1)
-        self.em = _Emitter(self)
-        self.em.methodStarted.connect(self._on_started)
-        self.em.tile.connect(self._on_tile)
-        self.em.methodDone.connect(self._on_done)
-        self.em.methodFailed.connect(self._on_failed)
-        self.em.metricsDone.connect(self._on_metrics)
-        self.em.note.connect(self.hub.warning)
-        self.em.jobFinished.connect(self._on_job_finished)
-        self._cancel = threading.Event()
+        self.queue = JobQueue(self)  # one worker thread: method runs never compete with each other
+        self._events = {"started": self._on_started, "tile": self._on_tile, "done": self._on_done,
+                        "failed": self._on_failed, "metrics": self._on_metrics, "note": self.hub.warning}
+        self._live: list[Job] = []   # submitted and not finished: what Cancel stops
         self._pending: set[str] = set()
         self._jobs = 0
         self._batch_total = 0
         self._batch_done = 0
 
     # ------------------------------------------------------------------ API
+
+    @property
+    def pool(self):
+        """The worker thread pool (tests check that closing leaves no thread running)."""
+        return self.queue.pool
 
     @property
     def busy(self) -> bool:
@@ -150,7 +135,7 @@ class ComputeController(QObject):
             return
         runnable.sort(key=lambda m: RUN_ORDER.index(m) if m in RUN_ORDER else len(RUN_ORDER))
         try:
-            job = _Job(s.version, [("run", m) for m in runnable], s, self._cancel, self.em)
+            job = _MethodBatch(s.version, [("run", m) for m in runnable], s)
         except UserError as e:  # e.g. the saved device is gone
             for m in runnable:
                 s.results[m] = MethodResult(m, message=str(e))
@@ -169,7 +154,7 @@ class ComputeController(QObject):
         done = [m for m, r in s.results.items() if r.lr is not None and not r.partial]
         if s.gt is None or not done:
             return
-        self._start(_Job(s.version, [("metrics", m) for m in done], s, self._cancel, self.em))
+        self._start(_MethodBatch(s.version, [("metrics", m) for m in done], s))
 
     def restart(self) -> None:
         """Drop every result (image, scale, device or weights changed) and compute the ticked methods again."""
@@ -181,8 +166,9 @@ class ComputeController(QObject):
 
     def cancel(self, quiet: bool = False) -> None:
         """Stop the running work at the next method or tile; finished results stay."""
-        self._cancel.set()
-        self._cancel = threading.Event()
+        for job in self._live:
+            job.cancel()
+        self._live = []
         pending, self._pending = self._pending, set()
         if not quiet:
             for m in pending:
@@ -195,11 +181,19 @@ class ComputeController(QObject):
 
     # ------------------------------------------------------------------ worker signals (GUI thread)
 
-    def _start(self, job: _Job) -> None:
+    def _start(self, batch: _MethodBatch) -> None:
         self._jobs += 1
         if self._jobs == 1:
             self.hub.busyChanged.emit(True)
-        self.pool.start(job)
+        holder: list[Job] = []
+
+        def finished(_gen, _error) -> None:
+            if holder and holder[0] in self._live:
+                self._live.remove(holder[0])
+            self._on_job_finished(batch.gen)
+
+        holder.append(self.queue.submit(batch.run, finished, progress=lambda kind, *a: self._events[kind](*a)))
+        self._live.append(holder[0])
 
     def _current(self, gen: int, m: str) -> bool:
         return gen == self.session.version and m in self._pending
@@ -263,7 +257,7 @@ class ComputeController(QObject):
     def shutdown(self, timeout_ms: int = 5000) -> None:
         """Cancel and wait for the worker (window closing)."""
         self.cancel(quiet=True)
-        self.pool.waitForDone(timeout_ms)
+        self.queue.wait(timeout_ms)
 
 
 def run_off_gui_thread(fn, poll_ms: int = 15):

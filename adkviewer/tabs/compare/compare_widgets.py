@@ -1,4 +1,4 @@
-"""Pieces of the Compare tab: the readout table, the progress bar, titles and sizes."""
+"""Pieces of the Compare tab: the readout table, the progress bar, sizes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from PySide6.QtGui import QFont, QTextDocument
 from PySide6.QtWidgets import QProgressBar
 
 from model.methods import SHORT_LABELS
-
 
 METRICS_MIN_HEIGHT = 120  # the metrics pane's least height, unless its rows need less
 

@@ -6,19 +6,10 @@ import math
 
 import pyqtgraph as pg
 
-
 KEY = "diff"
-
-
 GAIN_STEPS = 300  # slider positions: gain = 10 ** (pos / 100), 1 .. 1000
-
-
 STAT_COLUMNS = ("mean", "max", "p99")
-
-
 _AXIS_PEN = "#c8c8c8"
-
-
 HIST_HEADROOM = 1.25  # the tallest bin stops at 80% of the plot's height, below the mean / p99 labels
 
 

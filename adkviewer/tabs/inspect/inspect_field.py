@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 from PySide6.QtCore import QRectF, QTimer
@@ -11,7 +10,7 @@ from model.errors import UserError
 from model.kernel_stats import FIELD_STATS, field_maps
 
 from adkviewer.gui.workers import user_message
-from adkviewer.tabs.inspect.inspect_widgets import FIELD_TIPS, _Task
+from adkviewer.tabs.inspect.inspect_widgets import FIELD_TIPS
 
 
 class InspectField:
@@ -39,30 +38,27 @@ class InspectField:
         except UserError as e:
             self.hub.error(str(e))
             return
-        self._field_cancel = threading.Event()
-        cancel, key, hr, em = self._field_cancel, self._key(), s.hr, self.em
+        key, hr = self._key(), s.hr
         self._field_running, self._field_job = True, key
         self._field_busy(True)
         self.field_progress.setValue(0)
         self.field_progress.setFormat("loading the model…")
 
-        def work() -> None:
-            t0 = time.perf_counter()
-            try:
-                runner = ms.runner()
-                maps = field_maps(runner, hr, progress=lambda d, n, _t: em.fieldProgress.emit(key, d, n),
-                                  cancelled=cancel.is_set)
-                em.fieldDone.emit(key, maps, time.perf_counter() - t0, "")
-            except InterruptedError:
-                em.fieldDone.emit(key, None, time.perf_counter() - t0, "cancelled")
-            except BaseException as e:  # noqa: BLE001
-                em.fieldDone.emit(key, None, time.perf_counter() - t0, user_message(e))
+        t0 = time.perf_counter()
 
-        self.field_pool.start(_Task(work))
+        def work(job) -> dict:
+            return field_maps(ms.runner(), hr, progress=lambda d, n, _t: job.progress(key, d, n),
+                              cancelled=job.cancelled)
+
+        def done(maps, error) -> None:
+            why = "" if error is None else "cancelled" if isinstance(error, InterruptedError) else user_message(error)
+            self._on_field_done(key, maps, time.perf_counter() - t0, why)
+
+        self._field_task = self.field_jobs.submit(work, done, progress=self._on_field_progress)
 
     def cancel_field(self, quiet: bool = False) -> None:
         if self._field_running:
-            self._field_cancel.set()
+            self._field_task.cancel()
             self._field_running = False
             self._field_busy(False)
             if not quiet:

@@ -14,7 +14,7 @@ from model.kernel_stats import parse_field_stat
 
 from adkviewer.gui.workers import user_message
 from adkviewer.tabs.inspect.inspect_state import CACHE_RADIUS, PixelReport, pixel_report
-from adkviewer.tabs.inspect.inspect_widgets import ARROWS, AUTO_FIELD_PIXELS, SHIFT_STEP, _Task, _in_image_views
+from adkviewer.tabs.inspect.inspect_widgets import ARROWS, AUTO_FIELD_PIXELS, SHIFT_STEP, _in_image_views
 
 
 class InspectKernels:
@@ -152,20 +152,19 @@ class InspectKernels:
         except UserError as e:
             self.panel.show_message(str(e))
             return
-        key, hr, em = self._key(), s.hr, self.em
+        key, hr = self._key(), s.hr
         self._inflight = px
 
-        def work() -> None:
+        def work(_job) -> tuple:
+            runner = ms.runner()
             t0 = time.perf_counter()
-            try:
-                runner = ms.runner()
-                t0 = time.perf_counter()
-                nb = runner.neighbourhood(hr, px[0], px[1], radius=CACHE_RADIUS)
-                em.kernelsDone.emit(key, px, nb, time.perf_counter() - t0, "")
-            except BaseException as e:  # noqa: BLE001 - shown as one sentence
-                em.kernelsDone.emit(key, px, None, time.perf_counter() - t0, user_message(e))
+            return runner.neighbourhood(hr, px[0], px[1], radius=CACHE_RADIUS), time.perf_counter() - t0
 
-        self.pool.start(_Task(work))
+        def done(result, error) -> None:
+            nb, seconds = result if error is None else (None, 0.0)
+            self._on_kernels_done(key, px, nb, seconds, "" if error is None else user_message(error))
+
+        self.kernel_jobs.submit(work, done)
 
     def _on_kernels_done(self, key, centre, nb, seconds: float, error: str) -> None:
         self._inflight = None
@@ -209,8 +208,8 @@ class InspectKernels:
     def shutdown(self, timeout_ms: int = 5000) -> None:
         """Cancel the field map and wait for the worker threads (the window closes or the app quits)."""
         self.cancel_field(quiet=True)
-        self.pool.waitForDone(timeout_ms)
-        self.field_pool.waitForDone(timeout_ms)
+        self.kernel_jobs.wait(timeout_ms)
+        self.field_jobs.wait(timeout_ms)
 
     def eventFilter(self, obj: QObject, ev: QEvent) -> bool:  # noqa: N802 - Qt API
         """Arrow keys move the selection while the Compare views or the Inspect tab have the focus."""

@@ -8,15 +8,14 @@ computed tile by tile off the GUI thread (`model.kernel_stats.field_maps`), with
 
 from __future__ import annotations
 
-import threading
 
 import numpy as np
-from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QApplication, QWidget
 
 from adkviewer.gui.context import TabContext
+from adkviewer.gui.jobs import JobQueue
 from adkviewer.tabs.inspect.inspect_state import NeighbourhoodCache
-from adkviewer.tabs.inspect.inspect_widgets import SHORTCUTS, _Emitter
+from adkviewer.tabs.inspect.inspect_widgets import SHORTCUTS
 from adkviewer.tabs.inspect.inspect_export import InspectExport
 from adkviewer.tabs.inspect.inspect_field import InspectField
 from adkviewer.tabs.inspect.inspect_kernels import InspectKernels
@@ -33,20 +32,14 @@ class InspectTab(InspectLayout, InspectKernels, InspectField, InspectExport, QWi
         self.ctx = ctx
         self.session, self.hub = ctx.session, ctx.hub
         self.cache = NeighbourhoodCache()
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(1)
-        self.field_pool = QThreadPool(self)
-        self.field_pool.setMaxThreadCount(1)
-        self.em = _Emitter(self)
-        self.em.kernelsDone.connect(self._on_kernels_done)
-        self.em.fieldProgress.connect(self._on_field_progress)
-        self.em.fieldDone.connect(self._on_field_done)
+        self.kernel_jobs = JobQueue(self)   # kernels of the selection, one at a time
+        self.field_jobs = JobQueue(self)    # whole-image field maps, beside them
         self._inflight: object | None = None       # centre being computed
         self._failed: tuple | None = None           # (key, pixel) whose kernels could not be computed
         self._t_select = 0.0
         self.last_latency: float | None = None      # seconds from selection to the panel showing it
         self.last_compute: float | None = None      # seconds of the last neighbourhood forward pass
-        self._field_cancel = threading.Event()
+        self._field_task = None                    # the running field-map job (cancel it)
         self._field_running = False
         self._field_key: object | None = None
         self.maps: dict[str, np.ndarray] = {}
