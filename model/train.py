@@ -20,10 +20,11 @@ import torch.nn.functional as F
 
 from .adknet import ARCH, ARCH_V1, PRESETS, ADKNet, ADKNetConfig, preset, with_linear_part
 from .calibrate import calibrate
-from .data import PairCropDataset, discover_pairs, load_pair, no_usable_pairs, resolve_split, select
+from .data import PairCropDataset, discover_pairs, load_pair, no_usable_pairs, select
 from .devices import describe_device, resolve_device
 from .errors import UserError
 from .metrics import psnr, ssim
+from .splits import resolve_split
 from .atomic import atomic_write_bytes
 from .weights import default_weights, load_weights, safe_torch_load, save_weights
 from .wording import count_of

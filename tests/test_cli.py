@@ -21,7 +21,8 @@ import torch
 from adkviewer.cli.entry import main
 from core_helpers import make_pairs, one_thread, perturbed, save_png, smooth_image, tiny_config  # noqa: F401
 from model.baselines import apply_lstsq, classical_downscale, fit_lstsq, load_lstsq
-from model.data import discover_pairs, load_pair, read_split, select
+from model.data import discover_pairs, load_pair, select
+from model.splits import read_split
 from model.imageio import load_image, to_uint8
 from model.inference import AdkRunner
 from model.train import read_checkpoint

@@ -11,7 +11,8 @@ import torch
 from PIL import Image
 
 from model import data
-from model.data import PairCropDataset, PairInfo, Split, discover_pairs, load_pair, read_split, seeded_split, select
+from model.data import PairCropDataset, PairInfo, discover_pairs, load_pair, select
+from model.splits import Split, read_split, seeded_split
 from model.errors import ImageLoadError, PairError
 
 S = 4

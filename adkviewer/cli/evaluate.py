@@ -9,8 +9,8 @@ from pathlib import Path
 
 def load_eval_pairs(pairs_dir: str, split: str, scale: int | None):
     """Pairs for an evaluation split, plus the train pairs when a least-squares fit must be made."""
-    from model.data import (SPLIT_FILENAME, SPLIT_WORDS, discover_pairs, load_pair, no_usable_pairs, resolve_split,
-                            select)
+    from model.data import discover_pairs, load_pair, no_usable_pairs, select
+    from model.splits import SPLIT_FILENAME, SPLIT_WORDS, resolve_split
     from model.errors import UserError
 
     folder = Path(pairs_dir)

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from model.adknet import PRESETS as ADKNET_PRESETS
-from model.data import SPLIT_FILENAME, PairInfo, Split, discover_pairs, no_usable_pairs, resolve_split
+from model.data import PairInfo, discover_pairs, no_usable_pairs
 from model.devices import CHOICES as DEVICE_CHOICES
 from model.errors import UserError
+from model.splits import SPLIT_FILENAME, Split, resolve_split
 from model.train import FINE_TUNE, SCRATCH, TrainConfig, default_runs_root, new_run_dir
 
 INITS = ("shipped", "scratch")
