@@ -6,7 +6,6 @@ import time
 
 from PySide6.QtCore import QRectF, QTimer
 
-from model.errors import UserError
 from model.kernel_stats import FIELD_STATS, field_maps
 
 from adkviewer.gui.workers import user_message
@@ -33,10 +32,8 @@ class InspectField:
         if why:
             self.field_note.setText(f"Field maps need ADK-Net: {why}.")
             return
-        try:
-            ms = s.method_set()
-        except UserError as e:
-            self.hub.error(str(e))
+        ms = self._method_set(self.hub.error)
+        if ms is None:
             return
         key, hr = self._key(), s.hr
         self._field_running, self._field_job = True, key

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
@@ -142,17 +143,22 @@ class InspectKernels:
                 self.panel.show_message(f"Computing the kernels of LR pixel x={px[1]}, y={px[0]}…")
             self._request(px)
 
+    def _method_set(self, say: Callable[[str], None]):
+        """The session's MethodSet for a job, or None after saying why there is none (e.g. the device is gone)."""
+        try:
+            return self.session.method_set()
+        except UserError as e:
+            say(str(e))
+            return None
+
     def _request(self, px: tuple[int, int]) -> None:
         """Compute the neighbourhood around px off the GUI thread (one at a time; the latest wish wins)."""
         if self._inflight is not None:
             return
-        s = self.session
-        try:
-            ms = s.method_set()
-        except UserError as e:
-            self.panel.show_message(str(e))
+        ms = self._method_set(self.panel.show_message)
+        if ms is None:
             return
-        key, hr = self._key(), s.hr
+        key, hr = self._key(), self.session.hr
         self._inflight = px
 
         def work(_job) -> tuple:
