@@ -233,6 +233,12 @@ class ADKNet(nn.Module):
             linear_kernel=None if self.linear is None else self.linear.weight.detach(),
         )
 
+    def gradient_parameters(self) -> list[nn.Parameter]:
+        """What training updates: everything but the linear part, which quick calibrate fits in closed form (Adam
+        moves each of its 768 taps per channel by ~lr, a jump of the whole output: 31.5 -> 21.5 dB in 200 steps)."""
+        frozen = set() if self.linear is None else {id(self.linear.weight)}
+        return [p for p in self.parameters() if id(p) not in frozen]
+
     def linear_part(self, hr: torch.Tensor) -> torch.Tensor:
         """The global linear kernel on the reflect-padded HR: the same geometry as the least-squares baseline."""
         p = pad_amount(self.cfg.scale, self.cfg.linear_taps)

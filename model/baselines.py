@@ -128,11 +128,13 @@ def _features(band: torch.Tensor, scale: int, taps: int) -> torch.Tensor:
 
 
 def accumulate_normal_equations(hr: np.ndarray, lr: np.ndarray, scale: int, taps: int, xtx: np.ndarray,
-                                xty: np.ndarray, extra: np.ndarray | None = None, stride: int = 1) -> int:
+                                xty: np.ndarray, extra: np.ndarray | None = None, stride: int = 1,
+                                yty: np.ndarray | None = None) -> int:
     """Add one pair's rows [HR patch taps (taps > 0), extra per-pixel features, 1] -> LR to X'X and X'Y (float64).
 
     ``extra`` is (h, w, e), e.g. ADK-Net's adaptive output for quick calibrate; ``stride`` keeps every n-th LR
-    pixel, to bound the cost on many pairs. Returns the number of rows added.
+    pixel, to bound the cost on many pairs; ``yty`` (3,), if given, gains Y'Y (to score a solution on these rows).
+    Returns the number of rows added.
     """
     h, w = hr.shape[0] // scale, hr.shape[1] // scale
     y_all = np.asarray(lr, dtype=np.float64).reshape(-1, 3)
@@ -150,6 +152,8 @@ def accumulate_normal_equations(hr: np.ndarray, lr: np.ndarray, scale: int, taps
         y = torch.from_numpy(np.ascontiguousarray(y_all[i0 * w : i1 * w]))[keep]
         xtx += (x.T @ x).numpy()
         xty += (x.T @ y).numpy()
+        if yty is not None:
+            yty += (y * y).sum(dim=0).numpy()
         rows += x.shape[0]
     return rows
 
@@ -201,7 +205,7 @@ def apply_lstsq(fit: LstsqFit, hr: np.ndarray) -> np.ndarray:
     return np.clip(out, 0.0, 1.0)
 
 
-def save_lstsq(fit: LstsqFit, path: str | Path) -> None:
+def save_lstsq(fit: LstsqFit, path: str | Path, overwrite: bool = True) -> None:
     """Write a fit as safetensors, with scale, taps and provenance in the metadata."""
     from safetensors.numpy import save
 
@@ -218,7 +222,7 @@ def save_lstsq(fit: LstsqFit, path: str | Path) -> None:
         "weight": np.ascontiguousarray(fit.weight, dtype=np.float32),
         "bias": np.ascontiguousarray(fit.bias, dtype=np.float32),
     }
-    atomic_write_bytes(path, save(tensors, metadata=meta))
+    atomic_write_bytes(path, save(tensors, metadata=meta), overwrite)
 
 
 def load_lstsq(path: str | Path) -> LstsqFit:

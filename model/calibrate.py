@@ -9,16 +9,79 @@ than `lstsq`. An adknet-v1 model (no linear part) gets its colour mix and bias r
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 import torch
 
 from .adknet import ADKNet
-from .baselines import accumulate_normal_equations, solve_ridge
+from .baselines import accumulate_normal_equations
 from .errors import UserError
 
-MAX_ROWS = 300_000  # pixels of the fit: beyond this every n-th pixel is used (40 pairs of 128x128 -> every 3rd)
+MAX_ROWS = 160_000  # pixels of the fit: beyond this every n-th pixel is used (40 pairs of 128x128 -> every 5th)
+FOLDS = 5           # cross-validation folds (pairs i, i+5, ...) that choose how far the fit may leave the model
+# Weights of the pull towards the model's current terms, relative to trace(X'X) / features: 1e-6 is the plain
+# least-squares ridge, the largest keeps the model nearly as it is.
+PRIOR_WEIGHTS = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """What one quick calibrate did: pixels fitted and the chosen pull towards the model (PRIOR_WEIGHTS)."""
+
+    pairs: int
+    rows: int
+    prior_weight: float
+
+
+@dataclass
+class _Fold:
+    """Normal equations of one cross-validation fold (a few pairs), plus Y'Y to score a solution on them."""
+
+    n: int
+    xtx: np.ndarray = field(init=False)
+    xty: np.ndarray = field(init=False)
+    yty: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.xtx, self.xty, self.yty = np.zeros((self.n, self.n)), np.zeros((self.n, 3)), np.zeros(3)
+
+    def sse(self, w: np.ndarray) -> float:
+        """Sum of squared errors of the solution w (features x 3) on this fold's rows."""
+        return float(np.einsum("fc,fg,gc->", w, self.xtx, w) - 2 * np.sum(w * self.xty) + self.yty.sum())
+
+
+def solve_toward(folds: list[_Fold], w0: np.ndarray) -> tuple[np.ndarray, float]:
+    """min |Y - XW|^2 + lam |W - W0|^2, with lam chosen by cross-validation over the folds (pairs held out).
+
+    On a handful of pairs of a new camera the model's own terms can generalise better than a fit to those
+    pairs (a pull towards them wins); with many pairs the data decide. One fold: the plain ridge.
+    """
+    xtx, xty = sum(f.xtx for f in folds), sum(f.xty for f in folds)
+    n = xtx.shape[0]
+    unit = np.trace(xtx) / n
+    eye = np.eye(n)
+
+    def fit(a: np.ndarray, b: np.ndarray, weight: float) -> np.ndarray:
+        lam = weight * unit
+        return np.linalg.solve(a + lam * eye, b + lam * w0)
+
+    best = PRIOR_WEIGHTS[0]
+    if len(folds) > 1:
+        errors = [sum(f.sse(fit(xtx - f.xtx, xty - f.xty, wt)) for f in folds) for wt in PRIOR_WEIGHTS]
+        best = PRIOR_WEIGHTS[int(np.argmin(errors))]
+    return fit(xtx, xty, best), best
+
+
+def _current(model: ADKNet, taps: int, fit_mix: bool) -> np.ndarray:
+    """The model's present values of what the fit solves for, in its layout [linear taps, mix columns, bias]."""
+    host = lambda t: t.detach().to("cpu", torch.float32).numpy().astype(np.float64)  # noqa: E731
+    parts = [host(model.linear.weight).reshape(3, -1).T] if taps else []
+    if fit_mix:
+        parts.append(host(model.mix).T)
+    parts.append(host(model.mix_bias)[None])
+    return np.concatenate(parts, axis=0)
 
 
 def _host(t: torch.Tensor) -> np.ndarray:
@@ -38,8 +101,9 @@ def model_terms(model: ADKNet, hr: np.ndarray, device: torch.device) -> tuple[np
 def calibrate(model: ADKNet, pairs: list[tuple[np.ndarray, np.ndarray]], device: torch.device | str = "cpu",
               fit_mix: bool = True, fit_linear: bool = True, max_rows: int = MAX_ROWS,
               cancelled: Callable[[], bool] | None = None,
-              progress: Callable[[int, int], None] | None = None) -> int:
-    """Fit the linear part, mix and bias on the pairs (the adaptive kernels stay); returns the pixels used.
+              progress: Callable[[int, int], None] | None = None) -> "Calibration":
+    """Fit the linear part, mix and bias on the pairs (the adaptive kernels stay), held towards the model's own
+    values as far as cross-validation over the pairs says they generalise.
 
     fit_mix=False keeps the mix and fits only the linear part and bias to what the adaptive part leaves: how a
     model trained from scratch starts, so that its kernels still receive gradients. fit_linear=False keeps the
@@ -56,8 +120,7 @@ def calibrate(model: ADKNet, pairs: list[tuple[np.ndarray, np.ndarray]], device:
     taps = model.cfg.linear_taps if fit_linear else 0
     mix = model.mix.detach().to("cpu", torch.float32).numpy().astype(np.float64)
     n_feat = 3 * taps * taps + (3 if fit_mix else 0) + 1
-    xtx = np.zeros((n_feat, n_feat), np.float64)
-    xty = np.zeros((n_feat, 3), np.float64)
+    folds = [_Fold(n_feat) for _ in range(min(FOLDS, len(pairs)))]
     total = sum((hr.shape[0] // s) * (hr.shape[1] // s) for hr, _ in pairs)
     stride = max(1, math.ceil(total / max_rows))
     rows = 0
@@ -69,13 +132,16 @@ def calibrate(model: ADKNet, pairs: list[tuple[np.ndarray, np.ndarray]], device:
         target = np.asarray(lr, np.float64)
         if linear is not None and not fit_linear:  # the kept linear part is part of what is already explained
             target = target - linear
+        f = folds[n % len(folds)]
         if fit_mix:
-            rows += accumulate_normal_equations(hr, target, s, taps, xtx, xty, extra=premix, stride=stride)
+            rows += accumulate_normal_equations(hr, target, s, taps, f.xtx, f.xty, extra=premix, stride=stride,
+                                                yty=f.yty)
         else:  # the target is what the adaptive part, through the kept mix, leaves to explain
-            rows += accumulate_normal_equations(hr, target - premix @ mix.T, s, taps, xtx, xty, stride=stride)
+            rows += accumulate_normal_equations(hr, target - premix @ mix.T, s, taps, f.xtx, f.xty, stride=stride,
+                                                yty=f.yty)
         if progress is not None:
             progress(n + 1, len(pairs))
-    sol = solve_ridge(xtx, xty)  # (n_feat, 3): [linear taps, mix columns, bias] per output channel
+    sol, weight = solve_toward(folds, _current(model, taps, fit_mix))
     if not np.isfinite(sol).all():
         model.train(was)
         raise UserError("Quick calibrate found no finite solution on these pairs (are the LR images blank?).")
@@ -87,4 +153,4 @@ def calibrate(model: ADKNet, pairs: list[tuple[np.ndarray, np.ndarray]], device:
         model.mix.copy_(torch.from_numpy(sol[n_lin : n_lin + 3].T).to(dev, dtype))
     model.mix_bias.copy_(torch.from_numpy(sol[-1]).to(dev, dtype))
     model.train(was)
-    return rows
+    return Calibration(pairs=len(pairs), rows=rows, prior_weight=weight)

@@ -17,14 +17,13 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from model import imageio
 from model.errors import PairError
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
 
-_EXIF_ORIENTATION = 0x0112
 _REALSR_HR = re.compile(r"^(?P<name>.+)_HR$")
 _REALSR_LR = re.compile(r"^(?P<name>.+)_LR(?P<scale>\d+)$")
 
@@ -50,7 +49,8 @@ class PairInfo:
 
 
 def _is_image(p: Path) -> bool:
-    return p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_EXTENSIONS
+    """Image files by name, and links to nothing named like one (listed so that their pair says why it fails)."""
+    return (p.is_file() or p.is_symlink()) and not p.name.startswith(".") and p.suffix.lower() in IMAGE_EXTENSIONS
 
 
 def images_in(folder: Path) -> list[Path]:
@@ -71,30 +71,23 @@ def _subfolder(folder: Path, name: str) -> Path | None:
 
 def _header_size(path: Path) -> tuple[tuple[int, int] | None, str | None]:
     """(width, height) as displayed (EXIF orientation applied) from the header only, or (None, problem)."""
+    if path.is_symlink() and not path.exists():
+        return None, f"unreadable file '{path}' ({imageio.BROKEN_LINK})"
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
-                w, h = img.size
-                # PNG keeps EXIF possibly after the pixel data; getexif() would then decode the whole
-                # image, so only use it when the header already carried it.
-                orientation = 1
-                if img.format != "PNG" or "exif" in img.info:
-                    try:
-                        orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
-                    except Exception:
-                        orientation = 1
+            warnings.simplefilter("ignore")  # the scan's line says what is wrong; Pillow's warnings are noise
+            with imageio.open_image(path) as img:
+                w, h = imageio.upright_size(img)
     except Image.DecompressionBombError:
         return None, f"unreadable file '{path}' (too many pixels for Pillow, refused as a possible decompression bomb)"
-    except Exception as exc:  # not an image, empty, permission, corrupt header ...
+    except UnidentifiedImageError:
+        return None, f"unreadable file '{path}' ({imageio.unsupported_reason(path)})"
+    except Exception as exc:  # empty, permission, corrupt header ...
         reason = "empty file" if path.exists() and path.stat().st_size == 0 else (str(exc).strip() or type(exc).__name__)
         return None, f"unreadable file '{path}' ({reason})"
-    if w * h > imageio.MAX_PIXELS:
-        return None, (
-            f"unreadable file '{path}' ({w}x{h} is above the {imageio.MAX_PIXELS / 1e6:.0f}-megapixel limit)"
-        )
-    if orientation in (5, 6, 7, 8):
-        w, h = h, w
+    refused = imageio.over_limit(w, h)
+    if refused:
+        return None, f"unreadable file '{path}' ({refused})"
     return (w, h), None
 
 
@@ -133,6 +126,19 @@ def _group(paths: Iterable[Path], role: str, name_of: Callable[[Path], str]) -> 
     return found, clashes
 
 
+def _pairs_of(hr_files: list[Path], lr_files: list[Path], hr_name: Callable[[Path], str],
+              lr_name: Callable[[Path], str], scale: int, lr_hint: str) -> list[PairInfo]:
+    """Every pair name once, sorted: an ambiguous name is one not-ok pair (not also 'no HR partner')."""
+    hr, hr_clash = _group(hr_files, "HR", hr_name)
+    lr, lr_clash = _group(lr_files, "LR", lr_name)
+    clashes: dict[str, PairInfo] = {}
+    for c in hr_clash + lr_clash:
+        clashes.setdefault(c.name, c)
+    pairs = _pair_up({n: p for n, p in hr.items() if n not in clashes},
+                     {n: p for n, p in lr.items() if n not in clashes}, scale, lr_hint)
+    return sorted(pairs + list(clashes.values()), key=lambda p: p.name)
+
+
 def _pair_up(hr: dict[str, Path], lr: dict[str, Path], scale: int, lr_hint: str) -> list[PairInfo]:
     pairs: list[PairInfo] = []
     for name in sorted(set(hr) | set(lr)):
@@ -167,10 +173,7 @@ def discover_pairs(folder: str | os.PathLike, scale: int) -> list[PairInfo]:
         hr_files, lr_files = images_in(hr_dir), images_in(lr_dir)
         if not hr_files and not lr_files:
             raise PairError(f"Pairs folder '{root}' has HR and LR subfolders but no images in them.")
-        hr, hr_clash = _group(hr_files, "HR", lambda p: p.stem)
-        lr, lr_clash = _group(lr_files, "LR", lambda p: p.stem)
-        pairs = _pair_up(hr, lr, scale, f"{lr_dir.name}/{{name}}.*") + hr_clash + lr_clash
-        return sorted(pairs, key=lambda p: p.name)
+        return _pairs_of(hr_files, lr_files, lambda p: p.stem, lambda p: p.stem, scale, f"{lr_dir.name}/{{name}}.*")
 
     files = images_in(root)
     if not files:
@@ -195,10 +198,8 @@ def discover_pairs(folder: str | os.PathLike, scale: int) -> list[PairInfo]:
         raise PairError(
             f"Pairs folder '{root}' has images but none named NAME_HR / NAME_LR{scale}, and no HR/ and LR/ subfolders{extra}."
         )
-    hr, hr_clash = _group(hr_paths, "HR", lambda p: _REALSR_HR.match(p.stem)["name"])
-    lr, lr_clash = _group(lr_paths, "LR", lambda p: _REALSR_LR.match(p.stem)["name"])
-    pairs = _pair_up(hr, lr, scale, f"{{name}}_LR{scale}.*") + hr_clash + lr_clash
-    return sorted(pairs, key=lambda p: p.name)
+    return _pairs_of(hr_paths, lr_paths, lambda p: _REALSR_HR.match(p.stem)["name"],
+                     lambda p: _REALSR_LR.match(p.stem)["name"], scale, f"{{name}}_LR{scale}.*")
 
 
 def find_ground_truth(hr_path: str | os.PathLike, scales: Sequence[int] = (2, 3, 4)) -> Path | None:
@@ -220,20 +221,23 @@ def find_ground_truth(hr_path: str | os.PathLike, scales: Sequence[int] = (2, 3,
 
 def no_usable_pairs(folder: str | os.PathLike, infos: Sequence[PairInfo], scale: int, what: str = "pairs",
                     how: str = "set the scale to {fit}") -> str:
-    """'No usable pairs in FOLDER.', plus which scale would fit when every pair only fails on the size ratio
-    (`how` says how to choose it: the GUI's scale control, or the CLI's option)."""
+    """'No usable pairs in FOLDER: why', with which scale would fit when every pair only fails on the size ratio
+    (`how` says how to choose it: the GUI's scale control, or the CLI's option), else the first reasons."""
     fits = set()
     for p in infos:
-        if not (p.hr_size and p.lr_size and min(p.lr_size) > 0):
-            return f"No usable {what} in {folder}."
-        s = round(p.hr_size[0] / p.lr_size[0])
+        s = round(p.hr_size[0] / p.lr_size[0]) if p.hr_size and p.lr_size and min(p.lr_size) > 0 else 0
         if s < 2 or (p.hr_size[0] // s, p.hr_size[1] // s) != tuple(p.lr_size):
-            return f"No usable {what} in {folder}."
+            fits = set()
+            break
         fits.add(s)
     if len(fits) == 1 and scale not in fits:
         fit = fits.pop()
         return f"No usable {what} in {folder}: their sizes fit x{fit}, not x{scale}: {how.format(fit=fit)}."
-    return f"No usable {what} in {folder}."
+    bad = [p for p in infos if not p.ok]
+    if not bad:
+        return f"No usable {what} in {folder}."
+    more = f"; and {len(bad) - 3} more" if len(bad) > 3 else ""
+    return f"No usable {what} in {folder}: " + "; ".join(f"{p.name}: {p.problem}" for p in bad[:3]) + more + "."
 
 
 def select(pairs: Sequence[PairInfo], names: Sequence[str], require_ok: bool = True) -> list[PairInfo]:

@@ -15,3 +15,12 @@ class PairError(UserError):
 
 class WeightsError(UserError):
     """A weights file is unreadable, unsafe, or for another architecture or scale."""
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """MemoryError, or the RuntimeError torch's allocators raise (CPU: "can't allocate memory"; CUDA/MPS: "out of
+    memory"), which no MemoryError handler catches."""
+    if isinstance(exc, MemoryError):
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text)

@@ -103,14 +103,20 @@ class MethodSet:
 
     def run(self, method: str, hr: np.ndarray, progress: ProgressFn | None = None,
             cancelled: Callable[[], bool] | None = None) -> np.ndarray:
-        """HR (H, W, 3) with H, W multiples of the scale -> LR float32 in [0, 1]."""
+        """HR (H, W, 3) with H, W multiples of the scale -> LR float32 in [0, 1]; a NaN or infinite output is
+        refused here, so no black image is ever shown, scored or written as a result."""
         if method == "adknet":
-            return self.runner().downscale(hr, progress=progress, cancelled=cancelled)
-        if method == "lstsq":
-            return apply_lstsq(self.fit(), _float(hr))
-        if method in CLASSICAL:
-            return classical_downscale(_float(hr), self.scale, method)
-        raise UserError(f"Unknown method {method!r}; choose from {', '.join(ALL_METHODS)}.")
+            out = self.runner().downscale(hr, progress=progress, cancelled=cancelled)
+        elif method == "lstsq":
+            out = apply_lstsq(self.fit(), _float(hr))
+        elif method in CLASSICAL:
+            out = classical_downscale(_float(hr), self.scale, method)
+        else:
+            raise UserError(f"Unknown method {method!r}; choose from {', '.join(ALL_METHODS)}.")
+        if not np.isfinite(out).all():
+            raise UserError(f"{self.label(method)} gave NaN or infinite values for this image (its weights overflow), "
+                            f"so there is no result.")
+        return out
 
     def timed(self, method: str, hr: np.ndarray, **kw) -> tuple[np.ndarray, float]:
         t = time.perf_counter()

@@ -11,6 +11,7 @@ from typing import Callable, Sequence
 
 import torch
 
+from model import json_input
 from model.errors import PairError, UserError
 
 SPLIT_FILENAME = "split.json"
@@ -43,9 +44,11 @@ def read_split(path_or_folder: str | os.PathLike) -> Split:
     if not path.is_file():
         raise PairError(f"Split file '{path}' does not exist.")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json_input.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise PairError(f"Split file '{path}' is not valid JSON (line {exc.lineno}: {exc.msg}).") from exc
+    except ValueError as exc:
+        raise PairError(f"Split file '{path}' cannot be used: {exc}.") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise PairError(f"Split file '{path}' cannot be read ({exc}).") from exc
     if not isinstance(data, dict):

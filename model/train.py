@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import os
@@ -22,10 +23,12 @@ from .adknet import ARCH, ARCH_V1, PRESETS, ADKNet, ADKNetConfig, preset, with_l
 from .calibrate import calibrate
 from .data import PairCropDataset, discover_pairs, load_pair, no_usable_pairs, select
 from .devices import describe_device, resolve_device
-from .errors import UserError
+from .checkpoint_check import check_checkpoint
+from .errors import UserError, out_of_memory
 from .metrics import psnr, ssim
 from .splits import resolve_split
 from .atomic import atomic_write_bytes
+from .config_bounds import bounded_config
 from .weights import default_weights, load_weights, safe_torch_load, save_weights
 from .wording import count_of
 
@@ -162,7 +165,8 @@ def load_split_pairs(cfg: TrainConfig, log: Callable[[str], None] = lambda m: No
     if cfg.max_val_pairs:
         val_infos = val_infos[: cfg.max_val_pairs]
     if not train_infos:
-        raise UserError(no_usable_pairs(cfg.pairs, infos, cfg.scale, "training pairs"))
+        # (the Train tab refuses such a folder at its scan, in its own words; this is the command line's)
+        raise UserError(no_usable_pairs(cfg.pairs, infos, cfg.scale, "training pairs", how="pass --scale {fit}"))
     train = [load_pair(p, cfg.scale) for p in train_infos]
     val = [load_pair(p, cfg.scale) for p in val_infos]
     return train_infos, train, val_infos, val
@@ -171,7 +175,7 @@ def load_split_pairs(cfg: TrainConfig, log: Callable[[str], None] = lambda m: No
 def build_model(cfg: TrainConfig, log: Callable[[str], None] = lambda m: None) -> ADKNet:
     if cfg.init == "scratch":
         try:
-            mcfg = preset(cfg.preset, scale=cfg.scale, **cfg.model_overrides)
+            mcfg = bounded_config(preset(cfg.preset, scale=cfg.scale, **cfg.model_overrides).to_dict())
         except (ValueError, TypeError) as e:  # e.g. k=13 at x4: one sentence for the CLI and the GUI
             raise UserError(f"Invalid model settings for {cfg.preset} x{cfg.scale}: {e}.") from None
         return ADKNet(mcfg)
@@ -220,6 +224,20 @@ def validate(model: ADKNet, val: list[tuple[np.ndarray, np.ndarray]], device: to
     return {"psnr": float(np.mean(ps)), "ssim": float(np.mean(ss))}, preview
 
 
+def _oom_as_user_error(method: Callable) -> Callable:
+    """Out of memory in setup or the loop (torch's allocator raises RuntimeError, not MemoryError) is one sentence."""
+    @functools.wraps(method)
+    def guarded(self: "Trainer", *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except (MemoryError, RuntimeError) as e:
+            if not out_of_memory(e):
+                raise
+            raise UserError(f"Training ran out of memory at iteration {self.iteration} ({str(e).splitlines()[0][:120]}); "
+                            f"use a smaller batch or patch, or fewer or smaller pairs.") from None
+    return guarded
+
+
 class Trainer:
     """Runs (or resumes) one training run; pause/stop are thread-safe requests, checked every iteration."""
 
@@ -259,6 +277,7 @@ class Trainer:
             self.cb.on_log(msg)
 
     # ------------------------------------------------------------------ setup
+    @_oom_as_user_error
     def setup(self, resume: str | None = None, iterations: int | None = None, command: str = "") -> None:
         """Prepare a fresh run, or continue a checkpoint (optionally with a new iteration budget); `command`, the
         command line that resumes it, joins the run's record."""
@@ -323,17 +342,13 @@ class Trainer:
                     calibrate(self.model, train, dev, fit_mix=False)  # the kernels start from a least-squares output
                     self.log("fitted the linear part on the train pairs (closed form) before training")
         self.model.to(dev).train()
-        # The global linear part is fitted in closed form (quick calibrate), not by gradient steps: Adam moves each
-        # of its 768 taps per channel by ~lr, which adds up to a jump of the whole output (a scratch run fell from
-        # 31.5 to 21.5 dB in 200 iterations at lr 1e-3). The network learns what the linear kernel cannot do.
-        if self.model.linear is not None:
+        if self.model.linear is not None:  # fitted in closed form, not by gradient steps (gradient_parameters)
             self.model.linear.weight.requires_grad_(False)
         self.net = self.model
         if self.dist.world > 1:
             self.net = torch.nn.parallel.DistributedDataParallel(
                 self.model, device_ids=[dev.index] if dev.type == "cuda" else None)
-        trained = [p for p in self.model.parameters() if p.requires_grad]
-        self.opt = torch.optim.AdamW(trained, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.opt = torch.optim.AdamW(self.model.gradient_parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         if ckpt is not None:
             self.opt.load_state_dict(ckpt["optimizer"])
             self.iteration = int(ckpt["iteration"])
@@ -364,11 +379,12 @@ class Trainer:
             raise FloatingPointError(f"the loss became {loss.item()} at iteration {self.iteration}")
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_([p for p in self.model.parameters() if p.requires_grad], 1.0)
+        torch.nn.utils.clip_grad_norm_(self.model.gradient_parameters(), 1.0)
         self.opt.step()
         self.iteration += 1
         return float(loss.item())
 
+    @_oom_as_user_error
     def run(self) -> str | None:
         """Train until the iteration budget or a stop request; returns the last checkpoint written (rank 0)."""
         cfg = self.cfg
@@ -554,4 +570,5 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     ckpt = safe_torch_load(path, UserError, "ADK Viewer checkpoint")
     if not isinstance(ckpt, dict) or ckpt.get("format") != CKPT_FORMAT:
         raise UserError(f"{path.name} is not an ADK Viewer checkpoint.")
+    check_checkpoint(ckpt, path.name, TrainConfig)
     return ckpt

@@ -13,9 +13,11 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
+from . import json_input
 from .atomic import atomic_write_bytes
 
-from .adknet import ARCHS, ADKNet, ADKNetConfig
+from .adknet import ADKNet, ADKNetConfig
+from .config_bounds import ARCHES, bounded_config, file_tensors, nonfinite_problem, shape_problem, tensor_info
 from .errors import WeightsError
 
 FORMAT = "adkviewer-weights-1"
@@ -47,12 +49,14 @@ def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
     atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode())
 
 
-def save_weights(model: ADKNet, path: str | os.PathLike, card: dict[str, Any] | None = None) -> Path:
-    """Save model weights as safetensors (config in its metadata) and the model card beside it."""
+def save_weights(model: ADKNet, path: str | os.PathLike, card: dict[str, Any] | None = None,
+                 overwrite: bool = True) -> Path:
+    """Save model weights as safetensors (config in its metadata) and the model card beside it; without
+    `overwrite` an existing weights file is a UserError and stays as it was."""
     path = Path(path)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     meta = {"format": FORMAT, "arch": model.cfg.arch, "config": json.dumps(model.cfg.to_dict())}
-    atomic_write_bytes(path, save(state, metadata=meta))
+    atomic_write_bytes(path, save(state, metadata=meta), overwrite)
     full_card = {"name": path.stem, "arch": model.cfg.arch, "scale": model.cfg.scale, "config": model.cfg.to_dict()}
     full_card.update(card or {})
     atomic_write_json(card_path(path), full_card)
@@ -96,29 +100,24 @@ def load_weights(
     notes: list[str] = []
     if meta.get("format") != FORMAT or "config" not in meta:
         raise WeightsError(f"{path.name} is a safetensors file but not ADK Viewer weights (no ADK-Net config in it).")
-    if meta.get("arch") not in ARCHS:
+    if meta.get("arch") not in ARCHES:
         raise WeightsError(f"{path.name} is for architecture {meta.get('arch')!r}; this program runs "
-                           f"{' and '.join(map(repr, ARCHS))}.")
+                           f"{' or '.join(map(repr, ARCHES))}.")
     try:
-        cfg = ADKNetConfig.from_dict(json.loads(meta["config"]))
+        cfg = bounded_config(json_input.loads(meta["config"]))
     except (ValueError, TypeError) as e:
         raise WeightsError(f"{path.name} has an invalid model config ({_short(e)}).") from None
     if expect_scale is not None and cfg.scale != expect_scale:
         raise WeightsError(f"{path.name} is for scale x{cfg.scale}, but x{expect_scale} was asked for.")
-    try:
-        state = load_file(str(path), device="cpu")
+    try:  # names, dtypes and shapes from the header, before a byte of tensor data is read
+        problem = shape_problem(cfg, file_tensors(path))
+        if problem is None:
+            state = load_file(str(path), device="cpu")
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
         raise WeightsError(f"{path.name} could not be read ({_short(e)}).") from None
-    model = ADKNet(cfg)
-    missing, unexpected = _state_mismatch(model, state)
-    if missing or unexpected:
-        raise WeightsError(
-            f"{path.name} does not match its declared config (missing {missing[:3]}, unexpected {unexpected[:3]})."
-        )
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as e:
-        raise WeightsError(f"{path.name} has tensors of the wrong shape for its config ({_short(e)}).") from None
+    if problem is not None:
+        raise WeightsError(f"{path.name} does not match its declared config: {problem}.")
+    model = _checked_model(cfg, state, path.name)
     model.to(device).eval()
     card = read_card(path, cfg, notes)
     return LoadedWeights(model=model, path=path, card=card, notes=notes)
@@ -131,7 +130,7 @@ def read_card(path: Path, cfg: ADKNetConfig, notes: list[str]) -> dict[str, Any]
         notes.append(f"No model card {cp.name} beside the weights; using the config stored in the weights file.")
         return {"name": path.stem}
     try:
-        card = json.loads(cp.read_text())
+        card = json_input.loads(cp.read_text())
         if not isinstance(card, dict):
             raise ValueError("not a JSON object")
     except (ValueError, OSError) as e:
@@ -143,9 +142,15 @@ def read_card(path: Path, cfg: ADKNetConfig, notes: list[str]) -> dict[str, Any]
     return card
 
 
-def _state_mismatch(model: ADKNet, state: dict[str, torch.Tensor]) -> tuple[list[str], list[str]]:
-    own = set(model.state_dict())
-    return sorted(own - set(state)), sorted(set(state) - own)
+def _checked_model(cfg: ADKNetConfig, state: dict[str, torch.Tensor], name: str) -> ADKNet:
+    """The model for tensors whose names, dtypes and shapes already fit `cfg`, refusing NaN or infinite values
+    (they would give black images with a zero exit status)."""
+    problem = nonfinite_problem(state)
+    if problem is not None:
+        raise WeightsError(f"{name} cannot be used: {problem}, which would make every output invalid.")
+    model = ADKNet(cfg)
+    model.load_state_dict(state)
+    return model
 
 
 def _short(e: BaseException) -> str:
@@ -168,13 +173,13 @@ def describe_weights(path: str | os.PathLike) -> WeightsInfo:
     path = Path(path)
     name = path.stem
     try:
-        card = json.loads(card_path(path).read_text())
+        card = json_input.loads(card_path(path).read_text())
         if isinstance(card, dict) and card.get("name"):
             name = str(card["name"])
     except (OSError, ValueError):
         pass
     try:
-        cfg = json.loads(read_metadata(path).get("config", "{}"))
+        cfg = json_input.loads(read_metadata(path).get("config", "{}"))
     except (WeightsError, ValueError) as e:
         return WeightsInfo(path, name, None, str(e))
     scale = cfg.get("scale") if isinstance(cfg, dict) else None
@@ -206,7 +211,7 @@ def safe_torch_load(path: Path, error: type[Exception], what: str) -> Any:
 
 
 def import_torch_weights(src: str | os.PathLike, dst: str | os.PathLike, preset_name: str = "lite",
-                         scale: int = 4) -> Path:
+                         scale: int = 4, overwrite: bool = True) -> Path:
     """Convert a PyTorch state dict to safetensors; torch.load(weights_only=True) refuses any pickled code."""
     from .adknet import preset
 
@@ -222,17 +227,12 @@ def import_torch_weights(src: str | os.PathLike, dst: str | os.PathLike, preset_
     try:
         # a state dict without the linear part is the old architecture (adknet-v1) of that preset
         v1 = {} if "linear.weight" in obj else {"linear_taps": 0}
-        cfg = ADKNetConfig.from_dict(cfg_dict) if cfg_dict else preset(preset_name, scale=scale, **v1)
+        cfg = bounded_config(cfg_dict if cfg_dict else preset(preset_name, scale=scale, **v1).to_dict())
     except (ValueError, TypeError) as e:
         raise WeightsError(f"{src.name} has an invalid model config ({_short(e)}).") from None
-    model = ADKNet(cfg)
-    missing, unexpected = _state_mismatch(model, obj)
-    if missing or unexpected:
-        raise WeightsError(f"{src.name} does not match ADK-Net {preset_name} x{scale} "
-                           f"(missing {missing[:3]}, unexpected {unexpected[:3]}).")
-    try:
-        model.load_state_dict(obj)
-    except RuntimeError as e:
+    problem = shape_problem(cfg, tensor_info(obj))
+    if problem is not None:
         what = "its own stored config" if cfg_dict else f"ADK-Net {preset_name} x{scale} (check --preset and --scale)"
-        raise WeightsError(f"{src.name} has tensors of the wrong shape for {what}.") from None
-    return save_weights(model, dst, {"imported_from": src.name})
+        raise WeightsError(f"{src.name} does not match {what}: {problem}.")
+    model = _checked_model(cfg, obj, src.name)
+    return save_weights(model, dst, {"imported_from": src.name}, overwrite)

@@ -438,7 +438,7 @@ def test_train_writes_to_the_train_tabs_runs_folder_by_default(pristine, tmp_pat
     card = json.loads((run / "adknet_x4_lite.json").read_text())
     assert card["training"]["settings"]["init"] == "shipped"  # fine-tuned by default, like the Train tab
     assert card["training"]["command"].endswith("--init shipped")  # the recorded command still means this
-    assert "calibrated the colour head" in err
+    assert "calibrated the linear part, colour mix and bias" in err  # the shipped model, as v2
 
 
 def test_train_split_all_trains_on_every_pair_as_eval_split_all_scores_every_pair(pristine, tmp_path, capsys):

@@ -37,17 +37,21 @@ import torch.distributed as dist
 import model.atomic as A
 import model.train as T
 
-# Every project write goes through model.atomic (a temporary file, then os.replace): spy on both levels.
-_atomic_open, _replace = A.atomic_open, os.replace
+# Every project write goes through model.atomic (a temporary file, then os.replace, or os.link for a file that
+# must not be overwritten): spy on both levels.
+_atomic_open, _replace, _link = A.atomic_open, os.replace, os.link
 @contextlib.contextmanager
-def atomic_open(path):
+def atomic_open(path, *a, **k):
     record(f"write {path}")
-    with _atomic_open(path) as f:
+    with _atomic_open(path, *a, **k) as f:
         yield f
 def replace(src, dst, *a, **k):
     record(f"write {dst}")
     return _replace(src, dst, *a, **k)
-A.atomic_open, os.replace = atomic_open, replace
+def link(src, dst, *a, **k):
+    record(f"write {dst}")
+    return _link(src, dst, *a, **k)
+A.atomic_open, os.replace, os.link = atomic_open, replace, link
 
 _barrier, _destroy = dist.barrier, dist.destroy_process_group
 def barrier(*a, **k):

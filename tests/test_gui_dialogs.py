@@ -171,3 +171,29 @@ def test_train_export_dialog_writes_weights_and_card_where_asked(qtbot, tmp_path
     card = json.loads(weights.with_suffix(".json").read_text())
     assert Path(start).stem.startswith("adknet_x4_pairs_ft4") and "pairs" in json.dumps(card)
     assert not win.banner.isVisible()
+
+
+def test_the_image_size_limit_is_a_setting_that_opens_larger_images(qtbot, tmp_path):
+    from PIL import Image
+
+    from model import imageio
+
+    big = tmp_path / "big.png"
+    Image.fromarray(np.zeros((200, 300, 3), np.uint8) + 90).save(big)
+    win = open_window(qtbot, ["--methods", "bicubic"])
+    try:
+        imageio.MAX_PIXELS = 50_000  # as if the default were smaller than this 60,000-pixel image
+        assert not win.open_image(big)
+        assert "above the limit of 50,000 pixels" in win.banner.text() and "Settings" in win.banner.text()
+
+        def fill(dlg: SettingsDialog) -> None:
+            assert dlg.max_mp.value() == 150
+            dlg.max_mp.setValue(1)
+            dlg.findChild(QDialogButtonBox).button(QDialogButtonBox.Ok).click()
+
+        _when_modal(qtbot, fill)
+        win.settings_dialog()
+        assert win.settings.get_int("max_megapixels", 0) == 1 and imageio.MAX_PIXELS == 1_000_000
+        assert win.open_image(big)
+    finally:
+        imageio.set_max_megapixels(imageio.DEFAULT_MAX_PIXELS / 1e6)

@@ -120,3 +120,18 @@ def test_closing_the_window_while_work_runs_leaves_no_thread_behind(qtbot, tmp_p
         time.sleep(0.05)
     assert threading.active_count() <= before
     win.deleteLater()
+
+
+def test_every_bad_weights_file_gives_one_banner_line(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from adkviewer.shell import weights_menu
+    from hostile_files import make_bad_weights
+
+    win = _open(qtbot, "--methods", "bicubic")
+    for name, path in make_bad_weights(tmp_path / "weights").items():
+        monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, p=path, **k: (str(p), ""))
+        weights_menu.choose_file(win, win.ctx)
+        text = win.banner.text()
+        assert win.banner.level == "error" and path.name in text and "Traceback" not in text, name
+        assert win.session.weights_path != str(path), name

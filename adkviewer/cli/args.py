@@ -154,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--overwrite", action="store_true", help="replace an existing weights file")
     i.add_argument("--preset", default="lite", choices=presets, help="the state dict's model (default lite)")
     i.add_argument("--scale", type=_int_at_least(2), default=4, help="the state dict's scale (default 4)")
+    for reads_images in (d, e, t, f):
+        reads_images.add_argument("--max-megapixels", type=_finite_float(), default=None,
+                                  help="largest image accepted (default 150; loading takes about 16 bytes a pixel)")
     return p
 
 

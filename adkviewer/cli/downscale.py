@@ -13,7 +13,7 @@ def cmd_downscale(args, argv) -> int:
 
     from model.data import IMAGE_EXTENSIONS, images_in
     from model.devices import resolve_device
-    from model.imageio import crop_to_multiple, load_image, save_image
+    from model.imageio import crop_to_multiple, distinct_inputs, load_image, output_name, save_image
     from model.methods import MethodSet
     from model.errors import UserError
     from model.wording import count_of
@@ -27,13 +27,14 @@ def cmd_downscale(args, argv) -> int:
             inputs += found
         else:
             inputs.append(given)
+    inputs = distinct_inputs(inputs, lambda msg: print(f"adkviewer: {msg}", file=sys.stderr))
     out = Path(args.out)
     single_file = out.suffix.lower() in IMAGE_EXTENSIONS and not out.is_dir()
     if single_file and len(inputs) > 1:
         raise UserError(f"-o {out} names one file, but {len(inputs)} images were given; name a folder instead.")
     if single_file and out.suffix.lower() != ".png":
         raise UserError(f"-o {out}: only .png files can be written; name a .png file or a folder.")
-    targets = [out] if single_file else [out / f"{p.stem}_x{args.scale}_{args.method}.png" for p in inputs]
+    targets = [out] if single_file else [out / output_name(p, args.scale, args.method) for p in inputs]
     first_for: dict[Path, Path] = {}
     for src, dst in zip(inputs, targets):
         if first_for.setdefault(dst, src) != src:
@@ -72,7 +73,7 @@ def cmd_downscale(args, argv) -> int:
             else:
                 lr = ms.run(args.method, hr)
             folder.mkdir(parents=True, exist_ok=True)  # only once there is something to write
-            save_image(dst, lr)
+            save_image(dst, lr, overwrite=args.overwrite)
         except UserError as e:
             failures += 1
             tqdm.write(f"adkviewer: error: {e}", file=sys.stderr)

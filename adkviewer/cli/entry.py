@@ -36,6 +36,10 @@ def main(argv: list[str] | None = None) -> int:
         from model.errors import UserError
 
         try:
+            if getattr(args, "max_megapixels", None):
+                from model.imageio import set_max_megapixels
+
+                set_max_megapixels(args.max_megapixels)
             return COMMANDS[args.cmd](args, argv)
         except UserError as e:
             return _fail(str(e))

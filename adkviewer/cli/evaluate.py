@@ -41,6 +41,9 @@ def load_eval_pairs(pairs_dir: str, split: str, scale: int | None):
     else:
         # Selecting from all pairs names an unusable one and its problem (not "not in the pairs folder").
         chosen = select(infos, split_obj.train if split == "train" else split_obj.val)
+        if not chosen:
+            raise UserError(f"The \"{'train' if split == 'train' else 'val'}\" list of the split file is empty, "
+                            f"so there are no pairs to use; pass --split all or another split.")
     for p in bad:  # after the selection: a chosen pair that is unusable is the error, not a skip
         print(f"adkviewer: skipping {p.name}: {p.problem}", file=sys.stderr)
     skipped = {p.name for p in bad}

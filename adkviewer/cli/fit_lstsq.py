@@ -23,7 +23,7 @@ def cmd_fit_lstsq(args, argv) -> int:
     with tqdm(chosen, desc="fitting lstsq", unit="pair", file=sys.stderr) as fitting:
         fit = fit_lstsq((load_pair(p, scale) for p in fitting), scale, taps=args.taps or 4 * scale,
                         fitted_on=f"{Path(args.pairs).name} {args.split} split ({count_of(len(chosen), 'pair')})")
-    save_lstsq(fit, args.out)
+    save_lstsq(fit, args.out, overwrite=args.overwrite)
     print(f"wrote {args.out} ({fit.taps}x{fit.taps} taps, x{scale}, {count_of(len(chosen), 'pair')})",
           file=sys.stderr)
     return 0

@@ -11,6 +11,6 @@ def cmd_import_weights(args, argv) -> int:
     from model.weights import import_torch_weights
 
     check_new_safetensors(args.out, args.overwrite, "imported weights are written as safetensors")
-    path = import_torch_weights(args.input, args.out, args.preset, args.scale)
+    path = import_torch_weights(args.input, args.out, args.preset, args.scale, overwrite=args.overwrite)
     print(f"wrote {path}", file=sys.stderr)
     return 0

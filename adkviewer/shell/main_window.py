@@ -350,8 +350,9 @@ class MainWindow(QMainWindow):
             self.hub.info(ok, SAVE)
 
     def settings_dialog(self) -> None:
-        dlg = SettingsDialog(self.session.device, self.session.budget_mb, self)
+        dlg = SettingsDialog(self.session.device, self.session.budget_mb, self, self.commands.max_megapixels())
         if dlg.exec() == QDialog.Accepted:
+            self.commands.set_max_megapixels(dlg.max_mp.value())
             device, budget = dlg.values()
             if (device, budget) != (self.session.device, self.session.budget_mb):
                 self.commands.set_device(device, budget)

@@ -1,4 +1,4 @@
-"""Settings: the compute device and the memory budget of one ADK-Net tile (for small GPUs)."""
+"""Settings: the compute device, the memory budget of one ADK-Net tile (for small GPUs) and the largest image."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from model.errors import UserError
 class SettingsDialog(QDialog):
     """Choose device and tile budget; `values()` gives (device, budget_mb) after `exec()` accepts."""
 
-    def __init__(self, device: str, budget_mb: int, parent: QWidget | None = None) -> None:
+    def __init__(self, device: str, budget_mb: int, parent: QWidget | None = None, max_megapixels: int = 150) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.device = QComboBox(self)
@@ -32,9 +32,16 @@ class SettingsDialog(QDialog):
         self.budget.setValue(int(budget_mb))
         self.budget.setToolTip("Working memory for one ADK-Net tile. Lower it if a small GPU runs out of memory; "
                                "Automatic uses 512 MB on the CPU and half the free memory (up to 8 GB) on a GPU.")
+        self.max_mp = QSpinBox(self)
+        self.max_mp.setRange(1, 100_000)
+        self.max_mp.setSuffix(" megapixels")
+        self.max_mp.setValue(int(max_megapixels))
+        self.max_mp.setToolTip("Largest image opened; larger ones are refused as possible decompression bombs. "
+                               "Loading takes about 16 bytes of memory per pixel (150 megapixels: 2.4 GB).")
         form = QFormLayout()
         form.addRow("Device:", self.device)
         form.addRow("Tile memory budget:", self.budget)
+        form.addRow("Largest image:", self.max_mp)
         note = QLabel("Changing these recomputes the results.", self)
         note.setStyleSheet("color: gray")
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel, self)

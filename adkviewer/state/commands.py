@@ -12,7 +12,7 @@ from typing import Any, Callable, Protocol
 
 from model.devices import describe_device, resolve_device
 from model.errors import UserError
-from model.imageio import load_image
+from model.imageio import DEFAULT_MAX_PIXELS, load_image, set_max_megapixels
 from model.methods import ALL_METHODS
 from model.weights import shipped_weights
 
@@ -45,12 +45,22 @@ class SessionCommands:
         if st.has("compare/methods"):
             s.methods = [m for m in ALL_METHODS if m in st.get_list("compare/methods")]
         s.budget_mb = st.get_int("budget_mb", 0)
+        set_max_megapixels(self.max_megapixels())
         s.device = device or st.get_str("device", "auto") or "auto"
         if st.has("compare/scale") and st.get_int("compare/scale", 4) in SCALES:
             s.scale = st.get_int("compare/scale", 4)
         else:
             have = [sc for sc in (4, 2, 3) if shipped_weights(sc)]
             s.scale = have[0] if have else 4
+
+    def max_megapixels(self) -> int:
+        """The largest image opened, in megapixels, as remembered (Settings), else the loader's default."""
+        default = DEFAULT_MAX_PIXELS // 10**6
+        return self.settings.get_int("max_megapixels", default) or default
+
+    def set_max_megapixels(self, megapixels: int) -> None:
+        self.settings.set("max_megapixels", int(megapixels))
+        set_max_megapixels(megapixels)
 
     def device_text(self) -> str:
         """The device in words (with the tile budget); a device that cannot be used falls back to auto, said once."""
