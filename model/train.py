@@ -186,7 +186,7 @@ def build_model(cfg: TrainConfig, log: Callable[[str], None] = lambda m: None) -
     log(f"initialised from {path}")
     model = loaded.model
     taps = PRESETS["lite"].linear_taps // PRESETS["lite"].scale * cfg.scale
-    if model.linear is None and model.mix is not None and cfg.calibrate_first:
+    if model.linear is None and model.mix is not None:
         # Old weights gain the global linear part, fitted first in closed form, so fine-tuning them on a new
         # camera carries its blur as well as its colour.
         model = with_linear_part(model, taps + (taps - cfg.scale) % 2)

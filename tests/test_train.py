@@ -18,6 +18,7 @@ import model.atomic as atomic_mod
 from core_helpers import TINY, make_pairs, one_thread, perturbed  # noqa: F401 (fixture)
 from model.adknet import ADKNet, preset
 from model.errors import UserError
+from model.calibrate import PRIOR_WEIGHTS
 from model.train import (Callbacks, TrainConfig, Trainer, calibrate, load_split_pairs, lr_at, read_checkpoint,
                          validate)
 from model.weights import card_path, load_weights
@@ -257,19 +258,40 @@ def test_calibrate_recovers_a_global_colour_shift(pairs, linear_taps):
     assert model.training  # training mode restored
 
 
-def test_calibrated_adknet_is_never_below_least_squares_on_its_pairs(pairs):
-    """The joint fit holds the lstsq kernel (mix = 0) among its solutions, so on the fitted pairs it cannot lose."""
+def test_calibrated_adknet_is_not_below_least_squares_on_held_out_pairs(pairs):
+    """The joint fit holds the lstsq kernel (mix = 0) among its solutions; on pairs too small to cross-validate
+    it is the plain ridge fit, so on pairs it did not see it is as good as lstsq."""
     from model.baselines import apply_lstsq, fit_lstsq
     from model.metrics import psnr
     from model.train import predict
 
-    _, train, _, _ = load_split_pairs(TrainConfig(pairs=str(pairs), scale=4))
+    _, train, _, val = load_split_pairs(TrainConfig(pairs=str(pairs), scale=4))
     torch.manual_seed(0)
     model = perturbed(preset("lite", **TINY))  # an adaptive part unrelated to these pairs
-    calibrate(model, train, "cpu")
+    result = calibrate(model, train, "cpu")
+    assert result.pairs == 3 and result.rows == 3 * 16 * 20 and result.prior_weight == PRIOR_WEIGHTS[0]
     fit = fit_lstsq(train, 4, taps=16)
-    for hr, lr in train:
-        assert psnr(predict(model, hr, torch.device("cpu")), lr) >= psnr(apply_lstsq(fit, hr), lr) - 0.01
+    ours = np.mean([psnr(predict(model, hr, torch.device("cpu")), lr) for hr, lr in val])
+    theirs = np.mean([psnr(apply_lstsq(fit, hr), lr) for hr, lr in val])
+    # both reproduce this linear camera to ~1/200 of a grey level (> 50 dB); on 960 pixels for 772 unknowns the
+    # three extra features cost about half a dB of that
+    assert ours > 50 and ours >= theirs - 1.0, (ours, theirs)
+
+
+def test_cross_validation_keeps_a_model_that_is_already_right():
+    """Pairs the model reproduces exactly: the fit is pulled all the way to the model's own terms."""
+    from model.calibrate import Calibration, PRIOR_WEIGHTS as weights  # noqa: F401
+    from model.train import predict
+
+    torch.manual_seed(1)
+    model = perturbed(preset("lite", **TINY))
+    hrs = [np.random.default_rng(i).random((160, 160, 3)).astype(np.float32) for i in range(4)]  # enough to CV
+    pairs = [(hr, predict(model, hr, torch.device("cpu"))) for hr in hrs]
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    result = calibrate(model, pairs, "cpu")
+    assert result.prior_weight >= 1.0  # among the strongest pulls: the model was right
+    for k, v in model.state_dict().items():
+        torch.testing.assert_close(v, before[k], atol=2e-3, rtol=0)
 
 
 def test_calibrate_keeps_float64_off_the_device(pairs, monkeypatch):
