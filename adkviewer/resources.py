@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from model.weights import RESOURCES, SHIPPED_DIR
+from model.weights import RESOURCES
 
 DEMO_DIR = RESOURCES / "demo"
 DEMO_IMAGE = DEMO_DIR / "astronaut.png"
-WEIGHTS_DIR = SHIPPED_DIR
 ORGANISATION = "ADK Viewer"
 APPLICATION = "ADK Viewer"
 

@@ -24,7 +24,6 @@ from PIL import Image
 from model.errors import WeightsError
 
 CLASSICAL = ("nearest", "box", "bilinear", "bicubic", "lanczos")
-METHODS = CLASSICAL + ("lstsq",)
 
 _PIL_FILTERS = {
     "nearest": Image.Resampling.NEAREST,
@@ -259,16 +258,3 @@ def load_lstsq(path: str | Path) -> LstsqFit:
         bias=bias.astype(np.float32),
         fitted_on=meta.get("fitted_on", ""),
     )
-
-
-def downscale(img: np.ndarray, scale: int, method: str, lstsq_fit: LstsqFit | None = None) -> np.ndarray:
-    """Dispatch to a classical filter or to a fitted least-squares kernel (``method="lstsq"``)."""
-    if method in _PIL_FILTERS:
-        return classical_downscale(img, scale, method)
-    if method == "lstsq":
-        if lstsq_fit is None:
-            raise ValueError("method 'lstsq' needs a fitted kernel (lstsq_fit)")
-        if lstsq_fit.scale != scale:
-            raise ValueError(f"the least-squares kernel was fitted for x{lstsq_fit.scale}, not x{scale}")
-        return apply_lstsq(lstsq_fit, img)
-    raise ValueError(f"unknown downscaling method {method!r}; valid: {', '.join(METHODS)}")

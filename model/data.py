@@ -8,7 +8,6 @@ Geometry follows docs/CONVENTIONS.md: LR pixel (i, j) covers HR rows s*i..s*i+s-
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import warnings
@@ -20,11 +19,10 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from model import imageio, json_input
+from model import imageio
 from model.errors import PairError
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
-SPLIT_FILENAME = "split.json"
 
 _REALSR_HR = re.compile(r"^(?P<name>.+)_HR$")
 _REALSR_LR = re.compile(r"^(?P<name>.+)_LR(?P<scale>\d+)$")
@@ -44,15 +42,6 @@ class PairInfo:
     problem: str | None
     hr_size: tuple[int, int] | None = None
     lr_size: tuple[int, int] | None = None
-
-
-@dataclass
-class Split:
-    """Names of training and validation pairs; `scale` is None for a split not read from a file."""
-
-    scale: int | None
-    train: list[str]
-    val: list[str]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -213,6 +202,23 @@ def discover_pairs(folder: str | os.PathLike, scale: int) -> list[PairInfo]:
                      lambda p: _REALSR_LR.match(p.stem)["name"], scale, f"{{name}}_LR{scale}.*")
 
 
+def find_ground_truth(hr_path: str | os.PathLike, scales: Sequence[int] = (2, 3, 4)) -> Path | None:
+    """The LR partner of one HR file by the pairing rules of `discover_pairs`: `.../HR/NAME.*` -> `.../LR/NAME.*`,
+    or RealSR `NAME_HR.*` -> `NAME_LR{s}.*` (the first of `scales` found); None when there is none."""
+    hr = Path(hr_path)
+    folder = hr.parent
+    candidates: list[Path] = []
+    if folder.name.lower() == "hr" and folder.parent.is_dir():
+        lr_dir = _subfolder(folder.parent, "LR")
+        if lr_dir is not None:
+            candidates += [p for p in images_in(lr_dir) if p.stem == hr.stem]
+    m = _REALSR_HR.match(hr.stem)
+    if m and folder.is_dir():
+        beside = images_in(folder)
+        candidates += [p for s in scales for p in beside if p.stem == f"{m['name']}_LR{s}"]
+    return candidates[0] if candidates else None
+
+
 def no_usable_pairs(folder: str | os.PathLike, infos: Sequence[PairInfo], scale: int, what: str = "pairs",
                     how: str = "set the scale to {fit}") -> str:
     """'No usable pairs in FOLDER: why', with which scale would fit when every pair only fails on the size ratio
@@ -232,66 +238,6 @@ def no_usable_pairs(folder: str | os.PathLike, infos: Sequence[PairInfo], scale:
         return f"No usable {what} in {folder}."
     more = f"; and {len(bad) - 3} more" if len(bad) > 3 else ""
     return f"No usable {what} in {folder}: " + "; ".join(f"{p.name}: {p.problem}" for p in bad[:3]) + more + "."
-
-
-# ----------------------------------------------------------------------------------------------
-# splits
-
-
-def _name_list(data: dict, key: str, path: Path) -> list[str]:
-    value = data.get(key)
-    if not isinstance(value, list) or not all(isinstance(n, str) and n for n in value):
-        raise PairError(f"Split file '{path}' needs \"{key}\" to be a list of pair names (strings).")
-    dupes = sorted({n for n in value if value.count(n) > 1})
-    if dupes:
-        raise PairError(f"Split file '{path}' lists {', '.join(dupes[:5])} more than once in \"{key}\".")
-    return list(value)
-
-
-def read_split(path_or_folder: str | os.PathLike) -> Split:
-    """Read `split.json` ({"scale": S, "train": [names], "val": [names]}); a folder means its split.json."""
-    path = Path(path_or_folder)
-    if path.is_dir():
-        path = path / SPLIT_FILENAME
-    if not path.is_file():
-        raise PairError(f"Split file '{path}' does not exist.")
-    try:
-        data = json_input.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise PairError(f"Split file '{path}' is not valid JSON (line {exc.lineno}: {exc.msg}).") from exc
-    except ValueError as exc:
-        raise PairError(f"Split file '{path}' cannot be used: {exc}.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PairError(f"Split file '{path}' cannot be read ({exc}).") from exc
-    if not isinstance(data, dict):
-        raise PairError(f"Split file '{path}' must hold a JSON object with \"scale\", \"train\" and \"val\".")
-    scale = data.get("scale")
-    if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
-        raise PairError(f"Split file '{path}' needs \"scale\" to be a positive whole number, got {scale!r}.")
-    train, val = _name_list(data, "train", path), _name_list(data, "val", path)
-    both = sorted(set(train) & set(val))
-    if both:
-        raise PairError(f"Split file '{path}' puts {', '.join(both[:5])} in both \"train\" and \"val\".")
-    if not train and not val:
-        raise PairError(f"Split file '{path}' has empty \"train\" and \"val\" lists.")
-    return Split(scale=scale, train=train, val=val)
-
-
-def seeded_split(names: Sequence[str], val_fraction: float, seed: int, scale: int | None = None) -> Split:
-    """Reproducible random train/val split of `names` (independent of their order), using torch's RNG."""
-    unique = sorted(set(names))
-    if len(unique) != len(names):
-        raise PairError("The list of pair names to split contains duplicates.")
-    if not 0.0 <= val_fraction < 1.0:
-        raise PairError(f"The validation fraction must be at least 0 and below 1, got {val_fraction}.")
-    n_val = int(round(len(unique) * val_fraction))
-    if val_fraction > 0 and len(unique) >= 2:
-        n_val = min(max(n_val, 1), len(unique) - 1)  # keep at least one pair on each side
-    g = torch.Generator().manual_seed(int(seed))
-    order = torch.randperm(len(unique), generator=g).tolist()
-    val = sorted(unique[i] for i in order[:n_val])
-    train = sorted(unique[i] for i in order[n_val:])
-    return Split(scale=scale, train=train, val=val)
 
 
 def select(pairs: Sequence[PairInfo], names: Sequence[str], require_ok: bool = True) -> list[PairInfo]:

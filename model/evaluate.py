@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from pathlib import Path
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from .metrics import compute_metrics
-from .methods import MethodSet
+from .baselines import LstsqFit, fit_lstsq
+from .metrics import compute_metrics, psnr
+from .methods import ALL_METHODS, MethodSet
+from .weights import LoadedWeights
 from .wording import count_of
 
 
@@ -51,6 +54,29 @@ def evaluate(
         for m in methods
     } if per_pair else {}
     return EvalResult(scale=method_set.scale, pairs=len(per_pair), crop=crop, methods=means, per_pair=per_pair)
+
+
+def card_metrics(trainer: Any, lstsq_fit: LstsqFit | None = None, which: str | None = None) -> dict:
+    """Validation metrics of a trainer's in-memory model (the one its export writes, `which`) and every baseline,
+    by the evaluator of 'adkviewer eval' (for the model card). `lstsq_fit`: the least-squares fit to score
+    (default: fitted here on the train split)."""
+    scale = trainer.cfg.scale
+    ms = MethodSet(scale=scale, device=trainer.device)
+    ms.lstsq_fit = lstsq_fit if lstsq_fit is not None else fit_lstsq(trainer.train_pairs, scale, taps=4 * scale,
+                                                                       fitted_on="train split")
+    ms.set_weights(LoadedWeights(model=trainer.export_model(which), path=Path("trained"), card={"name": "trained"}))
+    pairs = [(info.name, hr, lr) for info, (hr, lr) in zip(trainer.val_infos, trainer.val)]
+    res = evaluate(pairs, list(ALL_METHODS), ms)
+    trainer.model.train()
+    return {"convention": res.convention(), "pairs": res.pairs, "split": trainer.cfg.split,
+            "methods": {m: {k: round(v, 4) for k, v in d.items()} for m, d in res.methods.items()}}
+
+
+def reference_psnr(method: str, pairs: Iterable[tuple[np.ndarray, np.ndarray]], scale: int,
+                   lstsq_fit: LstsqFit | None = None) -> float:
+    """Mean RGB PSNR of a baseline over (HR, LR) pairs: the dashed reference lines beside the validation curve."""
+    ms = MethodSet(scale=scale, lstsq_fit=lstsq_fit)
+    return float(np.mean([psnr(ms.run(method, hr), lr) for hr, lr in pairs]))
 
 
 def format_table(res: EvalResult, labels: Callable[[str], str] = str) -> str:

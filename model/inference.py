@@ -101,18 +101,25 @@ class AdkRunner:
     def downscale(self, hr: np.ndarray, progress: ProgressFn | None = None,
                   cancelled: Callable[[], bool] | None = None, tile: int | None = None) -> np.ndarray:
         """HR (H, W, 3) uint8/float -> LR float32 (H/s, W/s, 3) in [0, 1]; halves the tile on out-of-memory."""
-        s = self.scale
-        h, w = hr.shape[0] // s, hr.shape[1] // s
-        tile = tile or self.tile_size()
         cb = None
         if progress is not None:
             def cb(done: int, total: int, t: Tile, y: torch.Tensor) -> None:
                 progress(done, total, t, y[0].permute(1, 2, 0).clamp(0, 1).numpy())
+        out = self.tiled(self._forward, hr, tile or self.tile_size(), progress=cb, cancelled=cancelled)
+        return out[0].clamp_(0, 1).permute(1, 2, 0).numpy()
+
+    def tiled(self, fn: Callable[[torch.Tensor], torch.Tensor], hr: np.ndarray, tile: int, out_channels: int = 3,
+              reduce: Callable[[torch.Tensor], torch.Tensor] | None = None,
+              progress: Callable[[int, int, Tile, torch.Tensor], None] | None = None,
+              cancelled: Callable[[], bool] | None = None) -> torch.Tensor:
+        """`run_tiled` over this HR on this device with the model's halo: the one tiled loop of the whole image
+        (LR output, field maps), which halves the tile and starts again on out-of-memory."""
+        s = self.scale
+        h, w = hr.shape[0] // s, hr.shape[1] // s
         while True:
             try:
-                out = run_tiled(self._forward, numpy_reader(hr, s, self.device), (h, w), tile, self.model.cfg.halo,
-                                progress=cb, cancelled=cancelled)
-                break
+                return run_tiled(fn, numpy_reader(hr, s, self.device), (h, w), tile, self.model.cfg.halo,
+                                 out_channels=out_channels, progress=progress, cancelled=cancelled, reduce=reduce)
             except (torch.OutOfMemoryError, MemoryError, RuntimeError) as e:
                 if not is_out_of_memory(e) or tile <= 16:
                     raise
@@ -120,7 +127,6 @@ class AdkRunner:
                 self.notes.append(f"Out of memory on {self.device.type}: retrying with {tile}-pixel tiles.")
                 if self.device.type == "cuda":
                     torch.cuda.empty_cache()
-        return out[0].clamp_(0, 1).permute(1, 2, 0).numpy()
 
     def neighbourhood(self, hr: np.ndarray, i: int, j: int, radius: int = 0) -> Neighbourhood:
         """Kernels of LR pixels within `radius` of (i, j), from a small crop: instant even on a 50 MP photo."""

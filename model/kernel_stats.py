@@ -22,7 +22,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .resample import Tile, iter_tiles, numpy_reader, tile_for_budget
+from .resample import Tile, tile_for_budget
 
 STATS = ("sum", "dx", "dy", "spread", "neg_mass", "entropy")
 STAT_LABELS = {
@@ -154,52 +154,28 @@ def field_maps(runner, hr: np.ndarray, keys: tuple[str, ...] | list[str] | None 
     """Kernel statistics per LR pixel for the whole image, tile by tile (one model forward per tile).
 
     runner: a `model.inference.AdkRunner`; hr: (H, W, 3) with H, W multiples of the scale.
-    Returns key -> float32 (h, w). Each tile reads `halo` extra LR pixels, like `run_tiled`, so the maps equal
-    those of an untiled forward; its kernels are reduced at once and dropped. Raises InterruptedError if
-    `cancelled()` turns true.
+    Returns key -> float32 (h, w). The tiles are those of `AdkRunner.tiled` (the loop that makes the LR image,
+    halving the tile on out-of-memory): each reads `halo` extra LR pixels, so the maps equal those of an untiled
+    forward, and its kernels are reduced at once and dropped. Raises InterruptedError if `cancelled()` turns true.
     """
     keys = list(keys or FIELD_STATS)
     for key in keys:
         if key not in FIELD_STATS:
             raise ValueError(f"unknown field statistic {key!r}; choose from {', '.join(FIELD_STATS)}")
-    s = runner.scale
-    halo = runner.model.cfg.halo
-    h, w = hr.shape[0] // s, hr.shape[1] // s
-    tile = tile or tile_for_budget(_stats_bytes_per_lr_pixel(runner), halo, runner.budget_bytes)
-    read = numpy_reader(hr, s, runner.device)
-    out = np.empty((len(keys), h, w), np.float32)
-    tiles = list(iter_tiles(h, w, tile, halo))
-    for n, t in enumerate(tiles):
-        if cancelled is not None and cancelled():
-            raise InterruptedError("cancelled")
-        x = read(t.in_y0, t.in_y1, t.in_x0, t.in_x1)
+    tile = tile or tile_for_budget(_stats_bytes_per_lr_pixel(runner), runner.model.cfg.halo, runner.budget_bytes)
+
+    def kernels(x: torch.Tensor) -> torch.Tensor:
         with torch.inference_mode():
-            kern = runner.model(x, return_terms=True).kernels[0]
-            kern = kern[..., t.out_y0 - t.in_y0 : t.out_y1 - t.in_y0, t.out_x0 - t.in_x0 : t.out_x1 - t.in_x0]
-            vals = field_values(kern, keys)
-        out[:, t.out_y0 : t.out_y1, t.out_x0 : t.out_x1] = vals.cpu().numpy()
-        del kern, vals
-        if progress is not None:
-            progress(n + 1, len(tiles), t)
+            return runner.model(x, return_terms=True).kernels  # (1, 3, k, k, h, w)
+
+    def reduce(kern: torch.Tensor) -> torch.Tensor:  # the tile's kernels, cut to its region -> statistics
+        with torch.inference_mode():
+            return field_values(kern[0], keys)[None]
+
+    cb = None if progress is None else (lambda done, total, t, _y: progress(done, total, t))
+    out = runner.tiled(kernels, hr, tile, out_channels=len(keys), reduce=reduce, progress=cb,
+                       cancelled=cancelled)[0].numpy()
     return {key: out[i] for i, key in enumerate(keys)}
-
-
-def field_map(runner, hr: np.ndarray, stat: str, channel: int | str | None = None,
-              progress: ProgressFn | None = None, cancelled: Callable[[], bool] | None = None,
-              tile: int | None = None) -> np.ndarray:
-    """One statistic per LR pixel: stat 'dx', 'dy' or 'spread' with channel 0-2 / 'R'-'B', or 'rb_diff'
-    (or a full key such as 'dx_r'). Returns float32 (h, w)."""
-    if stat in FIELD_STATS:
-        key = stat
-    else:
-        if stat not in ("dx", "dy", "spread"):
-            raise ValueError(f"unknown field statistic {stat!r}; choose from dx, dy, spread (with a channel) "
-                             f"or {', '.join(FIELD_STATS)}")
-        if channel is None:
-            raise ValueError(f"statistic {stat!r} needs a channel (R, G or B)")
-        ch = CHANNELS[channel] if isinstance(channel, int) else str(channel).upper()
-        key = f"{stat}_{ch.lower()}"
-    return field_maps(runner, hr, [key], progress=progress, cancelled=cancelled, tile=tile)[key]
 
 
 def field_levels(key: str, values: np.ndarray) -> tuple[float, float]:
@@ -218,5 +194,5 @@ def field_levels(key: str, values: np.ndarray) -> tuple[float, float]:
 
 
 __all__ = ["STATS", "STAT_LABELS", "FIELD_STATS", "kernel_stats", "kernel_stats_field", "field_values",
-           "bicubic_kernel", "bicubic_is_truncated", "pil_bicubic", "field_maps", "field_map", "field_levels",
+           "bicubic_kernel", "bicubic_is_truncated", "pil_bicubic", "field_maps", "field_levels",
            "parse_field_stat"]

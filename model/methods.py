@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,14 +16,37 @@ from .errors import UserError
 from .inference import AdkRunner, ProgressFn
 from .weights import RESOURCES, LoadedWeights, default_weights, load_weights
 
-ALL_METHODS = ("adknet",) + CLASSICAL + ("lstsq",)
-LABELS = {
-    "adknet": "ADK-Net", "nearest": "Nearest", "box": "Box (area)", "bilinear": "Bilinear",
-    "bicubic": "Bicubic", "lanczos": "Lanczos-3", "lstsq": "Least-squares kernel",
-}
+
+
+@dataclass(frozen=True)
+class MethodInfo:
+    """One method in the registry: its key, names on screen, what it needs, and when the GUI computes it."""
+
+    key: str
+    label: str            # tables, lists, the CLI's eval table
+    short: str            # view titles, readouts, combos, where space is short
+    title: str            # the Compare panel's title
+    needs: str = ""       # "weights" (ADK-Net), "fit" (least-squares), "" (classical)
+    run_rank: int = 0     # the GUI computes cheap methods first, so the views fill in early
+
+
+# The one method registry, in display order: the CLI's choices, the tabs' lists and labels, and the order in
+# which the GUI's workers compute (cheap first, so the views fill in early) all come from here.
+METHODS: dict[str, MethodInfo] = {m.key: m for m in (
+    MethodInfo("adknet", "ADK-Net", "ADK-Net", "ADK-Net", needs="weights", run_rank=6),
+    MethodInfo("nearest", "Nearest", "Nearest", "Nearest", run_rank=0),
+    MethodInfo("box", "Box (area)", "Box", "Box (area)", run_rank=1),
+    MethodInfo("bilinear", "Bilinear", "Bilinear", "Bilinear", run_rank=2),
+    MethodInfo("bicubic", "Bicubic", "Bicubic", "Bicubic", run_rank=3),
+    MethodInfo("lanczos", "Lanczos-3", "Lanczos-3", "Lanczos-3", run_rank=4),
+    MethodInfo("lstsq", "Least-squares kernel", "Least-squares", "Least-squares", needs="fit", run_rank=5),
+)}
+ALL_METHODS = tuple(METHODS)
+LABELS = {m.key: m.label for m in METHODS.values()}
 # Where space is short (view titles, readouts, combos); "gt" is the ground truth.
-SHORT_LABELS = {"gt": "GT", "adknet": "ADK-Net", "nearest": "Nearest", "box": "Box", "bilinear": "Bilinear",
-                "bicubic": "Bicubic", "lanczos": "Lanczos-3", "lstsq": "Least-squares"}
+SHORT_LABELS = {"gt": "GT", **{m.key: m.short for m in METHODS.values()}}
+TITLES = {m.key: m.title for m in METHODS.values()}
+RUN_ORDER = tuple(sorted(METHODS, key=lambda k: METHODS[k].run_rank))
 
 
 def shipped_lstsq(scale: int) -> Path | None:
@@ -42,35 +66,40 @@ class MethodSet:
     budget_bytes: int | None = None
     weights: LoadedWeights | None = field(default=None, repr=False)
     _runner: AdkRunner | None = field(default=None, repr=False)
+    # Several worker threads (Compare's, Inspect's two) may ask for the runner or the fit first at once: one loads.
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     def runner(self) -> AdkRunner:
-        if self._runner is None:
-            if self.weights is None:
-                path = self.weights_path or default_weights(self.scale)
-                if path is None:
-                    raise UserError(f"No ADK-Net weights for x{self.scale}: train some in the Train tab "
-                                    f"or with 'adkviewer train', or pass --weights.")
-                self.weights = load_weights(path, expect_scale=self.scale)
-            self._runner = AdkRunner(self.weights.model, self.device, self.budget_bytes)
-        return self._runner
+        with self._lock:
+            if self._runner is None:
+                if self.weights is None:
+                    path = self.weights_path or default_weights(self.scale)
+                    if path is None:
+                        raise UserError(f"No ADK-Net weights for x{self.scale}: train some in the Train tab "
+                                        f"or with 'adkviewer train', or pass --weights.")
+                    self.weights = load_weights(path, expect_scale=self.scale)
+                self._runner = AdkRunner(self.weights.model, self.device, self.budget_bytes)
+            return self._runner
 
     def set_weights(self, weights: LoadedWeights) -> None:
         """Swap in another model (e.g. a fine-tuned one) for all later ADK-Net runs."""
         if weights.scale != self.scale:
             raise UserError(f"{weights.name} is for x{weights.scale}, not x{self.scale}.")
-        self.weights, self._runner = weights, None
+        with self._lock:
+            self.weights, self._runner = weights, None
 
     def fit(self) -> LstsqFit:
-        if self.lstsq_fit is None:
-            path = self.lstsq_path or shipped_lstsq(self.scale)
-            if path is None:
-                raise UserError(f"No least-squares fit for x{self.scale}: make one from x{self.scale} pairs with "
-                                f"'adkviewer fit-lstsq' and pass it with --lstsq-fit.")
-            self.lstsq_fit = load_lstsq(path)
-            if self.lstsq_fit.scale != self.scale:
-                raise UserError(f"The least-squares fit {Path(path).name} is for x{self.lstsq_fit.scale}, "
-                                f"not x{self.scale}.")
-        return self.lstsq_fit
+        with self._lock:
+            if self.lstsq_fit is None:
+                path = self.lstsq_path or shipped_lstsq(self.scale)
+                if path is None:
+                    raise UserError(f"No least-squares fit for x{self.scale}: make one from x{self.scale} pairs with "
+                                    f"'adkviewer fit-lstsq' and pass it with --lstsq-fit.")
+                self.lstsq_fit = load_lstsq(path)
+                if self.lstsq_fit.scale != self.scale:
+                    raise UserError(f"The least-squares fit {Path(path).name} is for x{self.lstsq_fit.scale}, "
+                                    f"not x{self.scale}.")
+            return self.lstsq_fit
 
     def run(self, method: str, hr: np.ndarray, progress: ProgressFn | None = None,
             cancelled: Callable[[], bool] | None = None) -> np.ndarray:

@@ -117,11 +117,15 @@ def run_tiled(
     out_channels: int = 3,
     progress: Callable[[int, int, Tile, torch.Tensor], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    reduce: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Run an HR->LR function tile by tile; with halo >= its receptive radius the result equals the untiled one.
 
     Only one tile at a time is read (on the reader's device) and computed; the output is gathered on the CPU.
-    `progress(done, total, tile, tile_output)` lets a GUI paint tiles as they finish.
+    `fn`'s output may have any leading dimensions (..., h, w); each tile's is cut to the region it writes and,
+    with `reduce`, turned into the (B, out_channels, h, w) stored (e.g. kernels -> per-pixel statistics), so
+    nothing of size k*k per pixel outlives its tile. `progress(done, total, tile, tile_output)` lets a GUI
+    paint tiles as they finish.
     """
     h, w = lr_size
     out: torch.Tensor | None = None
@@ -134,7 +138,9 @@ def run_tiled(
             out = torch.empty(x.shape[0], out_channels, h, w, dtype=torch.float32)
         y = fn(x)
         del x
-        y = y[:, :, t.out_y0 - t.in_y0 : t.out_y1 - t.in_y0, t.out_x0 - t.in_x0 : t.out_x1 - t.in_x0]
+        y = y[..., t.out_y0 - t.in_y0 : t.out_y1 - t.in_y0, t.out_x0 - t.in_x0 : t.out_x1 - t.in_x0]
+        if reduce is not None:
+            y = reduce(y)
         y = y.float().cpu()
         out[:, :, t.out_y0 : t.out_y1, t.out_x0 : t.out_x1] = y
         if progress is not None:

@@ -21,12 +21,12 @@ import torch.nn.functional as F
 
 from .adknet import ARCH, ARCH_V1, PRESETS, ADKNet, ADKNetConfig, preset, with_linear_part
 from .calibrate import calibrate
-from .data import (SPLIT_FILENAME, PairCropDataset, discover_pairs, load_pair, no_usable_pairs, read_split,
-                   seeded_split, select)
+from .data import PairCropDataset, discover_pairs, load_pair, no_usable_pairs, select
 from .devices import describe_device, resolve_device
 from .checkpoint_check import check_checkpoint
 from .errors import UserError, out_of_memory
 from .metrics import psnr, ssim
+from .splits import resolve_split
 from .atomic import atomic_write_bytes
 from .config_bounds import bounded_config
 from .weights import default_weights, load_weights, safe_torch_load, save_weights
@@ -150,31 +150,6 @@ def lr_at(cfg: TrainConfig, it: int) -> float:
     return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, p))))
 
 
-AUTO_VAL_FRACTION = 0.2
-
-
-def resolve_split(cfg: TrainConfig, names: list[str], log: Callable[[str], None] = lambda m: None):
-    """'val' reads split.json in the pairs folder; without one, a seeded 20% of the pairs validates (and we say so).
-
-    'all' trains on every pair without validation, the same word as `adkviewer eval --split all`.
-    """
-    if cfg.split == "all":
-        return seeded_split(names, 0.0, cfg.seed)
-    if cfg.split.startswith("fraction:"):
-        text = cfg.split.split(":", 1)[1]
-        try:
-            fraction = float(text)
-        except ValueError:
-            raise UserError(f"Split {cfg.split!r}: {text!r} is not a number (write e.g. fraction:0.2).") from None
-        return seeded_split(names, fraction, cfg.seed)
-    if cfg.split in ("val", "default", ""):
-        if not (Path(cfg.pairs) / SPLIT_FILENAME).is_file():
-            log(f"no {SPLIT_FILENAME} in {cfg.pairs}: validating on a seeded {AUTO_VAL_FRACTION:.0%} of the pairs")
-            return seeded_split(names, AUTO_VAL_FRACTION, cfg.seed)
-        return read_split(cfg.pairs)
-    return read_split(cfg.split)
-
-
 def load_split_pairs(cfg: TrainConfig, log: Callable[[str], None] = lambda m: None):
     """Discover, check and load the train and validation pairs, naming every problem pair."""
     infos = discover_pairs(cfg.pairs, cfg.scale)
@@ -182,7 +157,7 @@ def load_split_pairs(cfg: TrainConfig, log: Callable[[str], None] = lambda m: No
     for p in bad:
         log(f"skipping {p.name}: {p.problem}")
     ok = [p for p in infos if p.ok]
-    split = resolve_split(cfg, [p.name for p in ok], log)
+    split = resolve_split(cfg.pairs, cfg.split, [p.name for p in ok], cfg.seed, log)
     # Unusable pairs were reported above and are left out; a split name missing from the folder is still an error.
     skipped = {p.name for p in bad}
     train_infos = select(ok, [n for n in split.train if n not in skipped])

@@ -158,20 +158,38 @@ def _short(e: BaseException) -> str:
     return msg[:160]
 
 
+@dataclass(frozen=True)
+class WeightsInfo:
+    """What a weights file says about itself without loading its tensors."""
+
+    path: Path
+    name: str                # the model card's name, else the file stem
+    scale: int | None        # from the safetensors metadata; None when unreadable
+    problem: str | None = None  # why the metadata cannot be read (the file is then not offered)
+
+
+def describe_weights(path: str | os.PathLike) -> WeightsInfo:
+    """The one reader of a weights file's name and scale (menus, labels, shipped weights); never raises."""
+    path = Path(path)
+    name = path.stem
+    try:
+        card = json_input.loads(card_path(path).read_text())
+        if isinstance(card, dict) and card.get("name"):
+            name = str(card["name"])
+    except (OSError, ValueError):
+        pass
+    try:
+        cfg = json_input.loads(read_metadata(path).get("config", "{}"))
+    except (WeightsError, ValueError) as e:
+        return WeightsInfo(path, name, None, str(e))
+    scale = cfg.get("scale") if isinstance(cfg, dict) else None
+    return WeightsInfo(path, name, scale if isinstance(scale, int) and not isinstance(scale, bool) else None)
+
+
 def shipped_weights(scale: int | None = None) -> list[Path]:
     """Weights shipped in resources/weights, optionally only those for one scale (read from the metadata)."""
-    found = []
-    for p in sorted(SHIPPED_DIR.glob("*.safetensors")):
-        if scale is None:
-            found.append(p)
-            continue
-        try:
-            cfg = json_input.loads(read_metadata(p).get("config", "{}"))
-        except (WeightsError, ValueError):
-            continue
-        if cfg.get("scale") == scale:
-            found.append(p)
-    return found
+    found = sorted(SHIPPED_DIR.glob("*.safetensors"))
+    return found if scale is None else [p for p in found if describe_weights(p).scale == scale]
 
 
 def default_weights(scale: int = 4) -> Path | None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from adkviewer.app import build_window
-from adkviewer.cli import build_gui_parser
+from adkviewer.shell.app import build_window
+from adkviewer.cli.args import build_gui_parser
 
 
 def open_window(qtbot, argv: list[str], tabs: tuple[str, ...] = (), timeout_ms: int = 20_000):

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from adkviewer import cli
+from adkviewer.cli import entry as cli
 from model.allocator import keep_freed_memory
 
 

@@ -13,12 +13,12 @@ from model.baselines import (
     LstsqFit,
     apply_lstsq,
     classical_downscale,
-    downscale,
     fit_lstsq,
     load_lstsq,
     save_lstsq,
 )
-from model.errors import WeightsError
+from model.errors import UserError, WeightsError
+from model.methods import MethodSet
 
 H, W = 48, 72  # multiples of 2, 3 and 4
 PIL_FILTERS = {
@@ -74,8 +74,8 @@ def test_classical_matches_pil_rgb(kind: str, scale: int, method: str) -> None:
 def test_classical_unknown_method_lists_valid_names() -> None:
     with pytest.raises(ValueError, match="lanczos"):
         classical_downscale(np.zeros((8, 8, 3), np.float32), 2, "magic")
-    with pytest.raises(ValueError, match="lstsq"):
-        downscale(np.zeros((8, 8, 3), np.float32), 2, "magic")
+    with pytest.raises(UserError, match="lstsq"):  # the one dispatcher, MethodSet.run, names every method
+        MethodSet(scale=2).run("magic", np.zeros((8, 8, 3), np.float32))
 
 
 def test_classical_crops_non_multiple_sizes() -> None:
@@ -145,7 +145,7 @@ def test_apply_lstsq_matches_reference_and_is_band_invariant(monkeypatch: pytest
     np.testing.assert_allclose(whole, expected, atol=1e-5)
     monkeypatch.setattr(baselines, "_BAND_BYTES", 1)  # one LR row per band
     np.testing.assert_allclose(apply_lstsq(fit, hr), whole, atol=1e-6)
-    np.testing.assert_allclose(downscale(hr, scale, "lstsq", fit), whole, atol=1e-6)
+    np.testing.assert_allclose(MethodSet(scale=scale, lstsq_fit=fit).run("lstsq", hr), whole, atol=1e-6)
 
 
 def test_fit_is_band_invariant(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -165,8 +165,8 @@ def test_lstsq_argument_errors() -> None:
     hr = np.zeros((16, 16, 3), np.float32)
     with pytest.raises(ValueError, match="LR shape"):
         fit_lstsq([(hr, np.zeros((3, 4, 3), np.float32))], 4, taps=8)
-    with pytest.raises(ValueError, match="needs a fitted kernel"):
-        downscale(hr, 4, "lstsq")
+    with pytest.raises(UserError, match="No least-squares fit for x3"):  # no fit given and none shipped
+        MethodSet(scale=3).run("lstsq", np.zeros((12, 12, 3), np.float32))
 
 
 def test_save_load_round_trip(tmp_path) -> None:
@@ -198,3 +198,45 @@ def test_load_rejects_garbage_and_foreign_files(tmp_path) -> None:
     save_file({"weight": np.zeros((3, 12), np.float32), "bias": np.zeros(3, np.float32)}, str(bad_shape), metadata=meta)
     with pytest.raises(WeightsError, match="do not match"):
         load_lstsq(bad_shape)
+
+
+def test_reference_psnr_is_the_mean_psnr_of_the_baseline_over_the_pairs() -> None:
+    """The Train tab's dashed reference lines come from model.evaluate, not from the GUI."""
+    from model.evaluate import reference_psnr
+    from model.metrics import psnr
+
+    rng = np.random.default_rng(2)
+    pairs = [(hr, classical_downscale(hr, 2, "box") + 0.01 * i) for i, hr in
+             enumerate(rng.random((3, 16, 20, 3), dtype=np.float32))]
+    want = np.mean([psnr(classical_downscale(hr, 2, "bicubic"), lr) for hr, lr in pairs])
+    assert reference_psnr("bicubic", pairs, 2) == pytest.approx(want, abs=1e-9)
+    weight, bias = known_kernel(2, 4)
+    fit = LstsqFit(2, 4, weight.astype(np.float32), bias.astype(np.float32))
+    want = np.mean([psnr(apply_lstsq(fit, hr), lr) for hr, lr in pairs])
+    assert reference_psnr("lstsq", pairs, 2, fit) == pytest.approx(want, abs=1e-9)
+
+
+def test_method_set_loads_the_runner_once_when_threads_ask_at_the_same_time(monkeypatch) -> None:
+    """Compare's and Inspect's workers may each ask for the ADK-Net runner first: exactly one load happens."""
+    import threading
+    import time
+
+    from model import methods
+
+    loads = []
+    real = methods.load_weights
+
+    def slow_load(*a, **k):
+        loads.append(1)
+        time.sleep(0.05)  # wide enough for every thread to arrive while the first loads
+        return real(*a, **k)
+
+    monkeypatch.setattr(methods, "load_weights", slow_load)
+    ms = MethodSet(scale=4)
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(ms.runner())) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(loads) == 1 and len(got) == 4 and all(r is got[0] for r in got)

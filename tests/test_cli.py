@@ -18,10 +18,11 @@ from PIL import Image
 import pytest
 import torch
 
-from adkviewer.cli import main
+from adkviewer.cli.entry import main
 from core_helpers import make_pairs, one_thread, perturbed, save_png, smooth_image, tiny_config  # noqa: F401
 from model.baselines import apply_lstsq, classical_downscale, fit_lstsq, load_lstsq
-from model.data import discover_pairs, load_pair, read_split, select
+from model.data import discover_pairs, load_pair, select
+from model.splits import read_split
 from model.imageio import load_image, to_uint8
 from model.inference import AdkRunner
 from model.train import read_checkpoint
@@ -401,8 +402,9 @@ def test_train_never_overwrites_a_previous_run_in_out(pristine, tmp_path, capsys
 @pytest.mark.parametrize("scale, init", [(4, "shipped"), (3, "scratch")])
 def test_train_defaults_are_the_train_tabs(scale, init):
     """The CLI fine-tunes the shipped weights where the scale has some (else trains anew), with the tab's numbers."""
-    from adkviewer.cli import build_parser, train_config
-    from adkviewer.train_state import TrainSettings
+    from adkviewer.cli.args import build_parser
+    from adkviewer.cli.train import train_config
+    from adkviewer.tabs.train.train_state import TrainSettings
     from model.train import schedule_for
     from model.weights import default_weights
 
@@ -422,7 +424,7 @@ def test_train_defaults_are_the_train_tabs(scale, init):
 
 
 def test_train_writes_to_the_train_tabs_runs_folder_by_default(pristine, tmp_path, monkeypatch, capsys):
-    from adkviewer.train_state import TrainSettings
+    from adkviewer.tabs.train.train_state import TrainSettings
 
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     root = tmp_path / "home" / "adkviewer-runs"
@@ -449,7 +451,7 @@ def test_train_split_all_trains_on_every_pair_as_eval_split_all_scores_every_pai
 
 
 def test_the_train_tab_also_names_the_scale_that_fits(pristine):
-    from adkviewer.train_state import SPLIT_FILE, scan_pairs
+    from adkviewer.tabs.train.train_state import SPLIT_FILE, scan_pairs
 
     assert "their sizes fit x4, not x2: set the scale to 4" in scan_pairs(str(pristine), 2, SPLIT_FILE, 0.2, 0).error
     assert scan_pairs(str(pristine), 4, SPLIT_FILE, 0.2, 0).error is None
@@ -650,7 +652,7 @@ def test_a_mistyped_command_is_an_error_not_a_gui(word, needle, capsys):
 @pytest.mark.parametrize("cmd", ["downscale", "eval", "train", "fit-lstsq", "import-weights"])
 def test_every_option_is_explained_in_help(cmd, capsys):
     """`adkviewer CMD -h` says what each argument is: no bare option a new user has to guess."""
-    from adkviewer.cli import build_parser
+    from adkviewer.cli.args import build_parser
 
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[cmd]
@@ -659,3 +661,28 @@ def test_every_option_is_explained_in_help(cmd, capsys):
     if cmd == "train":
         text = sub.format_help()
         assert "--init scratch" in text and "~/adkviewer-runs" in text and "fine-tun" in text
+
+
+@pytest.mark.parametrize("form", [
+    {},                                                           # the tab's start: fine-tune the shipped weights
+    {"calibrate_first": False, "split_mode": "fraction", "val_fraction": 0.25, "seed": 3, "lr": 1.5e-4},
+    {"init": "scratch", "preset": "paper", "k": 16, "iterations": 40, "device": "cpu", "batch": 2, "patch": 16},
+    {"init": "scratch", "model_overrides": {"width": 12}, "scale": 2},
+])
+def test_the_train_tabs_recorded_command_runs_the_same_config_through_the_cli_parser(form, tmp_path):
+    """The command a Train-tab run records (checkpoint, model card) is read back by the CLI's own parser into
+    the very config the tab ran, so it cannot drift from the CLI's flags."""
+    import shlex
+
+    from adkviewer.cli.args import build_parser
+    from adkviewer.cli.train import train_config
+    from adkviewer.tabs.train.train_state import TrainSettings
+
+    gui = TrainSettings(pairs=str(tmp_path / "pairs"), **form).to_config(str(tmp_path / "run"))
+    words = shlex.split(gui.command, comments=True)
+    assert words[:2] == ["adkviewer", "train"]
+    argv = words[1:]
+    cli = train_config(build_parser().parse_args(argv), argv)
+    want, got = gui.to_dict(), cli.to_dict()
+    want.pop("command"), got.pop("command")
+    assert got == want

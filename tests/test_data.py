@@ -11,7 +11,8 @@ import torch
 from PIL import Image
 
 from model import data
-from model.data import PairCropDataset, PairInfo, Split, discover_pairs, load_pair, read_split, seeded_split, select
+from model.data import PairCropDataset, PairInfo, discover_pairs, load_pair, select
+from model.splits import Split, read_split, seeded_split
 from model.errors import ImageLoadError, PairError
 
 S = 4
@@ -376,3 +377,22 @@ def test_realsr_data_if_present() -> None:
     assert split.scale == 4 and len(split.val) == 20 and len(split.train) == 80
     assert len(select(pairs, split.train + split.val)) == 100
     assert data.IMAGE_EXTENSIONS >= {".png", ".jpg", ".webp"}
+
+
+def test_the_ground_truth_of_one_hr_is_its_pair_in_discover_pairs(hr_lr_folder: Path, tmp_path: Path) -> None:
+    """The GUI's finder (File → Open on an HR) follows the same naming as a pairs folder, in both layouts."""
+    realsr = tmp_path / "realsr"
+    for name in ("Cam_1", "Cam_2"):
+        _save(realsr / f"{name}_HR.png", 32, 32)
+        _save(realsr / f"{name}_LR4.png", 8, 8)
+    _save(realsr / "Cam_3_HR.png", 32, 32)  # no partner
+    for folder, scale in ((hr_lr_folder, 2), (realsr, 4)):
+        pairs = discover_pairs(folder, scale)
+        partnered = [p for p in pairs if p.hr_path and p.lr_path]
+        assert partnered
+        for p in partnered:
+            assert data.find_ground_truth(p.hr_path, (scale,)) == Path(p.lr_path), p.name
+        lonely = [p for p in pairs if (p.problem or "").startswith("no LR partner")]
+        assert lonely
+        for p in lonely:
+            assert data.find_ground_truth(p.hr_path, (scale,)) is None, p.name

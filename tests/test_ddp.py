@@ -69,7 +69,7 @@ def close(self):
     return _close(self)
 T.Trainer.close = close
 
-from adkviewer.cli import main
+from adkviewer.cli.entry import main
 code = main(sys.argv[2:])
 record(f"exit {code}")
 sys.exit(code)

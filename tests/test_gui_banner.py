@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from adkviewer.messages import IMAGE, TRAIN, Message, MessageList
+from adkviewer.state.messages import IMAGE, TRAIN, Message, MessageList
 
 pytest.importorskip("pytestqt")
 from PySide6.QtCore import Qt  # noqa: E402
@@ -67,13 +67,13 @@ def test_a_failed_open_replaces_the_previous_failed_open(qtbot, tmp_path):
         assert not win.open_image(bad)
     assert len(win.banner.rows) == 2 and "missing.png" in win.banner.text() and "notes.png" not in win.banner.text()
     assert "smaller tiles" in win.banner.text()
-    assert not win.open_ground_truth(text)
+    assert not win.commands.open_ground_truth(text)
     assert "missing.png" not in win.banner.text() and "notes.png" in win.banner.text()
 
 
 def test_information_leaves_the_status_bar_after_a_while_errors_stay(qtbot, monkeypatch):
     """'Only 7 methods are shown (keys 1-7)…' stayed in the status bar through everything done afterwards."""
-    import adkviewer.main_window as mw
+    import adkviewer.shell.main_window as mw
 
     monkeypatch.setattr(mw, "INFO_STATUS_MS", 200)
     win = open_window(qtbot, ["--methods", "bicubic"])
@@ -90,7 +90,7 @@ def test_a_restarted_computation_drops_the_previous_jobs_errors(qtbot):
     win.hub.error("ADK-Net: out of memory on the previous device.")
     win.hub.warning("ADK-Net: retrying with smaller tiles.")
     assert len(win.banner.rows) == 2
-    win.set_device("cpu", 0, remember=False)  # a new job for the same image
+    win.commands.set_device("cpu", 0, remember=False)  # a new job for the same image
     qtbot.waitUntil(win.compare.all_shown, timeout=20_000)
     assert not win.banner.isVisible()
 

@@ -18,14 +18,14 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import QPointF, QRectF, QSettings, Qt  # noqa: E402
 from PySide6.QtGui import QKeySequence  # noqa: E402
 
-from adkviewer.app import build_window  # noqa: E402
+from adkviewer.shell.app import build_window  # noqa: E402
 from gui_helpers import open_window  # noqa: E402
-from adkviewer.cli import build_gui_parser  # noqa: E402
-from adkviewer.main_window import MainWindow  # noqa: E402
-from adkviewer.metrics_table import fmt  # noqa: E402
-from adkviewer.session import GT, Session, find_ground_truth  # noqa: E402
-from adkviewer.settings import Settings  # noqa: E402
-from adkviewer.workers import CANCELLED  # noqa: E402
+from adkviewer.cli.args import build_gui_parser  # noqa: E402
+from adkviewer.shell.main_window import MainWindow  # noqa: E402
+from adkviewer.widgets.metrics_table import fmt  # noqa: E402
+from adkviewer.state.session import GT, Session, find_ground_truth  # noqa: E402
+from adkviewer.gui.settings import Settings  # noqa: E402
+from adkviewer.gui.workers import CANCELLED  # noqa: E402
 from model.imageio import load_image  # noqa: E402
 from model.metrics import compute_metrics  # noqa: E402
 from model.methods import ALL_METHODS, MethodSet  # noqa: E402
@@ -103,7 +103,7 @@ def test_demo_opens_with_every_result_and_says_metrics_are_off(qtbot):
 
 
 def test_adknet_without_weights_points_to_the_train_tab(qtbot, monkeypatch):
-    import adkviewer.session as session_mod
+    import adkviewer.state.session as session_mod
 
     monkeypatch.setattr(session_mod, "default_weights", lambda scale=4: None)
     win = _open(qtbot, "--methods", "adknet", "bicubic")
@@ -203,7 +203,7 @@ def test_metrics_table_agrees_with_compute_metrics_and_eval(qtbot, tmp_path, cap
     # CSV export has the same numbers as `adkviewer eval --csv` on the same pair
     out = tmp_path / "metrics.csv"
     win.compare.export_csv(out)
-    from adkviewer.cli import main as cli_main
+    from adkviewer.cli.entry import main as cli_main
 
     assert cli_main(["eval", "--pairs", str(tmp_path / "pairs"), "--split", "all", "--csv", "--weights",
                      str(weights), "--device", "cpu", "--methods", *methods]) == 0
@@ -269,7 +269,7 @@ def test_bad_files_give_a_message_and_the_window_stays_usable(qtbot, tmp_path):
     # an LR that does not fit the HR at this scale
     wrong = tmp_path / "wrong_lr.png"
     Image.fromarray(np.zeros((10, 13, 3), np.uint8)).save(wrong)
-    assert win.open_ground_truth(wrong) is False
+    assert win.commands.open_ground_truth(wrong) is False
     assert "wrong_lr.png" in win.banner.text() and "not HR size / scale" in win.banner.text()
     assert not win.session.has_gt
     # odd but readable files open, with the loader's note in the status bar
@@ -334,7 +334,7 @@ def test_adknet_fills_in_tile_by_tile_and_cancel(qtbot, tmp_path):
     tiles = []
     win.hub.resultPartial.connect(lambda m, box: tiles.append((m, box)))
     win.show()
-    win.set_device("cpu", 1, remember=False)  # a 1 MB tile budget: tiny tiles, many progress callbacks
+    win.commands.set_device("cpu", 1, remember=False)  # a 1 MB tile budget: tiny tiles, many progress callbacks
     qtbot.waitUntil(win.compare.all_shown, timeout=WAIT_MS)
     r = win.session.results["adknet"]
     assert r.ready and r.lr.shape == (64, 64, 3), r.message
@@ -355,8 +355,8 @@ def test_adknet_fills_in_tile_by_tile_and_cancel(qtbot, tmp_path):
 def test_settings_are_remembered_in_a_private_location(qtbot, tmp_path, _private_qsettings):
     win = _open(qtbot, "--methods", "bicubic")
     assert win.settings.path.startswith(str(_private_qsettings))
-    win.set_methods(["box", "lanczos"])
-    win.set_device("cpu", 256)
+    win.commands.set_methods(["box", "lanczos"])
+    win.commands.set_device("cpu", 256)
     win.compare.vsplit.setSizes([400, 300])
     sizes = win.compare.vsplit.sizes()
     win.open_image(_write_pair(tmp_path)[0])
@@ -396,7 +396,7 @@ def test_tabs_are_pluggable_and_share_the_session(qtbot):
     assert win.tabs.currentWidget() is win.tab("inspect")
     new = win.replace_tab("inspect", QLabel("real inspect"))
     assert win.tab("inspect") is new and win.tabs.tabText(1) == "Inspect"
-    assert isinstance(win.session, Session) and win.hub.session is win.session
+    assert isinstance(win.session, Session) and win.ctx.session is win.session and win.compare.session is win.session
 
 
 def test_screenshot_writes_a_png_and_returns_0(tmp_path):
@@ -434,7 +434,7 @@ def test_scale_change_sets_the_ground_truth_aside_and_back(qtbot, tmp_path):
     if s.unavailable("lstsq"):
         assert c.grid.panel("lstsq").message.text().startswith("no least-squares fit for x2")
     assert "no adk-net weights" in c.weights_note.text().lower() or not c.weights_note.isVisible()
-    win.set_scale(4)
+    win.commands.set_scale(4)
     qtbot.waitUntil(c.all_shown, timeout=WAIT_MS)
     assert s.has_gt and s.results["bicubic"].metrics is not None
     assert GT in c.grid.order
@@ -463,7 +463,7 @@ def test_realsr_names_and_two_dropped_files(qtbot, tmp_path):
 
 
 def test_settings_dialog_values(qtbot):
-    from adkviewer.settings_dialog import SettingsDialog
+    from adkviewer.shell.settings_dialog import SettingsDialog
 
     dlg = SettingsDialog("cpu", 512)
     qtbot.addWidget(dlg)
@@ -480,7 +480,7 @@ def test_many_qt_calls_do_not_exhaust_none_or_true(qtbot):
     """PySide6 6.12 on CPython 3.11 drops a reference to None/True on void calls and emits (see qt_compat)."""
     from PySide6.QtCore import QObject, Signal
 
-    import adkviewer.qt_compat  # noqa: F401
+    import adkviewer.gui.qt_compat  # noqa: F401
 
     class O(QObject):
         s = Signal()
@@ -524,7 +524,7 @@ def test_metrics_table_shows_every_default_method_without_scrolling_at_1100x700(
     qtbot.waitUntil(lambda: win.height() == 700 and _metrics_fit(table))
     assert table.rowCount() == len(ALL_METHODS)
     assert table.height() <= win.compare.metrics.table_height()  # no empty table body below the rows
-    win.set_methods(["nearest", "bicubic"])  # fewer rows: the views get the room back
+    win.commands.set_methods(["nearest", "bicubic"])  # fewer rows: the views get the room back
     qtbot.waitUntil(lambda: table.rowCount() == 2 and _metrics_fit(table))
     assert win.compare.vsplit.sizes()[1] < 150
 

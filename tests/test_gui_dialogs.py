@@ -14,10 +14,10 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QFileDialog, QInputDialog  # noqa: E402
 
-from adkviewer.main_window import with_filter_suffix  # noqa: E402
-from adkviewer.settings_dialog import SettingsDialog  # noqa: E402
-from adkviewer.train_runner import IDLE  # noqa: E402
-from adkviewer.train_state import TrainSettings  # noqa: E402
+from adkviewer.shell.main_window import with_filter_suffix  # noqa: E402
+from adkviewer.shell.settings_dialog import SettingsDialog  # noqa: E402
+from adkviewer.tabs.train.train_runner import IDLE  # noqa: E402
+from adkviewer.tabs.train.train_state import TrainSettings  # noqa: E402
 from core_helpers import TINY, make_pairs, one_thread, save_png, smooth_image  # noqa: E402, F401
 from gui_helpers import open_window  # noqa: E402
 from model.imageio import load_image  # noqa: E402

@@ -18,11 +18,11 @@ from PIL import Image
 pytest.importorskip("pytestqt")
 from PySide6.QtCore import QPointF, QRectF  # noqa: E402
 
-from adkviewer import colormaps  # noqa: E402
-from adkviewer import diff_state as diff_state_mod  # noqa: E402
+from adkviewer.widgets import colormaps  # noqa: E402
+from adkviewer.tabs.diff import diff_state as diff_state_mod  # noqa: E402
 from gui_helpers import open_window  # noqa: E402
-from adkviewer.diff_state import DiffSpec, parse_diff_spec  # noqa: E402
-from adkviewer.session import GT, MethodResult  # noqa: E402
+from adkviewer.tabs.diff.diff_state import DiffSpec, parse_diff_spec  # noqa: E402
+from adkviewer.state.session import GT, MethodResult  # noqa: E402
 from model.errors import UserError  # noqa: E402
 from model.imageio import load_image  # noqa: E402
 from model.metrics import ERROR_CHANNELS, ERROR_MODES  # noqa: E402
@@ -171,7 +171,7 @@ def test_a_vs_b_without_ground_truth(qtbot, tmp_path):
     # the default with nothing chosen is method vs bicubic; asking for the ground truth is a clear error
     with pytest.raises(UserError, match="no ground-truth LR"):
         tab.show_diff("nearest:signed:luma:gt")
-    win.pending_options["diff"] = "nearest:signed:luma:gt"
+    win.ctx.launch.diff = "nearest:signed:luma:gt"
     tab.apply_pending()
     assert win.banner.isVisible() and "no ground-truth LR" in win.banner.text() and "Traceback" not in win.banner.text()
     # the same method on both sides: said, not a black map

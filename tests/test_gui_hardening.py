@@ -15,9 +15,9 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import QPointF, QThreadPool, Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from adkviewer.app import build_window  # noqa: E402
+from adkviewer.shell.app import build_window  # noqa: E402
 from gui_helpers import open_window  # noqa: E402
-from adkviewer.cli import build_gui_parser  # noqa: E402
+from adkviewer.cli.args import build_gui_parser  # noqa: E402
 from hostile_files import make_corpus  # noqa: E402
 from model.baselines import classical_downscale  # noqa: E402
 
@@ -88,10 +88,10 @@ def test_toggling_methods_while_a_job_runs_gives_correct_results(qtbot, tmp_path
     path = tmp_path / "big.png"
     hr = _photo(path, 512, 640)
     win = _open(qtbot, str(path), "--methods", "bicubic")
-    win.set_methods(["adknet", "bicubic", "box"])
+    win.commands.set_methods(["adknet", "bicubic", "box"])
     for methods in (["bicubic"], ["adknet", "lanczos"], ["box", "bicubic", "adknet"], ["nearest"],
                     ["adknet", "bicubic", "box", "nearest"]):
-        win.set_methods(methods)
+        win.commands.set_methods(methods)
         QApplication.processEvents()
     qtbot.waitUntil(win.compare.all_shown, timeout=WAIT_MS)
     res = win.session.results
@@ -125,13 +125,13 @@ def test_closing_the_window_while_work_runs_leaves_no_thread_behind(qtbot, tmp_p
 def test_every_bad_weights_file_gives_one_banner_line(qtbot, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QFileDialog
 
-    from adkviewer import weights_menu
+    from adkviewer.shell import weights_menu
     from hostile_files import make_bad_weights
 
     win = _open(qtbot, "--methods", "bicubic")
     for name, path in make_bad_weights(tmp_path / "weights").items():
         monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, p=path, **k: (str(p), ""))
-        weights_menu.choose_file(win)
+        weights_menu.choose_file(win, win.ctx)
         text = win.banner.text()
         assert win.banner.level == "error" and path.name in text and "Traceback" not in text, name
         assert win.session.weights_path != str(path), name

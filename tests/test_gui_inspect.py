@@ -20,7 +20,7 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import QPointF, QRectF, Qt  # noqa: E402
 
 from gui_helpers import open_window  # noqa: E402
-from adkviewer.main_window import MainWindow  # noqa: E402
+from adkviewer.shell.main_window import MainWindow  # noqa: E402
 from model.kernel_stats import FIELD_STATS, kernel_stats_field  # noqa: E402
 from model.resample import unfold_patches  # noqa: E402
 
@@ -214,7 +214,7 @@ def test_screenshot_of_the_inspect_tab_waits_for_the_panel_and_the_field_map(tmp
 
 
 def test_without_weights_or_when_the_forward_fails_the_panel_says_why(qtbot, tmp_path, monkeypatch):
-    import adkviewer.session as session_mod
+    import adkviewer.state.session as session_mod
     from model.inference import AdkRunner
 
     path, _hr = _image(tmp_path)
@@ -225,7 +225,7 @@ def test_without_weights_or_when_the_forward_fails_the_panel_says_why(qtbot, tmp
     assert "Could not compute the kernels: out of memory" in insp.panel.message.text()
     assert "Kernel panel" in win.banner.text()
     monkeypatch.setattr(session_mod, "default_weights", lambda scale=4: None)
-    win.set_scale(2)
+    win.commands.set_scale(2)
     qtbot.waitUntil(lambda: win.compare.all_shown() and insp.all_shown(), timeout=WAIT_MS)
     assert win.session.selected_pixel == (9, 9)  # the same HR spot at the new scale
     assert "no ADK-Net weights for x2" in insp.panel.message.text()

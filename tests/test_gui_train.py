@@ -14,12 +14,14 @@ import pytest
 pytest.importorskip("pytestqt")
 from PySide6.QtWidgets import QAbstractButton, QPushButton  # noqa: E402
 
-from adkviewer.cli import build_parser, train_config  # noqa: E402
-from adkviewer.main_window import MainWindow  # noqa: E402
-from adkviewer.settings import Settings  # noqa: E402
-from adkviewer.train_runner import IDLE, PAUSED  # noqa: E402
-from adkviewer.train_state import SPLIT_FRACTION, TrainSettings, scan_pairs  # noqa: E402
-from adkviewer import weights_menu, weights_registry  # noqa: E402
+from adkviewer.cli.args import build_parser  # noqa: E402
+from adkviewer.cli.train import train_config  # noqa: E402
+from adkviewer.shell.main_window import MainWindow  # noqa: E402
+from adkviewer.gui.settings import Settings  # noqa: E402
+from adkviewer.tabs.train.train_runner import IDLE, PAUSED  # noqa: E402
+from adkviewer.tabs.train.train_state import SPLIT_FRACTION, TrainSettings, scan_pairs  # noqa: E402
+from adkviewer.shell import weights_menu
+from adkviewer.state import weights_registry  # noqa: E402
 from core_helpers import TINY, box, make_pairs, one_thread, save_png, smooth_image  # noqa: E402, F401
 from model.train import FINE_TUNE, TrainConfig, Trainer, read_checkpoint  # noqa: E402
 
@@ -286,7 +288,7 @@ def test_use_in_compare_switches_the_adknet_output_and_weights_are_remembered(qt
     hr = smooth_image(64, 80, seed=5)
     img = save_png(tmp_path / "photo.png", hr)
     win, tab = _setup(qtbot, pairs, tmp_path / "runs", iterations=8, val_every=0)
-    win.set_methods(["adknet", "bicubic"])
+    win.commands.set_methods(["adknet", "bicubic"])
     assert win.open_image(img)
     s = win.session
     qtbot.waitUntil(lambda: "adknet" in s.results and s.results["adknet"].ready, timeout=WAIT_MS)
@@ -309,7 +311,7 @@ def test_use_in_compare_switches_the_adknet_output_and_weights_are_remembered(qt
     win.settings.sync()
     later = weights_registry.available_weights(Settings(), scale=4)
     assert [c.shipped for c in later][:1] == [True] and any(c.path == path.resolve() for c in later)
-    actions = weights_menu.fill(win, win.weights_menu)
+    actions = weights_menu.fill(win, win.ctx, win.weights_menu)
     ticked = [a for a in actions if a.isChecked()]
     assert len(ticked) == 1 and ticked[0].statusTip() == str(path.resolve())
     shipped = next(a for a in actions if a.text().endswith("(shipped)"))
@@ -334,7 +336,7 @@ def test_layout_fits_1280x800(qtbot, tmp_path, pairs):
 
 
 def test_crash_messages_are_one_sentence_and_name_the_checkpoint(tmp_path, pairs):
-    from adkviewer.train_runner import crash_message
+    from adkviewer.tabs.train.train_runner import crash_message
     from model.errors import PairError
 
     t = Trainer(TrainConfig(pairs=str(pairs), init="scratch", model_overrides=dict(TINY), iterations=3, batch=2,

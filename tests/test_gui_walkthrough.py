@@ -89,7 +89,7 @@ def test_few_methods_leave_no_grey_band_below_the_metrics_table(qtbot):
     qtbot.waitUntil(lambda: metrics.table.rowCount() == 2 and win.compare._metrics_fitted)
     qtbot.waitUntil(lambda: abs(win.compare.vsplit.sizes()[1] - metrics.fitted_height()) <= 2)
     assert metrics.height() - metrics.fitted_height() <= 2
-    win.set_methods(["nearest", "box", "bilinear", "bicubic", "lanczos", "lstsq", "adknet"])
+    win.commands.set_methods(["nearest", "box", "bilinear", "bicubic", "lanczos", "lstsq", "adknet"])
     qtbot.waitUntil(lambda: metrics.table.rowCount() == 7)
     qtbot.waitUntil(lambda: abs(win.compare.vsplit.sizes()[1] - metrics.fitted_height()) <= 2)
     assert metrics.minimumHeight() == 120

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from adkviewer.cli import main
+from adkviewer.cli.entry import main
 from hostile_files import make_corpus
 
 

@@ -11,7 +11,7 @@ import torch
 
 from adkviewer.cli import main
 from core_helpers import make_pairs
-from model.data import read_split
+from model.splits import read_split
 from model.errors import PairError, UserError
 from model.train import Trainer
 

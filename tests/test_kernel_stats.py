@@ -11,7 +11,7 @@ import torch
 from core_helpers import one_thread, perturbed, smooth_image, tiny_config  # noqa: F401  (fixture)
 from model.baselines import classical_downscale
 from model.inference import AdkRunner
-from model.kernel_stats import (FIELD_STATS, bicubic_is_truncated, bicubic_kernel, field_levels, field_map,
+from model.kernel_stats import (FIELD_STATS, bicubic_is_truncated, bicubic_kernel, field_levels,
                                 field_maps, field_values, kernel_stats, kernel_stats_field, parse_field_stat)
 from model.resample import count_tiles, unfold_patches
 
@@ -109,9 +109,9 @@ def test_field_map_tile_by_tile_equals_the_untiled_forward(one_thread):  # noqa:
         np.testing.assert_allclose(arr, ref.numpy(), atol=2e-5, err_msg=key)
     # The stats vary across the image: the test is not vacuous.
     assert maps["dx_r"].std() > 1e-3 and maps["rb_diff"].std() > 1e-3
-    one = field_map(runner, hr, "spread", "G", tile=5)
+    one = field_maps(runner, hr, ["spread_g"], tile=5)["spread_g"]
     np.testing.assert_allclose(one, maps["spread_g"], atol=2e-5)
-    np.testing.assert_allclose(field_map(runner, hr, "dy", 2, tile=100), maps["dy_b"], atol=2e-5)
+    np.testing.assert_allclose(field_maps(runner, hr, ["dy_b"], tile=100)["dy_b"], maps["dy_b"], atol=2e-5)
 
 
 def test_field_map_cancel_and_names():
@@ -121,7 +121,7 @@ def test_field_map_cancel_and_names():
     with pytest.raises(InterruptedError):
         field_maps(runner, hr, ["dx_r"], cancelled=lambda: True)
     with pytest.raises(ValueError, match="choose from"):
-        field_map(runner, hr, "bogus_r")
+        field_maps(runner, hr, ["bogus_r"])
     assert parse_field_stat("DX_R") == "dx_r" and parse_field_stat("rb") == "rb_diff"
     with pytest.raises(ValueError):
         parse_field_stat("nope")
@@ -142,3 +142,24 @@ def test_neighbourhood_kernels_agree_with_the_field_map(one_thread):  # noqa: F8
         assert st["sum"] == pytest.approx([1, 1, 1], abs=1e-5)
         assert st["dx"][2] == pytest.approx(maps["dx_b"][i, j], abs=2e-5)
         assert st["spread"][0] == pytest.approx(maps["spread_r"][i, j], abs=2e-5)
+
+
+def test_field_maps_halve_the_tile_on_out_of_memory_like_the_lr_image(one_thread):  # noqa: F811
+    """Field maps run in the runner's one tiled loop, so they too retry with smaller tiles when memory runs out."""
+    cfg = tiny_config(scale=2, k=4)
+    model = perturbed(cfg, seed=3)
+    runner = AdkRunner(model, "cpu")
+    hr = smooth_image(2 * 40, 2 * 72, seed=1)
+    expected = field_maps(runner, hr, ["dx_r", "rb_diff"], tile=64)
+    real = model.forward
+
+    def flaky(x, **kw):
+        if x.shape[-1] > 2 * 30:  # any tile wider than 30 LR pixels "does not fit"
+            raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory")
+        return real(x, **kw)
+
+    model.forward = flaky
+    got = field_maps(runner, hr, ["dx_r", "rb_diff"], tile=64)
+    for key in expected:
+        np.testing.assert_allclose(got[key], expected[key], atol=2e-5, err_msg=key)
+    assert runner.notes and "retrying with 16-pixel tiles" in runner.notes[-1]

@@ -236,3 +236,20 @@ def test_import_refuses_mismatched_or_non_tensor_files(tmp_path):
     with pytest.raises(WeightsError, match="empty.pt"):
         import_torch_weights(tmp_path / "empty.pt", tmp_path / "w.safetensors")
     assert not (tmp_path / "w.safetensors").exists()
+
+
+def test_describe_weights_is_the_one_reader_of_name_and_scale(tmp_path):
+    """Menus, labels and the shipped list read a file's name (card, else stem) and scale (metadata) here only."""
+    from model.adknet import ADKNet, preset
+    from model.weights import describe_weights, save_weights, shipped_weights
+
+    path = save_weights(ADKNet(preset("lite", scale=2)), tmp_path / "mine_x2.safetensors", {"name": "my fine-tune"})
+    info = describe_weights(path)
+    assert (info.name, info.scale, info.problem) == ("my fine-tune", 2, None)
+    path.with_suffix(".json").unlink()
+    assert describe_weights(path).name == "mine_x2"  # no card: the file stem
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not safetensors")
+    info = describe_weights(bad)
+    assert info.scale is None and "bad.safetensors" in info.problem  # never raises: says why instead
+    assert all(describe_weights(p).scale == 4 for p in shipped_weights(4))

@@ -11,7 +11,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from model.data import discover_pairs, load_pair, read_split, select  # noqa: E402
+from model.data import discover_pairs, load_pair, select  # noqa: E402
+from model.splits import read_split  # noqa: E402
 from model.inference import AdkRunner  # noqa: E402
 from model.metrics import psnr  # noqa: E402
 from model.weights import load_weights  # noqa: E402

@@ -54,10 +54,10 @@ def main() -> int:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots" / "train.png"
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    from adkviewer.app import make_app
-    from adkviewer.main_window import MainWindow
-    from adkviewer.settings import Settings
-    from adkviewer.train_state import TrainSettings
+    from adkviewer.shell.app import make_app
+    from adkviewer.shell.main_window import MainWindow
+    from adkviewer.gui.settings import Settings
+    from adkviewer.tabs.train.train_state import TrainSettings
 
     app = make_app()
     with tempfile.TemporaryDirectory() as tmp:

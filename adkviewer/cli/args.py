@@ -1,0 +1,185 @@
+"""The command line's parsers and argument types: one place that spells every subcommand's flags."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+
+
+SUBCOMMANDS = ("downscale", "eval", "train", "fit-lstsq", "import-weights")
+
+
+def _fail(msg: str, code: int = 2) -> int:
+    print(f"adkviewer: error: {msg}", file=sys.stderr)
+    return code
+
+
+def _int_at_least(least: int):
+    """argparse type: a whole number >= least (so 0 or -1 is a usage error, never a silent default or a traceback)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"must be at least {least}, got {value}")
+        return value
+
+    return parse
+
+
+def _finite_float(zero_ok: bool = False):
+    """argparse type: a finite number above 0 (or at least 0), so 'nan', 'inf' or '-5' is a usage error."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not (math.isfinite(value) and (value > 0 or (zero_ok and value == 0))):
+            bound = "of 0 or more" if zero_ok else "above 0"
+            raise argparse.ArgumentTypeError(f"must be a finite number {bound}, got {text}")
+        return value
+
+    return parse
+
+
+DEVICE_HELP = "auto (default): CUDA, else MPS, else the CPU"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from model.adknet import PRESETS
+    from model.devices import CHOICES as DEVICES
+    from model.methods import ALL_METHODS
+    from model.train import FINE_TUNE, RUNS_FOLDER, SCRATCH, TrainConfig
+
+    methods, presets = list(ALL_METHODS), list(PRESETS)
+    p = argparse.ArgumentParser(prog="adkviewer", description="ADK-Net downscaling: batch, evaluation and training.")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    d = sub.add_parser("downscale", help="downscale images with one method")
+    d.add_argument("inputs", nargs="+", help="HR images (PNG, JPEG, WebP, TIFF, BMP), or folders of them")
+    d.add_argument("-o", "--out", required=True,
+                   help="output folder, created when the first image is written (or a .png name for a single input)")
+    d.add_argument("--scale", type=_int_at_least(2), default=4, help="default 4")
+    d.add_argument("--method", default="adknet", choices=methods, help="default adknet")
+    d.add_argument("--weights", help="ADK-Net .safetensors (default: the shipped weights for the scale)")
+    d.add_argument("--lstsq-fit", help="least-squares fit file (default: the shipped one for the scale)")
+    d.add_argument("--device", default="auto", choices=DEVICES, help=DEVICE_HELP)
+    d.add_argument("--tile-budget-mb", type=_int_at_least(1), default=None, help="memory budget for one ADK-Net tile")
+    d.add_argument("--overwrite", action="store_true", help="replace existing output files")
+
+    e = sub.add_parser("eval", help="score methods on HR/LR pairs")
+    e.add_argument("--pairs", required=True, help="folder with HR/ and LR/ (or RealSR naming)")
+    e.add_argument("--split", default="val",
+                   help="val or train (the lists in split.json in --pairs), all (every pair), fraction:F (a seeded "
+                        "F of the pairs, seed 0, as 'train --split fraction:F'), or a split .json file")
+    e.add_argument("--scale", type=_int_at_least(2), default=None, help="default: from split.json, else 4")
+    e.add_argument("--methods", nargs="+", default=methods, choices=methods, help="default: all of them")
+    e.add_argument("--weights", help="ADK-Net .safetensors (default: the shipped weights for the scale)")
+    e.add_argument("--lstsq-fit", help="fit file; default: fitted on the pairs' train split when there is one")
+    e.add_argument("--crop", type=_int_at_least(0), default=0, help="border crop in LR pixels (default 0)")
+    e.add_argument("--device", default="auto", choices=DEVICES, help=DEVICE_HELP)
+    fmt = e.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print only a JSON object")
+    fmt.add_argument("--csv", action="store_true", help="print CSV")
+
+    t = sub.add_parser("train", help="fine-tune or train ADK-Net (runs under torchrun for DDP)",
+                       description="Fine-tunes the shipped weights for --scale (as the GUI's Train tab does), or "
+                                   "trains a new model with --init scratch.")
+    t.add_argument("--pairs", required=True, help="folder with HR/ and LR/ (or RealSR naming)")
+    t.add_argument("--split", default="val",
+                   help="val (split.json in --pairs; without one, a seeded 20%% of the pairs), a split .json, "
+                        "fraction:0.2, or all (every pair trains, no validation)")
+    t.add_argument("--scale", type=_int_at_least(2), default=4, help="default 4")
+    t.add_argument("--init", default=None,
+                   help="shipped (default when there are shipped weights for --scale: fine-tune them), "
+                        "scratch (a new model; the default otherwise), or a .safetensors file to fine-tune")
+    arch = t.add_argument_group("model architecture (only with --init scratch; fine-tuning keeps the weights' own)")
+    arch.add_argument("--preset", default=None, choices=presets, help="model size (default lite)")
+    arch.add_argument("--k", type=_int_at_least(2), help="kernel size (default: the preset's)")
+    arch.add_argument("--norm", choices=["softmax", "signed"], help="kernel normalisation (default: the preset's)")
+    arch.add_argument("--no-gain-bias", action="store_true", help="ablation: no per-pixel gain and bias")
+    arch.add_argument("--no-colour-mix", action="store_true", help="ablation: no global 3x3 colour mix (and so no linear part)")
+    arch.add_argument("--shared-kernel", action="store_true", help="CAR-like ablation: one kernel for R, G and B")
+    arch.add_argument("--set", action="append", default=[], metavar="FIELD=INT",
+                      help="override an integer model config field, e.g. --set width=48 (repeatable)")
+    t.add_argument("--iterations", type=_int_at_least(1), default=None,
+                   help=f"default {FINE_TUNE.iterations} when fine-tuning, {SCRATCH.iterations} from scratch")
+    t.add_argument("--batch", type=_int_at_least(1), default=TrainConfig.batch,
+                   help=f"patches per step (default {TrainConfig.batch})")
+    t.add_argument("--patch", type=_int_at_least(1), default=TrainConfig.patch,
+                   help=f"LR patch side (default {TrainConfig.patch}; shrunk to the smallest train LR image)")
+    t.add_argument("--lr", type=_finite_float(), default=None,
+                   help=f"peak learning rate (default {FINE_TUNE.lr:g} when fine-tuning, {SCRATCH.lr:g} from scratch)")
+    t.add_argument("--val-every", type=_int_at_least(0), default=None,
+                   help=f"iterations (default {FINE_TUNE.val_every} when fine-tuning, {SCRATCH.val_every} from "
+                        f"scratch; 0: only at the end). Iteration 0, the starting model, is validated too")
+    t.add_argument("--patience", type=_int_at_least(0), default=None,
+                   help=f"stop after this many validations without a better val PSNR (default {FINE_TUNE.patience} "
+                        f"when fine-tuning, {SCRATCH.patience or 'never'} from scratch; 0: never)")
+    t.add_argument("--last", action="store_true",
+                   help="export the last iteration's model (default: the best validated one, the start included)")
+    t.add_argument("--ckpt-every", type=_int_at_least(0), default=TrainConfig.ckpt_every,
+                   help=f"iterations (default {TrainConfig.ckpt_every}; 0: only at the end)")
+    t.add_argument("--seed", type=int, default=TrainConfig.seed, help=f"default {TrainConfig.seed}")
+    t.add_argument("--out", default="",
+                   help=f"run folder (default: a new ~/{RUNS_FOLDER}/PAIRS-xSCALE-DATE-TIME, as in the Train tab)")
+    t.add_argument("--resume", help="checkpoint to continue (its run folder and settings; --iterations may extend it)")
+    t.add_argument("--device", default="auto", choices=DEVICES, help=DEVICE_HELP)
+    t.add_argument("--calibrate-only", action="store_true", help="only quick calibrate: re-fit the linear part, colour mix and bias in closed form "
+                        "(one forward pass over the train pairs)")
+    t.add_argument("--no-calibrate", action="store_true",
+                   help="do not quick-calibrate on the train pairs before the first step")
+    t.add_argument("--no-eval", action="store_true", help="skip the final evaluation of baselines for the card")
+    t.add_argument("--lstsq-fit", help="least-squares fit for the card's baseline row (default: fitted on the train split)")
+    t.add_argument("--time-budget", type=_finite_float(zero_ok=True), default=0.0,
+                   help="seconds: fit the iteration count to this wall-clock budget (measured after 50 iterations)")
+
+    f = sub.add_parser("fit-lstsq", help="fit the global least-squares kernel on the train split of a pairs folder")
+    f.add_argument("--pairs", required=True, help="folder with HR/ and LR/ (or RealSR naming)")
+    f.add_argument("--split", default="train",
+                   help="train (the list in split.json in --pairs), all (every pair), "
+                        "or a split .json (its train list)")
+    f.add_argument("--scale", type=_int_at_least(2), default=4, help="default 4")
+    f.add_argument("--taps", type=_int_at_least(2), default=None, help="kernel side in HR pixels (default 4*scale)")
+    f.add_argument("-o", "--out", required=True, help="fit file to write (.safetensors), for --lstsq-fit")
+    f.add_argument("--overwrite", action="store_true", help="replace an existing fit file")
+
+    i = sub.add_parser("import-weights", help="convert a PyTorch .pt/.pth state dict to safetensors, safely")
+    i.add_argument("input", help="a .pt/.pth state dict (loaded with weights_only=True: no pickled code runs)")
+    i.add_argument("-o", "--out", required=True, help=".safetensors file to write")
+    i.add_argument("--overwrite", action="store_true", help="replace an existing weights file")
+    i.add_argument("--preset", default="lite", choices=presets, help="the state dict's model (default lite)")
+    i.add_argument("--scale", type=_int_at_least(2), default=4, help="the state dict's scale (default 4)")
+    for reads_images in (d, e, t, f):
+        reads_images.add_argument("--max-megapixels", type=_finite_float(), default=None,
+                                  help="largest image accepted (default 150; loading takes about 16 bytes a pixel)")
+    return p
+
+
+def build_gui_parser() -> argparse.ArgumentParser:
+    from model.devices import CHOICES as DEVICES
+
+    p = argparse.ArgumentParser(prog="adkviewer", description="ADK Viewer. Subcommands: " + ", ".join(SUBCOMMANDS)
+                                + " (run 'adkviewer SUBCOMMAND -h').")
+    p.add_argument("image", nargs="?", help="HR image to open (default: the bundled demo)")
+    p.add_argument("--lr", help="ground-truth LR image")
+    p.add_argument("--scale", type=int, default=None,
+                   help="2, 3 or 4 (default: the scale of the ground truth or of --weights, else 4)")
+    p.add_argument("--weights", help="ADK-Net weights to use")
+    p.add_argument("--device", default=None, choices=DEVICES,
+                   help="default: the one chosen in Settings, else auto")
+    p.add_argument("--methods", nargs="+", help="methods to tick")
+    p.add_argument("--tab", choices=["compare", "inspect", "diff", "train"], default=None)
+    p.add_argument("--pixel", help="LR pixel X,Y to select (Inspect)")
+    p.add_argument("--diff", help="difference view: METHOD[:MODE[:CHANNEL[:REF]]] or METHOD-REF[:MODE[:CHANNEL]]; "
+                   "MODE signed|absolute|squared|relative, CHANNEL R|G|B|luma, REF gt or a method "
+                   "(default: the ground truth, else bicubic)")
+    p.add_argument("--field", help="kernel field map statistic")
+    p.add_argument("--swipe", help="swipe between METHOD_A,METHOD_B")
+    p.add_argument("--screenshot", help="save a screenshot when all results are shown, then exit")
+    p.add_argument("--size", default="1280x800", help="window size for --screenshot")
+    return p

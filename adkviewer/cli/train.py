@@ -1,0 +1,192 @@
+"""`adkviewer train`: fine-tune or train ADK-Net with the engine of model.train (also under torchrun)."""
+
+from __future__ import annotations
+
+import shlex
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from adkviewer.cli.args import _fail
+from adkviewer.cli.checks import check_run_folder
+
+if TYPE_CHECKING:
+    from model.train import TrainConfig
+
+
+ARCH_FLAGS = {"preset": "--preset", "k": "--k", "norm": "--norm", "no_gain_bias": "--no-gain-bias",
+              "no_colour_mix": "--no-colour-mix", "shared_kernel": "--shared-kernel", "set": "--set"}
+
+
+def resolve_init(args) -> str:
+    """--init, defaulting as the Train tab does; architecture flags and --calibrate-only must make sense with it."""
+    from model.errors import UserError
+    from model.train import default_init
+
+    init = args.init or default_init(args.scale)
+    if args.resume:
+        return init  # the checkpoint's own settings continue
+    if init not in ("scratch", "shipped") and not Path(init).is_file():
+        raise UserError(f"--init {init}: no such weights file (use shipped, scratch or a .safetensors file).")
+    given = [flag for name, flag in ARCH_FLAGS.items() if getattr(args, name)]
+    if init != "scratch" and given:
+        raise UserError(f"{given[0]} sets the architecture, which fine-tuning keeps from the weights; "
+                        f"add --init scratch to train a new model.")
+    if init == "scratch" and args.calibrate_only:
+        raise UserError("--calibrate-only re-fits the colour head of trained weights; "
+                        "use --init shipped or --init FILE, not scratch.")
+    return init
+
+
+def train_config(args, argv: list[str]) -> TrainConfig:
+    """The engine config for `adkviewer train` arguments (defaults shared with the Train tab via model.train)."""
+    from model.errors import UserError
+    from model.train import TrainConfig, schedule_for
+
+    init = resolve_init(args)
+    overrides = {}
+    if args.k:
+        overrides["k"] = args.k
+    if args.norm:
+        overrides["norm"] = args.norm
+    if args.no_gain_bias:
+        overrides["gain_bias"] = False
+    if args.no_colour_mix:  # the mix weighs the adaptive part against the linear one: neither without it
+        overrides["colour_mix"] = False
+        overrides["linear_taps"] = 0
+    if args.shared_kernel:
+        overrides["shared_kernel"] = True
+    for item in args.set:
+        key, _, value = item.partition("=")
+        if not value.lstrip("-").isdigit():
+            raise UserError(f"--set expects FIELD=INTEGER, got {item!r}")
+        overrides[key.strip()] = int(value)
+    schedule = schedule_for(init)
+    recorded = list(argv) if args.init or args.resume else [*argv, "--init", init]  # the card's command reproduces
+    return TrainConfig(
+        pairs=args.pairs, split=args.split, scale=args.scale, preset=args.preset or "lite", model_overrides=overrides,
+        init=init, iterations=args.iterations or schedule.iterations, batch=args.batch,
+        patch=args.patch, lr=args.lr or schedule.lr,
+        val_every=schedule.val_every if args.val_every is None else args.val_every,
+        patience=schedule.patience if args.patience is None else args.patience, export="last" if args.last else "best",
+        ckpt_every=args.ckpt_every, out=args.out, seed=args.seed, device=args.device,
+        time_budget_s=args.time_budget, calibrate_first=not (args.calibrate_only or args.no_calibrate),
+        command="adkviewer " + " ".join(shlex.quote(a) for a in recorded),
+    )
+
+
+class CtrlCStop:
+    """First Ctrl-C: stop after the current iteration (a consistent checkpoint); a second one aborts at once."""
+
+    def __init__(self, trainer, log: Callable[[str], None]) -> None:
+        self.trainer, self.log, self.requested = trainer, log, False
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._on_sigint)
+
+    def _on_sigint(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        self.trainer.request_stop()
+        self.log("stopping after this iteration and saving a checkpoint (Ctrl-C again to abort now)")
+
+    def restore(self) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+            self.previous = None
+
+
+def cmd_train(args, argv) -> int:
+    from tqdm import tqdm
+
+    from model.baselines import load_lstsq
+    from model.evaluate import card_metrics
+    from model.train import Callbacks, Trainer, calibrate, dist_from_env
+
+    cfg = train_config(args, argv)
+    if args.out and not args.resume:
+        check_run_folder(args.out)
+    dinfo = dist_from_env()
+    main_rank = dinfo.is_main
+    bar = None
+    last: dict[str, float] = {}
+
+    def show() -> None:  # "val" appears once there is a validation, and always shows the latest one
+        if bar is not None and "loss" in last:
+            val = f"{last['val']:.2f}dB" if "val" in last else "-"
+            bar.set_postfix(loss=f"{last['loss']:.4f}", val=val, refresh=False)
+            bar.refresh()
+
+    def on_iter(it, loss, lr):
+        if bar is not None:
+            bar.n, bar.total = it, trainer.cfg.iterations
+            last["loss"] = loss
+            show()
+
+    def on_val(it, metrics, preview, gt):
+        last["val"] = metrics["psnr"]
+        show()
+
+    def on_log(msg):
+        (tqdm.write if bar is not None else print)(msg, file=sys.stderr)
+
+    trainer = Trainer(cfg, Callbacks(on_iter=on_iter, on_val=on_val, on_log=on_log), dinfo)
+    trainer.setup(resume=args.resume, iterations=args.iterations, command=cfg.command)
+    if args.calibrate_only:
+        if main_rank:
+            before, _ = _val(trainer)
+            calibrate(trainer.model, trainer.train_pairs, trainer.device)
+            after, _ = _val(trainer)
+            path = trainer.export()
+            what = "linear part, colour mix and bias" if trainer.model.linear is not None else "colour head"
+            print(f"calibrated the {what}: val PSNR {before:.3f} -> {after:.3f} dB; wrote {path}", file=sys.stderr)
+        trainer.close()
+        return 0
+    if main_rank:
+        bar = tqdm(total=trainer.cfg.iterations, initial=trainer.iteration, unit="it", file=sys.stderr,
+                   dynamic_ncols=True)
+    stopping = CtrlCStop(trainer, on_log) if dinfo.world == 1 else None
+    try:
+        try:
+            trainer.run()
+        finally:  # any error ends the bar's line first, so its message is a line of its own
+            if stopping is not None:
+                stopping.restore()
+            if bar:
+                bar.close()
+        if stopping is not None and stopping.requested and not trainer.finished:
+            trainer.close()
+            return 130  # the engine saved the checkpoint and said how to resume
+    except KeyboardInterrupt:
+        if stopping is not None:  # a second Ctrl-C: the loop may be mid-step, so the last consistent checkpoint stays
+            last = trainer.checkpoint_path("last")
+            trainer.close()
+            resume = f"resume with --resume {last}" if last.is_file() else "no checkpoint was written yet"
+            return _fail(f"aborted at iteration {trainer.iteration}; {resume}", 130)
+        ck = trainer.save_checkpoint()
+        trainer.close()
+        return _fail(f"interrupted at iteration {trainer.iteration}; resume with --resume {ck}", 130)
+    except FloatingPointError as e:
+        trainer.close()
+        return _fail(f"training diverged ({e}); the last good checkpoint is in {trainer.cfg.out}")
+    if main_rank and trainer.finished:
+        extra = {}
+        if not args.no_eval and trainer.val_infos:
+            extra["validation"] = card_metrics(trainer, load_lstsq(args.lstsq_fit) if args.lstsq_fit else None)
+        path = trainer.export(extra_card=extra)
+        print(f"wrote {path} and {path.with_suffix('.json').name}", file=sys.stderr)
+        if trainer.best and trainer.best_weights_path().is_file():  # a resumed copy may lack it
+            print(f"best validation PSNR {trainer.best['psnr']:.3f} dB at iteration {trainer.best['it']}: "
+                  f"{trainer.best_weights_path()}", file=sys.stderr)
+    trainer.close()
+    return 0
+
+
+def _val(trainer) -> tuple[float, float]:
+    from model.train import validate
+
+    m, _ = validate(trainer.model, trainer.val, trainer.device)
+    return m.get("psnr", float("nan")), m.get("ssim", float("nan"))

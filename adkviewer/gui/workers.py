@@ -1,0 +1,290 @@
+"""Running methods off the GUI thread, with progress, tile-by-tile ADK-Net updates and Cancel.
+
+One worker thread runs the queued jobs in order (fast baselines first, ADK-Net last), so results appear
+as soon as each is ready. Results of an older image/scale (an older `Session.version`) are dropped.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+import traceback
+
+import numpy as np
+from PySide6.QtCore import QEventLoop, QObject, QTimer
+
+from model.errors import UserError
+from model.metrics import compute_metrics
+from model.methods import RUN_ORDER, SHORT_LABELS
+
+from adkviewer.gui.hub import SessionHub
+from adkviewer.gui.jobs import Job, JobQueue
+from adkviewer.state.messages import IMAGE
+from adkviewer.state.session import MethodResult, Session
+
+# Order in which a batch runs: cheap classical filters first so the grid fills at once, ADK-Net last.
+CANCELLED = "cancelled — press Compute to run it"
+
+
+def user_message(exc: BaseException) -> str:
+    """One readable sentence for any failure of a method (the traceback goes to stderr only)."""
+    if isinstance(exc, UserError):
+        return str(exc)
+    if isinstance(exc, MemoryError):
+        return "out of memory — lower the tile memory budget in Settings or use a smaller image"
+    if type(exc).__name__ == "OutOfMemoryError":
+        return "the GPU ran out of memory — lower the tile memory budget in Settings"
+    traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    return f"failed: {type(exc).__name__}: {str(exc).strip() or 'no details'}"
+
+
+class _MethodBatch:
+    """Method runs (or metrics) for one session version; what it needs is snapshotted on the GUI thread."""
+
+    def __init__(self, gen: int, tasks: list[tuple[str, str]], session: Session) -> None:
+        self.gen, self.tasks = gen, tasks
+        # Snapshot what the job needs now, so later session changes cannot reach into a running job.
+        self.method_set = session.method_set() if any(k == "run" for k, _ in tasks) else None
+        self.hr = session.hr
+        self.gt = session.gt
+        self.results = {m: r.lr for m, r in session.results.items()}
+
+    def run(self, job: Job) -> int:
+        """Off the GUI thread: each event goes to the controller as job.progress(kind, gen, ...)."""
+        for kind, m in self.tasks:
+            if job.cancelled():
+                job.progress("failed", self.gen, m, CANCELLED)
+                continue
+            if kind == "metrics":
+                lr = self.results.get(m)
+                if lr is not None and self.gt is not None:
+                    job.progress("metrics", self.gen, m, compute_metrics(lr, self.gt))
+                continue
+            job.progress("started", self.gen, m)
+            try:
+                self._run_one(job, m)
+            except InterruptedError:
+                job.progress("failed", self.gen, m, CANCELLED)
+            except BaseException as e:  # noqa: BLE001 - every failure becomes one message
+                job.progress("failed", self.gen, m, user_message(e))
+        return self.gen
+
+    def _run_one(self, job: Job, m: str) -> None:
+        ms = self.method_set
+        progress = None
+        if m == "lstsq":
+            ms.fit()  # load the fit before timing
+        if m == "adknet":
+            ms.runner()  # load the weights before timing, as 'adkviewer eval' does
+
+            def progress(done: int, total: int, t, arr: np.ndarray) -> None:
+                job.progress("tile", self.gen, m, done, total, (t.out_y0, t.out_y1, t.out_x0, t.out_x1), arr.copy())
+        notes_before = len(ms.runner().notes) if m == "adknet" else 0
+        t0 = time.perf_counter()
+        out = ms.run(m, self.hr, progress=progress, cancelled=job.cancelled)
+        secs = time.perf_counter() - t0
+        if m == "adknet":
+            for text in ms.runner().notes[notes_before:]:
+                job.progress("note", f"ADK-Net: {text}")
+        metrics = compute_metrics(out, self.gt) if self.gt is not None else None
+        job.progress("done", self.gen, m, out, secs, metrics)
+
+
+class ComputeController(QObject):
+    """Queues method runs for the session's image, fills `session.results` and notifies through the hub."""
+
+    def __init__(self, session: Session, hub: SessionHub, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session, self.hub = session, hub
+        self.queue = JobQueue(self)  # one worker thread: method runs never compete with each other
+        self._events = {"started": self._on_started, "tile": self._on_tile, "done": self._on_done,
+                        "failed": self._on_failed, "metrics": self._on_metrics, "note": self.hub.warning}
+        self._live: list[Job] = []   # submitted and not finished: what Cancel stops
+        self._pending: set[str] = set()
+        self._jobs = 0
+        self._batch_total = 0
+        self._batch_done = 0
+
+    # ------------------------------------------------------------------ API
+
+    @property
+    def pool(self):
+        """The worker thread pool (tests check that closing leaves no thread running)."""
+        return self.queue.pool
+
+    @property
+    def busy(self) -> bool:
+        return self._jobs > 0
+
+    def compute(self, methods: list[str] | None = None) -> None:
+        """Run the given (default: every ticked but missing) methods; unavailable ones get their message now."""
+        s = self.session
+        if s.hr_full is None:
+            return
+        wanted = [m for m in (methods if methods is not None else s.missing()) if m not in self._pending]
+        runnable = []
+        for m in wanted:
+            why = s.unavailable(m)
+            if why:
+                s.results[m] = MethodResult(m, message=why)
+                self.hub.resultChanged.emit(m)
+            else:
+                runnable.append(m)
+        if not runnable:
+            return
+        runnable.sort(key=lambda m: RUN_ORDER.index(m) if m in RUN_ORDER else len(RUN_ORDER))
+        try:
+            job = _MethodBatch(s.version, [("run", m) for m in runnable], s)
+        except UserError as e:  # e.g. the saved device is gone
+            for m in runnable:
+                s.results[m] = MethodResult(m, message=str(e))
+                self.hub.resultChanged.emit(m)
+            self.hub.error(str(e))
+            return
+        self._pending.update(runnable)
+        if not self.busy:
+            self._batch_total, self._batch_done = 0, 0
+        self._batch_total += len(runnable)
+        self._start(job)
+
+    def refresh_metrics(self) -> None:
+        """Score the results already there against a newly opened ground truth, off the GUI thread."""
+        s = self.session
+        done = [m for m, r in s.results.items() if r.lr is not None and not r.partial]
+        if s.gt is None or not done:
+            return
+        self._start(_MethodBatch(s.version, [("metrics", m) for m in done], s))
+
+    def restart(self) -> None:
+        """Drop every result (image, scale, device or weights changed) and compute the ticked methods again."""
+        self.cancel(quiet=True)
+        self.hub.supersede(IMAGE)
+        self.session.invalidate()
+        self.hub.resultsCleared.emit()
+        self.compute()
+
+    def cancel(self, quiet: bool = False) -> None:
+        """Stop the running work at the next method or tile; finished results stay."""
+        for job in self._live:
+            job.cancel()
+        self._live = []
+        pending, self._pending = self._pending, set()
+        if not quiet:
+            for m in pending:
+                r = self.session.results.get(m)
+                if r is None or r.partial:
+                    self.session.results[m] = MethodResult(m, message=CANCELLED)
+                    self.hub.resultChanged.emit(m)
+            if pending:
+                self.hub.info("Cancelled.")
+
+    # ------------------------------------------------------------------ worker signals (GUI thread)
+
+    def _start(self, batch: _MethodBatch) -> None:
+        self._jobs += 1
+        if self._jobs == 1:
+            self.hub.busyChanged.emit(True)
+        holder: list[Job] = []
+
+        def finished(_gen, _error) -> None:
+            if holder and holder[0] in self._live:
+                self._live.remove(holder[0])
+            self._on_job_finished(batch.gen)
+
+        holder.append(self.queue.submit(batch.run, finished, progress=lambda kind, *a: self._events[kind](*a)))
+        self._live.append(holder[0])
+
+    def _current(self, gen: int, m: str) -> bool:
+        return gen == self.session.version and m in self._pending
+
+    def _on_started(self, gen: int, m: str) -> None:
+        if self._current(gen, m):
+            n = self._batch_done + 1
+            self.hub.progressChanged.emit(f"{SHORT_LABELS.get(m, m)} ({n}/{self._batch_total})",
+                                          self._batch_done / max(1, self._batch_total))
+
+    def _on_tile(self, gen: int, m: str, done: int, total: int, box, arr) -> None:
+        if not self._current(gen, m) or total <= 1:
+            return
+        s = self.session
+        r = s.results.get(m)
+        if r is None or not r.partial:
+            h, w = s.lr_shape
+            r = s.results[m] = MethodResult(m, lr=np.zeros((h, w, 3), np.float32), partial=True)
+        y0, y1, x0, x1 = box
+        r.lr[y0:y1, x0:x1] = arr
+        r.tiles_done, r.tiles_total = done, total
+        self.hub.resultPartial.emit(m, box)
+        self.hub.progressChanged.emit(f"{SHORT_LABELS.get(m, m)}: tile {done}/{total}",
+                                      (self._batch_done + done / total) / max(1, self._batch_total))
+
+    def _on_done(self, gen: int, m: str, lr, secs: float, metrics) -> None:
+        if gen != self.session.version:
+            return
+        self._pending.discard(m)
+        self._batch_done += 1
+        self.session.results[m] = MethodResult(m, lr=lr, seconds=secs, metrics=metrics)
+        self.hub.resultChanged.emit(m)
+
+    def _on_failed(self, gen: int, m: str, msg: str) -> None:
+        if gen != self.session.version:
+            return
+        if m in self._pending or msg != CANCELLED:
+            self._pending.discard(m)
+            self._batch_done += 1
+            self.session.results[m] = MethodResult(m, message=msg)
+            self.hub.resultChanged.emit(m)
+
+    def _on_metrics(self, gen: int, m: str, metrics) -> None:
+        r = self.session.results.get(m)
+        if gen == self.session.version and r is not None and r.lr is not None and self.session.gt is not None:
+            r.metrics = metrics
+            self.hub.resultChanged.emit(m)
+
+    def _on_job_finished(self, gen: int) -> None:
+        self._jobs -= 1
+        if self._jobs == 0:
+            self._pending.clear()
+            self.hub.progressChanged.emit("", 1.0)
+            self.hub.busyChanged.emit(False)
+
+    @staticmethod
+    def run_blocking(fn):
+        """Short blocking work whose caller wants the answer (reading a file), with the window painting."""
+        return run_off_gui_thread(fn)
+
+    def shutdown(self, timeout_ms: int = 5000) -> None:
+        """Cancel and wait for the worker (window closing)."""
+        self.cancel(quiet=True)
+        self.queue.wait(timeout_ms)
+
+
+def run_off_gui_thread(fn, poll_ms: int = 15):
+    """Run fn() on a helper thread while the GUI keeps painting (a local event loop); return or raise its result.
+
+    For short blocking work whose caller wants the answer (reading an image file): the window stays
+    responsive, but the caller's code reads as one synchronous call.
+    """
+    box: dict[str, object] = {}
+
+    def work() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as e:  # noqa: BLE001 - re-raised in the GUI thread
+            box["error"] = e
+
+    t = threading.Thread(target=work, name="adkviewer-io", daemon=True)
+    t.start()
+    t.join(0.05)  # small files: done before any event loop is needed
+    if t.is_alive():
+        loop = QEventLoop()
+        timer = QTimer()
+        timer.timeout.connect(lambda: None if t.is_alive() else loop.quit())
+        timer.start(poll_ms)
+        loop.exec()
+        timer.stop()
+        t.join()
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box.get("value")

@@ -1,0 +1,176 @@
+"""Starting the GUI: QApplication, command-line options, and `--screenshot` (capture when all results show)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import traceback
+
+from model.methods import ALL_METHODS
+
+SCREENSHOT_TIMEOUT_S = 300.0
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+        if w < 200 or h < 150:
+            raise ValueError
+        return w, h
+    except ValueError:
+        raise SystemExit(f"adkviewer: error: --size must look like 1280x800 (at least 200x150), not {text!r}") from None
+
+
+def _parse_methods(items: list[str] | None) -> list[str] | None:
+    if not items:
+        return None
+    names = [m.strip().lower() for item in items for m in item.split(",") if m.strip()]
+    bad = [m for m in names if m not in ALL_METHODS]
+    if bad:
+        raise SystemExit(f"adkviewer: error: unknown method {bad[0]!r}; choose from {', '.join(ALL_METHODS)}")
+    return names
+
+
+def _parse_pixel(text: str | None) -> tuple[int, int] | None:
+    if not text:
+        return None
+    try:
+        x, y = (int(v) for v in text.split(","))
+        return y, x
+    except ValueError:
+        raise SystemExit(f"adkviewer: error: --pixel must be X,Y (LR pixel), not {text!r}") from None
+
+
+def make_app(argv: list[str] | None = None):
+    """The QApplication (made once), with the names QSettings uses."""
+    from PySide6.QtWidgets import QApplication
+
+    import adkviewer.gui  # noqa: F401  (applies the qt_compat workarounds before any signal is emitted)
+    from adkviewer.resources import APPLICATION, ORGANISATION
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(argv or [sys.argv[0]])
+    app.setOrganizationName(ORGANISATION)
+    app.setApplicationName(APPLICATION)
+    return app
+
+
+def build_window(args: argparse.Namespace, memory_settings: bool = False):
+    """The main window with the command-line options applied (image, ground truth, methods, tab, swipe)."""
+    from adkviewer.shell.main_window import MainWindow
+    from adkviewer.resources import demo_image
+    from adkviewer.gui.settings import Settings
+
+    methods = _parse_methods(args.methods)
+    pixel = _parse_pixel(getattr(args, "pixel", None))
+    win = MainWindow(Settings(memory=memory_settings), device=args.device)
+    if args.weights:
+        win.session.set_weights(args.weights)
+        if args.scale is None:
+            w = win.session.adknet_weights
+            for s in (2, 3, 4):
+                if w(s) is not None and str(w(s)) == str(args.weights):
+                    win.session.scale = s
+    if methods is not None:
+        win.session.methods = [m for m in ALL_METHODS if m in methods]
+        win.hub.methodsChanged.emit()
+    win.ctx.launch.diff = getattr(args, "diff", None) or None
+    win.ctx.launch.field = getattr(args, "field", None) or None
+    image = args.image or demo_image()
+    if args.lr and not args.image:
+        win.hub.error("--lr needs the HR image it belongs to: adkviewer IMAGE --lr GT_LR.")
+    if image is None:
+        win.hub.warning("The bundled demo image is missing; open an image with File → Open….")
+    else:
+        win.open_image(image, gt=args.lr if args.image else None, scale=args.scale)
+    if pixel is not None:
+        win.session.selected_pixel = pixel
+        win.hub.pixelSelected.emit(*pixel)
+    if args.tab:
+        win.show_tab(args.tab)
+    if args.swipe:
+        parts = [p.strip().lower() for p in args.swipe.split(",")]
+        if len(parts) != 2:
+            win.hub.error(f"--swipe needs two names, METHOD_A,METHOD_B (not {args.swipe!r}).")
+        else:
+            from model.errors import UserError
+
+            try:
+                win.compare.set_swipe(*parts)
+            except UserError as e:
+                win.hub.error(str(e))
+    return win
+
+
+def _install_excepthook(win) -> None:
+    """An unexpected error becomes a message in the window (traceback to stderr only), not a crash."""
+    def hook(etype, value, tb):
+        traceback.print_exception(etype, value, tb, file=sys.stderr)
+        try:
+            win.hub.error(f"Unexpected error: {etype.__name__}: {value}. The window is still usable; "
+                          "please report this.")
+        except Exception:  # noqa: BLE001 - the window may be gone
+            pass
+    sys.excepthook = hook
+
+
+def run_gui(args: argparse.Namespace) -> int:
+    """`adkviewer [IMAGE] [options]`: open the window (and with --screenshot: capture it, then exit)."""
+    if args.screenshot and sys.platform.startswith("linux") and not (
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    size = parse_size(args.size) if args.screenshot else None
+    app = make_app()
+    win = build_window(args, memory_settings=bool(args.screenshot))
+    _install_excepthook(win)
+    if size is None:
+        win.show()
+        return app.exec()
+
+    win.resize(*size)
+    win.show()
+    return _screenshot(app, win, args.screenshot, size)
+
+
+def _screenshot(app, win, path: str, size: tuple[int, int]) -> int:
+    """Wait until every result is shown (or a timeout), grab the window, save it, quit."""
+    from PySide6.QtCore import QTimer
+
+    start = time.monotonic()
+    result = {"code": 1}
+    settled = {"n": 0}
+
+    def poll() -> None:
+        ready = all(w.all_shown() for w in (win.tabs.widget(i) for i in range(win.tabs.count()))
+                    if hasattr(w, "all_shown"))  # Compare's results, a --diff map, ...
+        timed_out = time.monotonic() - start > SCREENSHOT_TIMEOUT_S
+        settled["n"] = settled["n"] + 1 if ready else 0
+        if settled["n"] == 1 and (win.width(), win.height()) != size:
+            win.resize(*size)  # the busy toolbar may have held the window wider; it is idle now
+        if settled["n"] < 3 and not timed_out:  # a few idle polls so layouts and repaints settle
+            return
+        timer.stop()
+        if timed_out:
+            print(f"adkviewer: warning: results were not all ready after {SCREENSHOT_TIMEOUT_S:.0f} s; "
+                  "capturing anyway", file=sys.stderr)
+        pix = win.grab()
+        if pix.save(path, "PNG"):
+            print(f"wrote {path} ({pix.width()}x{pix.height()})", file=sys.stderr)
+            result["code"] = 0
+        else:
+            print(f"adkviewer: error: could not write the screenshot to {path}", file=sys.stderr)
+        banner = win.banner.text()
+        if banner:
+            print(f"adkviewer: message shown in the window: {banner}", file=sys.stderr)
+        win.controller.shutdown()
+        win.close()
+        app.exit(result["code"])
+
+    timer = QTimer(win)
+    timer.timeout.connect(poll)
+    timer.start(100)
+    app.exec()
+    return result["code"]

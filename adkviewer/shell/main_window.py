@@ -1,0 +1,432 @@
+"""The main window: tabs over one shared context, menus, drag and drop, recent files, status bar, settings.
+
+Tabs are made by small factories `(TabContext) -> QWidget` (see `gui.context`), so they plug in with
+`DEFAULT_TABS` or `MainWindow.add_tab` / `replace_tab`; they change the session only through
+`ctx.commands` and ask the window for nothing but the `Shell` methods below.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QDialog, QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout,
+                               QWidget)
+
+from model.data import IMAGE_EXTENSIONS
+from model.errors import UserError
+
+from adkviewer.gui.context import TabContext, build_context
+from adkviewer.gui.settings import Settings
+from adkviewer.resources import demo_image
+from adkviewer.shell import weights_menu
+from adkviewer.shell.message_banner import MessageBanner
+from adkviewer.shell.settings_dialog import SettingsDialog
+from adkviewer.state.messages import SAVE
+from adkviewer.state.session import GT
+from adkviewer.tabs.compare.compare_tab import CompareTab
+from adkviewer.tabs.diff.diff_tab import DiffTab
+from adkviewer.tabs.inspect.inspect_tab import InspectTab
+from adkviewer.tabs.train.train_tab import TrainTab
+
+TabFactory = Callable[[TabContext], QWidget]
+
+INFO_STATUS_MS = 15_000  # how long an information line stays in the status bar
+
+# (keys, what they do): the F1 help lists these, with each tab's own `shortcuts` before the last line.
+SHORTCUTS: list[tuple[str, str]] = [
+    ("Ctrl+O", "Open an HR image (or drop one on the window)"),
+    ("Ctrl+L", "Open the ground-truth LR for it"),
+    ("1 – 9", "Show method N alone, at the same zoom (flicker)"),
+    ("0, Esc, G", "Back to the grid (Esc also cancels running work)"),
+    ("Space (hold)", "Show the ground truth while held"),
+    ("W", "Swipe between two methods (drag the yellow split)"),
+    ("Mouse wheel / drag", "Zoom / pan all views together"),
+    ("F", "Fit the image in the views"),
+    ("Ctrl+0", "Zoom 1:1 (one screen pixel per LR pixel)"),
+    ("Ctrl++ / Ctrl+−", "Zoom in / out"),
+    ("Ctrl+S", "Save a method's output as PNG"),
+    ("Ctrl+Shift+S", "Save the views as PNG"),
+    ("Ctrl+E", "Export the metrics as CSV"),
+    ("Ctrl+Shift+C", "Copy the metrics table"),
+    ("Ctrl+,", "Settings (device, tile memory budget)"),
+    ("F1", "This list"),
+]
+
+IMAGE_FILTER = "Images (" + " ".join(f"*{e}" for e in sorted(IMAGE_EXTENSIONS)) + ");;All files (*)"
+
+
+DEFAULT_TABS: list[tuple[str, str, TabFactory]] = [
+    ("compare", "Compare", CompareTab),
+    ("inspect", "Inspect", InspectTab),
+    ("diff", "Differences", DiffTab),
+    ("train", "Train", TrainTab),
+]
+
+
+def with_filter_suffix(path: str, name_filter: str) -> str:
+    """`path` plus the filter's first extension ('PNG images (*.png)' → '.png') when the name typed has none
+    (Qt's own save dialog returns it as typed)."""
+    m = re.search(r"\*(\.\w+)", name_filter)
+    if m is None or Path(path).suffix:
+        return path
+    return path + m.group(1)
+
+
+class MainWindow(QMainWindow):
+    """Compare / Inspect / Train over one session."""
+
+    def __init__(self, settings: Settings | None = None, device: str | None = None,
+                 tabs: list[tuple[str, str, TabFactory]] | None = None) -> None:
+        super().__init__()
+        self.settings = settings or Settings()
+        self.setWindowTitle("ADK Viewer")
+        self.setAcceptDrops(True)
+        self.ctx = build_context(self, self.settings, self, device)
+        self.session, self.hub, self.commands, self.controller = (self.ctx.session, self.ctx.hub, self.ctx.commands,
+                                                                  self.ctx.jobs)
+        self.hub.imageOpened.connect(self._on_image_opened)  # first: the shell leaves the Train tab before views update
+
+        self.banner = MessageBanner(self)
+        self.tabs = QTabWidget(self)
+        self.tabs.setDocumentMode(True)
+        self._tabs: dict[str, QWidget] = {}
+        central = QWidget(self)
+        cl = QVBoxLayout(central)
+        cl.setContentsMargins(4, 2, 4, 0)
+        cl.setSpacing(2)
+        cl.addWidget(self.banner)
+        cl.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+
+        self.device_label = QLabel(self)
+        self.device_label.setToolTip("Compute device for ADK-Net (change it in Edit → Settings…)")
+        self.statusBar().addPermanentWidget(self.device_label)
+        self.hub.message.connect(self._on_message)
+        self._status_message: tuple[str, str] | None = None  # (scope, text) of a warning/error in the status bar
+        self.hub.messagesStale.connect(self._on_messages_stale)
+        self.hub.deviceChanged.connect(lambda d: self.device_label.setText(f"Device: {d}"))
+        self.device_label.setText(f"Device: {self.commands.device_text()}")
+
+        for key, title, factory in (tabs if tabs is not None else DEFAULT_TABS):
+            self.add_tab(key, title, factory(self.ctx))
+        self._build_menus()
+        self.resize(1280, 800)
+        geo = self.settings.get_bytes("window/geometry")
+        if geo is not None:
+            self.restoreGeometry(geo)
+        state = self.settings.get_bytes("window/state")
+        if state is not None:
+            self.restoreState(state)
+        for key, w in self._tabs.items():
+            if hasattr(w, "restore_state"):
+                w.restore_state(self.settings, f"{key}/")
+        tab = self.settings.get_str("window/tab", "compare")
+        if tab in self._tabs:
+            self.show_tab(tab)
+
+    # ------------------------------------------------------------------ tabs
+
+    def add_tab(self, key: str, title: str, widget: QWidget, index: int | None = None) -> QWidget:
+        """Add a tab; `window.tab(key)` finds it again."""
+        if key in self._tabs:
+            raise ValueError(f"tab {key!r} exists; use replace_tab")
+        self._tabs[key] = widget
+        if index is None:
+            self.tabs.addTab(widget, title)
+        else:
+            self.tabs.insertTab(index, widget, title)
+        return widget
+
+    def replace_tab(self, key: str, widget: QWidget) -> QWidget:
+        """Swap a tab's widget (e.g. a test double), keeping its place and title."""
+        old = self._tabs[key]
+        i = self.tabs.indexOf(old)
+        title = self.tabs.tabText(i)
+        self.tabs.removeTab(i)
+        old.deleteLater()
+        self._tabs[key] = widget
+        self.tabs.insertTab(i, widget, title)
+        return widget
+
+    def tab(self, key: str) -> QWidget | None:
+        return self._tabs.get(key)
+
+    def show_tab(self, key: str) -> None:
+        if key in self._tabs:
+            self.tabs.setCurrentWidget(self._tabs[key])
+
+    def current_tab(self) -> str | None:
+        return next((k for k, w in self._tabs.items() if w is self.tabs.currentWidget()), None)
+
+    def show_status(self, text: str) -> None:
+        """A line in the status bar until the next one (e.g. while closing waits for training to stop)."""
+        self.statusBar().showMessage(text)
+
+    @property
+    def compare(self) -> CompareTab:
+        return self._tabs["compare"]  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------ menus
+
+    def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        act = QAction(text, self)
+        if shortcut:
+            act.setShortcut(QKeySequence(shortcut))
+        if tip:
+            act.setStatusTip(tip)
+        act.triggered.connect(lambda *_: slot())
+        menu.addAction(act)
+        return act
+
+    def _build_menus(self) -> None:
+        mb = self.menuBar()
+        f = mb.addMenu("&File")
+        self._action(f, "&Open…", self.open_dialog, QKeySequence.Open, "Open an HR image")
+        self._action(f, "Open &ground truth…", self.open_ground_truth_dialog, "Ctrl+L",
+                     "Open the real low-resolution photo of the same scene, to switch metrics on")
+        self.drop_gt_action = self._action(f, "&Forget ground truth", self.commands.forget_ground_truth)
+        self.recent_menu = f.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self._action(f, "Open the &demo image", lambda: self.open_image(demo_image()) if demo_image() else None)
+        self.weights_menu = weights_menu.install(self, self.ctx, f)  # shipped + fine-tuned (the Train tab's)
+        f.addSeparator()
+        self.save_menu = f.addMenu("&Save output as PNG")
+        self.save_menu.aboutToShow.connect(self._fill_save_menu)
+        self._action(f, "Save a method's output…", self.save_output_dialog, QKeySequence.Save)
+        self._action(f, "Save the &views as PNG…", self.save_view_dialog, "Ctrl+Shift+S")
+        self._action(f, "&Export metrics as CSV…", self.export_metrics_dialog, "Ctrl+E")
+        f.addSeparator()
+        self._action(f, "&Quit", self.close, QKeySequence.Quit)
+
+        e = mb.addMenu("&Edit")
+        self._action(e, "&Copy metrics", lambda: self.compare.metrics.copy(), "Ctrl+Shift+C")
+        self._action(e, "&Settings…", self.settings_dialog, "Ctrl+,")
+
+        v = mb.addMenu("&View")
+        self._action(v, "&Fit", lambda: self.compare.grid.fit())
+        self._action(v, "Zoom &1:1", lambda: self.compare.grid.set_zoom(1.0), "Ctrl+0")
+        self._action(v, "Zoom &in", lambda: self.compare.grid.set_zoom(self.compare.grid.zoom() * 1.25),
+                     QKeySequence.ZoomIn)
+        self._action(v, "Zoom &out", lambda: self.compare.grid.set_zoom(self.compare.grid.zoom() / 1.25),
+                     QKeySequence.ZoomOut)
+        v.addSeparator()
+        self._action(v, "&Grid", lambda: (self.compare.set_mode("grid"), self.compare.grid.show_solo(None)))
+        self._action(v, "&Swipe", lambda: self.compare.set_mode("swipe"))
+
+        h = mb.addMenu("&Help")
+        self._action(h, "&Shortcuts", self.show_shortcuts, "F1")
+        self._action(h, "&About", self.show_about)
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = [p for p in self.settings.get_list("recent") if Path(p).exists()]
+        if not recent:
+            a = self.recent_menu.addAction("(none)")
+            a.setEnabled(False)
+        for p in recent:
+            a = self.recent_menu.addAction(p)
+            a.triggered.connect(lambda *_, p=p: self.open_image(p))
+
+    def _fill_save_menu(self) -> None:
+        self.save_menu.clear()
+        s = self.session
+        for key in ([GT] if s.has_gt else []) + s.methods:
+            a = self.save_menu.addAction(s.label(key) + "…")
+            r = s.results.get(key)
+            a.setEnabled(s.image_of(key) is not None and not (r is not None and r.partial))
+            a.triggered.connect(lambda *_, k=key: self.save_output_dialog(k))
+
+    # ------------------------------------------------------------------ opening files
+
+    def open_image(self, path: str | Path | None, gt: str | Path | None = None, scale: int | None = None) -> bool:
+        """Open an HR (and optionally its ground truth) with `commands.open_image`, saying so in the status bar."""
+        if path is not None and not self.commands.busy_opening:
+            self.statusBar().showMessage(f"Opening {Path(path).name}…")
+        return self.commands.open_image(path, gt, scale)
+
+    def _on_image_opened(self, path: str) -> None:
+        self.setWindowTitle(f"{Path(path).name} — ADK Viewer")
+        if self.tabs.currentWidget() is self._tabs.get("train"):  # the Train tab does not show the image
+            self.show_tab("compare")
+
+    # ------------------------------------------------------------------ messages
+
+    def _on_message(self, level: str, text: str, scope: str) -> None:
+        if level in ("error", "warning"):
+            self.banner.show_message(level, text, scope)
+        self._status_message = (scope, text) if level in ("error", "warning") else None
+        # information fades like a terminal's last line; warnings and errors stay (they are in the banner too)
+        self.statusBar().showMessage(text, INFO_STATUS_MS if level == "info" else 0)
+
+    def _on_messages_stale(self, scope: str) -> None:
+        """The banner drops the scope's messages; the status bar stops repeating one of them too."""
+        self.banner.supersede(scope)
+        if self._status_message is not None and self._status_message[0] == scope:
+            if self.statusBar().currentMessage() == self._status_message[1]:
+                self.statusBar().clearMessage()
+            self._status_message = None
+
+    # ------------------------------------------------------------------ dialogs
+
+    def _folder(self, key: str) -> str:
+        return self.settings.get_str(f"folders/{key}", str(Path.home()))
+
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open an HR image", self._folder("open"), IMAGE_FILTER)
+        if path:
+            self.open_image(path)
+
+    def open_ground_truth_dialog(self) -> None:
+        if self.session.hr_full is None:
+            self.hub.error("Open an HR image before its ground-truth LR.")
+            return
+        start = self._folder("open")
+        if self.session.hr_path:
+            hr_dir = Path(self.session.hr_path).parent
+            lr_dir = hr_dir.parent / "LR"
+            start = str(lr_dir if lr_dir.is_dir() else hr_dir)
+        path, _ = QFileDialog.getOpenFileName(self, "Open the ground-truth LR", start, IMAGE_FILTER)
+        if path:
+            self.commands.open_ground_truth(path)
+
+    def save_dialog(self, title: str, name: str, filt: str, save: Callable[[str], None]) -> None:
+        """Ask where (in the last save folder), add the filter's extension if none was typed, save, and say so."""
+        start = str(Path(self._folder("save")) / name)
+        path, _ = QFileDialog.getSaveFileName(self, title, start, filt)
+        if not path:
+            return
+        path = with_filter_suffix(path, filt)
+        self.settings.set("folders/save", str(Path(path).parent))
+        self._guard(lambda: save(path), f"Saved {Path(path).name}")
+
+    def _stem(self) -> str:
+        return Path(self.session.hr_path).stem if self.session.hr_path else "image"
+
+    def save_output_dialog(self, key: str | None = None) -> None:
+        s = self.session
+        if key is None:
+            done = [k for k in ([GT] if s.has_gt else []) + s.methods if s.image_of(k) is not None]
+            if not done:
+                self.hub.error("There is no output to save yet.")
+                return
+            from PySide6.QtWidgets import QInputDialog
+
+            labels = [s.label(k) for k in done]
+            choice, ok = QInputDialog.getItem(self, "Save output", "Method:", labels, 0, False)
+            if not ok:
+                return
+            key = done[labels.index(choice)]
+        self.save_dialog(f"Save {s.label(key)} as PNG", f"{self._stem()}_x{s.scale}_{key}.png",
+                         "PNG images (*.png)", lambda path: self.compare.save_output(key, path))
+
+    def save_view_dialog(self) -> None:
+        """Save the views of the tab shown (Differences has its own), else Compare's, shown first: a hidden
+        tab's views have no current size, so their grab would be a blank strip."""
+        tab = self.tabs.currentWidget()
+        if tab is not self.compare and hasattr(tab, "save_view_dialog"):
+            tab.save_view_dialog()
+            return
+        self.show_tab("compare")
+        self.save_dialog("Save the views as PNG", f"{self._stem()}_x{self.session.scale}_views.png",
+                         "PNG images (*.png)", self.compare.save_view)
+
+    def export_metrics_dialog(self) -> None:
+        self.save_dialog("Export metrics as CSV", f"{self._stem()}_x{self.session.scale}_metrics.csv",
+                         "CSV files (*.csv)", self.compare.export_csv)
+
+    def _guard(self, fn: Callable[[], None], ok: str) -> None:
+        """Run a save; its error replaces the previous save's, and a success clears that."""
+        self.hub.supersede(SAVE)
+        try:
+            fn()
+        except UserError as e:
+            self.hub.error(str(e), SAVE)
+        else:
+            self.hub.info(ok, SAVE)
+
+    def settings_dialog(self) -> None:
+        dlg = SettingsDialog(self.session.device, self.session.budget_mb, self, self.commands.max_megapixels())
+        if dlg.exec() == QDialog.Accepted:
+            self.commands.set_max_megapixels(dlg.max_mp.value())
+            device, budget = dlg.values()
+            if (device, budget) != (self.session.device, self.session.budget_mb):
+                self.commands.set_device(device, budget)
+
+    def shortcuts(self) -> list[tuple[str, str]]:
+        """The window's shortcuts with each tab's own (`shortcuts` attribute) inserted before the help line."""
+        extra = [item for w in self._tabs.values() for item in getattr(w, "shortcuts", ()) if item not in SHORTCUTS]
+        return SHORTCUTS[:-1] + extra + SHORTCUTS[-1:]
+
+    def shortcuts_html(self) -> str:
+        rows = "".join(f"<tr><td><b>{html.escape(k)}</b>&nbsp;&nbsp;</td><td>{html.escape(t)}</td></tr>"
+                       for k, t in self.shortcuts())
+        return f"<table cellspacing='4'>{rows}</table>"
+
+    def show_shortcuts(self) -> None:
+        box = QMessageBox(self)
+        box.setWindowTitle("Shortcuts")
+        box.setTextFormat(Qt.RichText)
+        box.setText(self.shortcuts_html())
+        box.setStyleSheet("QLabel { min-width: 46em; }")  # one line per shortcut, not a narrow wrapped column
+        box.setModal(False)
+        box.show()
+        self._shortcuts_box = box
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About ADK Viewer",
+                          "ADK Viewer: explore, compare and fine-tune ADK-Net, a learned per-pixel RGB-kernel "
+                          "image downscaler.<br>Demo photo: NASA, public domain (see resources/demo/LICENSE.md).")
+
+    # ------------------------------------------------------------------ drag and drop, closing
+
+    def dragEnterEvent(self, ev) -> None:  # noqa: N802 - Qt API
+        if ev.mimeData().hasUrls() and any(u.isLocalFile() for u in ev.mimeData().urls()):
+            ev.acceptProposedAction()
+
+    def dropEvent(self, ev) -> None:  # noqa: N802 - Qt API
+        paths = [u.toLocalFile() for u in ev.mimeData().urls() if u.isLocalFile()]
+        ev.acceptProposedAction()
+        QTimer.singleShot(0, lambda: self.open_dropped(paths))
+
+    def open_dropped(self, paths: list[str]) -> None:
+        """One file: the HR. Two files: the larger is the HR, the other its ground truth."""
+        if not paths:
+            return
+        if len(paths) >= 2:
+            a, b = sorted(paths[:2], key=lambda p: Path(p).stat().st_size if Path(p).exists() else 0, reverse=True)
+            self.open_image(a, gt=b)
+            if len(paths) > 2:
+                self.hub.info(f"Opened two of the {len(paths)} dropped files.")
+        else:
+            self.open_image(paths[0])
+
+    def save_layout(self) -> None:
+        """Window geometry and state, the current tab, and each tab's own layout (tabs with save_state)."""
+        st = self.settings
+        st.set("window/geometry", self.saveGeometry())
+        st.set("window/state", self.saveState())
+        for key, w in self._tabs.items():
+            if hasattr(w, "save_state"):
+                w.save_state(st, f"{key}/")
+        for key, w in self._tabs.items():
+            if w is self.tabs.currentWidget():
+                st.set("window/tab", key)
+        st.sync()
+
+    def closeEvent(self, ev) -> None:  # noqa: N802 - Qt API
+        for w in self._tabs.values():  # e.g. Train: asks first, then stops and saves a checkpoint
+            if hasattr(w, "confirm_close") and not w.confirm_close():
+                ev.ignore()
+                return
+        self.save_layout()
+        self.controller.shutdown()
+        super().closeEvent(ev)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        return QSize(1280, 800)
+

@@ -1,0 +1,78 @@
+"""File → ADK-Net weights: choose the shipped weights or a fine-tuned model (remembered across starts).
+
+The list comes from `weights_registry.available_weights` (shipped + exported by the Train tab, kept in
+QSettings); choosing one calls `commands.set_weights`, whose "weights changed" event every tab hears.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtGui import QAction, QActionGroup
+from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
+
+from model.errors import UserError
+from model.weights import load_weights
+
+from adkviewer.gui.context import TabContext
+from adkviewer.state import weights_registry
+
+
+def install(parent: QWidget, ctx: TabContext, parent_menu: QMenu) -> QMenu:
+    """Add the submenu to `parent_menu`; it is filled each time it opens, for the current scale."""
+    menu = parent_menu.addMenu("ADK-Net &weights")
+    menu.setToolTipsVisible(True)
+    menu.aboutToShow.connect(lambda: fill(parent, ctx, menu))
+    return menu
+
+
+def fill(parent: QWidget, ctx: TabContext, menu: QMenu) -> list[QAction]:
+    """One checkable entry per weights file for the current scale, the one in use ticked, then 'Other…'."""
+    menu.clear()
+    s = ctx.session
+    current = s.adknet_weights()
+    current = str(Path(current).resolve()) if current else None
+    group = QActionGroup(menu)
+    actions = []
+    choices = weights_registry.available_weights(ctx.settings, s.scale)
+    if not choices:
+        a = menu.addAction(f"(no weights for ×{s.scale} — train some in the Train tab)")
+        a.setEnabled(False)
+    for c in choices:
+        a = QAction(c.label, menu)
+        a.setCheckable(True)
+        a.setChecked(str(c.path.resolve()) == current)
+        a.setToolTip(str(c.path))
+        a.setStatusTip(str(c.path))
+        group.addAction(a)
+        a.triggered.connect(lambda *_, p=c.path, shipped=c.shipped: choose(ctx, None if shipped else p))
+        menu.addAction(a)
+        actions.append(a)
+    menu.addSeparator()
+    other = menu.addAction("Other weights file…")
+    other.triggered.connect(lambda *_: choose_file(parent, ctx))
+    return actions
+
+
+def choose(ctx: TabContext, path: str | Path | None) -> None:
+    """Use these weights (None: the shipped ones) in every tab."""
+    ctx.commands.set_weights(path)
+    name = Path(path).name if path else "the shipped weights"
+    ctx.hub.info(f"ADK-Net now uses {name}.")
+
+
+def choose_file(parent: QWidget, ctx: TabContext) -> None:
+    start = ctx.settings.get_str("folders/weights", str(Path.home()))
+    path, _ = QFileDialog.getOpenFileName(parent, "ADK-Net weights", start, "ADK-Net weights (*.safetensors)")
+    if not path:
+        return
+    ctx.settings.set("folders/weights", str(Path(path).parent))
+    try:
+        loaded = load_weights(path)  # refuse a bad file here, with its one-sentence reason
+    except UserError as e:
+        ctx.hub.error(str(e))
+        return
+    weights_registry.remember(ctx.settings, path)
+    if loaded.scale != ctx.session.scale:
+        ctx.commands.set_scale(loaded.scale)
+    choose(ctx, path)

@@ -1,0 +1,1 @@
+"""Qt-free state of the app: the session (image, methods, results), messages and the weights list."""

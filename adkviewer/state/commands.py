@@ -1,0 +1,187 @@
+"""The commands that change the session (open an image, scale, methods, device, weights), Qt-free.
+
+Each command changes the `Session`, remembers the choice in the settings, notifies the views through
+`events` (the Qt signal hub in the app; any object with the same signal names in a test) and asks `jobs`
+to (re)compute. Menus, tabs and the command line all call these, so none of them needs the main window.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+from model.devices import describe_device, resolve_device
+from model.errors import UserError
+from model.imageio import DEFAULT_MAX_PIXELS, load_image, set_max_megapixels
+from model.methods import ALL_METHODS
+from model.weights import shipped_weights
+
+from adkviewer.resources import demo_image
+from adkviewer.state.messages import IMAGE, OPEN, SETTINGS
+from adkviewer.state.session import SCALES, Session, read_files
+
+
+class Jobs(Protocol):
+    """The background work the commands start (the GUI's ComputeController)."""
+
+    def run_blocking(self, fn: Callable[[], Any]) -> Any: ...
+    def compute(self) -> None: ...
+    def restart(self) -> None: ...
+    def refresh_metrics(self) -> None: ...
+
+
+class SessionCommands:
+    """Change the session, remember the choice, notify, compute: the one place each of these happens."""
+
+    def __init__(self, session: Session, events: Any, jobs: Jobs, settings: Any) -> None:
+        self.session, self.events, self.jobs, self.settings = session, events, jobs, settings
+        self._loading = False
+
+    # ------------------------------------------------------------------ start-up
+
+    def restore(self, device: str | None = None) -> None:
+        """Ticked methods, tile budget, device (`device` wins) and scale as remembered."""
+        s, st = self.session, self.settings
+        if st.has("compare/methods"):
+            s.methods = [m for m in ALL_METHODS if m in st.get_list("compare/methods")]
+        s.budget_mb = st.get_int("budget_mb", 0)
+        set_max_megapixels(self.max_megapixels())
+        s.device = device or st.get_str("device", "auto") or "auto"
+        if st.has("compare/scale") and st.get_int("compare/scale", 4) in SCALES:
+            s.scale = st.get_int("compare/scale", 4)
+        else:
+            have = [sc for sc in (4, 2, 3) if shipped_weights(sc)]
+            s.scale = have[0] if have else 4
+
+    def max_megapixels(self) -> int:
+        """The largest image opened, in megapixels, as remembered (Settings), else the loader's default."""
+        default = DEFAULT_MAX_PIXELS // 10**6
+        return self.settings.get_int("max_megapixels", default) or default
+
+    def set_max_megapixels(self, megapixels: int) -> None:
+        self.settings.set("max_megapixels", int(megapixels))
+        set_max_megapixels(megapixels)
+
+    def device_text(self) -> str:
+        """The device in words (with the tile budget); a device that cannot be used falls back to auto, said once."""
+        try:
+            dev = describe_device(resolve_device(self.session.device))
+        except UserError as e:
+            self.events.warning(f"{e} Using the automatic choice instead.", SETTINGS)
+            self.session.device = "auto"
+            dev = describe_device(resolve_device("auto"))
+        budget = f", tile budget {self.session.budget_mb} MB" if self.session.budget_mb else ""
+        return f"{dev}{budget}"
+
+    # ------------------------------------------------------------------ image and ground truth
+
+    @property
+    def busy_opening(self) -> bool:
+        return self._loading
+
+    def open_image(self, path: str | Path | None, gt: str | Path | None = None, scale: int | None = None) -> bool:
+        """Open an HR (and optionally its ground truth); a problem is a message, never raised.
+
+        Files are read through `jobs.run_blocking` (off the GUI thread); this returns when they are open.
+        """
+        if path is None:
+            return False
+        ev, s = self.events, self.session
+        if self._loading:
+            ev.info("Still opening the previous file; try again in a moment.")
+            return False
+        old_scale = s.scale
+        ev.supersede(OPEN)  # a failure to open another file no longer applies
+        self._loading = True
+        try:
+            if scale is not None and scale not in SCALES:
+                raise UserError(f"Scale x{scale} is not supported; choose x2, x3 or x4.")
+            files = self.jobs.run_blocking(lambda: read_files(path, gt))
+            if scale is not None:
+                s.scale = scale
+            notes = s.open_image(path, fixed_scale=scale is not None, files=files)
+        except UserError as e:
+            s.scale = old_scale
+            ev.error(str(e), OPEN)
+            return False
+        finally:
+            self._loading = False
+        self.settings.set("folders/open", str(Path(path).resolve().parent))
+        if Path(path).resolve() != (demo_image() or Path()).resolve():
+            self.settings.add_recent(str(Path(path).resolve()))
+        ev.imageOpened.emit(str(path))
+        ev.imageChanged.emit()
+        ev.scaleChanged.emit(s.scale)
+        self.jobs.restart()  # supersedes the previous image's messages, so this one's come after
+        if s.gt_problem:
+            ev.warning(s.gt_problem)
+        name = Path(path).name
+        ev.info(f"Opened {name}" + (f": {'; '.join(notes)}" if notes else "") +
+                ("" if s.has_gt else " — no ground-truth LR, metrics off"))
+        return True
+
+    def open_ground_truth(self, path: str | Path) -> bool:
+        ev, s = self.events, self.session
+        old = s.scale
+        ev.supersede(OPEN)
+        try:
+            img = self.jobs.run_blocking(lambda: load_image(path))
+            notes = s.open_ground_truth(path, image=img)
+        except UserError as e:
+            ev.error(str(e), OPEN)
+            return False
+        ev.supersede(IMAGE)
+        ev.info(f"Ground truth {Path(path).name}" + (f": {'; '.join(notes)}" if notes else ""))
+        ev.groundTruthChanged.emit()
+        if s.scale != old:
+            ev.scaleChanged.emit(s.scale)
+            ev.imageChanged.emit()
+            self.jobs.restart()
+        else:
+            self.jobs.refresh_metrics()
+        return True
+
+    def forget_ground_truth(self) -> None:
+        self.session.clear_ground_truth()
+        self.events.groundTruthChanged.emit()
+
+    # ------------------------------------------------------------------ methods, scale, device, weights
+
+    def set_methods(self, methods: list[str]) -> None:
+        """Tick exactly these methods; missing results are computed, and the choice is remembered."""
+        s = self.session
+        s.methods = [m for m in ALL_METHODS if m in methods]
+        self.settings.set("compare/methods", list(s.methods))
+        self.events.methodsChanged.emit()
+        self.jobs.compute()
+
+    def set_scale(self, scale: int) -> None:
+        s, ev = self.session, self.events
+        if scale == s.scale:
+            return
+        try:
+            notes = s.set_scale(scale)
+        except UserError as e:
+            ev.error(str(e))
+            return
+        self.settings.set("compare/scale", scale)
+        ev.scaleChanged.emit(scale)
+        ev.imageChanged.emit()
+        self.jobs.restart()
+        for n in notes:
+            (ev.warning if n.startswith("Ground truth") else ev.info)(n)
+
+    def set_device(self, device: str, budget_mb: int = 0, remember: bool = True) -> None:
+        self.events.supersede(SETTINGS)
+        self.session.set_device(device, budget_mb)
+        if remember:
+            self.settings.set("device", device)
+            self.settings.set("budget_mb", int(budget_mb))
+        self.events.deviceChanged.emit(self.device_text())
+        self.jobs.restart()
+
+    def set_weights(self, path: str | Path | None) -> None:
+        """Use these ADK-Net weights (e.g. a fine-tuned model; None: the shipped ones) from now on."""
+        self.session.set_weights(path)
+        self.events.weightsChanged.emit()
+        self.jobs.restart()

@@ -1,0 +1,399 @@
+"""The state every tab shares (image, ground truth, scale, methods, results, selected pixel), with no Qt in it.
+
+Widgets are thin views over a `Session`; `adkviewer.hub.SessionHub` tells them when it changes.
+All computation goes through `model/` (MethodSet, compute_metrics), so the GUI agrees with the CLI.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from model.data import find_ground_truth
+from model.errors import UserError
+from model.evaluate import EvalResult
+from model.imageio import LoadedImage, crop_to_multiple, load_image, to_uint8
+from model.methods import ALL_METHODS, LABELS, MethodSet, shipped_lstsq
+from model.weights import default_weights, describe_weights
+
+SCALES = (2, 3, 4)
+GT = "gt"  # key of the ground-truth LR wherever methods and the ground truth are listed together
+GT_LABEL = "Ground truth LR"
+NO_GT_MESSAGE = "no ground-truth LR: metrics off (File → Open ground truth…)"
+CSV_HEADER = ("method", "psnr_rgb", "psnr_y", "ssim", "seconds")  # the columns of 'adkviewer eval --csv'
+
+
+def no_weights_message(scale: int) -> str:
+    return f"no ADK-Net weights for x{scale} — train some in the Train tab"
+
+
+def no_lstsq_message(scale: int) -> str:
+    return f"no least-squares fit for x{scale} — make one with 'adkviewer fit-lstsq'"
+
+
+def metrics_convention(crop: int = 0) -> str:
+    """The label of every metrics table: the same sentence as 'adkviewer eval' prints."""
+    return EvalResult(scale=0, pairs=0, crop=crop, methods={}).convention()
+
+
+SHORT_CONVENTION = "RGB/Y(BT.601) PSNR dB, SSIM 11×11 σ1.5 on RGB, data range 1, full image, no border crop"
+
+
+@dataclass
+class MethodResult:
+    """One method's output for the current image: the LR, or a message saying why there is none."""
+
+    method: str
+    lr: np.ndarray | None = None        # float32 (h, w, 3) in [0, 1]; while partial, tiles not done are 0
+    seconds: float | None = None
+    metrics: dict[str, float] | None = None
+    message: str | None = None          # no weights, an error, cancelled ...
+    partial: bool = False               # True while ADK-Net fills in tile by tile
+    tiles_done: int = 0
+    tiles_total: int = 0
+
+    @property
+    def ready(self) -> bool:
+        return self.lr is not None and not self.partial and self.message is None
+
+
+@dataclass
+class MetricsRow:
+    method: str
+    label: str
+    psnr: float | None
+    psnr_y: float | None
+    ssim: float | None
+    seconds: float | None
+    message: str | None = None
+
+
+def weights_name(path: str | Path) -> str:
+    """The name on a weights file's model card (read without loading the weights), else its file stem."""
+    return describe_weights(path).name
+
+
+def scale_of(hr_shape: tuple[int, ...], lr_shape: tuple[int, ...], prefer: int | None = None) -> int | None:
+    """The scale s in SCALES for which LR is exactly HR // s (preferring `prefer`), or None."""
+    order = ([prefer] if prefer in SCALES else []) + [s for s in SCALES if s != prefer]
+    for s in order:
+        if (hr_shape[0] // s, hr_shape[1] // s) == tuple(lr_shape[:2]):
+            return s
+    return None
+
+
+@dataclass
+class OpenedFiles:
+    """An HR and its ground truth as read from disk (no session state touched: safe on any thread)."""
+
+    hr: LoadedImage
+    gt_path: Path | None = None
+    gt: LoadedImage | None = None
+    gt_error: str | None = None
+    gt_auto: bool = False
+
+
+def read_files(path: str | Path, gt_path: str | Path | None = None) -> OpenedFiles:
+    """Read an HR and its ground truth (given, or found beside it); an HR problem raises UserError."""
+    hr = load_image(path)
+    auto = gt_path is None
+    found = Path(gt_path) if gt_path is not None else find_ground_truth(path, SCALES)
+    out = OpenedFiles(hr=hr, gt_path=found, gt_auto=auto)
+    if found is not None:
+        try:
+            out.gt = load_image(found)
+        except UserError as e:
+            out.gt_error = f"Ground truth not used: {e}"
+    return out
+
+
+@dataclass
+class Session:
+    """Everything the Compare, Inspect and Train tabs share; changed through methods so views can be notified."""
+
+    hr_path: str | None = None
+    hr_full: np.ndarray | None = None       # as loaded (not cropped to the scale)
+    hr_notes: list[str] = field(default_factory=list)
+    gt_path: str | None = None
+    gt: np.ndarray | None = None
+    gt_notes: list[str] = field(default_factory=list)
+    gt_auto: bool = False                   # found beside the HR rather than chosen
+    gt_problem: str | None = None           # why a ground truth found or given with the HR is not used
+    scale: int = 4
+    device: str = "auto"
+    budget_mb: int = 0                      # 0: automatic tile memory budget
+    weights_path: str | None = None         # ADK-Net weights chosen by the user (for their scale)
+    methods: list[str] = field(default_factory=lambda: list(ALL_METHODS))  # ticked, in display order
+    results: dict[str, MethodResult] = field(default_factory=dict)
+    selected_pixel: tuple[int, int] | None = None  # LR (row, col), for the Inspect tab
+    version: int = 0                        # bumped whenever the results become stale
+    _method_set: MethodSet | None = field(default=None, repr=False)
+    _gt_aside: tuple | None = field(default=None, repr=False)  # a ground truth for another scale
+    _weights_cache: dict = field(default_factory=dict, repr=False)
+
+    # ------------------------------------------------------------------ image and ground truth
+
+    @property
+    def hr(self) -> np.ndarray | None:
+        """The HR cropped (top-left kept) to a multiple of the scale, as every method sees it."""
+        if self.hr_full is None:
+            return None
+        return crop_to_multiple(self.hr_full, self.scale)[0]
+
+    @property
+    def lr_shape(self) -> tuple[int, int] | None:
+        if self.hr_full is None:
+            return None
+        return self.hr_full.shape[0] // self.scale, self.hr_full.shape[1] // self.scale
+
+    @property
+    def has_gt(self) -> bool:
+        return self.gt is not None
+
+    def open_image(self, path: str | Path, gt_path: str | Path | None = None, fixed_scale: bool = False,
+                   files: OpenedFiles | None = None) -> list[str]:
+        """Use an HR (and its ground truth, chosen or found beside it); returns notes for the status bar.
+
+        `files` are the already-read files (see `read_files`, which a GUI runs off its main thread).
+        Raises UserError, leaving the session unchanged, if the HR cannot be used. A ground truth that
+        cannot be used only leaves the metrics off: why is in `gt_problem`.
+        """
+        files = files or read_files(path, gt_path)
+        img = files.hr
+        crop_to_multiple(img.array, self.scale, name=str(path))  # too small for the scale: the loader's message
+        self.hr_path, self.hr_full, self.hr_notes = str(path), img.array, list(img.notes)
+        self.gt_path, self.gt, self.gt_notes, self.gt_auto, self.gt_problem = None, None, [], False, None
+        self._gt_aside = None
+        self.selected_pixel = None
+        notes = list(img.notes)
+        if files.gt_error is not None:
+            self.gt_problem = files.gt_error
+        elif files.gt is not None:
+            try:
+                notes += self.open_ground_truth(files.gt_path, fixed_scale=fixed_scale, auto=files.gt_auto,
+                                                image=files.gt)
+            except UserError as e:
+                self.gt_problem = str(e)
+        crop_note = crop_to_multiple(self.hr_full, self.scale)[1]
+        if crop_note:
+            notes.append(crop_note)
+        self.invalidate()
+        return notes
+
+    def open_ground_truth(self, path: str | Path, fixed_scale: bool = False, auto: bool = False,
+                          image: LoadedImage | None = None) -> list[str]:
+        """Use an LR as ground truth; its size must be HR size / scale (the scale follows it unless fixed)."""
+        if self.hr_full is None:
+            raise UserError("Open an HR image before its ground-truth LR.")
+        img = image or load_image(path)
+        s = scale_of(self.hr_full.shape, img.array.shape, prefer=self.scale)
+        notes = [f"ground truth: {n}" for n in img.notes]
+        if s is None or (fixed_scale and s != self.scale):
+            h, w = self.hr_full.shape[:2]
+            gh, gw = img.array.shape[:2]
+            raise UserError(
+                f"Ground truth '{Path(path).name}' is {gw}x{gh}, which is not HR size / scale "
+                f"(expected {w // self.scale}x{h // self.scale} for the {w}x{h} HR at x{self.scale}); metrics are off.")
+        if s != self.scale:
+            notes.append(f"scale set to x{s} from the ground truth's size")
+            self.scale = s
+            self._method_set = None
+        self.gt_path, self.gt, self.gt_notes, self.gt_auto = str(path), img.array, notes, auto
+        self.gt_problem, self._gt_aside = None, None
+        for r in self.results.values():
+            r.metrics = None
+        return notes
+
+    def gt_for_another_scale(self) -> tuple[str, int] | None:
+        """(file name, its scale) of a ground truth set aside because the scale changed, else None."""
+        if self._gt_aside is None or self.hr_full is None:
+            return None
+        return Path(self._gt_aside[0] or "").name, scale_of(self.hr_full.shape, self._gt_aside[1].shape) or 0
+
+    def clear_ground_truth(self) -> None:
+        self.gt_path, self.gt, self.gt_notes, self.gt_auto = None, None, [], False
+        for r in self.results.values():
+            r.metrics = None
+
+    def set_scale(self, scale: int) -> list[str]:
+        """Change the scale. A ground truth that does not fit it is set aside (metrics off) and comes back
+        when the scale fits it again; the returned notes say so."""
+        if scale not in SCALES:
+            raise UserError(f"Scale x{scale} is not supported; choose x2, x3 or x4.")
+        notes: list[str] = []
+        self.scale = int(scale)
+        self._method_set = None
+        if self.hr_full is not None:
+            if self.gt is not None and scale_of(self.hr_full.shape, self.gt.shape, prefer=scale) != scale:
+                notes.append(f"Ground truth '{Path(self.gt_path or '').name}' is for another scale, not x{scale}; "
+                             "metrics are off at this scale.")
+                self._gt_aside = (self.gt_path, self.gt, self.gt_notes, self.gt_auto)
+                self.clear_ground_truth()
+            elif self.gt is None and self._gt_aside is not None:
+                path, gt, gt_notes, auto = self._gt_aside
+                if scale_of(self.hr_full.shape, gt.shape, prefer=scale) == scale:
+                    self.gt_path, self.gt, self.gt_notes, self.gt_auto = path, gt, gt_notes, auto
+                    self._gt_aside = None
+                    notes.append(f"ground truth {Path(path).name} fits x{scale}: metrics are on again")
+            crop_note = crop_to_multiple(self.hr_full, self.scale)[1]
+            if crop_note:
+                notes.append(crop_note)
+        self.invalidate()
+        return notes
+
+    def invalidate(self) -> None:
+        """Forget all results (new image, scale, device or weights)."""
+        self.version += 1
+        self.results = {}
+
+    # ------------------------------------------------------------------ methods
+
+    def set_device(self, device: str, budget_mb: int = 0) -> None:
+        self.device, self.budget_mb = device, int(budget_mb)
+        self._method_set = None
+        self.invalidate()
+
+    def set_weights(self, path: str | Path | None) -> None:
+        """Use these ADK-Net weights (None: the shipped ones); also call this after new weights were written."""
+        self.weights_path = str(path) if path else None
+        self._method_set = None
+        self._weights_cache = {}
+        self.results.pop("adknet", None)
+
+    def method_set(self) -> MethodSet:
+        """The MethodSet for the current scale/device/budget (weights load lazily when ADK-Net first runs)."""
+        if self._method_set is None or self._method_set.scale != self.scale:
+            from model.devices import resolve_device
+
+            self._method_set = MethodSet(
+                scale=self.scale, device=resolve_device(self.device), weights_path=self.adknet_weights(),
+                budget_bytes=self.budget_mb * 2**20 if self.budget_mb else None)
+        return self._method_set
+
+    def adknet_weights(self, scale: int | None = None) -> Path | None:
+        """The weights ADK-Net uses at a scale: the user's choice if it is for that scale, else the shipped ones.
+
+        Cached until the results are invalidated (a new image, scale, device or weights), so labels are cheap.
+        """
+        scale = scale or self.scale
+        key = (scale, self.weights_path, self.version)
+        if key not in self._weights_cache:
+            self._weights_cache = {k: v for k, v in self._weights_cache.items() if k[2] == self.version}
+            self._weights_cache[key] = self._find_weights(scale)
+        return self._weights_cache[key]
+
+    def _find_weights(self, scale: int) -> Path | None:
+        if self.weights_path:
+            info = describe_weights(self.weights_path)
+            if info.problem:
+                return Path(self.weights_path) if scale == self.scale else None  # its error shows when run
+            if info.scale == scale:
+                return Path(self.weights_path)
+        return default_weights(scale)
+
+    def unavailable(self, method: str) -> str | None:
+        """Why a method cannot run at the current scale (shown instead of its output), or None."""
+        if method == "adknet" and self.adknet_weights() is None:
+            return no_weights_message(self.scale)
+        if method == "lstsq" and shipped_lstsq(self.scale) is None:
+            ms = self._method_set
+            if ms is None or (ms.lstsq_fit is None and ms.lstsq_path is None):
+                return no_lstsq_message(self.scale)
+        return None
+
+    def label(self, method: str) -> str:
+        if method == GT:
+            return GT_LABEL
+        if method == "adknet":
+            w = self.adknet_weights()
+            return f"ADK-Net ({weights_name(w)})" if w else "ADK-Net"
+        return LABELS.get(method, method)
+
+    def missing(self) -> list[str]:
+        """Ticked methods with neither a result nor a message yet."""
+        return [m for m in self.methods if m not in self.results]
+
+    def complete(self) -> bool:
+        return all(m in self.results and not self.results[m].partial for m in self.methods)
+
+    # ------------------------------------------------------------------ views of the results
+
+    def image_of(self, key: str) -> np.ndarray | None:
+        if key == GT:
+            return self.gt
+        r = self.results.get(key)
+        return r.lr if r is not None else None
+
+    def readout(self, row: int, col: int) -> list[tuple[str, str, tuple[float, float, float] | None]]:
+        """(key, label, RGB) at LR pixel (row, col) for the ground truth and every ticked method."""
+        out = []
+        for key in ([GT] if self.has_gt else []) + list(self.methods):
+            arr = self.image_of(key)
+            r = self.results.get(key)
+            shown = arr is not None and 0 <= row < arr.shape[0] and 0 <= col < arr.shape[1]
+            if shown and r is not None and r.partial and not np.any(arr[row, col]):
+                shown = False  # tile not computed yet
+            rgb = tuple(float(v) for v in arr[row, col]) if shown else None
+            out.append((key, self.label(key), rgb))
+        return out
+
+    def metrics_rows(self) -> list[MetricsRow]:
+        rows: list[MetricsRow] = []
+        if self.hr_full is None:
+            return rows
+        for m in self.methods:
+            r = self.results.get(m)
+            if r is None:
+                rows.append(MetricsRow(m, self.label(m), None, None, None, None, "computing…"))
+                continue
+            met = r.metrics or {}
+            msg = r.message or (f"tile {r.tiles_done}/{r.tiles_total}…" if r.partial else None)
+            rows.append(MetricsRow(m, self.label(m), met.get("psnr"), met.get("psnr_y"), met.get("ssim"),
+                                   None if r.partial else r.seconds, msg))
+        return rows
+
+
+def best_values(rows: list[MetricsRow]) -> dict[str, float]:
+    """Best value per column: highest PSNR/SSIM, lowest time (NaN and missing values ignored)."""
+    best: dict[str, float] = {}
+    for key, pick in (("psnr", max), ("psnr_y", max), ("ssim", max), ("seconds", min)):
+        vals = [getattr(r, key) for r in rows if getattr(r, key) is not None and not math.isnan(getattr(r, key))]
+        if len(vals) > 1 or (vals and key != "seconds"):
+            best[key] = pick(vals)
+    return best
+
+
+def metrics_csv(rows: list[MetricsRow]) -> str:
+    """CSV with the same columns and number formats as 'adkviewer eval --csv' (empty where there is no value)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_HEADER)
+    fmts = {"psnr": "{:.4f}", "psnr_y": "{:.4f}", "ssim": "{:.5f}", "seconds": "{:.4f}"}
+    for r in rows:
+        w.writerow([r.method] + [fmts[k].format(getattr(r, k)) if getattr(r, k) is not None else ""
+                                 for k in ("psnr", "psnr_y", "ssim", "seconds")])
+    return buf.getvalue()
+
+
+def metrics_tsv(rows: list[MetricsRow], convention: str) -> str:
+    """Tab-separated text for the clipboard (pastes into a spreadsheet), with the convention as a last line."""
+    lines = ["\t".join(("Method", "PSNR RGB (dB)", "PSNR Y (dB)", "SSIM", "Time (s)"))]
+    for r in rows:
+        cells = [r.label] + [f"{v:.4f}" if v is not None else "" for v in (r.psnr, r.psnr_y, r.ssim, r.seconds)]
+        lines.append("\t".join(cells))
+    lines.append(convention)
+    return "\n".join(lines) + "\n"
+
+
+def display_uint8(arr: np.ndarray) -> np.ndarray:
+    """An LR float image as the uint8 RGB shown on screen (same rounding as saved PNGs)."""
+    return to_uint8(arr)
+
+
+__all__ = ["Session", "MethodResult", "MetricsRow", "find_ground_truth", "metrics_csv", "metrics_tsv",
+           "best_values", "metrics_convention", "GT", "SCALES", "NO_GT_MESSAGE", "ALL_METHODS"]

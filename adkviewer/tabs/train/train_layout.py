@@ -1,0 +1,279 @@
+"""The Train tab's widgets and their places: run controls, pairs, validation, settings, curves, preview, log."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFrame,
+                               QGridLayout, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton,
+                               QRadioButton, QScrollArea, QSizePolicy, QSpinBox, QSplitter, QTableWidget,
+                               QToolButton, QVBoxLayout, QWidget)
+
+from superqt import QElidingLabel
+
+from model.devices import available_devices
+
+from adkviewer.widgets.log_view import LogView
+from adkviewer.state.session import SCALES
+from adkviewer.tabs.train.train_state import DEVICES, PRESETS
+from adkviewer.tabs.train.train_widgets import (ADK_COLOUR, PAIR_COLUMNS, PlotNote, PreviewImage, _group, _path_row,
+                                                _plot)
+
+
+class TrainLayout:
+    """A part of TrainTab (its attributes are the tab's own)."""
+
+    def _build(self) -> None:
+        # -- run controls
+        self.start_button = QPushButton("Start", self)
+        self.start_button.setToolTip("Train with these settings (defaults: fine-tune the shipped weights)")
+        self.pause_button = QPushButton("Pause", self)
+        self.pause_button.setToolTip("Pause after the current iteration; press again to resume")
+        self.stop_button = QPushButton("Stop", self)
+        self.stop_button.setToolTip("Stop and write a checkpoint that “Resume from checkpoint…” continues")
+        self.resume_ckpt_button = QPushButton("Resume from checkpoint…", self)
+        self.resume_ckpt_button.setToolTip("Continue a run from its checkpoint_*.pt (also after a restart)")
+        self.calibrate_button = QPushButton("Quick calibrate", self)
+        self.calibrate_button.setToolTip("Re-fit in closed form, on the train pairs and in seconds, what a global linear "
+                                         "downscaler can express: the linear kernel over R, G and B, the colour mix "
+                                         "and bias (older weights: the mix and bias); shows val PSNR before and after")
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("idle")
+        self.progress.setMinimumWidth(90)
+        self.eta_label = QLabel(self)
+        self.eta_label.setMinimumWidth(60)
+        self.use_button = QPushButton("Use in Compare", self)
+        self.use_button.setToolTip("Switch the Compare tab to the model as it is now, at its last iteration "
+                                   "(its weights are saved in the run folder)")
+        self.use_best_button = QPushButton("Use best", self)  # its tooltip names the iteration and PSNR
+        self.export_button = QPushButton("Export…", self)
+        self.export_button.setToolTip("Write the model as .safetensors plus a model card (data, split, settings, "
+                                      "metrics)")
+        self.start_button.clicked.connect(self.start)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.stop_button.clicked.connect(self.stop)
+        self.resume_ckpt_button.clicked.connect(self.resume_dialog)
+        self.calibrate_button.clicked.connect(self.quick_calibrate)
+        self.use_button.clicked.connect(self.use_in_compare)
+        self.use_best_button.clicked.connect(self.use_best_in_compare)
+        self.export_button.clicked.connect(self.export_dialog)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(4, 4, 4, 2)
+        bar.setSpacing(4)
+        for w in (self.start_button, self.pause_button, self.stop_button):
+            bar.addWidget(w)
+        bar.addWidget(self.progress, 1)
+        bar.addWidget(self.eta_label)
+        bar.addWidget(self.use_button)
+        bar.addWidget(self.use_best_button)
+        bar.addWidget(self.export_button)
+
+        # -- left: pairs, validation, settings
+        side = QWidget(self)
+        sl = QVBoxLayout(side)
+        sl.setContentsMargins(4, 2, 4, 4)
+        sl.setSpacing(6)
+
+        box, lay = _group("Pairs", side)
+        row, self.pairs_edit, browse = _path_row(side, "HR/ and LR/ matched by file name, or RealSR naming "
+                                                 "(NAME_HR beside NAME_LR4)", self.browse_pairs)
+        self.pairs_edit.setPlaceholderText("folder with HR/ and LR/, or NAME_HR.png + NAME_LR4.png")
+        lay.addLayout(row)
+        self.pairs_summary = QLabel(side)
+        self.pairs_summary.setWordWrap(True)
+        self.pairs_summary.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        lay.addWidget(self.pairs_summary)
+        self.pairs_table = QTableWidget(0, len(PAIR_COLUMNS), side)
+        self.pairs_table.setHorizontalHeaderLabels(PAIR_COLUMNS)
+        self.pairs_table.verticalHeader().hide()
+        self.pairs_table.verticalHeader().setDefaultSectionSize(20)
+        self.pairs_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.pairs_table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.pairs_table.setWordWrap(False)
+        hh = self.pairs_table.horizontalHeader()
+        for c in range(len(PAIR_COLUMNS) - 1):
+            hh.setSectionResizeMode(c, QHeaderView.ResizeToContents)
+        hh.setSectionResizeMode(len(PAIR_COLUMNS) - 1, QHeaderView.Stretch)
+        self.pairs_table.setMinimumHeight(130)
+        lay.addWidget(self.pairs_table, 1)
+        sl.addWidget(box, 1)
+
+        box, lay = _group("Validation", side)
+        self.split_file_radio = QRadioButton("split.json in the folder", side)
+        self.split_fraction_radio = QRadioButton("Seeded fraction", side)
+        self._split_group = QButtonGroup(self)
+        self._split_group.addButton(self.split_file_radio)
+        self._split_group.addButton(self.split_fraction_radio)
+        self.fraction_spin = QDoubleSpinBox(side)
+        self.fraction_spin.setRange(0.0, 0.9)
+        self.fraction_spin.setSingleStep(0.05)
+        self.fraction_spin.setDecimals(2)
+        self.fraction_spin.setToolTip("Share of the usable pairs held out for validation")
+        self.seed_spin = QSpinBox(side)
+        self.seed_spin.setRange(0, 1_000_000)
+        self.seed_spin.setToolTip("Seed of the split (and of the training run)")
+        lay.addWidget(self.split_file_radio)
+        row = QHBoxLayout()
+        row.addWidget(self.split_fraction_radio)
+        row.addWidget(self.fraction_spin)
+        row.addWidget(QLabel("seed", side))
+        row.addWidget(self.seed_spin)
+        row.addStretch(1)
+        lay.addLayout(row)
+        sl.addWidget(box)
+
+        box, lay = _group("Settings", side)
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(6)
+        grid.setVerticalSpacing(3)
+        self.init_combo = QComboBox(side)
+        self.init_combo.addItem("Shipped weights (fine-tune)", "shipped")
+        self.init_combo.addItem("Scratch", "scratch")
+        self.init_combo.setToolTip("Fine-tune the shipped model of this scale, or train a new one")
+        self.calfirst_check = QCheckBox("quick calibrate first", side)
+        self.calfirst_check.setToolTip("Fine-tuning: fit the colour response (3×3 mix + bias) to these pairs in "
+                                       "closed form before the first step, so training goes to the kernels")
+        self.scale_combo = QComboBox(side)
+        for s in SCALES:
+            self.scale_combo.addItem(f"×{s}", s)
+        self.preset_combo = QComboBox(side)
+        for p in PRESETS:
+            self.preset_combo.addItem(p, p)
+        self.preset_combo.setToolTip("lite: sized for 2 CPU cores; paper: larger, for a GPU (scratch only)")
+        self.k_spin = QSpinBox(side)
+        self.k_spin.setRange(0, 32)
+        self.k_spin.setSpecialValueText("preset")
+        self.k_spin.setToolTip("Kernel size k×k in HR pixels (scratch only; 'preset' keeps the preset's)")
+        self.lr_spin = QDoubleSpinBox(side)
+        self.lr_spin.setDecimals(5)
+        self.lr_spin.setRange(0.00001, 0.1)
+        self.lr_spin.setSingleStep(0.0001)
+        self.lr_spin.setToolTip("Peak learning rate (warm-up, then cosine decay)")
+        self.batch_spin = self._spin(1, 256, "Patches per iteration")
+        self.patch_spin = self._spin(4, 512, "LR patch side in pixels (the HR patch is patch × scale)")
+        self.iter_spin = self._spin(1, 10_000_000, "Iterations in the run")
+        self.val_spin = self._spin(0, 1_000_000, "Validate every N iterations and at the end (0: never)")
+        self.ckpt_spin = self._spin(0, 1_000_000, "Write checkpoint_last.pt every N iterations and at the end (0: only on Stop)")
+        self.device_combo = QComboBox(side)
+        have = available_devices()
+        for d in DEVICES:
+            self.device_combo.addItem(d if d in have or d == "auto" else f"{d} (not available)", d)
+            self.device_combo.model().item(self.device_combo.count() - 1).setEnabled(d in have or d == "auto")
+        self.device_combo.setToolTip("auto: CUDA, then MPS, then the CPU")
+        fields = [("Start from", self.init_combo), ("Scale", self.scale_combo), ("Preset", self.preset_combo),
+                  ("k", self.k_spin), ("Learning rate", self.lr_spin), ("Batch", self.batch_spin),
+                  ("Patch", self.patch_spin), ("Iterations", self.iter_spin), ("Validate every", self.val_spin),
+                  ("Checkpoint every", self.ckpt_spin), ("Device", self.device_combo)]
+        # "Start from" spans the width; the rest go two per row
+        grid.addWidget(QLabel(fields[0][0], side), 0, 0)
+        grid.addWidget(fields[0][1], 0, 1, 1, 3)
+        grid.addWidget(self.calfirst_check, 1, 1, 1, 3)
+        for i, (label, w) in enumerate(fields[1:]):
+            r, c = 2 + i // 2, (i % 2) * 2
+            grid.addWidget(QLabel(label, side), r, c)
+            grid.addWidget(w, r, c + 1)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
+        lay.addLayout(grid)
+        row, self.out_edit, out_browse = _path_row(
+            side, "Each run writes its checkpoints and weights to a new folder inside this one", self.browse_out)
+        row.insertWidget(0, QLabel("Output", side))
+        lay.addLayout(row)
+        self.defaults_button = QToolButton(side)
+        self.defaults_button.setText("Defaults")
+        self.defaults_button.setToolTip("Back to the defaults for the chosen start (fine-tune or scratch)")
+        self.defaults_button.clicked.connect(self.reset_defaults)
+        row.addWidget(self.defaults_button)
+        sl.addWidget(box)
+        row = QHBoxLayout()
+        row.addWidget(self.calibrate_button)
+        row.addWidget(self.resume_ckpt_button)
+        row.addStretch(1)
+        sl.addLayout(row)
+        self._form_widgets = [self.pairs_edit, browse, self.split_file_radio, self.split_fraction_radio,
+                              self.fraction_spin, self.seed_spin, self.init_combo, self.calfirst_check,
+                              self.scale_combo, self.preset_combo,
+                              self.k_spin, self.lr_spin, self.batch_spin, self.patch_spin, self.iter_spin,
+                              self.val_spin, self.ckpt_spin, self.device_combo, self.out_edit, out_browse,
+                              self.defaults_button]
+
+        scroll = QScrollArea(self)
+        scroll.setWidget(side)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.NoFrame)
+        scroll.setMinimumWidth(260)  # a small window scrolls the form sideways rather than clipping it
+        self.side = scroll
+        side_width = side.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 4
+
+        # -- right: curves, preview, log
+        self.loss_plot = _plot("Training loss (L1)<br><span style='font-size:8pt'>"
+                               "<span style='color:#6baed6'>— per batch</span> &nbsp; "
+                               "<span style='color:#08519c'>━ smoothed</span></span>", "loss")
+        self.loss_raw = self.loss_plot.plot([], [], pen=pg.mkPen("#9ecae1", width=1))
+        self.loss_smooth = self.loss_plot.plot([], [], pen=pg.mkPen("#08519c", width=2))
+        self.val_plot = _plot("Validation PSNR (dB)", "PSNR RGB (dB)")
+        self.val_curve = self.val_plot.plot([], [], pen=pg.mkPen(ADK_COLOUR, width=2), symbol="o", symbolSize=6,
+                                            symbolBrush=ADK_COLOUR, symbolPen=None)
+        self.ref_items: dict[str, pg.PlotDataItem] = {}
+        self.loss_note, self.val_note = PlotNote(self.loss_plot), PlotNote(self.val_plot)
+        self.val_plot.installEventFilter(self)  # a narrower plot wraps its legend (see set_val_title)
+
+        self.preview_model = PreviewImage(self)
+        self.preview_gt = PreviewImage(self)
+        self.preview_model_title = QElidingLabel("ADK-Net", self)
+        self.preview_gt_title = QElidingLabel("Ground truth LR", self)
+        for t in (self.preview_model_title, self.preview_gt_title):
+            t.setAlignment(Qt.AlignCenter)
+            t.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        preview = QWidget(self)
+        pl = QGridLayout(preview)
+        pl.setContentsMargins(0, 0, 0, 0)
+        pl.setSpacing(3)
+        self.preview_caption = QElidingLabel("Validation preview: appears at the first validation", preview)
+        self.preview_caption.setStyleSheet("font-weight:bold;")
+        self.preview_caption.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        pl.addWidget(self.preview_caption, 0, 0, 1, 2)
+        pl.addWidget(self.preview_model_title, 1, 0)
+        pl.addWidget(self.preview_gt_title, 1, 1)
+        pl.addWidget(self.preview_model, 2, 0)
+        pl.addWidget(self.preview_gt, 2, 1)
+        pl.setRowStretch(2, 1)
+
+        self.log_view = LogView(self)
+        self.log_view.setPlaceholderText("Log")
+
+        self.plots_split = QSplitter(Qt.Horizontal, self)
+        self.plots_split.addWidget(self.loss_plot)
+        self.plots_split.addWidget(self.val_plot)
+        self.bottom_split = QSplitter(Qt.Horizontal, self)
+        self.bottom_split.addWidget(preview)
+        self.bottom_split.addWidget(self.log_view)
+        self.bottom_split.setSizes([480, 420])
+        self.vsplit = QSplitter(Qt.Vertical, self)
+        self.vsplit.addWidget(self.plots_split)
+        self.vsplit.addWidget(self.bottom_split)
+        self.vsplit.setSizes([380, 300])
+        self.hsplit = QSplitter(Qt.Horizontal, self)
+        self.hsplit.addWidget(scroll)
+        self.hsplit.addWidget(self.vsplit)
+        self.hsplit.setStretchFactor(0, 0)
+        self.hsplit.setStretchFactor(1, 1)
+        self.hsplit.setSizes([side_width, 1280 - side_width])
+        for sp in (self.plots_split, self.bottom_split, self.vsplit, self.hsplit):
+            sp.setChildrenCollapsible(False)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addLayout(bar)
+        lay.addWidget(self.hsplit, 1)
+
+    def _spin(self, lo: int, hi: int, tip: str) -> QSpinBox:
+        s = QSpinBox(self)
+        s.setRange(lo, hi)
+        s.setToolTip(tip)
+        s.setGroupSeparatorShown(False)
+        return s

@@ -1,0 +1,366 @@
+"""The Qt bridge of the Train tab: runs the one training engine (`model.train.Trainer`) on a worker thread.
+
+The engine is Qt-free and reports through plain callbacks, which run on the worker thread. They only put
+events into a thread-safe queue (losses are merged into one list); a timer in the GUI thread drains it and
+emits the Qt signals below, so no Qt object is touched from the worker and a fast model cannot flood the
+event loop. Pause and Stop are the engine's own thread-safe requests. Every failure, including a crash of
+the training loop (NaN loss, out of memory, a file that vanished), ends in `finished("crashed", sentence)`,
+with the engine's resumable crash checkpoint named in the sentence.
+"""
+
+from __future__ import annotations
+
+import queue
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer, Signal
+
+from model.baselines import fit_lstsq
+from model.devices import describe_device
+from model.evaluate import card_metrics, reference_psnr
+from model.errors import UserError
+from model.train import Callbacks, TrainConfig, Trainer, calibrate, validate
+from model.wording import count_of
+
+IDLE, STARTING, RUNNING, PAUSED, STOPPING, CALIBRATING, EXPORTING = (
+    "idle", "starting", "running", "paused", "stopping", "calibrating", "exporting")
+
+
+def crash_message(exc: BaseException, trainer: Trainer | None, since: float = 0.0) -> str:
+    """One or two sentences for a failed run, naming the checkpoint to resume from when the engine wrote one."""
+    it = trainer.iteration if trainer is not None else 0
+    saved = ""
+    if trainer is not None and trainer.model is not None:
+        for suffix in ("crash", "last"):
+            ck = trainer.checkpoint_path(suffix)
+            if ck.is_file() and ck.stat().st_mtime >= since - 1:
+                saved = f" A checkpoint was saved at iteration {it}: {ck} (Resume from checkpoint… continues it)."
+                break
+    if isinstance(exc, FloatingPointError):
+        return f"Training diverged: {exc}. Lower the learning rate and resume.{saved}"
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
+        return (f"Out of memory at iteration {it}: lower the batch or patch size, or train on another device."
+                f"{saved}")
+    if isinstance(exc, UserError):
+        return f"{exc}{saved}"
+    if isinstance(exc, OSError):
+        what = f"'{exc.filename}'" if exc.filename else "a file"
+        return f"Training stopped: {what} could not be read or written ({exc.strerror or exc}).{saved}"
+    traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    return f"Training failed: {type(exc).__name__}: {str(exc).strip() or 'no details'}.{saved}"
+
+
+class TrainRunner(QObject):
+    """Start / pause / resume / stop a run, quick-calibrate and export, all off the GUI thread."""
+
+    stateChanged = Signal(str)
+    setupDone = Signal(object)                       # dict: cfg, iteration, total, history, train/val names, device
+    progress = Signal(int, int, float)               # iteration, total, elapsed seconds (pauses excluded)
+    losses = Signal(object)                          # [(iteration, loss), ...] since the last update
+    validated = Signal(int, object, object, object)  # iteration, metrics, preview (ADK-Net), ground truth
+    baseline = Signal(str, float)                    # "bicubic" / "lstsq", mean validation PSNR
+    logged = Signal(str)
+    checkpointed = Signal(str, int)                  # path, iteration
+    calibrated = Signal(object)                      # dict: before, after (val PSNR), seconds, pairs
+    exported = Signal(str, str)                      # path, purpose ("compare" or "export")
+    finished = Signal(str, str)                      # outcome (finished, stopped, crashed, calibrated, ...), message
+
+    def __init__(self, parent: QObject | None = None, poll_ms: int = 60) -> None:
+        super().__init__(parent)
+        self.trainer: Trainer | None = None
+        self.calibration: dict[str, Any] | None = None   # of the current trainer's model, if it was calibrated
+        self.baselines: dict[tuple, dict[str, float]] = {}  # by (pairs, scale, train names, val names)
+        self.lstsq_fits: dict[tuple, Any] = {}
+        self._state = IDLE
+        self._events: queue.Queue = queue.Queue()
+        self._lock = threading.Lock()
+        self._pending_losses: list[tuple[int, float]] = []
+        self._progress: tuple[int, int, float] | None = None
+        self._thread: threading.Thread | None = None
+        self._cancel_baselines = threading.Event()
+        self._baseline_thread: threading.Thread | None = None
+        self._timer = QTimer(self)
+        self._timer.setInterval(poll_ms)
+        self._timer.timeout.connect(self._drain)
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @property
+    def busy(self) -> bool:
+        """A job (training, calibrating, exporting) is running on the worker thread."""
+        return self._thread is not None and self._thread.is_alive() or self._state != IDLE
+
+    @property
+    def training(self) -> bool:
+        return self._state in (STARTING, RUNNING, PAUSED, STOPPING)
+
+    def _set_state(self, state: str) -> None:
+        if state != self._state:
+            self._state = state
+            self.stateChanged.emit(state)
+
+    def _callbacks(self) -> Callbacks:
+        def on_iter(it: int, loss: float, lr: float) -> None:
+            t = self.trainer
+            with self._lock:
+                self._pending_losses.append((it, loss))
+                self._progress = (it, t.cfg.iterations if t else it, t.elapsed if t else 0.0)
+
+        return Callbacks(
+            on_iter=on_iter,
+            on_val=lambda it, m, preview, gt: self._events.put(("val", it, dict(m), preview, gt)),
+            on_log=lambda msg: self._events.put(("log", msg)),
+            on_checkpoint=lambda path: self._events.put(("ckpt", path, self.trainer.iteration if self.trainer else 0)))
+
+    def _launch(self, state: str, target: Callable[[], None], name: str) -> None:
+        if self.busy:
+            raise UserError("Training is busy; wait until it has finished or stop it first.")
+        self._pending_losses, self._progress = [], None
+        self._set_state(state)
+        self._thread = threading.Thread(target=target, name=name, daemon=True)
+        self._thread.start()
+        self._timer.start()
+
+    # ------------------------------------------------------------------ training
+
+    def start(self, cfg: TrainConfig | None = None, resume: str | None = None, reuse: Trainer | None = None) -> None:
+        """A new run from `cfg`, a checkpoint (`resume`), or an already set-up trainer (e.g. just calibrated)."""
+        if reuse is not None:
+            trainer = reuse
+            trainer.cb = self._callbacks()
+        else:
+            trainer = Trainer(cfg or TrainConfig(), self._callbacks())
+            self.calibration = None
+        self.trainer = trainer
+        self._cancel_baselines.set()  # an older run's reference fit is not needed any more
+        self._cancel_baselines = threading.Event()
+        self._launch(STARTING, lambda: self._train_job(trainer, resume, set_up=reuse is not None), "adkviewer-train")
+
+    def _train_job(self, trainer: Trainer, resume: str | None, set_up: bool) -> None:
+        t0 = time.time()
+        outcome, message = "crashed", ""
+        try:
+            if not set_up:
+                trainer.setup(resume=resume)
+            self._events.put(("setup", self._setup_info(trainer)))
+            self._start_baselines(trainer)
+            self._events.put(("state", RUNNING))
+            trainer.run()
+            if trainer.finished:
+                outcome = "finished"
+                message = (f"Training finished: {trainer.iteration} iterations in "
+                           f"{trainer.elapsed:.0f} s, best val PSNR {trainer.best.get('psnr', float('nan')):.3f} dB.")
+            else:
+                outcome = "stopped"
+                message = (f"Stopped at iteration {trainer.iteration}; checkpoint "
+                           f"{trainer.checkpoint_path('last')}.")
+        except BaseException as e:  # noqa: BLE001 - every failure becomes one message, never a hung window
+            outcome, message = "crashed", crash_message(e, trainer, t0)
+        finally:
+            self._events.put(("done", outcome, message))
+
+    def _setup_info(self, t: Trainer) -> dict[str, Any]:
+        return {"cfg": TrainConfig.from_dict(t.cfg.to_dict()), "iteration": t.iteration, "total": t.cfg.iterations,
+                "elapsed": t.elapsed, "history": list(t.history), "train": [p.name for p in t.train_infos],
+                "val": [p.name for p in t.val_infos], "device": describe_device(t.device)}
+
+    def _start_baselines(self, t: Trainer) -> None:
+        """Bicubic and least-squares PSNR on the same validation pairs, on their own thread (lstsq can take a while)."""
+        if not t.val:
+            return
+        key = (t.cfg.pairs, t.cfg.scale, tuple(p.name for p in t.train_infos), tuple(p.name for p in t.val_infos))
+        cancel = self._cancel_baselines
+        events = self._events
+
+        def work() -> None:
+            done = self.baselines.setdefault(key, {})
+            try:
+                scale = t.cfg.scale
+                if "bicubic" not in done:
+                    done["bicubic"] = reference_psnr("bicubic", t.val, scale)
+                events.put(("baseline", "bicubic", done["bicubic"]))
+                if "lstsq" not in done:
+                    events.put(("log", f"fitting the least-squares kernel on {len(t.train_pairs)} train pairs "
+                                       f"(reference line)…"))
+
+                    def pairs():
+                        for p in t.train_pairs:
+                            if cancel.is_set():
+                                raise InterruptedError
+                            yield p
+
+                    fit = fit_lstsq(pairs(), scale, taps=4 * scale, fitted_on=f"{Path(t.cfg.pairs).name} train split "
+                                                                             f"({len(t.train_pairs)} pairs)")
+                    self.lstsq_fits[key] = fit
+                    done["lstsq"] = reference_psnr("lstsq", t.val, scale, fit)
+                events.put(("baseline", "lstsq", done["lstsq"]))
+            except InterruptedError:
+                pass
+            except Exception as e:  # noqa: BLE001 - a missing reference line is not worth stopping training for
+                events.put(("log", f"reference PSNR not computed: {type(e).__name__}: {e}"))
+
+        self._baseline_thread = threading.Thread(target=work, name="adkviewer-baselines", daemon=True)
+        self._baseline_thread.start()
+
+    def pause(self) -> None:
+        if self.trainer is not None and self._state in (STARTING, RUNNING):
+            self.trainer.request_pause()
+            self._set_state(PAUSED)  # the engine logs the iteration it holds at (a step in flight finishes)
+
+    def resume(self) -> None:
+        if self.trainer is not None and self._state == PAUSED:
+            self.trainer.request_resume()
+            self._set_state(RUNNING)
+
+    def stop(self) -> None:
+        """Ask the run to stop; the engine writes a checkpoint and the job ends with finished('stopped', …)."""
+        if self.trainer is not None and self.training:
+            self.trainer.request_stop()
+            self._cancel_baselines.set()
+            self._set_state(STOPPING)
+
+    # ------------------------------------------------------------------ quick calibrate and export
+
+    def calibrate(self, cfg: TrainConfig | None = None) -> None:
+        """Quick calibrate on the train pairs (model.calibrate): the current model, or a new one built from cfg."""
+        if cfg is not None or self.trainer is None:
+            trainer = Trainer(cfg or TrainConfig(), self._callbacks())
+            fresh = True
+        else:
+            trainer, fresh = self.trainer, False
+            trainer.cb = self._callbacks()
+        self.trainer = trainer
+        if fresh:
+            self.calibration = None
+        self._launch(CALIBRATING, lambda: self._calibrate_job(trainer, fresh), "adkviewer-calibrate")
+
+    def _calibrate_job(self, trainer: Trainer, fresh: bool) -> None:
+        outcome, message = "crashed", ""
+        try:
+            if fresh:
+                trainer.setup()
+                self._events.put(("setup", self._setup_info(trainer)))
+            t0 = time.perf_counter()
+            pairs = trainer.val or trainer.train_pairs
+            where = "val" if trainer.val else "train (no validation pairs)"
+            known = [h["val_psnr"] for h in trainer.history if h.get("it") == trainer.iteration and "val_psnr" in h]
+            if known and trainer.val and self.calibration is None:
+                before = {"psnr": known[-1]}  # just validated at this iteration: no need to score it again
+            else:
+                scored = count_of(len(pairs), "val pair" if trainer.val else "train pair")
+                trainer.log(f"quick calibrate: scoring the model on {scored}{where[len(where.split()[0]):]}…")
+                before, _ = validate(trainer.model, pairs, trainer.device)
+            fitted = count_of(len(trainer.train_pairs), "train pair")
+            part = "the linear part, colour mix and bias" if trainer.model.linear is not None else "the colour head"
+            trainer.log(f"quick calibrate: fitting {part} on {fitted}…")
+            calibrate(trainer.model, trainer.train_pairs, trainer.device)
+            after, preview = validate(trainer.model, pairs, trainer.device)
+            secs = time.perf_counter() - t0
+            info = {"before": before.get("psnr", float("nan")), "after": after.get("psnr", float("nan")),
+                    "ssim_after": after.get("ssim", float("nan")), "seconds": secs, "on": where,
+                    "iteration": trainer.iteration, "preview": preview, "gt": pairs[0][1]}
+            self._events.put(("calibrated", info))
+            outcome = "calibrated"
+            message = (f"Quick calibrate: {where.split()[0]} PSNR {info['before']:.3f} → {info['after']:.3f} dB "
+                       f"({secs:.1f} s). The calibrated model is now the current one.")
+        except BaseException as e:  # noqa: BLE001
+            message = crash_message(e, None)
+            if fresh:
+                self.trainer = None
+        finally:
+            self._events.put(("done", outcome, message))
+
+    def export(self, path: str | Path | None = None, purpose: str = "export", extra_card: dict | None = None,
+               score: bool = False) -> None:
+        """Write safetensors plus a model card (Trainer.export); `score` adds every method's val metrics to the card."""
+        trainer = self.trainer
+        if trainer is None or trainer.model is None:
+            raise UserError("There is no trained or calibrated model yet: press Start or Quick calibrate first.")
+        self._launch(EXPORTING, lambda: self._export_job(trainer, path, purpose, extra_card, score), "adkviewer-export")
+
+    def _export_job(self, trainer: Trainer, path, purpose: str, extra_card: dict | None, score: bool) -> None:
+        outcome, message = "crashed", ""
+        try:
+            extra = dict(extra_card or {})
+            if self.calibration is not None:
+                extra["calibration"] = {k: round(v, 4) if isinstance(v, float) else v
+                                        for k, v in self.calibration.items() if k not in ("preview", "gt")}
+            if score and trainer.val_infos:
+                trainer.log("scoring ADK-Net and the baselines on the validation pairs for the model card…")
+                key = (trainer.cfg.pairs, trainer.cfg.scale, tuple(p.name for p in trainer.train_infos),
+                       tuple(p.name for p in trainer.val_infos))
+                extra["validation"] = card_metrics(trainer, self.lstsq_fits.get(key), "last")
+            out = trainer.export(path, extra_card=extra, which="last")  # the tab names the model as it is now
+            self._events.put(("exported", str(out), purpose))
+            outcome, message = "exported", f"Wrote {out} and its model card {out.with_suffix('.json').name}."
+        except BaseException as e:  # noqa: BLE001
+            message = crash_message(e, None).replace("Training failed", "Export failed")
+        finally:
+            self._events.put(("done", outcome, message))
+
+    # ------------------------------------------------------------------ waiting, draining
+
+    def wait(self, timeout_s: float = 60.0) -> bool:
+        """Let the running job end (the GUI keeps painting meanwhile); True when it has."""
+        deadline = time.monotonic() + timeout_s
+        while self._thread is not None and self._thread.is_alive() and time.monotonic() < deadline:
+            self._thread.join(0.03)
+            QCoreApplication.processEvents(QEventLoop.AllEvents, 20)
+        self._drain()
+        return self._thread is None or not self._thread.is_alive()
+
+    def shutdown(self, timeout_s: float = 120.0) -> bool:
+        """Stop whatever runs (training writes its checkpoint) and wait for it (window closing)."""
+        self._cancel_baselines.set()
+        self.stop()
+        return self.wait(timeout_s)
+
+    def _drain(self) -> None:
+        """GUI thread: turn what the worker reported into signals, losses and progress first."""
+        with self._lock:
+            losses, self._pending_losses = self._pending_losses, []
+            prog, self._progress = self._progress, None
+        if losses:
+            self.losses.emit(losses)
+        if prog is not None:
+            self.progress.emit(*prog)
+        while True:
+            try:
+                ev = self._events.get_nowait()
+            except queue.Empty:
+                break
+            kind = ev[0]
+            if kind == "log":
+                self.logged.emit(ev[1])
+            elif kind == "val":
+                self.validated.emit(ev[1], ev[2], ev[3], ev[4])
+            elif kind == "ckpt":
+                self.checkpointed.emit(ev[1], ev[2])
+            elif kind == "baseline":
+                self.baseline.emit(ev[1], ev[2])
+            elif kind == "setup":
+                self.setupDone.emit(ev[1])
+            elif kind == "state":  # set-up done; a pause or stop asked for meanwhile keeps its state
+                if self._state == STARTING:
+                    self._set_state(PAUSED if self.trainer is not None and self.trainer.paused else RUNNING)
+            elif kind == "calibrated":
+                self.calibration = ev[1]
+                self.calibrated.emit(ev[1])
+            elif kind == "exported":
+                self.exported.emit(ev[1], ev[2])
+            elif kind == "done":
+                self._thread = None
+                self._set_state(IDLE)
+                self.finished.emit(ev[1], ev[2])
+        bl = self._baseline_thread
+        if self._state == IDLE and self._thread is None and self._events.empty() and not (bl and bl.is_alive()):
+            self._timer.stop()

@@ -1,0 +1,220 @@
+"""One image view (pyqtgraph, square LR pixels, hover marker and selection) and the swipe view of two images."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPen
+from PySide6.QtWidgets import (QFrame, QGraphicsRectItem, QHBoxLayout, QLabel, QSizePolicy, QStackedWidget,
+                               QToolButton, QVBoxLayout, QWidget)
+
+from superqt import QElidingLabel
+
+from adkviewer.state.session import display_uint8
+
+
+BACKGROUND = "#1e1e1e"
+PENDING_GREY = 48  # shade of ADK-Net tiles not computed yet
+
+
+def _pixel_pen(color: str) -> QPen:
+    pen = QPen(QColor(color))
+    pen.setCosmetic(True)
+    pen.setWidth(2)
+    return pen
+
+
+class ImagePanel(QFrame):
+    """One titled view: an unsmoothed ImageItem in a ViewBox (y down, aspect locked), or a message."""
+
+    menuRequested = Signal(str, object)   # key, global QPoint
+    clicked = Signal(int, int)            # LR (row, col)
+
+    def __init__(self, key: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.key = key
+        self.setFrameShape(QFrame.StyledPanel)
+        self.setMinimumSize(120, 100)
+        self.number = QLabel(self)
+        self.number.setTextFormat(Qt.RichText)
+        self.title = QElidingLabel(self)  # the method's name: elided when the view is narrow
+        self.title.setElideMode(Qt.ElideRight)
+        self.title.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.score = QLabel(self)
+        self.score.setTextFormat(Qt.RichText)
+        self.menu_button = QToolButton(self)
+        self.menu_button.setText("⋯")
+        self.menu_button.setAutoRaise(True)
+        self.menu_button.setToolTip("Save this method's output or this view")
+        self.menu_button.clicked.connect(
+            lambda: self.menuRequested.emit(self.key, self.menu_button.mapToGlobal(self.menu_button.rect().bottomLeft())))
+        head = QHBoxLayout()
+        head.setContentsMargins(4, 0, 0, 0)
+        head.setSpacing(2)
+        head.addWidget(self.number)
+        head.addWidget(self.title, 1)
+        head.addWidget(self.score)
+        head.addWidget(self.menu_button)
+
+        self.view = pg.GraphicsView(background=BACKGROUND)
+        self.vb = pg.ViewBox(lockAspect=True, invertY=True, enableMenu=False, defaultPadding=0.0)
+        self.view.setCentralItem(self.vb)
+        self.image_item = pg.ImageItem(axisOrder="row-major")
+        self.vb.addItem(self.image_item)
+        self.marker = QGraphicsRectItem(0, 0, 1, 1)
+        self.marker.setPen(_pixel_pen("#ffd700"))
+        self.marker.setZValue(10)
+        self.marker.hide()
+        self.vb.addItem(self.marker, ignoreBounds=True)
+        self.selection = QGraphicsRectItem(0, 0, 1, 1)  # the pixel selected for Inspect (magenta)
+        self.selection.setPen(_pixel_pen("#ff00ff"))
+        self.selection.setZValue(11)
+        self.selection.hide()
+        self.vb.addItem(self.selection, ignoreBounds=True)
+        self.message = QLabel(self)
+        self.message.setAlignment(Qt.AlignCenter)
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet(f"background: {BACKGROUND}; color: #e0e0e0; padding: 8px;")
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.view)
+        self.stack.addWidget(self.message)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(1, 1, 1, 1)
+        lay.setSpacing(1)
+        lay.addLayout(head)
+        lay.addWidget(self.stack, 1)
+
+        self.view.scene().sigMouseClicked.connect(self._on_click)
+        self._u8: np.ndarray | None = None
+        self.last_size = (0.0, 0.0)
+
+    # ------------------------------------------------------------------ content
+
+    def set_title(self, name: str, number: str = "", score: str = "", tooltip: str = "") -> None:
+        """Title row: key hint (bold), method name (elided if narrow), PSNR (rich text, never elided)."""
+        self.number.setText(f"<b>{number}</b> ·" if number else "")
+        self.number.setVisible(bool(number))
+        self.title.setText(name)
+        self.score.setText(score)
+        self.score.setVisible(bool(score))
+        for w in (self.number, self.title, self.score):
+            w.setToolTip(tooltip or name)
+
+    def title_text(self) -> str:
+        """The whole title as plain text (number, name, score)."""
+        from PySide6.QtGui import QTextDocument
+
+        doc = QTextDocument()
+        doc.setHtml(self.score.text())
+        return " ".join(t for t in (self.number.text().replace("<b>", "").replace("</b>", ""), self.title.text(),
+                                     doc.toPlainText()) if t)
+
+    def set_image(self, arr: np.ndarray | None) -> None:
+        """Show a float [0, 1] (h, w, 3) LR image (None: empty)."""
+        if arr is None:
+            self._u8 = None
+            self.image_item.clear()
+        else:
+            self._u8 = display_uint8(arr)
+            self.image_item.setImage(self._u8, autoLevels=False, levels=(0, 255))
+        self.stack.setCurrentWidget(self.view)
+
+    def start_partial(self, hw: tuple[int, int]) -> None:
+        self._u8 = np.full((*hw, 3), PENDING_GREY, np.uint8)
+        self.image_item.setImage(self._u8, autoLevels=False, levels=(0, 255))
+        self.stack.setCurrentWidget(self.view)
+
+    def update_tile(self, box: tuple[int, int, int, int], tile: np.ndarray) -> None:
+        """Paint one finished ADK-Net tile into the partial image."""
+        if self._u8 is None:
+            return
+        y0, y1, x0, x1 = box
+        self._u8[y0:y1, x0:x1] = display_uint8(tile)
+        self.image_item.setImage(self._u8, autoLevels=False, levels=(0, 255))
+
+    def set_message(self, text: str) -> None:
+        self._u8 = None
+        self.image_item.clear()
+        self.message.setText(text)
+        self.stack.setCurrentWidget(self.message)
+
+    @property
+    def showing_image(self) -> bool:
+        return self.stack.currentWidget() is self.view and self._u8 is not None
+
+    def set_marker(self, row: int, col: int) -> None:
+        if row < 0:
+            self.marker.hide()
+        else:
+            self.marker.setRect(QRectF(col, row, 1, 1))
+            self.marker.show()
+
+    def set_selection(self, row: int, col: int) -> None:
+        if row < 0:
+            self.selection.hide()
+        else:
+            self.selection.setRect(QRectF(col, row, 1, 1))
+            self.selection.show()
+
+    def _on_click(self, ev) -> None:
+        if ev.button() == Qt.RightButton:
+            sp = ev.screenPos()
+            self.menuRequested.emit(self.key, sp.toPoint() if hasattr(sp, "toPoint") else sp)
+            ev.accept()
+        elif ev.button() == Qt.LeftButton and not ev.double():
+            self.view.setFocus(Qt.MouseFocusReason)  # so the arrow keys then move the selection
+            p = self.vb.mapSceneToView(ev.scenePos())
+            self.clicked.emit(int(math.floor(p.y())), int(math.floor(p.x())))
+
+
+class SwipePanel(ImagePanel):
+    """Two methods in one view: A left of a draggable vertical split, B right of it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("swipe", parent)
+        self.image_b = pg.ImageItem(axisOrder="row-major")
+        self.image_b.setZValue(-1)
+        self.vb.addItem(self.image_b)
+        self.split = pg.InfiniteLine(pos=0, angle=90, movable=True, pen=pg.mkPen("#ffd700", width=2),
+                                     hoverPen=pg.mkPen("#ffffff", width=3))
+        self.split.setZValue(20)
+        self.vb.addItem(self.split, ignoreBounds=True)
+        self.split.sigPositionChanged.connect(self._update_split)
+        self._a: np.ndarray | None = None
+        self._b: np.ndarray | None = None
+        self._centre_pending = True  # centre the split once there is an image (--swipe asks before results exist)
+        self.menu_button.hide()
+
+    def set_pair(self, a: np.ndarray | None, b: np.ndarray | None, keep_split: bool = True) -> None:
+        self._a = display_uint8(a) if a is not None else None
+        self._b = display_uint8(b) if b is not None else None
+        if self._b is not None:
+            self.image_b.setImage(self._b, autoLevels=False, levels=(0, 255))
+        else:
+            self.image_b.clear()
+        self._u8 = self._b if self._b is not None else self._a
+        if not keep_split:
+            self._centre_pending = True
+        if self._centre_pending and self._u8 is not None:
+            self._centre_pending = False
+            self.split.setValue(self._u8.shape[1] / 2)
+        self._update_split()
+        self.stack.setCurrentWidget(self.view)
+
+    def split_x(self) -> float:
+        return float(self.split.value())
+
+    def _update_split(self, *_: object) -> None:
+        if self._a is None:
+            self.image_item.clear()
+            return
+        x = int(round(min(max(self.split.value(), 0), self._a.shape[1])))
+        if x <= 0:
+            self.image_item.hide()
+        else:
+            self.image_item.show()
+            self.image_item.setImage(np.ascontiguousarray(self._a[:, :x]), autoLevels=False, levels=(0, 255))

@@ -1,0 +1,128 @@
+"""The session commands are Qt-free: they run here with a recording event sink, plain settings and inline jobs."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from adkviewer.state.commands import SessionCommands
+from adkviewer.state.session import Session
+
+
+class _Signal:
+    def __init__(self, name: str, log: list) -> None:
+        self.name, self.log = name, log
+
+    def emit(self, *args) -> None:
+        self.log.append((self.name, *args))
+
+
+class Events:
+    """Records what the commands announce, in order (the GUI's SessionHub has the same names)."""
+
+    def __init__(self) -> None:
+        self.log: list[tuple] = []
+        for name in ("imageOpened", "imageChanged", "groundTruthChanged", "scaleChanged", "methodsChanged",
+                     "weightsChanged", "deviceChanged"):
+            setattr(self, name, _Signal(name, self.log))
+
+    def info(self, text, scope="image"):
+        self.log.append(("info", text))
+
+    def warning(self, text, scope="image"):
+        self.log.append(("warning", text))
+
+    def error(self, text, scope="image"):
+        self.log.append(("error", text))
+
+    def supersede(self, scope):
+        self.log.append(("supersede", scope))
+
+    def names(self) -> list[str]:
+        return [e[0] for e in self.log]
+
+
+class Jobs:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def run_blocking(self, fn):
+        return fn()
+
+    def compute(self):
+        self.calls.append("compute")
+
+    def restart(self):
+        self.calls.append("restart")
+
+    def refresh_metrics(self):
+        self.calls.append("refresh_metrics")
+
+
+class Settings(dict):
+    def set(self, key, value):
+        self[key] = value
+
+    def has(self, key):
+        return key in self
+
+    def get_list(self, key):
+        return list(self.get(key, []))
+
+    def get_int(self, key, default=0):
+        return int(self.get(key, default))
+
+    def get_str(self, key, default=""):
+        return str(self.get(key, default))
+
+    def add_recent(self, path):
+        self["recent"] = [path] + [p for p in self.get_list("recent") if p != path]
+
+
+def _commands():
+    ev, jobs, st = Events(), Jobs(), Settings()
+    return SessionCommands(Session(), ev, jobs, st), ev, jobs, st
+
+
+def _png(path, h=32, w=40, seed=0):
+    rng = np.random.default_rng(seed)
+    Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)).save(path)
+    return path
+
+
+def test_open_image_changes_the_session_then_notifies_in_order_and_remembers(tmp_path):
+    cmd, ev, jobs, st = _commands()
+    path = _png(tmp_path / "a.png")
+    assert cmd.open_image(path)
+    assert cmd.session.hr_path == str(path) and cmd.session.lr_shape == (8, 10)
+    names = ev.names()
+    assert names.index("imageOpened") < names.index("imageChanged") < names.index("scaleChanged")
+    assert jobs.calls == ["restart"] and st["recent"] == [str(path.resolve())]
+    assert ev.log[-1][0] == "info" and "Opened a.png" in ev.log[-1][1]
+
+
+def test_a_bad_file_is_one_message_and_changes_nothing(tmp_path):
+    cmd, ev, jobs, _st = _commands()
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not a png")
+    assert not cmd.open_image(bad)
+    assert cmd.session.hr_full is None and jobs.calls == []
+    assert [e[0] for e in ev.log if e[0] in ("error", "imageChanged")] == ["error"]
+
+
+def test_methods_scale_device_and_weights_notify_and_compute(tmp_path):
+    cmd, ev, jobs, st = _commands()
+    cmd.open_image(_png(tmp_path / "a.png", 48, 48))
+    ev.log.clear()
+    jobs.calls.clear()
+    cmd.set_methods(["bicubic", "nearest", "unknown"])
+    assert cmd.session.methods == ["nearest", "bicubic"] and st["compare/methods"] == ["nearest", "bicubic"]
+    cmd.set_scale(2)
+    assert cmd.session.scale == 2 and st["compare/scale"] == 2
+    cmd.set_device("cpu", 64)
+    assert (cmd.session.device, cmd.session.budget_mb) == ("cpu", 64) and st["budget_mb"] == 64
+    cmd.set_weights(None)
+    assert ev.names()[:1] == ["methodsChanged"] and "weightsChanged" in ev.names()
+    device = [e for e in ev.log if e[0] == "deviceChanged"][0][1]
+    assert "CPU" in device and "tile budget 64 MB" in device
+    assert jobs.calls == ["compute", "restart", "restart", "restart"]

@@ -1,0 +1,57 @@
+"""gui.jobs.JobQueue, the one idiom for background work: results, errors and progress arrive in the GUI thread,
+and a cancelled job still reports (with the InterruptedError its work raised), like every other job."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+pytest.importorskip("pytestqt")
+from PySide6.QtWidgets import QWidget  # noqa: E402
+
+from adkviewer.gui.jobs import JobQueue  # noqa: E402
+
+
+def test_results_errors_and_progress_come_back_in_the_gui_thread(qtbot):
+    holder = QWidget()
+    qtbot.addWidget(holder)
+    queue = JobQueue(holder)
+    gui = threading.current_thread()
+    seen = []
+
+    def work(job):
+        assert threading.current_thread() is not gui  # off the GUI thread
+        for i in range(3):
+            job.progress(i)
+        return "answer"
+
+    queue.submit(work, lambda r, e: seen.append(("done", r, e, threading.current_thread() is gui)),
+                 progress=lambda i: seen.append(("progress", i, threading.current_thread() is gui)))
+    queue.submit(lambda job: 1 / 0, lambda r, e: seen.append(("failed", type(e).__name__)))
+    qtbot.waitUntil(lambda: len(seen) == 5, timeout=5000)
+    assert seen == [("progress", 0, True), ("progress", 1, True), ("progress", 2, True),
+                    ("done", "answer", None, True), ("failed", "ZeroDivisionError")]
+
+
+def test_a_cancelled_job_stops_at_its_next_check_and_still_reports(qtbot):
+    holder = QWidget()
+    qtbot.addWidget(holder)
+    queue = JobQueue(holder)
+    started, seen = threading.Event(), []
+
+    def work(job):
+        started.set()
+        while not job.cancelled():
+            time.sleep(0.005)
+        raise InterruptedError("cancelled")
+
+    job = queue.submit(work, lambda r, e: seen.append(type(e).__name__))
+    assert started.wait(5)
+    job.cancel()
+    qtbot.waitUntil(lambda: seen == ["InterruptedError"], timeout=5000)
+    assert queue.wait(1000) and queue.pool.activeThreadCount() == 0

@@ -1,0 +1,34 @@
+"""One method registry (model.methods.METHODS) and one list of devices and presets, read by the CLI and the GUI."""
+
+from __future__ import annotations
+
+from adkviewer.cli.args import build_gui_parser, build_parser
+from adkviewer.tabs.train import train_state
+from model.adknet import PRESETS
+from model.baselines import CLASSICAL
+from model.devices import CHOICES
+from model.methods import ALL_METHODS, LABELS, METHODS, RUN_ORDER, SHORT_LABELS, TITLES
+
+
+def _choices(parser, dest: str, sub: str | None = None) -> list:
+    if sub is not None:
+        parser = next(a for a in parser._actions if a.dest == "cmd").choices[sub]
+    return list(next(a for a in parser._actions if a.dest == dest).choices)
+
+
+def test_the_registry_lists_every_method_once_with_what_it_needs():
+    assert ALL_METHODS == ("adknet", *CLASSICAL, "lstsq")
+    assert {m: i.needs for m, i in METHODS.items() if i.needs} == {"adknet": "weights", "lstsq": "fit"}
+    assert set(LABELS) == set(TITLES) == set(ALL_METHODS) and set(SHORT_LABELS) == {"gt", *ALL_METHODS}
+    assert sorted(RUN_ORDER) == sorted(ALL_METHODS) and RUN_ORDER[-1] == "adknet"  # the slow one last
+
+
+def test_cli_and_train_tab_take_methods_devices_and_presets_from_model():
+    p = build_parser()
+    assert _choices(p, "method", "downscale") == list(ALL_METHODS)
+    assert _choices(p, "methods", "eval") == list(ALL_METHODS)
+    for sub in ("downscale", "eval", "train"):
+        assert _choices(p, "device", sub) == list(CHOICES)
+    assert _choices(p, "preset", "train") == _choices(p, "preset", "import-weights") == list(PRESETS)
+    assert _choices(build_gui_parser(), "device") == list(CHOICES)
+    assert train_state.PRESETS == tuple(PRESETS) and train_state.DEVICES == CHOICES
