@@ -12,14 +12,16 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPen
-from PySide6.QtWidgets import (QAbstractItemView, QGraphicsRectItem, QGridLayout,
-                               QHeaderView, QLabel, QSizePolicy, QStackedWidget, QTableWidget, QTableWidgetItem,
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import (QGraphicsRectItem, QGridLayout,
+                               QHeaderView, QLabel, QSizePolicy, QStackedWidget, QTableWidget,
                                QVBoxLayout, QWidget)
 
 from model.kernel_stats import STATS
 
 from adkviewer.tabs.inspect.inspect_state import RECON_TOLERANCE, PixelReport
+from adkviewer.tabs.inspect.panel_parts import (ImageBox, batch, bold_label, esc, fit_height, make_pen, min_width,
+                                                read_only_table, set_cell)
 from adkviewer.state.session import display_uint8
 
 DIVERGING = "CET-D1A"   # blue - white - red, white at 0
@@ -34,85 +36,6 @@ STAT_TIPS = {
 }
 STAT_FORMATS = {"sum": "{:.4f}", "dx": "{:+.3f}", "dy": "{:+.3f}", "spread": "{:.3f}", "neg_mass": "{:.4f}",
                 "entropy": "{:.3f}"}
-
-
-def _pen(color: str, width: float = 1.5, dash: bool = False) -> QPen:
-    pen = QPen(QColor(color))
-    pen.setCosmetic(True)
-    pen.setWidthF(width)
-    if dash:
-        pen.setStyle(Qt.DashLine)
-    return pen
-
-
-def _table(rows: int, cols: int, parent: QWidget) -> QTableWidget:
-    """A read-only, focus-less table (arrow keys keep moving the selected pixel)."""
-    t = QTableWidget(rows, cols, parent)
-    t.setEditTriggers(QAbstractItemView.NoEditTriggers)
-    t.setSelectionMode(QAbstractItemView.NoSelection)
-    t.setFocusPolicy(Qt.NoFocus)
-    t.verticalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-    t.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
-    t.verticalHeader().setDefaultSectionSize(20)
-    t.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-    t.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-    t.setWordWrap(False)
-    return t
-
-
-class _Batch:
-    """Update many cells with one dataChanged notification (per-cell notifications cost ~0.3 ms each)."""
-
-    def __init__(self, t: QTableWidget) -> None:
-        self.t = t
-
-    def __enter__(self) -> QTableWidget:
-        self.t.model().blockSignals(True)
-        return self.t
-
-    def __exit__(self, *exc) -> None:
-        m = self.t.model()
-        m.blockSignals(False)
-        m.dataChanged.emit(m.index(0, 0), m.index(m.rowCount() - 1, m.columnCount() - 1))
-
-
-def _set_cell(t: QTableWidget, row: int, col: int, text: str, tip: str = "", bold: bool = False) -> None:
-    """Set a cell's text, making its item only once (updating items is much cheaper than replacing them)."""
-    it = t.item(row, col)
-    if it is None:
-        it = QTableWidgetItem(text)
-        it.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
-        if tip:
-            it.setToolTip(tip)
-        if bold:
-            f = it.font()
-            f.setBold(True)
-            it.setFont(f)
-        t.setItem(row, col, it)
-    elif it.text() != text:
-        it.setText(text)
-
-
-class _ImageBox(pg.GraphicsLayoutWidget):
-    """A titled, unsmoothed image in a y-down, aspect-locked view (white background)."""
-
-    def __init__(self, title: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setBackground("w")
-        self.ci.layout.setContentsMargins(2, 2, 2, 2)
-        self.ci.layout.setSpacing(1)
-        self.title = self.addLabel("", row=0, col=0)
-        self.vb = self.addViewBox(row=1, col=0, lockAspect=True, invertY=True, enableMenu=False)
-        self.vb.setDefaultPadding(0.02)
-        self.image = pg.ImageItem(axisOrder="row-major")
-        self.vb.addItem(self.image)
-        self.setFocusPolicy(Qt.NoFocus)
-        self.set_title(title)
-
-    def set_title(self, text: str) -> None:
-        """Set the title and keep the box at least as wide as it, so a narrow window never clips it."""
-        self.title.setText(text, color="#202020", size="9pt")
-        self.setMinimumWidth(max(120, math.ceil(self.title.item.boundingRect().width()) + 8))
 
 
 class KernelPanel(QWidget):
@@ -153,10 +76,10 @@ class KernelPanel(QWidget):
             img = pg.ImageItem(axisOrder="row-major")
             vb.addItem(img)
             frame = QGraphicsRectItem(0, 0, 1, 1)
-            frame.setPen(_pen("#808080", 1))
+            frame.setPen(make_pen("#808080", 1))
             vb.addItem(frame)
             cell = QGraphicsRectItem(0, 0, 1, 1)
-            cell.setPen(_pen("#000000", 1.5, dash=True))
+            cell.setPen(make_pen("#000000", 1.5, dash=True))
             cell.setZValue(5)
             vb.addItem(cell)
             cen = pg.ScatterPlotItem(symbol="+", size=13, pen=pg.mkPen("#000000", width=2), brush=None)
@@ -194,21 +117,21 @@ class KernelPanel(QWidget):
         self.hover.setMinimumHeight(self.hover.fontMetrics().height() + 2)
 
         # ---- HR patch and footprint
-        self.patch_box = _ImageBox("HR patch", self)
+        self.patch_box = ImageBox("HR patch", self)
         self.patch_box.setToolTip("The HR pixels the k×k taps read (reflect-padded at the borders), enlarged; "
                                   "dashed: the LR pixel's s×s cell")
         self.patch_box.vb.setMouseEnabled(False, False)
         self.patch_cell = QGraphicsRectItem(0, 0, 1, 1)
-        self.patch_cell.setPen(_pen("#00e5ff", 1.5, dash=True))
+        self.patch_cell.setPen(make_pen("#00e5ff", 1.5, dash=True))
         self.patch_box.vb.addItem(self.patch_cell)
         self.patch_box.scene().sigMouseMoved.connect(self._on_patch_hover)
-        self.foot_box = _ImageBox("Footprint in HR", self)
+        self.foot_box = ImageBox("Footprint in HR", self)
         self.foot_box.setToolTip("Where the taps lie on the HR image; click to select the LR pixel there")
         self.foot_rect = QGraphicsRectItem(0, 0, 1, 1)
-        self.foot_rect.setPen(_pen("#ffd700", 2))
+        self.foot_rect.setPen(make_pen("#ffd700", 2))
         self.foot_rect.setZValue(5)
         self.foot_cell = QGraphicsRectItem(0, 0, 1, 1)
-        self.foot_cell.setPen(_pen("#00e5ff", 2))
+        self.foot_cell.setPen(make_pen("#00e5ff", 2))
         self.foot_cell.setZValue(6)
         self.foot_box.vb.addItem(self.foot_rect, ignoreBounds=True)
         self.foot_box.vb.addItem(self.foot_cell, ignoreBounds=True)
@@ -224,7 +147,7 @@ class KernelPanel(QWidget):
         self.foot_legend.setWordWrap(True)  # else its one long line sets the Inspect tab's minimum width
 
         # ---- statistics table
-        self.stats_table = _table(len(STATS), 4, self)
+        self.stats_table = read_only_table(len(STATS), 4, self)
         self.stats_table.setHorizontalHeaderLabels(["R", "G", "B", "Bicubic"])
         for i, col in enumerate(CHANNEL_COLOURS):
             self.stats_table.horizontalHeaderItem(i).setForeground(QColor(col))
@@ -234,8 +157,8 @@ class KernelPanel(QWidget):
                                                   "entropy (bits)"])
         for r, s in enumerate(STATS):
             self.stats_table.verticalHeaderItem(r).setToolTip(STAT_TIPS[s])
-        _fit_height(self.stats_table)
-        _min_width(self.stats_table, "-0.1251")
+        fit_height(self.stats_table)
+        min_width(self.stats_table, "-0.1251")
 
         # ---- colour response and reconstruction
         self.recon_cols = ["Σ K·HR", "gain 1+g", "bias b", "pre-mix", "mix ·R", "mix ·G", "mix ·B", "mix bias",
@@ -251,7 +174,7 @@ class KernelPanel(QWidget):
                 "image (what quick calibrate fits in closed form, with the mix and its bias)",
                 "mix · pre-mix + mix bias + linear, recomputed from the numbers shown (model.adknet.reconstruct_pixel)",
                 "The value ADK-Net's forward pass produced for this pixel (before clamping to [0, 1])"]
-        self.recon_table = _table(3, len(self.recon_cols), self)
+        self.recon_table = read_only_table(3, len(self.recon_cols), self)
         self.recon_table.setHorizontalHeaderLabels(self.recon_cols)
         for i in (2, 7, 8, len(self.recon_cols) - 2, len(self.recon_cols) - 1):  # 5-decimal signed values, bold
             self.recon_table.horizontalHeader().setSectionResizeMode(i, QHeaderView.ResizeToContents)
@@ -260,7 +183,7 @@ class KernelPanel(QWidget):
         self.recon_table.setVerticalHeaderLabels(["R", "G", "B"])
         for i, col in enumerate(CHANNEL_COLOURS):
             self.recon_table.verticalHeaderItem(i).setForeground(QColor(col))
-        _fit_height(self.recon_table)
+        fit_height(self.recon_table)
         self.check = QLabel(self)
         self.check.setTextFormat(Qt.RichText)
         self.check.setWordWrap(True)
@@ -283,7 +206,7 @@ class KernelPanel(QWidget):
         mid.addWidget(self.foot_legend, 1, 0, 1, 2)
         st = QVBoxLayout()
         st.setSpacing(1)
-        st.addWidget(_bold("Kernel statistics (HR pixels from the cell centre)"))
+        st.addWidget(bold_label("Kernel statistics (HR pixels from the cell centre)"))
         st.addWidget(self.stats_table)
         st.addStretch(1)
         mid.addLayout(st, 0, 2, 2, 1)
@@ -291,7 +214,7 @@ class KernelPanel(QWidget):
         mid.setColumnStretch(1, 2)
         mid.setColumnStretch(2, 3)
         lay.addLayout(mid, 4)
-        lay.addWidget(_bold("Colour response and reconstruction: out = mix · ((1+g)·Σ K·HR + b) + mix bias + linear"))
+        lay.addWidget(bold_label("Colour response and reconstruction: out = mix · ((1+g)·Σ K·HR + b) + mix bias + linear"))
         lay.addWidget(self.recon_table)
         lay.addWidget(self.check)
 
@@ -328,7 +251,7 @@ class KernelPanel(QWidget):
         self.header.setText(
             f"<b>LR pixel x={rep.col}, y={rep.row}</b> &nbsp;·&nbsp; HR cell x {hx}–{hx + s - 1}, "
             f"y {hy}–{hy + s - 1} &nbsp;·&nbsp; ×{s}, k = {k} taps per side"
-            + (f" &nbsp;·&nbsp; {_esc(title)}" if title else "") + (f"<br><span style='color:gray'>{_esc(note)}</span>"
+            + (f" &nbsp;·&nbsp; {esc(title)}" if title else "") + (f"<br><span style='color:gray'>{esc(note)}</span>"
                                                                      if note else ""))
         m = float(max(np.abs(rep.kernels).max(), np.abs(rep.bicubic).max(), 1e-12))
         arrays = list(rep.kernels) + [rep.bicubic]
@@ -394,14 +317,14 @@ class KernelPanel(QWidget):
                                  f"y {oy}–{oy + k - 1} &nbsp; <span style='color:#00b5cc'>■</span> {s}×{s} cell")
 
     def _fill_stats(self, rep: PixelReport) -> None:
-        with _Batch(self.stats_table) as t:
+        with batch(self.stats_table) as t:
             for r, s in enumerate(STATS):
                 vals = [float(v) for v in rep.stats[s]] + [rep.bicubic_stats[s]]
                 for c, v in enumerate(vals):
-                    _set_cell(t, r, c, STAT_FORMATS[s].format(v) if math.isfinite(v) else "—", STAT_TIPS[s])
+                    set_cell(t, r, c, STAT_FORMATS[s].format(v) if math.isfinite(v) else "—", STAT_TIPS[s])
 
     def _fill_recon(self, rep: PixelReport, shown: np.ndarray | None) -> None:
-        with _Batch(self.recon_table) as t:
+        with batch(self.recon_table) as t:
             self._fill_recon_cells(t, rep)
         self._fill_check(rep, shown)
 
@@ -418,7 +341,7 @@ class KernelPanel(QWidget):
             vals.append(f"{rep.linear[c]:+.5f}" if rep.linear is not None else "—")
             vals += [f"{rep.reconstructed[c]:.6f}", f"{rep.output[c]:.6f}"]
             for j, v in enumerate(vals):
-                _set_cell(t, c, j, v, bold=j >= len(vals) - 2)
+                set_cell(t, c, j, v, bold=j >= len(vals) - 2)
 
     def _fill_check(self, rep: PixelReport, shown: np.ndarray | None) -> None:
         d = rep.max_abs_diff
@@ -485,32 +408,6 @@ class KernelPanel(QWidget):
             return
         v = self.foot_box.vb.mapSceneToView(ev.scenePos())
         self.hrClicked.emit(int(math.floor(v.y())), int(math.floor(v.x())))
-
-
-def _bold(text: str) -> QLabel:
-    lab = QLabel(f"<b>{text}</b>")
-    lab.setTextFormat(Qt.RichText)
-    lab.setWordWrap(True)
-    return lab
-
-
-def _fit_height(t: QTableWidget) -> None:
-    h = t.horizontalHeader().height() + sum(t.rowHeight(r) for r in range(t.rowCount())) + 2 * t.frameWidth() + 2
-    t.setFixedHeight(h)
-
-
-def _min_width(t: QTableWidget, widest_value: str, pad: int = 12) -> None:
-    """Keep every column wide enough for its header and a typical value, so a narrow window does not elide the
-    numbers to "1...." (the table has no scroll bars)."""
-    value_w = t.fontMetrics().horizontalAdvance(widest_value) + pad
-    hh = t.horizontalHeader()
-    cols = [max(value_w, hh.sectionSizeHint(c)) for c in range(t.columnCount())]
-    hh.setMinimumSectionSize(min(cols))
-    t.setMinimumWidth(t.verticalHeader().sizeHint().width() + sum(cols) + 2 * t.frameWidth() + 2)
-
-
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 __all__ = ["KernelPanel", "DIVERGING"]
