@@ -28,7 +28,10 @@ def main() -> None:
     if args[0] == "--transfer":
         card_path, rows, table = args[1:4]
         card = json.loads(Path(card_path).read_text())
-        card["transfer"] = {"benchmark": "bench/transfer.py", "rows": json.loads(Path(rows).read_text()),
+        card["transfer"] = {"benchmark": "bench/transfer.py",
+                            "about": "this architecture trained on one RealSR camera and adapted to the other "
+                                     "(leave one camera out), not these weights, which saw both cameras",
+                            "rows": json.loads(Path(rows).read_text()),
                             "table": Path(table).read_text()}
     elif args[0] == "--append":
         card_path, ablations = args[1], args[2:]
