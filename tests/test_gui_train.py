@@ -351,3 +351,15 @@ def test_crash_messages_are_one_sentence_and_name_the_checkpoint(tmp_path, pairs
     assert msg.startswith("Training stopped: '/gone/HR/a.png' could not be read or written (No such file")
     assert crash_message(PairError("Pairs folder '/gone' does not exist."), None) == \
         "Pairs folder '/gone' does not exist."
+
+
+def test_early_stopping_follows_the_start_as_in_the_cli():
+    """Fine-tuning stops when validation stops improving; training from scratch runs its schedule (patience 0)."""
+    from model.train import schedule_for
+
+    for init in ("shipped", "scratch"):
+        argv = ["train", "--pairs", "x", "--init", init]
+        cli = train_config(build_parser().parse_args(argv), argv)
+        assert TrainSettings(pairs="x", init=init).to_config("/tmp/run").patience == cli.patience == \
+            schedule_for(init).patience
+    assert schedule_for("scratch").patience == 0 < schedule_for("shipped").patience

@@ -16,7 +16,7 @@ from model.data import PairInfo, discover_pairs, no_usable_pairs
 from model.devices import CHOICES as DEVICE_CHOICES
 from model.errors import UserError
 from model.splits import SPLIT_FILENAME, Split, resolve_split
-from model.train import FINE_TUNE, SCRATCH, TrainConfig, default_runs_root, new_run_dir
+from model.train import FINE_TUNE, SCRATCH, TrainConfig, default_runs_root, new_run_dir, schedule_for
 
 INITS = ("shipped", "scratch")
 PRESETS = tuple(ADKNET_PRESETS)  # the model's presets and device choices: one list for the CLI and this tab
@@ -50,7 +50,6 @@ class TrainSettings:
     patch: int = TrainConfig.patch
     iterations: int = FINE_TUNE.iterations
     val_every: int = FINE_TUNE.val_every
-    patience: int = FINE_TUNE.patience    # not in the form: the schedule's (early stop after N flat validations)
     ckpt_every: int = TrainConfig.ckpt_every
     device: str = "auto"
     out_root: str = field(default_factory=default_out_root)
@@ -78,7 +77,8 @@ class TrainSettings:
             pairs=self.pairs, split=self.split_string(), scale=int(self.scale), preset=self.preset,
             model_overrides=self.overrides(), init=self.init, iterations=int(self.iterations), batch=int(self.batch),
             patch=int(self.patch), lr=float(self.lr), val_every=int(self.val_every), ckpt_every=int(self.ckpt_every),
-            patience=int(self.patience), out=str(out), seed=int(self.seed), device=self.device, calibrate_first=bool(self.calibrate_first))
+            patience=schedule_for(self.init).patience,  # early stopping as the CLI: fine-tuning only
+            out=str(out), seed=int(self.seed), device=self.device, calibrate_first=bool(self.calibrate_first))
         cfg.command = command_line(cfg)
         return cfg
 
@@ -95,7 +95,6 @@ class TrainSettings:
                    preset=cfg.preset, k=k, init=init, calibrate_first=cfg.calibrate_first, lr=cfg.lr,
                    batch=cfg.batch, patch=cfg.patch,
                    iterations=cfg.iterations, val_every=cfg.val_every, ckpt_every=cfg.ckpt_every, device=cfg.device,
-                   patience=cfg.patience,
                    out_root=out_root or str(Path(cfg.out).parent), model_overrides=over)
 
     # ------------------------------------------------------------------ remembered between starts
