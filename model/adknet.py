@@ -218,8 +218,8 @@ class ADKNet(nn.Module):
         if self.linear is not None:
             linear = self.linear_part(hr)
             lr = lr + linear
-        if not return_terms:
-            return ADKOutput(lr=lr)
+        if not return_terms:  # premix and the linear part exist anyway; quick calibrate needs no kernels
+            return ADKOutput(lr=lr, premix=premix.permute(0, 3, 1, 2), linear=linear)
         kern = torch.cat([band[2] for band in bands], dim=2).expand(b, 3, h, w, self.k2)  # shared_kernel: 1 -> 3
         return ADKOutput(
             lr=lr,

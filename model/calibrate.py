@@ -18,6 +18,7 @@ import torch
 from .adknet import ADKNet
 from .baselines import accumulate_normal_equations
 from .errors import UserError
+from .validation import to_tensor
 
 MAX_ROWS = 160_000  # pixels of the fit: beyond this every n-th pixel is used (40 pairs of 128x128 -> every 5th)
 FOLDS = 5           # cross-validation folds (pairs i, i+5, ...) that choose how far the fit may leave the model
@@ -83,25 +84,24 @@ def solve_toward(folds: list[_Fold], w0: np.ndarray) -> tuple[np.ndarray, float]
 
 def _current(model: ADKNet, taps: int, fit_mix: bool) -> np.ndarray:
     """The model's present values of what the fit solves for, in its layout [linear taps, mix columns, bias]."""
-    host = lambda t: t.detach().to("cpu", torch.float32).numpy().astype(np.float64)  # noqa: E731
-    parts = [host(model.linear.weight).reshape(3, -1).T] if taps else []
+    parts = [_host(model.linear.weight).reshape(3, -1).T] if taps else []
     if fit_mix:
-        parts.append(host(model.mix).T)
-    parts.append(host(model.mix_bias)[None])
+        parts.append(_host(model.mix).T)
+    parts.append(_host(model.mix_bias)[None])
     return np.concatenate(parts, axis=0)
 
 
 def _host(t: torch.Tensor) -> np.ndarray:
-    """(3, h, w) on any device -> (h, w, 3) float64 on the CPU, converted there (MPS has no float64)."""
-    return t.permute(1, 2, 0).to("cpu", torch.float32).numpy().astype(np.float64)
+    """Any tensor on any device -> float64 numpy on the CPU, converted there (MPS has no float64)."""
+    return t.detach().to("cpu", torch.float32).numpy().astype(np.float64)
 
 
 @torch.no_grad()
 def model_terms(model: ADKNet, hr: np.ndarray, device: torch.device) -> tuple[np.ndarray, np.ndarray | None]:
     """ADK-Net's adaptive part before the colour mix (`premix`) and its linear part, each (h, w, 3) float64."""
-    x = torch.from_numpy(np.ascontiguousarray(hr)).permute(2, 0, 1).unsqueeze(0).float().to(device)
-    terms = model(x, return_terms=True)
-    return _host(terms.premix[0]), None if terms.linear is None else _host(terms.linear[0])
+    terms = model(to_tensor(hr).to(device))  # without return_terms: the k*k kernels of the whole image are never materialised
+    hwc = lambda t: _host(t[0].permute(1, 2, 0))  # noqa: E731 - (1, 3, h, w) -> (h, w, 3)
+    return hwc(terms.premix), None if terms.linear is None else hwc(terms.linear)
 
 
 @torch.no_grad()
@@ -125,7 +125,7 @@ def calibrate(model: ADKNet, pairs: list[tuple[np.ndarray, np.ndarray]], device:
     model.eval().to(device)
     s = model.cfg.scale
     taps = model.cfg.linear_taps if fit_linear else 0
-    mix = model.mix.detach().to("cpu", torch.float32).numpy().astype(np.float64)
+    mix = _host(model.mix)
     n_feat = 3 * taps * taps + (3 if fit_mix else 0) + 1
     folds = [_Fold(n_feat) for _ in range(min(FOLDS, len(pairs)))]
     total = sum((hr.shape[0] // s) * (hr.shape[1] // s) for hr, _ in pairs)

@@ -16,7 +16,7 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
-from .adknet import ARCH, ARCH_V1, PRESETS, ADKNet, ADKNetConfig, preset, with_linear_part
+from .adknet import ARCH, ARCH_V1, ADKNet, ADKNetConfig, preset, with_linear_part
 from .calibrate import calibrate
 from .data import PairCropDataset, discover_pairs, load_pair, no_usable_pairs, select
 from .devices import describe_device, resolve_device
@@ -68,11 +68,10 @@ def build_model(cfg: TrainConfig, log: Callable[[str], None] = lambda m: None) -
     loaded = load_weights(path, expect_scale=cfg.scale)
     log(f"initialised from {path}")
     model = loaded.model
-    taps = PRESETS["lite"].linear_taps // PRESETS["lite"].scale * cfg.scale
     if model.linear is None and model.mix is not None:
         # Old weights gain the global linear part, fitted first in closed form, so fine-tuning them on a new
         # camera carries its blur as well as its colour.
-        model = with_linear_part(model, taps + (taps - cfg.scale) % 2)
+        model = with_linear_part(model, preset("lite", scale=cfg.scale).linear_taps)  # the preset's rule per scale
         log(f"{path.name} is {ARCH_V1}: fine-tuning it as {ARCH} (a global linear part beside its kernels)")
     return model
 
