@@ -98,3 +98,24 @@ def test_every_tab_builds_with_no_image_open(qtbot, tmp_path, factory):
     ctx = tab_context(qtbot, tmp_path)
     tab = show_tab(qtbot, factory(ctx))
     assert tab.isVisible() and ctx.shell.shown == []
+
+
+def test_inspect_maps_a_new_image_opened_while_it_shows_and_keeps_the_selected_pixel(qtbot, tmp_path):
+    ctx = tab_context(qtbot, tmp_path, methods=["bicubic"])
+    tab = show_tab(qtbot, InspectTab(ctx))
+    assert ctx.commands.open_image(textured_image(tmp_path, name="a.png"))
+    tab.select(5, 7)
+    qtbot.waitUntil(lambda: tab.all_shown() and bool(tab.maps), timeout=WAIT_MS)
+    first = tab.maps["dx_r"]
+    # the next image of a series, opened (Ctrl+O) while Inspect shows: mapped without leaving the tab
+    assert ctx.commands.open_image(textured_image(tmp_path, h=48, w=96, name="b.png"))
+    assert ctx.session.selected_pixel == (5, 7)  # still inside the 24x12 LR image
+    qtbot.waitUntil(lambda: tab.all_shown() and bool(tab.maps), timeout=WAIT_MS)
+    assert tab.maps["dx_r"].shape == (12, 24) != first.shape and tab._field_key == tab._key()
+    assert (tab.current_report().row, tab.current_report().col) == (5, 7)
+    assert "Colour levels" in tab.field_note.text()
+    # an image too small for the pixel: the selection moves to its centre, as on first showing the tab
+    assert ctx.commands.open_image(textured_image(tmp_path, h=16, w=16, name="c.png"))
+    assert ctx.session.selected_pixel == (2, 2)
+    qtbot.waitUntil(lambda: tab.all_shown() and bool(tab.maps), timeout=WAIT_MS)
+    assert tab.maps["dx_r"].shape == (4, 4)

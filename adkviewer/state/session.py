@@ -169,7 +169,7 @@ class Session:
         self.hr_path, self.hr_full, self.hr_notes = str(path), img.array, list(img.notes)
         self.gt_path, self.gt, self.gt_notes, self.gt_auto, self.gt_problem = None, None, [], False, None
         self._gt_aside = None
-        self.selected_pixel = None
+        kept, self.selected_pixel = self.selected_pixel, None
         notes = list(img.notes)
         if files.gt_error is not None:
             self.gt_problem = files.gt_error
@@ -182,6 +182,9 @@ class Session:
         crop_note = crop_to_multiple(self.hr_full, self.scale)[1]
         if crop_note:
             notes.append(crop_note)
+        h, w = self.lr_shape
+        if kept is not None and 0 <= kept[0] < h and 0 <= kept[1] < w:
+            self.selected_pixel = kept  # the next image of a series is inspected at the same spot
         self.invalidate()
         return notes
 

@@ -40,14 +40,19 @@ class InspectKernels:
             else:
                 self.field_combo.setCurrentIndex(self.field_combo.findData(key))
                 self.compute_field()
+        if self.isVisible():  # opened while this tab shows: select and map as showing it would
+            self._select_centre_if_none()
+            self._auto_field()
         self._update_pixel_label()
         self._show_selected()
 
     def _on_results_cleared(self) -> None:
         if self.cache.key != self._key():
             self.cache.reset(self._key())
-            if self._field_key is not None and self._field_key != self._key():
+            if {self._field_key, self._field_job} - {None, self._key()}:  # shown or running for the old key
                 self._reset_field()
+            if self.isVisible():
+                self._auto_field()
             self._show_selected()
 
     def _on_scale_changed(self, scale: int) -> None:
@@ -246,11 +251,19 @@ class InspectKernels:
 
     def showEvent(self, ev) -> None:  # noqa: N802 - Qt API
         super().showEvent(ev)
+        self._select_centre_if_none()
+        self._auto_field()
+        QTimer.singleShot(0, self._pull_camera)
+
+    def _select_centre_if_none(self) -> None:
         s = self.session
         if s.hr_full is not None and s.selected_pixel is None:
             h, w = s.lr_shape
             self.select(h // 2, w // 2)
+
+    def _auto_field(self) -> None:
+        """Map a small image's field at once (a few seconds at most), as the field note promises."""
+        s = self.session
         if (s.hr_full is not None and not self.maps and not self._field_running and not s.unavailable("adknet")
                 and s.lr_shape[0] * s.lr_shape[1] <= AUTO_FIELD_PIXELS):
-            self.compute_field()  # small image: a few seconds at most
-        QTimer.singleShot(0, self._pull_camera)
+            self.compute_field()
