@@ -126,3 +126,19 @@ def test_methods_scale_device_and_weights_notify_and_compute(tmp_path):
     device = [e for e in ev.log if e[0] == "deviceChanged"][0][1]
     assert "CPU" in device and "tile budget 64 MB" in device
     assert jobs.calls == ["compute", "restart", "restart", "restart"]
+
+
+def test_a_wrong_size_ground_truth_says_the_previous_one_is_still_used(tmp_path):
+    cmd, ev, jobs, _st = _commands()
+    cmd.open_image(_png(tmp_path / "a.png", 32, 40))
+    assert cmd.open_ground_truth(_png(tmp_path / "a_lr.png", 8, 10))
+    jobs.calls.clear()
+    assert not cmd.open_ground_truth(_png(tmp_path / "other.png", 9, 10))
+    said = [e[1] for e in ev.log if e[0] == "error"][-1]
+    assert "is 10x9" in said and "the previous ground truth 'a_lr.png' is still used" in said
+    assert "metrics are off" not in said  # they are not: the old ground truth scores on
+    assert cmd.session.gt_path == str(tmp_path / "a_lr.png") and cmd.session.gt.shape == (8, 10, 3)
+    assert jobs.calls == []  # nothing recomputed, nothing changed
+    cmd.forget_ground_truth()
+    assert not cmd.open_ground_truth(_png(tmp_path / "other.png", 9, 10))
+    assert [e[1] for e in ev.log if e[0] == "error"][-1].endswith("metrics are off.")

@@ -199,9 +199,11 @@ class Session:
         if s is None or (fixed_scale and s != self.scale):
             h, w = self.hr_full.shape[:2]
             gh, gw = img.array.shape[:2]
+            kept = (f"the previous ground truth '{Path(self.gt_path).name}' is still used" if self.gt is not None
+                    else "metrics are off")  # a mis-click must not silently score against the old one either
             raise UserError(
                 f"Ground truth '{Path(path).name}' is {gw}x{gh}, which is not HR size / scale "
-                f"(expected {w // self.scale}x{h // self.scale} for the {w}x{h} HR at x{self.scale}); metrics are off.")
+                f"(expected {w // self.scale}x{h // self.scale} for the {w}x{h} HR at x{self.scale}); {kept}.")
         if s != self.scale:
             notes.append(f"scale set to x{s} from the ground truth's size")
             self.scale = s
