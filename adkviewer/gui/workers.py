@@ -105,6 +105,7 @@ class ComputeController(QObject):
         self._jobs = 0
         self._batch_total = 0
         self._batch_done = 0
+        self._doubted: tuple | None = None  # (version, ground truth) already said to look wrong
 
     # ------------------------------------------------------------------ API
 
@@ -248,6 +249,16 @@ class ComputeController(QObject):
             self._pending.clear()
             self.hub.progressChanged.emit("", 1.0)
             self.hub.busyChanged.emit(False)
+            self._say_gt_doubt()
+
+    def _say_gt_doubt(self) -> None:
+        """Warn once per image and ground truth when every method scores as if it were another scene."""
+        s = self.session
+        why = s.gt_doubt()
+        key = (s.version, s.gt_path, id(s.gt))
+        if why and key != self._doubted:
+            self._doubted = key
+            self.hub.warning(why)
 
     @staticmethod
     def run_blocking(fn):

@@ -41,6 +41,9 @@ def metrics_convention(crop: int = 0) -> str:
     return EvalResult(scale=0, pairs=0, crop=crop, methods={}).convention()
 
 
+DOUBT_SSIM = 0.3  # every method below this SSIM: the ground truth is probably of another scene (real pairs: > 0.8)
+
+
 SHORT_CONVENTION = "RGB/Y(BT.601) PSNR dB, SSIM 11×11 σ1.5 on RGB, data range 1, full image, no border crop"
 
 
@@ -325,6 +328,18 @@ class Session:
 
     def complete(self) -> bool:
         return all(m in self.results and not self.results[m].partial for m in self.methods)
+
+    def gt_doubt(self) -> str | None:
+        """Why the ground truth may not belong to the image (every ticked method scores far below any sensible
+        SSIM against it), once every method has its result; else None."""
+        if self.gt is None or not self.complete():
+            return None
+        scored = [r.metrics["ssim"] for m in self.methods if (r := self.results.get(m)) is not None and r.metrics]
+        if not scored or max(scored) >= DOUBT_SSIM:
+            return None
+        every = "Every method scores" if len(scored) > 1 else "The method scores"
+        return (f"{every} SSIM below {DOUBT_SSIM:g} (best {max(scored):.2f}) against ground truth "
+                f"'{Path(self.gt_path or '').name}': it may not belong to this image.")
 
     # ------------------------------------------------------------------ views of the results
 

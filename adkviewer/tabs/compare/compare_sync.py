@@ -47,7 +47,9 @@ class CompareSync:
         self.gt_label.setVisible(s.hr_full is not None)
         if s.has_gt:
             how = "found beside the HR" if s.gt_auto else "chosen"
-            self.gt_label.setText(f"Ground truth: <b>{_esc(Path(s.gt_path).name)}</b> ({how})")
+            doubt = s.gt_doubt()
+            self.gt_label.setText(f"Ground truth: <b>{_esc(Path(s.gt_path).name)}</b> ({how})" + (
+                f"<br><span style='color:#b05000'>⚠ {_esc(doubt)}</span>" if doubt else ""))
             self.gt_label.setToolTip(s.gt_path or "")
         elif (aside := s.gt_for_another_scale()) is not None:
             name, sc = aside
@@ -160,6 +162,7 @@ class CompareSync:
         self._rebuild_views()
 
     def _on_result(self, m: str) -> None:
+        self._sync_gt_widgets()  # the last score may say the ground truth looks wrong
         self._refresh_panel(m)
         self._refresh_titles()
         self.metrics.refresh()
