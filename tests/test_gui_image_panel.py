@@ -49,3 +49,26 @@ def test_a_same_size_ground_truth_of_another_scene_is_doubted_once_and_a_real_on
     qtbot.waitUntil(lambda: not ctx.jobs.busy and ctx.session.results["nearest"].metrics is not None,
                     timeout=WAIT_MS)
     assert "may not belong" not in tab.gt_label.text()
+
+
+def test_the_loaders_notes_stay_in_the_image_panel_while_the_image_is_open(qtbot, tmp_path):
+    ctx = tab_context(qtbot, tmp_path, methods=["nearest"])
+    tab = show_tab(qtbot, CompareTab(ctx))
+    rgba = np.zeros((70, 66, 4), np.uint8)  # stored 66 wide, 70 high; shown upright as 70 x 66
+    rgba[..., 0], rgba[..., 3] = 200, 128
+    img = Image.fromarray(rgba, "RGBA")
+    exif = img.getexif()
+    exif[0x0112] = 6
+    img.save(tmp_path / "odd.png", exif=exif)
+    assert ctx.commands.open_image(tmp_path / "odd.png")
+    qtbot.waitUntil(tab.all_shown, timeout=WAIT_MS)
+    text = tab.hr_label.text()
+    for note in ("alpha composited over white", "EXIF orientation applied", "cropped from 70x66 to 68x64"):
+        assert note in text, (note, text)
+    ctx.commands.set_scale(3)  # the crop is the scale's: the note follows it
+    assert "cropped from 70x66 to 69x66" in tab.hr_label.text() and "alpha" in tab.hr_label.text()
+    grey16 = tmp_path / "grey16.png"
+    Image.fromarray((np.arange(48 * 48).reshape(48, 48) * 16).astype(np.uint16)).save(grey16)
+    assert ctx.commands.open_image(grey16)
+    text = tab.hr_label.text()
+    assert "16-bit" in text and "alpha" not in text and "cropped" not in text  # this image's notes only

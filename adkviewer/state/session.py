@@ -191,6 +191,14 @@ class Session:
         self.invalidate()
         return notes
 
+    def image_notes(self) -> list[str]:
+        """What the loader did to the open HR (16 bits reduced, alpha over white, orientation) and its crop at this
+        scale: shown beside the image for as long as it is open."""
+        if self.hr_full is None:
+            return []
+        crop_note = crop_to_multiple(self.hr_full, self.scale)[1]
+        return list(self.hr_notes) + ([crop_note] if crop_note else [])
+
     def open_ground_truth(self, path: str | Path, fixed_scale: bool = False, auto: bool = False,
                           image: LoadedImage | None = None) -> list[str]:
         """Use an LR as ground truth; its size must be HR size / scale (the scale follows it unless fixed)."""

@@ -29,8 +29,9 @@ class CompareSync:
             self.hr_label.setText("No image. File → Open… or drop one here.")
         else:
             h, w = s.hr_full.shape[:2]
+            notes = "".join(f"<br><span style='color:#6c5200'>• {_esc(n)}</span>" for n in s.image_notes())
             self.hr_label.setText(f"<b>{_esc(Path(s.hr_path).name)}</b><br>{w}×{h} HR → "
-                                  f"{w // s.scale}×{h // s.scale} LR")
+                                  f"{w // s.scale}×{h // s.scale} LR{notes}")
             self.hr_label.setToolTip(s.hr_path or "")
         self._sync_scale_widgets()
         self._sync_gt_widgets()
