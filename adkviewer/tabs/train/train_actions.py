@@ -12,6 +12,7 @@ from model.train import TrainConfig, read_checkpoint
 from adkviewer.state.messages import PAIRS, TRAIN
 from adkviewer.tabs.train.train_runner import PAUSED
 from adkviewer.tabs.train.train_state import TrainSettings
+from adkviewer.tabs.train.train_widgets import no_val_text
 from adkviewer.gui.workers import run_off_gui_thread
 
 
@@ -41,6 +42,9 @@ class TrainActions:
         """Start a run with the form's settings (or continue the model just calibrated with the same settings)."""
         s = self._begin()
         if s is None:
+            return
+        if self.scan.no_val and not self.ask_train_without_validation(no_val_text(self.scan.no_val)):
+            self.log("not started: no validation pairs")
             return
         r = self.runner
         reuse = None

@@ -13,6 +13,7 @@ from model.weights import shipped_weights
 from adkviewer.state.messages import PAIRS
 from adkviewer.tabs.train.train_state import (FINE_TUNE_DEFAULTS, SCRATCH_DEFAULTS, SPLIT_FILE, SPLIT_FRACTION,
                                               PairScan, TrainSettings, scan_pairs)
+from adkviewer.tabs.train.train_widgets import no_val_text
 from adkviewer.gui.workers import run_off_gui_thread
 
 
@@ -171,6 +172,8 @@ class TrainForm:
                 t.setItem(i, c, it)
         colour = "#b00020" if scan.error else "#333333"
         text = f"<span style='color:{colour}'>{html.escape(scan.summary)}</span>"
+        if scan.no_val:
+            text += f"<br><span style='color:#b05000'>⚠ {html.escape(no_val_text(scan.no_val))}</span>"
         bad = [r for r in scan.rows if not r.ok]
         if bad:
             more = f"<br>… and {len(bad) - 3} more (see the table)" if len(bad) > 3 else ""

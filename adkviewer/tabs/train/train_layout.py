@@ -16,8 +16,8 @@ from model.devices import available_devices
 from adkviewer.widgets.log_view import LogView
 from adkviewer.state.session import SCALES
 from adkviewer.tabs.train.train_state import DEVICES, PRESETS
-from adkviewer.tabs.train.train_widgets import (ADK_COLOUR, PAIR_COLUMNS, PlotNote, PreviewImage, _group, _path_row,
-                                                _plot)
+from adkviewer.tabs.train.train_widgets import (ADK_COLOUR, PAIR_COLUMNS, PREVIEW_WAITING, PlotNote, PreviewImage,
+                                                _group, _path_row, _plot)
 
 
 class TrainLayout:
@@ -232,7 +232,7 @@ class TrainLayout:
         pl = QGridLayout(preview)
         pl.setContentsMargins(0, 0, 0, 0)
         pl.setSpacing(3)
-        self.preview_caption = QElidingLabel("Validation preview: appears at the first validation", preview)
+        self.preview_caption = QElidingLabel(PREVIEW_WAITING, preview)
         self.preview_caption.setStyleSheet("font-weight:bold;")
         self.preview_caption.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         pl.addWidget(self.preview_caption, 0, 0, 1, 2)

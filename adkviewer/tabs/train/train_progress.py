@@ -15,7 +15,8 @@ from adkviewer.state import weights_registry
 from adkviewer.state.messages import TRAIN
 from adkviewer.tabs.train.train_runner import CALIBRATING, EXPORTING, IDLE, PAUSED, RUNNING, STARTING, STOPPING
 from adkviewer.tabs.train.train_state import format_duration
-from adkviewer.tabs.train.train_widgets import ADK_COLOUR, NO_RUN, PLOT_FG, REF_COLOURS, REF_LABELS, STATE_TEXT, WAITING
+from adkviewer.tabs.train.train_widgets import (ADK_COLOUR, NO_RUN, NO_VAL, PLOT_FG, PREVIEW_WAITING,
+                                                REF_COLOURS, REF_LABELS, STATE_TEXT, WAITING)
 
 
 class TrainProgress:
@@ -24,6 +25,8 @@ class TrainProgress:
     def _reset_run_view(self, total: int) -> None:
         self.curves.clear()
         self.eta.reset()
+        self._run_validates = None
+        self.preview_caption.setText(PREVIEW_WAITING)
         self._redraw_curves()
         for item in self.ref_items.values():
             self.val_plot.removeItem(item)
@@ -60,6 +63,7 @@ class TrainProgress:
         self.use_best_button.setToolTip(
             f"Switch the Compare tab to the best validated weights: iteration {t.best['it']}, "
             f"val PSNR {t.best['psnr']:.2f} dB ({best.name})" if best is not None and t is not None else
+            "This run has no validation pairs, so no best validated model" if self._run_validates is False else
             "Switch the Compare tab to the weights of the best validation PSNR, once the run has gone past them")
         self.export_button.setEnabled(idle and has_model)
         self._sync_form_enabled()
@@ -67,6 +71,9 @@ class TrainProgress:
     def _on_setup(self, info: dict[str, Any]) -> None:
         cfg: TrainConfig = info["cfg"]
         self.settings.set("train/last_run", cfg.out)
+        self._run_validates = bool(info["val"])
+        if not self._run_validates:
+            self.preview_caption.setText("Validation preview: none (no validation pairs)")
         self.progress.setRange(0, max(1, info["total"]))
         # The setup event can be drained after the first progress update: never move the bar backwards.
         it = max(self.progress.value(), info["iteration"])
@@ -74,7 +81,7 @@ class TrainProgress:
         self.progress.setFormat(f"{it} / {info['total']}")
         if info["history"]:
             self.curves.from_history(info["history"])
-            self._redraw_curves()
+        self._redraw_curves()
         self._sync_buttons()
 
     def _on_progress(self, it: int, total: int, elapsed: float) -> None:
@@ -142,6 +149,7 @@ class TrainProgress:
         elif outcome in ("finished", "stopped", "calibrated"):
             self.hub.info(message, TRAIN)
         self.eta_label.setText({"finished": "done", "stopped": "stopped", "crashed": "failed"}.get(outcome, ""))
+        self._redraw_curves()  # the notes and legend of a run that ended
         self._sync_buttons()
 
     def _redraw_curves(self) -> None:
@@ -168,7 +176,7 @@ class TrainProgress:
         c = self.curves
         empty = WAITING if self.runner.training else NO_RUN
         self.loss_note.set_text("" if c.loss else empty)
-        self.val_note.set_text("" if c.val_psnr or c.refs else empty)
+        self.val_note.set_text("" if c.val_psnr or c.refs else NO_VAL if self._run_validates is False else empty)
 
     def set_val_title(self) -> None:
         """The title with its legend on one line, or on two where one line is wider than the plot (pyqtgraph then
@@ -193,7 +201,7 @@ class TrainProgress:
         """The PSNR plot's title, with a legend line under it (never drawn over the curves); wrap: the
         reference lines on a line of their own."""
         c = self.curves
-        if not c.val_psnr and not c.refs and not self.runner.training:
+        if not c.val_psnr and not c.refs and (not self.runner.training or self._run_validates is False):
             return "Validation PSNR (dB)<br><span style='font-size:8pt'>&nbsp;</span>"
         parts = [f"<span style='color:{ADK_COLOUR}'>● ADK-Net"
                  + (f" {c.val_psnr[-1]:.2f}" if c.val_psnr else "") + "</span>"]

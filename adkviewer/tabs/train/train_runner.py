@@ -157,8 +157,9 @@ class TrainRunner(QObject):
             trainer.run()
             if trainer.finished:
                 outcome = "finished"
-                message = (f"Training finished: {trainer.iteration} iterations in "
-                           f"{trainer.elapsed:.0f} s, best val PSNR {trainer.best.get('psnr', float('nan')):.3f} dB.")
+                best = (f"best val PSNR {trainer.best['psnr']:.3f} dB" if "psnr" in trainer.best
+                        else "no validation pairs")
+                message = f"Training finished: {trainer.iteration} iterations in {trainer.elapsed:.0f} s, {best}."
             else:
                 outcome = "stopped"
                 message = (f"Stopped at iteration {trainer.iteration}; checkpoint "

@@ -181,6 +181,7 @@ class PairScan:
     n_bad: int = 0
     split_note: str = ""
     error: str | None = None
+    no_val: str = ""   # why no pair validates (the run then cannot keep its best model): said before Start
 
     @property
     def summary(self) -> str:
@@ -188,6 +189,16 @@ class PairScan:
             return self.error
         bad = f", {self.n_bad} unusable (skipped)" if self.n_bad else ""
         return f"{self.n_train} train + {self.n_val} val pairs{bad}. {self.split_note}".strip()
+
+
+def no_val_reason(split_mode: str, val_fraction: float, usable: int) -> str:
+    """Why a split leaves no validation pair, in words a person can act on."""
+    if split_mode == SPLIT_FILE:
+        return "split.json in the folder names no usable validation pair"
+    if val_fraction <= 0:
+        return "the validation fraction is 0"
+    pairs = f"{usable} usable pair" + ("" if usable == 1 else "s")
+    return f"a seeded {val_fraction:.0%} of {pairs} is none (every pair trains)"
 
 
 def _size(s: tuple[int, int] | None) -> str:
@@ -239,6 +250,8 @@ def scan_pairs(folder: str, scale: int, split_mode: str, val_fraction: float, se
                       f"({', '.join(missing[:3])}{'…' if len(missing) > 3 else ''}).")
     elif scan.n_train == 0:
         scan.error = no_usable_pairs(folder, infos, scale, "training pairs")
+    elif scan.n_val == 0:
+        scan.no_val = no_val_reason(split_mode, val_fraction, len(ok_names))
     return scan
 
 

@@ -36,6 +36,7 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, TrainProgress, QWidget):
         self.scan: PairScan | None = None
         self.last_message = ""
         self._val_pair = ""
+        self._run_validates: bool | None = None  # the run set up has validation pairs (None: no run yet)
         self._build()
         r = self.runner
         r.stateChanged.connect(self._on_state)
@@ -65,12 +66,19 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, TrainProgress, QWidget):
         self.log_view.appendPlainText(text)
 
     def ask(self, text: str) -> bool:
-        """Yes/no question (a method, so tests can answer it)."""
-        box = QMessageBox(QMessageBox.Question, "Training is running", text, QMessageBox.NoButton, self)
-        stop = box.addButton("Stop, save and close", QMessageBox.AcceptRole)
+        """Yes/no question on closing mid-run (a method, so tests can answer it)."""
+        return self._question("Training is running", text, "Stop, save and close")
+
+    def ask_train_without_validation(self, text: str) -> bool:
+        """Start with no validation pair only when the person says so (a method, so tests can answer it)."""
+        return self._question("No validation pairs", text, "Train without validation")
+
+    def _question(self, title: str, text: str, yes: str) -> bool:
+        box = QMessageBox(QMessageBox.Question, title, text, QMessageBox.NoButton, self)
+        accept = box.addButton(yes, QMessageBox.AcceptRole)
         box.addButton(QMessageBox.Cancel)
         box.exec()
-        return box.clickedButton() is stop
+        return box.clickedButton() is accept
 
     def confirm_close(self) -> bool:
         """Window closing: while training, ask first, then stop (the engine writes a checkpoint) and wait."""

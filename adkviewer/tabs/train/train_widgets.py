@@ -23,6 +23,14 @@ REF_LABELS = {m: SHORT_LABELS[m] for m in ("bicubic", "lstsq")}
 PAIR_COLUMNS = ("Pair", "Use", "HR", "LR", "Status")
 NO_RUN = "No run yet: choose a pairs folder and press Start"
 WAITING = "Waiting for the first values…"
+PREVIEW_WAITING = "Validation preview: appears at the first validation"
+NO_VAL = "This run has no validation pairs: no validation PSNR (the export is the last iteration's)"
+
+
+def no_val_text(reason: str) -> str:
+    """The warning under the pairs table, and the question Start asks, when no pair validates."""
+    return (f"No validation pairs: {reason}. The run can then neither keep its best model nor stop early, and "
+            "the validation chart stays empty; raise the fraction or add pairs to validate on.")
 STATE_TEXT = {IDLE: "", STARTING: "Loading the pairs…", RUNNING: "Training", PAUSED: "Paused", STOPPING:
               "Stopping (saving a checkpoint)…", CALIBRATING: "Quick calibrate…", EXPORTING: "Exporting…"}
 

@@ -1,0 +1,71 @@
+"""The Train tab as a new user meets it (issue 19): no validation pairs, using the model while paused, where a
+run starts from, and quick calibrate's own progress and Cancel. Tiny models and pairs keep it fast."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from adkviewer.shell.main_window import MainWindow  # noqa: E402
+from adkviewer.gui.settings import Settings  # noqa: E402
+from adkviewer.tabs.train.train_runner import IDLE  # noqa: E402
+from adkviewer.tabs.train.train_state import SPLIT_FRACTION, TrainSettings, scan_pairs  # noqa: E402
+from adkviewer.tabs.train.train_widgets import NO_VAL  # noqa: E402
+from core_helpers import TINY, make_pairs, one_thread  # noqa: E402, F401
+from model.train import Trainer  # noqa: E402
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+WAIT_MS = 20_000
+
+
+@pytest.fixture(scope="module")
+def pairs(tmp_path_factory) -> Path:
+    return make_pairs(tmp_path_factory.mktemp("pairs"), n_train=4, n_val=2, lr_size=(16, 20))
+
+
+def _tab(qtbot, pairs: Path, out: Path, **kw):
+    win = MainWindow(Settings())
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    qtbot.waitExposed(win)
+    win.show_tab("train")
+    tab = win.tab("train")
+    tab.ask = lambda text: True  # closing at teardown mid-run: "Stop, save and close"
+    base = dict(pairs=str(pairs), init="scratch", iterations=20, batch=2, patch=8, lr=2e-3, val_every=10,
+                ckpt_every=0, device="cpu", out_root=str(out), model_overrides=dict(TINY))
+    base.update(kw)
+    tab.set_form(TrainSettings(**base))
+    tab.rescan()
+    return win, tab
+
+
+def _idle(qtbot, tab, timeout: int = WAIT_MS) -> None:
+    qtbot.waitUntil(lambda: tab.runner.state == IDLE and not tab.runner.busy, timeout=timeout)
+
+
+def test_no_validation_pairs_are_named_before_start_which_asks_and_the_chart_says_why(qtbot, tmp_path):
+    one = make_pairs(tmp_path / "one", n_train=1, n_val=0, lr_size=(16, 20))
+    scan = scan_pairs(str(one), 4, SPLIT_FRACTION, 0.2, 0)
+    assert scan.error is None and scan.n_val == 0 and scan.no_val == "a seeded 20% of 1 usable pair is none " \
+                                                                      "(every pair trains)"
+    assert scan_pairs(str(one), 4, SPLIT_FRACTION, 0.0, 0).no_val == "the validation fraction is 0"
+    win, tab = _tab(qtbot, one, tmp_path / "runs", split_mode=SPLIT_FRACTION)
+    assert "No validation pairs: a seeded 20% of 1 usable pair is none" in tab.pairs_summary.text()
+    asked: list[str] = []
+    tab.ask_train_without_validation = lambda text: asked.append(text) or False  # Cancel
+    tab.start_button.click()
+    assert len(asked) == 1 and "neither keep its best model" in asked[0] and tab.runner.state == IDLE and tab.runner.trainer is None
+    tab.ask_train_without_validation = lambda text: True  # "Train without validation", knowingly
+    tab.start_button.click()
+    _idle(qtbot, tab)
+    t = tab.runner.trainer
+    assert t.finished and t.val == [] and tab.curves.val_psnr == []
+    assert tab.val_note.text == NO_VAL and tab.loss_note.text == ""  # not "waiting" forever, not "no run yet"
+    assert "no validation pairs" in tab.use_best_button.toolTip()
+    assert "no validation pairs" in tab.preview_caption.text() and "Bicubic" not in tab.val_title()
+    assert tab.last_message.endswith("no validation pairs.") and "nan" not in tab.last_message
