@@ -104,6 +104,7 @@ class Trainer:
         self.best_state: dict[str, torch.Tensor] | None = None  # the best validated model's tensors (on the CPU)
         self._checks_since_best = 0
         self._pause = threading.Event()
+        self._held = threading.Event()  # the loop holds (a step in flight when pause was asked has finished)
         self._stop = threading.Event()
         self.model: ADKNet | None = None
         self.device: torch.device | None = None
@@ -123,6 +124,11 @@ class Trainer:
     @property
     def paused(self) -> bool:
         return self._pause.is_set()
+
+    @property
+    def holding(self) -> bool:
+        """Paused and holding between steps: the model can be read (exported) while it holds."""
+        return self._held.is_set()
 
     def log(self, msg: str) -> None:
         if self.dist.is_main and self.cb.on_log:
@@ -254,11 +260,13 @@ class Trainer:
                         if not held:
                             held = True
                             self.log(f"paused at iteration {self.iteration}")
+                            self._held.set()
                         time.sleep(0.05)
                         t0 = time.perf_counter() - (self.elapsed - base_elapsed)
                         continue
                 if held:
                     held = False
+                    self._held.clear()
                     self.log(f"resumed at iteration {self.iteration}")
                 loss = self.step()
                 self.elapsed = base_elapsed + time.perf_counter() - t0
@@ -287,6 +295,8 @@ class Trainer:
                 except Exception:
                     pass
             raise
+        finally:
+            self._held.clear()
         if self._stop.is_set() and self.iteration < cfg.iterations:
             last_ckpt = self.save_checkpoint() or last_ckpt
             self.log(f"stopped at iteration {self.iteration}; resume with --resume {last_ckpt}")

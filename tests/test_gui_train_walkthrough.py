@@ -3,6 +3,8 @@ run starts from, and quick calibrate's own progress and Cancel. Tiny models and 
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 from pathlib import Path
 
@@ -12,7 +14,7 @@ pytest.importorskip("pytestqt")
 
 from adkviewer.shell.main_window import MainWindow  # noqa: E402
 from adkviewer.gui.settings import Settings  # noqa: E402
-from adkviewer.tabs.train.train_runner import IDLE  # noqa: E402
+from adkviewer.tabs.train.train_runner import EXPORTING, IDLE, PAUSED, PAUSING  # noqa: E402
 from adkviewer.tabs.train.train_state import SPLIT_FRACTION, TrainSettings, scan_pairs  # noqa: E402
 from adkviewer.tabs.train.train_widgets import NO_VAL  # noqa: E402
 from core_helpers import TINY, make_pairs, one_thread  # noqa: E402, F401
@@ -69,3 +71,45 @@ def test_no_validation_pairs_are_named_before_start_which_asks_and_the_chart_say
     assert "no validation pairs" in tab.use_best_button.toolTip()
     assert "no validation pairs" in tab.preview_caption.text() and "Bicubic" not in tab.val_title()
     assert tab.last_message.endswith("no validation pairs.") and "nan" not in tab.last_message
+
+
+def test_paused_shows_once_the_run_holds_and_its_model_can_be_used_and_exported(qtbot, tmp_path, pairs,
+                                                                                 monkeypatch):
+    orig, in_step, go = Trainer.step, threading.Event(), threading.Event()
+
+    def step(self):
+        if self.iteration == 6 and not go.is_set():  # step 7 is running when the person presses Pause
+            in_step.set()
+            go.wait(10)
+        time.sleep(0.005)
+        return orig(self)
+
+    monkeypatch.setattr(Trainer, "step", step)
+    win, tab = _tab(qtbot, pairs, tmp_path / "runs", iterations=40)
+    tab.start_button.click()
+    qtbot.waitUntil(in_step.is_set, timeout=WAIT_MS)
+    tab.pause_button.click()
+    qtbot.wait(150)  # the step in flight has not finished: not "paused" yet, nothing to export
+    assert tab.runner.state == PAUSING and tab.eta_label.text() == "pausing…"
+    assert not tab.use_button.isEnabled() and not tab.export_button.isEnabled()
+    go.set()
+    qtbot.waitUntil(lambda: tab.runner.state == PAUSED, timeout=WAIT_MS)
+    t = tab.runner.trainer
+    held = t.iteration
+    assert held == 7 and tab.eta_label.text() == "paused" and f"paused at iteration {held}" in tab.log_view.toPlainText()
+    assert tab.use_button.isEnabled() and tab.export_button.isEnabled()
+
+    tab.use_button.click()  # try the model as it is, without stopping the run
+    assert tab.runner.state == EXPORTING and not tab.pause_button.isEnabled() and not tab.stop_button.isEnabled()
+    qtbot.waitUntil(lambda: tab.runner.state == PAUSED and win.session.weights_path is not None, timeout=WAIT_MS)
+    used = Path(win.session.weights_path)
+    assert used.is_file() and f"ft{held}" in used.name
+    assert win.current_tab() == "compare" and t.iteration == held and tab.eta_label.text() == "paused"
+    exported = tmp_path / "paused_export.safetensors"
+    tab.export_to(exported, score=False)
+    qtbot.waitUntil(lambda: tab.runner.state == PAUSED and exported.is_file(), timeout=WAIT_MS)
+    card = json.loads(exported.with_suffix(".json").read_text())
+    assert card["training"]["iterations"] == held and t.iteration == held
+    tab.pause_button.click()  # Resume: the run goes on from where it held
+    _idle(qtbot, tab)
+    assert t.finished and t.iteration == 40 and tab.curves.loss_it == list(range(1, 41))

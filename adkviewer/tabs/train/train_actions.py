@@ -10,7 +10,7 @@ from model.errors import UserError
 from model.train import TrainConfig, read_checkpoint
 
 from adkviewer.state.messages import PAIRS, TRAIN
-from adkviewer.tabs.train.train_runner import PAUSED
+from adkviewer.tabs.train.train_runner import IDLE, PAUSED, PAUSING
 from adkviewer.tabs.train.train_state import TrainSettings
 from adkviewer.tabs.train.train_widgets import no_val_text
 from adkviewer.gui.workers import run_off_gui_thread
@@ -63,7 +63,7 @@ class TrainActions:
             self.hub.error(str(e), TRAIN)
 
     def toggle_pause(self) -> None:
-        if self.runner.state == PAUSED:
+        if self.runner.state in (PAUSING, PAUSED):
             self.eta.reset()
             self.runner.resume()
         else:
@@ -138,7 +138,7 @@ class TrainActions:
     def use_in_compare(self) -> None:
         """Save the current model into its run folder and switch the Compare tab to it at once."""
         t = self.runner.trainer
-        if self.runner.busy or t is None or t.model is None:
+        if not self.runner.can_export:
             return
         stem, name = self._model_tag()
         try:
@@ -156,12 +156,12 @@ class TrainActions:
     def use_best_in_compare(self) -> None:
         """Switch Compare to the weights of the best validation PSNR (a run can end past its best)."""
         path = self.best_weights()
-        if path is not None and not self.runner.busy:
+        if path is not None and self.runner.state in (IDLE, PAUSED):
             self._switch_compare(path)
 
     def export_dialog(self) -> None:
         t = self.runner.trainer
-        if self.runner.busy or t is None or t.model is None:
+        if not self.runner.can_export:
             return
         stem, name = self._model_tag()
         path, _ = QFileDialog.getSaveFileName(self, "Export the model", str(Path(t.cfg.out) / f"{stem}.safetensors"),

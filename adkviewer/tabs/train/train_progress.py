@@ -13,7 +13,8 @@ from model.train import TrainConfig
 
 from adkviewer.state import weights_registry
 from adkviewer.state.messages import TRAIN
-from adkviewer.tabs.train.train_runner import CALIBRATING, EXPORTING, IDLE, PAUSED, RUNNING, STARTING, STOPPING
+from adkviewer.tabs.train.train_runner import (CALIBRATING, EXPORTING, IDLE, PAUSED, PAUSING, RUNNING, STARTING,
+                                               STOPPING)
 from adkviewer.tabs.train.train_state import format_duration
 from adkviewer.tabs.train.train_widgets import (ADK_COLOUR, NO_RUN, NO_VAL, PLOT_FG, PREVIEW_WAITING,
                                                 REF_COLOURS, REF_LABELS, STATE_TEXT, WAITING)
@@ -43,21 +44,21 @@ class TrainProgress:
             self.eta_label.setText("paused")
         elif state == STOPPING:
             self.eta_label.setText("stopping…")
-        elif state in (CALIBRATING, EXPORTING, STARTING):
+        elif state in (CALIBRATING, EXPORTING, STARTING, PAUSING):
             self.eta_label.setText(STATE_TEXT[state])
 
     def _sync_buttons(self) -> None:
         st = self.runner.state
         idle = st == IDLE and not self.runner.busy
-        has_model = self.runner.trainer is not None and self.runner.trainer.model is not None
+        usable = self.runner.can_export  # also while a run holds paused: try or export the model as it is
         self.start_button.setEnabled(idle)
-        self.pause_button.setEnabled(st in (STARTING, RUNNING, PAUSED))
-        self.pause_button.setText("Resume" if st == PAUSED else "Pause")
-        self.stop_button.setEnabled(st in (STARTING, RUNNING, PAUSED))
+        self.pause_button.setEnabled(st in (STARTING, RUNNING, PAUSING, PAUSED))
+        self.pause_button.setText("Resume" if st in (PAUSING, PAUSED) else "Pause")
+        self.stop_button.setEnabled(st in (STARTING, RUNNING, PAUSING, PAUSED))
         self.resume_ckpt_button.setEnabled(idle)
         self.calibrate_button.setEnabled(idle)
-        self.use_button.setEnabled(idle and has_model)
-        best = self.best_weights() if idle else None
+        self.use_button.setEnabled(usable)
+        best = self.best_weights() if idle or st == PAUSED else None
         self.use_best_button.setEnabled(best is not None)
         t = self.runner.trainer
         self.use_best_button.setToolTip(
@@ -65,7 +66,7 @@ class TrainProgress:
             f"val PSNR {t.best['psnr']:.2f} dB ({best.name})" if best is not None and t is not None else
             "This run has no validation pairs, so no best validated model" if self._run_validates is False else
             "Switch the Compare tab to the weights of the best validation PSNR, once the run has gone past them")
-        self.export_button.setEnabled(idle and has_model)
+        self.export_button.setEnabled(usable)
         self._sync_form_enabled()
 
     def _on_setup(self, info: dict[str, Any]) -> None:
@@ -148,7 +149,8 @@ class TrainProgress:
             self.hub.error(message, TRAIN)
         elif outcome in ("finished", "stopped", "calibrated"):
             self.hub.info(message, TRAIN)
-        self.eta_label.setText({"finished": "done", "stopped": "stopped", "crashed": "failed"}.get(outcome, ""))
+        self.eta_label.setText("paused" if self.runner.state == PAUSED else
+                               {"finished": "done", "stopped": "stopped", "crashed": "failed"}.get(outcome, ""))
         self._redraw_curves()  # the notes and legend of a run that ended
         self._sync_buttons()
 

@@ -3,7 +3,8 @@
 The engine is Qt-free and reports through plain callbacks, which run on the worker thread. They only put
 events into a thread-safe queue (losses are merged into one list); a timer in the GUI thread drains it and
 emits the Qt signals below, so no Qt object is touched from the worker and a fast model cannot flood the
-event loop. Pause and Stop are the engine's own thread-safe requests. Every failure, including a crash of
+event loop. Pause and Stop are the engine's own thread-safe requests; the state is PAUSING until the engine
+holds between steps, then PAUSED, when an export (on a `JobQueue`, as every export) may read the model. Every failure, including a crash of
 the training loop (NaN loss, out of memory, a file that vanished), ends in `finished("crashed", sentence)`,
 with the engine's resumable crash checkpoint named in the sentence.
 """
@@ -27,8 +28,10 @@ from model.errors import UserError
 from model.train import Callbacks, TrainConfig, Trainer, calibrate, validate
 from model.wording import count_of
 
-IDLE, STARTING, RUNNING, PAUSED, STOPPING, CALIBRATING, EXPORTING = (
-    "idle", "starting", "running", "paused", "stopping", "calibrating", "exporting")
+from adkviewer.gui.jobs import JobQueue
+
+IDLE, STARTING, RUNNING, PAUSING, PAUSED, STOPPING, CALIBRATING, EXPORTING = (
+    "idle", "starting", "running", "pausing", "paused", "stopping", "calibrating", "exporting")
 
 
 def crash_message(exc: BaseException, trainer: Trainer | None, since: float = 0.0) -> str:
@@ -84,6 +87,8 @@ class TrainRunner(QObject):
         self._thread: threading.Thread | None = None
         self._cancel_baselines = threading.Event()
         self._baseline_thread: threading.Thread | None = None
+        self.jobs = JobQueue(self)       # exports: also while a run holds paused, beside its thread
+        self._after_export = IDLE        # the state an export returns to (IDLE, or PAUSED mid-run)
         self._timer = QTimer(self)
         self._timer.setInterval(poll_ms)
         self._timer.timeout.connect(self._drain)
@@ -101,7 +106,18 @@ class TrainRunner(QObject):
 
     @property
     def training(self) -> bool:
-        return self._state in (STARTING, RUNNING, PAUSED, STOPPING)
+        return self._state in (STARTING, RUNNING, PAUSING, PAUSED, STOPPING)
+
+    @property
+    def exporting_paused(self) -> bool:
+        """An export of a paused run's model is being written (the run holds until it is done)."""
+        return self._state == EXPORTING and self._after_export == PAUSED
+
+    @property
+    def can_export(self) -> bool:
+        """The model can be written now: nothing runs, or the run holds paused."""
+        has_model = self.trainer is not None and self.trainer.model is not None
+        return has_model and (self._state == PAUSED or (self._state == IDLE and not self.busy))
 
     def _set_state(self, state: str) -> None:
         if state != self._state:
@@ -213,12 +229,14 @@ class TrainRunner(QObject):
         self._baseline_thread.start()
 
     def pause(self) -> None:
+        """Ask the run to pause: PAUSING until the step in flight has finished and the engine holds, then PAUSED."""
         if self.trainer is not None and self._state in (STARTING, RUNNING):
             self.trainer.request_pause()
-            self._set_state(PAUSED)  # the engine logs the iteration it holds at (a step in flight finishes)
+            if self._state == RUNNING:
+                self._set_state(PAUSING)
 
     def resume(self) -> None:
-        if self.trainer is not None and self._state == PAUSED:
+        if self.trainer is not None and self._state in (PAUSING, PAUSED):
             self.trainer.request_resume()
             self._set_state(RUNNING)
 
@@ -286,44 +304,62 @@ class TrainRunner(QObject):
         trainer = self.trainer
         if trainer is None or trainer.model is None:
             raise UserError("There is no trained or calibrated model yet: press Start or Quick calibrate first.")
-        self._launch(EXPORTING, lambda: self._export_job(trainer, path, purpose, extra_card, score), "adkviewer-export")
+        if not self.can_export:
+            raise UserError("Training is busy; pause or stop it first.")
+        self._after_export = self._state
+        self._set_state(EXPORTING)
+        self._timer.start()  # the engine's log lines while it scores
+        extra = dict(extra_card or {})
+        if self.calibration is not None:
+            extra["calibration"] = {k: round(v, 4) if isinstance(v, float) else v
+                                    for k, v in self.calibration.items() if k not in ("preview", "gt")}
+        key = (trainer.cfg.pairs, trainer.cfg.scale, tuple(p.name for p in trainer.train_infos),
+               tuple(p.name for p in trainer.val_infos))
+        fit = self.lstsq_fits.get(key)
 
-    def _export_job(self, trainer: Trainer, path, purpose: str, extra_card: dict | None, score: bool) -> None:
-        outcome, message = "crashed", ""
-        try:
-            extra = dict(extra_card or {})
-            if self.calibration is not None:
-                extra["calibration"] = {k: round(v, 4) if isinstance(v, float) else v
-                                        for k, v in self.calibration.items() if k not in ("preview", "gt")}
+        def work(_job) -> Path:  # a paused run holds between steps: its model is only read here
             if score and trainer.val_infos:
                 trainer.log("scoring ADK-Net and the baselines on the validation pairs for the model card…")
-                key = (trainer.cfg.pairs, trainer.cfg.scale, tuple(p.name for p in trainer.train_infos),
-                       tuple(p.name for p in trainer.val_infos))
-                extra["validation"] = card_metrics(trainer, self.lstsq_fits.get(key), "last")
-            out = trainer.export(path, extra_card=extra, which="last")  # the tab names the model as it is now
-            self._events.put(("exported", str(out), purpose))
-            outcome, message = "exported", f"Wrote {out} and its model card {out.with_suffix('.json').name}."
-        except BaseException as e:  # noqa: BLE001
-            message = crash_message(e, None).replace("Training failed", "Export failed")
-        finally:
-            self._events.put(("done", outcome, message))
+                extra["validation"] = card_metrics(trainer, fit, "last")
+            return trainer.export(path, extra_card=extra, which="last")  # the tab names the model as it is now
+
+        def done(out: Path | None, error: BaseException | None) -> None:
+            self._drain()  # the log lines first
+            back = self._after_export if self._thread is not None and self._thread.is_alive() else IDLE
+            self._after_export = IDLE
+            self._set_state(back)
+            if error is None:
+                self.exported.emit(str(out), purpose)
+                self.finished.emit("exported", f"Wrote {out} and its model card {out.with_suffix('.json').name}.")
+            else:
+                self.finished.emit("crashed", crash_message(error, None).replace("Training failed", "Export failed"))
+
+        self.jobs.submit(work, done)
 
     # ------------------------------------------------------------------ waiting, draining
 
     def wait(self, timeout_s: float = 60.0) -> bool:
-        """Let the running job end (the GUI keeps painting meanwhile); True when it has."""
+        """Let the running job (and an export) end, the GUI painting meanwhile; True when they have."""
         deadline = time.monotonic() + timeout_s
-        while self._thread is not None and self._thread.is_alive() and time.monotonic() < deadline:
-            self._thread.join(0.03)
+        thread_alive = lambda: self._thread is not None and self._thread.is_alive()  # noqa: E731
+        while (thread_alive() or self._state == EXPORTING) and time.monotonic() < deadline:
+            if self._state == EXPORTING or not thread_alive():
+                time.sleep(0.03)  # the export's end comes as an event
+            else:
+                self._thread.join(0.03)
             QCoreApplication.processEvents(QEventLoop.AllEvents, 20)
         self._drain()
-        return self._thread is None or not self._thread.is_alive()
+        return not thread_alive() and self._state != EXPORTING
 
     def shutdown(self, timeout_s: float = 120.0) -> bool:
         """Stop whatever runs (training writes its checkpoint) and wait for it (window closing)."""
         self._cancel_baselines.set()
+        deadline = time.monotonic() + timeout_s
+        while self._state == EXPORTING and time.monotonic() < deadline:  # a paused run stops once it is written
+            time.sleep(0.03)
+            QCoreApplication.processEvents(QEventLoop.AllEvents, 20)
         self.stop()
-        return self.wait(timeout_s)
+        return self.wait(max(1.0, deadline - time.monotonic()))
 
     def _drain(self) -> None:
         """GUI thread: turn what the worker reported into signals, losses and progress first."""
@@ -352,16 +388,16 @@ class TrainRunner(QObject):
                 self.setupDone.emit(ev[1])
             elif kind == "state":  # set-up done; a pause or stop asked for meanwhile keeps its state
                 if self._state == STARTING:
-                    self._set_state(PAUSED if self.trainer is not None and self.trainer.paused else RUNNING)
+                    self._set_state(PAUSING if self.trainer is not None and self.trainer.paused else RUNNING)
             elif kind == "calibrated":
                 self.calibration = ev[1]
                 self.calibrated.emit(ev[1])
-            elif kind == "exported":
-                self.exported.emit(ev[1], ev[2])
             elif kind == "done":
                 self._thread = None
                 self._set_state(IDLE)
                 self.finished.emit(ev[1], ev[2])
+        if self._state == PAUSING and self.trainer is not None and self.trainer.holding:
+            self._set_state(PAUSED)  # the step in flight has finished: the model holds still
         bl = self._baseline_thread
         if self._state == IDLE and self._thread is None and self._events.empty() and not (bl and bl.is_alive()):
             self._timer.stop()

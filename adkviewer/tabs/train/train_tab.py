@@ -85,7 +85,7 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, TrainProgress, QWidget):
         r = self.runner
         if not r.busy:
             return True
-        if r.training:
+        if r.training or r.exporting_paused:
             it = r.trainer.iteration if r.trainer is not None else 0
             if not self.ask(f"Training is at iteration {it}. Stop it, save a checkpoint and close? "
                             "“Resume from checkpoint…” continues it later."):

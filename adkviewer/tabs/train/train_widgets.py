@@ -14,7 +14,8 @@ from PySide6.QtWidgets import (QGroupBox, QHBoxLayout, QLabel, QLineEdit, QSizeP
 from model.methods import SHORT_LABELS
 
 from adkviewer.state.session import display_uint8
-from adkviewer.tabs.train.train_runner import CALIBRATING, EXPORTING, IDLE, PAUSED, RUNNING, STARTING, STOPPING
+from adkviewer.tabs.train.train_runner import (CALIBRATING, EXPORTING, IDLE, PAUSED, PAUSING, RUNNING, STARTING,
+                                               STOPPING)
 
 PLOT_BG, PLOT_FG = "#ffffff", "#333333"
 ADK_COLOUR = "#d95f02"
@@ -31,7 +32,8 @@ def no_val_text(reason: str) -> str:
     """The warning under the pairs table, and the question Start asks, when no pair validates."""
     return (f"No validation pairs: {reason}. The run can then neither keep its best model nor stop early, and "
             "the validation chart stays empty; raise the fraction or add pairs to validate on.")
-STATE_TEXT = {IDLE: "", STARTING: "Loading the pairs…", RUNNING: "Training", PAUSED: "Paused", STOPPING:
+STATE_TEXT = {IDLE: "", STARTING: "Loading the pairs…", RUNNING: "Training", PAUSING: "pausing…", PAUSED: "Paused",
+              STOPPING:
               "Stopping (saving a checkpoint)…", CALIBRATING: "Quick calibrate…", EXPORTING: "Exporting…"}
 
 
