@@ -17,8 +17,10 @@ from adkviewer.gui.settings import Settings  # noqa: E402
 from adkviewer.tabs.train.train_runner import EXPORTING, IDLE, PAUSED, PAUSING  # noqa: E402
 from adkviewer.tabs.train.train_state import SPLIT_FRACTION, TrainSettings, scan_pairs  # noqa: E402
 from adkviewer.tabs.train.train_widgets import NO_VAL  # noqa: E402
-from core_helpers import TINY, make_pairs, one_thread  # noqa: E402, F401
+from adkviewer.state import weights_registry  # noqa: E402
+from core_helpers import TINY, make_pairs, one_thread, perturbed, tiny_config  # noqa: E402, F401
 from model.train import Trainer  # noqa: E402
+from model.weights import save_weights  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 WAIT_MS = 20_000
@@ -53,15 +55,16 @@ def _idle(qtbot, tab, timeout: int = WAIT_MS) -> None:
 def test_no_validation_pairs_are_named_before_start_which_asks_and_the_chart_says_why(qtbot, tmp_path):
     one = make_pairs(tmp_path / "one", n_train=1, n_val=0, lr_size=(16, 20))
     scan = scan_pairs(str(one), 4, SPLIT_FRACTION, 0.2, 0)
-    assert scan.error is None and scan.n_val == 0 and scan.no_val == "a seeded 20% of 1 usable pair is none " \
-                                                                      "(every pair trains)"
+    assert scan.error is None and scan.n_val == 0
+    assert scan.no_val == "a seeded 20% of 1 usable pair is none (every pair trains)"
     assert scan_pairs(str(one), 4, SPLIT_FRACTION, 0.0, 0).no_val == "the validation fraction is 0"
     win, tab = _tab(qtbot, one, tmp_path / "runs", split_mode=SPLIT_FRACTION)
     assert "No validation pairs: a seeded 20% of 1 usable pair is none" in tab.pairs_summary.text()
     asked: list[str] = []
     tab.ask_train_without_validation = lambda text: asked.append(text) or False  # Cancel
     tab.start_button.click()
-    assert len(asked) == 1 and "neither keep its best model" in asked[0] and tab.runner.state == IDLE and tab.runner.trainer is None
+    assert len(asked) == 1 and "neither keep its best model" in asked[0]
+    assert tab.runner.state == IDLE and tab.runner.trainer is None
     tab.ask_train_without_validation = lambda text: True  # "Train without validation", knowingly
     tab.start_button.click()
     _idle(qtbot, tab)
@@ -96,7 +99,8 @@ def test_paused_shows_once_the_run_holds_and_its_model_can_be_used_and_exported(
     qtbot.waitUntil(lambda: tab.runner.state == PAUSED, timeout=WAIT_MS)
     t = tab.runner.trainer
     held = t.iteration
-    assert held == 7 and tab.eta_label.text() == "paused" and f"paused at iteration {held}" in tab.log_view.toPlainText()
+    assert held == 7 and tab.eta_label.text() == "paused"
+    assert f"paused at iteration {held}" in tab.log_view.toPlainText()
     assert tab.use_button.isEnabled() and tab.export_button.isEnabled()
 
     tab.use_button.click()  # try the model as it is, without stopping the run
@@ -113,3 +117,48 @@ def test_paused_shows_once_the_run_holds_and_its_model_can_be_used_and_exported(
     tab.pause_button.click()  # Resume: the run goes on from where it held
     _idle(qtbot, tab)
     assert t.finished and t.iteration == 40 and tab.curves.loss_it == list(range(1, 41))
+
+
+def test_start_from_offers_the_calibrated_model_exported_models_and_a_weights_file(qtbot, tmp_path, pairs):
+    win, tab = _tab(qtbot, pairs, tmp_path / "runs", init="shipped", model_overrides={}, iterations=4,
+                    val_every=2)
+    tab.calibrate_button.click()
+    _idle(qtbot, tab)
+    cal = tab.runner.calibration
+    saved = Path(cal["weights"])
+    assert saved.is_file() and saved.parent == Path(tab.runner.trainer.cfg.out)
+    assert saved.name == "calibrated_x4.safetensors"
+    # "the calibrated model is now the current one": Start from says so, and Start begins from it
+    assert tab.init_combo.currentData() == str(saved) and tab.init_combo.currentText().startswith("Calibrated:")
+    assert not tab.calfirst_check.isChecked()  # calibrated on these pairs already
+    tab.start_button.click()
+    _idle(qtbot, tab)
+    t = tab.runner.trainer
+    assert t.cfg.init == str(saved) and not t.cfg.calibrate_first
+    assert f"--init {saved}" in t.cfg.command and "--no-calibrate" in t.cfg.command
+    assert t.history[0]["it"] == 0 and t.history[0]["val_psnr"] == pytest.approx(cal["after"], abs=1e-4)
+    assert f"initialised from {saved}" in tab.log_view.toPlainText()
+
+    # models exported (File → ADK-Net weights) and a weights file chosen here are offered too
+    exported = tmp_path / "mine.safetensors"
+    save_weights(perturbed(tiny_config(scale=4)), exported, {"name": "my camera x4"})
+    weights_registry.remember(tab.settings, exported)
+    tab.hide()
+    tab.show()  # showing the tab again lists what was exported meanwhile
+    labels = [tab.init_combo.itemText(i) for i in range(tab.init_combo.count())]
+    assert labels[:2] == ["Shipped weights (fine-tune)", labels[1]] and labels[1].startswith("Calibrated:")
+    assert "Exported: my camera x4" in labels and labels[-2:] == ["Weights file…", "Scratch"]
+    x2 = tmp_path / "other" / "x2.safetensors"
+    x2.parent.mkdir()
+    save_weights(perturbed(tiny_config(scale=2)), x2, {"name": "x2 model"})
+    assert tab.set_init_file(x2)
+    assert tab.init_combo.currentData() == str(x2.resolve())
+    assert tab.init_combo.currentText() == "File: x2.safetensors"
+    assert tab.scale_combo.currentData() == 2 and tab.form().init == str(x2.resolve())  # the scale follows the file
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not weights")
+    assert not tab.set_init_file(bad) and tab.init_combo.currentData() == str(x2.resolve())
+    assert "bad.safetensors" in win.banner.text()
+    # remembered across a restart of the tab's form
+    tab.form().save(tab.settings)
+    assert TrainSettings.load(tab.settings).init == str(x2.resolve())

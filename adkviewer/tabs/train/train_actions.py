@@ -39,26 +39,18 @@ class TrainActions:
         return self._check_ready()
 
     def start(self) -> None:
-        """Start a run with the form's settings (or continue the model just calibrated with the same settings)."""
+        """Start a run with the form's settings ("Start from" may name the model just calibrated)."""
         s = self._begin()
         if s is None:
             return
         if self.scan.no_val and not self.ask_train_without_validation(no_val_text(self.scan.no_val)):
             self.log("not started: no validation pairs")
             return
-        r = self.runner
-        reuse = None
-        t = r.trainer
-        if (t is not None and r.calibration is not None and t.iteration == 0
-                and _same_run(t.cfg, s.to_config(t.cfg.out))):
-            reuse = t
         try:
-            cfg = reuse.cfg if reuse else s.to_config(s.run_dir())
+            cfg = s.to_config(s.run_dir())
             self._reset_run_view(cfg.iterations)
-            if reuse:
-                self.log("starting from the calibrated model")
             self.log(f"run folder: {cfg.out}")
-            r.start(cfg, reuse=reuse)
+            self.runner.start(cfg)
         except UserError as e:
             self.hub.error(str(e), TRAIN)
 
@@ -179,11 +171,3 @@ class TrainActions:
         except UserError as e:
             self.hub.error(str(e), TRAIN)
 
-
-def _same_run(a: TrainConfig, b: TrainConfig) -> bool:
-    """Same data, split and settings (the run folder and recorded command aside)."""
-    da, db = a.to_dict(), b.to_dict()
-    for k in ("out", "command", "calibrate_first"):
-        da.pop(k, None)
-        db.pop(k, None)
-    return da == db

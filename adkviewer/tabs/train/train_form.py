@@ -5,14 +5,16 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QFileDialog, QTableWidgetItem
 
-from model.weights import shipped_weights
+from model.weights import describe_weights, shipped_weights
 
-from adkviewer.state.messages import PAIRS
-from adkviewer.tabs.train.train_state import (FINE_TUNE_DEFAULTS, SCRATCH_DEFAULTS, SPLIT_FILE, SPLIT_FRACTION,
-                                              PairScan, TrainSettings, scan_pairs)
+from adkviewer.state.messages import PAIRS, TRAIN
+from adkviewer.state.session import SCALES
+from adkviewer.tabs.train.train_state import (FINE_TUNE_DEFAULTS, INITS, PICK_FILE, SCRATCH_DEFAULTS, SPLIT_FILE,
+                                              SPLIT_FRACTION, PairScan, TrainSettings, init_choices, scan_pairs)
 from adkviewer.tabs.train.train_widgets import no_val_text
 from adkviewer.gui.workers import run_off_gui_thread
 
@@ -53,10 +55,9 @@ class TrainForm:
         self.fraction_spin.setValue(s.val_fraction)
         self.seed_spin.setValue(s.seed)
         self.scale_combo.setCurrentIndex(max(0, self.scale_combo.findData(s.scale)))
-        self._sync_init_choices()
-        self.init_combo.setCurrentIndex(max(0, self.init_combo.findData(s.init)))
-        if not self.init_combo.model().item(self.init_combo.currentIndex()).isEnabled():
-            self.init_combo.setCurrentIndex(self.init_combo.findData("scratch"))
+        if s.init not in INITS and s.init not in self._init_files:
+            self._init_files = (*self._init_files, s.init)  # a remembered or resumed run's weights file
+        self._sync_init_choices(select=s.init)
         self.calfirst_check.setChecked(s.calibrate_first)
         self.preset_combo.setCurrentIndex(max(0, self.preset_combo.findData(s.preset)))
         self.k_spin.setValue(s.k)
@@ -74,22 +75,59 @@ class TrainForm:
         self._sync_form_enabled()
         self._schedule_scan()
 
-    def _sync_init_choices(self) -> None:
+    def _sync_init_choices(self, select: str | None = None) -> None:
+        """Fill "Start from" for the form's scale (shipped, calibrated, exported, files, scratch), keeping the
+        choice (or taking `select`) where it is still offered."""
         scale = int(self.scale_combo.currentData())
-        have = bool(shipped_weights(scale))
-        item = self.init_combo.model().item(self.init_combo.findData("shipped"))
-        item.setEnabled(have)
-        item.setText("Shipped weights (fine-tune)" if have else f"Shipped weights (none for ×{scale})")
-        if not have and self.init_combo.currentData() == "shipped":
-            self.init_combo.setCurrentIndex(self.init_combo.findData("scratch"))
-            self._on_init_picked()
+        choices = init_choices(scale, self._calibrated, self.settings, self._init_files)
+        want = select or self.init_combo.currentData()
+        combo = self.init_combo
+        combo.blockSignals(True)
+        combo.clear()
+        for c in choices:
+            combo.addItem(c.label, c.init)
+            combo.setItemData(combo.count() - 1, c.tip, Qt.ToolTipRole)
+            combo.model().item(combo.count() - 1).setEnabled(c.enabled)
+        usable = [c.init for c in choices if c.enabled and c.init != PICK_FILE]
+        fallback = want not in usable
+        combo.setCurrentIndex(combo.findData(want if not fallback else "shipped" if "shipped" in usable else "scratch"))
+        combo.blockSignals(False)
+        self._init_prev = combo.currentData()
+        if fallback and want is not None and want != self._init_prev:
+            self._on_init_picked()  # the defaults of the start it fell back to
         self._sync_form_enabled()
 
     def _on_init_picked(self) -> None:
-        d = FINE_TUNE_DEFAULTS if self.init_combo.currentData() == "shipped" else SCRATCH_DEFAULTS
+        init = self.init_combo.currentData()
+        if init == PICK_FILE:
+            self.init_combo.setCurrentIndex(self.init_combo.findData(self._init_prev))
+            start = self.settings.get_str("folders/weights", str(Path.home()))
+            path, _ = QFileDialog.getOpenFileName(self, "Start from these ADK-Net weights", start,
+                                                  "ADK-Net weights (*.safetensors)")
+            if path:
+                self.set_init_file(path)
+            return
+        d = SCRATCH_DEFAULTS if init == "scratch" else FINE_TUNE_DEFAULTS
         self.lr_spin.setValue(d["lr"])
         self.iter_spin.setValue(d["iterations"])
+        self.calfirst_check.setChecked(init != self._calibrated)  # that model is calibrated on these pairs already
+        self._init_prev = init
         self._sync_form_enabled()
+
+    def set_init_file(self, path: str | Path) -> bool:
+        """Start from a weights file (as `adkviewer train --init FILE`); the form's scale follows the file's."""
+        info = run_off_gui_thread(lambda: describe_weights(path))
+        if info.problem or info.scale not in SCALES:
+            self.hub.error(info.problem or f"{Path(path).name} holds weights for no supported scale.", TRAIN)
+            return False
+        path = str(Path(path).resolve())
+        self.settings.set("folders/weights", str(Path(path).parent))
+        self._init_files = (*[f for f in self._init_files if f != path], path)
+        if info.scale != self.scale_combo.currentData():
+            self.scale_combo.setCurrentIndex(self.scale_combo.findData(info.scale))  # fills the choices anew
+        self._sync_init_choices(select=path)
+        self._on_init_picked()
+        return True
 
     def reset_defaults(self) -> None:
         cur = self.form()

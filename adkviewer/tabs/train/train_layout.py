@@ -130,9 +130,8 @@ class TrainLayout:
         grid.setHorizontalSpacing(6)
         grid.setVerticalSpacing(3)
         self.init_combo = QComboBox(side)
-        self.init_combo.addItem("Shipped weights (fine-tune)", "shipped")
-        self.init_combo.addItem("Scratch", "scratch")
-        self.init_combo.setToolTip("Fine-tune the shipped model of this scale, or train a new one")
+        self.init_combo.setToolTip("What the run starts from: the shipped weights, the model Quick calibrate just "
+                                   "fitted, an exported model or a weights file (fine-tune), or scratch")
         self.calfirst_check = QCheckBox("quick calibrate first", side)
         self.calfirst_check.setToolTip("Fine-tuning: fit the colour response (3×3 mix + bias) to these pairs in "
                                        "closed form before the first step, so training goes to the kernels")

@@ -123,6 +123,10 @@ class TrainProgress:
         self._show_preview(info["preview"], info["gt"], f"ADK-Net calibrated: {info['after']:.2f} dB")
         self.log(f"quick calibrate: {on} PSNR {info['before']:.3f} → {info['after']:.3f} dB "
                  f"in {info['seconds']:.1f} s")
+        self._calibrated = info["weights"]
+        self._sync_init_choices(select=self._calibrated)
+        self._on_init_picked()  # fine-tune defaults, no second calibration
+        self.log(f"Start from: {self.init_combo.currentText()} ({self._calibrated})")
 
     def _on_exported(self, path: str, purpose: str) -> None:
         self.log(f"wrote {path}")
@@ -130,6 +134,8 @@ class TrainProgress:
             self._switch_compare(Path(path))  # which remembers it
         else:
             weights_registry.remember(self.settings, path)
+        if not self.runner.training:
+            self._sync_init_choices()  # an exported model can start the next run
 
     def _switch_compare(self, path: Path) -> None:
         weights_registry.remember(self.settings, str(path))

@@ -4,9 +4,9 @@ The engine is Qt-free and reports through plain callbacks, which run on the work
 events into a thread-safe queue (losses are merged into one list); a timer in the GUI thread drains it and
 emits the Qt signals below, so no Qt object is touched from the worker and a fast model cannot flood the
 event loop. Pause and Stop are the engine's own thread-safe requests; the state is PAUSING until the engine
-holds between steps, then PAUSED, when an export (on a `JobQueue`, as every export) may read the model. Every failure, including a crash of
-the training loop (NaN loss, out of memory, a file that vanished), ends in `finished("crashed", sentence)`,
-with the engine's resumable crash checkpoint named in the sentence.
+holds between steps, then PAUSED, when an export (on a `JobQueue`, as every export) may read the model. Every
+failure, including a crash of the training loop (NaN loss, out of memory, a file that vanished), ends in
+`finished("crashed", sentence)`, with the engine's resumable crash checkpoint named in the sentence.
 """
 
 from __future__ import annotations
@@ -148,25 +148,21 @@ class TrainRunner(QObject):
 
     # ------------------------------------------------------------------ training
 
-    def start(self, cfg: TrainConfig | None = None, resume: str | None = None, reuse: Trainer | None = None) -> None:
-        """A new run from `cfg`, a checkpoint (`resume`), or an already set-up trainer (e.g. just calibrated)."""
-        if reuse is not None:
-            trainer = reuse
-            trainer.cb = self._callbacks()
-        else:
-            trainer = Trainer(cfg or TrainConfig(), self._callbacks())
-            self.calibration = None
+    def start(self, cfg: TrainConfig | None = None, resume: str | None = None) -> None:
+        """A new run from `cfg` (a calibrated model starts from the weights file its calibration saved), or a
+        checkpoint (`resume`)."""
+        trainer = Trainer(cfg or TrainConfig(), self._callbacks())
+        self.calibration = None
         self.trainer = trainer
         self._cancel_baselines.set()  # an older run's reference fit is not needed any more
         self._cancel_baselines = threading.Event()
-        self._launch(STARTING, lambda: self._train_job(trainer, resume, set_up=reuse is not None), "adkviewer-train")
+        self._launch(STARTING, lambda: self._train_job(trainer, resume), "adkviewer-train")
 
-    def _train_job(self, trainer: Trainer, resume: str | None, set_up: bool) -> None:
+    def _train_job(self, trainer: Trainer, resume: str | None) -> None:
         t0 = time.time()
         outcome, message = "crashed", ""
         try:
-            if not set_up:
-                trainer.setup(resume=resume)
+            trainer.setup(resume=resume)
             self._events.put(("setup", self._setup_info(trainer)))
             self._start_baselines(trainer)
             self._events.put(("state", RUNNING))
@@ -287,6 +283,7 @@ class TrainRunner(QObject):
             info = {"before": before.get("psnr", float("nan")), "after": after.get("psnr", float("nan")),
                     "ssim_after": after.get("ssim", float("nan")), "seconds": secs, "on": where,
                     "iteration": trainer.iteration, "preview": preview, "gt": pairs[0][1]}
+            info["weights"] = str(self._save_calibrated(trainer, info))
             self._events.put(("calibrated", info))
             outcome = "calibrated"
             message = (f"Quick calibrate: {where.split()[0]} PSNR {info['before']:.3f} → {info['after']:.3f} dB "
@@ -297,6 +294,17 @@ class TrainRunner(QObject):
                 self.trainer = None
         finally:
             self._events.put(("done", outcome, message))
+
+    @staticmethod
+    def _save_calibrated(trainer: Trainer, info: dict[str, Any]) -> Path:
+        """The calibrated model into its run folder, so that a run can start from it (as `--init FILE`)."""
+        it = trainer.iteration
+        pairs = Path(trainer.cfg.pairs).name or "pairs"
+        card = {"name": f"{pairs} calibrated" + (f" at iteration {it}" if it else ""),
+                "calibration": {k: round(v, 4) if isinstance(v, float) else v
+                                for k, v in info.items() if k not in ("preview", "gt")}}
+        stem = f"calibrated_it{it}_x{trainer.cfg.scale}" if it else f"calibrated_x{trainer.cfg.scale}"
+        return trainer.export(Path(trainer.cfg.out) / f"{stem}.safetensors", extra_card=card, which="last")
 
     def export(self, path: str | Path | None = None, purpose: str = "export", extra_card: dict | None = None,
                score: bool = False) -> None:

@@ -17,8 +17,12 @@ from model.devices import CHOICES as DEVICE_CHOICES
 from model.errors import UserError
 from model.splits import SPLIT_FILENAME, Split, resolve_split
 from model.train import FINE_TUNE, SCRATCH, TrainConfig, default_runs_root, new_run_dir, schedule_for
+from model.weights import default_weights, describe_weights
 
-INITS = ("shipped", "scratch")
+from adkviewer.state.weights_registry import available_weights
+
+INITS = ("shipped", "scratch")  # besides a weights file's path (the CLI's --init FILE)
+PICK_FILE = "pick-file"         # the "Start from" entry that asks for a weights file
 PRESETS = tuple(ADKNET_PRESETS)  # the model's presets and device choices: one list for the CLI and this tab
 DEVICES = DEVICE_CHOICES
 SPLIT_FILE, SPLIT_FRACTION = "file", "fraction"
@@ -88,7 +92,7 @@ class TrainSettings:
         mode, frac = SPLIT_FILE, 0.2
         if cfg.split.startswith("fraction:"):
             mode, frac = SPLIT_FRACTION, float(cfg.split.split(":", 1)[1])
-        init = cfg.init if cfg.init in INITS else "shipped"
+        init = cfg.init if cfg.init in INITS or Path(cfg.init).is_file() else "shipped"
         over = dict(cfg.model_overrides)
         k = int(over.pop("k", 0) or 0)
         return cls(pairs=cfg.pairs, split_mode=mode, val_fraction=frac, seed=cfg.seed, scale=cfg.scale,
@@ -122,7 +126,7 @@ class TrainSettings:
             if isinstance(val, float) and not math.isfinite(val):
                 continue
             setattr(out, name, val)
-        if out.init not in INITS:
+        if out.init not in INITS and not Path(out.init).is_file():
             out.init = "shipped"
         if out.preset not in PRESETS:
             out.preset = "lite"
@@ -153,6 +157,45 @@ def command_line(cfg: TrainConfig) -> str:
     if not cfg.calibrate_first:
         parts.append("--no-calibrate")
     return " ".join(shlex.quote(p) for p in parts) + "  # (from the Train tab)"
+
+
+@dataclass(frozen=True)
+class InitChoice:
+    """One entry of "Start from": its label, the TrainConfig.init it stands for, and whether it can be chosen."""
+
+    label: str
+    init: str
+    enabled: bool = True
+    tip: str = ""
+
+
+def init_choices(scale: int, calibrated: str | None, settings: Any = None,
+                 files: tuple[str, ...] = ()) -> list[InitChoice]:
+    """What a run can start from at this scale: the shipped weights, the last model Quick calibrate fitted (saved
+    in its run folder), the models exported (File → ADK-Net weights), weights files chosen here, or scratch."""
+    have = bool(default_weights(scale))
+    out = [InitChoice("Shipped weights (fine-tune)" if have else f"Shipped weights (none for ×{scale})", "shipped",
+                      have, "Fine-tune the shipped model of this scale")]
+    seen = set()
+
+    def add(path: str, label: str, tip: str) -> None:
+        key = str(Path(path).resolve())
+        if key not in seen and Path(path).is_file() and describe_weights(path).scale == scale:
+            seen.add(key)
+            out.append(InitChoice(label, path, True, tip))
+
+    if calibrated:
+        add(calibrated, f"Calibrated: {describe_weights(calibrated).name}",
+            f"Fine-tune the model Quick calibrate fitted, saved as {calibrated}")
+    for c in available_weights(settings, scale):
+        if not c.shipped:
+            add(str(c.path), f"Exported: {c.name}", f"Fine-tune {c.path} (listed under File → ADK-Net weights)")
+    for f in files:
+        add(f, f"File: {Path(f).name}", f"Fine-tune {f}")
+    out.append(InitChoice("Weights file…", PICK_FILE, True, "Fine-tune another .safetensors file (the CLI's "
+                                                           "--init FILE)"))
+    out.append(InitChoice("Scratch", "scratch", True, "Train a new model (preset and k below)"))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- pairs

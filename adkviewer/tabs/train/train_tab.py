@@ -37,6 +37,9 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, TrainProgress, QWidget):
         self.last_message = ""
         self._val_pair = ""
         self._run_validates: bool | None = None  # the run set up has validation pairs (None: no run yet)
+        self._init_files: tuple[str, ...] = ()   # weights files chosen under "Start from"
+        self._init_prev: str | None = None       # the "Start from" choice before "Weights file…" was picked
+        self._calibrated: str | None = None      # weights file of the last model Quick calibrate fitted
         self._build()
         r = self.runner
         r.stateChanged.connect(self._on_state)
@@ -107,6 +110,11 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, TrainProgress, QWidget):
             state = settings.get_bytes(prefix + name)
             if state is not None:
                 sp.restoreState(state)
+
+    def showEvent(self, ev) -> None:  # noqa: N802 - Qt API
+        super().showEvent(ev)
+        if not self.runner.busy:
+            self._sync_init_choices()  # weights exported or chosen elsewhere meanwhile (File → ADK-Net weights)
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
         return QSize(1280, 760)
