@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 import torch
 
@@ -25,14 +27,21 @@ def predict(model: ADKNet, hr: np.ndarray, device: torch.device) -> np.ndarray:
     return y
 
 
-def validate(model: ADKNet, val: list[tuple[np.ndarray, np.ndarray]], device: torch.device) -> tuple[dict[str, float], np.ndarray | None]:
-    """Mean RGB PSNR / SSIM over the validation pairs, plus the first pair's output as a preview."""
+def validate(model: ADKNet, val: list[tuple[np.ndarray, np.ndarray]], device: torch.device,
+             cancelled: Callable[[], bool] | None = None,
+             progress: Callable[[int, int], None] | None = None) -> tuple[dict[str, float], np.ndarray | None]:
+    """Mean RGB PSNR / SSIM over the validation pairs, plus the first pair's output as a preview; `cancelled` is
+    asked before each pair (InterruptedError), `progress(done, total)` told after it."""
     if not val:
         return {}, None
     ps, ss, preview = [], [], None
     for n, (hr, lr) in enumerate(val):
+        if cancelled is not None and cancelled():
+            raise InterruptedError("validation was cancelled")
         out = predict(model, hr, device)
         preview = out if n == 0 else preview
         ps.append(psnr(out, lr))
         ss.append(ssim(out, lr))
+        if progress is not None:
+            progress(n + 1, len(val))
     return {"psnr": float(np.mean(ps)), "ssim": float(np.mean(ss))}, preview

@@ -162,3 +162,53 @@ def test_start_from_offers_the_calibrated_model_exported_models_and_a_weights_fi
     # remembered across a restart of the tab's form
     tab.form().save(tab.settings)
     assert TrainSettings.load(tab.settings).init == str(x2.resolve())
+
+
+def _slow(monkeypatch, seconds: float = 0.3) -> None:
+    """Quick calibrate on tiny pairs takes milliseconds: slow each pair so a person (the test) can cancel it."""
+    import model.calibrate
+    import model.validation
+
+    terms, predict = model.calibrate.model_terms, model.validation.predict
+    monkeypatch.setattr(model.calibrate, "model_terms", lambda *a: (time.sleep(seconds), terms(*a))[1])
+    monkeypatch.setattr(model.validation, "predict", lambda *a: (time.sleep(seconds), predict(*a))[1])
+
+
+def test_quick_calibrate_shows_its_own_progress_and_cancel_leaves_the_model_as_it_was(qtbot, tmp_path, pairs,
+                                                                                    monkeypatch):
+    win, tab = _tab(qtbot, pairs, tmp_path / "runs", iterations=6, val_every=3)
+    tab.start_button.click()
+    _idle(qtbot, tab)
+    t = tab.runner.trainer
+    before = {k: v.clone() for k, v in t.model.state_dict().items()}
+    _slow(monkeypatch)
+    seen: list[str] = []
+    tab.runner.calibrating.connect(lambda stage, done, total: seen.append(f"{stage} {done}/{total}"))
+    tab.calibrate_button.click()
+    assert tab.stop_button.isEnabled() and tab.stop_button.text() == "Cancel"
+    qtbot.waitUntil(lambda: "fitting" in tab.progress.format(), timeout=WAIT_MS)
+    assert tab.progress.maximum() == len(t.train_pairs) == 4  # its own stages, not the run's "6 / 6"
+    assert "quick calibrate: fitting" in tab.progress.format() and "/ 4 pairs" in tab.progress.format()
+    tab.stop_button.click()
+    _idle(qtbot, tab)
+    assert tab.last_message == "Quick calibrate cancelled: the model is as it was." and tab.runner.calibration is None
+    assert all((v == before[k]).all() for k, v in t.model.state_dict().items())
+    assert tab.runner.trainer is t and tab.progress.format() == "6 / 6" and tab.stop_button.text() == "Stop"
+    assert seen[0] == "fitting 0/4"  # just validated at iteration 6: no scoring before
+
+    # cancelled while the calibrated model is scored: the fit is undone too
+    tab.calibrate_button.click()
+    qtbot.waitUntil(lambda: "scoring the calibrated model" in tab.progress.format(), timeout=WAIT_MS)
+    tab.stop_button.click()
+    _idle(qtbot, tab)
+    assert tab.last_message.startswith("Quick calibrate cancelled"), tab.last_message
+    assert all((v == before[k]).all() for k, v in t.model.state_dict().items())
+    assert tab.calibrate_button.isEnabled() and tab.start_button.isEnabled() and tab.eta_label.text() == "cancelled"
+
+    # a fresh calibration, cancelled: no half-made model is left behind
+    tab.runner.trainer = None
+    tab.calibrate_button.click()
+    qtbot.waitUntil(lambda: "scoring the model" in tab.progress.format(), timeout=WAIT_MS)
+    tab.stop_button.click()
+    _idle(qtbot, tab)
+    assert tab.runner.trainer is None and not tab.use_button.isEnabled() and tab.progress.format() == "idle"

@@ -10,7 +10,7 @@ from model.errors import UserError
 from model.train import TrainConfig, read_checkpoint
 
 from adkviewer.state.messages import PAIRS, TRAIN
-from adkviewer.tabs.train.train_runner import IDLE, PAUSED, PAUSING
+from adkviewer.tabs.train.train_runner import CALIBRATING, IDLE, PAUSED, PAUSING
 from adkviewer.tabs.train.train_state import TrainSettings
 from adkviewer.tabs.train.train_widgets import no_val_text
 from adkviewer.gui.workers import run_off_gui_thread
@@ -62,7 +62,11 @@ class TrainActions:
             self.runner.pause()
 
     def stop(self) -> None:
-        self.runner.stop()
+        """Stop the run, or (the button reads Cancel then) quick calibrate."""
+        if self.runner.state == CALIBRATING:
+            self.runner.cancel_calibration()
+        else:
+            self.runner.stop()
 
     def resume_dialog(self) -> None:
         start = self.settings.get_str("train/last_run", "") or self.out_edit.text()
@@ -109,6 +113,8 @@ class TrainActions:
                 cfg = s.to_config(s.run_dir())
                 cfg.calibrate_first = False  # "before" is the model as it starts; calibrate() then fits the head
                 self.runner.calibrate(cfg)
+            self.progress.setRange(0, 0)  # busy until the first stage reports its pairs
+            self.progress.setFormat("quick calibrate: loading the pairs…" if not keep else "quick calibrate…")
         except UserError as e:
             self.hub.error(str(e), TRAIN)
 

@@ -30,7 +30,6 @@ class TrainLayout:
         self.pause_button = QPushButton("Pause", self)
         self.pause_button.setToolTip("Pause after the current iteration; press again to resume")
         self.stop_button = QPushButton("Stop", self)
-        self.stop_button.setToolTip("Stop and write a checkpoint that “Resume from checkpoint…” continues")
         self.resume_ckpt_button = QPushButton("Resume from checkpoint…", self)
         self.resume_ckpt_button.setToolTip("Continue a run from its checkpoint_*.pt (also after a restart)")
         self.calibrate_button = QPushButton("Quick calibrate", self)

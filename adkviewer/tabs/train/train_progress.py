@@ -54,7 +54,10 @@ class TrainProgress:
         self.start_button.setEnabled(idle)
         self.pause_button.setEnabled(st in (STARTING, RUNNING, PAUSING, PAUSED))
         self.pause_button.setText("Resume" if st in (PAUSING, PAUSED) else "Pause")
-        self.stop_button.setEnabled(st in (STARTING, RUNNING, PAUSING, PAUSED))
+        self.stop_button.setEnabled(st in (STARTING, RUNNING, PAUSING, PAUSED, CALIBRATING))
+        self.stop_button.setText("Cancel" if st == CALIBRATING else "Stop")
+        self.stop_button.setToolTip("Cancel quick calibrate: the model stays as it was" if st == CALIBRATING else
+                                    "Stop and write a checkpoint that “Resume from checkpoint…” continues")
         self.resume_ckpt_button.setEnabled(idle)
         self.calibrate_button.setEnabled(idle)
         self.use_button.setEnabled(usable)
@@ -118,6 +121,24 @@ class TrainProgress:
     def _on_checkpoint(self, path: str, iteration: int) -> None:
         self.log(f"checkpoint {path} (iteration {iteration})")
 
+    def _on_calibrating(self, stage: str, done: int, total: int) -> None:
+        """Quick calibrate's own progress, stage by stage, in place of the run's iterations."""
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(done)
+        self.progress.setFormat(f"quick calibrate: {stage}, {done} / {total} pairs")
+
+    def _run_bar(self, outcome: str) -> None:
+        """After quick calibrate, the bar shows the run's iterations again (or that there is no run yet)."""
+        t = self.runner.trainer
+        if t is not None and t.iteration:
+            self.progress.setRange(0, max(1, t.cfg.iterations))
+            self.progress.setValue(t.iteration)
+            self.progress.setFormat(f"{t.iteration} / {t.cfg.iterations}")
+        else:
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
+            self.progress.setFormat("calibrated: Start fine-tunes it" if outcome == "calibrated" else "idle")
+
     def _on_calibrated(self, info: dict[str, Any]) -> None:
         on = info["on"].split()[0]
         self._show_preview(info["preview"], info["gt"], f"ADK-Net calibrated: {info['after']:.2f} dB")
@@ -151,12 +172,15 @@ class TrainProgress:
         self.last_message = message
         if message:
             self.log(message)
+        if outcome in ("calibrated", "cancelled") or self.progress.format().startswith("quick calibrate"):
+            self._run_bar(outcome)
         if outcome == "crashed":
             self.hub.error(message, TRAIN)
-        elif outcome in ("finished", "stopped", "calibrated"):
+        elif outcome in ("finished", "stopped", "calibrated", "cancelled"):
             self.hub.info(message, TRAIN)
         self.eta_label.setText("paused" if self.runner.state == PAUSED else
-                               {"finished": "done", "stopped": "stopped", "crashed": "failed"}.get(outcome, ""))
+                               {"finished": "done", "stopped": "stopped", "crashed": "failed",
+                                "cancelled": "cancelled"}.get(outcome, ""))
         self._redraw_curves()  # the notes and legend of a run that ended
         self._sync_buttons()
 

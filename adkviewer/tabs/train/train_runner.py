@@ -25,10 +25,10 @@ from model.baselines import fit_lstsq
 from model.devices import describe_device
 from model.evaluate import card_metrics, reference_psnr
 from model.errors import UserError
-from model.train import Callbacks, TrainConfig, Trainer, calibrate, validate
-from model.wording import count_of
+from model.train import Callbacks, TrainConfig, Trainer
 
 from adkviewer.gui.jobs import JobQueue
+from adkviewer.tabs.train.train_calibrate import quick_calibrate
 
 IDLE, STARTING, RUNNING, PAUSING, PAUSED, STOPPING, CALIBRATING, EXPORTING = (
     "idle", "starting", "running", "pausing", "paused", "stopping", "calibrating", "exporting")
@@ -70,6 +70,7 @@ class TrainRunner(QObject):
     logged = Signal(str)
     checkpointed = Signal(str, int)                  # path, iteration
     calibrated = Signal(object)                      # dict: before, after (val PSNR), seconds, pairs
+    calibrating = Signal(str, int, int)              # quick calibrate's stage, pairs done, pairs in the stage
     exported = Signal(str, str)                      # path, purpose ("compare" or "export")
     finished = Signal(str, str)                      # outcome (finished, stopped, crashed, calibrated, ...), message
 
@@ -86,6 +87,7 @@ class TrainRunner(QObject):
         self._progress: tuple[int, int, float] | None = None
         self._thread: threading.Thread | None = None
         self._cancel_baselines = threading.Event()
+        self._cancel_calibration = threading.Event()
         self._baseline_thread: threading.Thread | None = None
         self.jobs = JobQueue(self)       # exports: also while a run holds paused, beside its thread
         self._after_export = IDLE        # the state an export returns to (IDLE, or PAUSED mid-run)
@@ -256,38 +258,28 @@ class TrainRunner(QObject):
         self.trainer = trainer
         if fresh:
             self.calibration = None
+        self._cancel_calibration = threading.Event()
         self._launch(CALIBRATING, lambda: self._calibrate_job(trainer, fresh), "adkviewer-calibrate")
 
     def _calibrate_job(self, trainer: Trainer, fresh: bool) -> None:
         outcome, message = "crashed", ""
+        cancelled = self._cancel_calibration.is_set
         try:
             if fresh:
                 trainer.setup()
                 self._events.put(("setup", self._setup_info(trainer)))
-            t0 = time.perf_counter()
-            pairs = trainer.val or trainer.train_pairs
-            where = "val" if trainer.val else "train (no validation pairs)"
-            known = [h["val_psnr"] for h in trainer.history if h.get("it") == trainer.iteration and "val_psnr" in h]
-            if known and trainer.val and self.calibration is None:
-                before = {"psnr": known[-1]}  # just validated at this iteration: no need to score it again
-            else:
-                scored = count_of(len(pairs), "val pair" if trainer.val else "train pair")
-                trainer.log(f"quick calibrate: scoring the model on {scored}{where[len(where.split()[0]):]}…")
-                before, _ = validate(trainer.model, pairs, trainer.device)
-            fitted = count_of(len(trainer.train_pairs), "train pair")
-            part = "the linear part, colour mix and bias" if trainer.model.linear is not None else "the colour head"
-            trainer.log(f"quick calibrate: fitting {part} on {fitted}…")
-            calibrate(trainer.model, trainer.train_pairs, trainer.device)
-            after, preview = validate(trainer.model, pairs, trainer.device)
-            secs = time.perf_counter() - t0
-            info = {"before": before.get("psnr", float("nan")), "after": after.get("psnr", float("nan")),
-                    "ssim_after": after.get("ssim", float("nan")), "seconds": secs, "on": where,
-                    "iteration": trainer.iteration, "preview": preview, "gt": pairs[0][1]}
-            info["weights"] = str(self._save_calibrated(trainer, info))
+            if cancelled():
+                raise InterruptedError
+            info = quick_calibrate(trainer, self.calibration is not None,
+                                   lambda *a: self._events.put(("calprogress", *a)), cancelled)
             self._events.put(("calibrated", info))
             outcome = "calibrated"
-            message = (f"Quick calibrate: {where.split()[0]} PSNR {info['before']:.3f} → {info['after']:.3f} dB "
-                       f"({secs:.1f} s). The calibrated model is now the current one.")
+            message = (f"Quick calibrate: {info['on'].split()[0]} PSNR {info['before']:.3f} → {info['after']:.3f} "
+                       f"dB ({info['seconds']:.1f} s). The calibrated model is now the current one.")
+        except InterruptedError:
+            outcome, message = "cancelled", "Quick calibrate cancelled: the model is as it was."
+            if fresh:
+                self.trainer = None
         except BaseException as e:  # noqa: BLE001
             message = crash_message(e, None)
             if fresh:
@@ -295,16 +287,10 @@ class TrainRunner(QObject):
         finally:
             self._events.put(("done", outcome, message))
 
-    @staticmethod
-    def _save_calibrated(trainer: Trainer, info: dict[str, Any]) -> Path:
-        """The calibrated model into its run folder, so that a run can start from it (as `--init FILE`)."""
-        it = trainer.iteration
-        pairs = Path(trainer.cfg.pairs).name or "pairs"
-        card = {"name": f"{pairs} calibrated" + (f" at iteration {it}" if it else ""),
-                "calibration": {k: round(v, 4) if isinstance(v, float) else v
-                                for k, v in info.items() if k not in ("preview", "gt")}}
-        stem = f"calibrated_it{it}_x{trainer.cfg.scale}" if it else f"calibrated_x{trainer.cfg.scale}"
-        return trainer.export(Path(trainer.cfg.out) / f"{stem}.safetensors", extra_card=card, which="last")
+    def cancel_calibration(self) -> None:
+        """Stop quick calibrate at the next pair; the model keeps its values from before."""
+        if self._state == CALIBRATING:
+            self._cancel_calibration.set()
 
     def export(self, path: str | Path | None = None, purpose: str = "export", extra_card: dict | None = None,
                score: bool = False) -> None:
@@ -397,6 +383,8 @@ class TrainRunner(QObject):
             elif kind == "state":  # set-up done; a pause or stop asked for meanwhile keeps its state
                 if self._state == STARTING:
                     self._set_state(PAUSING if self.trainer is not None and self.trainer.paused else RUNNING)
+            elif kind == "calprogress":
+                self.calibrating.emit(ev[1], ev[2], ev[3])
             elif kind == "calibrated":
                 self.calibration = ev[1]
                 self.calibrated.emit(ev[1])

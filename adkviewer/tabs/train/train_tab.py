@@ -4,7 +4,7 @@ A thin view. The form's values live in `train_state.TrainSettings` (Qt-free), th
 `train_state.scan_pairs`, and all the work (training, quick calibrate, export) is done by the one engine in
 `model.train`, run off the GUI thread by `train_runner.TrainRunner`. The class is assembled from one part per job:
 train_layout (widgets), train_form (form and pairs), train_actions (buttons), train_progress (runner signals,
-curves); train_widgets holds the small widgets and texts they share.
+curves); train_widgets holds the small widgets and texts they share, train_calibrate quick calibrate's stages.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, TrainProgress, QWidget):
         r.logged.connect(self.log)
         r.checkpointed.connect(self._on_checkpoint)
         r.calibrated.connect(self._on_calibrated)
+        r.calibrating.connect(self._on_calibrating)
         r.exported.connect(self._on_exported)
         r.finished.connect(self._on_finished)
         self._scan_timer = QTimer(self)
