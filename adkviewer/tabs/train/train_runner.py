@@ -89,7 +89,7 @@ class TrainRunner(QObject):
         self._cancel_baselines = threading.Event()
         self._cancel_calibration = threading.Event()
         self._baseline_thread: threading.Thread | None = None
-        self.jobs = JobQueue(self)       # exports: also while a run holds paused, beside its thread
+        self.export_jobs = JobQueue(self)  # exports: also while a run holds paused, beside its thread
         self._after_export = IDLE        # the state an export returns to (IDLE, or PAUSED mid-run)
         self._timer = QTimer(self)
         self._timer.setInterval(poll_ms)
@@ -328,7 +328,7 @@ class TrainRunner(QObject):
             else:
                 self.finished.emit("crashed", crash_message(error, None).replace("Training failed", "Export failed"))
 
-        self.jobs.submit(work, done)
+        self.export_jobs.submit(work, done)
 
     # ------------------------------------------------------------------ waiting, draining
 
