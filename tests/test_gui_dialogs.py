@@ -18,7 +18,7 @@ from adkviewer.shell.main_window import with_filter_suffix  # noqa: E402
 from adkviewer.shell.settings_dialog import SettingsDialog  # noqa: E402
 from adkviewer.tabs.train.train_runner import IDLE  # noqa: E402
 from adkviewer.tabs.train.train_state import TrainSettings  # noqa: E402
-from core_helpers import TINY, make_pairs, one_thread, save_png, smooth_image  # noqa: E402, F401
+from core_helpers import TINY, box, make_pairs, one_thread, save_png, smooth_image  # noqa: E402, F401
 from gui_helpers import open_window  # noqa: E402
 from model.imageio import load_image  # noqa: E402
 
@@ -52,8 +52,9 @@ def test_the_filter_extension_is_added_only_when_none_was_typed():
 
 
 def test_file_open_and_open_ground_truth(qtbot, tmp_path, monkeypatch):
-    hr = save_png(tmp_path / "shots" / "HR" / "scene.png", smooth_image(64, 80, seed=3))
-    lr = save_png(tmp_path / "shots" / "LR" / "scene_camera.png", smooth_image(16, 20, seed=4))  # not found by name
+    scene = smooth_image(64, 80, seed=3)
+    hr = save_png(tmp_path / "shots" / "HR" / "scene.png", scene)
+    lr = save_png(tmp_path / "shots" / "LR" / "scene_camera.png", box(scene, 4))  # not found by name
     win = open_window(qtbot, ["--methods", "bicubic"])
     win.settings.set("folders/open", str(hr.parent))
     fake = FakeFileDialog(monkeypatch, "", hr, lr)

@@ -230,8 +230,7 @@ class TrainRunner(QObject):
         """Ask the run to pause: PAUSING until the step in flight has finished and the engine holds, then PAUSED."""
         if self.trainer is not None and self._state in (STARTING, RUNNING):
             self.trainer.request_pause()
-            if self._state == RUNNING:
-                self._set_state(PAUSING)
+            self._set_state(PAUSING)
 
     def resume(self) -> None:
         if self.trainer is not None and self._state in (PAUSING, PAUSED):
@@ -382,7 +381,7 @@ class TrainRunner(QObject):
                 self.setupDone.emit(ev[1])
             elif kind == "state":  # set-up done; a pause or stop asked for meanwhile keeps its state
                 if self._state == STARTING:
-                    self._set_state(PAUSING if self.trainer is not None and self.trainer.paused else RUNNING)
+                    self._set_state(RUNNING)
             elif kind == "calprogress":
                 self.calibrating.emit(ev[1], ev[2], ev[3])
             elif kind == "calibrated":
