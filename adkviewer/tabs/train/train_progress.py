@@ -146,7 +146,7 @@ class TrainProgress:
                  f"in {info['seconds']:.1f} s")
         self._calibrated = info["weights"]
         self._sync_init_choices(select=self._calibrated)
-        self._on_init_picked()  # fine-tune defaults, no second calibration
+        self.calfirst_check.setChecked(False)  # calibrated on these pairs already; the form's schedule stays
         self.log(f"Start from: {self.init_combo.currentText()} ({self._calibrated})")
 
     def _on_exported(self, path: str, purpose: str) -> None:
