@@ -78,7 +78,8 @@ def pretrain(data: Path, work: Path, cam: str, args) -> tuple[Path, float]:
     cmd = (adk("train", "--resume", str(ckpt)) if ckpt.is_file() else
            adk("train", "--init", "scratch", "--pairs", str(pairs), "--out", str(out), "--no-eval",
                "--iterations", str(args.pretrain_iterations), "--batch", "8", "--patch", "48",
-               "--val-every", "200", "--ckpt-every", "100", "--time-budget", str(args.pretrain_budget),
+               "--val-every", "200", "--ckpt-every", "100",
+               *(["--time-budget", str(args.pretrain_budget)] if args.pretrain_budget else []),
                *(["--set", f"linear_taps={args.linear_taps}"] if args.linear_taps is not None else [])))
     out.mkdir(parents=True, exist_ok=True)
     secs = run(cmd, work / f"source_{cam}.log")
@@ -186,7 +187,8 @@ def main() -> None:
     p.add_argument("--directions", nargs="+", default=["Canon:Nikon", "Nikon:Canon"])
     p.add_argument("--ns", nargs="+", type=int, default=[5, 10, 20, 40])
     p.add_argument("--pretrain-iterations", type=int, default=1500)
-    p.add_argument("--pretrain-budget", type=float, default=1800.0, help="seconds per source model")
+    p.add_argument("--pretrain-budget", type=float, default=0.0,
+                   help="seconds per source model (default 0: none; a budget makes the source depend on the load)")
     p.add_argument("--linear-taps", type=int, default=None, help="override the preset's linear part (0: none)")
     p.add_argument("--finetune-args", nargs=argparse.REMAINDER, default=[],
                    help="extra `adkviewer train` arguments for (c) (default: none, the CLI's defaults)")

@@ -1,0 +1,115 @@
+"""Fine-tuning variants on the transfer benchmark's source models: which defaults beat Quick calibrate?
+
+Uses the source models that bench/transfer.py trained in --work (source_SRC/) and its pairs folders. For each
+variant and N, fine-tunes on DST_001..N (the CLI's seeded 20% held out to validate) and scores the exported
+model on DST_041-050, beside the model as is, Quick calibrate on the same N pairs and lstsq. With --refit the
+exported model is also scored after a closed-form re-fit on all N pairs (train + validation). Appends one JSON
+line per run to WORK/finetune_variants.jsonl (cached: a rerun skips what is there) and prints the table.
+
+  python bench/finetune_variants.py --data ../shared/data/realsr_x4 --work ~/adk-transfer --ns 10 40
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT.parent))
+sys.path.insert(0, str(ROOT))
+
+from model.baselines import apply_lstsq, fit_lstsq  # noqa: E402
+from model.calibrate import calibrate  # noqa: E402
+from model.data import discover_pairs, load_pair  # noqa: E402
+from model.metrics import psnr  # noqa: E402
+from model.train import FINE_TUNE, Trainer, TrainConfig, predict  # noqa: E402
+from model.weights import load_weights  # noqa: E402
+from transfer import SCALE, link_pairs  # noqa: E402
+
+# name -> (TrainConfig overrides, parameter groups trained (None: all the engine trains))
+VARIANTS = {
+    "default": ({}, None),
+    "lr3e-5": ({"lr": 3e-5}, None),
+    "kernel-head": ({"lr": 3e-4}, ("branch", "head", "mix", "mix_bias")),
+}
+
+
+def finetune(cfg: TrainConfig, groups: tuple[str, ...] | None) -> Trainer:
+    """One run of the training engine, optionally training only some parameter groups."""
+    tr = Trainer(cfg)
+    tr.setup()
+    if groups:
+        for name, p in tr.model.named_parameters():
+            if name.split(".")[0] not in groups:
+                p.requires_grad_(False)
+        tr.opt = torch.optim.AdamW([p for p in tr.model.parameters() if p.requires_grad], lr=cfg.lr,
+                                   weight_decay=cfg.weight_decay)
+    tr.run()
+    return tr
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--data", required=True)
+    p.add_argument("--work", required=True, help="bench/transfer.py's --work (its source models)")
+    p.add_argument("--directions", nargs="+", default=["Canon:Nikon"])
+    p.add_argument("--ns", nargs="+", type=int, default=[10, 40])
+    p.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    p.add_argument("--refit", action="store_true", help="also score after a re-fit on all N pairs")
+    args = p.parse_args()
+    data, work = Path(args.data).resolve(), Path(args.work).expanduser().resolve()
+    cache = work / "finetune_variants.jsonl"
+    done = [json.loads(line) for line in cache.read_text().splitlines()] if cache.is_file() else []
+    infos = {q.name: q for q in discover_pairs(data, SCALE)}
+    for d in args.directions:
+        src, dst = d.split(":")
+        weights = work / f"source_{src}" / f"adknet_x{SCALE}_lite.safetensors"
+        val = [load_pair(infos[f"{dst}_{i:03d}"], SCALE) for i in range(41, 51)]
+        score = lambda m: float(np.mean([psnr(predict(m, hr, "cpu"), lr) for hr, lr in val]))  # noqa: E731
+        for n in args.ns:
+            names = [f"{dst}_{i:03d}" for i in range(1, n + 1)]
+            train = [load_pair(infos[m], SCALE) for m in names]
+            fit = fit_lstsq(train, SCALE, taps=16)
+            base = {"lstsq": float(np.mean([psnr(apply_lstsq(fit, hr), lr) for hr, lr in val]))}
+            model = load_weights(weights).model
+            base["as_is"] = score(model)
+            calibrate(model, train)
+            base["calibrated"] = score(model)
+            for v in args.variants:
+                if any(r["src"] == src and r["dst"] == dst and r["n"] == n and r["variant"] == v for r in done):
+                    continue
+                overrides, groups = VARIANTS[v]
+                cfg = TrainConfig(pairs=str(link_pairs(data, names, work / f"pairs_{dst}_{n}")), init=str(weights),
+                                  iterations=FINE_TUNE.iterations, lr=FINE_TUNE.lr, val_every=FINE_TUNE.val_every,
+                                  patience=FINE_TUNE.patience, ckpt_every=0,
+                                  out=str(work / f"variant_{v}_{src}_to_{dst}_{n}"), **overrides)
+                t0 = time.perf_counter()
+                tr = finetune(cfg, groups)
+                exported = tr.export_model()
+                row = {"src": src, "dst": dst, "n": n, "variant": v, **base, "finetuned": score(exported),
+                       "best_it": tr.best.get("it"), "iterations": tr.iteration,
+                       "seconds": round(time.perf_counter() - t0, 1)}
+                if args.refit:
+                    calibrate(exported, tr.train_pairs + tr.val)
+                    row["refit_all"] = score(exported)
+                done.append(row)
+                with open(cache, "a") as f:
+                    f.write(json.dumps(row) + "\n")
+                print(json.dumps(row), file=sys.stderr, flush=True)
+    print("| SRC -> DST | N | variant | lstsq | as is | Quick calibrate | fine-tuned (gap) | re-fit on all | best it |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in done:
+        refit = f"{r['refit_all']:.2f}" if "refit_all" in r else ""
+        print(f"| {r['src']} -> {r['dst']} | {r['n']} | {r['variant']} | {r['lstsq']:.2f} | {r['as_is']:.2f} | "
+              f"{r['calibrated']:.2f} | {r['finetuned']:.2f} ({r['finetuned'] - r['lstsq']:+.2f}) | {refit} | "
+              f"{r['best_it']} of {r['iterations']} |")
+
+
+if __name__ == "__main__":
+    main()
