@@ -5,8 +5,6 @@ from __future__ import annotations
 import functools
 import io
 import os
-import platform
-import socket
 import threading
 import time
 from pathlib import Path
@@ -27,6 +25,7 @@ from .atomic import atomic_write_bytes
 from .config_bounds import bounded_config
 from .weights import default_weights, load_weights, safe_torch_load, save_weights
 from .wording import count_of
+from .run_card import best_card, export_card, hardware_string  # noqa: F401 (hardware_string: public name)
 
 from .train_config import (CKPT_FORMAT, FINE_TUNE, RUNS_FOLDER, SCRATCH, Callbacks, DistInfo, Schedule,  # noqa: F401
                            TrainConfig, default_init, default_runs_root, dist_from_env, lr_at, new_run_dir,
@@ -326,8 +325,7 @@ class Trainer:
                 self.best = dict(metrics)
                 self._checks_since_best = 0
                 self.best_state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
-                save_weights(self.model, self.best_weights_path(),
-                             {"best_val": self.best, "note": "weights at the best validation PSNR of this run"})
+                save_weights(self.model, self.best_weights_path(), best_card(self))
             else:
                 self._checks_since_best += 1
             self.log(f"it {self.iteration}: val PSNR {metrics['psnr']:.3f} dB, SSIM {metrics['ssim']:.4f}")
@@ -391,26 +389,9 @@ class Trainer:
     def export(self, path: str | Path | None = None, extra_card: dict[str, Any] | None = None,
                which: str | None = None) -> Path:
         """Write safetensors weights plus a model card describing data, split, settings, time and hardware."""
-        cfg = self.cfg
-        mc = self.model.cfg
-        path = Path(path) if path else Path(cfg.out) / f"adknet_x{mc.scale}_{cfg.preset}.safetensors"
-        card = {
-            "name": path.stem,
-            "training": {
-                "pairs": str(cfg.pairs),
-                "split": cfg.split,
-                "train_pairs": [p.name for p in self.train_infos],
-                "val_pairs": [p.name for p in self.val_infos],
-                "iterations": self.iteration,
-                "seconds": round(self.elapsed, 1),
-                "hardware": hardware_string(self.device, self.dist.world),
-                "command": cfg.command,
-                **({"resumed_with": list(cfg.resumes)} if cfg.resumes else {}),
-                "settings": {k: v for k, v in cfg.to_dict().items() if k not in ("pairs", "command", "resumes")},
-                "best_val": self.best,
-                "exported": self.exported_which(which),
-            },
-        }
+        default = Path(self.cfg.out) / f"adknet_x{self.model.cfg.scale}_{self.cfg.preset}.safetensors"
+        path = Path(path) if path else default
+        card = export_card(self, path, which)
         if extra_card:
             card.update(extra_card)
         return save_weights(self.export_model(which), path, card)
@@ -419,11 +400,6 @@ class Trainer:
         if self.dist.world > 1 and dist.is_initialized():
             dist.barrier()  # see shared/docs/adknet.md: without it a rank may abort at exit
             dist.destroy_process_group()
-
-
-def hardware_string(device: torch.device | None, world: int = 1) -> str:
-    d = describe_device(device) if device is not None else "?"
-    return f"{d} x{world} on {socket.gethostname()} ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
 
 
 def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:

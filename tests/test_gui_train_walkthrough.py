@@ -147,7 +147,7 @@ def test_start_from_offers_the_calibrated_model_exported_models_and_a_weights_fi
     tab.show()  # showing the tab again lists what was exported meanwhile
     labels = [tab.init_combo.itemText(i) for i in range(tab.init_combo.count())]
     assert labels[:2] == ["Shipped weights (fine-tune)", labels[1]] and labels[1].startswith("Calibrated:")
-    assert "Exported: my camera x4" in labels and labels[-2:] == ["Weights file…", "Scratch"]
+    assert f"Exported: my camera x4 — {tmp_path.name}" in labels and labels[-2:] == ["Weights file…", "Scratch"]
     x2 = tmp_path / "other" / "x2.safetensors"
     x2.parent.mkdir()
     save_weights(perturbed(tiny_config(scale=2)), x2, {"name": "x2 model"})

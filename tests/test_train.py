@@ -21,6 +21,7 @@ from model.errors import UserError
 from model.calibrate import PRIOR_WEIGHTS
 from model.train import (Callbacks, TrainConfig, Trainer, calibrate, load_split_pairs, lr_at, read_checkpoint,
                          validate)
+from model.model_card import summarize_card
 from model.weights import card_path, load_weights
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -459,6 +460,9 @@ def test_the_best_validation_weights_are_kept_beside_the_final_ones(pairs, tmp_p
     assert best.is_file() and t.best["it"] in (0, 2, 4, 6)  # iteration 0, the starting model, is a candidate
     loaded = load_weights(best)
     assert loaded.card["best_val"]["psnr"] == pytest.approx(t.best["psnr"])
+    # File → ADK-Net weights lists several runs' best_x4: the card names its run and iteration, and its pairs
+    assert loaded.card["name"].startswith(f"best of run (it {t.best['it']}, ")
+    assert summarize_card(best).reproduces.startswith(f"the LR images of the pairs in '{pairs.name}' (3 train pairs)")
     assert validate(loaded.model, t.val, t.device)[0]["psnr"] == pytest.approx(t.best["psnr"], abs=1e-4)
 
 

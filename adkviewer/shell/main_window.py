@@ -7,14 +7,13 @@ Tabs are made by small factories `(TabContext) -> QWidget` (see `gui.context`), 
 
 from __future__ import annotations
 
-import html
 import re
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtCore import QSize, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QDialog, QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout,
+from PySide6.QtWidgets import (QDialog, QFileDialog, QLabel, QMainWindow, QTabWidget, QVBoxLayout,
                                QWidget)
 
 from model.data import IMAGE_EXTENSIONS
@@ -23,7 +22,8 @@ from model.errors import UserError
 from adkviewer.gui.context import TabContext, build_context
 from adkviewer.gui.settings import Settings
 from adkviewer.resources import demo_image
-from adkviewer.shell import weights_menu
+from adkviewer.shell import help_dialogs, weights_menu
+from adkviewer.shell.help_dialogs import SHORTCUTS
 from adkviewer.shell.message_banner import MessageBanner
 from adkviewer.shell.settings_dialog import SettingsDialog
 from adkviewer.state.messages import SAVE
@@ -36,26 +36,6 @@ from adkviewer.tabs.train.train_tab import TrainTab
 TabFactory = Callable[[TabContext], QWidget]
 
 INFO_STATUS_MS = 15_000  # how long an information line stays in the status bar
-
-# (keys, what they do): the F1 help lists these, with each tab's own `shortcuts` before the last line.
-SHORTCUTS: list[tuple[str, str]] = [
-    ("Ctrl+O", "Open an HR image (or drop one on the window)"),
-    ("Ctrl+L", "Open the ground-truth LR for it"),
-    ("1 – 9", "Show method N alone, at the same zoom (flicker)"),
-    ("0, Esc, G", "Back to the grid (Esc also cancels running work)"),
-    ("Space (hold)", "Show the ground truth while held"),
-    ("W", "Swipe between two methods (drag the yellow split)"),
-    ("Mouse wheel / drag", "Zoom / pan all views together"),
-    ("F", "Fit the image in the views"),
-    ("Ctrl+0", "Zoom 1:1 (one screen pixel per LR pixel)"),
-    ("Ctrl++ / Ctrl+−", "Zoom in / out"),
-    ("Ctrl+S", "Save a method's output as PNG"),
-    ("Ctrl+Shift+S", "Save the views as PNG"),
-    ("Ctrl+E", "Export the metrics as CSV"),
-    ("Ctrl+Shift+C", "Copy the metrics table"),
-    ("Ctrl+,", "Settings (device, tile memory budget)"),
-    ("F1", "This list"),
-]
 
 IMAGE_FILTER = "Images (" + " ".join(f"*{e}" for e in sorted(IMAGE_EXTENSIONS)) + ");;All files (*)"
 
@@ -363,24 +343,13 @@ class MainWindow(QMainWindow):
         return SHORTCUTS[:-1] + extra + SHORTCUTS[-1:]
 
     def shortcuts_html(self) -> str:
-        rows = "".join(f"<tr><td><b>{html.escape(k)}</b>&nbsp;&nbsp;</td><td>{html.escape(t)}</td></tr>"
-                       for k, t in self.shortcuts())
-        return f"<table cellspacing='4'>{rows}</table>"
+        return help_dialogs.shortcuts_html(self.shortcuts())
 
     def show_shortcuts(self) -> None:
-        box = QMessageBox(self)
-        box.setWindowTitle("Shortcuts")
-        box.setTextFormat(Qt.RichText)
-        box.setText(self.shortcuts_html())
-        box.setStyleSheet("QLabel { min-width: 46em; }")  # one line per shortcut, not a narrow wrapped column
-        box.setModal(False)
-        box.show()
-        self._shortcuts_box = box
+        self._shortcuts_box = help_dialogs.shortcuts_box(self, self.shortcuts())
 
     def show_about(self) -> None:
-        QMessageBox.about(self, "About ADK Viewer",
-                          "ADK Viewer: explore, compare and fine-tune ADK-Net, a learned per-pixel RGB-kernel "
-                          "image downscaler.<br>Demo photo: NASA, public domain (see resources/demo/LICENSE.md).")
+        help_dialogs.show_about(self, self.session)
 
     # ------------------------------------------------------------------ drag and drop, closing
 

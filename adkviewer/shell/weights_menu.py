@@ -16,6 +16,8 @@ from model.weights import load_weights
 
 from adkviewer.gui.context import TabContext
 from adkviewer.state import weights_registry
+from adkviewer.state.model_info import card_summary, model_blurb
+from adkviewer.widgets.model_card_dialog import show_model_card
 
 
 def install(parent: QWidget, ctx: TabContext, parent_menu: QMenu) -> QMenu:
@@ -34,6 +36,11 @@ def fill(parent: QWidget, ctx: TabContext, menu: QMenu) -> list[QAction]:
     current = str(Path(current).resolve()) if current else None
     group = QActionGroup(menu)
     actions = []
+    if current:
+        card = menu.addAction(f"Model card of {card_summary(current).name}…")
+        card.setToolTip("What this model reproduces, what it was trained on, and its validation table")
+        card.triggered.connect(lambda *_, p=current: show_model_card(p, parent))
+        menu.addSeparator()
     choices = weights_registry.available_weights(ctx.settings, s.scale)
     if not choices:
         a = menu.addAction(f"(no weights for ×{s.scale} — train some in the Train tab)")
@@ -42,7 +49,7 @@ def fill(parent: QWidget, ctx: TabContext, menu: QMenu) -> list[QAction]:
         a = QAction(c.label, menu)
         a.setCheckable(True)
         a.setChecked(str(c.path.resolve()) == current)
-        a.setToolTip(str(c.path))
+        a.setToolTip(f"{c.path}\n{model_blurb(c.path)}")
         a.setStatusTip(str(c.path))
         group.addAction(a)
         a.triggered.connect(lambda *_, p=c.path, shipped=c.shipped: choose(ctx, None if shipped else p))

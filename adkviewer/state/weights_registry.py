@@ -24,7 +24,8 @@ class WeightsChoice:
 
     @property
     def label(self) -> str:
-        return f"{self.name} (shipped)" if self.shipped else self.name
+        """The card's name, and for an export the folder (a Train-tab run) it lies in: two runs' best_x4 differ."""
+        return f"{self.name} (shipped)" if self.shipped else f"{self.name} — {self.path.parent.name}"
 
 
 def remember(settings, path: str | Path) -> list[str]:

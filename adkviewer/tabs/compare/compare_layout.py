@@ -50,6 +50,11 @@ class CompareLayout:
         self.weights_note.setWordWrap(True)
         self.weights_note.linkActivated.connect(lambda _l: self.ctx.shell.show_tab("train"))
         sl.addWidget(self.weights_note)
+        self.model_label = QLabel(side)  # what the ADK-Net model reproduces (why it may look unlike bicubic)
+        self.model_label.setWordWrap(True)
+        self.model_label.setTextFormat(Qt.RichText)
+        self.model_label.linkActivated.connect(self._on_model_link)
+        sl.addWidget(self.model_label)
 
         sl.addWidget(section_label("Methods"))
         self.method_list = QListWidget(side)

@@ -12,7 +12,9 @@ from model.methods import TITLES
 
 from adkviewer.state.session import GT, SCALES, NO_GT_MESSAGE, best_values, weights_name
 from adkviewer.gui.workers import CANCELLED
+from adkviewer.state.model_info import card_summary, model_blurb
 from adkviewer.tabs.compare.compare_widgets import _esc
+from adkviewer.widgets.model_card_dialog import show_model_card
 
 
 class CompareSync:
@@ -85,12 +87,33 @@ class CompareSync:
             self.weights_note.show()
         else:
             self.weights_note.hide()
+        self._sync_model_label()
         self.method_list.blockSignals(True)
         for i in range(self.method_list.count()):
             it = self.method_list.item(i)
             it.setText(s.label(it.data(Qt.UserRole)))
-            it.setToolTip(it.text())
+            w = s.adknet_weights() if it.data(Qt.UserRole) == "adknet" else None
+            it.setToolTip(f"{it.text()}: {model_blurb(w)}" if w else it.text())
         self.method_list.blockSignals(False)
+
+    def _sync_model_label(self) -> None:
+        """Beside the weights: what the model reproduces, and that another camera needs calibrating."""
+        w = self.session.adknet_weights()
+        self.model_label.setVisible(w is not None)
+        if w is None:
+            return
+        c = card_summary(w)
+        self.model_label.setText(
+            f"<b>ADK-Net model</b> {_esc(c.name)} reproduces {_esc(c.reproduces)}. "
+            "<span style='color:#555'>Photos from another camera: <a href='train'>Quick calibrate or fine-tune"
+            "</a> on pairs of your own.</span> <a href='card'>Model card…</a>")
+        self.model_label.setToolTip(f"{w}\n{model_blurb(w)}")
+
+    def _on_model_link(self, link: str) -> None:
+        if link == "card" and self.session.adknet_weights() is not None:
+            show_model_card(self.session.adknet_weights(), self)
+        else:
+            self.ctx.shell.show_tab("train")
 
     def _rebuild_views(self) -> None:
         keys = self.view_keys()

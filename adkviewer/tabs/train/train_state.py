@@ -189,7 +189,7 @@ def init_choices(scale: int, calibrated: str | None, settings: Any = None,
             f"Fine-tune the model Quick calibrate fitted, saved as {calibrated}")
     for c in available_weights(settings, scale):
         if not c.shipped:
-            add(str(c.path), f"Exported: {c.name}", f"Fine-tune {c.path} (listed under File → ADK-Net weights)")
+            add(str(c.path), f"Exported: {c.label}", f"Fine-tune {c.path} (listed under File → ADK-Net weights)")
     for f in files:
         add(f, f"File: {Path(f).name}", f"Fine-tune {f}")
     out.append(InitChoice("Weights file…", PICK_FILE, True, "Fine-tune another .safetensors file (the CLI's "

@@ -1,0 +1,128 @@
+"""What a weights file's model card says a person needs to know: what the model reproduces, what it was trained on,
+and its validation table. Read without loading the tensors, never raising (a missing card only says so)."""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import json_input
+from .methods import LABELS
+from .weights import card_path
+
+OWN_CAMERA = ("Photos from another camera differ in blur and colour: Quick calibrate or fine-tune on pairs of "
+              "your own (Train tab).")
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    """One method's mean validation scores, as the card records them."""
+
+    method: str
+    label: str
+    psnr: float | None
+    psnr_y: float | None
+    ssim: float | None
+
+
+@dataclass(frozen=True)
+class CardSummary:
+    """The parts of a model card shown in the GUI (side panel, tooltips, About, the model card window)."""
+
+    path: Path
+    name: str
+    arch: str | None = None
+    scale: int | None = None
+    reproduces: str = ""                 # one sentence: what the model's output looks like
+    trained_on: list[str] = field(default_factory=list)   # lines: folder, pairs, iterations, hardware
+    note: str = ""
+    scores_title: str = ""               # where the validation table comes from
+    scores: list[ScoreRow] = field(default_factory=list)
+    problem: str | None = None           # why there is no card (missing, unreadable)
+
+
+def _num(v: Any) -> float | None:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) else None
+
+
+def _pairs_name(pairs: Any) -> str:
+    return Path(str(pairs)).name or str(pairs)
+
+
+def reproduces(card: dict[str, Any]) -> str:
+    """What the model reproduces: the card's own sentence, else the pairs it was fitted to."""
+    said = card.get("reproduces")
+    if isinstance(said, str) and said.strip():
+        return said.strip()
+    t = card.get("training") if isinstance(card.get("training"), dict) else {}
+    if t.get("pairs"):
+        n = len(t.get("train_pairs") or [])
+        count = f" ({n} train pair{'s' if n != 1 else ''})" if n else ""
+        return f"the LR images of the pairs in '{_pairs_name(t['pairs'])}'{count}: their blur and colour"
+    return "not recorded (the model card does not say what it was trained on)"
+
+
+def _trained_on(card: dict[str, Any]) -> list[str]:
+    t = card.get("training") if isinstance(card.get("training"), dict) else {}
+    lines = []
+    if t.get("pairs"):
+        n_tr, n_val = len(t.get("train_pairs") or []), len(t.get("val_pairs") or [])
+        lines.append(f"pairs: {t['pairs']} ({n_tr} train, {n_val} validation, split {t.get('split', '?')})")
+    settings = t.get("settings") if isinstance(t.get("settings"), dict) else {}
+    if settings.get("init"):
+        lines.append(f"started from: {settings['init']}")
+    if isinstance(t.get("iterations"), int):
+        secs = _num(t.get("seconds"))
+        lines.append(f"iterations: {t['iterations']}" + (f" in {secs:.0f} s" if secs else ""))
+    exported = t.get("exported") if isinstance(t.get("exported"), dict) else {}
+    if exported.get("which") and t.get("iterations"):  # a calibration only (0 iterations) has no best/last
+        lines.append(f"exported: {exported['which']} (iteration {exported.get('iteration', '?')})")
+    if t.get("hardware"):
+        lines.append(f"hardware: {t['hardware']}")
+    if t.get("command"):
+        lines.append(f"command: {t['command']}")
+    if isinstance(card.get("calibration"), dict):
+        c = card["calibration"]
+        before, after = _num(c.get("before")), _num(c.get("after"))
+        if before is not None and after is not None:
+            lines.append(f"quick calibrate: val PSNR {before:.2f} → {after:.2f} dB")
+    return lines
+
+
+def _scores(card: dict[str, Any]) -> tuple[str, list[ScoreRow]]:
+    for key, what in (("evaluation", "measured by adkviewer eval"), ("validation", "scored when exported")):
+        block = card.get(key)
+        if isinstance(block, dict) and isinstance(block.get("methods"), dict):
+            rows = [ScoreRow(m, LABELS.get(m, m), _num(v.get("psnr")), _num(v.get("psnr_y")), _num(v.get("ssim")))
+                    for m, v in block["methods"].items() if isinstance(v, dict)]
+            rows.sort(key=lambda r: -(r.psnr if r.psnr is not None else -1e9))
+            n = block.get("pairs")
+            return f"Validation ({n} pairs, {what})" if isinstance(n, int) else f"Validation ({what})", rows
+    best = card.get("best_val")
+    if isinstance(best, dict) and _num(best.get("psnr")) is not None:
+        return (f"Best validation of its run (iteration {best.get('it', '?')})",
+                [ScoreRow("adknet", LABELS["adknet"], _num(best.get("psnr")), None, _num(best.get("ssim")))])
+    return "", []
+
+
+def summarize_card(path: str | os.PathLike) -> CardSummary:
+    """The card beside a weights file, reduced to what the GUI shows; a missing or unreadable card says so."""
+    path = Path(path)
+    try:
+        card = json_input.loads(card_path(path).read_text())
+        if not isinstance(card, dict):
+            raise ValueError("not a JSON object")
+    except OSError:
+        return CardSummary(path, path.stem, reproduces=reproduces({}), problem=f"no model card {card_path(path).name}")
+    except ValueError as e:
+        return CardSummary(path, path.stem, reproduces=reproduces({}), problem=f"unreadable model card ({e})")
+    title, rows = _scores(card)
+    scale = card.get("scale")
+    return CardSummary(path, str(card.get("name") or path.stem),
+                       arch=str(card["arch"]) if card.get("arch") else None,
+                       scale=scale if isinstance(scale, int) and not isinstance(scale, bool) else None,
+                       reproduces=reproduces(card), trained_on=_trained_on(card),
+                       note=str(card.get("note") or ""), scores_title=title, scores=rows)

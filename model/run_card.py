@@ -1,0 +1,50 @@
+"""The model cards a training run writes: the export's full training record, and best_xS's (which run, which
+iteration). Qt-free; `trainer` is a `model.train.Trainer` (duck-typed, so this module does not import the engine)."""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .devices import describe_device
+
+
+def hardware_string(device: torch.device | None, world: int = 1) -> str:
+    """Device, process count and host, as recorded in every card."""
+    d = describe_device(device) if device is not None else "?"
+    return f"{d} x{world} on {socket.gethostname()} ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
+
+
+def _pairs_record(trainer: Any) -> dict[str, Any]:
+    cfg = trainer.cfg
+    return {"pairs": str(cfg.pairs), "split": cfg.split, "train_pairs": [p.name for p in trainer.train_infos],
+            "val_pairs": [p.name for p in trainer.val_infos], "iterations": trainer.iteration}
+
+
+def export_card(trainer: Any, path: Path, which: str | None) -> dict[str, Any]:
+    """An export's card: the data, split, settings, time, hardware and which model (best or last) it holds."""
+    cfg = trainer.cfg
+    return {"name": path.stem, "training": {
+        **_pairs_record(trainer),
+        "seconds": round(trainer.elapsed, 1),
+        "hardware": hardware_string(trainer.device, trainer.dist.world),
+        "command": cfg.command,
+        **({"resumed_with": list(cfg.resumes)} if cfg.resumes else {}),
+        "settings": {k: v for k, v in cfg.to_dict().items() if k not in ("pairs", "command", "resumes")},
+        "best_val": trainer.best,
+        "exported": trainer.exported_which(which),
+    }}
+
+
+def best_card(trainer: Any) -> dict[str, Any]:
+    """best_xS's card names its run and iteration (File → ADK-Net weights lists several runs' best_x4) and the
+    pairs it was fitted to (what it reproduces)."""
+    run = Path(trainer.cfg.out).name
+    return {"name": f"best of {run} (it {trainer.iteration}, {trainer.best['psnr']:.2f} dB)",
+            "best_val": trainer.best, "note": "weights at the best validation PSNR of this run",
+            "training": _pairs_record(trainer)}
