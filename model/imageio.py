@@ -297,9 +297,11 @@ def to_uint8(arr: np.ndarray) -> np.ndarray:
     return np.rint(np.clip(a, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
-def save_image(path: str | os.PathLike, arr: np.ndarray, overwrite: bool = True) -> None:
+def save_image(path: str | os.PathLike, arr: np.ndarray, overwrite: bool = True,
+               text: dict[str, str] | None = None) -> None:
     """Write a float [0, 1] (H, W, 3) or (H, W) array as an 8-bit PNG, atomically; without `overwrite` an
-    existing file (even one created while this ran) is a UserError and stays as it was."""
+    existing file (even one created while this ran) is a UserError and stays as it was. `text`: PNG text chunks
+    (which image, method and model made it)."""
     path_str = os.fspath(path)
     a = np.asarray(arr)
     if not (a.ndim == 2 or (a.ndim == 3 and a.shape[2] == 3)) or a.shape[0] == 0 or a.shape[1] == 0:
@@ -309,8 +311,15 @@ def save_image(path: str | os.PathLike, arr: np.ndarray, overwrite: bool = True)
     if not np.isfinite(a).all():  # to_uint8 would turn it into a black image passed off as a result
         raise UserError(f"Cannot save image '{path_str}': it holds NaN or infinite values, so it is not a result.")
     image = Image.fromarray(to_uint8(a))
+    info = None
+    if text:
+        from PIL.PngImagePlugin import PngInfo
+
+        info = PngInfo()
+        for k, v in text.items():
+            info.add_itxt(k, v)
     try:
         with atomic_open(path_str, overwrite) as f:
-            image.save(f, format="PNG")
+            image.save(f, format="PNG", pnginfo=info)
     except OSError as exc:
         raise UserError(f"Cannot save image '{path_str}': {exc.strerror or exc}.") from exc

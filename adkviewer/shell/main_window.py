@@ -27,6 +27,7 @@ from adkviewer.shell.help_dialogs import SHORTCUTS
 from adkviewer.shell.message_banner import MessageBanner
 from adkviewer.shell.settings_dialog import SettingsDialog
 from adkviewer.state.messages import SAVE
+from adkviewer.state.metrics_export import export_name
 from adkviewer.state.session import GT
 from adkviewer.tabs.compare.compare_tab import CompareTab
 from adkviewer.tabs.diff.diff_tab import DiffTab
@@ -284,24 +285,24 @@ class MainWindow(QMainWindow):
         self.settings.set("folders/save", str(Path(path).parent))
         self._guard(lambda: save(path), f"Saved {Path(path).name}")
 
-    def _stem(self) -> str:
-        return Path(self.session.hr_path).stem if self.session.hr_path else "image"
-
     def save_output_dialog(self, key: str | None = None) -> None:
+        """Ctrl+S: save a method's output; the list starts at the method shown (alone, swiped, else ADK-Net)."""
         s = self.session
         if key is None:
-            done = [k for k in ([GT] if s.has_gt else []) + s.methods if s.image_of(k) is not None]
+            done = self.compare.saveable()
             if not done:
                 self.hub.error("There is no output to save yet.")
                 return
             from PySide6.QtWidgets import QInputDialog
 
             labels = [s.label(k) for k in done]
-            choice, ok = QInputDialog.getItem(self, "Save output", "Method:", labels, 0, False)
+            current = self.compare.current_method()
+            choice, ok = QInputDialog.getItem(self, "Save output", "Method:", labels,
+                                              done.index(current) if current in done else 0, False)
             if not ok:
                 return
             key = done[labels.index(choice)]
-        self.save_dialog(f"Save {s.label(key)} as PNG", f"{self._stem()}_x{s.scale}_{key}.png",
+        self.save_dialog(f"Save {s.label(key)} as PNG", export_name(s, "png", key),
                          "PNG images (*.png)", lambda path: self.compare.save_output(key, path))
 
     def save_view_dialog(self) -> None:
@@ -312,11 +313,11 @@ class MainWindow(QMainWindow):
             tab.save_view_dialog()
             return
         self.show_tab("compare")
-        self.save_dialog("Save the views as PNG", f"{self._stem()}_x{self.session.scale}_views.png",
+        self.save_dialog("Save the views as PNG", export_name(self.session, "png"),
                          "PNG images (*.png)", self.compare.save_view)
 
     def export_metrics_dialog(self) -> None:
-        self.save_dialog("Export metrics as CSV", f"{self._stem()}_x{self.session.scale}_metrics.csv",
+        self.save_dialog("Export metrics as CSV", export_name(self.session, "csv"),
                          "CSV files (*.csv)", self.compare.export_csv)
 
     def _guard(self, fn: Callable[[], None], ok: str) -> None:

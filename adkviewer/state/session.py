@@ -6,9 +6,6 @@ All computation goes through `model/` (MethodSet, compute_metrics), so the GUI a
 
 from __future__ import annotations
 
-import csv
-import io
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,16 +13,16 @@ import numpy as np
 
 from model.data import find_ground_truth
 from model.errors import UserError
-from model.evaluate import EvalResult
 from model.imageio import LoadedImage, crop_to_multiple, load_image, to_uint8
 from model.methods import ALL_METHODS, LABELS, MethodSet, shipped_lstsq
 from model.weights import default_weights, describe_weights
+
+from adkviewer.state.metrics_export import MetricsRow
 
 SCALES = (2, 3, 4)
 GT = "gt"  # key of the ground-truth LR wherever methods and the ground truth are listed together
 GT_LABEL = "Ground truth LR"
 NO_GT_MESSAGE = "no ground-truth LR: metrics off (File → Open ground truth…)"
-CSV_HEADER = ("method", "psnr_rgb", "psnr_y", "ssim", "seconds")  # the columns of 'adkviewer eval --csv'
 
 
 def no_weights_message(scale: int) -> str:
@@ -36,15 +33,7 @@ def no_lstsq_message(scale: int) -> str:
     return f"no least-squares fit for x{scale} — make one with 'adkviewer fit-lstsq'"
 
 
-def metrics_convention(crop: int = 0) -> str:
-    """The label of every metrics table: the same sentence as 'adkviewer eval' prints."""
-    return EvalResult(scale=0, pairs=0, crop=crop, methods={}).convention()
-
-
 DOUBT_SSIM = 0.3  # every method below this SSIM: the ground truth is probably of another scene (real pairs: > 0.8)
-
-
-SHORT_CONVENTION = "RGB/Y(BT.601) PSNR dB, SSIM 11×11 σ1.5 on RGB, data range 1, full image, no border crop"
 
 
 @dataclass
@@ -63,17 +52,6 @@ class MethodResult:
     @property
     def ready(self) -> bool:
         return self.lr is not None and not self.partial and self.message is None
-
-
-@dataclass
-class MetricsRow:
-    method: str
-    label: str
-    psnr: float | None
-    psnr_y: float | None
-    ssim: float | None
-    seconds: float | None
-    message: str | None = None
 
 
 def weights_name(path: str | Path) -> str:
@@ -322,6 +300,17 @@ class Session:
                 return no_lstsq_message(self.scale)
         return None
 
+    def model_name(self, method: str) -> str:
+        """The weights (ADK-Net) or the fit (least-squares) a method's output comes from; '' for the others."""
+        if method == "adknet":
+            w = self.adknet_weights()
+            return weights_name(w) if w else ""
+        if method == "lstsq":
+            ms = self._method_set
+            path = (ms.lstsq_path if ms is not None and ms.lstsq_path else None) or shipped_lstsq(self.scale)
+            return Path(path).stem if path else ""
+        return ""
+
     def label(self, method: str) -> str:
         if method == GT:
             return GT_LABEL
@@ -377,45 +366,13 @@ class Session:
         for m in self.methods:
             r = self.results.get(m)
             if r is None:
-                rows.append(MetricsRow(m, self.label(m), None, None, None, None, "computing…"))
+                rows.append(MetricsRow(m, self.label(m), None, None, None, None, "computing…", self.model_name(m)))
                 continue
             met = r.metrics or {}
             msg = r.message or (f"tile {r.tiles_done}/{r.tiles_total}…" if r.partial else None)
             rows.append(MetricsRow(m, self.label(m), met.get("psnr"), met.get("psnr_y"), met.get("ssim"),
-                                   None if r.partial else r.seconds, msg))
+                                   None if r.partial else r.seconds, msg, self.model_name(m)))
         return rows
-
-
-def best_values(rows: list[MetricsRow]) -> dict[str, float]:
-    """Best value per column: highest PSNR/SSIM, lowest time (NaN and missing values ignored)."""
-    best: dict[str, float] = {}
-    for key, pick in (("psnr", max), ("psnr_y", max), ("ssim", max), ("seconds", min)):
-        vals = [getattr(r, key) for r in rows if getattr(r, key) is not None and not math.isnan(getattr(r, key))]
-        if len(vals) > 1 or (vals and key != "seconds"):
-            best[key] = pick(vals)
-    return best
-
-
-def metrics_csv(rows: list[MetricsRow]) -> str:
-    """CSV with the same columns and number formats as 'adkviewer eval --csv' (empty where there is no value)."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(CSV_HEADER)
-    fmts = {"psnr": "{:.4f}", "psnr_y": "{:.4f}", "ssim": "{:.5f}", "seconds": "{:.4f}"}
-    for r in rows:
-        w.writerow([r.method] + [fmts[k].format(getattr(r, k)) if getattr(r, k) is not None else ""
-                                 for k in ("psnr", "psnr_y", "ssim", "seconds")])
-    return buf.getvalue()
-
-
-def metrics_tsv(rows: list[MetricsRow], convention: str) -> str:
-    """Tab-separated text for the clipboard (pastes into a spreadsheet), with the convention as a last line."""
-    lines = ["\t".join(("Method", "PSNR RGB (dB)", "PSNR Y (dB)", "SSIM", "Time (s)"))]
-    for r in rows:
-        cells = [r.label] + [f"{v:.4f}" if v is not None else "" for v in (r.psnr, r.psnr_y, r.ssim, r.seconds)]
-        lines.append("\t".join(cells))
-    lines.append(convention)
-    return "\n".join(lines) + "\n"
 
 
 def display_uint8(arr: np.ndarray) -> np.ndarray:
@@ -423,5 +380,5 @@ def display_uint8(arr: np.ndarray) -> np.ndarray:
     return to_uint8(arr)
 
 
-__all__ = ["Session", "MethodResult", "MetricsRow", "find_ground_truth", "metrics_csv", "metrics_tsv",
-           "best_values", "metrics_convention", "GT", "SCALES", "NO_GT_MESSAGE", "ALL_METHODS"]
+__all__ = ["Session", "MethodResult", "MetricsRow", "find_ground_truth", "GT", "SCALES", "NO_GT_MESSAGE",
+           "ALL_METHODS"]

@@ -9,8 +9,9 @@ from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSizePolicy,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from adkviewer.state.session import (SHORT_CONVENTION, MetricsRow, Session, best_values, metrics_convention,
-                      metrics_tsv)
+from adkviewer.state.metrics_export import (SHORT_CONVENTION, MetricsRow, about_line, best_values,
+                                            metrics_convention, metrics_tsv)
+from adkviewer.state.session import Session
 
 COLUMNS = (("label", "Method"), ("psnr", "PSNR RGB (dB)"), ("psnr_y", "PSNR Y (dB)"), ("ssim", "SSIM"),
            ("seconds", "Time (s)"))
@@ -44,7 +45,8 @@ class MetricsTable(QWidget):
         self.copy_button.setToolTip("Copy the table (tab-separated, with its convention) to the clipboard")
         self.copy_button.clicked.connect(self.copy)
         self.csv_button = QPushButton("Export CSV…", self)
-        self.csv_button.setToolTip("Save the table as CSV (same columns as 'adkviewer eval --csv')")
+        self.csv_button.setToolTip("Save the table as CSV: 'adkviewer eval --csv''s columns, each row naming its "
+                                   "image, ground truth, scale and model (the ADK-Net weights, the least-squares fit)")
         self.csv_button.clicked.connect(self.exportRequested)
         head = QHBoxLayout()
         head.setContentsMargins(0, 0, 0, 0)
@@ -123,7 +125,7 @@ class MetricsTable(QWidget):
         return head + self.layout().spacing() + self.table_height()
 
     def text_for_clipboard(self) -> str:
-        return metrics_tsv(self.rows, metrics_convention())
+        return metrics_tsv(self.rows, metrics_convention(), about_line(self.session))
 
     def copy(self) -> None:
         QGuiApplication.clipboard().setText(self.text_for_clipboard())

@@ -11,7 +11,8 @@ from model.errors import UserError
 from model.imageio import save_image
 from model.methods import SHORT_LABELS
 
-from adkviewer.state.session import metrics_csv
+from adkviewer.state.metrics_export import metrics_csv
+from adkviewer.state.session import GT
 from adkviewer.tabs.compare.compare_widgets import readout_table
 
 
@@ -83,12 +84,33 @@ class CompareReadout:
             menu.addAction(alone)
         menu.popup(pos)
 
+    def saveable(self) -> list[str]:
+        """Methods (then the ground truth) with a finished output to save."""
+        s = self.session
+        return [k for k in list(s.methods) + ([GT] if s.has_gt else [])
+                if s.image_of(k) is not None and not (k in s.results and s.results[k].partial)]
+
+    def current_method(self) -> str | None:
+        """The method a person looks at: the one shown alone, the swipe's left side, else ADK-Net, else the first
+        with an output (what Ctrl+S offers first)."""
+        done = self.saveable()
+        solo = self.grid.solo if self.grid.mode == "grid" else self.swipe_a.currentData()
+        for k in (solo, "adknet"):
+            if k in done:
+                return k
+        return next((k for k in done if k != GT), done[0] if done else None)
+
     def save_output(self, key: str, path: str | Path) -> None:
         arr = self.session.image_of(key)
         r = self.session.results.get(key)
         if arr is None or (r is not None and r.partial):
             raise UserError(f"{self.session.label(key)} has no finished output to save.")
-        save_image(path, arr)
+        s = self.session
+        made = {"Software": "ADK Viewer", "Source": Path(s.hr_path or "").name, "Scale": f"x{s.scale}",
+                "Method": s.label(key)}
+        if key == "adknet" and s.adknet_weights() is not None:
+            made["Model"] = str(s.adknet_weights())
+        save_image(path, arr, text=made)
 
     def save_view(self, path: str | Path) -> None:
         """Save the views as they are on screen (QWidget.grab)."""
@@ -98,7 +120,9 @@ class CompareReadout:
             raise UserError(f"Cannot save '{path}': the file could not be written.")
 
     def export_csv(self, path: str | Path) -> None:
-        text = metrics_csv(self.session.metrics_rows())
+        s = self.session
+        text = metrics_csv(s.metrics_rows(), Path(s.hr_path).name if s.hr_path else "",
+                           Path(s.gt_path).name if s.gt_path else "", s.scale)
         try:
             Path(path).write_text(text)
         except OSError as e:

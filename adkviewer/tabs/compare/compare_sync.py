@@ -10,7 +10,8 @@ from model.weights import shipped_weights
 
 from model.methods import TITLES
 
-from adkviewer.state.session import GT, SCALES, NO_GT_MESSAGE, best_values, weights_name
+from adkviewer.state.metrics_export import best_values
+from adkviewer.state.session import GT, SCALES, NO_GT_MESSAGE, weights_name
 from adkviewer.gui.workers import CANCELLED
 from adkviewer.state.model_info import card_summary, model_blurb
 from adkviewer.tabs.compare.compare_widgets import _esc
@@ -165,7 +166,8 @@ class CompareSync:
                 score = f"tile {r.tiles_done}/{r.tiles_total}"
             key = str(i + 1) if i < 9 else ""
             tip = s.label(m) + (f" — press {key} to show it alone" if key else "")
-            p.set_title(TITLES.get(m) or s.label(m), key, score, tip)
+            title = s.label(m) if m == "adknet" else TITLES.get(m) or s.label(m)  # the weights that made it
+            p.set_title(title, key, score, tip)
         gp = self.grid.panel(GT)
         if gp is not None:
             gp.set_title("Ground truth LR", "Space", "", f"{s.gt_path} — hold Space to show it alone")
