@@ -142,3 +142,31 @@ def test_a_wrong_size_ground_truth_says_the_previous_one_is_still_used(tmp_path)
     cmd.forget_ground_truth()
     assert not cmd.open_ground_truth(_png(tmp_path / "other.png", 9, 10))
     assert [e[1] for e in ev.log if e[0] == "error"][-1].endswith("metrics are off.")
+
+
+def test_the_chosen_weights_come_back_on_the_next_start_and_gone_ones_are_said(tmp_path):
+    import shutil
+
+    from model.weights import shipped_weights
+
+    cmd, _ev, _jobs, st = _commands()
+    mine = tmp_path / "mine.safetensors"
+    shutil.copy(shipped_weights(4)[0], mine)
+    cmd.set_weights(mine)
+    assert st["weights/current"] == str(mine.resolve())
+    later = SessionCommands(Session(), Events(), Jobs(), st)  # the next start, same settings
+    later.restore()
+    assert later.session.weights_path == str(mine.resolve()) and later.session.adknet_weights() == mine.resolve()
+    later.set_weights(None)  # File → ADK-Net weights → the shipped ones
+    again = SessionCommands(Session(), Events(), Jobs(), st)
+    again.restore()
+    assert again.session.weights_path is None
+    cmd.set_weights(mine)
+    mine.unlink()
+    ev = Events()
+    gone = SessionCommands(Session(), ev, Jobs(), st)
+    gone.restore()
+    assert gone.session.weights_path is None and ev.log == []  # said once the window listens
+    gone.say_restore_notes()
+    assert ev.log[0][0] == "warning" and f"{mine.resolve()}, is gone; using the shipped ones" in ev.log[0][1]
+    assert st["weights/current"] == ""

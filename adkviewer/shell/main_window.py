@@ -89,6 +89,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.device_label)
         self.hub.message.connect(self._on_message)
         self._status_message: tuple[str, str] | None = None  # (scope, text) of a warning/error in the status bar
+        self.commands.say_restore_notes()
         self.hub.messagesStale.connect(self._on_messages_stale)
         self.hub.deviceChanged.connect(lambda d: self.device_label.setText(f"Device: {d}"))
         self.device_label.setText(f"Device: {self.commands.device_text()}")

@@ -14,11 +14,14 @@ from model.devices import describe_device, resolve_device
 from model.errors import UserError
 from model.imageio import DEFAULT_MAX_PIXELS, load_image, set_max_megapixels
 from model.methods import ALL_METHODS
-from model.weights import shipped_weights
+from model.weights import describe_weights, shipped_weights
 
 from adkviewer.resources import demo_image
 from adkviewer.state.messages import IMAGE, OPEN, SETTINGS
 from adkviewer.state.session import SCALES, Session, read_files
+
+
+WEIGHTS_KEY = "weights/current"  # the ADK-Net weights in use ("" or absent: the shipped ones)
 
 
 class Jobs(Protocol):
@@ -36,6 +39,7 @@ class SessionCommands:
     def __init__(self, session: Session, events: Any, jobs: Jobs, settings: Any) -> None:
         self.session, self.events, self.jobs, self.settings = session, events, jobs, settings
         self._loading = False
+        self._restore_notes: list[str] = []  # said once the window listens (say_restore_notes)
 
     # ------------------------------------------------------------------ start-up
 
@@ -52,6 +56,27 @@ class SessionCommands:
         else:
             have = [sc for sc in (4, 2, 3) if shipped_weights(sc)]
             s.scale = have[0] if have else 4
+        self._restore_weights()
+
+    def _restore_weights(self) -> None:
+        """The ADK-Net weights chosen last time, if they are still there and readable (else the shipped ones)."""
+        path = self.settings.get_str(WEIGHTS_KEY, "")
+        if not path:
+            return
+        info = describe_weights(path) if Path(path).is_file() else None
+        if info is None or info.problem:
+            why = "is gone" if info is None else f"cannot be read ({info.problem})"
+            self._restore_notes.append(f"The ADK-Net weights chosen last time, {path}, {why}; using the shipped "
+                                       "ones (File → ADK-Net weights chooses others).")
+            self.settings.set(WEIGHTS_KEY, "")
+            return
+        self.session.set_weights(path)
+
+    def say_restore_notes(self) -> None:
+        """What `restore` could not bring back, said once the window's banner listens."""
+        for text in self._restore_notes:
+            self.events.warning(text, SETTINGS)
+        self._restore_notes = []
 
     def max_megapixels(self) -> int:
         """The largest image opened, in megapixels, as remembered (Settings), else the loader's default."""
@@ -180,8 +205,11 @@ class SessionCommands:
         self.events.deviceChanged.emit(self.device_text())
         self.jobs.restart()
 
-    def set_weights(self, path: str | Path | None) -> None:
-        """Use these ADK-Net weights (e.g. a fine-tuned model; None: the shipped ones) from now on."""
+    def set_weights(self, path: str | Path | None, remember: bool = True) -> None:
+        """Use these ADK-Net weights (e.g. a fine-tuned model; None: the shipped ones) from now on, and on the next
+        start unless `remember` is False (a --weights given on the command line)."""
         self.session.set_weights(path)
+        if remember:
+            self.settings.set(WEIGHTS_KEY, str(Path(path).resolve()) if path else "")
         self.events.weightsChanged.emit()
         self.jobs.restart()
