@@ -27,19 +27,22 @@ class MethodInfo:
     short: str            # view titles, readouts, combos, where space is short
     title: str            # the Compare panel's title
     needs: str = ""       # "weights" (ADK-Net), "fit" (least-squares), "" (classical)
-    run_rank: int = 0     # the GUI computes cheap methods first, so the views fill in early
+    run_rank: int = 0     # the order of the GUI's method worker: the headline method first
+    beside: bool = False  # cheap and single-threaded (Pillow): the GUI runs it beside the others when cores allow
 
 
 # The one method registry, in display order: the CLI's choices, the tabs' lists and labels, and the order in
-# which the GUI's workers compute (cheap first, so the views fill in early) all come from here.
+# which the GUI computes all come from here. ADK-Net, the headline, runs first; the classical filters (about
+# 3 s together at 12 MP) run beside it on a second thread, and the least-squares kernel (5 s at 12 MP, torch on
+# every core) after it. With one core everything runs in rank order on one thread.
 METHODS: dict[str, MethodInfo] = {m.key: m for m in (
-    MethodInfo("adknet", "ADK-Net", "ADK-Net", "ADK-Net", needs="weights", run_rank=6),
-    MethodInfo("nearest", "Nearest", "Nearest", "Nearest", run_rank=0),
-    MethodInfo("box", "Box (area)", "Box", "Box (area)", run_rank=1),
-    MethodInfo("bilinear", "Bilinear", "Bilinear", "Bilinear", run_rank=2),
-    MethodInfo("bicubic", "Bicubic", "Bicubic", "Bicubic", run_rank=3),
-    MethodInfo("lanczos", "Lanczos-3", "Lanczos-3", "Lanczos-3", run_rank=4),
-    MethodInfo("lstsq", "Least-squares kernel", "Least-squares", "Least-squares", needs="fit", run_rank=5),
+    MethodInfo("adknet", "ADK-Net", "ADK-Net", "ADK-Net", needs="weights", run_rank=0),
+    MethodInfo("nearest", "Nearest", "Nearest", "Nearest", run_rank=1, beside=True),
+    MethodInfo("box", "Box (area)", "Box", "Box (area)", run_rank=2, beside=True),
+    MethodInfo("bilinear", "Bilinear", "Bilinear", "Bilinear", run_rank=3, beside=True),
+    MethodInfo("bicubic", "Bicubic", "Bicubic", "Bicubic", run_rank=4, beside=True),
+    MethodInfo("lanczos", "Lanczos-3", "Lanczos-3", "Lanczos-3", run_rank=5, beside=True),
+    MethodInfo("lstsq", "Least-squares kernel", "Least-squares", "Least-squares", needs="fit", run_rank=6),
 )}
 ALL_METHODS = tuple(METHODS)
 LABELS = {m.key: m.label for m in METHODS.values()}

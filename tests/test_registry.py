@@ -20,7 +20,8 @@ def test_the_registry_lists_every_method_once_with_what_it_needs():
     assert ALL_METHODS == ("adknet", *CLASSICAL, "lstsq")
     assert {m: i.needs for m, i in METHODS.items() if i.needs} == {"adknet": "weights", "lstsq": "fit"}
     assert set(LABELS) == set(TITLES) == set(ALL_METHODS) and set(SHORT_LABELS) == {"gt", *ALL_METHODS}
-    assert sorted(RUN_ORDER) == sorted(ALL_METHODS) and RUN_ORDER[-1] == "adknet"  # the slow one last
+    assert sorted(RUN_ORDER) == sorted(ALL_METHODS) and RUN_ORDER[0] == "adknet"  # the headline first
+    assert RUN_ORDER[-1] == "lstsq" and {m for m, i in METHODS.items() if i.beside} == set(CLASSICAL)
 
 
 def test_cli_and_train_tab_take_methods_devices_and_presets_from_model():

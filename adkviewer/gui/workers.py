@@ -1,11 +1,13 @@
 """Running methods off the GUI thread, with progress, tile-by-tile ADK-Net updates and Cancel.
 
-One worker thread runs the queued jobs in order (fast baselines first, ADK-Net last), so results appear
-as soon as each is ready. Results of an older image/scale (an older `Session.version`) are dropped.
+One worker thread runs the queued jobs in the registry's order (ADK-Net, the headline, first); where the machine
+has more than one core, the cheap classical filters run beside it on a second thread (`METHODS[m].beside`), so
+every view fills in early. Results of an older image/scale (an older `Session.version`) are dropped.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -16,14 +18,13 @@ from PySide6.QtCore import QEventLoop, QObject, QTimer
 
 from model.errors import UserError
 from model.metrics import compute_metrics
-from model.methods import RUN_ORDER, SHORT_LABELS
+from model.methods import METHODS, RUN_ORDER, SHORT_LABELS
 
 from adkviewer.gui.hub import SessionHub
 from adkviewer.gui.jobs import Job, JobQueue
 from adkviewer.state.messages import IMAGE
 from adkviewer.state.session import MethodResult, Session
 
-# Order in which a batch runs: cheap classical filters first so the grid fills at once, ADK-Net last.
 CANCELLED = "cancelled — press Compute to run it"
 
 
@@ -97,7 +98,8 @@ class ComputeController(QObject):
     def __init__(self, session: Session, hub: SessionHub, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.session, self.hub = session, hub
-        self.queue = JobQueue(self)  # one worker thread: method runs never compete with each other
+        self.queue = JobQueue(self)  # ADK-Net and the least-squares kernel, one after the other (torch on every core)
+        self.beside = JobQueue(self) if (os.cpu_count() or 1) > 1 else None  # the classical filters (Pillow)
         self._events = {"started": self._on_started, "tile": self._on_tile, "done": self._on_done,
                         "failed": self._on_failed, "metrics": self._on_metrics, "note": self.hub.warning}
         self._live: list[Job] = []   # submitted and not finished: what Cancel stops
@@ -105,6 +107,7 @@ class ComputeController(QObject):
         self._jobs = 0
         self._batch_total = 0
         self._batch_done = 0
+        self._running: dict[str, tuple[int, int]] = {}  # method -> (tiles done, tiles) while it runs
         self._doubted: tuple | None = None  # (version, ground truth) already said to look wrong
 
     # ------------------------------------------------------------------ API
@@ -135,8 +138,10 @@ class ComputeController(QObject):
         if not runnable:
             return
         runnable.sort(key=lambda m: RUN_ORDER.index(m) if m in RUN_ORDER else len(RUN_ORDER))
+        lanes = [(self.queue, [m for m in runnable if self.beside is None or not METHODS[m].beside]),
+                 (self.beside, [m for m in runnable if self.beside is not None and METHODS[m].beside])]
         try:
-            job = _MethodBatch(s.version, [("run", m) for m in runnable], s)
+            batches = [(q, _MethodBatch(s.version, [("run", m) for m in ms], s)) for q, ms in lanes if ms]
         except UserError as e:  # e.g. the saved device is gone
             for m in runnable:
                 s.results[m] = MethodResult(m, message=str(e))
@@ -145,9 +150,10 @@ class ComputeController(QObject):
             return
         self._pending.update(runnable)
         if not self.busy:
-            self._batch_total, self._batch_done = 0, 0
+            self._batch_total, self._batch_done, self._running = 0, 0, {}
         self._batch_total += len(runnable)
-        self._start(job)
+        for queue, batch in batches:
+            self._start(batch, queue)
 
     def refresh_metrics(self) -> None:
         """Score the results already there against a newly opened ground truth, off the GUI thread."""
@@ -171,6 +177,7 @@ class ComputeController(QObject):
             job.cancel()
         self._live = []
         pending, self._pending = self._pending, set()
+        self._batch_total, self._batch_done, self._running = 0, 0, {}  # what was running no longer counts
         if not quiet:
             for m in pending:
                 r = self.session.results.get(m)
@@ -182,7 +189,7 @@ class ComputeController(QObject):
 
     # ------------------------------------------------------------------ worker signals (GUI thread)
 
-    def _start(self, batch: _MethodBatch) -> None:
+    def _start(self, batch: _MethodBatch, queue: JobQueue | None = None) -> None:
         self._jobs += 1
         if self._jobs == 1:
             self.hub.busyChanged.emit(True)
@@ -193,7 +200,8 @@ class ComputeController(QObject):
                 self._live.remove(holder[0])
             self._on_job_finished(batch.gen)
 
-        holder.append(self.queue.submit(batch.run, finished, progress=lambda kind, *a: self._events[kind](*a)))
+        holder.append((queue or self.queue).submit(batch.run, finished,
+                                                   progress=lambda kind, *a: self._events[kind](*a)))
         self._live.append(holder[0])
 
     def _current(self, gen: int, m: str) -> bool:
@@ -201,9 +209,18 @@ class ComputeController(QObject):
 
     def _on_started(self, gen: int, m: str) -> None:
         if self._current(gen, m):
-            n = self._batch_done + 1
-            self.hub.progressChanged.emit(f"{SHORT_LABELS.get(m, m)} ({n}/{self._batch_total})",
-                                          self._batch_done / max(1, self._batch_total))
+            self._running[m] = (0, 0)
+            self._say_progress()
+
+    def _say_progress(self) -> None:
+        """One line for both threads: the method shown first (ADK-Net with its tiles), and how many are done."""
+        if not self._running:
+            return
+        m = min(self._running, key=lambda k: RUN_ORDER.index(k) if k in RUN_ORDER else len(RUN_ORDER))
+        done, total = self._running[m]
+        what = SHORT_LABELS.get(m, m) + (f": tile {done}/{total}" if total > 1 else "")
+        frac = (self._batch_done + sum(d / t for d, t in self._running.values() if t)) / max(1, self._batch_total)
+        self.hub.progressChanged.emit(f"{what} · {self._batch_done}/{self._batch_total} done", frac)
 
     def _on_tile(self, gen: int, m: str, done: int, total: int, box, arr) -> None:
         if not self._current(gen, m) or total <= 1:
@@ -216,23 +233,26 @@ class ComputeController(QObject):
         y0, y1, x0, x1 = box
         r.lr[y0:y1, x0:x1] = arr
         r.tiles_done, r.tiles_total = done, total
+        self._running[m] = (done, total)
         self.hub.resultPartial.emit(m, box)
-        self.hub.progressChanged.emit(f"{SHORT_LABELS.get(m, m)}: tile {done}/{total}",
-                                      (self._batch_done + done / total) / max(1, self._batch_total))
+        self._say_progress()
 
     def _on_done(self, gen: int, m: str, lr, secs: float, metrics) -> None:
         if gen != self.session.version:
             return
         self._pending.discard(m)
+        self._running.pop(m, None)
         self._batch_done += 1
         self.session.results[m] = MethodResult(m, lr=lr, seconds=secs, metrics=metrics)
         self.hub.resultChanged.emit(m)
+        self._say_progress()
 
     def _on_failed(self, gen: int, m: str, msg: str) -> None:
         if gen != self.session.version:
             return
         if m in self._pending or msg != CANCELLED:
             self._pending.discard(m)
+            self._running.pop(m, None)
             self._batch_done += 1
             self.session.results[m] = MethodResult(m, message=msg)
             self.hub.resultChanged.emit(m)
@@ -247,6 +267,7 @@ class ComputeController(QObject):
         self._jobs -= 1
         if self._jobs == 0:
             self._pending.clear()
+            self._running = {}
             self.hub.progressChanged.emit("", 1.0)
             self.hub.busyChanged.emit(False)
             self._say_gt_doubt()
@@ -269,6 +290,8 @@ class ComputeController(QObject):
         """Cancel and wait for the worker (window closing)."""
         self.cancel(quiet=True)
         self.queue.wait(timeout_ms)
+        if self.beside is not None:
+            self.beside.wait(timeout_ms)
 
 
 def run_off_gui_thread(fn, poll_ms: int = 15):
