@@ -170,3 +170,24 @@ def test_the_chosen_weights_come_back_on_the_next_start_and_gone_ones_are_said(t
     gone.say_restore_notes()
     assert ev.log[0][0] == "warning" and f"{mine.resolve()}, is gone; using the shipped ones" in ev.log[0][1]
     assert st["weights/current"] == ""
+
+
+def test_a_least_squares_fit_made_in_the_gui_is_used_at_its_scale_and_restored(tmp_path):
+    from model.baselines import fit_lstsq, save_lstsq
+
+    cmd, ev, jobs, st = _commands()
+    hr = np.random.default_rng(0).random((16, 16, 3)).astype(np.float32)
+    path = tmp_path / "lstsq_x2_cam.safetensors"
+    save_lstsq(fit_lstsq([(hr, hr.reshape(8, 2, 8, 2, 3).mean(axis=(1, 3)))], 2, taps=4), path)
+    cmd.session.scale = 2
+    assert cmd.session.unavailable("lstsq").startswith("no least-squares fit for x2")
+    cmd.set_lstsq(2, path)
+    assert cmd.session.unavailable("lstsq") is None and cmd.session.method_set().lstsq_path == str(path)
+    assert "methodsChanged" in ev.names() and jobs.calls[-1] == "compute"
+    later = SessionCommands(Session(), Events(), Jobs(), st)
+    later.restore()
+    assert later.session.lstsq_paths == {2: str(path.resolve())}
+    path.unlink()  # gone by the next start: not offered
+    again = SessionCommands(Session(), Events(), Jobs(), st)
+    again.restore()
+    assert again.session.lstsq_paths == {}

@@ -176,6 +176,9 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self._action(f, "Open the &demo image", lambda: self.open_image(demo_image()) if demo_image() else None)
         self.weights_menu = weights_menu.install(self, self.ctx, f)  # shipped + fine-tuned (the Train tab's)
+        self._action(f, "Fit a &least-squares kernel from a pairs folder…",
+                     lambda: self.compare.lstsq_fitter.ask_folder(),
+                     tip="The least-squares baseline at the current scale, fitted on HR/LR pairs of yours")
         f.addSeparator()
         self.save_menu = f.addMenu("&Save output as PNG")
         self.save_menu.aboutToShow.connect(self._fill_save_menu)

@@ -22,6 +22,7 @@ from adkviewer.state.session import SCALES, Session, read_files
 
 
 WEIGHTS_KEY = "weights/current"  # the ADK-Net weights in use ("" or absent: the shipped ones)
+LSTSQ_KEY = "lstsq/x"            # + scale: a least-squares fit made in the GUI ("" or absent: the shipped one)
 
 
 class Jobs(Protocol):
@@ -57,6 +58,10 @@ class SessionCommands:
             have = [sc for sc in (4, 2, 3) if shipped_weights(sc)]
             s.scale = have[0] if have else 4
         self._restore_weights()
+        for sc in SCALES:  # least-squares fits made in the GUI, while their files are there
+            path = self.settings.get_str(f"{LSTSQ_KEY}{sc}", "")
+            if path and Path(path).is_file():
+                s.lstsq_paths[sc] = path
 
     def _restore_weights(self) -> None:
         """The ADK-Net weights chosen last time, if they are still there and readable (else the shipped ones)."""
@@ -204,6 +209,13 @@ class SessionCommands:
             self.settings.set("budget_mb", int(budget_mb))
         self.events.deviceChanged.emit(self.device_text())
         self.jobs.restart()
+
+    def set_lstsq(self, scale: int, path: str | Path | None) -> None:
+        """Use this least-squares fit at `scale` from now on and on the next start (None: the shipped one)."""
+        self.session.set_lstsq(scale, path)
+        self.settings.set(f"{LSTSQ_KEY}{int(scale)}", str(Path(path).resolve()) if path else "")
+        self.events.methodsChanged.emit()  # its label names the fit
+        self.jobs.compute()
 
     def set_weights(self, path: str | Path | None, remember: bool = True) -> None:
         """Use these ADK-Net weights (e.g. a fine-tuned model; None: the shipped ones) from now on, and on the next

@@ -8,7 +8,8 @@ LEVELS = ("info", "warning", "error")
 # scopes: the open image and its jobs; a training run; the saved settings (device); the last file saved;
 # the Train tab's pairs folder (no folder, unusable pairs: stale once the folder is scanned again);
 # the last attempt to open a file (a failed open is stale once another file is opened or tried)
-IMAGE, TRAIN, SETTINGS, SAVE, PAIRS, OPEN = "image", "train", "settings", "save", "pairs", "open"
+# the Compare tab's least-squares fit from a pairs folder
+IMAGE, TRAIN, SETTINGS, SAVE, PAIRS, OPEN, FIT = "image", "train", "settings", "save", "pairs", "open", "fit"
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ def no_weights_message(scale: int) -> str:
 
 
 def no_lstsq_message(scale: int) -> str:
-    return f"no least-squares fit for x{scale} — make one with 'adkviewer fit-lstsq'"
+    return f"no least-squares fit for x{scale} — fit one from a pairs folder (the link under Methods)"
 
 
 DOUBT_SSIM = 0.3  # every method below this SSIM: the ground truth is probably of another scene (real pairs: > 0.8)
@@ -109,6 +109,7 @@ class Session:
     device: str = "auto"
     budget_mb: int = 0                      # 0: automatic tile memory budget
     weights_path: str | None = None         # ADK-Net weights chosen by the user (for their scale)
+    lstsq_paths: dict[int, str] = field(default_factory=dict)  # least-squares fits made by the user, per scale
     methods: list[str] = field(default_factory=lambda: list(ALL_METHODS))  # ticked, in display order
     results: dict[str, MethodResult] = field(default_factory=dict)
     selected_pixel: tuple[int, int] | None = None  # LR (row, col), for the Inspect tab
@@ -266,8 +267,19 @@ class Session:
 
             self._method_set = MethodSet(
                 scale=self.scale, device=resolve_device(self.device), weights_path=self.adknet_weights(),
+                lstsq_path=self.lstsq_paths.get(self.scale),
                 budget_bytes=self.budget_mb * 2**20 if self.budget_mb else None)
         return self._method_set
+
+    def set_lstsq(self, scale: int, path: str | Path | None) -> None:
+        """Use this least-squares fit at `scale` (None: the shipped one, if any); its old result goes."""
+        if path:
+            self.lstsq_paths[int(scale)] = str(path)
+        else:
+            self.lstsq_paths.pop(int(scale), None)
+        self._method_set = None
+        if scale == self.scale:
+            self.results.pop("lstsq", None)
 
     def adknet_weights(self, scale: int | None = None) -> Path | None:
         """The weights ADK-Net uses at a scale: the user's choice if it is for that scale, else the shipped ones.
@@ -294,10 +306,8 @@ class Session:
         """Why a method cannot run at the current scale (shown instead of its output), or None."""
         if method == "adknet" and self.adknet_weights() is None:
             return no_weights_message(self.scale)
-        if method == "lstsq" and shipped_lstsq(self.scale) is None:
-            ms = self._method_set
-            if ms is None or (ms.lstsq_fit is None and ms.lstsq_path is None):
-                return no_lstsq_message(self.scale)
+        if method == "lstsq" and self.lstsq_path() is None:
+            return no_lstsq_message(self.scale)
         return None
 
     def model_name(self, method: str) -> str:
@@ -306,10 +316,14 @@ class Session:
             w = self.adknet_weights()
             return weights_name(w) if w else ""
         if method == "lstsq":
-            ms = self._method_set
-            path = (ms.lstsq_path if ms is not None and ms.lstsq_path else None) or shipped_lstsq(self.scale)
+            path = self.lstsq_path()
             return Path(path).stem if path else ""
         return ""
+
+    def lstsq_path(self) -> Path | None:
+        """The least-squares fit used at the current scale: the person's own, else the shipped one, else None."""
+        own = self.lstsq_paths.get(self.scale)
+        return Path(own) if own else shipped_lstsq(self.scale)
 
     def label(self, method: str) -> str:
         if method == GT:
@@ -317,6 +331,8 @@ class Session:
         if method == "adknet":
             w = self.adknet_weights()
             return f"ADK-Net ({weights_name(w)})" if w else "ADK-Net"
+        if method == "lstsq" and self.lstsq_paths.get(self.scale):
+            return f"{LABELS['lstsq']} ({self.model_name('lstsq')})"
         return LABELS.get(method, method)
 
     def missing(self) -> list[str]:

@@ -13,6 +13,7 @@ from adkviewer.state.session import SCALES
 from adkviewer.widgets.side_panel import readout_label, section_label, side_by_main, tool_button
 from adkviewer.widgets.view_grid import ViewGrid, camera_controls
 from adkviewer.tabs.compare.compare_widgets import METRICS_MIN_HEIGHT, _Progress, readout_width
+from adkviewer.tabs.compare.lstsq_fitter import LstsqFitter
 
 
 class CompareLayout:
@@ -73,6 +74,8 @@ class CompareLayout:
         self.method_list.setResizeMode(QListView.Adjust)
         self.method_list.itemChanged.connect(self._on_ticks_changed)
         sl.addWidget(self.method_list)
+        self.lstsq_fitter = LstsqFitter(self.ctx, side)  # where no least-squares fit ships (×2, ×3)
+        sl.addWidget(self.lstsq_fitter)
 
         sl.addWidget(section_label("Pixel under the mouse"))
         self.readout = readout_label(side)

@@ -89,6 +89,7 @@ class CompareSync:
         else:
             self.weights_note.hide()
         self._sync_model_label()
+        self.lstsq_fitter.sync()
         self.method_list.blockSignals(True)
         for i in range(self.method_list.count()):
             it = self.method_list.item(i)
@@ -213,6 +214,7 @@ class CompareSync:
             it = self.method_list.item(i)
             it.setCheckState(Qt.Checked if it.data(Qt.UserRole) in self.session.methods else Qt.Unchecked)
         self.method_list.blockSignals(False)
+        self._sync_scale_widgets()  # labels (a new fit's name) and the fit link follow the ticks
         self._rebuild_views()
         if self.isVisible():
             self.fit_metrics()
