@@ -229,7 +229,11 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ opening files
 
     def open_image(self, path: str | Path | None, gt: str | Path | None = None, scale: int | None = None) -> bool:
-        """Open an HR (and optionally its ground truth) with `commands.open_image`, saying so in the status bar."""
+        """Open an HR (and optionally its ground truth) with `commands.open_image`, saying so in the status bar;
+        a folder (dropped, or on the command line) is a pairs folder and opens in the Train tab."""
+        if path is not None and gt is None and Path(path).is_dir() and hasattr(self.tab("train"), "open_pairs"):
+            self.show_tab("train")
+            return self.tab("train").open_pairs(path)
         if path is not None and not self.commands.busy_opening:
             self.statusBar().showMessage(f"Opening {Path(path).name}…")
         return self.commands.open_image(path, gt, scale)

@@ -15,6 +15,7 @@ from PySide6.QtCore import QSize, QTimer
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from adkviewer.gui.context import TabContext
+from adkviewer.state.messages import PAIRS
 from adkviewer.tabs.train.train_runner import TrainRunner
 from adkviewer.tabs.train.train_state import Curves, Eta, PairScan, TrainSettings
 from adkviewer.tabs.train.train_actions import TrainActions
@@ -65,6 +66,18 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, TrainProgress, QWidget):
         last = self.settings.get_str("train/last_run", "")
         if last and Path(last).is_dir():
             self.log(f"Last run: {last} — “Resume from checkpoint…” continues it.")
+
+    def open_pairs(self, folder: str | Path) -> bool:
+        """Use this pairs folder (a folder dropped on the window): the table names each pair's role or problem."""
+        if self.runner.busy:
+            self.hub.error(f"Training or quick calibrate is running; choose {Path(folder).name} as the pairs folder "
+                           "once it has stopped.", PAIRS)
+            return False
+        self.pairs_edit.setText(str(Path(folder).resolve()))
+        self.settings.set("folders/train_pairs", str(Path(folder).resolve().parent))
+        scan = self.rescan()
+        self.hub.info(f"Pairs folder {Path(folder).name}: {scan.summary if scan is not None else 'scanned'}", PAIRS)
+        return scan is not None and not scan.error
 
     def log(self, text: str) -> None:
         self.log_view.appendPlainText(text)
