@@ -121,6 +121,15 @@ def test_pairs_table_names_every_problem_and_falls_back_to_a_seeded_split(qtbot,
     assert scan.error is None and tab.split_fraction_radio.isChecked()  # no split.json: a seeded fraction
     assert (scan.n_train, scan.n_val) == (4, 1) and "No split.json" in tab.pairs_summary.text()
     assert scan_pairs(str(realsr), 4, SPLIT_FRACTION, 0.2, 0).rows[0].name == "Cam_000"
+    # the split.json choice does not snap back silently: it is off, and the line under it says why
+    assert not tab.split_file_radio.isEnabled() and tab.split_file_note.isVisible()
+    assert "no split.json in this folder" in tab.split_file_note.text()
+    assert f"No split.json in {realsr}" in tab.split_file_radio.toolTip()
+    tab.pairs_edit.setText(str(folder))  # a folder with one: the choice is back
+    tab.rescan()
+    assert tab.split_file_radio.isEnabled() and not tab.split_file_note.isVisible()
+    tab.split_file_radio.setChecked(True)
+    assert tab.rescan().split_note.startswith("Validation: split.json")
 
 
 def test_start_updates_curves_progress_and_preview_and_pause_resume_continue(qtbot, tmp_path, pairs, slow_steps):

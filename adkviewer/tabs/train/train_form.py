@@ -11,6 +11,8 @@ from PySide6.QtWidgets import QFileDialog, QTableWidgetItem
 
 from model.weights import describe_weights, shipped_weights
 
+from model.splits import SPLIT_FILENAME
+
 from adkviewer.state.messages import PAIRS, TRAIN
 from adkviewer.state.session import SCALES
 from adkviewer.tabs.train.train_state import (FINE_TUNE_DEFAULTS, INITS, PICK_FILE, SCRATCH_DEFAULTS, SPLIT_FILE,
@@ -150,6 +152,7 @@ class TrainForm:
             self.preset_combo.setToolTip("lite: sized for 2 CPU cores; paper: larger, for a GPU" + tip)
             frac = self.split_fraction_radio.isChecked()
             self.fraction_spin.setEnabled(frac)
+            self.split_file_radio.setEnabled(not getattr(self, "_no_split_file", False))
 
     def browse_pairs(self) -> None:
         start = self.pairs_edit.text() or self.settings.get_str("folders/train_pairs", str(Path.home()))
@@ -173,25 +176,42 @@ class TrainForm:
         self.hub.supersede(PAIRS)  # 'choose a pairs folder first' and the last scan's problem are now stale
         s = self.form()
         if not s.pairs:
+            self._sync_split_choice("", None)
             self.scan = None
             self.pairs_table.setRowCount(0)
             self.pairs_summary.setText("<span style='color:gray'>Choose a folder with HR/ and LR/ subfolders "
                                        "(matched by file name), or RealSR-named pairs (NAME_HR.png beside "
                                        "NAME_LR4.png).</span>")
             return None
-        scan = run_off_gui_thread(lambda: scan_pairs(s.pairs, s.scale, s.split_mode, s.val_fraction, s.seed))
-        if scan.error and s.split_mode == SPLIT_FILE and "split.json" in scan.error and "does not exist" in scan.error:
-            # no split file: fall back to a seeded fraction, and say so
+        has_file = run_off_gui_thread(lambda: (Path(s.pairs) / SPLIT_FILENAME).is_file())
+        self._sync_split_choice(s.pairs, has_file)
+        if not has_file and s.split_mode == SPLIT_FILE:  # no split file: a seeded fraction, said under the choice
             self.split_fraction_radio.blockSignals(True)
             self.split_fraction_radio.setChecked(True)
             self.split_fraction_radio.blockSignals(False)
             self._sync_form_enabled()
             s = self.form()
-            scan = run_off_gui_thread(lambda: scan_pairs(s.pairs, s.scale, s.split_mode, s.val_fraction, s.seed))
+        scan = run_off_gui_thread(lambda: scan_pairs(s.pairs, s.scale, s.split_mode, s.val_fraction, s.seed))
+        if not has_file:
             scan.split_note = "No split.json in the folder: " + scan.split_note[0].lower() + scan.split_note[1:]
         self.scan = scan
         self._fill_table(scan)
         return scan
+
+    def _sync_split_choice(self, folder: str, has_file: bool | None) -> None:
+        """'split.json in the folder' is off, with the reason under it, while the folder has none."""
+        self._no_split_file = has_file is False
+        radio, note = self.split_file_radio, self.split_file_note
+        if self._no_split_file:
+            tip = (f"No {SPLIT_FILENAME} in {folder}. Write one, {{\"scale\": 4, \"train\": [names], \"val\": "
+                   "[names]}, to choose the validation pairs by name; until then a seeded fraction validates.")
+            note.setText(f"no {SPLIT_FILENAME} in this folder: a seeded fraction validates (below)")
+        else:
+            tip = f"Validate on the \"val\" list of {SPLIT_FILENAME} in the pairs folder"
+        radio.setToolTip(tip)
+        note.setToolTip(tip)
+        note.setVisible(self._no_split_file)
+        self._sync_form_enabled()
 
     def _fill_table(self, scan: PairScan) -> None:
         t = self.pairs_table
