@@ -298,7 +298,10 @@ class Trainer:
             self._held.clear()
         if self._stop.is_set() and self.iteration < cfg.iterations:
             last_ckpt = self.save_checkpoint() or last_ckpt
-            self.log(f"stopped at iteration {self.iteration}; resume with --resume {last_ckpt}")
+            if self.cb.on_stop is not None:  # the GUI says it in its own words ("Resume from checkpoint…")
+                self.cb.on_stop(self.iteration, str(last_ckpt))
+            else:
+                self.log(f"stopped at iteration {self.iteration}; resume with --resume {last_ckpt}")
         self.finished = self.iteration >= cfg.iterations
         self.barrier()
         return last_ckpt

@@ -104,6 +104,7 @@ class Callbacks:
     on_val: Callable[[int, dict[str, float], np.ndarray, np.ndarray], None] | None = None  # metrics, preview, gt
     on_log: Callable[[str], None] | None = None
     on_checkpoint: Callable[[str], None] | None = None
+    on_stop: Callable[[int, str], None] | None = None  # (iteration, checkpoint) after Stop; unset: a log line
 
 
 @dataclass

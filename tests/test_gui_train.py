@@ -216,6 +216,8 @@ def test_stop_writes_a_checkpoint_that_resumes_after_a_restart_and_closing_asks_
     ck = t.checkpoint_path("last")
     assert ck.is_file() and "Stopped at iteration" in tab.last_message
     assert read_checkpoint(ck)["iteration"] == t.iteration
+    log = tab.log_view.toPlainText().lower()
+    assert log.count("stopped at iteration") == 1 and "--resume" not in log  # said once, in the GUI's words
     fresh = Trainer(TrainConfig())
     fresh.setup(resume=str(ck))  # the engine alone (as 'adkviewer train --resume') continues it
     assert fresh.iteration == t.iteration and fresh.cfg.iterations == 2000
@@ -269,6 +271,7 @@ def test_quick_calibrate_improves_val_psnr_on_colour_shifted_pairs(qtbot, tmp_pa
     cal = tab.runner.calibration
     assert cal is not None and cal["after"] > cal["before"] + 1.0, cal
     assert "Quick calibrate: val PSNR" in tab.last_message and "→" in tab.last_message
+    assert tab.log_view.toPlainText().lower().count("quick calibrate: val psnr") == 1  # it was said twice
     n_val = len(tab.runner.trainer.val)
     assert f"scoring the model on {n_val} val pair{'' if n_val == 1 else 's'}…" in tab.log_view.toPlainText()
     assert tab.use_button.isEnabled() and tab.export_button.isEnabled()
@@ -331,6 +334,7 @@ def test_use_in_compare_switches_the_adknet_output_and_weights_are_remembered(qt
     tab.export_to(out, "my model", score=False)
     _idle(qtbot, tab)
     assert out.is_file() and '"name": "my model"' in out.with_suffix(".json").read_text()
+    assert tab.log_view.toPlainText().lower().count(f"wrote {out}") == 1  # 'wrote …' and 'Wrote …' were both logged
 
 
 def test_layout_fits_1280x800(qtbot, tmp_path, pairs):

@@ -184,6 +184,7 @@ class SwipePanel(ImagePanel):
         self.split.setZValue(20)
         self.vb.addItem(self.split, ignoreBounds=True)
         self.split.sigPositionChanged.connect(self._update_split)
+        self.vb.sigXRangeChanged.connect(lambda *_: self.keep_split_in_view())
         self._a: np.ndarray | None = None
         self._b: np.ndarray | None = None
         self._centre_pending = True  # centre the split once there is an image (--swipe asks before results exist)
@@ -207,6 +208,18 @@ class SwipePanel(ImagePanel):
 
     def split_x(self) -> float:
         return float(self.split.value())
+
+    def keep_split_in_view(self) -> None:
+        """After a zoom or pan that put the split off screen, bring it back just inside the nearer edge (a tenth of
+        the view in), so both methods stay in sight; a split on screen is left where it was dragged."""
+        if self._u8 is None:
+            return
+        x0, x1 = self.vb.viewRange()[0]
+        x, inset = self.split_x(), (x1 - x0) / 10
+        if x0 <= x <= x1 or x1 <= x0:
+            return
+        want = x0 + inset if x < x0 else x1 - inset
+        self.split.setValue(min(max(want, 0.0), float(self._u8.shape[1])))
 
     def _update_split(self, *_: object) -> None:
         if self._a is None:

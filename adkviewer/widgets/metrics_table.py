@@ -32,11 +32,13 @@ class MetricsTable(QWidget):
     """A read-only table over `Session.metrics_rows()`, with Copy and Export CSV."""
 
     exportRequested = Signal()
+    fittedHeightChanged = Signal()  # the heading wraps onto more or fewer lines, or rows came or went
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
         self.rows: list[MetricsRow] = []
+        self._fitted = -1
         self.heading = QLabel(self)
         self.heading.setWordWrap(True)
         self.heading.setTextFormat(Qt.RichText)
@@ -112,6 +114,17 @@ class MetricsTable(QWidget):
                 self.table.setItem(i, 1, msg)
                 self.table.setSpan(i, 1, 1, len(COLUMNS) - 1)
         self.table.setMaximumHeight(self.table_height())
+        self._check_fitted()
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(ev)
+        self._check_fitted()  # a narrower pane (the side panel dragged wider) may wrap the heading
+
+    def _check_fitted(self) -> None:
+        need = self.fitted_height()
+        if need != self._fitted:
+            self._fitted = need
+            self.fittedHeightChanged.emit()
 
     def table_height(self) -> int:
         """Header plus every row: the table's height without a scroll bar."""

@@ -155,6 +155,8 @@ class CompareLayout:
 
         self.metrics = MetricsTable(self.session, self)
         self.metrics.exportRequested.connect(self.ctx.shell.export_metrics_dialog)
+        self.metrics.fittedHeightChanged.connect(  # the rows stay whole while the pane follows them
+            lambda: QTimer.singleShot(0, self.fit_metrics) if self._metrics_fitted else None)
         self.metrics.setMinimumHeight(METRICS_MIN_HEIGHT)
 
         self.vsplit = QSplitter(Qt.Vertical, self)

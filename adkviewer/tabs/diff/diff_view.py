@@ -58,6 +58,8 @@ class DiffView:
         self.stats_title.setText(f"<b>Statistics · {MODE_LABELS[st.mode].lower()} error</b>")
         for b in (self.save_map_button, self.save_view_button, self.save_csv_button):
             b.setEnabled(res is not None)
+        for w in (self.cbar_view, self.hist):  # no map: no colour bar or histogram of an earlier one
+            w.setVisible(res is not None)
         if res is None:
             self.panel.set_message(why or "")
             self.panel.set_title("Difference")

@@ -103,10 +103,20 @@ class InspectField:
         self.field_note.setText(f"{FIELD_TIPS[key.split('_')[0]]}. Colour levels {lo:+.3g} … {hi:+.3g}"
                                 f"{' (symmetric about 0)' if lo == -hi else ''}; click to select a pixel.")
         self.field_view.set_selection(*(self.session.selected_pixel or (-1, -1)))
+        self._show_field_readout()  # another statistic, or a new map: not the previous one's number
         if fresh:
             QTimer.singleShot(0, self._pull_camera)
 
     def _on_field_hover(self, row: int, col: int) -> None:
+        if row < 0:  # off the image: the selected pixel's value, as after the arrow keys
+            self._show_field_readout()
+        else:
+            self._show_field_readout(row, col, hovered=True)
+
+    def _show_field_readout(self, row: int | None = None, col: int | None = None, hovered: bool = False) -> None:
+        """The map's value under the mouse, else at the selected pixel (the last of the two that moved)."""
+        if row is None:
+            row, col = self.session.selected_pixel or (-1, -1)
         v = self.field_view.value_at(row, col)
         key = self.field_combo.currentData()
         if v is None:
@@ -114,7 +124,8 @@ class InspectField:
             return
         label, unit = FIELD_STATS[key]
         unit_txt = " HR px" if unit == "HR px" else ""
-        self.field_readout.setText(f"LR x={col}, y={row}: {label} = {v:+.5f}{unit_txt}")
+        where = f"LR x={col}, y={row}" + ("" if hovered else " (selected)")
+        self.field_readout.setText(f"{where}: {label} = {v:+.5f}{unit_txt}")
 
     def _pull_camera(self) -> None:
         cam = self.ctx.camera

@@ -100,6 +100,7 @@ class InspectKernels:
             return
         self._t_select = time.perf_counter()
         self.field_view.set_selection(row, col)
+        self._show_field_readout()  # the arrow keys moved it: the readout follows the selection
         self._update_pixel_label()
         self._show_selected()
 
@@ -208,6 +209,8 @@ class InspectKernels:
         note = (f"Kernels of the {w}×{h} LR pixels around LR x={nb.x0}–{nb.x0 + w - 1}, y={nb.y0}–{nb.y0 + h - 1} "
                 f"computed together" + (f" in {secs * 1000:.0f} ms" if secs is not None else "") +
                 " (one forward pass on a crop); the arrow keys move through them without another.")
+        border = rep.border_note(s.hr.shape)
+        note += f" {border}" if border else ""
         self.panel.show_report(rep, s.hr, title=s.label("adknet"), shown=shown, note=note)
         if self._t_select:
             self.last_latency = time.perf_counter() - self._t_select

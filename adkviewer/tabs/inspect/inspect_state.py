@@ -52,6 +52,24 @@ class PixelReport:
     bicubic_stats: dict[str, float]
     bicubic_truncated: bool
     seconds: float | None = None   # time of the forward pass that produced it (None: from the cache)
+    linear_taps: int = 0           # side of the global linear part's footprint (adknet-v2), 0 without one
+
+    def border_note(self, hr_shape: tuple[int, ...]) -> str:
+        """How taps beyond the image edge are filled, when this pixel's footprint reaches past it ('' if not)."""
+        h, w = hr_shape[:2]
+        side = max(self.k, self.linear_taps)
+        y0 = self.hr_origin[0] - (side - self.k) // 2
+        x0 = self.hr_origin[1] - (side - self.k) // 2
+        out = {"top": -y0, "left": -x0, "bottom": y0 + side - h, "right": x0 + side - w}
+        edges = [f"{n} HR px past the {e} edge" for e, n in out.items() if n > 0]
+        if not edges:
+            return ""
+        what = f"{self.k}×{self.k} footprint" + (f" (and the {side}×{side} linear part's)" if side > self.k else "")
+        reflect = min(h, w) > (side - self.scale) // 2  # model.resample.patch_view's rule
+        mode = ("mirrored at the edge (reflect padding: the edge pixel is not repeated)" if reflect
+                else "repeating the edge pixel (replicate padding: the image is smaller than the footprint)")
+        return (f"At the border: the {what} reaches {', '.join(edges)}; those taps read the image {mode}, "
+                "as every ADK-Net run does.")
 
     @property
     def max_abs_diff(self) -> float:
@@ -123,7 +141,8 @@ def pixel_report(nb: Neighbourhood, row: int, col: int, scale: int, seconds: flo
         premix=premix, reconstructed=recon.numpy().astype(np.float32),
         linear=None if "linear" not in at else at["linear"].numpy().astype(np.float32),
         stats=kernel_stats(kern.numpy()), bicubic=bic, bicubic_stats={s: float(v[0]) for s, v in bstats.items()},
-        bicubic_truncated=bicubic_is_truncated(scale, k), seconds=seconds)
+        bicubic_truncated=bicubic_is_truncated(scale, k), seconds=seconds,
+        linear_taps=int(at["linear_patch"].shape[-1]) if at.get("linear_patch") is not None else 0)
 
 
 @dataclass

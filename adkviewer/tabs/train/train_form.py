@@ -178,6 +178,7 @@ class TrainForm:
         if not s.pairs:
             self._sync_split_choice("", None)
             self.scan = None
+            self._sync_notes()
             self.pairs_table.setRowCount(0)
             self.pairs_summary.setText("<span style='color:gray'>Choose a folder with HR/ and LR/ subfolders "
                                        "(matched by file name), or RealSR-named pairs (NAME_HR.png beside "
@@ -196,6 +197,7 @@ class TrainForm:
             scan.split_note = "No split.json in the folder: " + scan.split_note[0].lower() + scan.split_note[1:]
         self.scan = scan
         self._fill_table(scan)
+        self._sync_notes()  # "choose a pairs folder" goes once one is usable
         return scan
 
     def _sync_split_choice(self, folder: str, has_file: bool | None) -> None:
@@ -233,8 +235,10 @@ class TrainForm:
         if scan.no_val:
             text += f"<br><span style='color:#b05000'>⚠ {html.escape(no_val_text(scan.no_val))}</span>"
         bad = [r for r in scan.rows if not r.ok]
-        if bad:
-            more = f"<br>… and {len(bad) - 3} more (see the table)" if len(bad) > 3 else ""
-            text += "<br><span style='color:#b00020'>" + "<br>".join(
-                f"<b>{html.escape(r.name)}</b>: {html.escape(r.status)}" for r in bad[:3]) + more + "</span>"
+        if bad:  # one line: the table lists each (red, first), so the form below stays in view without scrolling
+            first = f"{bad[0].name}: {bad[0].status}"
+            first = first if len(first) <= 60 else first[:57] + "…"
+            text += (f"<br><span style='color:#b00020'>Red rows cannot be used ({html.escape(first)}"
+                     f"{f'; {len(bad) - 1} more' if len(bad) > 1 else ''}); hover a status for all of it.</span>")
         self.pairs_summary.setText(text)
+        self.pairs_summary.setToolTip("\n".join(f"{r.name}: {r.status}" for r in bad))

@@ -16,7 +16,7 @@ from adkviewer.state.messages import TRAIN
 from adkviewer.tabs.train.train_runner import (CALIBRATING, EXPORTING, IDLE, PAUSED, PAUSING, RUNNING, STARTING,
                                                STOPPING)
 from adkviewer.tabs.train.train_state import format_duration
-from adkviewer.tabs.train.train_widgets import (ADK_COLOUR, NO_RUN, NO_VAL, PLOT_FG, PREVIEW_WAITING,
+from adkviewer.tabs.train.train_widgets import (ADK_COLOUR, NO_RUN, NO_RUN_READY, NO_VAL, PLOT_FG, PREVIEW_WAITING,
                                                 REF_COLOURS, REF_LABELS, STATE_TEXT, WAITING)
 
 
@@ -140,17 +140,13 @@ class TrainProgress:
             self.progress.setFormat("calibrated: Start fine-tunes it" if outcome == "calibrated" else "idle")
 
     def _on_calibrated(self, info: dict[str, Any]) -> None:
-        on = info["on"].split()[0]
         self._show_preview(info["preview"], info["gt"], f"ADK-Net calibrated: {info['after']:.2f} dB")
-        self.log(f"quick calibrate: {on} PSNR {info['before']:.3f} → {info['after']:.3f} dB "
-                 f"in {info['seconds']:.1f} s")
         self._calibrated = info["weights"]
         self._sync_init_choices(select=self._calibrated)
         self.calfirst_check.setChecked(False)  # calibrated on these pairs already; the form's schedule stays
         self.log(f"Start from: {self.init_combo.currentText()} ({self._calibrated})")
 
     def _on_exported(self, path: str, purpose: str) -> None:
-        self.log(f"wrote {path}")
         if purpose == "compare":
             self._switch_compare(Path(path))  # which remembers it
         else:
@@ -206,7 +202,8 @@ class TrainProgress:
 
     def _sync_notes(self) -> None:
         c = self.curves
-        empty = WAITING if self.runner.training else NO_RUN
+        ready = self.scan is not None and not self.scan.error
+        empty = WAITING if self.runner.training else NO_RUN_READY if ready else NO_RUN
         self.loss_note.set_text("" if c.loss else empty)
         self.val_note.set_text("" if c.val_psnr or c.refs else NO_VAL if self._run_validates is False else empty)
 

@@ -137,7 +137,8 @@ class TrainRunner(QObject):
             on_iter=on_iter,
             on_val=lambda it, m, preview, gt: self._events.put(("val", it, dict(m), preview, gt)),
             on_log=lambda msg: self._events.put(("log", msg)),
-            on_checkpoint=lambda path: self._events.put(("ckpt", path, self.trainer.iteration if self.trainer else 0)))
+            on_checkpoint=lambda path: self._events.put(("ckpt", path, self.trainer.iteration if self.trainer else 0)),
+            on_stop=lambda it, ckpt: None)  # the finished message says it, once
 
     def _launch(self, state: str, target: Callable[[], None], name: str) -> None:
         if self.busy:

@@ -1,0 +1,108 @@
+"""Small things a new user trips over (issue 19, item 17): each one as a person meets it."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("pytestqt")
+from PySide6.QtCore import QRectF  # noqa: E402
+
+from core_helpers import make_pairs  # noqa: E402
+from gui_helpers import open_window  # noqa: E402
+from test_gui_compare import _write_pair  # noqa: E402
+
+from adkviewer.tabs.diff.diff_tab import DiffTab  # noqa: E402
+from adkviewer.tabs.inspect.inspect_tab import InspectTab  # noqa: E402
+from adkviewer.tabs.train.train_tab import TrainTab  # noqa: E402
+from adkviewer.tabs.train.train_widgets import NO_RUN, NO_RUN_READY  # noqa: E402
+from tests.tab_helpers import show_tab, tab_context, textured_image  # noqa: E402
+
+WAIT_MS = 60_000
+
+
+def test_the_metrics_rows_stay_whole_when_a_wider_side_panel_wraps_the_heading(qtbot, tmp_path):
+    hr, _lr = _write_pair(tmp_path / "pairs")
+    win = open_window(qtbot, [str(hr)])
+    win.resize(880, 640)
+    c = win.compare
+    qtbot.waitUntil(lambda: c._metrics_fitted, timeout=WAIT_MS)
+    lines = c.metrics.heading.heightForWidth(c.metrics.heading.width())
+    c.hsplit.setSizes([420, 460])  # the heading wraps onto another line; the tab keeps its size
+    qtbot.waitUntil(lambda: c.metrics.heading.heightForWidth(c.metrics.heading.width()) > lines, timeout=WAIT_MS)
+    t = c.metrics.table
+    qtbot.waitUntil(lambda: t.viewport().height() >= t.verticalHeader().length(), timeout=WAIT_MS)
+    assert not t.verticalScrollBar().isVisible()
+
+
+def test_the_field_map_readout_follows_the_arrow_keys(qtbot, tmp_path):
+    ctx = tab_context(qtbot, tmp_path, methods=["adknet"])
+    tab = show_tab(qtbot, InspectTab(ctx))
+    assert ctx.commands.open_image(textured_image(tmp_path))
+    qtbot.waitUntil(lambda: bool(tab.maps), timeout=WAIT_MS)
+    tab.select(5, 7)
+    tab._on_field_hover(2, 3)  # the mouse over the map
+    assert tab.field_readout.text().startswith("LR x=3, y=2:")
+    tab.move_selection(0, 1)  # then the arrow keys: the readout shows the selection, not the old hover
+    key = tab.field_combo.currentData()
+    v = tab.maps[key][5, 8]
+    assert tab.field_readout.text().startswith("LR x=8, y=5 (selected):") and f"{v:+.5f}" in tab.field_readout.text()
+
+
+def test_inspect_says_how_taps_past_the_border_are_filled(qtbot, tmp_path):
+    ctx = tab_context(qtbot, tmp_path, methods=["adknet"])
+    tab = show_tab(qtbot, InspectTab(ctx))
+    assert ctx.commands.open_image(textured_image(tmp_path))
+    tab.select(4, 0)
+    qtbot.waitUntil(lambda: tab.current_report() is not None and tab.current_report().col == 0, timeout=WAIT_MS)
+    rep = tab.current_report()
+    note = rep.border_note(ctx.session.hr.shape)
+    assert "reaches 6 HR px past the left edge" in note and "reflect padding" in note  # 16x16 linear part at x4
+    assert "6 HR px past the left edge" in tab.panel.header.text()  # said in the panel, under its title
+    tab.select(4, 8)
+    qtbot.waitUntil(lambda: tab.current_report() is not None and tab.current_report().col == 8, timeout=WAIT_MS)
+    assert tab.current_report().border_note(ctx.session.hr.shape) == ""
+
+
+def test_a_method_compared_with_itself_leaves_no_colour_bar_or_histogram(qtbot, tmp_path):
+    ctx = tab_context(qtbot, tmp_path, methods=["nearest", "bicubic"])
+    tab = show_tab(qtbot, DiffTab(ctx))
+    assert ctx.commands.open_image(textured_image(tmp_path))
+    tab.state.choose(image="nearest", reference="bicubic")
+    qtbot.waitUntil(lambda: tab.state.result() is not None, timeout=WAIT_MS)
+    tab.refresh()
+    assert tab.cbar_view.isVisible() and tab.hist.isVisible()
+    tab.state.choose(reference="nearest")
+    tab.refresh()
+    assert "compared with itself" in tab.state.why_not()
+    assert not tab.cbar_view.isVisible() and not tab.hist.isVisible()
+
+
+def test_the_train_placeholder_follows_the_folder_and_problem_pairs_do_not_push_the_form_away(qtbot, tmp_path):
+    ctx = tab_context(qtbot, tmp_path)
+    tab = show_tab(qtbot, TrainTab(ctx))
+    tab.resize(1280, 760)
+    assert tab.loss_note.text == NO_RUN
+    folder = make_pairs(tmp_path / "cam", n_train=3, n_val=1, lr_size=(16, 20))
+    for i in range(6):  # six unusable pairs: no LR partner
+        (folder / "HR" / f"zz{i}.png").write_bytes((folder / "HR" / "p0.png").read_bytes())
+    tab.open_pairs(folder)
+    assert tab.loss_note.text == NO_RUN_READY and tab.val_note.text == NO_RUN_READY
+    summary = tab.pairs_summary.text()
+    assert summary.count("<br>") <= 1 and "Red rows cannot be used (zz0: no LR partner" in summary
+    assert "zz5: no LR partner" in tab.pairs_summary.toolTip()
+    qtbot.wait(50)
+    assert not tab.side.verticalScrollBar().isVisible()  # Quick calibrate and Resume stay in view
+
+
+def test_the_swipe_split_comes_back_into_view_after_zooming(qtbot, tmp_path):
+    win = open_window(qtbot, ["--methods", "nearest", "bicubic", "--swipe", "nearest,bicubic"])
+    sw = win.compare.grid.swipe
+    qtbot.waitUntil(lambda: sw._u8 is not None, timeout=WAIT_MS)
+    w = sw._u8.shape[1]
+    assert sw.split_x() == pytest.approx(w / 2)
+    sw.vb.setRange(QRectF(w * 0.8, 10, w * 0.15, w * 0.15), padding=0.0)  # zoom into the right side
+    x0, x1 = sw.vb.viewRange()[0]
+    assert x0 < sw.split_x() < x1
+    sw.split.setValue(x0 + (x1 - x0) / 2)
+    sw.vb.setRange(QRectF(x0 + 1, 10, x1 - x0, w * 0.15), padding=0.0)  # a split on screen stays where it is
+    assert sw.split_x() == pytest.approx(x0 + (x1 - x0) / 2)
