@@ -6,8 +6,11 @@ Conventions (label them in every table):
   ``Y = 16/255 + (65.481 R + 128.553 G + 24.966 B) / 255`` on [0, 1] RGB, so Y lies in [16/255, 235/255].
 - SSIM is ``pytorch_msssim.ssim``: 11x11 Gaussian window, sigma 1.5, 'valid' filtering, K = (0.01, 0.03);
   on RGB it is the mean of the per-channel SSIMs.
-- Error maps' "luma" channel is the plain BT.601 weighted sum ``0.299 R + 0.587 G + 0.114 B`` of the [0, 1]
-  values (full range, no offset), so a luma error is on the same scale as an R, G or B error.
+- Error maps' "luma" channel is that same Y (``to_y``, the one luma here), so the mean of a squared-luma map
+  is exactly the MSE behind "PSNR Y". Being studio swing, a luma error is 219/255 of the full-range
+  ``0.299 R + 0.587 G + 0.114 B`` one (PSNR Y reads 1.32 dB above that full-range luma's); the literature's Y
+  is kept rather than the plainer full-range sum so that PSNR Y stays comparable with published numbers, the
+  model cards and bench/RESULTS.md.
 
 Following tev, every error mode goes through ``error_map``, and its statistics are cached by
 (image, reference, mode, channel) in ``MetricCache``.
@@ -31,7 +34,6 @@ ERROR_CHANNELS = ("R", "G", "B", "luma")
 RELATIVE_EPS = 1e-2
 
 _Y_WEIGHTS = np.array([65.481, 128.553, 24.966]) / 255.0
-_LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114])
 
 
 def _pair(pred: np.ndarray, ref: np.ndarray, crop: int) -> tuple[np.ndarray, np.ndarray]:
@@ -100,7 +102,7 @@ def compute_metrics(pred: np.ndarray, ref: np.ndarray, crop: int = 0) -> dict[st
 
 def _channel(img: np.ndarray, channel: str) -> np.ndarray:
     if channel == "luma":
-        return img @ _LUMA_WEIGHTS
+        return to_y(img)  # the Y of PSNR Y
     return img[:, :, "RGB".index(channel)]
 
 
@@ -108,7 +110,7 @@ def error_map(img: np.ndarray, ref: np.ndarray, mode: str, channel: str) -> np.n
     """Per-pixel error of ``img`` against ``ref`` as (H, W) float32: the single path for every error view.
 
     Modes: "signed" (img - ref), "absolute" |img - ref|, "squared" (img - ref)^2,
-    "relative" |img - ref| / (ref + 1e-2). Channels: "R", "G", "B" or "luma" (0.299 R + 0.587 G + 0.114 B).
+    "relative" |img - ref| / (ref + 1e-2). Channels: "R", "G", "B" or "luma" (`to_y`: PSNR Y's BT.601 Y).
     """
     if mode not in ERROR_MODES:
         raise ValueError(f"unknown error mode {mode!r}; valid: {', '.join(ERROR_MODES)}")

@@ -28,7 +28,7 @@ from model.imageio import load_image  # noqa: E402
 from model.metrics import ERROR_CHANNELS, ERROR_MODES  # noqa: E402
 
 WAIT_MS = 20_000
-LUMA = np.array([0.299, 0.587, 0.114])
+LUMA = np.array([65.481, 128.553, 24.966]) / 255  # the Y of PSNR Y, plus 16/255 (which a difference drops)
 
 
 def _smooth_image(h: int, w: int, seed: int) -> np.ndarray:
@@ -69,7 +69,7 @@ def _expected(img: np.ndarray, ref: np.ndarray, mode: str, channel: str) -> np.n
     """The error written out in NumPy, independently of model.metrics."""
     img, ref = img.astype(np.float64), ref.astype(np.float64)
     if channel == "luma":
-        a, b = img @ LUMA, ref @ LUMA
+        a, b = 16 / 255 + img @ LUMA, 16 / 255 + ref @ LUMA
     else:
         a, b = img[..., "RGB".index(channel)], ref[..., "RGB".index(channel)]
     d = a - b
@@ -127,7 +127,7 @@ def test_every_mode_and_channel_matches_numpy_and_stats_table(qtbot, tmp_path):
                 assert item.text() == f"{item.data(0x0100):.4g}"
     assert "Statistics · relative error" in tab.stats_title.text()
     # the label of the colour bar and histogram says what is measured, in which units
-    assert tab.cbar_label.labelText.startswith("Luma |image − reference| / (reference + 0.01)")
+    assert tab.cbar_label.labelText.startswith("Luma Y |image − reference| / (reference + 0.01)")
     assert "fraction of the reference" in tab.hist.getAxis("bottom").labelText
 
     # CSV export: same numbers, full precision
@@ -142,6 +142,10 @@ def test_every_mode_and_channel_matches_numpy_and_stats_table(qtbot, tmp_path):
         assert float(r["mean"]) == pytest.approx(e.mean(), rel=1e-6)
         assert float(r["max"]) == pytest.approx(e.max(), rel=1e-6)
         assert float(r["p99"]) == pytest.approx(np.percentile(e, 99), rel=1e-6)
+    # one luma: the squared luma's mean is the MSE behind Compare's PSNR Y (it was full-range luma: 1.32 dB apart)
+    luma = next(r for r in rows if r["channel"] == "luma")
+    psnr_y = win.session.results["bicubic"].metrics["psnr_y"]
+    assert 10 * np.log10(1 / float(luma["mean"])) == pytest.approx(psnr_y, abs=1e-4)
 
 
 def test_a_vs_b_without_ground_truth(qtbot, tmp_path):

@@ -123,9 +123,9 @@ def test_compute_metrics_keys() -> None:
 
 def _expected_error(img: np.ndarray, ref: np.ndarray, mode: str, channel: str) -> np.ndarray:
     img, ref = img.astype(np.float64), ref.astype(np.float64)
-    if channel == "luma":
-        a = 0.299 * img[..., 0] + 0.587 * img[..., 1] + 0.114 * img[..., 2]
-        b = 0.299 * ref[..., 0] + 0.587 * ref[..., 1] + 0.114 * ref[..., 2]
+    if channel == "luma":  # BT.601 studio swing, as PSNR Y (Y = 16 + 65.481 R + 128.553 G + 24.966 B, in /255)
+        a = (16 + 65.481 * img[..., 0] + 128.553 * img[..., 1] + 24.966 * img[..., 2]) / 255
+        b = (16 + 65.481 * ref[..., 0] + 128.553 * ref[..., 1] + 24.966 * ref[..., 2]) / 255
     else:
         i = {"R": 0, "G": 1, "B": 2}[channel]
         a, b = img[..., i], ref[..., i]
@@ -188,3 +188,15 @@ def test_metric_cache_computes_once_and_evicts() -> None:
     assert ("img-a", "ref", "squared", "luma") not in cache
     cache.invalidate("img-a")
     assert len(cache) == 1
+
+
+def test_one_luma_the_squared_luma_map_gives_psnr_y():
+    """Differences' luma is PSNR Y's Y: the mean of its squared map is PSNR Y's MSE (it was full-range luma, whose
+    27.67 dB sat beside Compare's 28.99 dB on the same pair)."""
+    rng = np.random.default_rng(5)
+    ref = rng.random((24, 20, 3)).astype(np.float32)
+    img = np.clip(ref + 0.05 * rng.standard_normal(ref.shape), 0, 1).astype(np.float32)
+    sq = error_map(img, ref, "squared", "luma").astype(np.float64)
+    assert 10 * np.log10(1 / sq.mean()) == pytest.approx(compute_metrics(img, ref)["psnr_y"], abs=1e-4)
+    full = (img.astype(np.float64) - ref) @ np.array([0.299, 0.587, 0.114])  # the full-range luma's error
+    np.testing.assert_allclose(error_map(img, ref, "signed", "luma"), 219 / 255 * full, atol=1e-6)

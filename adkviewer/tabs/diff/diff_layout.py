@@ -49,8 +49,9 @@ class DiffLayout:
         self.channel_combo = QComboBox(side)
         for c in ERROR_CHANNELS:
             self.channel_combo.addItem(CHANNEL_LABELS[c], c)
-        self.channel_combo.setToolTip("Colour channel compared; luma is 0.299 R + 0.587 G + 0.114 B (BT.601 "
-                                      "weights, full range), on the same 0–1 scale as R, G and B")
+        self.channel_combo.setToolTip("Colour channel compared; luma is the Y of Compare's PSNR Y (BT.601 studio "
+                                      "swing, 16/255 + 219/255 · (0.299 R + 0.587 G + 0.114 B)), so the squared "
+                                      "luma's mean gives that PSNR")
         for combo in (self.image_combo, self.ref_combo, self.mode_combo, self.channel_combo):
             combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(8)

@@ -24,7 +24,7 @@ from model.metrics import ERROR_CHANNELS, ERROR_MODES, RELATIVE_EPS, ErrorStats,
 from adkviewer.state.session import GT, Session
 
 MODE_LABELS = {"signed": "Signed", "absolute": "Absolute", "squared": "Squared", "relative": "Relative"}
-CHANNEL_LABELS = {"R": "R", "G": "G", "B": "B", "luma": "Luma"}
+CHANNEL_LABELS = {"R": "R", "G": "G", "B": "B", "luma": "Luma Y"}  # the Y of PSNR Y (model.metrics.to_y)
 FORMULAS = {"signed": "image − reference", "absolute": "|image − reference|",
             "squared": "(image − reference)²", "relative": f"|image − reference| / (reference + {RELATIVE_EPS:g})"}
 UNITS = {"signed": "intensity, 0–1", "absolute": "intensity, 0–1", "squared": "intensity², 0–1",
