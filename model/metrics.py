@@ -139,14 +139,17 @@ class ErrorStats:
     mean: float
     max: float
     p99: float
+    min: float = math.nan   # with p1, the negative side of a signed error (the other modes are >= 0)
+    p1: float = math.nan
 
 
 def error_stats(err: np.ndarray) -> ErrorStats:
-    """Mean, maximum and 99th percentile of an error map (float64 accumulation)."""
+    """Mean, maximum, minimum and 99th / 1st percentiles of an error map (float64 accumulation)."""
     e = np.asarray(err, dtype=np.float64)
     if e.size == 0:
         return ErrorStats(math.nan, math.nan, math.nan)
-    return ErrorStats(mean=float(e.mean()), max=float(e.max()), p99=float(np.percentile(e, 99)))
+    p1, p99 = np.percentile(e, [1, 99])
+    return ErrorStats(mean=float(e.mean()), max=float(e.max()), p99=float(p99), min=float(e.min()), p1=float(p1))
 
 
 class MetricCache:

@@ -119,9 +119,15 @@ def test_every_mode_and_channel_matches_numpy_and_stats_table(qtbot, tmp_path):
                 assert np.array_equal(tab.panel.image_item.lut, colormaps.lookup_table(colormaps.SEQUENTIAL))
             assert tuple(tab.cbar.values) == pytest.approx((lo, hi))
         # the statistics table shows every channel of this mode at once
+        signed = mode == "signed"  # its negative side too: min and p1 (the largest error may be negative)
+        heads = [tab.stats.horizontalHeaderItem(j).text() for j in range(tab.stats.columnCount())]
+        assert heads == (["mean", "min", "p1", "p99", "max"] if signed else ["mean", "max", "p99"])
+        assert tab.hist_lines["p1"].isVisible() == signed
         for i, c in enumerate(ERROR_CHANNELS):
             e = _expected(img, gt, mode, c)
-            for j, v in enumerate((e.mean(), e.max(), np.percentile(e, 99))):
+            want = {"mean": e.mean(), "max": e.max(), "p99": np.percentile(e, 99), "min": e.min(),
+                    "p1": np.percentile(e, 1)}
+            for j, v in enumerate(want[h] for h in heads):
                 item = tab.stats.item(i, j)
                 assert item.data(0x0100) == pytest.approx(v, rel=1e-5, abs=1e-9), (mode, c, j)
                 assert item.text() == f"{item.data(0x0100):.4g}"
@@ -142,6 +148,8 @@ def test_every_mode_and_channel_matches_numpy_and_stats_table(qtbot, tmp_path):
         assert float(r["mean"]) == pytest.approx(e.mean(), rel=1e-6)
         assert float(r["max"]) == pytest.approx(e.max(), rel=1e-6)
         assert float(r["p99"]) == pytest.approx(np.percentile(e, 99), rel=1e-6)
+        assert float(r["min"]) == pytest.approx(e.min(), rel=1e-6, abs=1e-12)
+        assert float(r["p1"]) == pytest.approx(np.percentile(e, 1), rel=1e-6, abs=1e-12)
     # one luma: the squared luma's mean is the MSE behind Compare's PSNR Y (it was full-range luma: 1.32 dB apart)
     luma = next(r for r in rows if r["channel"] == "luma")
     psnr_y = win.session.results["bicubic"].metrics["psnr_y"]

@@ -161,6 +161,9 @@ def test_error_stats() -> None:
     assert s.mean == pytest.approx(50.5)
     assert s.max == 100.0
     assert s.p99 == pytest.approx(np.percentile(np.arange(1, 101), 99))
+    signed = error_stats(np.array([[-0.149, 0.02], [0.131, -0.01]]))  # the case: the largest error is < 0
+    assert signed.min == pytest.approx(-0.149) and signed.max == pytest.approx(0.131)
+    assert signed.p1 == pytest.approx(np.percentile([-0.149, 0.02, 0.131, -0.01], 1))
 
 
 def test_metric_cache_computes_once_and_evicts() -> None:

@@ -19,7 +19,8 @@ from adkviewer.widgets import colormaps
 from adkviewer.widgets.image_panel import BACKGROUND
 from adkviewer.widgets.side_panel import readout_label, section_label, side_by_main, tool_button
 from adkviewer.widgets.view_grid import ViewGrid, camera_controls
-from adkviewer.tabs.diff.diff_widgets import GAIN_STEPS, KEY, STAT_COLUMNS, _AXIS_PEN, _LogCountAxis
+from adkviewer.tabs.diff.diff_widgets import (GAIN_STEPS, KEY, SIGNED_STAT_COLUMNS, STAT_COLUMNS, _AXIS_PEN,
+                                              _LogCountAxis)
 
 
 class DiffLayout:
@@ -96,8 +97,8 @@ class DiffLayout:
         self.stats.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.stats.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.stats.setToolTip("Mean, maximum and 99th percentile of this mode's error in each channel "
-                              "(signed: of the signed values, so the mean is the bias and max is the largest "
-                              "positive error). Click a row to show it.")
+                              "(signed: of the signed values, so the mean is the bias, min and p1 the negative "
+                              "side, max and p99 the positive one). Click a row to show it.")
         self.stats.cellClicked.connect(lambda row, _c: self._pick_channel(ERROR_CHANNELS[row]))
         rows_h = sum(self.stats.verticalHeader().sectionSize(i) for i in range(self.stats.rowCount()))
         self.stats.setFixedHeight(rows_h + self.stats.horizontalHeader().sizeHint().height() + 4)
@@ -202,7 +203,8 @@ class DiffLayout:
         self.hist_range.setZValue(-10)
         self.hist.addItem(self.hist_range, ignoreBounds=True)
         self.hist_lines = {}
-        for name, color, style in (("mean", "#ffffff", Qt.DashLine), ("p99", "#ffd700", Qt.DashLine)):
+        for name, color, style in (("mean", "#ffffff", Qt.DashLine), ("p99", "#ffd700", Qt.DashLine),
+                                   ("p1", "#ffd700", Qt.DashLine)):  # p1: signed error only
             line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(color, width=1, style=style),
                                    label=name,
                                    labelOpts={"position": 0.97, "color": color, "anchors": [(0, 0), (0, 0)]})
@@ -235,7 +237,7 @@ class DiffLayout:
         header = self.stats.verticalHeader().sizeHint().width()
         frame = 2 * self.stats.frameWidth() + 4
         margins = self.side.widget().layout().contentsMargins()
-        return (len(STAT_COLUMNS) * column + header + frame + margins.left() + margins.right()
+        return (len(SIGNED_STAT_COLUMNS) * column + header + frame + margins.left() + margins.right()
                 + self.side.verticalScrollBar().sizeHint().width())
 
     def save_state(self, settings, prefix: str) -> None:

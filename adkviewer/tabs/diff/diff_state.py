@@ -33,7 +33,7 @@ NO_GT_NOTE = ("No ground-truth LR for this image, so the reference is another me
               "(File → Open ground truth… adds one).")
 HIST_BINS = 128
 GAIN_MIN, GAIN_MAX = 1.0, 1000.0
-STATS_CSV_HEADER = ("image", "reference", "mode", "channel", "mean", "max", "p99")
+STATS_CSV_HEADER = ("image", "reference", "mode", "channel", "mean", "max", "p99", "min", "p1")
 _MODE_ALIASES = {"abs": "absolute", "sq": "squared", "rel": "relative", "diff": "signed"}
 _CHANNEL_ALIASES = {"r": "R", "g": "G", "b": "B", "luma": "luma", "y": "luma", "l": "luma", "lum": "luma"}
 _REF_ALIASES = {"gt": GT, "ground-truth": GT, "groundtruth": GT}
@@ -84,7 +84,7 @@ class DiffResult:
     """One error map with what is shown beside it (computed once per cache key)."""
 
     err: np.ndarray          # (h, w) float32, from error_map
-    stats: ErrorStats        # error_stats(err): mean, max, p99 of the values as given (signed included)
+    stats: ErrorStats        # error_stats(err): mean, max, p99, min, p1 of the values as given (signed included)
     lo: float                # min and max of err
     hi: float
     hist: np.ndarray         # counts, HIST_BINS
@@ -304,7 +304,8 @@ class DiffState:
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(STATS_CSV_HEADER)
         for c, st in stats.items():
-            w.writerow([self.image, self.reference, self.mode, c] + [repr(float(v)) for v in (st.mean, st.max, st.p99)])
+            w.writerow([self.image, self.reference, self.mode, c]
+                       + [repr(float(v)) for v in (st.mean, st.max, st.p99, st.min, st.p1)])
         return buf.getvalue()
 
     def file_stem(self) -> str:

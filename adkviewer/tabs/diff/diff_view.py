@@ -14,7 +14,7 @@ from model.metrics import ERROR_CHANNELS
 from adkviewer.state.session import GT
 from adkviewer.tabs.diff.diff_state import CHANNEL_LABELS, MODE_LABELS
 from adkviewer.widgets import colormaps
-from adkviewer.tabs.diff.diff_widgets import HIST_HEADROOM, STAT_COLUMNS, fmt_value
+from adkviewer.tabs.diff.diff_widgets import HIST_HEADROOM, fmt_value, stat_columns
 
 
 class DiffView:
@@ -106,6 +106,7 @@ class DiffView:
             self._update_swipe()
 
     def _fill_hist(self, res) -> None:
+        st = self.state
         lo, hi = self._levels
         centres = (res.edges[:-1] + res.edges[1:]) / 2
         colours = colormaps.apply(centres, (lo, hi), self._cmap)
@@ -113,7 +114,10 @@ class DiffView:
         self.hist_bars.setOpts(x0=res.edges[:-1], x1=res.edges[1:], height=np.log10(1.0 + res.hist),
                                brushes=brushes)
         self.hist_range.setRegion((lo, hi))
-        for name, value in (("mean", res.stats.mean), ("p99", res.stats.p99)):
+        self.hist_lines["p1"].hide()
+        shown = [("mean", res.stats.mean), ("p99", res.stats.p99)] + (
+            [("p1", res.stats.p1)] if st.mode == "signed" else [])
+        for name, value in shown:
             line = self.hist_lines[name]
             text = f"{name} {fmt_value(value)}"
             line.label.setFormat(text)
@@ -126,9 +130,13 @@ class DiffView:
     def _fill_stats(self, stats) -> None:
         bold = QFont()
         bold.setBold(True)
+        columns = stat_columns(self.state.mode)
+        if self.stats.columnCount() != len(columns):
+            self.stats.setColumnCount(len(columns))
+            self.stats.setHorizontalHeaderLabels(list(columns))
         for i, c in enumerate(ERROR_CHANNELS):
             st = stats.get(c)
-            for j, key in enumerate(STAT_COLUMNS):
+            for j, key in enumerate(columns):
                 v = getattr(st, key) if st is not None else None
                 it = QTableWidgetItem(fmt_value(v) if v is not None else "—")
                 it.setData(Qt.UserRole, v)

@@ -9,6 +9,12 @@ import pyqtgraph as pg
 KEY = "diff"
 GAIN_STEPS = 300  # slider positions: gain = 10 ** (pos / 100), 1 .. 1000
 STAT_COLUMNS = ("mean", "max", "p99")
+SIGNED_STAT_COLUMNS = ("mean", "min", "p1", "p99", "max")  # a signed error's negative side is as large
+
+
+def stat_columns(mode: str) -> tuple[str, ...]:
+    """The statistics shown for an error mode: signed adds the minimum and the 1st percentile."""
+    return SIGNED_STAT_COLUMNS if mode == "signed" else STAT_COLUMNS
 _AXIS_PEN = "#c8c8c8"
 HIST_HEADROOM = 1.25  # the tallest bin stops at 80% of the plot's height, below the mean / p99 labels
 
