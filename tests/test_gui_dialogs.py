@@ -91,7 +91,7 @@ def test_save_dialogs_add_the_extension_write_the_file_and_say_so(qtbot, tmp_pat
     views = load_image(tmp_path / "views.png").array
     assert views.shape[1] > 600 and views.std() > 0.1
     win.export_metrics_dialog()
-    assert (tmp_path / "metrics.csv").read_text().startswith("method,")
+    assert (tmp_path / "metrics.csv").read_text().startswith("image,ground_truth,scale,method,")
     assert not win.banner.isVisible()
     win.save_view_dialog()  # a folder that does not exist: one sentence in the banner
     assert win.banner.level == "error" and "x.png" in win.banner.text() and "Traceback" not in win.banner.text()

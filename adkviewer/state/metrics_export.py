@@ -9,12 +9,9 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from model.evaluate import EvalResult
-
-if TYPE_CHECKING:  # session imports this module
-    from adkviewer.state.session import Session
 
 # 'adkviewer eval --csv''s columns (method, psnr_rgb, psnr_y, ssim, seconds), with what a file on its own needs
 CSV_HEADER = ("image", "ground_truth", "scale", "method", "model", "psnr_rgb", "psnr_y", "ssim", "seconds")
@@ -79,8 +76,9 @@ def file_slug(text: str, limit: int = 48) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")[:limit].strip("-.") or "model"
 
 
-def export_name(session: "Session", what: str, key: str | None = None) -> str:
-    """The default file name of an export: the image, the scale, and for ADK-Net the weights' name, e.g.
+def export_name(session: Any, what: str, key: str | None = None) -> str:
+    """The default file name of an export (of `session`, a Session, which imports this module): the image, the
+    scale, and for ADK-Net the weights' name, e.g.
     'photo_x4_adknet-my-canon.png' (a method's output), 'photo_x4_metrics_adknet-my-canon.csv'."""
     stem = f"{Path(session.hr_path).stem if session.hr_path else 'image'}_x{session.scale}"
     model = lambda: f"adknet-{file_slug(session.model_name('adknet'))}"  # noqa: E731
@@ -91,7 +89,7 @@ def export_name(session: "Session", what: str, key: str | None = None) -> str:
     return f"{stem}_{'views' if what == 'png' else 'metrics'}{tail}.{what}"
 
 
-def about_line(session: "Session") -> str:
-    """What a table is of: image, ground truth, scale."""
+def about_line(session: Any) -> str:
+    """What a table of `session` (a Session) is of: image, ground truth, scale."""
     gt = Path(session.gt_path).name if session.gt_path else "no ground truth"
     return f"{Path(session.hr_path).name if session.hr_path else '?'} vs {gt}, x{session.scale}"

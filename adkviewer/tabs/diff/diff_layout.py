@@ -217,7 +217,9 @@ class DiffLayout:
         self.vsplit.setStretchFactor(0, 3)
         self.vsplit.setStretchFactor(1, 1)
         self.vsplit.setChildrenCollapsible(False)
-        self.hsplit = side_by_main(self, self.side, self.vsplit, max(280, self._stats_width()))
+        stats_width = self._stats_width()
+        self.side.setMaximumWidth(max(440, stats_width))  # signed error's five columns, none elided
+        self.hsplit = side_by_main(self, self.side, self.vsplit, max(280, stats_width))
         self.vsplit.setSizes([540, 190])
 
         self.image_combo.activated.connect(lambda _i: self._pick(image=self.image_combo.currentData()))

@@ -184,16 +184,17 @@ class TrainForm:
                                        "(matched by file name), or RealSR-named pairs (NAME_HR.png beside "
                                        "NAME_LR4.png).</span>")
             return None
-        has_file = run_off_gui_thread(lambda: (Path(s.pairs) / SPLIT_FILENAME).is_file())
+        has_file = run_off_gui_thread(  # None: no such folder (the scan says so)
+            lambda: (Path(s.pairs) / SPLIT_FILENAME).is_file() if Path(s.pairs).is_dir() else None)
         self._sync_split_choice(s.pairs, has_file)
-        if not has_file and s.split_mode == SPLIT_FILE:  # no split file: a seeded fraction, said under the choice
+        if has_file is False and s.split_mode == SPLIT_FILE:  # no split file: a seeded fraction, said under the choice
             self.split_fraction_radio.blockSignals(True)
             self.split_fraction_radio.setChecked(True)
             self.split_fraction_radio.blockSignals(False)
             self._sync_form_enabled()
             s = self.form()
         scan = run_off_gui_thread(lambda: scan_pairs(s.pairs, s.scale, s.split_mode, s.val_fraction, s.seed))
-        if not has_file:
+        if has_file is False and scan.split_note:
             scan.split_note = "No split.json in the folder: " + scan.split_note[0].lower() + scan.split_note[1:]
         self.scan = scan
         self._fill_table(scan)
