@@ -16,7 +16,7 @@ from adkviewer.state.messages import TRAIN
 from adkviewer.tabs.train.train_runner import (CALIBRATING, EXPORTING, IDLE, PAUSED, PAUSING, RUNNING, STARTING,
                                                STOPPING)
 from adkviewer.tabs.train.train_state import format_duration
-from adkviewer.tabs.train.train_widgets import (ADK_COLOUR, NO_RUN, NO_RUN_READY, NO_VAL, PLOT_FG, PREVIEW_WAITING,
+from adkviewer.tabs.train.train_widgets import (ADK_COLOUR, NO_RUN, NO_RUN_CALIBRATED, NO_RUN_READY, NO_VAL, PLOT_FG, PREVIEW_WAITING,
                                                 REF_COLOURS, REF_LABELS, STATE_TEXT, WAITING)
 
 
@@ -144,6 +144,7 @@ class TrainProgress:
         self._calibrated = info["weights"]
         self._sync_init_choices(select=self._calibrated)
         self.calfirst_check.setChecked(False)  # calibrated on these pairs already; the form's schedule stays
+        self._sync_notes()
         self.log(f"Start from: {self.init_combo.currentText()} ({self._calibrated})")
 
     def _on_exported(self, path: str, purpose: str) -> None:
@@ -203,7 +204,9 @@ class TrainProgress:
     def _sync_notes(self) -> None:
         c = self.curves
         ready = self.scan is not None and not self.scan.error
-        empty = WAITING if self.runner.training else NO_RUN_READY if ready else NO_RUN
+        empty = (WAITING if self.runner.training else NO_RUN if not ready else
+                 NO_RUN_CALIBRATED if self._calibrated and self.init_combo.currentData() == self._calibrated
+                 else NO_RUN_READY)
         self.loss_note.set_text("" if c.loss else empty)
         self.val_note.set_text("" if c.val_psnr or c.refs else NO_VAL if self._run_validates is False else empty)
 
