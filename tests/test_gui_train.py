@@ -125,11 +125,15 @@ def test_pairs_table_names_every_problem_and_falls_back_to_a_seeded_split(qtbot,
     assert not tab.split_file_radio.isEnabled() and tab.split_file_note.isVisible()
     assert "no split.json in this folder" in tab.split_file_note.text()
     assert f"No split.json in {realsr}" in tab.split_file_radio.toolTip()
-    tab.pairs_edit.setText(str(folder))  # a folder with one: the choice is back
-    tab.rescan()
-    assert tab.split_file_radio.isEnabled() and not tab.split_file_note.isVisible()
-    tab.split_file_radio.setChecked(True)
+    assert tab.remembered_form().split_mode == "file"  # remembered as the person chose it, not as the fallback
+    tab.pairs_edit.setText(str(folder))  # a folder with one: the choice is back, and split.json is used again
     assert tab.rescan().split_note.startswith("Validation: split.json")
+    assert tab.split_file_radio.isEnabled() and tab.split_file_radio.isChecked() and not tab.split_file_note.isVisible()
+    tab.split_fraction_radio.setChecked(True)  # a person's own choice of a fraction stays
+    tab.pairs_edit.setText(str(realsr))
+    tab.rescan()
+    tab.pairs_edit.setText(str(folder))
+    assert tab.rescan().split_note.startswith("Validation: seeded") and tab.remembered_form().split_mode != "file"
 
 
 def test_start_updates_curves_progress_and_preview_and_pause_resume_continue(qtbot, tmp_path, pairs, slow_steps):

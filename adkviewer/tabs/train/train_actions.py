@@ -20,7 +20,6 @@ class TrainActions:
     """A part of TrainTab (its attributes are the tab's own)."""
 
     def _check_ready(self) -> TrainSettings | None:
-        s = self.form()
         scan = self.rescan()
         if scan is None:
             self.hub.error("Choose a pairs folder first (a folder with HR/ and LR/, or RealSR-named pairs).", PAIRS)
@@ -28,8 +27,8 @@ class TrainActions:
         if scan.error:
             self.hub.error(scan.error, PAIRS)
             return None
-        s.save(self.settings)
-        return s
+        self.remembered_form().save(self.settings)
+        return self.form()  # as scanned: a folder without split.json validates on the fraction it shows
 
     def _begin(self) -> TrainSettings | None:
         """A new run or calibration: nothing while one is busy; the previous one's messages go; the form checked."""

@@ -27,10 +27,22 @@ class TrainForm:
     def _connect_form(self) -> None:
         self.pairs_edit.editingFinished.connect(self._schedule_scan)
         self.scale_combo.currentIndexChanged.connect(lambda _i: (self._sync_init_choices(), self._schedule_scan()))
-        self.split_file_radio.toggled.connect(lambda _on: (self._sync_form_enabled(), self._schedule_scan()))
+        self.split_file_radio.toggled.connect(lambda _on: (self._split_choice_made(), self._sync_form_enabled(),
+                                                           self._schedule_scan()))
         self.fraction_spin.valueChanged.connect(lambda _v: self._schedule_scan())
         self.seed_spin.valueChanged.connect(lambda _v: self._schedule_scan())
         self.init_combo.activated.connect(lambda _i: self._on_init_picked())
+
+    def _split_choice_made(self) -> None:
+        self._split_file_wanted = False  # a person chose: a folder without split.json no longer overrides it
+
+    def remembered_form(self) -> TrainSettings:
+        """The form as it is remembered: with 'split.json in the folder' where only a folder without one set the
+        fraction (the next folder, or the next start, has split.json again)."""
+        s = self.form()
+        if getattr(self, "_split_file_wanted", False):
+            s.split_mode = SPLIT_FILE
+        return s
 
     def form(self) -> TrainSettings:
         """The settings as the form shows them."""
@@ -187,11 +199,14 @@ class TrainForm:
         has_file = run_off_gui_thread(  # None: no such folder (the scan says so)
             lambda: (Path(s.pairs) / SPLIT_FILENAME).is_file() if Path(s.pairs).is_dir() else None)
         self._sync_split_choice(s.pairs, has_file)
+        wanted = getattr(self, "_split_file_wanted", False)
         if has_file is False and s.split_mode == SPLIT_FILE:  # no split file: a seeded fraction, said under the choice
-            self.split_fraction_radio.blockSignals(True)
-            self.split_fraction_radio.setChecked(True)
-            self.split_fraction_radio.blockSignals(False)
-            self._sync_form_enabled()
+            self._set_split_radio(self.split_fraction_radio)
+            self._split_file_wanted = True
+            s = self.form()
+        elif has_file and wanted and s.split_mode != SPLIT_FILE:  # split.json again: the person's choice is back
+            self._set_split_radio(self.split_file_radio)
+            self._split_file_wanted = False
             s = self.form()
         scan = run_off_gui_thread(lambda: scan_pairs(s.pairs, s.scale, s.split_mode, s.val_fraction, s.seed))
         if has_file is False and scan.split_note:
@@ -200,6 +215,14 @@ class TrainForm:
         self._fill_table(scan)
         self._sync_notes()  # "choose a pairs folder" goes once one is usable
         return scan
+
+    def _set_split_radio(self, radio) -> None:
+        for r in (self.split_file_radio, self.split_fraction_radio):
+            r.blockSignals(True)
+        radio.setChecked(True)
+        for r in (self.split_file_radio, self.split_fraction_radio):
+            r.blockSignals(False)
+        self._sync_form_enabled()
 
     def _sync_split_choice(self, folder: str, has_file: bool | None) -> None:
         """'split.json in the folder' is off, with the reason under it, while the folder has none."""

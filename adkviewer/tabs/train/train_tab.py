@@ -116,7 +116,7 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, TrainProgress, QWidget):
                          ("bottom", self.bottom_split)):
             settings.set(prefix + name, sp.saveState())
         if not self.runner.busy:
-            self.form().save(settings, prefix)
+            self.remembered_form().save(settings, prefix)
 
     def restore_state(self, settings, prefix: str) -> None:
         for name, sp in (("hsplit", self.hsplit), ("vsplit", self.vsplit), ("plots", self.plots_split),
