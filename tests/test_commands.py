@@ -168,7 +168,7 @@ def test_the_chosen_weights_come_back_on_the_next_start_and_gone_ones_are_said(t
     gone.restore()
     assert gone.session.weights_path is None and ev.log == []  # said once the window listens
     gone.say_restore_notes()
-    assert ev.log[0][0] == "warning" and f"{mine.resolve()}, is gone; using the shipped ones" in ev.log[0][1]
+    assert ev.log[0][0] == "warning" and f"{mine.resolve()}, are gone; using the shipped ones" in ev.log[0][1]
     assert st["weights/current"] == ""
 
 

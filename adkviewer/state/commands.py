@@ -70,7 +70,7 @@ class SessionCommands:
             return
         info = describe_weights(path) if Path(path).is_file() else None
         if info is None or info.problem:
-            why = "is gone" if info is None else f"cannot be read ({info.problem})"
+            why = "are gone" if info is None else f"cannot be read ({info.problem})"
             self._restore_notes.append(f"The ADK-Net weights chosen last time, {path}, {why}; using the shipped "
                                        "ones (File → ADK-Net weights chooses others).")
             self.settings.set(WEIGHTS_KEY, "")
