@@ -106,3 +106,15 @@ def test_the_swipe_split_comes_back_into_view_after_zooming(qtbot, tmp_path):
     sw.split.setValue(x0 + (x1 - x0) / 2)
     sw.vb.setRange(QRectF(x0 + 1, 10, x1 - x0, w * 0.15), padding=0.0)  # a split on screen stays where it is
     assert sw.split_x() == pytest.approx(x0 + (x1 - x0) / 2)
+
+
+def test_a_remembered_metrics_pane_for_more_rows_leaves_no_empty_band(qtbot, tmp_path):
+    win = open_window(qtbot, [])  # every method: the pane remembers seven rows' height
+    qtbot.waitUntil(lambda: win.compare._metrics_fitted, timeout=WAIT_MS)
+    win.save_layout()
+    tall = win.compare.vsplit.sizes()[1]
+    win.close()
+    win2 = open_window(qtbot, ["--methods", "nearest", "bicubic"])  # the next start, two rows
+    c = win2.compare
+    qtbot.waitUntil(lambda: c.vsplit.sizes()[1] <= c.metrics.fitted_height() + 4, timeout=WAIT_MS)
+    assert c.vsplit.sizes()[1] < tall

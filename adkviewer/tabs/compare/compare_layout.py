@@ -169,6 +169,7 @@ class CompareLayout:
         self.vsplit.setSizes([520, 230])
         self.vsplit.splitterMoved.connect(self._on_vsplit_dragged)
         self._vsplit_restored = False
+        self._metrics_trimmed = False
         self._metrics_fitted = False  # True while the pane follows its rows (until the user drags the handle)
         self._on_busy(False)
         self._set_swipe_visible(False)
@@ -190,6 +191,10 @@ class CompareLayout:
         if not self._vsplit_restored:  # the first time (nothing remembered): once laid out, fit the metrics
             self._vsplit_restored = True
             QTimer.singleShot(0, self.fit_metrics)
+        elif not self._metrics_trimmed:  # remembered for more rows than are ticked now: no empty band below them
+            self._metrics_trimmed = True
+            QTimer.singleShot(0, lambda: self.fit_metrics() if self.vsplit.sizes()[1] > self.metrics.fitted_height()
+                              + 4 else None)
 
     def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(ev)
