@@ -271,6 +271,7 @@ def test_quick_calibrate_improves_val_psnr_on_colour_shifted_pairs(qtbot, tmp_pa
     win, tab = _setup(qtbot, pairs, tmp_path / "runs", init="shipped", model_overrides={})
     tab.calibrate_button.click()
     assert not tab.start_button.isEnabled()
+    assert tab.loss_note.text.startswith("Quick calibrate is running")  # not 'No run yet: press Start'
     _idle(qtbot, tab)
     cal = tab.runner.calibration
     assert cal is not None and cal["after"] > cal["before"] + 1.0, cal

@@ -16,8 +16,9 @@ from adkviewer.state.messages import TRAIN
 from adkviewer.tabs.train.train_runner import (CALIBRATING, EXPORTING, IDLE, PAUSED, PAUSING, RUNNING, STARTING,
                                                STOPPING)
 from adkviewer.tabs.train.train_state import format_duration
-from adkviewer.tabs.train.train_widgets import (ADK_COLOUR, NO_RUN, NO_RUN_CALIBRATED, NO_RUN_READY, NO_VAL, PLOT_FG, PREVIEW_WAITING,
-                                                REF_COLOURS, REF_LABELS, STATE_TEXT, WAITING)
+from adkviewer.tabs.train.train_widgets import (ADK_COLOUR, CALIBRATING_NOTE, NO_RUN, NO_RUN_CALIBRATED, NO_RUN_READY,
+                                                NO_VAL, PLOT_FG, PREVIEW_WAITING, REF_COLOURS, REF_LABELS, STATE_TEXT,
+                                                WAITING)
 
 
 class TrainProgress:
@@ -204,7 +205,8 @@ class TrainProgress:
     def _sync_notes(self) -> None:
         c = self.curves
         ready = self.scan is not None and not self.scan.error
-        empty = (WAITING if self.runner.training else NO_RUN if not ready else
+        empty = (WAITING if self.runner.training else CALIBRATING_NOTE if self.runner.state == CALIBRATING else
+                 NO_RUN if not ready else
                  NO_RUN_CALIBRATED if self._calibrated and self.init_combo.currentData() == self._calibrated
                  else NO_RUN_READY)
         self.loss_note.set_text("" if c.loss else empty)
