@@ -50,10 +50,10 @@ DEVICE_HELP = "auto (default): CUDA, else MPS, else the CPU"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from model.adknet import PRESETS
-    from model.devices import CHOICES as DEVICES
-    from model.methods import ALL_METHODS
-    from model.train import FINE_TUNE, RUNS_FOLDER, SCRATCH, TrainConfig
+    from adk_model.adknet import PRESETS
+    from adk_model.devices import CHOICES as DEVICES
+    from adk_model.methods import ALL_METHODS
+    from adk_model.train import FINE_TUNE, RUNS_FOLDER, SCRATCH, TrainConfig
 
     methods, presets = list(ALL_METHODS), list(PRESETS)
     p = argparse.ArgumentParser(prog="adkviewer", description="ADK-Net downscaling: batch, evaluation and training.")
@@ -161,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def build_gui_parser() -> argparse.ArgumentParser:
-    from model.devices import CHOICES as DEVICES
+    from adk_model.devices import CHOICES as DEVICES
 
     p = argparse.ArgumentParser(prog="adkviewer", description="ADK Viewer. Subcommands: " + ", ".join(SUBCOMMANDS)
                                 + " (run 'adkviewer SUBCOMMAND -h').")

@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QFileDialog, QTableWidgetItem
 
-from model.weights import shipped_weights
+from adk_model.weights import shipped_weights
 
 from adkviewer.state.messages import PAIRS
 from adkviewer.tabs.train.train_state import (FINE_TUNE_DEFAULTS, SCRATCH_DEFAULTS, SPLIT_FILE, SPLIT_FRACTION,
