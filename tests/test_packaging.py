@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DIR = {"adkviewer": "adkviewer", "model": "adk_model", "resources": "adk_model.resources"}
-SOURCES = ("adkviewer", "model", "resources", "tests", "tools", "pyproject.toml", "README.md", "LICENSE",
+SOURCES = ("adkviewer", "model", "resources", "tests", "tools", ".ci", "pyproject.toml", "README.md", "LICENSE",
            "MANIFEST.in", "main.py")
 
 
@@ -76,4 +76,22 @@ def test_sdist_holds_what_its_tests_need(built):
         names = {n.split("/", 1)[1] for n in t.getnames() if "/" in n}
     for folder in ("tests", "resources", "model", "adkviewer"):
         assert {f"{folder}/{f}" for f in _files(ROOT / folder)} <= names, folder
-    assert {"LICENSE", "pyproject.toml", "tools/gpu_train.sh", "tests/conftest.py", "tests/core_helpers.py"} <= names
+    assert {"LICENSE", "pyproject.toml", "tools/gpu_train.sh", ".ci/constraints-min.txt"} <= names
+
+
+def test_declared_lower_bounds_are_the_versions_ci_installs_as_minimums():
+    """.ci/run runs the suite at .ci/constraints-min.txt; that only proves the floors if the two agree."""
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    project = _pyproject()["project"]
+    floors = {}
+    for line in [*project["dependencies"], *project["optional-dependencies"]["test"]]:
+        req = Requirement(line)
+        floors[req.name.lower()] = Version(next(s.version for s in req.specifier if s.operator == ">="))
+    pins = {}
+    for line in (ROOT / ".ci" / "constraints-min.txt").read_text(encoding="utf-8").splitlines():
+        if line.split("#")[0].strip():
+            name, _, version = line.split("#")[0].strip().partition("==")
+            pins[name.lower()] = Version(version)
+    assert len(floors) >= 10 and pins == floors
