@@ -95,3 +95,14 @@ def test_declared_lower_bounds_are_the_versions_ci_installs_as_minimums():
             name, _, version = line.split("#")[0].strip().partition("==")
             pins[name.lower()] = Version(version)
     assert len(floors) >= 10 and pins == floors
+
+
+def test_version_flag_prints_the_installed_distributions_version(capsys):
+    from importlib.metadata import version
+
+    from adkviewer.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0 and capsys.readouterr().out.strip() == f"adkviewer {version('adkviewer')}"
+    assert version("adkviewer") == _pyproject()["project"]["version"]

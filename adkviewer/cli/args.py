@@ -49,6 +49,16 @@ def _finite_float(zero_ok: bool = False):
 DEVICE_HELP = "auto (default): CUDA, else MPS, else the CPU"
 
 
+def package_version() -> str:
+    """The installed distribution's version (pyproject.toml's), so --version says what pip installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("adkviewer")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     from adk_model.adknet import PRESETS
     from adk_model.devices import CHOICES as DEVICES
@@ -165,6 +175,7 @@ def build_gui_parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(prog="adkviewer", description="ADK Viewer. Subcommands: " + ", ".join(SUBCOMMANDS)
                                 + " (run 'adkviewer SUBCOMMAND -h').")
+    p.add_argument("--version", action="version", version=f"adkviewer {package_version()}")
     p.add_argument("image", nargs="?", help="HR image to open (default: the bundled demo)")
     p.add_argument("--lr", help="ground-truth LR image")
     p.add_argument("--scale", type=int, default=None,
