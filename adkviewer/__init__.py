@@ -1,1 +1,2 @@
-"""ADK Viewer: the PySide6 + pyqtgraph application and the command line, over the Qt-free `model` package."""
+"""ADK Viewer: the PySide6 + pyqtgraph application and the command line, over the Qt-free `adk_model`
+(the folder model/)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from model.weights import RESOURCES
+from adk_model.weights import RESOURCES
 
 DEMO_DIR = RESOURCES / "demo"
 DEMO_IMAGE = DEMO_DIR / "astronaut.png"

@@ -37,8 +37,8 @@ def make_hr(mp: float, scale: int) -> "np.ndarray":
 
 
 def load_model(weights: str | None, scale: int):
-    from model.adknet import ADKNet, preset
-    from model.weights import default_weights, load_weights
+    from adk_model.adknet import ADKNet, preset
+    from adk_model.weights import default_weights, load_weights
 
     path = weights or default_weights(scale)
     if path:
@@ -50,8 +50,8 @@ def child(args) -> None:
     import numpy as np
     import torch
 
-    from model.devices import resolve_device
-    from model.inference import AdkRunner
+    from adk_model.devices import resolve_device
+    from adk_model.inference import AdkRunner
 
     dev = resolve_device(args.device)
     model, _ = load_model(args.weights, args.scale)
@@ -97,9 +97,9 @@ def efficiency(args) -> dict:
     """Achieved FLOP/s of ADK-Net vs a same-run reference conv (3x3, the lite trunk's width) on the same device."""
     import torch
 
-    from model.adknet import count_flops_per_lr_pixel
-    from model.devices import resolve_device
-    from model.inference import AdkRunner
+    from adk_model.adknet import count_flops_per_lr_pixel
+    from adk_model.devices import resolve_device
+    from adk_model.inference import AdkRunner
 
     dev = resolve_device(args.device)
     model, _ = load_model(args.weights, args.scale)
@@ -155,10 +155,10 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1, help="runs per size; the table shows the median (range)")
     ap.add_argument("--rounds", type=int, default=5, help="alternating model/reference rounds for the efficiency ratio")
     ap.add_argument("--system-malloc", action="store_true",
-                    help="leave glibc's allocator as it is (the programs call model.allocator.keep_freed_memory)")
+                    help="leave glibc's allocator as it is (the programs call adk_model.allocator.keep_freed_memory)")
     args = ap.parse_args()
     if not args.system_malloc:
-        from model.allocator import keep_freed_memory
+        from adk_model.allocator import keep_freed_memory
 
         keep_freed_memory()
     if args.child:

@@ -19,10 +19,10 @@ def main() -> None:
     import numpy as np
     import torch
 
-    from model.adknet import ADKNet, preset
-    from model.data import PairCropDataset
-    from model.devices import resolve_device
-    from model.train import TrainConfig, lr_at
+    from adk_model.adknet import ADKNet, preset
+    from adk_model.data import PairCropDataset
+    from adk_model.devices import resolve_device
+    from adk_model.train import TrainConfig, lr_at
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--device", default="cpu")
@@ -31,10 +31,10 @@ def main() -> None:
     ap.add_argument("--patch", nargs="+", type=int, default=[48, 64])
     ap.add_argument("--steps", type=int, default=8)
     ap.add_argument("--system-malloc", action="store_true",
-                    help="leave glibc's allocator as it is (the programs call model.allocator.keep_freed_memory)")
+                    help="leave glibc's allocator as it is (the programs call adk_model.allocator.keep_freed_memory)")
     args = ap.parse_args()
     if not args.system_malloc:
-        from model.allocator import keep_freed_memory
+        from adk_model.allocator import keep_freed_memory
 
         keep_freed_memory()
     dev = resolve_device(args.device)

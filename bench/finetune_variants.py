@@ -24,12 +24,12 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 sys.path.insert(0, str(ROOT))
 
-from model.baselines import apply_lstsq, fit_lstsq  # noqa: E402
-from model.calibrate import calibrate  # noqa: E402
-from model.data import discover_pairs, load_pair  # noqa: E402
-from model.metrics import psnr  # noqa: E402
-from model.train import FINE_TUNE, Trainer, TrainConfig, predict  # noqa: E402
-from model.weights import load_weights  # noqa: E402
+from adk_model.baselines import apply_lstsq, fit_lstsq  # noqa: E402
+from adk_model.calibrate import calibrate  # noqa: E402
+from adk_model.data import discover_pairs, load_pair  # noqa: E402
+from adk_model.metrics import psnr  # noqa: E402
+from adk_model.train import FINE_TUNE, Trainer, TrainConfig, predict  # noqa: E402
+from adk_model.weights import load_weights  # noqa: E402
 from transfer import SCALE, link_pairs  # noqa: E402
 
 # name -> (TrainConfig overrides, parameter groups trained (None: all the engine trains))

@@ -24,12 +24,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from model.baselines import apply_lstsq, classical_downscale, fit_lstsq  # noqa: E402
-from model.calibrate import calibrate  # noqa: E402
-from model.data import discover_pairs, load_pair  # noqa: E402
-from model.metrics import psnr  # noqa: E402
-from model.train import predict  # noqa: E402
-from model.weights import load_weights  # noqa: E402
+from adk_model.baselines import apply_lstsq, classical_downscale, fit_lstsq  # noqa: E402
+from adk_model.calibrate import calibrate  # noqa: E402
+from adk_model.data import discover_pairs, load_pair  # noqa: E402
+from adk_model.metrics import psnr  # noqa: E402
+from adk_model.train import predict  # noqa: E402
+from adk_model.weights import load_weights  # noqa: E402
 
 SCALE = 4
 MARK_BEGIN, MARK_END = "<!-- transfer:begin -->", "<!-- transfer:end -->"

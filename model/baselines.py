@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from model.errors import WeightsError
+from adk_model.errors import WeightsError
 
 CLASSICAL = ("nearest", "box", "bilinear", "bicubic", "lanczos")
 

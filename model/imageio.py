@@ -8,7 +8,7 @@ Rules (shown to users through `LoadedImage.notes`):
 - Animated / multi-page files use their first frame only.
 - Images above `MAX_PIXELS` are refused from their header, before any pixel is decoded (`set_max_megapixels`).
 - Only the decoders of FORMATS ever see a file; pixel data that covers only part of the frame is refused.
-Every failure raises `model.errors.ImageLoadError` with one sentence naming the file.
+Every failure raises `adk_model.errors.ImageLoadError` with one sentence naming the file.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from typing import Callable
 import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError
 
-from model import native_stderr
-from model.atomic import atomic_open
-from model.errors import ImageLoadError, UserError
-from model.image_convert import ModeError, to_rgb_float
-from model.image_integrity import missing_data
+from adk_model import native_stderr
+from adk_model.atomic import atomic_open
+from adk_model.errors import ImageLoadError, UserError
+from adk_model.image_convert import ModeError, to_rgb_float
+from adk_model.image_integrity import missing_data
 
 # Largest image accepted, in pixels. Pillow's own bomb guard refuses above ~179 MP (2 x its
 # MAX_IMAGE_PIXELS), so this is kept below it to make our check, with our message, the one users see.

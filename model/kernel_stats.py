@@ -153,7 +153,7 @@ def field_maps(runner, hr: np.ndarray, keys: tuple[str, ...] | list[str] | None 
                tile: int | None = None) -> dict[str, np.ndarray]:
     """Kernel statistics per LR pixel for the whole image, tile by tile (one model forward per tile).
 
-    runner: a `model.inference.AdkRunner`; hr: (H, W, 3) with H, W multiples of the scale.
+    runner: a `adk_model.inference.AdkRunner`; hr: (H, W, 3) with H, W multiples of the scale.
     Returns key -> float32 (h, w). The tiles are those of `AdkRunner.tiled` (the loop that makes the LR image,
     halving the tile on out-of-memory): each reads `halo` extra LR pixels, so the maps equal those of an untiled
     forward, and its kernels are reduced at once and dropped. Raises InterruptedError if `cancelled()` turns true.

@@ -1,5 +1,5 @@
 """The model cards a training run writes: the export's full training record, and best_xS's (which run, which
-iteration). Qt-free; `trainer` is a `model.train.Trainer` (duck-typed, so this module does not import the engine)."""
+iteration). Qt-free; `trainer` is a `adk_model.train.Trainer` (duck-typed, so this module does not import the engine)."""
 
 from __future__ import annotations
 

@@ -11,8 +11,8 @@ from typing import Callable, Sequence
 
 import torch
 
-from model import json_input
-from model.errors import PairError, UserError
+from adk_model import json_input
+from adk_model.errors import PairError, UserError
 
 SPLIT_FILENAME = "split.json"
 

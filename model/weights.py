@@ -6,6 +6,7 @@ import json
 import os
 import pickle
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,9 @@ from .config_bounds import ARCHES, bounded_config, file_tensors, nonfinite_probl
 from .errors import WeightsError
 
 FORMAT = "adkviewer-weights-1"
-RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+# The repository's resources/ folder, installed as the package adk_model.resources (pyproject.toml's package-dir),
+# so the wheel, the sdist and an editable install all find it the same way.
+RESOURCES = Path(str(files("adk_model.resources")))
 SHIPPED_DIR = RESOURCES / "weights"
 
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
-from model.adknet import ADKNet, ADKNetConfig, preset
+from adk_model.adknet import ADKNet, ADKNetConfig, preset
 
 # Small enough that a forward pass on a 64 x 64 HR takes milliseconds on one core.
 TINY = dict(width=8, gen_width=8, branch_width=8, hr_features=4, feat_blocks=1, gen_blocks=1)

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from model import data, imageio
-from model.errors import UserError
-from model.weights import default_weights, load_weights
+from adk_model import data, imageio
+from adk_model.errors import UserError
+from adk_model.weights import default_weights, load_weights
 
 
 def image_seeds() -> list[tuple[str, bytes]]:

@@ -138,7 +138,7 @@ def make_bad_weights(folder: Path) -> dict[str, Path]:
     from safetensors.torch import save_file
 
     from core_helpers import perturbed, tiny_config
-    from model.weights import FORMAT
+    from adk_model.weights import FORMAT
 
     folder.mkdir(parents=True, exist_ok=True)
     cfg = tiny_config()

@@ -11,10 +11,10 @@ import torch
 import torch.nn.functional as F
 
 from core_helpers import one_thread, perturbed, smooth_image, tiny_config  # noqa: F401 (fixture)
-from model import adknet
-from model.adknet import ADKNet, ADKNetConfig, PRESETS, count_flops_per_lr_pixel, preset, reconstruct_pixel
-from model.inference import AdkRunner
-from model.resample import count_tiles, iter_tiles, numpy_reader, pad_amount, run_tiled, unfold_patches
+from adk_model import adknet
+from adk_model.adknet import ADKNet, ADKNetConfig, PRESETS, count_flops_per_lr_pixel, preset, reconstruct_pixel
+from adk_model.inference import AdkRunner
+from adk_model.resample import count_tiles, iter_tiles, numpy_reader, pad_amount, run_tiled, unfold_patches
 
 S = 4
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -104,7 +104,7 @@ def test_row_bands_of_the_kernel_stage_change_nothing(monkeypatch, band):
 
 
 def test_forward_equals_the_textbook_formulation_with_the_shipped_weights():
-    from model.weights import default_weights, load_weights
+    from adk_model.weights import default_weights, load_weights
 
     model = load_weights(default_weights(4)).model.eval()
     hr = torch.from_numpy(smooth_image(96, 80, seed=3)).permute(2, 0, 1)[None]
@@ -424,8 +424,8 @@ def test_runner_halves_the_tile_on_out_of_memory_and_says_so(error):
     import numpy as np
     import torch
 
-    from model.adknet import ADKNet, preset
-    from model.inference import AdkRunner
+    from adk_model.adknet import ADKNet, preset
+    from adk_model.inference import AdkRunner
 
     torch.manual_seed(0)
     model = ADKNet(preset("lite", width=8, gen_width=8, branch_width=8, hr_features=4, feat_blocks=1, gen_blocks=1))
@@ -449,7 +449,7 @@ def test_runner_halves_the_tile_on_out_of_memory_and_says_so(error):
 
 def test_old_weights_gain_a_zero_linear_part_that_changes_nothing():
     """adknet-v1 weights (no linear part) still load, and upgrade to adknet-v2 with the very same output."""
-    from model.adknet import with_linear_part
+    from adk_model.adknet import with_linear_part
 
     old = perturbed(tiny_config(linear_taps=0))
     assert old.cfg.arch == "adknet-v1" and old.linear is None

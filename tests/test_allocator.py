@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from adkviewer.cli import entry as cli
-from model.allocator import keep_freed_memory
+from adk_model.allocator import keep_freed_memory
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")

@@ -5,12 +5,15 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_DIR = ROOT / "model"
+# Repository folder -> import name: the folder model/ installs as `adk_model` (pyproject.toml's package-dir).
+IMPORT_NAME = {"adkviewer": "adkviewer", "model": "adk_model"}
 QT_PREFIXES = ("PySide6", "PyQt5", "PyQt6", "pyqtgraph", "qtpy", "shiboken6", "PySide2", "shiboken2", "superqt")
 FORBIDDEN = QT_PREFIXES + ("adkviewer",)
 
@@ -21,9 +24,9 @@ def _forbidden(name: str) -> bool:
 
 IMPORT_ALL = r"""
 import importlib, json, pkgutil, sys
-import model
+import adk_model
 names = []
-for info in pkgutil.walk_packages(model.__path__, "model."):
+for info in pkgutil.walk_packages(adk_model.__path__, "adk_model."):
     names.append(info.name)
     importlib.import_module(info.name)
 print(json.dumps({"imported": names, "modules": sorted(sys.modules)}))
@@ -43,8 +46,8 @@ def _import_in_a_fresh_python(script: str) -> dict:
 def test_importing_every_model_module_loads_no_qt_and_no_adkviewer():
     result = _import_in_a_fresh_python(IMPORT_ALL)
     # The walk must really have found the package (guards against an empty, vacuous scan).
-    for expected in ("model.adknet", "model.resample", "model.inference", "model.weights", "model.train",
-                     "model.methods", "model.evaluate"):
+    for expected in ("adk_model.adknet", "adk_model.resample", "adk_model.inference", "adk_model.weights", "adk_model.train",
+                     "adk_model.methods", "adk_model.evaluate"):
         assert expected in result["imported"]
     bad = [m for m in result["modules"] if _forbidden(m)]
     assert not bad, f"importing model/ pulled in {bad}"
@@ -85,6 +88,41 @@ def test_scanner_detects_forbidden_imports():
     assert [n for n in names if _forbidden(n)] == ["PySide6.QtCore", "pyqtgraph", "qtpy", "adkviewer.cli"]
 
 
+OLD_NAME = re.compile(r"(?:^|[\n;])\s*(?:from model[. ]|import model\b)")
+
+
+def imports_of_the_folder_name(root: Path) -> list[str]:
+    """Imports of the top-level name `model`, in code or in code strings run by tests: in a checkout the folder
+    model/ makes them work, but no install has that name (it is `adk_model`). This file's planted ones aside."""
+    bad = []
+    folders = ("adkviewer", "model", "tests", "bench", "tools")
+    for path in sorted(p for d in folders for p in (root / d).rglob("*.py") if p != Path(__file__).resolve()):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        names = [(line, n) for line, n in _imports(tree) if n == "model" or n.startswith("model.")]
+        names += [(n.lineno, "a code string") for n in ast.walk(tree)
+                  if isinstance(n, ast.Constant) and isinstance(n.value, str) and OLD_NAME.search(n.value)]
+        bad += [f"{path.relative_to(root)}:{line}: {name}" for line, name in names]
+    return bad
+
+
+def test_nothing_imports_the_folder_name_model():
+    assert len(list((ROOT / "tests").glob("test_*.py"))) > 10  # the scan sees the real tree
+    bad = imports_of_the_folder_name(ROOT)
+    assert not bad, "import adk_model (the installed name of model/), not model:\n" + "\n".join(bad)
+
+
+def test_folder_name_check_fails_on_planted_imports(tmp_path):
+    """The check is not vacuous: each form of a stale import is named, and the installed name passes."""
+    files = {"adkviewer/a.py": "import model.adknet\nfrom adk_model import weights\n",
+             "tests/test_b.py": "from model import weights\nmodel.train(True)\n",
+             "tools/c.py": 'CODE = "import os\\nfrom model.atomic import atomic_open"\nimport adk_model.train\n'}
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    assert imports_of_the_folder_name(tmp_path) == [
+        "adkviewer/a.py:1: model.adknet", "tests/test_b.py:1: model", "tools/c.py:1: a code string"]
+
+
 # ---------------------------------------------------------------------------- the layers inside adkviewer/
 #
 # cli/ and state/ (and every tab's <tab>_state.py) import no Qt; nothing in the GUI imports the CLI; only the
@@ -97,6 +135,7 @@ CLI_DOOR_TO_GUI = "adkviewer.shell.app"  # the one GUI module the CLI may import
 
 def _module_name(root: Path, path: Path) -> str:
     parts = list(path.relative_to(root).with_suffix("").parts)
+    parts[0] = IMPORT_NAME[parts[0]]
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
@@ -137,7 +176,7 @@ def _edges(root: Path, packages: tuple[str, ...] = ("adkviewer", "model")) -> li
 def _cycles(edges: list[tuple[str, str, int, bool]]) -> list[list[str]]:
     graph: dict[str, set[str]] = {}
     for a, b, _, _ in edges:
-        if a != b and _under(b, "adkviewer") or _under(b, "model"):
+        if a != b and _under(b, "adkviewer") or _under(b, "adk_model"):
             graph.setdefault(a, set()).add(b)
     found, state = [], {}
 
@@ -213,7 +252,7 @@ def _plant(root: Path, files: dict[str, str]) -> Path:
         "model/__init__.py": "", "model/a.py": "import numpy\n",
         "adkviewer/__init__.py": "", "adkviewer/cli/__init__.py": "",
         "adkviewer/cli/entry.py": "def run():\n    from adkviewer.shell.app import run_gui\n",
-        "adkviewer/state/__init__.py": "", "adkviewer/state/session.py": "from model import a\n",
+        "adkviewer/state/__init__.py": "", "adkviewer/state/session.py": "from adk_model import a\n",
         "adkviewer/gui/__init__.py": "from adkviewer.gui import qt_compat\n", "adkviewer/gui/qt_compat.py": "",
         "adkviewer/gui/hub.py": "from PySide6.QtCore import QObject\n",
         "adkviewer/shell/__init__.py": "", "adkviewer/shell/app.py": "",
@@ -234,14 +273,14 @@ def test_layer_check_fails_on_planted_violations(tmp_path):
     """The check is not vacuous: a clean miniature tree passes, and each planted violation is named."""
     assert layer_violations(_plant(tmp_path / "clean", {})) == []
     planted = {
-        "adkviewer/state/session.py": "from PySide6.QtCore import Signal\nfrom model import a\n",
+        "adkviewer/state/session.py": "from PySide6.QtCore import Signal\nfrom adk_model import a\n",
         "adkviewer/tabs/diff/diff_tab.py": "from ..compare import compare_tab\nfrom .diff_state import y\n",
         "adkviewer/tabs/compare/compare_tab.py": "from adkviewer.shell.main_window import MainWindow\n",
         "adkviewer/widgets/view_grid.py": "from adkviewer.tabs.diff.diff_tab import DiffTab\n",
         "adkviewer/cli/entry.py": "from adkviewer.shell.app import run_gui\n",
         "adkviewer/gui/hub.py": "from adkviewer.cli import entry\nfrom adkviewer.gui import qt_compat\n",
         "adkviewer/tabs/diff/diff_state.py": "import pyqtgraph\nfrom adkviewer.gui.hub import h\n",
-        "model/a.py": "from model import b\n", "model/b.py": "from . import a\n",
+        "model/a.py": "from adk_model import b\n", "model/b.py": "from . import a\n",
     }
     bad = "\n".join(layer_violations(_plant(tmp_path / "bad", planted)))
     for expected in ("adkviewer.state.session:1 imports PySide6.QtCore: CLI and state modules are Qt-free",
@@ -255,7 +294,7 @@ def test_layer_check_fails_on_planted_violations(tmp_path):
                      "adkviewer.gui.hub:2 imports adkviewer.gui.qt_compat: qt_compat is imported once",
                      "adkviewer.tabs.diff.diff_state:1 imports pyqtgraph: CLI and state modules are Qt-free",
                      "adkviewer.tabs.diff.diff_state:2 imports adkviewer.gui.hub: a tab's state module",
-                     "model.a -> model.b -> model.a: import cycle"):
+                     "adk_model.a -> adk_model.b -> adk_model.a: import cycle"):
         assert expected in bad, expected
 
 

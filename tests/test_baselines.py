@@ -7,8 +7,8 @@ import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 from PIL import Image
 
-from model import baselines
-from model.baselines import (
+from adk_model import baselines
+from adk_model.baselines import (
     CLASSICAL,
     LstsqFit,
     apply_lstsq,
@@ -17,8 +17,8 @@ from model.baselines import (
     load_lstsq,
     save_lstsq,
 )
-from model.errors import UserError, WeightsError
-from model.methods import MethodSet
+from adk_model.errors import UserError, WeightsError
+from adk_model.methods import MethodSet
 
 H, W = 48, 72  # multiples of 2, 3 and 4
 PIL_FILTERS = {
@@ -201,9 +201,9 @@ def test_load_rejects_garbage_and_foreign_files(tmp_path) -> None:
 
 
 def test_reference_psnr_is_the_mean_psnr_of_the_baseline_over_the_pairs() -> None:
-    """The Train tab's dashed reference lines come from model.evaluate, not from the GUI."""
-    from model.evaluate import reference_psnr
-    from model.metrics import psnr
+    """The Train tab's dashed reference lines come from adk_model.evaluate, not from the GUI."""
+    from adk_model.evaluate import reference_psnr
+    from adk_model.metrics import psnr
 
     rng = np.random.default_rng(2)
     pairs = [(hr, classical_downscale(hr, 2, "box") + 0.01 * i) for i, hr in
@@ -221,7 +221,7 @@ def test_method_set_loads_the_runner_once_when_threads_ask_at_the_same_time(monk
     import threading
     import time
 
-    from model import methods
+    from adk_model import methods
 
     loads = []
     real = methods.load_weights

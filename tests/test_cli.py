@@ -20,14 +20,14 @@ import torch
 
 from adkviewer.cli.entry import main
 from core_helpers import make_pairs, one_thread, perturbed, save_png, smooth_image, tiny_config  # noqa: F401
-from model.baselines import apply_lstsq, classical_downscale, fit_lstsq, load_lstsq
-from model.data import discover_pairs, load_pair, select
-from model.splits import read_split
-from model.imageio import load_image, to_uint8
-from model.inference import AdkRunner
-from model.train import read_checkpoint
-from model.metrics import compute_metrics
-from model.weights import load_weights, save_weights
+from adk_model.baselines import apply_lstsq, classical_downscale, fit_lstsq, load_lstsq
+from adk_model.data import discover_pairs, load_pair, select
+from adk_model.splits import read_split
+from adk_model.imageio import load_image, to_uint8
+from adk_model.inference import AdkRunner
+from adk_model.train import read_checkpoint
+from adk_model.metrics import compute_metrics
+from adk_model.weights import load_weights, save_weights
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,7 +91,7 @@ def test_eval_json_prints_only_the_documented_object(pristine, capsys):
         assert set(m) == {"psnr", "psnr_y", "ssim", "seconds"}
         assert all(isinstance(v, float) and np.isfinite(v) for v in m.values())
 
-    # The same numbers as model.metrics on the same pairs, with lstsq fitted on the train split.
+    # The same numbers as adk_model.metrics on the same pairs, with lstsq fitted on the train split.
     val = _split_pairs(pristine, "val")
     fit = fit_lstsq(((hr, lr) for _, hr, lr in _split_pairs(pristine, "train")), S, taps=4 * S)
     for method in ("nearest", "bicubic", "lstsq"):
@@ -320,7 +320,7 @@ def test_train_export_resume_and_calibrate(pristine, tmp_path, capsys):
 
 def test_an_error_during_training_is_its_own_line_not_glued_to_the_progress_bar(pristine, tmp_path, monkeypatch,
                                                                                    capsys):
-    from model.train import Trainer
+    from adk_model.train import Trainer
 
     def full_disk(self, suffix="last"):
         raise OSError(28, "No space left on device", str(tmp_path / "run" / f"checkpoint_{suffix}.pt"))
@@ -361,7 +361,7 @@ def test_ctrl_c_stops_training_after_the_iteration_with_one_resumable_checkpoint
 @pytest.mark.skipif(os.name != "posix", reason="SIGINT is POSIX")
 def test_a_second_ctrl_c_aborts_without_overwriting_the_last_consistent_checkpoint(pristine, tmp_path, monkeypatch,
                                                                                   capsys):
-    from model.train import Trainer
+    from adk_model.train import Trainer
 
     step = Trainer.step
 
@@ -405,8 +405,8 @@ def test_train_defaults_are_the_train_tabs(scale, init):
     from adkviewer.cli.args import build_parser
     from adkviewer.cli.train import train_config
     from adkviewer.tabs.train.train_state import TrainSettings
-    from model.train import schedule_for
-    from model.weights import default_weights
+    from adk_model.train import schedule_for
+    from adk_model.weights import default_weights
 
     assert (default_weights(scale) is not None) == (init == "shipped")
     argv = ["train", "--pairs", "somewhere", "--scale", str(scale)]

@@ -147,7 +147,7 @@ def test_a_wrong_size_ground_truth_says_the_previous_one_is_still_used(tmp_path)
 def test_the_chosen_weights_come_back_on_the_next_start_and_gone_ones_are_said(tmp_path):
     import shutil
 
-    from model.weights import shipped_weights
+    from adk_model.weights import shipped_weights
 
     cmd, _ev, _jobs, st = _commands()
     mine = tmp_path / "mine.safetensors"
@@ -173,7 +173,7 @@ def test_the_chosen_weights_come_back_on_the_next_start_and_gone_ones_are_said(t
 
 
 def test_a_least_squares_fit_made_in_the_gui_is_used_at_its_scale_and_restored(tmp_path):
-    from model.baselines import fit_lstsq, save_lstsq
+    from adk_model.baselines import fit_lstsq, save_lstsq
 
     cmd, ev, jobs, st = _commands()
     hr = np.random.default_rng(0).random((16, 16, 3)).astype(np.float32)

@@ -1,4 +1,4 @@
-"""model.data: pair discovery in both layouts, splits, pair loading and aligned, reproducible crops."""
+"""adk_model.data: pair discovery in both layouts, splits, pair loading and aligned, reproducible crops."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import pytest
 import torch
 from PIL import Image
 
-from model import data
-from model.data import PairCropDataset, PairInfo, discover_pairs, load_pair, select
-from model.splits import Split, read_split, seeded_split
-from model.errors import ImageLoadError, PairError
+from adk_model import data
+from adk_model.data import PairCropDataset, PairInfo, discover_pairs, load_pair, select
+from adk_model.splits import Split, read_split, seeded_split
+from adk_model.errors import ImageLoadError, PairError
 
 S = 4
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import torch
 
-import model.train as train_mod
+import adk_model.train as train_mod
 from core_helpers import make_pairs
-from model.train import DistInfo, TrainConfig, Trainer, read_checkpoint
-from model.weights import load_weights
+from adk_model.train import DistInfo, TrainConfig, Trainer, read_checkpoint
+from adk_model.weights import load_weights
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWN_ABORT = "terminate called without an active exception"
@@ -34,8 +34,8 @@ def record(what):
 
 import contextlib
 import torch.distributed as dist
-import model.atomic as A
-import model.train as T
+import adk_model.atomic as A
+import adk_model.train as T
 
 # Every project write goes through model.atomic (a temporary file, then os.replace, or os.link for a file that
 # must not be overwritten): spy on both levels.

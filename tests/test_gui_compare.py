@@ -26,9 +26,9 @@ from adkviewer.widgets.metrics_table import fmt  # noqa: E402
 from adkviewer.state.session import GT, Session, find_ground_truth  # noqa: E402
 from adkviewer.gui.settings import Settings  # noqa: E402
 from adkviewer.gui.workers import CANCELLED  # noqa: E402
-from model.imageio import load_image  # noqa: E402
-from model.metrics import compute_metrics  # noqa: E402
-from model.methods import ALL_METHODS, MethodSet  # noqa: E402
+from adk_model.imageio import load_image  # noqa: E402
+from adk_model.metrics import compute_metrics  # noqa: E402
+from adk_model.methods import ALL_METHODS, MethodSet  # noqa: E402
 
 WAIT_MS = 20_000
 
@@ -173,8 +173,8 @@ def test_flicker_keys_and_space_shows_ground_truth(qtbot, tmp_path):
 def test_metrics_table_agrees_with_compute_metrics_and_eval(qtbot, tmp_path, capsys):
     import torch
 
-    from model.adknet import ADKNet, preset
-    from model.weights import save_weights
+    from adk_model.adknet import ADKNet, preset
+    from adk_model.weights import save_weights
 
     hr_path, lr_path = _write_pair(tmp_path / "pairs")
     assert find_ground_truth(hr_path) == lr_path
@@ -321,8 +321,8 @@ def test_save_output_view_and_csv(qtbot, tmp_path):
 
 
 def test_adknet_fills_in_tile_by_tile_and_cancel(qtbot, tmp_path):
-    from model.adknet import ADKNet, preset
-    from model.weights import save_weights
+    from adk_model.adknet import ADKNet, preset
+    from adk_model.weights import save_weights
 
     torch = pytest.importorskip("torch")
     torch.manual_seed(0)
@@ -471,7 +471,7 @@ def test_settings_dialog_values(qtbot):
     assert dlg.device.itemData(0) == "auto" and dlg.device.findData("cpu") >= 0
     dlg.budget.setValue(0)
     assert dlg.budget.text() == "Automatic" and dlg.values() == ("cpu", 0)
-    gone = SettingsDialog("mps" if "mps" not in __import__("model.devices").devices.available_devices() else "cpu", 0)
+    gone = SettingsDialog("mps" if "mps" not in __import__("adk_model.devices").devices.available_devices() else "cpu", 0)
     qtbot.addWidget(gone)
     assert gone.values()[0] in ("mps", "cpu")
 

@@ -20,7 +20,7 @@ from adkviewer.tabs.train.train_runner import IDLE  # noqa: E402
 from adkviewer.tabs.train.train_state import TrainSettings  # noqa: E402
 from core_helpers import TINY, box, make_pairs, one_thread, save_png, smooth_image  # noqa: E402, F401
 from gui_helpers import open_window  # noqa: E402
-from model.imageio import load_image  # noqa: E402
+from adk_model.imageio import load_image  # noqa: E402
 
 WAIT_MS = 20_000
 
@@ -177,7 +177,7 @@ def test_train_export_dialog_writes_weights_and_card_where_asked(qtbot, tmp_path
 def test_the_image_size_limit_is_a_setting_that_opens_larger_images(qtbot, tmp_path):
     from PIL import Image
 
-    from model import imageio
+    from adk_model import imageio
 
     big = tmp_path / "big.png"
     Image.fromarray(np.zeros((200, 300, 3), np.uint8) + 90).save(big)

@@ -23,9 +23,9 @@ from adkviewer.tabs.diff import diff_state as diff_state_mod  # noqa: E402
 from gui_helpers import open_window  # noqa: E402
 from adkviewer.tabs.diff.diff_state import DiffSpec, parse_diff_spec  # noqa: E402
 from adkviewer.state.session import GT, MethodResult  # noqa: E402
-from model.errors import UserError  # noqa: E402
-from model.imageio import load_image  # noqa: E402
-from model.metrics import ERROR_CHANNELS, ERROR_MODES  # noqa: E402
+from adk_model.errors import UserError  # noqa: E402
+from adk_model.imageio import load_image  # noqa: E402
+from adk_model.metrics import ERROR_CHANNELS, ERROR_MODES  # noqa: E402
 
 WAIT_MS = 20_000
 LUMA = np.array([65.481, 128.553, 24.966]) / 255  # the Y of PSNR Y, plus 16/255 (which a difference drops)
@@ -66,7 +66,7 @@ def _pick(combo, value) -> None:
 
 
 def _expected(img: np.ndarray, ref: np.ndarray, mode: str, channel: str) -> np.ndarray:
-    """The error written out in NumPy, independently of model.metrics."""
+    """The error written out in NumPy, independently of adk_model.metrics."""
     img, ref = img.astype(np.float64), ref.astype(np.float64)
     if channel == "luma":
         a, b = 16 / 255 + img @ LUMA, 16 / 255 + ref @ LUMA

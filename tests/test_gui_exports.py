@@ -11,7 +11,7 @@ from PIL import Image
 pytest.importorskip("pytestqt")
 from PySide6.QtWidgets import QInputDialog  # noqa: E402
 
-from model.weights import card_path, shipped_weights  # noqa: E402
+from adk_model.weights import card_path, shipped_weights  # noqa: E402
 
 from adkviewer.state.metrics_export import CSV_HEADER, export_name, file_slug  # noqa: E402
 from gui_helpers import open_window  # noqa: E402

@@ -19,7 +19,7 @@ from adkviewer.shell.app import build_window  # noqa: E402
 from gui_helpers import open_window  # noqa: E402
 from adkviewer.cli.args import build_gui_parser  # noqa: E402
 from hostile_files import make_corpus  # noqa: E402
-from model.baselines import classical_downscale  # noqa: E402
+from adk_model.baselines import classical_downscale  # noqa: E402
 
 WAIT_MS = 60_000
 

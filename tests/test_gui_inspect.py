@@ -21,8 +21,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt  # noqa: E402
 
 from gui_helpers import open_window  # noqa: E402
 from adkviewer.shell.main_window import MainWindow  # noqa: E402
-from model.kernel_stats import FIELD_STATS, kernel_stats_field  # noqa: E402
-from model.resample import unfold_patches  # noqa: E402
+from adk_model.kernel_stats import FIELD_STATS, kernel_stats_field  # noqa: E402
+from adk_model.resample import unfold_patches  # noqa: E402
 
 WAIT_MS = 20_000
 ROOT = Path(__file__).resolve().parent.parent
@@ -215,7 +215,7 @@ def test_screenshot_of_the_inspect_tab_waits_for_the_panel_and_the_field_map(tmp
 
 def test_without_weights_or_when_the_forward_fails_the_panel_says_why(qtbot, tmp_path, monkeypatch):
     import adkviewer.state.session as session_mod
-    from model.inference import AdkRunner
+    from adk_model.inference import AdkRunner
 
     path, _hr = _image(tmp_path)
     monkeypatch.setattr(AdkRunner, "neighbourhood", lambda *a, **k: (_ for _ in ()).throw(MemoryError()))

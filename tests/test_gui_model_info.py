@@ -10,7 +10,7 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QMenu, QWidget  # noqa: E402
 
-from model.weights import shipped_weights  # noqa: E402
+from adk_model.weights import shipped_weights  # noqa: E402
 
 from adkviewer.shell import help_dialogs, weights_menu  # noqa: E402
 from adkviewer.state import weights_registry  # noqa: E402

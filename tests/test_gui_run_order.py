@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from model.methods import ALL_METHODS, MethodSet  # noqa: E402
+from adk_model.methods import ALL_METHODS, MethodSet  # noqa: E402
 
 from tests.tab_helpers import tab_context, textured_image  # noqa: E402
 
@@ -51,7 +51,7 @@ def test_compare_fits_a_least_squares_kernel_for_x2_from_a_pairs_folder(qtbot, t
     from core_helpers import make_pairs
 
     from adkviewer.tabs.compare.compare_tab import CompareTab
-    from model import lstsq_pairs
+    from adk_model import lstsq_pairs
     from tests.tab_helpers import show_tab
 
     monkeypatch.setenv("HOME", str(tmp_path))  # the fit is saved in ~/adkviewer-runs/lstsq

@@ -23,7 +23,7 @@ from adkviewer.tabs.train.train_state import SPLIT_FRACTION, TrainSettings, scan
 from adkviewer.shell import weights_menu
 from adkviewer.state import weights_registry  # noqa: E402
 from core_helpers import TINY, box, make_pairs, one_thread, save_png, smooth_image  # noqa: E402, F401
-from model.train import FINE_TUNE, TrainConfig, Trainer, read_checkpoint  # noqa: E402
+from adk_model.train import FINE_TUNE, TrainConfig, Trainer, read_checkpoint  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 WAIT_MS = 20_000
@@ -356,7 +356,7 @@ def test_layout_fits_1280x800(qtbot, tmp_path, pairs):
 
 def test_crash_messages_are_one_sentence_and_name_the_checkpoint(tmp_path, pairs):
     from adkviewer.tabs.train.train_runner import crash_message
-    from model.errors import PairError
+    from adk_model.errors import PairError
 
     t = Trainer(TrainConfig(pairs=str(pairs), init="scratch", model_overrides=dict(TINY), iterations=3, batch=2,
                             patch=8, val_every=0, ckpt_every=0, out=str(tmp_path / "run"), device="cpu"))
@@ -374,7 +374,7 @@ def test_crash_messages_are_one_sentence_and_name_the_checkpoint(tmp_path, pairs
 
 def test_early_stopping_follows_the_start_as_in_the_cli():
     """Fine-tuning stops when validation stops improving; training from scratch runs its schedule (patience 0)."""
-    from model.train import schedule_for
+    from adk_model.train import schedule_for
 
     for init in ("shipped", "scratch"):
         argv = ["train", "--pairs", "x", "--init", init]

@@ -19,8 +19,8 @@ from adkviewer.tabs.train.train_state import SPLIT_FRACTION, TrainSettings, scan
 from adkviewer.tabs.train.train_widgets import NO_VAL  # noqa: E402
 from adkviewer.state import weights_registry  # noqa: E402
 from core_helpers import TINY, make_pairs, one_thread, perturbed, tiny_config  # noqa: E402, F401
-from model.train import Trainer  # noqa: E402
-from model.weights import save_weights  # noqa: E402
+from adk_model.train import Trainer  # noqa: E402
+from adk_model.weights import save_weights  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 WAIT_MS = 20_000
@@ -166,12 +166,12 @@ def test_start_from_offers_the_calibrated_model_exported_models_and_a_weights_fi
 
 def _slow(monkeypatch, seconds: float = 0.3) -> None:
     """Quick calibrate on tiny pairs takes milliseconds: slow each pair so a person (the test) can cancel it."""
-    import model.calibrate
-    import model.validation
+    import adk_model.calibrate
+    import adk_model.validation
 
-    terms, predict = model.calibrate.model_terms, model.validation.predict
-    monkeypatch.setattr(model.calibrate, "model_terms", lambda *a: (time.sleep(seconds), terms(*a))[1])
-    monkeypatch.setattr(model.validation, "predict", lambda *a: (time.sleep(seconds), predict(*a))[1])
+    terms, predict = adk_model.calibrate.model_terms, adk_model.validation.predict
+    monkeypatch.setattr(adk_model.calibrate, "model_terms", lambda *a: (time.sleep(seconds), terms(*a))[1])
+    monkeypatch.setattr(adk_model.validation, "predict", lambda *a: (time.sleep(seconds), predict(*a))[1])
 
 
 def test_quick_calibrate_shows_its_own_progress_and_cancel_leaves_the_model_as_it_was(qtbot, tmp_path, pairs,

@@ -271,8 +271,8 @@ def test_method_list_shows_every_method_with_a_long_weights_name(qtbot, tmp_path
     """'Use in Compare' named the ADK-Net row after the fine-tuned model ('ADK-Net (pairs fine-tuned 12 it,
     calibrated)'): the list grew a horizontal scroll bar that covered its last row, Least-squares kernel."""
     torch = pytest.importorskip("torch")
-    from model.adknet import ADKNet, preset
-    from model.weights import save_weights
+    from adk_model.adknet import ADKNet, preset
+    from adk_model.weights import save_weights
 
     torch.manual_seed(0)
     wpath = save_weights(ADKNet(preset("lite", scale=4)), tmp_path / "ft_x4.safetensors",
@@ -295,7 +295,7 @@ def test_difference_statistics_are_not_cut_off(qtbot, tmp_path, size):
     statistics table's 75 px columns."""
     from types import SimpleNamespace
 
-    from model.metrics import ERROR_CHANNELS
+    from adk_model.metrics import ERROR_CHANNELS
 
     win = open_window(qtbot, [str(_image(tmp_path)), "--methods", "bicubic,bilinear", "--diff",
                               "bicubic-bilinear:signed:luma"], ("diff",), WAIT_MS)

@@ -11,9 +11,9 @@ import pytest
 from PIL import EpsImagePlugin, Image
 
 from hostile_files import corrupt_apng, edited_tiff, half_rows_png, huge_frame_jpeg, tall_tiff
-from model import data, imageio
-from model.errors import ImageLoadError
-from model.imageio import load_image
+from adk_model import data, imageio
+from adk_model.errors import ImageLoadError
+from adk_model.imageio import load_image
 
 EPS = (b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 32 32\n"
        b"newpath 0 0 moveto 32 0 lineto 32 32 lineto closepath fill showpage\n%%EOF\n")
@@ -203,7 +203,7 @@ def test_peak_memory_on_load_is_the_decoded_image_plus_one_float_copy(tmp_path, 
     else:
         img.save(p)
     code = f"""
-from model.imageio import load_image
+from adk_model.imageio import load_image
 base = peak_mb()
 a = load_image({str(p)!r}).array
 print(json.dumps({{"delta_mb": peak_mb() - base, "shape": list(a.shape)}}))

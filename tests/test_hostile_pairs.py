@@ -9,7 +9,7 @@ import numpy as np
 
 from adkviewer.cli import main
 from core_helpers import make_pairs, save_png, smooth_image
-from model.data import discover_pairs, no_usable_pairs
+from adk_model.data import discover_pairs, no_usable_pairs
 
 
 def _errors(err: str) -> list[str]:

@@ -11,9 +11,9 @@ import torch
 
 from adkviewer.cli import main
 from core_helpers import make_pairs
-from model.splits import read_split
-from model.errors import PairError, UserError
-from model.train import Trainer
+from adk_model.splits import read_split
+from adk_model.errors import PairError, UserError
+from adk_model.train import Trainer
 
 TINY_SET = ["--set", "width=8", "--set", "gen_width=8", "--set", "branch_width=8", "--set", "hr_features=4",
             "--set", "feat_blocks=1", "--set", "gen_blocks=1"]
@@ -126,7 +126,7 @@ def test_deeply_nested_split_file_is_one_sentence(tmp_path, capsys):
     assert code == 2 and len(lines) == 1 and "nested too deeply" in lines[0], err
     card = tmp_path / "w.json"  # the same through a model card beside weights: a note, not a crash
     card.write_text("{\"a\":" * 100_000 + "1" + "}" * 100_000)
-    from model.weights import read_card
+    from adk_model.weights import read_card
     from core_helpers import tiny_config
     notes: list[str] = []
     read_card(tmp_path / "w.safetensors", tiny_config(), notes)

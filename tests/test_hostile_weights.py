@@ -11,18 +11,18 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-import model.weights as weights_mod
+import adk_model.weights as weights_mod
 from adkviewer.cli import main
 from core_helpers import make_pairs, perturbed, tiny_config
-from model.adknet import ADKNet
-from model.errors import UserError, WeightsError
-from model.train import TrainConfig, build_model
-from model.weights import FORMAT, import_torch_weights, load_weights, save_weights
+from adk_model.adknet import ADKNet
+from adk_model.errors import UserError, WeightsError
+from adk_model.train import TrainConfig, build_model
+from adk_model.weights import FORMAT, import_torch_weights, load_weights, save_weights
 
 
 @pytest.fixture
 def never_built(monkeypatch):
-    """Building a real model for a refused config is the defect: any ADKNet() in model.weights fails the test."""
+    """Building a real model for a refused config is the defect: any ADKNet() in adk_model.weights fails the test."""
     def refuse(*a, **kw):
         raise AssertionError("a real model was built before the config was checked")
     monkeypatch.setattr(weights_mod, "ADKNet", refuse)
@@ -71,7 +71,7 @@ def test_absurd_configs_through_import_and_train_set(tmp_path, never_built, monk
     with pytest.raises(WeightsError, match="k=10000"):
         import_torch_weights(src, tmp_path / "out.safetensors")
     assert not (tmp_path / "out.safetensors").exists()
-    import model.train as train_mod
+    import adk_model.train as train_mod
     monkeypatch.setattr(train_mod, "ADKNet", weights_mod.ADKNet)  # the refusing stand-in
     for field, value in [("width", 10**6), ("gen_blocks", 100000), ("feat_blocks", 10**6)]:
         with pytest.raises(UserError, match=f"{field}={value}"):
@@ -152,8 +152,8 @@ def test_cli_downscale_and_eval_with_nan_weights_fail_in_one_line(tmp_path, caps
 
 
 def test_no_output_image_holding_nan_is_written(tmp_path):
-    from model.imageio import save_image
-    from model.methods import MethodSet
+    from adk_model.imageio import save_image
+    from adk_model.methods import MethodSet
 
     arr = np.full((8, 8, 3), 0.5, np.float32)
     arr[2, 3, 1] = np.nan

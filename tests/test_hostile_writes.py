@@ -14,9 +14,9 @@ import pytest
 
 from adkviewer.cli import main
 from core_helpers import save_png, smooth_image
-from model.atomic import atomic_open, atomic_write_bytes
-from model.errors import UserError
-from model.imageio import save_image
+from adk_model.atomic import atomic_open, atomic_write_bytes
+from adk_model.errors import UserError
+from adk_model.imageio import save_image
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,7 +34,7 @@ def test_a_file_created_during_the_write_is_not_replaced(tmp_path):
 
 
 def test_two_downscales_into_one_file_do_not_both_succeed(tmp_path, capsys, monkeypatch):
-    from model import methods
+    from adk_model import methods
 
     src = save_png(tmp_path / "a.png", smooth_image(32, 32))
     dst = tmp_path / "o.png"
@@ -54,7 +54,7 @@ def test_two_downscales_into_one_file_do_not_both_succeed(tmp_path, capsys, monk
 
 def test_a_temporary_left_by_kill_9_is_removed_by_the_next_write(tmp_path):
     target = tmp_path / "out.png"
-    code = (f"import os, signal\nfrom model.atomic import atomic_open\n"
+    code = (f"import os, signal\nfrom adk_model.atomic import atomic_open\n"
             f"with atomic_open({str(target)!r}) as f:\n    f.write(b'half')\n    os.kill(os.getpid(), signal.SIGKILL)\n")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == -9

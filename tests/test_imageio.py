@@ -1,4 +1,4 @@
-"""model.imageio: every mode converts to float32 RGB in [0, 1], every failure is one clear ImageLoadError."""
+"""adk_model.imageio: every mode converts to float32 RGB in [0, 1], every failure is one clear ImageLoadError."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from model import imageio
-from model.errors import ImageLoadError, UserError
-from model.imageio import LoadedImage, crop_to_multiple, load_image, save_image, to_uint8
+from adk_model import imageio
+from adk_model.errors import ImageLoadError, UserError
+from adk_model.imageio import LoadedImage, crop_to_multiple, load_image, save_image, to_uint8
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:

@@ -9,11 +9,11 @@ import pytest
 import torch
 
 from core_helpers import one_thread, perturbed, smooth_image, tiny_config  # noqa: F401  (fixture)
-from model.baselines import classical_downscale
-from model.inference import AdkRunner
-from model.kernel_stats import (FIELD_STATS, bicubic_is_truncated, bicubic_kernel, field_levels,
+from adk_model.baselines import classical_downscale
+from adk_model.inference import AdkRunner
+from adk_model.kernel_stats import (FIELD_STATS, bicubic_is_truncated, bicubic_kernel, field_levels,
                                 field_maps, field_values, kernel_stats, kernel_stats_field, parse_field_stat)
-from model.resample import count_tiles, unfold_patches
+from adk_model.resample import count_tiles, unfold_patches
 
 
 def _delta(k: int, r: int, c: int) -> np.ndarray:

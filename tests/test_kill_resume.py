@@ -13,14 +13,14 @@ import pytest
 import torch
 
 from core_helpers import TINY, make_pairs
-from model.train import TrainConfig, Trainer, read_checkpoint
+from adk_model.train import TrainConfig, Trainer, read_checkpoint
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
 
 SCRIPT = """
 import sys, torch
 torch.set_num_threads(1)
-from model.train import TrainConfig, Trainer
+from adk_model.train import TrainConfig, Trainer
 cfg = TrainConfig(pairs=sys.argv[1], out=sys.argv[2], model_overrides={overrides!r}, iterations=100000, batch=2,
                   patch=8, warmup=2, val_every=0, ckpt_every=1, device="cpu", seed=1)
 t = Trainer(cfg)

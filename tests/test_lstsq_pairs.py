@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from core_helpers import make_pairs
-from model.baselines import fit_lstsq, load_lstsq
-from model.data import discover_pairs, load_pair
-from model.errors import UserError
-from model.lstsq_pairs import fit_on_folder, fit_pairs, save_new_fit
+from adk_model.baselines import fit_lstsq, load_lstsq
+from adk_model.data import discover_pairs, load_pair
+from adk_model.errors import UserError
+from adk_model.lstsq_pairs import fit_on_folder, fit_pairs, save_new_fit
 
 
 def test_the_fit_uses_split_json_train_pairs_else_every_pair_and_equals_the_plain_fit(tmp_path):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
-from model.metrics import (
+from adk_model.metrics import (
     ERROR_CHANNELS,
     ERROR_MODES,
     ErrorStats,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 
-from model.model_card import OWN_CAMERA, summarize_card
-from model.weights import card_path, shipped_weights
+from adk_model.model_card import OWN_CAMERA, summarize_card
+from adk_model.weights import card_path, shipped_weights
 
 from adkviewer.state.model_info import card_html, model_blurb
 

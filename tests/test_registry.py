@@ -1,13 +1,13 @@
-"""One method registry (model.methods.METHODS) and one list of devices and presets, read by the CLI and the GUI."""
+"""One method registry (adk_model.methods.METHODS) and one list of devices and presets, read by the CLI and the GUI."""
 
 from __future__ import annotations
 
 from adkviewer.cli.args import build_gui_parser, build_parser
 from adkviewer.tabs.train import train_state
-from model.adknet import PRESETS
-from model.baselines import CLASSICAL
-from model.devices import CHOICES
-from model.methods import ALL_METHODS, LABELS, METHODS, RUN_ORDER, SHORT_LABELS, TITLES
+from adk_model.adknet import PRESETS
+from adk_model.baselines import CLASSICAL
+from adk_model.devices import CHOICES
+from adk_model.methods import ALL_METHODS, LABELS, METHODS, RUN_ORDER, SHORT_LABELS, TITLES
 
 
 def _choices(parser, dest: str, sub: str | None = None) -> list:

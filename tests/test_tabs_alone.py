@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PySide6.QtCore import QRectF, Qt  # noqa: E402
 
-from model.weights import shipped_weights  # noqa: E402
+from adk_model.weights import shipped_weights  # noqa: E402
 
 from adkviewer.tabs.compare.compare_tab import CompareTab  # noqa: E402
 from adkviewer.tabs.diff.diff_tab import DiffTab  # noqa: E402

@@ -14,15 +14,15 @@ import numpy as np
 import pytest
 import torch
 
-import model.atomic as atomic_mod
+import adk_model.atomic as atomic_mod
 from core_helpers import TINY, make_pairs, one_thread, perturbed  # noqa: F401 (fixture)
-from model.adknet import ADKNet, preset
-from model.errors import UserError
-from model.calibrate import PRIOR_WEIGHTS
-from model.train import (Callbacks, TrainConfig, Trainer, calibrate, load_split_pairs, lr_at, read_checkpoint,
+from adk_model.adknet import ADKNet, preset
+from adk_model.errors import UserError
+from adk_model.calibrate import PRIOR_WEIGHTS
+from adk_model.train import (Callbacks, TrainConfig, Trainer, calibrate, load_split_pairs, lr_at, read_checkpoint,
                          validate)
-from model.model_card import summarize_card
-from model.weights import card_path, load_weights
+from adk_model.model_card import summarize_card
+from adk_model.weights import card_path, load_weights
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 K = 3
@@ -262,9 +262,9 @@ def test_calibrate_recovers_a_global_colour_shift(pairs, linear_taps):
 def test_calibrated_adknet_is_not_below_least_squares_on_held_out_pairs(pairs):
     """The joint fit holds the lstsq kernel (mix = 0) among its solutions; on pairs too small to cross-validate
     it is the plain ridge fit, so on pairs it did not see it is as good as lstsq."""
-    from model.baselines import apply_lstsq, fit_lstsq
-    from model.metrics import psnr
-    from model.train import predict
+    from adk_model.baselines import apply_lstsq, fit_lstsq
+    from adk_model.metrics import psnr
+    from adk_model.train import predict
 
     _, train, _, val = load_split_pairs(TrainConfig(pairs=str(pairs), scale=4))
     torch.manual_seed(0)
@@ -281,8 +281,8 @@ def test_calibrated_adknet_is_not_below_least_squares_on_held_out_pairs(pairs):
 
 def test_cross_validation_keeps_a_model_that_is_already_right():
     """Pairs the model reproduces exactly: the fit is pulled all the way to the model's own terms."""
-    from model.calibrate import Calibration, PRIOR_WEIGHTS as weights  # noqa: F401
-    from model.train import predict
+    from adk_model.calibrate import Calibration, PRIOR_WEIGHTS as weights  # noqa: F401
+    from adk_model.train import predict
 
     torch.manual_seed(1)
     model = perturbed(preset("lite", **TINY))
@@ -425,7 +425,7 @@ def test_a_pickle_checkpoint_is_refused_without_running_it(tmp_path):
 
 def test_fine_tuning_calibrates_the_colour_head_first(pairs, tmp_path):
     """--init WEIGHTS re-fits the colour head on the train pairs before any gradient step (unless turned off)."""
-    from model.weights import save_weights
+    from adk_model.weights import save_weights
 
     src = tmp_path / "start.safetensors"
     save_weights(ADKNet(preset("lite", **TINY)), src)

@@ -11,9 +11,9 @@ import torch
 from safetensors.torch import save_file
 
 from core_helpers import one_thread, perturbed, tiny_config  # noqa: F401 (fixture)
-from model.adknet import ARCH, ADKNet, preset
-from model.errors import UserError, WeightsError
-from model.weights import FORMAT, card_path, import_torch_weights, load_weights, save_weights
+from adk_model.adknet import ARCH, ADKNet, preset
+from adk_model.errors import UserError, WeightsError
+from adk_model.weights import FORMAT, card_path, import_torch_weights, load_weights, save_weights
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -240,8 +240,8 @@ def test_import_refuses_mismatched_or_non_tensor_files(tmp_path):
 
 def test_describe_weights_is_the_one_reader_of_name_and_scale(tmp_path):
     """Menus, labels and the shipped list read a file's name (card, else stem) and scale (metadata) here only."""
-    from model.adknet import ADKNet, preset
-    from model.weights import describe_weights, save_weights, shipped_weights
+    from adk_model.adknet import ADKNet, preset
+    from adk_model.weights import describe_weights, save_weights, shipped_weights
 
     path = save_weights(ADKNet(preset("lite", scale=2)), tmp_path / "mine_x2.safetensors", {"name": "my fine-tune"})
     info = describe_weights(path)

@@ -11,11 +11,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from model.data import discover_pairs, load_pair, select  # noqa: E402
-from model.splits import read_split  # noqa: E402
-from model.inference import AdkRunner  # noqa: E402
-from model.metrics import psnr  # noqa: E402
-from model.weights import load_weights  # noqa: E402
+from adk_model.data import discover_pairs, load_pair, select  # noqa: E402
+from adk_model.splits import read_split  # noqa: E402
+from adk_model.inference import AdkRunner  # noqa: E402
+from adk_model.metrics import psnr  # noqa: E402
+from adk_model.weights import load_weights  # noqa: E402
 
 
 def main() -> None:

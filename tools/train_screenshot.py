@@ -72,7 +72,7 @@ def main() -> int:
                                    val_every=25, ckpt_every=100, device="cpu", out_root=str(Path(tmp) / "runs"),
                                    model_overrides=TINY))
         tab.rescan()
-        from model.train import Trainer
+        from adk_model.train import Trainer
 
         step = Trainer.step
 

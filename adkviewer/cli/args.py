@@ -49,11 +49,21 @@ def _finite_float(zero_ok: bool = False):
 DEVICE_HELP = "auto (default): CUDA, else MPS, else the CPU"
 
 
+def package_version() -> str:
+    """The installed distribution's version (pyproject.toml's), so --version says what pip installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("adkviewer")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    from model.adknet import PRESETS
-    from model.devices import CHOICES as DEVICES
-    from model.methods import ALL_METHODS
-    from model.train import FINE_TUNE, RUNS_FOLDER, SCRATCH, TrainConfig
+    from adk_model.adknet import PRESETS
+    from adk_model.devices import CHOICES as DEVICES
+    from adk_model.methods import ALL_METHODS
+    from adk_model.train import FINE_TUNE, RUNS_FOLDER, SCRATCH, TrainConfig
 
     methods, presets = list(ALL_METHODS), list(PRESETS)
     p = argparse.ArgumentParser(prog="adkviewer", description="ADK-Net downscaling: batch, evaluation and training.")
@@ -161,10 +171,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def build_gui_parser() -> argparse.ArgumentParser:
-    from model.devices import CHOICES as DEVICES
+    from adk_model.devices import CHOICES as DEVICES
 
     p = argparse.ArgumentParser(prog="adkviewer", description="ADK Viewer. Subcommands: " + ", ".join(SUBCOMMANDS)
                                 + " (run 'adkviewer SUBCOMMAND -h').")
+    p.add_argument("--version", action="version", version=f"adkviewer {package_version()}")
     p.add_argument("image", nargs="?", help="HR image to open (default: the bundled demo)")
     p.add_argument("--lr", help="ground-truth LR image")
     p.add_argument("--scale", type=int, default=None,

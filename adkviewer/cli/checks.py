@@ -8,7 +8,7 @@ from pathlib import Path
 
 def check_run_folder(out: str) -> None:
     """A new run's --out: refused before any training if it is a file, unwritable, or already holds a run."""
-    from model.errors import UserError
+    from adk_model.errors import UserError
 
     folder = Path(out)
     held = sorted(p.name for p in folder.iterdir() if p.suffix in (".pt", ".safetensors")) if folder.is_dir() else []
@@ -21,7 +21,7 @@ def check_run_folder(out: str) -> None:
 
 def check_writable(folder: Path, what: str) -> None:
     """`folder` exists and can be written to, or can be created (its nearest existing parent is a writable folder)."""
-    from model.errors import UserError
+    from adk_model.errors import UserError
 
     where = next(p for p in (folder, *folder.parents) if p.exists())  # the folder, or what will hold it
     if not where.is_dir():
@@ -32,7 +32,7 @@ def check_writable(folder: Path, what: str) -> None:
 
 def check_new_safetensors(out: str, overwrite: bool, why: str) -> None:
     """-o of fit-lstsq / import-weights: a .safetensors name, and no existing file replaced without --overwrite."""
-    from model.errors import UserError
+    from adk_model.errors import UserError
 
     if Path(out).suffix.lower() != ".safetensors":
         raise UserError(f"-o {out}: {why}; name it NAME.safetensors.")

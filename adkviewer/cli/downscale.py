@@ -11,12 +11,12 @@ from adkviewer.cli.checks import check_writable
 def cmd_downscale(args, argv) -> int:
     from tqdm import tqdm
 
-    from model.data import IMAGE_EXTENSIONS, images_in
-    from model.devices import resolve_device
-    from model.imageio import crop_to_multiple, distinct_inputs, load_image, output_name, save_image
-    from model.methods import MethodSet
-    from model.errors import UserError
-    from model.wording import count_of
+    from adk_model.data import IMAGE_EXTENSIONS, images_in
+    from adk_model.devices import resolve_device
+    from adk_model.imageio import crop_to_multiple, distinct_inputs, load_image, output_name, save_image
+    from adk_model.methods import MethodSet
+    from adk_model.errors import UserError
+    from adk_model.wording import count_of
 
     inputs = []
     for given in map(Path, args.inputs):  # a folder stands for its images, as a pairs folder lists them

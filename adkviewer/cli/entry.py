@@ -10,7 +10,7 @@ import difflib
 import sys
 from pathlib import Path
 
-from model.allocator import keep_freed_memory
+from adk_model.allocator import keep_freed_memory
 
 from adkviewer.cli.args import SUBCOMMANDS, _fail, build_gui_parser, build_parser
 from adkviewer.cli.downscale import cmd_downscale
@@ -33,11 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     keep_freed_memory()
     if argv and argv[0] in SUBCOMMANDS:
         args = build_parser().parse_args(argv)
-        from model.errors import UserError
+        from adk_model.errors import UserError
 
         try:
             if getattr(args, "max_megapixels", None):
-                from model.imageio import set_max_megapixels
+                from adk_model.imageio import set_max_megapixels
 
                 set_max_megapixels(args.max_megapixels)
             return COMMANDS[args.cmd](args, argv)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 def load_eval_pairs(pairs_dir: str, split: str, scale: int | None):
     """Pairs for an evaluation split, plus the train pairs when a least-squares fit must be made."""
-    from model.data import discover_pairs, load_pair, no_usable_pairs, select
-    from model.splits import SPLIT_FILENAME, SPLIT_WORDS, resolve_split
-    from model.errors import UserError
+    from adk_model.data import discover_pairs, load_pair, no_usable_pairs, select
+    from adk_model.splits import SPLIT_FILENAME, SPLIT_WORDS, resolve_split
+    from adk_model.errors import UserError
 
     folder = Path(pairs_dir)
     if not folder.is_dir():
@@ -54,12 +54,12 @@ def load_eval_pairs(pairs_dir: str, split: str, scale: int | None):
 def cmd_eval(args, argv) -> int:
     from tqdm import tqdm
 
-    from model.baselines import fit_lstsq
-    from model.devices import resolve_device
-    from model.evaluate import evaluate, format_table
-    from model.errors import UserError
-    from model.methods import MethodSet, shipped_lstsq
-    from model.wording import count_of
+    from adk_model.baselines import fit_lstsq
+    from adk_model.devices import resolve_device
+    from adk_model.evaluate import evaluate, format_table
+    from adk_model.errors import UserError
+    from adk_model.methods import MethodSet, shipped_lstsq
+    from adk_model.wording import count_of
 
     scale, chosen, train_infos, load_pair = load_eval_pairs(args.pairs, args.split, args.scale)
     ms = MethodSet(scale=scale, device=resolve_device(args.device), weights_path=args.weights,

@@ -12,9 +12,9 @@ from adkviewer.cli.evaluate import load_eval_pairs
 def cmd_fit_lstsq(args, argv) -> int:
     from tqdm import tqdm
 
-    from model.baselines import fit_lstsq, save_lstsq
-    from model.errors import UserError
-    from model.wording import count_of
+    from adk_model.baselines import fit_lstsq, save_lstsq
+    from adk_model.errors import UserError
+    from adk_model.wording import count_of
 
     if args.taps is not None and (args.taps < args.scale or (args.taps - args.scale) % 2):
         raise UserError(f"--taps {args.taps} must be at least the scale {args.scale} with taps - scale even.")

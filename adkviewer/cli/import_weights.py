@@ -8,7 +8,7 @@ from adkviewer.cli.checks import check_new_safetensors
 
 
 def cmd_import_weights(args, argv) -> int:
-    from model.weights import import_torch_weights
+    from adk_model.weights import import_torch_weights
 
     check_new_safetensors(args.out, args.overwrite, "imported weights are written as safetensors")
     path = import_torch_weights(args.input, args.out, args.preset, args.scale, overwrite=args.overwrite)

@@ -13,7 +13,7 @@ from adkviewer.cli.args import _fail
 from adkviewer.cli.checks import check_run_folder
 
 if TYPE_CHECKING:
-    from model.train import TrainConfig
+    from adk_model.train import TrainConfig
 
 
 ARCH_FLAGS = {"preset": "--preset", "k": "--k", "norm": "--norm", "no_gain_bias": "--no-gain-bias",
@@ -22,8 +22,8 @@ ARCH_FLAGS = {"preset": "--preset", "k": "--k", "norm": "--norm", "no_gain_bias"
 
 def resolve_init(args) -> str:
     """--init, defaulting as the Train tab does; architecture flags and --calibrate-only must make sense with it."""
-    from model.errors import UserError
-    from model.train import default_init
+    from adk_model.errors import UserError
+    from adk_model.train import default_init
 
     init = args.init or default_init(args.scale)
     if args.resume:
@@ -41,9 +41,9 @@ def resolve_init(args) -> str:
 
 
 def train_config(args, argv: list[str]) -> TrainConfig:
-    """The engine config for `adkviewer train` arguments (defaults shared with the Train tab via model.train)."""
-    from model.errors import UserError
-    from model.train import TrainConfig, schedule_for
+    """The engine config for `adkviewer train` arguments (defaults shared with the Train tab via adk_model.train)."""
+    from adk_model.errors import UserError
+    from adk_model.train import TrainConfig, schedule_for
 
     init = resolve_init(args)
     overrides = {}
@@ -102,9 +102,9 @@ class CtrlCStop:
 def cmd_train(args, argv) -> int:
     from tqdm import tqdm
 
-    from model.baselines import load_lstsq
-    from model.evaluate import card_metrics
-    from model.train import Callbacks, Trainer, calibrate, dist_from_env
+    from adk_model.baselines import load_lstsq
+    from adk_model.evaluate import card_metrics
+    from adk_model.train import Callbacks, Trainer, calibrate, dist_from_env
 
     cfg = train_config(args, argv)
     if args.out and not args.resume:
@@ -186,7 +186,7 @@ def cmd_train(args, argv) -> int:
 
 
 def _val(trainer) -> tuple[float, float]:
-    from model.train import validate
+    from adk_model.train import validate
 
     m, _ = validate(trainer.model, trainer.val, trainer.device)
     return m.get("psnr", float("nan")), m.get("ssim", float("nan"))

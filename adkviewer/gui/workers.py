@@ -16,9 +16,9 @@ import traceback
 import numpy as np
 from PySide6.QtCore import QEventLoop, QObject, QTimer
 
-from model.errors import UserError
-from model.metrics import compute_metrics
-from model.methods import METHODS, RUN_ORDER, SHORT_LABELS
+from adk_model.errors import UserError
+from adk_model.metrics import compute_metrics
+from adk_model.methods import METHODS, RUN_ORDER, SHORT_LABELS
 
 from adkviewer.gui.hub import SessionHub
 from adkviewer.gui.jobs import Job, JobQueue

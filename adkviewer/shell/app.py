@@ -8,7 +8,7 @@ import sys
 import time
 import traceback
 
-from model.methods import ALL_METHODS
+from adk_model.methods import ALL_METHODS
 
 SCREENSHOT_TIMEOUT_S = 300.0
 
@@ -96,7 +96,7 @@ def build_window(args: argparse.Namespace, memory_settings: bool = False):
         if len(parts) != 2:
             win.hub.error(f"--swipe needs two names, METHOD_A,METHOD_B (not {args.swipe!r}).")
         else:
-            from model.errors import UserError
+            from adk_model.errors import UserError
 
             try:
                 win.compare.set_swipe(*parts)

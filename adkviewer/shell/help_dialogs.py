@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from adkviewer.state.model_info import card_summary
 from adkviewer.state.session import Session
-from model.model_card import OWN_CAMERA
+from adk_model.model_card import OWN_CAMERA
 
 # (keys, what they do): the F1 help lists these, with each tab's own `shortcuts` before the last line.
 SHORTCUTS: list[tuple[str, str]] = [

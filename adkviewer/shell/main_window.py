@@ -16,8 +16,8 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDialog, QFileDialog, QLabel, QMainWindow, QTabWidget, QVBoxLayout,
                                QWidget)
 
-from model.data import IMAGE_EXTENSIONS
-from model.errors import UserError
+from adk_model.data import IMAGE_EXTENSIONS
+from adk_model.errors import UserError
 
 from adkviewer.gui.context import TabContext, build_context
 from adkviewer.gui.settings import Settings

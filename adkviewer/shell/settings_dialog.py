@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox, QVBoxLayout,
                                QWidget)
 
-from model.devices import available_devices, describe_device, resolve_device
-from model.errors import UserError
+from adk_model.devices import available_devices, describe_device, resolve_device
+from adk_model.errors import UserError
 
 
 class SettingsDialog(QDialog):

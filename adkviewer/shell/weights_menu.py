@@ -11,8 +11,8 @@ from pathlib import Path
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
-from model.errors import UserError
-from model.weights import load_weights
+from adk_model.errors import UserError
+from adk_model.weights import load_weights
 
 from adkviewer.gui.context import TabContext
 from adkviewer.state import weights_registry

@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
-from model.devices import describe_device, resolve_device
-from model.errors import UserError
-from model.imageio import DEFAULT_MAX_PIXELS, load_image, set_max_megapixels
-from model.methods import ALL_METHODS
-from model.weights import describe_weights, shipped_weights
+from adk_model.devices import describe_device, resolve_device
+from adk_model.errors import UserError
+from adk_model.imageio import DEFAULT_MAX_PIXELS, load_image, set_max_megapixels
+from adk_model.methods import ALL_METHODS
+from adk_model.weights import describe_weights, shipped_weights
 
 from adkviewer.resources import demo_image
 from adkviewer.state.messages import IMAGE, OPEN, SETTINGS

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model.evaluate import EvalResult
+from adk_model.evaluate import EvalResult
 
 # 'adkviewer eval --csv''s columns (method, psnr_rgb, psnr_y, ssim, seconds), with what a file on its own needs
 CSV_HEADER = ("image", "ground_truth", "scale", "method", "model", "psnr_rgb", "psnr_y", "ssim", "seconds")

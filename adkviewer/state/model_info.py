@@ -1,6 +1,6 @@
 """The words shown about an ADK-Net model (side panel, tooltips, About, the model card window), Qt-free.
 
-Everything comes from `model.model_card.summarize_card`, cached per file and modification time, so a label that
+Everything comes from `adk_model.model_card.summarize_card`, cached per file and modification time, so a label that
 is refreshed on every result costs no file read.
 """
 
@@ -11,7 +11,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from model.model_card import OWN_CAMERA, CardSummary, summarize_card
+from adk_model.model_card import OWN_CAMERA, CardSummary, summarize_card
 
 
 @lru_cache(maxsize=32)
@@ -21,7 +21,7 @@ def _cached(path: str, _mtime: float) -> CardSummary:
 
 def card_summary(path: str | os.PathLike) -> CardSummary:
     """The model card of a weights file (re-read when the card changes on disk)."""
-    from model.weights import card_path
+    from adk_model.weights import card_path
 
     cp = card_path(path)
     try:

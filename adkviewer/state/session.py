@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-from model.data import find_ground_truth
-from model.errors import UserError
-from model.imageio import LoadedImage, crop_to_multiple, load_image, to_uint8
-from model.methods import ALL_METHODS, LABELS, MethodSet, shipped_lstsq
-from model.weights import default_weights, describe_weights
+from adk_model.data import find_ground_truth
+from adk_model.errors import UserError
+from adk_model.imageio import LoadedImage, crop_to_multiple, load_image, to_uint8
+from adk_model.methods import ALL_METHODS, LABELS, MethodSet, shipped_lstsq
+from adk_model.weights import default_weights, describe_weights
 
 from adkviewer.state.metrics_export import MetricsRow
 
@@ -263,7 +263,7 @@ class Session:
     def method_set(self) -> MethodSet:
         """The MethodSet for the current scale/device/budget (weights load lazily when ADK-Net first runs)."""
         if self._method_set is None or self._method_set.scale != self.scale:
-            from model.devices import resolve_device
+            from adk_model.devices import resolve_device
 
             self._method_set = MethodSet(
                 scale=self.scale, device=resolve_device(self.device), weights_path=self.adknet_weights(),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from model.weights import describe_weights, shipped_weights
+from adk_model.weights import describe_weights, shipped_weights
 
 RECENT_KEY = "weights/recent"
 MAX_REMEMBERED = 10

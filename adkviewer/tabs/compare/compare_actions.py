@@ -6,8 +6,8 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QListWidgetItem, QTextEdit,
                                QWidget)
 
-from model.errors import UserError
-from model.methods import SHORT_LABELS
+from adk_model.errors import UserError
+from adk_model.methods import SHORT_LABELS
 
 from adkviewer.state.session import GT, NO_GT_MESSAGE
 from adkviewer.gui.workers import CANCELLED

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QButtonGroup, QComboBox, QHBoxLayout, QLabel, QListView, QListWidget, QListWidgetItem,
                                QSizePolicy, QSplitter, QVBoxLayout, QWidget)
 
-from model.methods import ALL_METHODS
+from adk_model.methods import ALL_METHODS
 
 from adkviewer.widgets.metrics_table import MetricsTable
 from adkviewer.state.session import SCALES

@@ -7,9 +7,9 @@ from pathlib import Path
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
-from model.errors import UserError
-from model.imageio import save_image
-from model.methods import SHORT_LABELS
+from adk_model.errors import UserError
+from adk_model.imageio import save_image
+from adk_model.methods import SHORT_LABELS
 
 from adkviewer.state.metrics_export import metrics_csv
 from adkviewer.state.session import GT

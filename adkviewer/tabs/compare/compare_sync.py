@@ -6,9 +6,9 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
-from model.weights import shipped_weights
+from adk_model.weights import shipped_weights
 
-from model.methods import TITLES
+from adk_model.methods import TITLES
 
 from adkviewer.state.metrics_export import best_values
 from adkviewer.state.session import GT, SCALES, NO_GT_MESSAGE, weights_name

@@ -8,7 +8,7 @@ from PySide6.QtCore import QSize
 from PySide6.QtGui import QFont, QTextDocument
 from PySide6.QtWidgets import QProgressBar
 
-from model.methods import SHORT_LABELS
+from adk_model.methods import SHORT_LABELS
 
 METRICS_MIN_HEIGHT = 120  # the metrics pane's least height, unless its rows need less
 

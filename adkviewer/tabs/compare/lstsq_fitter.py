@@ -1,5 +1,5 @@
 """Compare's "fit a least-squares kernel from a pairs folder": where no fit ships (×2, ×3) the baseline can still be
-shown. The fit (`model.lstsq_pairs`, the engine behind `adkviewer fit-lstsq`) runs as a JobQueue job with progress
+shown. The fit (`adk_model.lstsq_pairs`, the engine behind `adkviewer fit-lstsq`) runs as a JobQueue job with progress
 and Cancel; the file goes to the runs folder and is remembered for its scale."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
-from model.errors import UserError
-from model.lstsq_pairs import fit_on_folder, save_new_fit
-from model.train_config import default_runs_root
+from adk_model.errors import UserError
+from adk_model.lstsq_pairs import fit_on_folder, save_new_fit
+from adk_model.train_config import default_runs_root
 
 from adkviewer.gui.context import TabContext
 from adkviewer.gui.jobs import Job, JobQueue

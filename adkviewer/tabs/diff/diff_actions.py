@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from model.errors import UserError
+from adk_model.errors import UserError
 
 from adkviewer.state.session import GT
 from adkviewer.tabs.diff.diff_state import GAIN_MAX, GAIN_MIN, DiffSpec, parse_diff_spec

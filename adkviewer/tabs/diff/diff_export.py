@@ -8,8 +8,8 @@ import numpy as np
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
-from model.errors import UserError
-from model.imageio import save_image
+from adk_model.errors import UserError
+from adk_model.imageio import save_image
 
 from adkviewer.widgets import colormaps
 

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLay
                                QLabel, QPushButton, QScrollArea, QSlider, QSplitter, QTableWidget, QVBoxLayout,
                                QWidget)
 
-from model.metrics import ERROR_CHANNELS, ERROR_MODES
+from adk_model.metrics import ERROR_CHANNELS, ERROR_MODES
 
 from adkviewer.state.camera import Camera
 from adkviewer.tabs.diff.diff_state import CHANNEL_LABELS, MODE_LABELS, NO_GT_NOTE

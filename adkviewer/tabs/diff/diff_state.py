@@ -1,8 +1,8 @@
 """What the Differences tab shows, with no Qt in it: which image against which reference, mode, channel,
 gain, and the cached error maps and statistics.
 
-Every map comes from `model.metrics.error_map` (the one metric function for all modes) and is cached in a
-`model.metrics.MetricCache` keyed by (image key, reference key, mode, channel). A source's key holds the
+Every map comes from `adk_model.metrics.error_map` (the one metric function for all modes) and is cached in a
+`adk_model.metrics.MetricCache` keyed by (image key, reference key, mode, channel). A source's key holds the
 session's version (new image, scale, device), a per-source generation bumped when that source's result or
 the ground truth changes, and the array's identity and shape, so a recomputed method never hits a stale map.
 """
@@ -17,14 +17,14 @@ from typing import Hashable
 
 import numpy as np
 
-from model.errors import UserError
-from model.methods import ALL_METHODS, SHORT_LABELS
-from model.metrics import ERROR_CHANNELS, ERROR_MODES, RELATIVE_EPS, ErrorStats, MetricCache, error_map, error_stats
+from adk_model.errors import UserError
+from adk_model.methods import ALL_METHODS, SHORT_LABELS
+from adk_model.metrics import ERROR_CHANNELS, ERROR_MODES, RELATIVE_EPS, ErrorStats, MetricCache, error_map, error_stats
 
 from adkviewer.state.session import GT, Session
 
 MODE_LABELS = {"signed": "Signed", "absolute": "Absolute", "squared": "Squared", "relative": "Relative"}
-CHANNEL_LABELS = {"R": "R", "G": "G", "B": "B", "luma": "Luma Y"}  # the Y of PSNR Y (model.metrics.to_y)
+CHANNEL_LABELS = {"R": "R", "G": "G", "B": "B", "luma": "Luma Y"}  # the Y of PSNR Y (adk_model.metrics.to_y)
 FORMULAS = {"signed": "image − reference", "absolute": "|image − reference|",
             "squared": "(image − reference)²", "relative": f"|image − reference| / (reference + {RELATIVE_EPS:g})"}
 UNITS = {"signed": "intensity, 0–1", "absolute": "intensity, 0–1", "squared": "intensity², 0–1",

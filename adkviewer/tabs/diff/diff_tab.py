@@ -1,7 +1,7 @@
 """The Differences tab: one method's error against the ground truth or another method, as a colour map with
 a colour bar in data units, a gain, a histogram, per-channel statistics, a hover readout and a swipe.
 
-A thin view over `DiffState` (Qt-free): every map comes from `model.metrics.error_map` through its
+A thin view over `DiffState` (Qt-free): every map comes from `adk_model.metrics.error_map` through its
 `MetricCache`. The view is a one-panel `ViewGrid` whose camera can be the shared one of the context (the
 Compare tab's: same centre and zoom), so switching tabs keeps the place being looked at.
 """

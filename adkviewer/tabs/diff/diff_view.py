@@ -8,8 +8,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QTableWidgetItem
 
-from model.methods import SHORT_LABELS
-from model.metrics import ERROR_CHANNELS
+from adk_model.methods import SHORT_LABELS
+from adk_model.metrics import ERROR_CHANNELS
 
 from adkviewer.state.session import GT
 from adkviewer.tabs.diff.diff_state import CHANNEL_LABELS, MODE_LABELS

@@ -10,7 +10,7 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
-from model.kernel_stats import FIELD_DIVERGING, FIELD_STATS, field_levels
+from adk_model.kernel_stats import FIELD_DIVERGING, FIELD_STATS, field_levels
 
 from adkviewer.tabs.inspect.kernel_panel import DIVERGING
 

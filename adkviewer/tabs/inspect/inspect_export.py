@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from model.errors import UserError
-from model.imageio import save_image
+from adk_model.errors import UserError
+from adk_model.imageio import save_image
 
 from adkviewer.tabs.inspect.field_map_view import render_rgb
 from adkviewer.tabs.inspect.inspect_state import PixelReport

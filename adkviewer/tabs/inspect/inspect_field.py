@@ -6,7 +6,7 @@ import time
 
 from PySide6.QtCore import QRectF, QTimer
 
-from model.kernel_stats import FIELD_STATS, field_maps
+from adk_model.kernel_stats import FIELD_STATS, field_maps
 
 from adkviewer.gui.workers import user_message
 from adkviewer.tabs.inspect.inspect_widgets import FIELD_TIPS

@@ -10,8 +10,8 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import (QAbstractItemView, QAbstractSlider, QAbstractSpinBox, QApplication, QComboBox,
                                QLineEdit, QTextEdit, QWidget)
 
-from model.errors import UserError
-from model.kernel_stats import parse_field_stat
+from adk_model.errors import UserError
+from adk_model.kernel_stats import parse_field_stat
 
 from adkviewer.gui.workers import user_message
 from adkviewer.tabs.inspect.inspect_state import CACHE_RADIUS, PixelReport, pixel_report

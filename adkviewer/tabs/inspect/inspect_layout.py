@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QMenu, QProgressBar, QSplitter, QToolButton,
                                QVBoxLayout, QWidget)
 
-from model.kernel_stats import FIELD_STATS
+from adk_model.kernel_stats import FIELD_STATS
 
 from adkviewer.tabs.inspect.field_map_view import FieldMapView
 from adkviewer.tabs.inspect.kernel_panel import KernelPanel

@@ -14,9 +14,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from model.adknet import reconstruct_pixel
-from model.inference import Neighbourhood
-from model.kernel_stats import STATS, STAT_LABELS, bicubic_is_truncated, bicubic_kernel, kernel_stats
+from adk_model.adknet import reconstruct_pixel
+from adk_model.inference import Neighbourhood
+from adk_model.kernel_stats import STATS, STAT_LABELS, bicubic_is_truncated, bicubic_kernel, kernel_stats
 
 CACHE_RADIUS = 4      # LR pixels around the selection whose kernels are computed at once
 RECON_TOLERANCE = 1e-4
@@ -46,7 +46,7 @@ class PixelReport:
     weighted_sums: np.ndarray      # (3,) sum(K_c * patch_c)
     premix: np.ndarray             # (3,) after gain and bias
     linear: np.ndarray | None      # (3,) the global linear kernel's part, added after the mix (adknet-v2)
-    reconstructed: np.ndarray      # (3,) model.adknet.reconstruct_pixel on the shown terms
+    reconstructed: np.ndarray      # (3,) adk_model.adknet.reconstruct_pixel on the shown terms
     stats: dict[str, np.ndarray]   # STATS -> (3,)
     bicubic: np.ndarray            # (k, k) PIL's bicubic at this scale on the same grid
     bicubic_stats: dict[str, float]
@@ -65,7 +65,7 @@ class PixelReport:
         if not edges:
             return ""
         what = f"{self.k}×{self.k} footprint" + (f" (and the {side}×{side} linear part's)" if side > self.k else "")
-        reflect = min(h, w) > (side - self.scale) // 2  # model.resample.patch_view's rule
+        reflect = min(h, w) > (side - self.scale) // 2  # adk_model.resample.patch_view's rule
         mode = ("mirrored at the edge (reflect padding: the edge pixel is not repeated)" if reflect
                 else "repeating the edge pixel (replicate padding: the image is smaller than the footprint)")
         return (f"At the border: the {what} reaches {', '.join(edges)}; those taps read the image {mode}, "

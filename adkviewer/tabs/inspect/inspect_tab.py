@@ -3,7 +3,7 @@
 A thin view over the shared `Session` (selected pixel, image, scale, weights). Kernels come only from
 `AdkRunner.neighbourhood`, computed off the GUI thread for a small window around the selection (radius
 `CACHE_RADIUS`) and cached, so the arrow keys move through them without a new forward pass. Field maps are
-computed tile by tile off the GUI thread (`model.kernel_stats.field_maps`), with progress and Cancel.
+computed tile by tile off the GUI thread (`adk_model.kernel_stats.field_maps`), with progress and Cancel.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QGraphicsRectItem, QGridLayout,
                                QHeaderView, QLabel, QSizePolicy, QStackedWidget, QTableWidget,
                                QVBoxLayout, QWidget)
 
-from model.kernel_stats import STATS
+from adk_model.kernel_stats import STATS
 
 from adkviewer.tabs.inspect.inspect_state import RECON_TOLERANCE, PixelReport
 from adkviewer.tabs.inspect.panel_parts import (ImageBox, batch, bold_label, esc, fit_height, make_pen, min_width,
@@ -172,7 +172,7 @@ class KernelPanel(QWidget):
                 "Bias added after the colour mix",
                 "The global linear part: Σ L·HR over a T×T patch of all three HR channels, one kernel for the whole "
                 "image (what quick calibrate fits in closed form, with the mix and its bias)",
-                "mix · pre-mix + mix bias + linear, recomputed from the numbers shown (model.adknet.reconstruct_pixel)",
+                "mix · pre-mix + mix bias + linear, recomputed from the numbers shown (adk_model.adknet.reconstruct_pixel)",
                 "The value ADK-Net's forward pass produced for this pixel (before clamping to [0, 1])"]
         self.recon_table = read_only_table(3, len(self.recon_cols), self)
         self.recon_table.setHorizontalHeaderLabels(self.recon_cols)

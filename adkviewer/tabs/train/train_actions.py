@@ -6,8 +6,8 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog
 
-from model.errors import UserError
-from model.train import TrainConfig, read_checkpoint
+from adk_model.errors import UserError
+from adk_model.train import TrainConfig, read_checkpoint
 
 from adkviewer.state.messages import PAIRS, TRAIN
 from adkviewer.tabs.train.train_runner import CALIBRATING, IDLE, PAUSED, PAUSING

@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from model.train import Trainer, calibrate, validate
-from model.wording import count_of
+from adk_model.train import Trainer, calibrate, validate
+from adk_model.wording import count_of
 
 Report = Callable[[str, int, int], None]  # stage, pairs done, pairs in the stage
 

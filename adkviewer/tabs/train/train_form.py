@@ -9,9 +9,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QFileDialog, QTableWidgetItem
 
-from model.weights import describe_weights, shipped_weights
+from adk_model.weights import describe_weights, shipped_weights
 
-from model.splits import SPLIT_FILENAME
+from adk_model.splits import SPLIT_FILENAME
 
 from adkviewer.state.messages import PAIRS, TRAIN
 from adkviewer.state.session import SCALES

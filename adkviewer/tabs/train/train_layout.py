@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QCheckBox, QComb
 
 from superqt import QElidingLabel
 
-from model.devices import available_devices
+from adk_model.devices import available_devices
 
 from adkviewer.widgets.log_view import LogView
 from adkviewer.state.session import SCALES

@@ -9,7 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 
-from model.train import TrainConfig
+from adk_model.train import TrainConfig
 
 from adkviewer.state import weights_registry
 from adkviewer.state.messages import TRAIN

@@ -1,4 +1,4 @@
-"""The Qt bridge of the Train tab: runs the one training engine (`model.train.Trainer`) on a worker thread.
+"""The Qt bridge of the Train tab: runs the one training engine (`adk_model.train.Trainer`) on a worker thread.
 
 The engine is Qt-free and reports through plain callbacks, which run on the worker thread. They only put
 events into a thread-safe queue (losses are merged into one list); a timer in the GUI thread drains it and
@@ -21,11 +21,11 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer, Signal
 
-from model.baselines import fit_lstsq
-from model.devices import describe_device
-from model.evaluate import card_metrics, reference_psnr
-from model.errors import UserError
-from model.train import Callbacks, TrainConfig, Trainer
+from adk_model.baselines import fit_lstsq
+from adk_model.devices import describe_device
+from adk_model.evaluate import card_metrics, reference_psnr
+from adk_model.errors import UserError
+from adk_model.train import Callbacks, TrainConfig, Trainer
 
 from adkviewer.gui.jobs import JobQueue
 from adkviewer.tabs.train.train_calibrate import quick_calibrate
@@ -248,7 +248,7 @@ class TrainRunner(QObject):
     # ------------------------------------------------------------------ quick calibrate and export
 
     def calibrate(self, cfg: TrainConfig | None = None) -> None:
-        """Quick calibrate on the train pairs (model.calibrate): the current model, or a new one built from cfg."""
+        """Quick calibrate on the train pairs (adk_model.calibrate): the current model, or a new one built from cfg."""
         if cfg is not None or self.trainer is None:
             trainer = Trainer(cfg or TrainConfig(), self._callbacks())
             fresh = True

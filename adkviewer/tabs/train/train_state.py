@@ -1,7 +1,7 @@
 """Qt-free state of the Train tab: the settings a person picks, the pairs table rows, the curves and the ETA.
 
 Everything here is plain Python (no Qt), so it is easy to test and the widgets in `train_tab.py` stay thin.
-The settings turn into the engine's `model.train.TrainConfig`, the same one `adkviewer train` builds.
+The settings turn into the engine's `adk_model.train.TrainConfig`, the same one `adkviewer train` builds.
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from model.adknet import PRESETS as ADKNET_PRESETS
-from model.data import PairInfo, discover_pairs, no_usable_pairs
-from model.devices import CHOICES as DEVICE_CHOICES
-from model.errors import UserError
-from model.splits import SPLIT_FILENAME, Split, resolve_split
-from model.train import FINE_TUNE, SCRATCH, TrainConfig, default_runs_root, new_run_dir, schedule_for
-from model.weights import default_weights, describe_weights
+from adk_model.adknet import PRESETS as ADKNET_PRESETS
+from adk_model.data import PairInfo, discover_pairs, no_usable_pairs
+from adk_model.devices import CHOICES as DEVICE_CHOICES
+from adk_model.errors import UserError
+from adk_model.splits import SPLIT_FILENAME, Split, resolve_split
+from adk_model.train import FINE_TUNE, SCRATCH, TrainConfig, default_runs_root, new_run_dir, schedule_for
+from adk_model.weights import default_weights, describe_weights
 
 from adkviewer.state.weights_registry import available_weights
 
@@ -27,7 +27,7 @@ PRESETS = tuple(ADKNET_PRESETS)  # the model's presets and device choices: one l
 DEVICES = DEVICE_CHOICES
 SPLIT_FILE, SPLIT_FRACTION = "file", "fraction"
 
-# The engine's schedules (model.train), also the CLI's defaults: fine-tuning the shipped weights, or from scratch.
+# The engine's schedules (adk_model.train), also the CLI's defaults: fine-tuning the shipped weights, or from scratch.
 FINE_TUNE_DEFAULTS = asdict(FINE_TUNE)
 SCRATCH_DEFAULTS = asdict(SCRATCH)
 

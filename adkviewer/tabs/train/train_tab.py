@@ -2,7 +2,7 @@
 
 A thin view. The form's values live in `train_state.TrainSettings` (Qt-free), the pairs table comes from
 `train_state.scan_pairs`, and all the work (training, quick calibrate, export) is done by the one engine in
-`model.train`, run off the GUI thread by `train_runner.TrainRunner`. The class is assembled from one part per job:
+`adk_model.train`, run off the GUI thread by `train_runner.TrainRunner`. The class is assembled from one part per job:
 train_layout (widgets), train_form (form and pairs), train_actions (buttons), train_progress (runner signals,
 curves); train_widgets holds the small widgets and texts they share, train_calibrate quick calibrate's stages.
 """
