@@ -85,10 +85,10 @@ def main() -> None:
                 if any(r["src"] == src and r["dst"] == dst and r["n"] == n and r["variant"] == v for r in done):
                     continue
                 overrides, groups = VARIANTS[v]
+                settings = {"iterations": FINE_TUNE.iterations, "lr": FINE_TUNE.lr, "val_every": FINE_TUNE.val_every,
+                            "patience": FINE_TUNE.patience, **overrides}  # the CLI's fine-tuning defaults, varied
                 cfg = TrainConfig(pairs=str(link_pairs(data, names, work / f"pairs_{dst}_{n}")), init=str(weights),
-                                  iterations=FINE_TUNE.iterations, lr=FINE_TUNE.lr, val_every=FINE_TUNE.val_every,
-                                  patience=FINE_TUNE.patience, ckpt_every=0,
-                                  out=str(work / f"variant_{v}_{src}_to_{dst}_{n}"), **overrides)
+                                  ckpt_every=0, out=str(work / f"variant_{v}_{src}_to_{dst}_{n}"), **settings)
                 t0 = time.perf_counter()
                 tr = finetune(cfg, groups)
                 exported = tr.export_model()
