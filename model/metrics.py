@@ -190,6 +190,23 @@ class MetricCache:
                 self._data.popitem(last=False)
         return value
 
+    def peek(self, image_key: Hashable, ref_key: Hashable, mode: str, channel: str) -> Any | None:
+        """The cached value for this key, or None; never computes (for a caller that computes elsewhere)."""
+        key = (image_key, ref_key, mode, channel)
+        with self._lock:
+            if key not in self._data:
+                return None
+            self._data.move_to_end(key)
+            return self._data[key]
+
+    def put(self, image_key: Hashable, ref_key: Hashable, mode: str, channel: str, value: Any) -> None:
+        """Store a value computed elsewhere (e.g. on a worker thread), evicting the least recently used."""
+        with self._lock:
+            self._data[(image_key, ref_key, mode, channel)] = value
+            self._data.move_to_end((image_key, ref_key, mode, channel))
+            while len(self._data) > self.maxsize:
+                self._data.popitem(last=False)
+
     def invalidate(self, key: Hashable) -> None:
         """Drop every entry whose image or reference key is ``key``."""
         with self._lock:

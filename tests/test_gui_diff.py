@@ -9,6 +9,7 @@ import csv
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from PIL import Image
 
 pytest.importorskip("pytestqt")
 from PySide6.QtCore import QPointF, QRectF  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from adkviewer.widgets import colormaps  # noqa: E402
 from adkviewer.tabs.diff import diff_state as diff_state_mod  # noqa: E402
@@ -57,12 +59,25 @@ def _open(qtbot, *argv: str):
     return open_window(qtbot, list(argv), ("diff",), WAIT_MS)
 
 
+def _settle(tab, timeout_s: float = 20.0) -> None:
+    """The maps are computed off the GUI thread: let that job finish and the tab show its result."""
+    deadline = time.monotonic() + timeout_s
+    while tab.computing and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.002)
+    assert not tab.computing
+
+
 def _pick(combo, value) -> None:
-    """Choose an entry as a person would (the tab listens to `activated`)."""
+    """Choose an entry as a person would (the tab listens to `activated`), and wait for what it shows."""
     i = combo.findData(value)
     assert i >= 0, (value, [combo.itemData(k) for k in range(combo.count())])
     combo.setCurrentIndex(i)
     combo.activated.emit(i)
+    tab = combo.parentWidget()
+    while not hasattr(tab, "computing"):
+        tab = tab.parentWidget()
+    _settle(tab)
 
 
 def _expected(img: np.ndarray, ref: np.ndarray, mode: str, channel: str) -> np.ndarray:
@@ -122,7 +137,7 @@ def test_every_mode_and_channel_matches_numpy_and_stats_table(qtbot, tmp_path):
         signed = mode == "signed"  # its negative side too: min and p1 (the largest error may be negative)
         heads = [tab.stats.horizontalHeaderItem(j).text() for j in range(tab.stats.columnCount())]
         assert heads == (["mean", "min", "p1", "p99", "max"] if signed else ["mean", "max", "p99"])
-        assert tab.hist_lines["p1"].isVisible() == signed
+        assert tab.hist.marks["p1"].isVisible() == signed
         for i, c in enumerate(ERROR_CHANNELS):
             e = _expected(img, gt, mode, c)
             want = {"mean": e.mean(), "max": e.max(), "p99": np.percentile(e, 99), "min": e.min(),
@@ -177,6 +192,7 @@ def test_a_vs_b_without_ground_truth(qtbot, tmp_path):
     _pick(tab.image_combo, "lanczos")
     assert "lanczos" in s.methods
     qtbot.waitUntil(lambda: s.results.get("lanczos") is not None and s.results["lanczos"].ready, timeout=WAIT_MS)
+    _settle(tab)
     np.testing.assert_allclose(tab.panel.image_item.image,
                                _expected(s.results["lanczos"].lr, s.results["bicubic"].lr, "absolute", "G"),
                                atol=2e-6)
@@ -218,6 +234,7 @@ def test_cache_is_hit_on_reselection_and_follows_recomputation(qtbot, tmp_path, 
     old = s.results["nearest"].lr
     s.results["nearest"] = MethodResult("nearest", lr=np.clip(old + 0.1, 0, 1).astype(np.float32), seconds=0.0)
     win.hub.resultChanged.emit("nearest")
+    _settle(tab)
     assert len(calls) == 4
     np.testing.assert_allclose(tab.panel.image_item.image,
                                _expected(s.results["nearest"].lr, s.gt, "absolute", "R"), atol=2e-6)
@@ -307,6 +324,6 @@ def test_histogram_leaves_headroom_above_the_tallest_bin(qtbot, tmp_path):
     hr, _lr = _write_pair(tmp_path)
     win = _open(qtbot, str(hr), "--methods", "bicubic", "--diff", "bicubic:signed:luma", "--tab", "diff")
     tab = win.tab("diff")
-    tallest = float(np.max(tab.hist_bars.opts["height"]))
+    tallest = float(np.max(tab.hist.bars.opts["height"]))
     top = tab.hist.getViewBox().viewRange()[1][1]
     assert tallest > 0 and top >= 1.2 * tallest  # the bars stop well below the top edge (and the line labels)

@@ -304,7 +304,7 @@ def test_difference_statistics_are_not_cut_off(qtbot, tmp_path, size):
     tab = win.tab("diff")
     qtbot.waitUntil(lambda: (win.width(), win.height()) == size and tab.stats.isVisible())
     widest = SimpleNamespace(mean=-0.0002761, max=-1.234e-05, p99=-0.0001234, min=-0.0001234, p1=-1.234e-05)
-    tab._fill_stats({c: widest for c in ERROR_CHANNELS})
+    tab.stats.fill({c: widest for c in ERROR_CHANNELS}, tab.state.channel, tab.state.mode)
     qtbot.wait(50)
     t = tab.stats
     for row in range(t.rowCount()):

@@ -203,3 +203,14 @@ def test_one_luma_the_squared_luma_map_gives_psnr_y():
     assert 10 * np.log10(1 / sq.mean()) == pytest.approx(compute_metrics(img, ref)["psnr_y"], abs=1e-4)
     full = (img.astype(np.float64) - ref) @ np.array([0.299, 0.587, 0.114])  # the full-range luma's error
     np.testing.assert_allclose(error_map(img, ref, "signed", "luma"), 219 / 255 * full, atol=1e-6)
+
+
+def test_metric_cache_peek_never_computes_and_put_stores_what_a_worker_computed() -> None:
+    cache = MetricCache(maxsize=2)
+    assert cache.peek("img", "ref", "signed", "R") is None and len(cache) == 0  # a miss computes nothing
+    cache.put("img", "ref", "signed", "R", "map-R")
+    cache.put("img", "ref", "signed", "G", "map-G")
+    assert cache.peek("img", "ref", "signed", "R") == "map-R"  # and it is now the most recently used
+    cache.put("img", "ref", "signed", "B", "map-B")  # evicts G, the least recently used
+    assert ("img", "ref", "signed", "G") not in cache and cache.peek("img", "ref", "signed", "R") == "map-R"
+    assert cache.get("img", "ref", "signed", "B", lambda: "recomputed") == "map-B"  # get sees what put stored

@@ -2,7 +2,9 @@
 
 One worker thread runs the queued jobs in the registry's order (ADK-Net, the headline, first); where the machine
 has more than one core, the cheap classical filters run beside it on a second thread (`METHODS[m].beside`), so
-every view fills in early. Results of an older image/scale (an older `Session.version`) are dropped.
+every view fills in early. Each batch carries the `Session.generation` it was made for: results of an older
+image, scale, device, weights (or fit) are dropped, and metrics scored against an older ground truth are scored
+again.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from adk_model.methods import METHODS, RUN_ORDER, SHORT_LABELS
 
 from adkviewer.gui.hub import SessionHub
 from adkviewer.gui.jobs import Job, JobQueue
+from adkviewer.state.generation import Generation
 from adkviewer.state.messages import IMAGE
 from adkviewer.state.session import MethodResult, Session
 
@@ -41,35 +44,35 @@ def user_message(exc: BaseException) -> str:
 
 
 class _MethodBatch:
-    """Method runs (or metrics) for one session version; what it needs is snapshotted on the GUI thread."""
+    """Method runs (or metrics) for one session generation; what it needs is snapshotted on the GUI thread."""
 
-    def __init__(self, gen: int, tasks: list[tuple[str, str]], session: Session) -> None:
-        self.gen, self.tasks = gen, tasks
+    def __init__(self, tasks: list[tuple[str, str]], session: Session) -> None:
+        self.generation: Generation = session.generation
+        self.tasks = tasks
         # Snapshot what the job needs now, so later session changes cannot reach into a running job.
         self.method_set = session.method_set() if any(k == "run" for k, _ in tasks) else None
         self.hr = session.hr
         self.gt = session.gt
         self.results = {m: r.lr for m, r in session.results.items()}
 
-    def run(self, job: Job) -> int:
-        """Off the GUI thread: each event goes to the controller as job.progress(kind, gen, ...)."""
+    def run(self, job: Job) -> None:
+        """Off the GUI thread: each event goes to the controller as job.progress(kind, batch, method, ...)."""
         for kind, m in self.tasks:
             if job.cancelled():
-                job.progress("failed", self.gen, m, CANCELLED)
+                job.progress("failed", self, m, CANCELLED)
                 continue
             if kind == "metrics":
                 lr = self.results.get(m)
                 if lr is not None and self.gt is not None:
-                    job.progress("metrics", self.gen, m, compute_metrics(lr, self.gt))
+                    job.progress("metrics", self, m, compute_metrics(lr, self.gt))
                 continue
-            job.progress("started", self.gen, m)
+            job.progress("started", self, m)
             try:
                 self._run_one(job, m)
             except InterruptedError:
-                job.progress("failed", self.gen, m, CANCELLED)
+                job.progress("failed", self, m, CANCELLED)
             except BaseException as e:  # noqa: BLE001 - every failure becomes one message
-                job.progress("failed", self.gen, m, user_message(e))
-        return self.gen
+                job.progress("failed", self, m, user_message(e))
 
     def _run_one(self, job: Job, m: str) -> None:
         ms = self.method_set
@@ -80,7 +83,7 @@ class _MethodBatch:
             ms.runner()  # load the weights before timing, as 'adkviewer eval' does
 
             def progress(done: int, total: int, t, arr: np.ndarray) -> None:
-                job.progress("tile", self.gen, m, done, total, (t.out_y0, t.out_y1, t.out_x0, t.out_x1), arr.copy())
+                job.progress("tile", self, m, done, total, (t.out_y0, t.out_y1, t.out_x0, t.out_x1), arr.copy())
         notes_before = len(ms.runner().notes) if m == "adknet" else 0
         t0 = time.perf_counter()
         out = ms.run(m, self.hr, progress=progress, cancelled=job.cancelled)
@@ -89,7 +92,7 @@ class _MethodBatch:
             for text in ms.runner().notes[notes_before:]:
                 job.progress("note", f"ADK-Net: {text}")
         metrics = compute_metrics(out, self.gt) if self.gt is not None else None
-        job.progress("done", self.gen, m, out, secs, metrics)
+        job.progress("done", self, m, out, secs, metrics)
 
 
 class ComputeController(QObject):
@@ -103,12 +106,12 @@ class ComputeController(QObject):
         self._events = {"started": self._on_started, "tile": self._on_tile, "done": self._on_done,
                         "failed": self._on_failed, "metrics": self._on_metrics, "note": self.hub.warning}
         self._live: list[Job] = []   # submitted and not finished: what Cancel stops
-        self._pending: set[str] = set()
+        self._pending: dict[str, _MethodBatch] = {}  # method -> the batch that runs it now
         self._jobs = 0
         self._batch_total = 0
         self._batch_done = 0
         self._running: dict[str, tuple[int, int]] = {}  # method -> (tiles done, tiles) while it runs
-        self._doubted: tuple | None = None  # (version, ground truth) already said to look wrong
+        self._doubted: Generation | None = None  # the image and ground truth already said to look wrong
 
     # ------------------------------------------------------------------ API
 
@@ -141,33 +144,35 @@ class ComputeController(QObject):
         lanes = [(self.queue, [m for m in runnable if self.beside is None or not METHODS[m].beside]),
                  (self.beside, [m for m in runnable if self.beside is not None and METHODS[m].beside])]
         try:
-            batches = [(q, _MethodBatch(s.version, [("run", m) for m in ms], s)) for q, ms in lanes if ms]
+            batches = [(q, _MethodBatch([("run", m) for m in ms], s)) for q, ms in lanes if ms]
         except UserError as e:  # e.g. the saved device is gone
             for m in runnable:
                 s.results[m] = MethodResult(m, message=str(e))
                 self.hub.resultChanged.emit(m)
             self.hub.error(str(e))
             return
-        self._pending.update(runnable)
+        self._pending.update({m: batch for _q, batch in batches for _kind, m in batch.tasks})
         if not self.busy:
             self._batch_total, self._batch_done, self._running = 0, 0, {}
         self._batch_total += len(runnable)
         for queue, batch in batches:
             self._start(batch, queue)
 
-    def refresh_metrics(self) -> None:
-        """Score the results already there against a newly opened ground truth, off the GUI thread."""
+    def refresh_metrics(self, methods: list[str] | None = None) -> None:
+        """Score the results already there (or these) against a newly opened ground truth, off the GUI thread."""
         s = self.session
-        done = [m for m, r in s.results.items() if r.lr is not None and not r.partial]
+        done = [m for m, r in s.results.items() if r.lr is not None and not r.partial
+                and (methods is None or m in methods)]
         if s.gt is None or not done:
             return
-        self._start(_MethodBatch(s.version, [("metrics", m) for m in done], s))
+        self._start(_MethodBatch([("metrics", m) for m in done], s))
 
     def restart(self) -> None:
-        """Drop every result (image, scale, device or weights changed) and compute the ticked methods again."""
+        """The session's results went stale (a new image, scale, device or weights: the session has already moved
+        to its next generation): stop the old work, drop what is shown and compute the ticked methods again."""
         self.cancel(quiet=True)
         self.hub.supersede(IMAGE)
-        self.session.invalidate()
+        self.session.results = {}
         self.hub.resultsCleared.emit()
         self.compute()
 
@@ -176,7 +181,7 @@ class ComputeController(QObject):
         for job in self._live:
             job.cancel()
         self._live = []
-        pending, self._pending = self._pending, set()
+        pending, self._pending = self._pending, {}
         self._batch_total, self._batch_done, self._running = 0, 0, {}  # what was running no longer counts
         if not quiet:
             for m in pending:
@@ -195,20 +200,25 @@ class ComputeController(QObject):
             self.hub.busyChanged.emit(True)
         holder: list[Job] = []
 
-        def finished(_gen, _error) -> None:
+        def finished(_result, _error) -> None:
             if holder and holder[0] in self._live:
                 self._live.remove(holder[0])
-            self._on_job_finished(batch.gen)
+            self._on_job_finished()
 
         holder.append((queue or self.queue).submit(batch.run, finished,
                                                    progress=lambda kind, *a: self._events[kind](*a)))
         self._live.append(holder[0])
 
-    def _current(self, gen: int, m: str) -> bool:
-        return gen == self.session.version and m in self._pending
+    def _fresh(self, batch: _MethodBatch, m: str) -> bool:
+        """The batch was made for what m's output depends on now (image, scale, device, weights, fit)."""
+        return batch.generation.output_of(m) == self.session.generation.output_of(m)
 
-    def _on_started(self, gen: int, m: str) -> None:
-        if self._current(gen, m):
+    def _current(self, batch: _MethodBatch, m: str) -> bool:
+        """The batch is the one that runs m now (not a cancelled or superseded one)."""
+        return self._fresh(batch, m) and self._pending.get(m) is batch
+
+    def _on_started(self, batch: _MethodBatch, m: str) -> None:
+        if self._current(batch, m):
             self._running[m] = (0, 0)
             self._say_progress()
 
@@ -222,8 +232,8 @@ class ComputeController(QObject):
         frac = (self._batch_done + sum(d / t for d, t in self._running.values() if t)) / max(1, self._batch_total)
         self.hub.progressChanged.emit(f"{what} · {self._batch_done}/{self._batch_total} done", frac)
 
-    def _on_tile(self, gen: int, m: str, done: int, total: int, box, arr) -> None:
-        if not self._current(gen, m) or total <= 1:
+    def _on_tile(self, batch: _MethodBatch, m: str, done: int, total: int, box, arr) -> None:
+        if not self._current(batch, m) or total <= 1:
             return
         s = self.session
         r = s.results.get(m)
@@ -237,33 +247,38 @@ class ComputeController(QObject):
         self.hub.resultPartial.emit(m, box)
         self._say_progress()
 
-    def _on_done(self, gen: int, m: str, lr, secs: float, metrics) -> None:
-        if gen != self.session.version:
+    def _on_done(self, batch: _MethodBatch, m: str, lr, secs: float, metrics) -> None:
+        if not self._fresh(batch, m):
             return
-        self._pending.discard(m)
+        if self._pending.get(m) is batch:
+            del self._pending[m]
         self._running.pop(m, None)
         self._batch_done += 1
-        self.session.results[m] = MethodResult(m, lr=lr, seconds=secs, metrics=metrics)
+        rescore = batch.generation.ground_truth != self.session.generation.ground_truth
+        self.session.results[m] = MethodResult(m, lr=lr, seconds=secs, metrics=None if rescore else metrics)
         self.hub.resultChanged.emit(m)
         self._say_progress()
+        if rescore:  # the ground truth changed while it ran: score it against the one there now
+            self.refresh_metrics([m])
 
-    def _on_failed(self, gen: int, m: str, msg: str) -> None:
-        if gen != self.session.version:
+    def _on_failed(self, batch: _MethodBatch, m: str, msg: str) -> None:
+        if not self._fresh(batch, m):
             return
-        if m in self._pending or msg != CANCELLED:
-            self._pending.discard(m)
+        if self._pending.get(m) is batch or msg != CANCELLED:
+            self._pending.pop(m, None)
             self._running.pop(m, None)
             self._batch_done += 1
             self.session.results[m] = MethodResult(m, message=msg)
             self.hub.resultChanged.emit(m)
 
-    def _on_metrics(self, gen: int, m: str, metrics) -> None:
+    def _on_metrics(self, batch: _MethodBatch, m: str, metrics) -> None:
         r = self.session.results.get(m)
-        if gen == self.session.version and r is not None and r.lr is not None and self.session.gt is not None:
+        same_gt = batch.generation.ground_truth == self.session.generation.ground_truth
+        if self._fresh(batch, m) and same_gt and r is not None and r.lr is not None:
             r.metrics = metrics
             self.hub.resultChanged.emit(m)
 
-    def _on_job_finished(self, gen: int) -> None:
+    def _on_job_finished(self) -> None:
         self._jobs -= 1
         if self._jobs == 0:
             self._pending.clear()
@@ -276,7 +291,7 @@ class ComputeController(QObject):
         """Warn once per image and ground truth when every method scores as if it were another scene."""
         s = self.session
         why = s.gt_doubt()
-        key = (s.version, s.gt_path, id(s.gt))
+        key = s.generation
         if why and key != self._doubted:
             self._doubted = key
             self.hub.warning(why)

@@ -17,6 +17,7 @@ from adk_model.imageio import LoadedImage, crop_to_multiple, load_image, to_uint
 from adk_model.methods import ALL_METHODS, LABELS, MethodSet, shipped_lstsq
 from adk_model.weights import default_weights, describe_weights
 
+from adkviewer.state.generation import Generation
 from adkviewer.state.metrics_export import MetricsRow
 
 SCALES = (2, 3, 4)
@@ -113,8 +114,8 @@ class Session:
     methods: list[str] = field(default_factory=lambda: list(ALL_METHODS))  # ticked, in display order
     results: dict[str, MethodResult] = field(default_factory=dict)
     selected_pixel: tuple[int, int] | None = None  # LR (row, col), for the Inspect tab
-    version: int = 0                        # bumped whenever the results become stale
-    _method_set: MethodSet | None = field(default=None, repr=False)
+    generation: Generation = field(default_factory=Generation)  # the staleness key: one step per change
+    _method_set: tuple[Generation, MethodSet] | None = field(default=None, repr=False)  # and what it was built for
     _gt_aside: tuple | None = field(default=None, repr=False)  # a ground truth for another scale
     _weights_cache: dict = field(default_factory=dict, repr=False)
 
@@ -157,8 +158,7 @@ class Session:
             self.gt_problem = files.gt_error
         elif files.gt is not None:
             try:
-                notes += self.open_ground_truth(files.gt_path, fixed_scale=fixed_scale, auto=files.gt_auto,
-                                                image=files.gt)
+                notes += self._use_ground_truth(files.gt_path, fixed_scale, files.gt_auto, files.gt)
             except UserError as e:
                 self.gt_problem = str(e)
         crop_note = crop_to_multiple(self.hr_full, self.scale)[1]
@@ -167,7 +167,7 @@ class Session:
         h, w = self.lr_shape
         if kept is not None and 0 <= kept[0] < h and 0 <= kept[1] < w:
             self.selected_pixel = kept  # the next image of a series is inspected at the same spot
-        self.invalidate()
+        self._changed("image")
         return notes
 
     def image_notes(self) -> list[str]:
@@ -180,7 +180,15 @@ class Session:
 
     def open_ground_truth(self, path: str | Path, fixed_scale: bool = False, auto: bool = False,
                           image: LoadedImage | None = None) -> list[str]:
-        """Use an LR as ground truth; its size must be HR size / scale (the scale follows it unless fixed)."""
+        """Use an LR as ground truth; its size must be HR size / scale (the scale follows it unless fixed, and
+        then the results are dropped)."""
+        old_scale = self.scale
+        notes = self._use_ground_truth(path, fixed_scale, auto, image)
+        self._changed("ground_truth", *(("scale",) if self.scale != old_scale else ()))
+        return notes
+
+    def _use_ground_truth(self, path: str | Path, fixed_scale: bool, auto: bool,
+                          image: LoadedImage | None) -> list[str]:
         if self.hr_full is None:
             raise UserError("Open an HR image before its ground-truth LR.")
         img = image or load_image(path)
@@ -197,7 +205,6 @@ class Session:
         if s != self.scale:
             notes.append(f"scale set to x{s} from the ground truth's size")
             self.scale = s
-            self._method_set = None
         self.gt_path, self.gt, self.gt_notes, self.gt_auto = str(path), img.array, notes, auto
         self.gt_problem, self._gt_aside = None, None
         for r in self.results.values():
@@ -211,6 +218,11 @@ class Session:
         return Path(self._gt_aside[0] or "").name, scale_of(self.hr_full.shape, self._gt_aside[1].shape) or 0
 
     def clear_ground_truth(self) -> None:
+        """Metrics off: no ground truth any more (the results stay)."""
+        self._drop_ground_truth()
+        self._changed("ground_truth")
+
+    def _drop_ground_truth(self) -> None:
         self.gt_path, self.gt, self.gt_notes, self.gt_auto = None, None, [], False
         for r in self.results.values():
             r.metrics = None
@@ -222,74 +234,78 @@ class Session:
             raise UserError(f"Scale x{scale} is not supported; choose x2, x3 or x4.")
         notes: list[str] = []
         self.scale = int(scale)
-        self._method_set = None
+        parts = ["scale"]
         if self.hr_full is not None:
             if self.gt is not None and scale_of(self.hr_full.shape, self.gt.shape, prefer=scale) != scale:
                 notes.append(f"Ground truth '{Path(self.gt_path or '').name}' is for another scale, not x{scale}; "
                              "metrics are off at this scale.")
                 self._gt_aside = (self.gt_path, self.gt, self.gt_notes, self.gt_auto)
-                self.clear_ground_truth()
+                self._drop_ground_truth()
+                parts.append("ground_truth")
             elif self.gt is None and self._gt_aside is not None:
                 path, gt, gt_notes, auto = self._gt_aside
                 if scale_of(self.hr_full.shape, gt.shape, prefer=scale) == scale:
                     self.gt_path, self.gt, self.gt_notes, self.gt_auto = path, gt, gt_notes, auto
                     self._gt_aside = None
+                    parts.append("ground_truth")
                     notes.append(f"ground truth {Path(path).name} fits x{scale}: metrics are on again")
             crop_note = crop_to_multiple(self.hr_full, self.scale)[1]
             if crop_note:
                 notes.append(crop_note)
-        self.invalidate()
+        self._changed(*parts)
         return notes
 
-    def invalidate(self) -> None:
-        """Forget all results (new image, scale, device or weights)."""
-        self.version += 1
-        self.results = {}
+    def _changed(self, *parts: str) -> None:
+        """One change: the next generation; results are dropped when what every method depends on changed
+        (not for a ground truth, which only scores them, nor a least-squares fit, whose own result goes)."""
+        old, self.generation = self.generation, self.generation.bumped(*parts)
+        if self.generation.results != old.results:
+            self.results = {}
 
     # ------------------------------------------------------------------ methods
 
     def set_device(self, device: str, budget_mb: int = 0) -> None:
+        """Run on this device with this tile budget (0: automatic); the results are dropped."""
         self.device, self.budget_mb = device, int(budget_mb)
-        self._method_set = None
-        self.invalidate()
+        self._changed("device")
 
     def set_weights(self, path: str | Path | None) -> None:
         """Use these ADK-Net weights (None: the shipped ones); also call this after new weights were written."""
         self.weights_path = str(path) if path else None
-        self._method_set = None
-        self._weights_cache = {}
-        self.results.pop("adknet", None)
+        self._changed("weights")
 
     def method_set(self) -> MethodSet:
         """The MethodSet for the current scale/device/budget (weights load lazily when ADK-Net first runs)."""
-        if self._method_set is None or self._method_set.scale != self.scale:
-            from adk_model.devices import resolve_device
+        if self._method_set is not None and self._method_set[0] == self.generation.methods:
+            return self._method_set[1]
+        from adk_model.devices import resolve_device
 
-            self._method_set = MethodSet(
-                scale=self.scale, device=resolve_device(self.device), weights_path=self.adknet_weights(),
-                lstsq_path=self.lstsq_paths.get(self.scale),
-                budget_bytes=self.budget_mb * 2**20 if self.budget_mb else None)
-        return self._method_set
+        ms = MethodSet(scale=self.scale, device=resolve_device(self.device), weights_path=self.adknet_weights(),
+                       lstsq_path=self.lstsq_paths.get(self.scale),
+                       budget_bytes=self.budget_mb * 2**20 if self.budget_mb else None)
+        self._method_set = (self.generation.methods, ms)
+        return ms
 
     def set_lstsq(self, scale: int, path: str | Path | None) -> None:
-        """Use this least-squares fit at `scale` (None: the shipped one, if any); its old result goes."""
+        """Use this least-squares fit at `scale` (None: the shipped one, if any); at the current scale its old
+        result goes (the others stay)."""
         if path:
             self.lstsq_paths[int(scale)] = str(path)
         else:
             self.lstsq_paths.pop(int(scale), None)
-        self._method_set = None
         if scale == self.scale:
+            self._changed("lstsq")
             self.results.pop("lstsq", None)
 
     def adknet_weights(self, scale: int | None = None) -> Path | None:
         """The weights ADK-Net uses at a scale: the user's choice if it is for that scale, else the shipped ones.
 
-        Cached until the results are invalidated (a new image, scale, device or weights), so labels are cheap.
+        Cached for the generation (a new image, scale, device or weights looks again), so labels are cheap.
         """
         scale = scale or self.scale
-        key = (scale, self.weights_path, self.version)
+        key = (scale, self.generation.results)
         if key not in self._weights_cache:
-            self._weights_cache = {k: v for k, v in self._weights_cache.items() if k[2] == self.version}
+            self._weights_cache = {k: v for k, v in self._weights_cache.items() if k[1] == key[1]}
             self._weights_cache[key] = self._find_weights(scale)
         return self._weights_cache[key]
 

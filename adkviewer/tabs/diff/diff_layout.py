@@ -1,4 +1,5 @@
-"""The Differences tab's widgets and their places, the remembered layout, the shared camera."""
+"""The Differences tab's widgets and their places (the tab's one builder part), the remembered layout, the shared
+camera."""
 
 from __future__ import annotations
 
@@ -6,10 +7,8 @@ from dataclasses import asdict
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QFont, QFontMetrics
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QHeaderView,
-                               QLabel, QPushButton, QScrollArea, QSlider, QSplitter, QTableWidget, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea,
+                               QSlider, QSplitter, QVBoxLayout, QWidget)
 
 from adk_model.metrics import ERROR_CHANNELS, ERROR_MODES
 
@@ -19,12 +18,11 @@ from adkviewer.widgets import colormaps
 from adkviewer.widgets.image_panel import BACKGROUND
 from adkviewer.widgets.side_panel import readout_label, section_label, side_by_main, tool_button
 from adkviewer.widgets.view_grid import ViewGrid, camera_controls
-from adkviewer.tabs.diff.diff_widgets import (GAIN_STEPS, KEY, SIGNED_STAT_COLUMNS, STAT_COLUMNS, _AXIS_PEN,
-                                              _LogCountAxis)
+from adkviewer.tabs.diff.diff_widgets import AXIS_PEN, GAIN_STEPS, KEY, ErrorHistogram, StatsTable
 
 
 class DiffLayout:
-    """A part of DiffTab (its attributes are the tab's own)."""
+    """Builds DiffTab's widgets (its attributes are the tab's own); the behaviour is the tab's and its helpers'."""
 
     def _build(self) -> None:
         side = QWidget()
@@ -86,22 +84,8 @@ class DiffLayout:
 
         self.stats_title = section_label("Statistics")
         sl.addWidget(self.stats_title)
-        self.stats = QTableWidget(len(ERROR_CHANNELS), len(STAT_COLUMNS), side)
-        self.stats.setHorizontalHeaderLabels(list(STAT_COLUMNS))
-        self.stats.setVerticalHeaderLabels([CHANNEL_LABELS[c] for c in ERROR_CHANNELS])
-        self.stats.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.stats.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.stats.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.stats.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
-        self.stats.verticalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        self.stats.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        self.stats.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        self.stats.setToolTip("Mean, maximum and 99th percentile of this mode's error in each channel "
-                              "(signed: of the signed values, so the mean is the bias, min and p1 the negative "
-                              "side, max and p99 the positive one). Click a row to show it.")
+        self.stats = StatsTable(side)
         self.stats.cellClicked.connect(lambda row, _c: self._pick_channel(ERROR_CHANNELS[row]))
-        rows_h = sum(self.stats.verticalHeader().sectionSize(i) for i in range(self.stats.rowCount()))
-        self.stats.setFixedHeight(rows_h + self.stats.horizontalHeader().sizeHint().height() + 4)
         sl.addWidget(self.stats)
 
         sl.addWidget(section_label("Pixel under the mouse"))
@@ -112,12 +96,12 @@ class DiffLayout:
         sl.addWidget(section_label("Export"))
         self.save_map_button = QPushButton("Save map as PNG…", side)
         self.save_map_button.setToolTip("The colour-mapped difference at LR resolution (one pixel per LR pixel)")
-        self.save_map_button.clicked.connect(self.save_map_dialog)
+        self.save_map_button.clicked.connect(self.export.save_map_dialog)
         self.save_view_button = QPushButton("Save view as PNG…", side)
         self.save_view_button.setToolTip("The view as on screen, with its colour bar")
-        self.save_view_button.clicked.connect(self.save_view_dialog)
+        self.save_view_button.clicked.connect(self.export.save_view_dialog)
         self.save_csv_button = QPushButton("Save statistics as CSV…", side)
-        self.save_csv_button.clicked.connect(self.save_csv_dialog)
+        self.save_csv_button.clicked.connect(self.export.save_csv_dialog)
         for b in (self.save_map_button, self.save_view_button, self.save_csv_button):
             sl.addWidget(b)
         sl.addStretch(1)
@@ -156,7 +140,7 @@ class DiffLayout:
         self.panel.image_item.setAutoDownsample(False)
         self.grid.hovered.connect(self._on_hover)
         self.grid.clicked.connect(self._on_click)
-        self.grid.menuRequested.connect(self._panel_menu)
+        self.grid.menuRequested.connect(lambda _key, pos: self.export.menu(self, pos))
         self._link_camera(True)
 
         self.cbar_view = pg.GraphicsLayoutWidget(self)
@@ -165,8 +149,8 @@ class DiffLayout:
                                     width=16, colorMapMenu=False)
         self.cbar_label = self.cbar.getAxis("left")  # the label left of the bar, the values right of it
         for axis in (self.cbar.axis, self.cbar_label):
-            axis.setPen(_AXIS_PEN)
-            axis.setTextPen(_AXIS_PEN)
+            axis.setPen(AXIS_PEN)
+            axis.setTextPen(AXIS_PEN)
         self.cbar.axis.enableAutoSIPrefix(False)  # ticks in the error's own units, never "(x0.001)"
         self.cbar.axis.setWidth(None)  # as wide as its tick labels need
         self.cbar_view.addItem(self.cbar)
@@ -186,30 +170,7 @@ class DiffLayout:
         tl.addLayout(bar)
         tl.addLayout(view_row, 1)
 
-        self.hist = pg.PlotWidget(self, axisItems={"left": _LogCountAxis("left")}, background=BACKGROUND)
-        self.hist.setMenuEnabled(False)
-        self.hist.setMouseEnabled(x=False, y=False)
-        self.hist.hideButtons()
-        for ax in ("left", "bottom"):
-            self.hist.getAxis(ax).setPen(_AXIS_PEN)
-            self.hist.getAxis(ax).setTextPen(_AXIS_PEN)
-            self.hist.getAxis(ax).enableAutoSIPrefix(False)
-        self.hist.setLabel("left", "pixels")
-        self.hist.setMinimumHeight(130)
-        self.hist_bars = pg.BarGraphItem(x0=[0], x1=[1], height=[0], pen=None)
-        self.hist.addItem(self.hist_bars)
-        self.hist_range = pg.LinearRegionItem(values=(0, 1), movable=False, brush=pg.mkBrush(255, 255, 255, 22),
-                                              pen=pg.mkPen(255, 255, 255, 60))
-        self.hist_range.setZValue(-10)
-        self.hist.addItem(self.hist_range, ignoreBounds=True)
-        self.hist_lines = {}
-        for name, color, style in (("mean", "#ffffff", Qt.DashLine), ("p99", "#ffd700", Qt.DashLine),
-                                   ("p1", "#ffd700", Qt.DashLine)):  # p1: signed error only
-            line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(color, width=1, style=style),
-                                   label=name,
-                                   labelOpts={"position": 0.97, "color": color, "anchors": [(0, 0), (0, 0)]})
-            self.hist.addItem(line, ignoreBounds=True)
-            self.hist_lines[name] = line
+        self.hist = ErrorHistogram(self)
 
         self.vsplit = QSplitter(Qt.Vertical, self)
         self.vsplit.addWidget(top)
@@ -230,16 +191,9 @@ class DiffLayout:
         self.gain_label.mouseDoubleClickEvent = lambda _ev: self.set_gain(1.0)
 
     def _stats_width(self) -> int:
-        """The side panel's width at which the statistics show their widest value (fmt_value: '-0.0001234' or
-        '-1.234e-05', bold in the shown row) whole rather than elided."""
-        bold = QFont(self.stats.font())
-        bold.setBold(True)
-        fm = QFontMetrics(bold)
-        column = max(fm.horizontalAdvance(t) for t in ("-0.0001234", "-1.234e-05")) + 12
-        header = self.stats.verticalHeader().sizeHint().width()
-        frame = 2 * self.stats.frameWidth() + 4
+        """The side panel's width at which the statistics show their widest value whole rather than elided."""
         margins = self.side.widget().layout().contentsMargins()
-        return (len(SIGNED_STAT_COLUMNS) * column + header + frame + margins.left() + margins.right()
+        return (self.stats.full_width() + margins.left() + margins.right()
                 + self.side.verticalScrollBar().sizeHint().width())
 
     def save_state(self, settings, prefix: str) -> None:

@@ -2,9 +2,12 @@
 gain, and the cached error maps and statistics.
 
 Every map comes from `adk_model.metrics.error_map` (the one metric function for all modes) and is cached in a
-`adk_model.metrics.MetricCache` keyed by (image key, reference key, mode, channel). A source's key holds the
-session's version (new image, scale, device), a per-source generation bumped when that source's result or
-the ground truth changes, and the array's identity and shape, so a recomputed method never hits a stale map.
+`adk_model.metrics.MetricCache` keyed by (image key, reference key, mode, channel). A source's key is its name and
+the session's generation (the ground truth's whole generation, a method's the part its result depends on), so
+a new image, scale, device, weights or ground truth never hits a stale map; a method recomputed within a
+generation drops its maps (`source_changed`). The maps, histograms and statistics of a mode are computed off
+the GUI thread (`request` -> `compute_maps` on a worker -> `store`, which keeps them only if the arrays they
+were computed from are still the session's).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import csv
 import io
 import math
 from dataclasses import dataclass
-from typing import Hashable
+from typing import Callable, Hashable
 
 import numpy as np
 
@@ -91,6 +94,36 @@ class DiffResult:
     edges: np.ndarray        # HIST_BINS + 1 bin edges
 
 
+@dataclass(frozen=True, eq=False)
+class DiffRequest:
+    """One job: the maps of every channel of one mode the cache lacks, for one pair, with the arrays it reads."""
+
+    image: str
+    reference: str
+    mode: str
+    image_key: Hashable
+    ref_key: Hashable
+    img: np.ndarray
+    ref: np.ndarray
+    channels: tuple[str, ...]
+
+    def same_work(self, other: DiffRequest | None) -> bool:
+        """`other` computes the same maps from the same arrays (no need to ask again)."""
+        return (other is not None and (self.image_key, self.ref_key, self.mode, self.channels) ==
+                (other.image_key, other.ref_key, other.mode, other.channels)
+                and self.img is other.img and self.ref is other.ref)
+
+
+def compute_maps(req: DiffRequest, cancelled: Callable[[], bool] = lambda: False) -> dict[str, DiffResult]:
+    """Off the GUI thread: each requested channel's error map with its histogram and statistics."""
+    out = {}
+    for channel in req.channels:
+        if cancelled():
+            raise InterruptedError("a newer difference was asked for")
+        out[channel] = _compute(req.img, req.ref, req.mode, channel)
+    return out
+
+
 def _compute(img: np.ndarray, ref: np.ndarray, mode: str, channel: str) -> DiffResult:
     err = error_map(img, ref, mode, channel)
     lo, hi = (float(err.min()), float(err.max())) if err.size else (0.0, 0.0)
@@ -115,8 +148,6 @@ class DiffState:
         self.channel = "luma"
         self.gain = 1.0
         self.picked = False          # a person (or --diff) chose image/reference: keep them while valid
-        self.computed = 0            # error maps computed (cache misses), for tests and diagnostics
-        self._gen: dict[str, int] = {}
 
     # ------------------------------------------------------------------ sources and their keys
 
@@ -143,22 +174,19 @@ class DiffState:
 
     def key(self, name: str) -> Hashable | None:
         """Cache key of a source's current array, or None when it has none."""
-        arr = self.array(name)
-        if arr is None:
-            return None
-        return (name, self.session.version, self._gen.get(name, 0), id(arr), arr.shape)
+        return None if self.array(name) is None else self._source_key(name)
+
+    def _source_key(self, name: str) -> Hashable:
+        g = self.session.generation
+        return (name, g if name == GT else g.results)
 
     def source_changed(self, name: str) -> None:
-        """A method's result (or the ground truth) changed: drop its maps, new key from now on."""
-        old = self.key(name)
-        if old is not None:
-            self.cache.invalidate(old)
-        self._gen[name] = self._gen.get(name, 0) + 1
+        """A method's result changed within the generation (or the ground truth did): drop the maps made from it."""
+        self.cache.invalidate(self._source_key(name))
 
     def image_changed(self) -> None:
-        """A new image, scale, device or weights: nothing cached is valid any more."""
+        """A new image, scale, device or weights: nothing cached is valid any more (the keys say so; free them)."""
         self.cache.clear()
-        self._gen = {k: v + 1 for k, v in self._gen.items()}
 
     # ------------------------------------------------------------------ choices
 
@@ -246,17 +274,39 @@ class DiffState:
         return None
 
     def result(self, mode: str | None = None, channel: str | None = None) -> DiffResult | None:
-        """The error map of the chosen pair (cached by image, reference, mode, channel), or None (see why_not)."""
+        """The chosen pair's error map from the cache, or None: see why_not, or `request` for the job to run."""
         if self.why_not() is not None:
             return None
-        mode, channel = mode or self.mode, channel or self.channel
-        img, ref = self.array(self.image), self.array(self.reference)
+        return self.cache.peek(self.key(self.image), self.key(self.reference), mode or self.mode,
+                               channel or self.channel)
 
-        def compute() -> DiffResult:
-            self.computed += 1
-            return _compute(img, ref, mode, channel)
+    def request(self) -> DiffRequest | None:
+        """The job the chosen pair and mode need (every channel not cached), or None: all there, or see why_not."""
+        if self.why_not() is not None:
+            return None
+        ik, rk = self.key(self.image), self.key(self.reference)
+        missing = tuple(c for c in ERROR_CHANNELS if self.cache.peek(ik, rk, self.mode, c) is None)
+        if not missing:
+            return None
+        return DiffRequest(self.image, self.reference, self.mode, ik, rk, self.array(self.image),
+                           self.array(self.reference), missing)
 
-        return self.cache.get(self.key(self.image), self.key(self.reference), mode, channel, compute)
+    def current(self, req: DiffRequest) -> bool:
+        """The request's sources are still the session's: same generation and the very same arrays."""
+        return all(self.key(name) == key and self.array(name) is arr
+                   for name, key, arr in ((req.image, req.image_key, req.img), (req.reference, req.ref_key, req.ref)))
+
+    def store(self, req: DiffRequest, maps: dict[str, DiffResult]) -> bool:
+        """Keep a job's maps if they are still current (True); a stale job's are dropped."""
+        if not self.current(req):
+            return False
+        for channel, res in maps.items():
+            self.cache.put(req.image_key, req.ref_key, req.mode, channel, res)
+        return True
+
+    def waiting(self) -> bool:
+        """Everything to show is there except the maps of the chosen mode, which a job still computes."""
+        return self.why_not() is None and self.result() is None
 
     def channel_stats(self) -> dict[str, ErrorStats]:
         """Mean, max and p99 of the current mode's error in every channel (R, G, B, luma)."""
@@ -299,7 +349,7 @@ class DiffState:
         """The per-channel statistics as CSV (full precision), one row per channel."""
         stats = self.channel_stats()
         if not stats:
-            raise UserError(f"There are no statistics to export: {self.why_not() or 'nothing to compare'}")
+            raise UserError(f"There are no statistics to export: {self.why_not() or 'they are still computed'}")
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(STATS_CSV_HEADER)
@@ -315,4 +365,4 @@ class DiffState:
         return f"{stem}_x{self.session.scale}_{self.image}-vs-{self.reference}_{self.mode}_{self.channel}"
 
 
-__all__ = ["DiffState", "DiffSpec", "DiffResult", "parse_diff_spec", "MODE_LABELS", "CHANNEL_LABELS", "NO_GT_NOTE"]
+__all__ = ["DiffState", "DiffSpec", "DiffResult", "DiffRequest", "compute_maps", "parse_diff_spec", "MODE_LABELS", "CHANNEL_LABELS", "NO_GT_NOTE"]

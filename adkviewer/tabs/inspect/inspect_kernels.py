@@ -14,6 +14,7 @@ from adk_model.errors import UserError
 from adk_model.kernel_stats import parse_field_stat
 
 from adkviewer.gui.workers import user_message
+from adkviewer.state.generation import Generation
 from adkviewer.tabs.inspect.inspect_state import CACHE_RADIUS, PixelReport, pixel_report
 from adkviewer.tabs.inspect.inspect_widgets import ARROWS, AUTO_FIELD_PIXELS, SHIFT_STEP, _in_image_views
 
@@ -21,13 +22,11 @@ from adkviewer.tabs.inspect.inspect_widgets import ARROWS, AUTO_FIELD_PIXELS, SH
 class InspectKernels:
     """A part of InspectTab (its attributes are the tab's own)."""
 
-    def _key(self) -> tuple:
-        """What kernels depend on: the image (a token bumped per opened image), scale, weights and device."""
-        s = self.session
-        return (self._image_token, s.scale, str(s.adknet_weights()), s.device, s.budget_mb)
+    def _key(self) -> Generation:
+        """What kernels and field maps depend on: the session's image, scale, device and weights (its generation)."""
+        return self.session.generation.results
 
     def _on_image_changed(self) -> None:
-        self._image_token += 1
         self.cache.reset(self._key())
         self._scale = self.session.scale
         self._reset_field()

@@ -44,7 +44,6 @@ class InspectTab(InspectLayout, InspectKernels, InspectField, InspectExport, QWi
         self._field_key: object | None = None
         self.maps: dict[str, np.ndarray] = {}
         self._field_job: object | None = None      # key of the running field-map job
-        self._image_token = 0
         self._scale = self.session.scale
         self._build()
         h = self.hub
