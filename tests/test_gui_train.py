@@ -382,3 +382,22 @@ def test_early_stopping_follows_the_start_as_in_the_cli():
         assert TrainSettings(pairs="x", init=init).to_config("/tmp/run").patience == cli.patience == \
             schedule_for(init).patience
     assert schedule_for("scratch").patience == 0 < schedule_for("shipped").patience
+
+
+def test_the_runner_runs_on_the_job_queue_and_merges_losses_without_losing_one(qtbot, tmp_path, pairs):
+    from PySide6.QtWidgets import QWidget
+
+    from adkviewer.tabs.train.train_runner import TrainRunner
+
+    holder = QWidget()
+    qtbot.addWidget(holder)
+    runner = TrainRunner(holder)
+    updates, points, finished, busy_threads = [], [], [], []
+    runner.losses.connect(lambda pts: (updates.append(len(pts)), points.extend(it for it, _loss in pts)))
+    runner.finished.connect(lambda outcome, _message: finished.append(outcome))
+    runner.setupDone.connect(lambda _info: busy_threads.append(runner.jobs.pool.activeThreadCount()))
+    runner.start(_settings(pairs, tmp_path / "runs", iterations=80, val_every=0).to_config(str(tmp_path / "run")))
+    qtbot.waitUntil(lambda: bool(finished), timeout=WAIT_MS)
+    assert finished == ["finished"] and busy_threads == [1]  # the run was the queue's one job
+    assert points == list(range(1, 81)) and len(updates) < 80  # every loss once, merged into fewer updates
+    assert not runner.busy and runner.jobs.wait(1000) and runner.jobs.pool.activeThreadCount() == 0

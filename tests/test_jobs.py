@@ -55,3 +55,21 @@ def test_a_cancelled_job_stops_at_its_next_check_and_still_reports(qtbot):
     job.cancel()
     qtbot.waitUntil(lambda: seen == ["InterruptedError"], timeout=5000)
     assert queue.wait(1000) and queue.pool.activeThreadCount() == 0
+
+
+def test_run_blocking_returns_or_raises_here_and_keeps_the_event_loop_running(qtbot):
+    from PySide6.QtCore import QTimer
+
+    from adkviewer.gui.jobs import run_off_gui_thread
+
+    gui = threading.current_thread()
+    assert run_off_gui_thread(lambda: threading.current_thread() is not gui)  # quick: off the GUI thread too
+    with pytest.raises(ZeroDivisionError):
+        run_off_gui_thread(lambda: 1 / 0)
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start(10)
+    assert run_off_gui_thread(lambda: time.sleep(0.3) or "read") == "read"
+    timer.stop()
+    assert len(ticks) >= 5  # the window went on painting (its timers fired) while the slow read ran

@@ -3,7 +3,8 @@
 `JobQueue.submit(work, done, progress)` runs `work(job)` on the queue's worker thread; `job.cancelled()` tells it
 to stop early (pass it as a `cancelled=` hook), `job.progress(*args)` reports to `progress(*args)`, and when it
 ends `done(result, error)` is called in the GUI thread, a cancelled job included (its error is then the
-InterruptedError the work raised, or None), so every caller sees one cancel behaviour.
+InterruptedError the work raised, or None), so every caller sees one cancel behaviour. `run_blocking` is the
+same queue for a short read whose caller wants the answer at once (the window keeps painting meanwhile).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QRunnable, QThreadPool, QTimer, Signal
 
 
 class Job:
@@ -73,3 +74,47 @@ class JobQueue(QObject):
     def wait(self, timeout_ms: int = 5000) -> bool:
         """Wait for the running and queued jobs (the window closes)."""
         return self.pool.waitForDone(timeout_ms)
+
+    def run_blocking(self, fn: Callable[[], Any], poll_ms: int = 15) -> Any:
+        """Run fn() as a job and return (or raise) its result here, a local event loop painting the window meanwhile.
+
+        For short work whose caller wants the answer (reading an image file, scanning a folder): the caller's
+        code reads as one synchronous call; work done within 50 ms needs no event loop at all.
+        """
+        box: dict[str, Any] = {}
+        ended = threading.Event()
+
+        def work(_job: Job) -> None:
+            try:
+                box["value"] = fn()
+            except BaseException as e:  # noqa: BLE001 - re-raised in the calling thread
+                box["error"] = e
+            finally:
+                ended.set()
+
+        self.submit(work, lambda _result, _error: None)
+        if not ended.wait(0.05):
+            loop = QEventLoop()
+            timer = QTimer()
+            timer.timeout.connect(lambda: loop.quit() if ended.is_set() else None)
+            timer.start(poll_ms)
+            loop.exec()
+            timer.stop()
+        if "error" in box:
+            raise box["error"]
+        return box.get("value")
+
+
+_io: list[JobQueue] = []
+
+
+def io_queue() -> JobQueue:
+    """The queue for short blocking reads (`run_blocking`), beside the work queues, made once per application."""
+    if not _io:
+        _io.append(JobQueue(QCoreApplication.instance(), threads=2))
+    return _io[0]
+
+
+def run_off_gui_thread(fn: Callable[[], Any]) -> Any:
+    """`io_queue().run_blocking(fn)`: a short read off the GUI thread, its answer returned here."""
+    return io_queue().run_blocking(fn)

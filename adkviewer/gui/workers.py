@@ -11,19 +11,18 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 import time
 import traceback
 
 import numpy as np
-from PySide6.QtCore import QEventLoop, QObject, QTimer
+from PySide6.QtCore import QObject
 
 from adk_model.errors import UserError
 from adk_model.metrics import compute_metrics
 from adk_model.methods import METHODS, RUN_ORDER, SHORT_LABELS
 
 from adkviewer.gui.hub import SessionHub
-from adkviewer.gui.jobs import Job, JobQueue
+from adkviewer.gui.jobs import Job, JobQueue, run_off_gui_thread
 from adkviewer.state.generation import Generation
 from adkviewer.state.messages import IMAGE
 from adkviewer.state.session import MethodResult, Session
@@ -307,33 +306,3 @@ class ComputeController(QObject):
         self.queue.wait(timeout_ms)
         if self.beside is not None:
             self.beside.wait(timeout_ms)
-
-
-def run_off_gui_thread(fn, poll_ms: int = 15):
-    """Run fn() on a helper thread while the GUI keeps painting (a local event loop); return or raise its result.
-
-    For short blocking work whose caller wants the answer (reading an image file): the window stays
-    responsive, but the caller's code reads as one synchronous call.
-    """
-    box: dict[str, object] = {}
-
-    def work() -> None:
-        try:
-            box["value"] = fn()
-        except BaseException as e:  # noqa: BLE001 - re-raised in the GUI thread
-            box["error"] = e
-
-    t = threading.Thread(target=work, name="adkviewer-io", daemon=True)
-    t.start()
-    t.join(0.05)  # small files: done before any event loop is needed
-    if t.is_alive():
-        loop = QEventLoop()
-        timer = QTimer()
-        timer.timeout.connect(lambda: None if t.is_alive() else loop.quit())
-        timer.start(poll_ms)
-        loop.exec()
-        timer.stop()
-        t.join()
-    if "error" in box:
-        raise box["error"]  # type: ignore[misc]
-    return box.get("value")

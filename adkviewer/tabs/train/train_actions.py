@@ -13,7 +13,7 @@ from adkviewer.state.messages import PAIRS, TRAIN
 from adkviewer.tabs.train.train_runner import CALIBRATING, IDLE, PAUSED, PAUSING
 from adkviewer.tabs.train.train_state import TrainSettings
 from adkviewer.tabs.train.train_widgets import no_val_text
-from adkviewer.gui.workers import run_off_gui_thread
+from adkviewer.gui.jobs import run_off_gui_thread
 
 
 class TrainActions:

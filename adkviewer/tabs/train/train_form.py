@@ -18,7 +18,7 @@ from adkviewer.state.session import SCALES
 from adkviewer.tabs.train.train_state import (FINE_TUNE_DEFAULTS, INITS, PICK_FILE, SCRATCH_DEFAULTS, SPLIT_FILE,
                                               SPLIT_FRACTION, PairScan, TrainSettings, init_choices, scan_pairs)
 from adkviewer.tabs.train.train_widgets import no_val_text
-from adkviewer.gui.workers import run_off_gui_thread
+from adkviewer.gui.jobs import run_off_gui_thread
 
 
 class TrainForm:

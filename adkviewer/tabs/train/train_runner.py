@@ -1,17 +1,21 @@
-"""The Qt bridge of the Train tab: runs the one training engine (`adk_model.train.Trainer`) on a worker thread.
+"""The Qt bridge of the Train tab: runs the one training engine (`adk_model.train.Trainer`) off the GUI thread.
 
-The engine is Qt-free and reports through plain callbacks, which run on the worker thread. They only put
-events into a thread-safe queue (losses are merged into one list); a timer in the GUI thread drains it and
-emits the Qt signals below, so no Qt object is touched from the worker and a fast model cannot flood the
-event loop. Pause and Stop are the engine's own thread-safe requests; the state is PAUSING until the engine
-holds between steps, then PAUSED, when an export (on a `JobQueue`, as every export) may read the model. Every
-failure, including a crash of the training loop (NaN loss, out of memory, a file that vanished), ends in
+Its jobs go through the one worker idiom, `gui.jobs.JobQueue`: training and quick calibrate are jobs of
+`jobs` (one at a time), exports of `export_jobs` (also while a run holds paused, beside its job), the
+reference lines (bicubic and least-squares PSNR) of `reference_jobs`. The engine is Qt-free and reports
+through plain callbacks on the worker thread, which only call `job.progress`, so the signals below are
+emitted in the GUI thread. A training run is a long job and differs from the session's short ones in two
+ways: per-iteration losses are not events but one merged list, which a GUI-thread timer delivers every
+`poll_ms` while a job runs (and every other event delivers first), so a fast model cannot flood the event
+loop; and Pause / Stop are the engine's own thread-safe requests (a Stop writes a checkpoint before the job
+ends; the state is PAUSING until the engine holds between steps, then PAUSED, when an export may read the
+model), not `job.cancel()`, which quick calibrate and the reference lines use. Every failure, including a
+crash of the training loop (NaN loss, out of memory, a file that vanished), ends in
 `finished("crashed", sentence)`, with the engine's resumable crash checkpoint named in the sentence.
 """
 
 from __future__ import annotations
 
-import queue
 import sys
 import threading
 import time
@@ -27,7 +31,7 @@ from adk_model.evaluate import card_metrics, reference_psnr
 from adk_model.errors import UserError
 from adk_model.train import Callbacks, TrainConfig, Trainer
 
-from adkviewer.gui.jobs import JobQueue
+from adkviewer.gui.jobs import Job, JobQueue
 from adkviewer.tabs.train.train_calibrate import quick_calibrate
 
 IDLE, STARTING, RUNNING, PAUSING, PAUSED, STOPPING, CALIBRATING, EXPORTING = (
@@ -80,20 +84,22 @@ class TrainRunner(QObject):
         self.calibration: dict[str, Any] | None = None   # of the current trainer's model, if it was calibrated
         self.baselines: dict[tuple, dict[str, float]] = {}  # by (pairs, scale, train names, val names)
         self.lstsq_fits: dict[tuple, Any] = {}
+        self.jobs = JobQueue(self)             # training and quick calibrate: one at a time
+        self.export_jobs = JobQueue(self)      # exports: also while a run holds paused, beside its job
+        self.reference_jobs = JobQueue(self)   # the reference lines, beside a run
         self._state = IDLE
-        self._events: queue.Queue = queue.Queue()
+        self._job: Job | None = None           # the running training or calibrate job
+        self._reference: Job | None = None
+        self._after_export = IDLE              # the state an export returns to (IDLE, or PAUSED mid-run)
         self._lock = threading.Lock()
         self._pending_losses: list[tuple[int, float]] = []
         self._progress: tuple[int, int, float] | None = None
-        self._thread: threading.Thread | None = None
-        self._cancel_baselines = threading.Event()
-        self._cancel_calibration = threading.Event()
-        self._baseline_thread: threading.Thread | None = None
-        self.export_jobs = JobQueue(self)  # exports: also while a run holds paused, beside its thread
-        self._after_export = IDLE        # the state an export returns to (IDLE, or PAUSED mid-run)
-        self._timer = QTimer(self)
+        self._timer = QTimer(self)  # delivers the merged losses while a job runs
         self._timer.setInterval(poll_ms)
-        self._timer.timeout.connect(self._drain)
+        self._timer.timeout.connect(self._tick)
+        self._events = {"log": self.logged.emit, "val": self.validated.emit, "ckpt": self.checkpointed.emit,
+                        "baseline": self.baseline.emit, "setup": self.setupDone.emit, "state": self._on_running,
+                        "calprogress": self.calibrating.emit, "calibrated": self._on_calibrated}
 
     # ------------------------------------------------------------------ state
 
@@ -103,8 +109,8 @@ class TrainRunner(QObject):
 
     @property
     def busy(self) -> bool:
-        """A job (training, calibrating, exporting) is running on the worker thread."""
-        return self._thread is not None and self._thread.is_alive() or self._state != IDLE
+        """A job (training, calibrating, exporting) is running off the GUI thread."""
+        return self._job is not None or self._state != IDLE
 
     @property
     def training(self) -> bool:
@@ -126,7 +132,8 @@ class TrainRunner(QObject):
             self._state = state
             self.stateChanged.emit(state)
 
-    def _callbacks(self) -> Callbacks:
+    def _callbacks(self, job: Job) -> Callbacks:
+        """The engine's callbacks for one job: each becomes job.progress, but losses are merged (see the module doc)."""
         def on_iter(it: int, loss: float, lr: float) -> None:
             t = self.trainer
             with self._lock:
@@ -135,18 +142,19 @@ class TrainRunner(QObject):
 
         return Callbacks(
             on_iter=on_iter,
-            on_val=lambda it, m, preview, gt: self._events.put(("val", it, dict(m), preview, gt)),
-            on_log=lambda msg: self._events.put(("log", msg)),
-            on_checkpoint=lambda path: self._events.put(("ckpt", path, self.trainer.iteration if self.trainer else 0)),
+            on_val=lambda it, m, preview, gt: job.progress("val", it, dict(m), preview, gt),
+            on_log=lambda msg: job.progress("log", msg),
+            on_checkpoint=lambda path: job.progress("ckpt", path, self.trainer.iteration if self.trainer else 0),
             on_stop=lambda it, ckpt: None)  # the finished message says it, once
 
-    def _launch(self, state: str, target: Callable[[], None], name: str) -> None:
+    def _launch(self, state: str, work: Callable[[Job], tuple[str, str]]) -> None:
+        """Run `work(job)`, which returns (outcome, message), as the one job; its events arrive in _on_event."""
         if self.busy:
             raise UserError("Training is busy; wait until it has finished or stop it first.")
-        self._pending_losses, self._progress = [], None
+        with self._lock:
+            self._pending_losses, self._progress = [], None
         self._set_state(state)
-        self._thread = threading.Thread(target=target, name=name, daemon=True)
-        self._thread.start()
+        self._job = self.jobs.submit(work, self._on_done, progress=self._on_event)
         self._timer.start()
 
     # ------------------------------------------------------------------ training
@@ -154,63 +162,61 @@ class TrainRunner(QObject):
     def start(self, cfg: TrainConfig | None = None, resume: str | None = None) -> None:
         """A new run from `cfg` (a calibrated model starts from the weights file its calibration saved), or a
         checkpoint (`resume`)."""
-        trainer = Trainer(cfg or TrainConfig(), self._callbacks())
+        trainer = Trainer(cfg or TrainConfig())
         self.calibration = None
         self.trainer = trainer
-        self._cancel_baselines.set()  # an older run's reference fit is not needed any more
-        self._cancel_baselines = threading.Event()
-        self._launch(STARTING, lambda: self._train_job(trainer, resume), "adkviewer-train")
+        if self._reference is not None:
+            self._reference.cancel()  # an older run's reference fit is not needed any more
+        self._launch(STARTING, lambda job: self._train_job(job, trainer, resume))
 
-    def _train_job(self, trainer: Trainer, resume: str | None) -> None:
+    def _train_job(self, job: Job, trainer: Trainer, resume: str | None) -> tuple[str, str]:
         t0 = time.time()
-        outcome, message = "crashed", ""
+        trainer.cb = self._callbacks(job)
         try:
             trainer.setup(resume=resume)
-            self._events.put(("setup", self._setup_info(trainer)))
-            self._start_baselines(trainer)
-            self._events.put(("state", RUNNING))
+            job.progress("setup", self._setup_info(trainer))
+            job.progress("state", RUNNING)
             trainer.run()
             if trainer.finished:
-                outcome = "finished"
                 best = (f"best val PSNR {trainer.best['psnr']:.3f} dB" if "psnr" in trainer.best
                         else "no validation pairs")
-                message = f"Training finished: {trainer.iteration} iterations in {trainer.elapsed:.0f} s, {best}."
-            else:
-                outcome = "stopped"
-                message = (f"Stopped at iteration {trainer.iteration}; checkpoint "
-                           f"{trainer.checkpoint_path('last')}.")
+                return "finished", f"Training finished: {trainer.iteration} iterations in {trainer.elapsed:.0f} s, {best}."
+            return "stopped", f"Stopped at iteration {trainer.iteration}; checkpoint {trainer.checkpoint_path('last')}."
         except BaseException as e:  # noqa: BLE001 - every failure becomes one message, never a hung window
-            outcome, message = "crashed", crash_message(e, trainer, t0)
-        finally:
-            self._events.put(("done", outcome, message))
+            return "crashed", crash_message(e, trainer, t0)
 
     def _setup_info(self, t: Trainer) -> dict[str, Any]:
         return {"cfg": TrainConfig.from_dict(t.cfg.to_dict()), "iteration": t.iteration, "total": t.cfg.iterations,
                 "elapsed": t.elapsed, "history": list(t.history), "train": [p.name for p in t.train_infos],
                 "val": [p.name for p in t.val_infos], "device": describe_device(t.device)}
 
+    def _on_running(self, _state: str) -> None:
+        """Set-up done: the run goes on (a pause or stop asked for meanwhile keeps its state); reference lines start."""
+        if self._state == STARTING:
+            self._set_state(RUNNING)
+        if self.trainer is not None:
+            self._start_baselines(self.trainer)
+
     def _start_baselines(self, t: Trainer) -> None:
-        """Bicubic and least-squares PSNR on the same validation pairs, on their own thread (lstsq can take a while)."""
+        """Bicubic and least-squares PSNR on the same validation pairs, as their own job (lstsq can take a while)."""
         if not t.val:
             return
         key = (t.cfg.pairs, t.cfg.scale, tuple(p.name for p in t.train_infos), tuple(p.name for p in t.val_infos))
-        cancel = self._cancel_baselines
-        events = self._events
 
-        def work() -> None:
+        def work(job: Job) -> None:
             done = self.baselines.setdefault(key, {})
             try:
                 scale = t.cfg.scale
                 if "bicubic" not in done:
                     done["bicubic"] = reference_psnr("bicubic", t.val, scale)
-                events.put(("baseline", "bicubic", done["bicubic"]))
+                job.progress("baseline", "bicubic", done["bicubic"])
                 if "lstsq" not in done:
-                    events.put(("log", f"fitting the least-squares kernel on {len(t.train_pairs)} train pairs "
-                                       f"(reference line)…"))
+                    job.progress("log", f"fitting the least-squares kernel on {len(t.train_pairs)} train pairs "
+                                        f"(reference line)…")
 
                     def pairs():
                         for p in t.train_pairs:
-                            if cancel.is_set():
+                            if job.cancelled():
                                 raise InterruptedError
                             yield p
 
@@ -218,14 +224,13 @@ class TrainRunner(QObject):
                                                                              f"({len(t.train_pairs)} pairs)")
                     self.lstsq_fits[key] = fit
                     done["lstsq"] = reference_psnr("lstsq", t.val, scale, fit)
-                events.put(("baseline", "lstsq", done["lstsq"]))
+                job.progress("baseline", "lstsq", done["lstsq"])
             except InterruptedError:
                 pass
             except Exception as e:  # noqa: BLE001 - a missing reference line is not worth stopping training for
-                events.put(("log", f"reference PSNR not computed: {type(e).__name__}: {e}"))
+                job.progress("log", f"reference PSNR not computed: {type(e).__name__}: {e}")
 
-        self._baseline_thread = threading.Thread(target=work, name="adkviewer-baselines", daemon=True)
-        self._baseline_thread.start()
+        self._reference = self.reference_jobs.submit(work, lambda _result, _error: None, progress=self._on_event)
 
     def pause(self) -> None:
         """Ask the run to pause: PAUSING until the step in flight has finished and the engine holds, then PAUSED."""
@@ -242,55 +247,52 @@ class TrainRunner(QObject):
         """Ask the run to stop; the engine writes a checkpoint and the job ends with finished('stopped', …)."""
         if self.trainer is not None and self.training:
             self.trainer.request_stop()
-            self._cancel_baselines.set()
+            if self._reference is not None:
+                self._reference.cancel()
             self._set_state(STOPPING)
 
     # ------------------------------------------------------------------ quick calibrate and export
 
     def calibrate(self, cfg: TrainConfig | None = None) -> None:
         """Quick calibrate on the train pairs (adk_model.calibrate): the current model, or a new one built from cfg."""
-        if cfg is not None or self.trainer is None:
-            trainer = Trainer(cfg or TrainConfig(), self._callbacks())
-            fresh = True
-        else:
-            trainer, fresh = self.trainer, False
-            trainer.cb = self._callbacks()
+        fresh = cfg is not None or self.trainer is None
+        trainer = Trainer(cfg or TrainConfig()) if fresh else self.trainer
         self.trainer = trainer
         if fresh:
             self.calibration = None
-        self._cancel_calibration = threading.Event()
-        self._launch(CALIBRATING, lambda: self._calibrate_job(trainer, fresh), "adkviewer-calibrate")
+        self._launch(CALIBRATING, lambda job: self._calibrate_job(job, trainer, fresh))
 
-    def _calibrate_job(self, trainer: Trainer, fresh: bool) -> None:
-        outcome, message = "crashed", ""
-        cancelled = self._cancel_calibration.is_set
+    def _calibrate_job(self, job: Job, trainer: Trainer, fresh: bool) -> tuple[str, str]:
+        trainer.cb = self._callbacks(job)
         try:
             if fresh:
                 trainer.setup()
-                self._events.put(("setup", self._setup_info(trainer)))
-            if cancelled():
+                job.progress("setup", self._setup_info(trainer))
+            if job.cancelled():
                 raise InterruptedError
             info = quick_calibrate(trainer, self.calibration is not None,
-                                   lambda *a: self._events.put(("calprogress", *a)), cancelled)
-            self._events.put(("calibrated", info))
-            outcome = "calibrated"
-            message = (f"Quick calibrate: {info['on'].split()[0]} PSNR {info['before']:.3f} → {info['after']:.3f} "
-                       f"dB ({info['seconds']:.1f} s). The calibrated model is now the current one.")
+                                   lambda *a: job.progress("calprogress", *a), job.cancelled)
+            job.progress("calibrated", info)
+            return "calibrated", (f"Quick calibrate: {info['on'].split()[0]} PSNR {info['before']:.3f} → "
+                                  f"{info['after']:.3f} dB ({info['seconds']:.1f} s). The calibrated model is now "
+                                  "the current one.")
         except InterruptedError:
-            outcome, message = "cancelled", "Quick calibrate cancelled: the model is as it was."
             if fresh:
                 self.trainer = None
+            return "cancelled", "Quick calibrate cancelled: the model is as it was."
         except BaseException as e:  # noqa: BLE001
-            message = crash_message(e, None)
             if fresh:
                 self.trainer = None
-        finally:
-            self._events.put(("done", outcome, message))
+            return "crashed", crash_message(e, None)
+
+    def _on_calibrated(self, info: dict[str, Any]) -> None:
+        self.calibration = info
+        self.calibrated.emit(info)
 
     def cancel_calibration(self) -> None:
         """Stop quick calibrate at the next pair; the model keeps its values from before."""
-        if self._state == CALIBRATING:
-            self._cancel_calibration.set()
+        if self._state == CALIBRATING and self._job is not None:
+            self._job.cancel()
 
     def export(self, path: str | Path | None = None, purpose: str = "export", extra_card: dict | None = None,
                score: bool = False) -> None:
@@ -311,52 +313,31 @@ class TrainRunner(QObject):
                tuple(p.name for p in trainer.val_infos))
         fit = self.lstsq_fits.get(key)
 
-        def work(_job) -> Path:  # a paused run holds between steps: its model is only read here
+        def work(job: Job) -> Path:  # a paused run holds between steps: its model is only read here
             if score and trainer.val_infos:
-                trainer.log("scoring ADK-Net and the baselines on the validation pairs for the model card…")
+                job.progress("log", "scoring ADK-Net and the baselines on the validation pairs for the model card…")
                 extra["validation"] = card_metrics(trainer, fit, "last")
             return trainer.export(path, extra_card=extra, which="last")  # the tab names the model as it is now
 
         def done(out: Path | None, error: BaseException | None) -> None:
-            self._drain()  # the log lines first
-            back = self._after_export if self._thread is not None and self._thread.is_alive() else IDLE
+            self._flush_losses()
+            back = self._after_export if self._job is not None else IDLE
             self._after_export = IDLE
             self._set_state(back)
+            if self._job is None:
+                self._timer.stop()
             if error is None:
                 self.exported.emit(str(out), purpose)
                 self.finished.emit("exported", f"Wrote {out} and its model card {out.with_suffix('.json').name}.")
             else:
                 self.finished.emit("crashed", crash_message(error, None).replace("Training failed", "Export failed"))
 
-        self.export_jobs.submit(work, done)
+        self.export_jobs.submit(work, done, progress=self._on_event)
 
-    # ------------------------------------------------------------------ waiting, draining
+    # ------------------------------------------------------------------ events (GUI thread), waiting
 
-    def wait(self, timeout_s: float = 60.0) -> bool:
-        """Let the running job (and an export) end, the GUI painting meanwhile; True when they have."""
-        deadline = time.monotonic() + timeout_s
-        thread_alive = lambda: self._thread is not None and self._thread.is_alive()  # noqa: E731
-        while (thread_alive() or self._state == EXPORTING) and time.monotonic() < deadline:
-            if self._state == EXPORTING or not thread_alive():
-                time.sleep(0.03)  # the export's end comes as an event
-            else:
-                self._thread.join(0.03)
-            QCoreApplication.processEvents(QEventLoop.AllEvents, 20)
-        self._drain()
-        return not thread_alive() and self._state != EXPORTING
-
-    def shutdown(self, timeout_s: float = 120.0) -> bool:
-        """Stop whatever runs (training writes its checkpoint) and wait for it (window closing)."""
-        self._cancel_baselines.set()
-        deadline = time.monotonic() + timeout_s
-        while self._state == EXPORTING and time.monotonic() < deadline:  # a paused run stops once it is written
-            time.sleep(0.03)
-            QCoreApplication.processEvents(QEventLoop.AllEvents, 20)
-        self.stop()
-        return self.wait(max(1.0, deadline - time.monotonic()))
-
-    def _drain(self) -> None:
-        """GUI thread: turn what the worker reported into signals, losses and progress first."""
+    def _flush_losses(self) -> None:
+        """Deliver the merged losses and the latest progress, before any other event."""
         with self._lock:
             losses, self._pending_losses = self._pending_losses, []
             prog, self._progress = self._progress, None
@@ -364,36 +345,45 @@ class TrainRunner(QObject):
             self.losses.emit(losses)
         if prog is not None:
             self.progress.emit(*prog)
-        while True:
-            try:
-                ev = self._events.get_nowait()
-            except queue.Empty:
-                break
-            kind = ev[0]
-            if kind == "log":
-                self.logged.emit(ev[1])
-            elif kind == "val":
-                self.validated.emit(ev[1], ev[2], ev[3], ev[4])
-            elif kind == "ckpt":
-                self.checkpointed.emit(ev[1], ev[2])
-            elif kind == "baseline":
-                self.baseline.emit(ev[1], ev[2])
-            elif kind == "setup":
-                self.setupDone.emit(ev[1])
-            elif kind == "state":  # set-up done; a pause or stop asked for meanwhile keeps its state
-                if self._state == STARTING:
-                    self._set_state(RUNNING)
-            elif kind == "calprogress":
-                self.calibrating.emit(ev[1], ev[2], ev[3])
-            elif kind == "calibrated":
-                self.calibration = ev[1]
-                self.calibrated.emit(ev[1])
-            elif kind == "done":
-                self._thread = None
-                self._set_state(IDLE)
-                self.finished.emit(ev[1], ev[2])
+
+    def _tick(self) -> None:
+        """The timer: losses, and PAUSED once the engine holds (the step in flight has finished)."""
+        self._flush_losses()
         if self._state == PAUSING and self.trainer is not None and self.trainer.holding:
-            self._set_state(PAUSED)  # the step in flight has finished: the model holds still
-        bl = self._baseline_thread
-        if self._state == IDLE and self._thread is None and self._events.empty() and not (bl and bl.is_alive()):
-            self._timer.stop()
+            self._set_state(PAUSED)
+
+    def _on_event(self, kind: str, *args: Any) -> None:
+        self._flush_losses()
+        self._events[kind](*args)
+        if self._state == PAUSING and self.trainer is not None and self.trainer.holding:
+            self._set_state(PAUSED)
+
+    def _on_done(self, result: tuple[str, str] | None, error: BaseException | None) -> None:
+        self._flush_losses()
+        self._job = None
+        self._timer.stop()
+        outcome, message = result if error is None else ("crashed", crash_message(error, None))
+        self._set_state(IDLE)
+        self.finished.emit(outcome, message)
+
+    def wait(self, timeout_s: float = 60.0) -> bool:
+        """Let the running job (and an export) end, the GUI painting meanwhile; True when they have."""
+        deadline = time.monotonic() + timeout_s
+        while (self._job is not None or self._state == EXPORTING) and time.monotonic() < deadline:
+            QCoreApplication.processEvents(QEventLoop.AllEvents, 20)
+            time.sleep(0.01)
+        QCoreApplication.processEvents(QEventLoop.AllEvents, 20)
+        return self._job is None and self._state != EXPORTING
+
+    def shutdown(self, timeout_s: float = 120.0) -> bool:
+        """Stop whatever runs (training writes its checkpoint) and wait for it (window closing)."""
+        if self._reference is not None:
+            self._reference.cancel()
+        deadline = time.monotonic() + timeout_s
+        while self._state == EXPORTING and time.monotonic() < deadline:  # a paused run stops once it is written
+            time.sleep(0.03)
+            QCoreApplication.processEvents(QEventLoop.AllEvents, 20)
+        self.stop()
+        ended = self.wait(max(1.0, deadline - time.monotonic()))
+        self.reference_jobs.wait(5000)
+        return ended
