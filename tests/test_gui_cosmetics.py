@@ -38,14 +38,14 @@ def test_the_field_map_readout_follows_the_arrow_keys(qtbot, tmp_path):
     ctx = tab_context(qtbot, tmp_path, methods=["adknet"])
     tab = show_tab(qtbot, InspectTab(ctx))
     assert ctx.commands.open_image(textured_image(tmp_path))
-    qtbot.waitUntil(lambda: bool(tab.maps), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: bool(tab.field.maps), timeout=WAIT_MS)
     tab.select(5, 7)
-    tab._on_field_hover(2, 3)  # the mouse over the map
-    assert tab.field_readout.text().startswith("LR x=3, y=2:")
+    tab.field._on_hover(2, 3)  # the mouse over the map
+    assert tab.field.readout.text().startswith("LR x=3, y=2:")
     tab.move_selection(0, 1)  # then the arrow keys: the readout shows the selection, not the old hover
-    key = tab.field_combo.currentData()
-    v = tab.maps[key][5, 8]
-    assert tab.field_readout.text().startswith("LR x=8, y=5 (selected):") and f"{v:+.5f}" in tab.field_readout.text()
+    key = tab.field.current_stat()
+    v = tab.field.maps[key][5, 8]
+    assert tab.field.readout.text().startswith("LR x=8, y=5 (selected):") and f"{v:+.5f}" in tab.field.readout.text()
 
 
 def test_inspect_says_how_taps_past_the_border_are_filled(qtbot, tmp_path):

@@ -154,7 +154,7 @@ def test_every_mode_and_channel_matches_numpy_and_stats_table(qtbot, tmp_path):
     # CSV export: same numbers, full precision
     _pick(tab.mode_combo, "squared")
     out = tmp_path / "stats.csv"
-    tab.export_csv(out)
+    tab.export.export_csv(out)
     rows = list(csv.DictReader(out.open()))
     assert [r["channel"] for r in rows] == list(ERROR_CHANNELS)
     for r in rows:
@@ -269,7 +269,7 @@ def test_gain_hover_swipe_export_and_shared_camera(qtbot, tmp_path):
 
     # export: the colour-mapped map at LR resolution, the view with its colour bar
     out = tmp_path / "map.png"
-    tab.save_map(out)
+    tab.export.save_map(out)
     saved = np.asarray(Image.open(out).convert("RGB"))
     assert saved.shape == (*res.err.shape, 3)
     lut = colormaps.lookup_table(colormaps.DIVERGING)
@@ -277,10 +277,10 @@ def test_gain_hover_swipe_export_and_shared_camera(qtbot, tmp_path):
     assert np.array_equal(saved[big], lut[-1])  # beyond the range: saturated at the top colour
     np.testing.assert_array_equal(saved, colormaps.apply(res.err, (-m / 10, m / 10), colormaps.DIVERGING))
     view = tmp_path / "view.png"
-    tab.save_view(view)
+    tab.export.save_view(view)
     assert Image.open(view).size[0] > tab.grid.width()
     with pytest.raises(UserError, match="only .png"):
-        tab.save_view(tmp_path / "view.jpg")
+        tab.export.save_view(tmp_path / "view.jpg")
 
     # swipe: the image left of the split, its coloured difference right of it
     tab.swipe_button.setChecked(True)

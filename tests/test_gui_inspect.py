@@ -136,24 +136,24 @@ def test_field_map_equals_direct_computation_selects_pixels_and_exports(qtbot, t
     path, hr = _image(tmp_path)
     win = _open(qtbot, str(path), "--methods", "adknet", "--tab", "inspect", "--pixel", "5,6")
     insp = win.tab("inspect")
-    insp.compute_field()
-    qtbot.waitUntil(lambda: bool(insp.maps), timeout=WAIT_MS)
+    insp.field.compute()
+    qtbot.waitUntil(lambda: bool(insp.field.maps), timeout=WAIT_MS)
     terms, _ = _full_terms(win, hr)
     kern = terms.kernels[0]
     st = kernel_stats_field(kern)
-    assert set(insp.maps) == set(FIELD_STATS)
-    for key, arr in insp.maps.items():
+    assert set(insp.field.maps) == set(FIELD_STATS)
+    for key, arr in insp.field.maps.items():
         if key == "rb_diff":
             ref = (kern[0] - kern[2]).abs().sum(dim=(0, 1))
         else:
             name, ch = key.rsplit("_", 1)
             ref = st[name]["rgb".index(ch)]
         np.testing.assert_allclose(arr, ref.numpy(), atol=1e-4, err_msg=key)
-    insp.field_combo.setCurrentIndex(insp.field_combo.findData("spread_b"))
-    np.testing.assert_array_equal(insp.field_view.values, insp.maps["spread_b"])
-    assert insp.field_view.colorbar.isVisible()
+    insp.field.combo.setCurrentIndex(insp.field.combo.findData("spread_b"))
+    np.testing.assert_array_equal(insp.field.view.values, insp.field.maps["spread_b"])
+    assert insp.field.view.colorbar.isVisible()
     # Clicking the map selects a pixel, marked there and in Compare.
-    fv = insp.field_view
+    fv = insp.field.view
     qtbot.waitUntil(lambda: fv.vb.width() > 10, timeout=WAIT_MS)
     scene = fv.vb.mapViewToScene(QPointF(7.5, 4.5))
     qtbot.mouseClick(fv.viewport(), Qt.LeftButton, pos=fv.mapFromScene(scene))
@@ -169,11 +169,11 @@ def test_field_map_equals_direct_computation_selects_pixels_and_exports(qtbot, t
     assert abs(cam.cy - fv.vb.viewRect().center().y()) < 1e-6
 
     rep = insp.current_report()
-    insp.save_panel(tmp_path / "panel.png")
-    insp.save_kernels_npy(tmp_path / "k.npy")
-    insp.save_kernels_csv(tmp_path / "k.csv")
-    insp.save_field_png(tmp_path / "field.png")
-    insp.save_field_npy(tmp_path / "field.npy")
+    insp.export.save_panel(tmp_path / "panel.png")
+    insp.export.save_kernels_npy(tmp_path / "k.npy")
+    insp.export.save_kernels_csv(tmp_path / "k.csv")
+    insp.field.save_png(tmp_path / "field.png")
+    insp.field.save_npy(tmp_path / "field.npy")
     assert Image.open(tmp_path / "panel.png").size[0] > 300
     np.testing.assert_array_equal(np.load(tmp_path / "k.npy"), rep.kernels)
     rows = list(csv.DictReader(io.StringIO((tmp_path / "k.csv").read_text())))
@@ -181,7 +181,7 @@ def test_field_map_equals_direct_computation_selects_pixels_and_exports(qtbot, t
     g = next(r for r in rows if r["channel"] == "G" and r["tap_row"] == "2" and r["tap_col"] == "5")
     assert float(g["weight"]) == pytest.approx(float(rep.kernels[1, 2, 5]), rel=1e-6)
     assert Image.open(tmp_path / "field.png").size == (hr.shape[1] // 4, hr.shape[0] // 4)
-    np.testing.assert_array_equal(np.load(tmp_path / "field.npy"), insp.maps["spread_b"])
+    np.testing.assert_array_equal(np.load(tmp_path / "field.npy"), insp.field.maps["spread_b"])
 
 
 def test_command_line_pixel_and_field_and_out_of_range_pixel(qtbot, tmp_path):
@@ -190,10 +190,10 @@ def test_command_line_pixel_and_field_and_out_of_range_pixel(qtbot, tmp_path):
                 "--field", "spread_g")
     insp = win.tab("inspect")
     assert win.tabs.currentWidget() is insp
-    qtbot.waitUntil(lambda: insp.all_shown() and bool(insp.maps), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: insp.all_shown() and bool(insp.field.maps), timeout=WAIT_MS)
     assert win.session.selected_pixel == (2, 27)  # x clamped to the 28-pixel-wide LR image
     assert "outside" in win.banner.text()
-    assert insp.field_combo.currentData() == "spread_g"
+    assert insp.field.combo.currentData() == "spread_g"
     assert (insp.current_report().row, insp.current_report().col) == (2, 27)
 
 

@@ -32,7 +32,7 @@ def test_field_map_colour_bar_label_does_not_cover_its_tick_values(qtbot, tmp_pa
     """The label sat on the same (45 px) axis as the values and was drawn over '-0.05' and '0.05'."""
     win = open_window(qtbot, [str(_image(tmp_path)), "--methods", "adknet", "--tab", "inspect", "--pixel", "5,6",
                               "--field", "dx_r"], ("inspect",), WAIT_MS)
-    fv = win.tab("inspect").field_view
+    fv = win.tab("inspect").field.view
     qtbot.waitUntil(lambda: fv.values is not None and fv.colorbar.isVisible(), timeout=WAIT_MS)
     qtbot.wait(50)
     values_axis = fv.colorbar.axis

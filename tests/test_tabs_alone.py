@@ -49,11 +49,11 @@ def test_inspect_tab_alone_shows_the_selected_pixel_and_writes_the_shared_camera
     tab = show_tab(qtbot, InspectTab(ctx))
     assert ctx.commands.open_image(textured_image(tmp_path))
     tab.select(5, 7)
-    qtbot.waitUntil(lambda: tab.all_shown() and bool(tab.maps), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: tab.all_shown() and bool(tab.field.maps), timeout=WAIT_MS)
     rep = tab.current_report()
     assert (rep.row, rep.col) == (5, 7) and rep.kernels.shape[0] == 3
-    assert tab.field_combo.currentData() == "spread_g" and ctx.launch.field is None  # taken once
-    fv = tab.field_view
+    assert tab.field.combo.currentData() == "spread_g" and ctx.launch.field is None  # taken once
+    fv = tab.field.view
     qtbot.waitUntil(lambda: fv.vb.width() > 10, timeout=WAIT_MS)
     fv.vb.setRange(QRectF(3, 2, 8, 8), padding=0.0)
     fv.cameraMoved.emit()
@@ -78,7 +78,7 @@ def test_diff_tab_alone_takes_the_launch_request_and_links_the_camera(qtbot, tmp
     assert tab.grid.camera is ctx.camera
     tab.link_box.setChecked(False)
     assert tab.grid.camera is not ctx.camera
-    tab.save_csv_dialog()  # the save dialog is the shell's
+    tab.export.save_csv_dialog()  # the save dialog is the shell's
     assert ctx.shell.saved and ctx.shell.saved[0].read_text().startswith("image,reference,mode,channel")
 
 
@@ -105,17 +105,17 @@ def test_inspect_maps_a_new_image_opened_while_it_shows_and_keeps_the_selected_p
     tab = show_tab(qtbot, InspectTab(ctx))
     assert ctx.commands.open_image(textured_image(tmp_path, name="a.png"))
     tab.select(5, 7)
-    qtbot.waitUntil(lambda: tab.all_shown() and bool(tab.maps), timeout=WAIT_MS)
-    first = tab.maps["dx_r"]
+    qtbot.waitUntil(lambda: tab.all_shown() and bool(tab.field.maps), timeout=WAIT_MS)
+    first = tab.field.maps["dx_r"]
     # the next image of a series, opened (Ctrl+O) while Inspect shows: mapped without leaving the tab
     assert ctx.commands.open_image(textured_image(tmp_path, h=48, w=96, name="b.png"))
     assert ctx.session.selected_pixel == (5, 7)  # still inside the 24x12 LR image
-    qtbot.waitUntil(lambda: tab.all_shown() and bool(tab.maps), timeout=WAIT_MS)
-    assert tab.maps["dx_r"].shape == (12, 24) != first.shape and tab._field_key == tab._key()
+    qtbot.waitUntil(lambda: tab.all_shown() and bool(tab.field.maps), timeout=WAIT_MS)
+    assert tab.field.maps["dx_r"].shape == (12, 24) != first.shape and tab.field.maps_for == tab._key()
     assert (tab.current_report().row, tab.current_report().col) == (5, 7)
-    assert "Colour levels" in tab.field_note.text()
+    assert "Colour levels" in tab.field.note.text()
     # an image too small for the pixel: the selection moves to its centre, as on first showing the tab
     assert ctx.commands.open_image(textured_image(tmp_path, h=16, w=16, name="c.png"))
     assert ctx.session.selected_pixel == (2, 2)
-    qtbot.waitUntil(lambda: tab.all_shown() and bool(tab.maps), timeout=WAIT_MS)
-    assert tab.maps["dx_r"].shape == (4, 4)
+    qtbot.waitUntil(lambda: tab.all_shown() and bool(tab.field.maps), timeout=WAIT_MS)
+    assert tab.field.maps["dx_r"].shape == (4, 4)

@@ -11,7 +11,6 @@ exporter; `DiffLayout` builds the widgets.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt
@@ -302,26 +301,11 @@ class DiffTab(DiffLayout, QWidget):
         """The readout as plain text (for tests and copying)."""
         return self._readout_plain
 
-    # ------------------------------------------------------------------ saving (the exporter's, named here for the shell)
+    # ------------------------------------------------------------------ saving (the exporter's)
 
     def _grab_view(self):
         return self.grid.parentWidget().grab(self.grid.geometry().united(self.cbar_view.geometry()))
 
-    def save_map(self, path: str | Path) -> None:
-        """The colour-mapped difference at LR resolution."""
-        self.export.save_map(path)
-
-    def save_view(self, path: str | Path) -> None:
-        """The view and its colour bar as on screen."""
-        self.export.save_view(path)
-
-    def export_csv(self, path: str | Path) -> None:
-        """The per-channel statistics of the shown mode."""
-        self.export.export_csv(path)
-
     def save_view_dialog(self) -> None:
-        """File → Save the views on this tab: its own view (the shell asks every tab that has one)."""
+        """File → Save the views on this tab: its own view with the colour bar (the shell asks the tab)."""
         self.export.save_view_dialog()
-
-    def save_csv_dialog(self) -> None:
-        self.export.save_csv_dialog()

@@ -11,15 +11,26 @@ import csv
 import io
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Callable
 
 import numpy as np
 
 from adk_model.adknet import reconstruct_pixel
+from adk_model.errors import UserError
 from adk_model.inference import Neighbourhood
 from adk_model.kernel_stats import STATS, STAT_LABELS, bicubic_is_truncated, bicubic_kernel, kernel_stats
 
 CACHE_RADIUS = 4      # LR pixels around the selection whose kernels are computed at once
 RECON_TOLERANCE = 1e-4
+
+
+def method_set_or_say(session, say: Callable[[str], None]):
+    """The session's MethodSet for a job, or None after saying why there is none (e.g. the saved device is gone)."""
+    try:
+        return session.method_set()
+    except UserError as e:
+        say(str(e))
+        return None
 
 
 @lru_cache(maxsize=16)
