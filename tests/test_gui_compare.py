@@ -202,7 +202,7 @@ def test_metrics_table_agrees_with_compute_metrics_and_eval(qtbot, tmp_path, cap
 
     # CSV export has the same numbers as `adkviewer eval --csv` on the same pair
     out = tmp_path / "metrics.csv"
-    win.compare.export_csv(out)
+    win.compare.export.export_csv(out)
     from adkviewer.cli.entry import main as cli_main
 
     assert cli_main(["eval", "--pairs", str(tmp_path / "pairs"), "--split", "all", "--csv", "--weights",
@@ -305,17 +305,17 @@ def test_opening_an_image_from_the_train_tab_shows_it(qtbot, tmp_path):
 def test_save_output_view_and_csv(qtbot, tmp_path):
     win = _open(qtbot, "--methods", "nearest", "bicubic")
     out = tmp_path / "bicubic.png"
-    win.compare.save_output("bicubic", out)
+    win.compare.export.save_output("bicubic", out)
     saved = load_image(out).array
     assert saved.shape == (126, 126, 3)
     assert np.abs(saved - win.session.results["bicubic"].lr).max() <= 0.5 / 255 + 1e-6
     view = tmp_path / "view.png"
-    win.compare.save_view(view)
+    win.compare.export.save_view(view)
     assert Image.open(view).size[0] > 100
-    win._guard(lambda: win.compare.save_view(tmp_path / "view.jpg"), "ok")
+    win._guard(lambda: win.compare.export.save_view(tmp_path / "view.jpg"), "ok")
     assert win.banner.isVisible() and "only .png" in win.banner.text()
     csv_path = tmp_path / "m.csv"
-    win.compare.export_csv(csv_path)
+    win.compare.export.export_csv(csv_path)
     rows = list(csv.DictReader(csv_path.open()))
     assert [r["method"] for r in rows] == ["nearest", "bicubic"] and rows[0]["psnr_rgb"] == ""
 

@@ -27,7 +27,7 @@ def test_csv_names_and_png_text_name_the_fine_tuned_weights(qtbot, tmp_path, mon
     s = win.session
 
     out = tmp_path / "m.csv"
-    win.compare.export_csv(out)
+    win.compare.export.export_csv(out)
     rows = list(csv.DictReader(out.open()))
     assert tuple(rows[0]) == CSV_HEADER
     assert [(r["image"], r["ground_truth"], r["scale"], r["method"], r["model"]) for r in rows] == [
@@ -44,7 +44,7 @@ def test_csv_names_and_png_text_name_the_fine_tuned_weights(qtbot, tmp_path, mon
     assert export_name(s, "csv") == "canon7_x4_metrics_adknet-my-canon-fine-tuned-200-it.csv"
     assert export_name(s, "png", "bicubic") == "canon7_x4_bicubic.png"
     png = tmp_path / "a.png"
-    win.compare.save_output("adknet", png)
+    win.compare.export.save_output("adknet", png)
     info = Image.open(png).text
     assert info["Model"] == str(mine) and info["Method"] == "ADK-Net (my canon fine-tuned 200 it)"
     assert info["Source"] == "canon7.png"

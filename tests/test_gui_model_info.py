@@ -33,7 +33,7 @@ def test_compare_says_what_the_model_reproduces_and_opens_its_card(qtbot, tmp_pa
                if tab.method_list.item(i).data(Qt.UserRole) == "adknet")
     assert "reproduces the short-focal-length" in adk.toolTip()
     tab.model_label.linkActivated.emit("card")
-    dlg = tab._model_card_dialog
+    dlg = tab.model_label._model_card_dialog  # the note holds its card window
     qtbot.waitExposed(dlg)
     assert "32.76" in dlg.text.toPlainText() and "Validation (20 pairs" in dlg.text.toPlainText()
     dlg.close()

@@ -297,21 +297,21 @@ class MainWindow(QMainWindow):
         """Ctrl+S: save a method's output; the list starts at the method shown (alone, swiped, else ADK-Net)."""
         s = self.session
         if key is None:
-            done = self.compare.saveable()
+            done = self.compare.export.saveable()
             if not done:
                 self.hub.error("There is no output to save yet.")
                 return
             from PySide6.QtWidgets import QInputDialog
 
             labels = [s.label(k) for k in done]
-            current = self.compare.current_method()
+            current = self.compare.export.current_method()
             choice, ok = QInputDialog.getItem(self, "Save output", "Method:", labels,
                                               done.index(current) if current in done else 0, False)
             if not ok:
                 return
             key = done[labels.index(choice)]
         self.save_dialog(f"Save {s.label(key)} as PNG", export_name(s, "png", key),
-                         "PNG images (*.png)", lambda path: self.compare.save_output(key, path))
+                         "PNG images (*.png)", lambda path: self.compare.export.save_output(key, path))
 
     def save_view_dialog(self) -> None:
         """Save the views of the tab shown (Differences has its own), else Compare's, shown first: a hidden
@@ -322,11 +322,11 @@ class MainWindow(QMainWindow):
             return
         self.show_tab("compare")
         self.save_dialog("Save the views as PNG", export_name(self.session, "png"),
-                         "PNG images (*.png)", self.compare.save_view)
+                         "PNG images (*.png)", self.compare.export.save_view)
 
     def export_metrics_dialog(self) -> None:
         self.save_dialog("Export metrics as CSV", export_name(self.session, "csv"),
-                         "CSV files (*.csv)", self.compare.export_csv)
+                         "CSV files (*.csv)", self.compare.export.export_csv)
 
     def _guard(self, fn: Callable[[], None], ok: str) -> None:
         """Run a save; its error replaces the previous save's, and a success clears that."""

@@ -1,4 +1,4 @@
-"""The Compare tab's widgets and their places, and the remembered splitter sizes."""
+"""The Compare tab's widgets and their places (the tab's one builder part), and the remembered splitter sizes."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from adkviewer.widgets.metrics_table import MetricsTable
 from adkviewer.state.session import SCALES
 from adkviewer.widgets.side_panel import readout_label, section_label, side_by_main, tool_button
 from adkviewer.widgets.view_grid import ViewGrid, camera_controls
-from adkviewer.tabs.compare.compare_widgets import METRICS_MIN_HEIGHT, _Progress, readout_width
+from adkviewer.tabs.compare.compare_swipe import SwipePicker
+from adkviewer.tabs.compare.compare_widgets import METRICS_MIN_HEIGHT, ModelNote, _Progress, readout_width
 from adkviewer.tabs.compare.lstsq_fitter import LstsqFitter
 
 
 class CompareLayout:
-    """A part of CompareTab (its attributes are the tab's own)."""
+    """Builds CompareTab's widgets (its attributes are the tab's own); the behaviour is the tab's and its helpers'."""
 
     def _build(self) -> None:
         side = QWidget(self)
@@ -51,10 +52,7 @@ class CompareLayout:
         self.weights_note.setWordWrap(True)
         self.weights_note.linkActivated.connect(lambda _l: self.ctx.shell.show_tab("train"))
         sl.addWidget(self.weights_note)
-        self.model_label = QLabel(side)  # what the ADK-Net model reproduces (why it may look unlike bicubic)
-        self.model_label.setWordWrap(True)
-        self.model_label.setTextFormat(Qt.RichText)
-        self.model_label.linkActivated.connect(self._on_model_link)
+        self.model_label = ModelNote(self.ctx, side)  # what the model reproduces (why it may look unlike bicubic)
         sl.addWidget(self.model_label)
 
         sl.addWidget(section_label("Methods"))
@@ -99,22 +97,11 @@ class CompareLayout:
         group.setExclusive(True)
         self.grid_button.clicked.connect(lambda: self.set_mode("grid"))
         self.swipe_button.clicked.connect(lambda: self.set_mode("swipe"))
-        self.swipe_a = QComboBox(self)
-        self.swipe_b = QComboBox(self)
-        for combo in (self.swipe_a, self.swipe_b):
-            combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(7)
-        self.swipe_a.setToolTip("Left of the split")
-        self.swipe_b.setToolTip("Right of the split")
-        self.swipe_a.activated.connect(lambda _i: self._update_swipe())
-        self.swipe_b.activated.connect(lambda _i: self._update_swipe())
-        self.swipe_sep = QLabel("◀ | ▶", self)
+        self.swipe = SwipePicker(self)
+        self.swipe.picked.connect(self._update_swipe)
         self.solo_hint = QLabel(self)
         self.solo_hint.setStyleSheet("color:#084298;")
         self.solo_hint.hide()
-        self._swipe_picked = [False, False]  # a person chose A / B: keep it; else follow the defaults
-        self.swipe_a.activated.connect(lambda _i: self._swipe_picked.__setitem__(0, True))
-        self.swipe_b.activated.connect(lambda _i: self._swipe_picked.__setitem__(1, True))
         self.grid = ViewGrid(self, camera=self.ctx.camera)
         cam = camera_controls(self, self.grid, "Fit the image in the views (F)",
                               "One screen pixel per LR pixel (Ctrl+0)")
@@ -127,7 +114,7 @@ class CompareLayout:
         self.compute_button = tool_button(self, "Compute", "Compute the ticked methods that have no result (after a "
                                           "Cancel)", self.compute_missing)
         self.cancel_button = tool_button(self, "Cancel", "Stop the running computation (Esc)", self.controller.cancel)
-        for w in (self.grid_button, self.swipe_button, self.swipe_a, self.swipe_sep, self.swipe_b, self.solo_hint):
+        for w in (self.grid_button, self.swipe_button, self.swipe, self.solo_hint):
             bar.addWidget(w)
         bar.addStretch(1)
         for w in (self.progress, self.compute_button, self.cancel_button, self.fit_button, self.one_button,
@@ -172,7 +159,7 @@ class CompareLayout:
         self._metrics_trimmed = False
         self._metrics_fitted = False  # True while the pane follows its rows (until the user drags the handle)
         self._on_busy(False)
-        self._set_swipe_visible(False)
+        self.swipe.setVisible(False)
 
     def save_state(self, settings, prefix: str) -> None:
         settings.set(prefix + "hsplit", self.hsplit.saveState())

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QFont, QTextDocument
-from PySide6.QtWidgets import QProgressBar
+from PySide6.QtWidgets import QLabel, QProgressBar, QWidget
 
 from adk_model.methods import SHORT_LABELS
+
+from adkviewer.gui.context import TabContext
+from adkviewer.state.model_info import card_summary, model_blurb
+from adkviewer.widgets.model_card_dialog import show_model_card
 
 METRICS_MIN_HEIGHT = 120  # the metrics pane's least height, unless its rows need less
 
@@ -30,6 +34,17 @@ def readout_table(rows: list[tuple[str, tuple[float, float, float] | None]]) -> 
     return "".join(lines) + "</table>"
 
 
+def readout_texts(session, row: int, col: int, hovered: bool) -> tuple[str, str]:
+    """The readout at LR (row, col) of the session: HTML for the label, plain text (one line per image)."""
+    sc = session.scale
+    where = f"LR x={col}, y={row}" + ("" if hovered else " (selected)")
+    hr_span = f"HR x {col * sc}–{col * sc + sc - 1}, y {row * sc}–{row * sc + sc - 1}"
+    rows = [(SHORT_LABELS.get(key, key), rgb) for key, _label, rgb in session.readout(row, col)]
+    plain = [where, hr_span] + [f"{name} " + (" ".join(f"{v:.4f}" for v in rgb) if rgb is not None else "—")
+                                for name, rgb in rows]
+    return f"{where}<br><span style='color:gray'>{hr_span}</span>{readout_table(rows)}", "\n".join(plain)
+
+
 def readout_width(font: QFont) -> int:
     """Pixels the readout table needs for the longest short name and negative values (the side panel's width)."""
     doc = QTextDocument()
@@ -48,3 +63,34 @@ class _Progress(QProgressBar):
 
 def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class ModelNote(QLabel):
+    """Beside the weights: what the ADK-Net model reproduces, that another camera needs calibrating, its card."""
+
+    def __init__(self, ctx: TabContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.RichText)
+        self.linkActivated.connect(self._on_link)
+
+    def sync(self) -> None:
+        """Say it for the weights the session uses now (hidden without any)."""
+        w = self.ctx.session.adknet_weights()
+        self.setVisible(w is not None)
+        if w is None:
+            return
+        c = card_summary(w)
+        self.setText(
+            f"<b>ADK-Net model</b> {_esc(c.name)} reproduces {_esc(c.reproduces)}. "
+            "<span style='color:#555'>Photos from another camera: <a href='train'>Quick calibrate or fine-tune"
+            "</a> on pairs of your own.</span> <a href='card'>Model card…</a>")
+        self.setToolTip(f"{w}\n{model_blurb(w)}")
+
+    def _on_link(self, link: str) -> None:
+        w = self.ctx.session.adknet_weights()
+        if link == "card" and w is not None:
+            show_model_card(w, self)
+        else:
+            self.ctx.shell.show_tab("train")
