@@ -81,12 +81,12 @@ def test_the_train_placeholder_follows_the_folder_and_problem_pairs_do_not_push_
     ctx = tab_context(qtbot, tmp_path)
     tab = show_tab(qtbot, TrainTab(ctx))
     tab.resize(1280, 760)
-    assert tab.loss_note.text == NO_RUN
+    assert tab.plots.loss_note.text == NO_RUN
     folder = make_pairs(tmp_path / "cam", n_train=3, n_val=1, lr_size=(16, 20))
     for i in range(6):  # six unusable pairs: no LR partner
         (folder / "HR" / f"zz{i}.png").write_bytes((folder / "HR" / "p0.png").read_bytes())
     tab.open_pairs(folder)
-    assert tab.loss_note.text == NO_RUN_READY and tab.val_note.text == NO_RUN_READY
+    assert tab.plots.loss_note.text == NO_RUN_READY and tab.plots.val_note.text == NO_RUN_READY
     summary = tab.pairs_summary.text()
     assert summary.count("<br>") <= 1 and "Red rows cannot be used (zz0: no LR partner" in summary
     assert "zz5: no LR partner" in tab.pairs_summary.toolTip()

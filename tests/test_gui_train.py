@@ -163,13 +163,13 @@ def test_start_updates_curves_progress_and_preview_and_pause_resume_continue(qtb
     assert c.loss_it == list(range(1, 41))  # one point per iteration, none lost or repeated across the pause
     assert c.val_it == [0, 10, 20, 30, 40] and c.val_psnr[-1] > c.val_psnr[0]
     assert tab.progress.value() == 40 and tab.progress.format() == "40 / 40"
-    x, y = tab.loss_smooth.getData()
+    x, y = tab.plots.loss_smooth.getData()
     assert len(x) == 40 and np.isfinite(y).all()
-    assert len(tab.val_curve.getData()[0]) == 5
+    assert len(tab.plots.val_curve.getData()[0]) == 5
     qtbot.waitUntil(lambda: set(c.refs) == {"bicubic", "lstsq"}, timeout=WAIT_MS)
-    assert set(tab.ref_items) == {"bicubic", "lstsq"} and "Bicubic" in tab.val_title()
-    assert tab.preview_model.array is not None and tab.preview_model.array.shape == (16, 20, 3)
-    assert tab.preview_gt.array is not None and "iteration 40" in tab.preview_model_title.text()
+    assert set(tab.plots.ref_items) == {"bicubic", "lstsq"} and "Bicubic" in tab.plots.val_title()
+    assert tab.preview.model.array is not None and tab.preview.model.array.shape == (16, 20, 3)
+    assert tab.preview.gt.array is not None and "iteration 40" in tab.preview.model_title.text()
     assert "it 40: val PSNR" in tab.log_view.toPlainText()
     assert tab.use_button.isEnabled() and tab.export_button.isEnabled() and tab.start_button.isEnabled()
 
@@ -271,17 +271,17 @@ def test_quick_calibrate_improves_val_psnr_on_colour_shifted_pairs(qtbot, tmp_pa
     win, tab = _setup(qtbot, pairs, tmp_path / "runs", init="shipped", model_overrides={})
     tab.calibrate_button.click()
     assert not tab.start_button.isEnabled()
-    assert tab.loss_note.text.startswith("Quick calibrate is running")  # not 'No run yet: press Start'
+    assert tab.plots.loss_note.text.startswith("Quick calibrate is running")  # not 'No run yet: press Start'
     _idle(qtbot, tab)
     cal = tab.runner.calibration
     assert cal is not None and cal["after"] > cal["before"] + 1.0, cal
     assert "Quick calibrate: val PSNR" in tab.last_message and "→" in tab.last_message
     assert tab.log_view.toPlainText().lower().count("quick calibrate: val psnr") == 1  # it was said twice
-    assert tab.loss_note.text == "No training run yet: Start fine-tunes the calibrated model"
+    assert tab.plots.loss_note.text == "No training run yet: Start fine-tunes the calibrated model"
     n_val = len(tab.runner.trainer.val)
     assert f"scoring the model on {n_val} val pair{'' if n_val == 1 else 's'}…" in tab.log_view.toPlainText()
     assert tab.use_button.isEnabled() and tab.export_button.isEnabled()
-    assert "calibrated" in tab.preview_model_title.text()
+    assert "calibrated" in tab.preview.model_title.text()
 
 
 def test_use_best_switches_compare_to_the_best_validated_weights(qtbot, tmp_path, pairs):
@@ -350,7 +350,7 @@ def test_layout_fits_1280x800(qtbot, tmp_path, pairs):
         if b.isVisible() and isinstance(b, QPushButton):
             assert b.width() >= b.minimumSizeHint().width(), b.text()  # no cropped button text
     assert tab.side.horizontalScrollBar().maximum() == 0
-    assert tab.loss_plot.height() >= 150 and tab.val_plot.height() >= 150 and tab.log_view.height() >= 100
+    assert tab.plots.loss_plot.height() >= 150 and tab.plots.val_plot.height() >= 150 and tab.log_view.height() >= 100
     assert win.width() == 1280 and win.height() == 800
 
 

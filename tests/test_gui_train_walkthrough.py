@@ -70,9 +70,9 @@ def test_no_validation_pairs_are_named_before_start_which_asks_and_the_chart_say
     _idle(qtbot, tab)
     t = tab.runner.trainer
     assert t.finished and t.val == [] and tab.curves.val_psnr == []
-    assert tab.val_note.text == NO_VAL and tab.loss_note.text == ""  # not "waiting" forever, not "no run yet"
+    assert tab.plots.val_note.text == NO_VAL and tab.plots.loss_note.text == ""  # not "waiting" forever, not "no run yet"
     assert "no validation pairs" in tab.use_best_button.toolTip()
-    assert "no validation pairs" in tab.preview_caption.text() and "Bicubic" not in tab.val_title()
+    assert "no validation pairs" in tab.preview.caption.text() and "Bicubic" not in tab.plots.val_title()
     assert tab.last_message.endswith("no validation pairs.") and "nan" not in tab.last_message
 
 

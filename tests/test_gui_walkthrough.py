@@ -103,8 +103,8 @@ def test_psnr_plot_and_its_legend_fit_the_train_tab(qtbot, size):
     win.resize(*size)
     win.show_tab("train")
     tab = win.tab("train")
-    qtbot.waitUntil(lambda: (win.width(), win.height()) == size and tab.val_plot.isVisible())
-    plot, item = tab.val_plot, tab.val_plot.getPlotItem()
+    qtbot.waitUntil(lambda: (win.width(), win.height()) == size and tab.plots.val_plot.isVisible())
+    plot, item = tab.plots.val_plot, tab.plots.val_plot.getPlotItem()
     tab.curves.add_val(0, 29.38)
     tab._redraw_curves()  # as in a run: the legend grows as the reference values arrive
     tab.curves.add_val(60, 39.78)
@@ -223,7 +223,7 @@ def test_empty_train_plots_say_what_fills_them_instead_of_0_to_1_axes(qtbot):
     win = open_window(qtbot, ["--methods", "bicubic"])
     win.show_tab("train")
     tab = win.tab("train")
-    qtbot.waitUntil(lambda: tab.val_plot.isVisible())
+    qtbot.waitUntil(lambda: tab.plots.val_plot.isVisible())
 
     def placeholder(plot) -> str:
         item = plot.getPlotItem()
@@ -232,17 +232,17 @@ def test_empty_train_plots_say_what_fills_them_instead_of_0_to_1_axes(qtbot):
         assert (not any(axes) and len(note) == 1) or (all(axes) and not note)
         return note[0].textItem.toPlainText() if note else ""
 
-    assert placeholder(tab.loss_plot) == placeholder(tab.val_plot) == (
+    assert placeholder(tab.plots.loss_plot) == placeholder(tab.plots.val_plot) == (
         "No run yet: choose a pairs folder and press Start")
     tab.curves.add_losses([(1, 0.03), (2, 0.02)])
     tab._redraw_curves()
-    assert placeholder(tab.loss_plot) == "" and placeholder(tab.val_plot) != ""
-    qtbot.waitUntil(lambda: tab.loss_plot.getPlotItem().vb.viewRange()[1][1] < 0.1)  # fits the losses, not 0–1
+    assert placeholder(tab.plots.loss_plot) == "" and placeholder(tab.plots.val_plot) != ""
+    qtbot.waitUntil(lambda: tab.plots.loss_plot.getPlotItem().vb.viewRange()[1][1] < 0.1)  # fits the losses, not 0–1
     tab.curves.add_val(0, 29.4)
     tab._redraw_curves()
-    assert placeholder(tab.val_plot) == ""
+    assert placeholder(tab.plots.val_plot) == ""
     tab._reset_run_view(100)  # a new run starts empty again
-    assert placeholder(tab.loss_plot) != "" and placeholder(tab.val_plot) != ""
+    assert placeholder(tab.plots.loss_plot) != "" and placeholder(tab.plots.val_plot) != ""
 
 
 @pytest.mark.parametrize("size", [(1100, 700), (1280, 800)])

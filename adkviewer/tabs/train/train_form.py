@@ -190,7 +190,7 @@ class TrainForm:
         if not s.pairs:
             self._sync_split_choice("", None)
             self.scan = None
-            self._sync_notes()
+            self.plots.sync_notes()
             self.pairs_table.setRowCount(0)
             self.pairs_summary.setText("<span style='color:gray'>Choose a folder with HR/ and LR/ subfolders "
                                        "(matched by file name), or RealSR-named pairs (NAME_HR.png beside "
@@ -213,7 +213,7 @@ class TrainForm:
             scan.split_note = "No split.json in the folder: " + scan.split_note[0].lower() + scan.split_note[1:]
         self.scan = scan
         self._fill_table(scan)
-        self._sync_notes()  # "choose a pairs folder" goes once one is usable
+        self.plots.sync_notes()  # "choose a pairs folder" goes once one is usable
         return scan
 
     def _set_split_radio(self, radio) -> None:

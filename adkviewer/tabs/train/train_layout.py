@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFrame,
                                QGridLayout, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton,
                                QRadioButton, QScrollArea, QSizePolicy, QSpinBox, QSplitter, QTableWidget,
                                QToolButton, QVBoxLayout, QWidget)
 
-from superqt import QElidingLabel
-
 from adk_model.devices import available_devices
 
 from adkviewer.widgets.log_view import LogView
 from adkviewer.state.session import SCALES
 from adkviewer.tabs.train.train_state import DEVICES, PRESETS
-from adkviewer.tabs.train.train_widgets import (ADK_COLOUR, PAIR_COLUMNS, PREVIEW_WAITING, PlotNote, PreviewImage,
-                                                _group, _path_row, _plot)
+from adkviewer.tabs.train.train_curves import CurvesView, PreviewPane
+from adkviewer.tabs.train.train_widgets import PAIR_COLUMNS, _group, _path_row
 
 
 class TrainLayout:
-    """A part of TrainTab (its attributes are the tab's own)."""
+    """Builds TrainTab's widgets (its attributes are the tab's own), with the curves and preview as views it holds."""
 
     def _build(self) -> None:
         # -- run controls
@@ -212,47 +209,18 @@ class TrainLayout:
         side_width = side.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 4
 
         # -- right: curves, preview, log
-        self.loss_plot = _plot("Training loss (L1)<br><span style='font-size:8pt'>"
-                               "<span style='color:#6baed6'>— per batch</span> &nbsp; "
-                               "<span style='color:#08519c'>━ smoothed</span></span>", "loss")
-        self.loss_raw = self.loss_plot.plot([], [], pen=pg.mkPen("#9ecae1", width=1))
-        self.loss_smooth = self.loss_plot.plot([], [], pen=pg.mkPen("#08519c", width=2))
-        self.val_plot = _plot("Validation PSNR (dB)", "PSNR RGB (dB)")
-        self.val_curve = self.val_plot.plot([], [], pen=pg.mkPen(ADK_COLOUR, width=2), symbol="o", symbolSize=6,
-                                            symbolBrush=ADK_COLOUR, symbolPen=None)
-        self.ref_items: dict[str, pg.PlotDataItem] = {}
-        self.loss_note, self.val_note = PlotNote(self.loss_plot), PlotNote(self.val_plot)
-        self.val_plot.installEventFilter(self)  # a narrower plot wraps its legend (see set_val_title)
-
-        self.preview_model = PreviewImage(self)
-        self.preview_gt = PreviewImage(self)
-        self.preview_model_title = QElidingLabel("ADK-Net", self)
-        self.preview_gt_title = QElidingLabel("Ground truth LR", self)
-        for t in (self.preview_model_title, self.preview_gt_title):
-            t.setAlignment(Qt.AlignCenter)
-            t.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
-        preview = QWidget(self)
-        pl = QGridLayout(preview)
-        pl.setContentsMargins(0, 0, 0, 0)
-        pl.setSpacing(3)
-        self.preview_caption = QElidingLabel(PREVIEW_WAITING, preview)
-        self.preview_caption.setStyleSheet("font-weight:bold;")
-        self.preview_caption.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
-        pl.addWidget(self.preview_caption, 0, 0, 1, 2)
-        pl.addWidget(self.preview_model_title, 1, 0)
-        pl.addWidget(self.preview_gt_title, 1, 1)
-        pl.addWidget(self.preview_model, 2, 0)
-        pl.addWidget(self.preview_gt, 2, 1)
-        pl.setRowStretch(2, 1)
+        self.plots = CurvesView(self.curves, lambda: self.runner.training, lambda: self._run_validates,
+                                self._empty_plot_text, self)
+        self.preview = PreviewPane(self)
 
         self.log_view = LogView(self)
         self.log_view.setPlaceholderText("Log")
 
         self.plots_split = QSplitter(Qt.Horizontal, self)
-        self.plots_split.addWidget(self.loss_plot)
-        self.plots_split.addWidget(self.val_plot)
+        self.plots_split.addWidget(self.plots.loss_plot)
+        self.plots_split.addWidget(self.plots.val_plot)
         self.bottom_split = QSplitter(Qt.Horizontal, self)
-        self.bottom_split.addWidget(preview)
+        self.bottom_split.addWidget(self.preview)
         self.bottom_split.addWidget(self.log_view)
         self.bottom_split.setSizes([480, 420])
         self.vsplit = QSplitter(Qt.Vertical, self)

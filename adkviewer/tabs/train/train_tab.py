@@ -2,29 +2,37 @@
 
 A thin view. The form's values live in `train_state.TrainSettings` (Qt-free), the pairs table comes from
 `train_state.scan_pairs`, and all the work (training, quick calibrate, export) is done by the one engine in
-`adk_model.train`, run off the GUI thread by `train_runner.TrainRunner`. The class is assembled from one part per job:
-train_layout (widgets), train_form (form and pairs), train_actions (buttons), train_progress (runner signals,
-curves); train_widgets holds the small widgets and texts they share, train_calibrate quick calibrate's stages.
+`adk_model.train`, run off the GUI thread by `train_runner.TrainRunner`. The tab shows the runner's signals itself and
+holds two views, `CurvesView` (loss and validation plots) and `PreviewPane`; `TrainLayout` builds the widgets, and
+two parts still share the tab's attributes: train_form (the form and the pairs table, whose widgets the layout
+builds) and train_actions (the buttons); train_widgets holds the small widgets and texts they share,
+train_calibrate quick calibrate's stages.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QSize, QTimer
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from adk_model.train import TrainConfig
+
 from adkviewer.gui.context import TabContext
-from adkviewer.state.messages import PAIRS
-from adkviewer.tabs.train.train_runner import TrainRunner
-from adkviewer.tabs.train.train_state import Curves, Eta, PairScan, TrainSettings
+from adkviewer.state import weights_registry
+from adkviewer.state.messages import PAIRS, TRAIN
+from adkviewer.tabs.train.train_runner import (CALIBRATING, EXPORTING, IDLE, PAUSED, PAUSING, RUNNING, STARTING,
+                                               STOPPING, TrainRunner)
+from adkviewer.tabs.train.train_state import Curves, Eta, PairScan, TrainSettings, format_duration
 from adkviewer.tabs.train.train_actions import TrainActions
 from adkviewer.tabs.train.train_form import TrainForm
 from adkviewer.tabs.train.train_layout import TrainLayout
-from adkviewer.tabs.train.train_progress import TrainProgress
+from adkviewer.tabs.train.train_widgets import (CALIBRATING_NOTE, NO_RUN, NO_RUN_CALIBRATED, NO_RUN_READY,
+                                                PREVIEW_WAITING, STATE_TEXT, WAITING)
 
 
-class TrainTab(TrainLayout, TrainForm, TrainActions, TrainProgress, QWidget):
+class TrainTab(TrainLayout, TrainForm, TrainActions, QWidget):
     """Pairs, validation and settings on the left; run controls on top; curves, preview and log on the right."""
 
     def __init__(self, ctx: TabContext) -> None:
@@ -132,3 +140,170 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, TrainProgress, QWidget):
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
         return QSize(1280, 760)
+
+    # ------------------------------------------------------------------ the runner's signals shown
+
+    def _reset_run_view(self, total: int) -> None:
+        self.curves.clear()
+        self.eta.reset()
+        self._run_validates = None
+        self.preview.caption.setText(PREVIEW_WAITING)
+        self._redraw_curves()
+        self.plots.clear_refs()
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(0)
+        self.progress.setFormat(f"0 / {total}")
+        self.eta_label.setText("")
+
+    def _on_state(self, state: str) -> None:
+        self._sync_buttons()
+        self.plots.sync_notes()
+        if state == PAUSED:
+            self.eta_label.setText("paused")
+        elif state == STOPPING:
+            self.eta_label.setText("stopping…")
+        elif state in (CALIBRATING, EXPORTING, STARTING, PAUSING):
+            self.eta_label.setText(STATE_TEXT[state])
+
+    def _sync_buttons(self) -> None:
+        st = self.runner.state
+        idle = st == IDLE and not self.runner.busy
+        usable = self.runner.can_export  # also while a run holds paused: try or export the model as it is
+        self.start_button.setEnabled(idle)
+        self.pause_button.setEnabled(st in (STARTING, RUNNING, PAUSING, PAUSED))
+        self.pause_button.setText("Resume" if st in (PAUSING, PAUSED) else "Pause")
+        self.stop_button.setEnabled(st in (STARTING, RUNNING, PAUSING, PAUSED, CALIBRATING))
+        self.stop_button.setText("Cancel" if st == CALIBRATING else "Stop")
+        self.stop_button.setToolTip("Cancel quick calibrate: the model stays as it was" if st == CALIBRATING else
+                                    "Stop and write a checkpoint that “Resume from checkpoint…” continues")
+        self.resume_ckpt_button.setEnabled(idle)
+        self.calibrate_button.setEnabled(idle)
+        self.use_button.setEnabled(usable)
+        best = self.best_weights() if idle or st == PAUSED else None
+        self.use_best_button.setEnabled(best is not None)
+        t = self.runner.trainer
+        self.use_best_button.setToolTip(
+            f"Switch the Compare tab to the best validated weights: iteration {t.best['it']}, "
+            f"val PSNR {t.best['psnr']:.2f} dB ({best.name})" if best is not None and t is not None else
+            "This run has no validation pairs, so no best validated model" if self._run_validates is False else
+            "Switch the Compare tab to the weights of the best validation PSNR, once the run has gone past them")
+        self.export_button.setEnabled(usable)
+        self._sync_form_enabled()
+
+    def _on_setup(self, info: dict[str, Any]) -> None:
+        cfg: TrainConfig = info["cfg"]
+        self.settings.set("train/last_run", cfg.out)
+        self._run_validates = bool(info["val"])
+        if not self._run_validates:
+            self.preview.caption.setText("Validation preview: none (no validation pairs)")
+        self.progress.setRange(0, max(1, info["total"]))
+        # The setup event can be drained after the first progress update: never move the bar backwards.
+        it = max(self.progress.value(), info["iteration"])
+        self.progress.setValue(it)
+        self.progress.setFormat(f"{it} / {info['total']}")
+        if info["history"]:
+            self.curves.from_history(info["history"])
+        self._redraw_curves()
+        self._sync_buttons()
+
+    def _on_progress(self, it: int, total: int, elapsed: float) -> None:
+        if self.progress.maximum() != total:
+            self.progress.setRange(0, max(1, total))
+        self.progress.setValue(it)
+        left = self.eta.update(it, total, elapsed)
+        self.progress.setFormat(f"{it} / {total}")
+        if self.runner.state == RUNNING:
+            self.eta_label.setText(f"ETA {format_duration(left)}")
+
+    def _on_losses(self, points: list[tuple[int, float]]) -> None:
+        self.curves.add_losses(points)
+        self._redraw_curves()
+
+    def _on_validated(self, it: int, metrics: dict, preview, gt) -> None:
+        self.curves.add_val(it, metrics["psnr"])
+        self._redraw_curves()
+        self._show_preview(preview, gt, f"ADK-Net, iteration {it}: {metrics['psnr']:.2f} dB")
+
+    def _show_preview(self, preview, gt, title: str) -> None:
+        t = self.runner.trainer
+        name = t.val_infos[0].name if t is not None and getattr(t, "val_infos", None) else ""
+        self.preview.show_pair(preview, gt, title, name)
+
+    def _on_baseline(self, name: str, value: float) -> None:
+        self.curves.refs[name] = value
+        self._redraw_curves()
+
+    def _on_checkpoint(self, path: str, iteration: int) -> None:
+        self.log(f"checkpoint {path} (iteration {iteration})")
+
+    def _on_calibrating(self, stage: str, done: int, total: int) -> None:
+        """Quick calibrate's own progress, stage by stage, in place of the run's iterations."""
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(done)
+        self.progress.setFormat(f"quick calibrate: {stage}, {done} / {total} pairs")
+
+    def _run_bar(self, outcome: str) -> None:
+        """After quick calibrate, the bar shows the run's iterations again (or that there is no run yet)."""
+        t = self.runner.trainer
+        if t is not None and t.iteration:
+            self.progress.setRange(0, max(1, t.cfg.iterations))
+            self.progress.setValue(t.iteration)
+            self.progress.setFormat(f"{t.iteration} / {t.cfg.iterations}")
+        else:
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
+            self.progress.setFormat("calibrated: Start fine-tunes it" if outcome == "calibrated" else "idle")
+
+    def _on_calibrated(self, info: dict[str, Any]) -> None:
+        self._show_preview(info["preview"], info["gt"], f"ADK-Net calibrated: {info['after']:.2f} dB")
+        self._calibrated = info["weights"]
+        self._sync_init_choices(select=self._calibrated)
+        self.calfirst_check.setChecked(False)  # calibrated on these pairs already; the form's schedule stays
+        self.plots.sync_notes()
+        self.log(f"Start from: {self.init_combo.currentText()} ({self._calibrated})")
+
+    def _on_exported(self, path: str, purpose: str) -> None:
+        if purpose == "compare":
+            self._switch_compare(Path(path))  # which remembers it
+        else:
+            weights_registry.remember(self.settings, path)
+        if not self.runner.training:
+            self._sync_init_choices()  # an exported model can start the next run
+
+    def _switch_compare(self, path: Path) -> None:
+        weights_registry.remember(self.settings, str(path))
+        c = self.ctx
+        t = self.runner.trainer
+        if t is not None and t.model is not None and c.session.scale != t.model.cfg.scale:
+            c.commands.set_scale(t.model.cfg.scale)
+        c.commands.set_weights(path)
+        c.shell.show_tab("compare")
+        self.hub.info(f"Compare now uses {path.name}.")
+
+    def _on_finished(self, outcome: str, message: str) -> None:
+        self.last_message = message
+        if message:
+            self.log(message)
+        if outcome in ("calibrated", "cancelled") or self.progress.format().startswith("quick calibrate"):
+            self._run_bar(outcome)
+        if outcome == "crashed":
+            self.hub.error(message, TRAIN)
+        elif outcome in ("finished", "stopped", "calibrated", "cancelled"):
+            self.hub.info(message, TRAIN)
+        self.eta_label.setText("paused" if self.runner.state == PAUSED else
+                               {"finished": "done", "stopped": "stopped", "crashed": "failed",
+                                "cancelled": "cancelled"}.get(outcome, ""))
+        self._redraw_curves()  # the notes and legend of a run that ended
+        self._sync_buttons()
+
+    def _empty_plot_text(self) -> str:
+        """What an empty plot says: a run is on its way, quick calibrate runs, or what to do to start one."""
+        ready = self.scan is not None and not self.scan.error
+        return (WAITING if self.runner.training else CALIBRATING_NOTE if self.runner.state == CALIBRATING else
+                NO_RUN if not ready else
+                NO_RUN_CALIBRATED if self._calibrated and self.init_combo.currentData() == self._calibrated
+                else NO_RUN_READY)
+
+    def _redraw_curves(self) -> None:
+        """The curves as they are now, the reference lines across the whole run."""
+        self.plots.redraw(self.progress.maximum())

@@ -1,0 +1,143 @@
+"""The Train tab's two plots (training loss, validation PSNR with the reference lines) and its validation preview.
+
+Views the tab holds: `CurvesView` draws a `train_state.Curves` (the Qt-free data), `PreviewPane` shows one
+validation pair as the model and the ground truth see it.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtWidgets import QGridLayout, QSizePolicy, QWidget
+from superqt import QElidingLabel
+
+from adkviewer.tabs.train.train_state import Curves
+from adkviewer.tabs.train.train_widgets import (ADK_COLOUR, NO_VAL, PLOT_FG, PREVIEW_WAITING, REF_COLOURS, REF_LABELS,
+                                                PlotNote, PreviewImage, _plot)
+
+
+class CurvesView(QObject):
+    """The loss and validation plots of `curves`; `training()` says whether a run is on, `validates()` whether it
+    has validation pairs (None: no run yet), and `empty_text()` what an empty plot says."""
+
+    def __init__(self, curves: Curves, training: Callable[[], bool], validates: Callable[[], bool | None],
+                 empty_text: Callable[[], str], parent: QWidget) -> None:
+        super().__init__(parent)
+        self.curves, self.training, self.validates, self.empty_text = curves, training, validates, empty_text
+        self.loss_plot = _plot("Training loss (L1)<br><span style='font-size:8pt'>"
+                               "<span style='color:#6baed6'>— per batch</span> &nbsp; "
+                               "<span style='color:#08519c'>━ smoothed</span></span>", "loss")
+        self.loss_raw = self.loss_plot.plot([], [], pen=pg.mkPen("#9ecae1", width=1))
+        self.loss_smooth = self.loss_plot.plot([], [], pen=pg.mkPen("#08519c", width=2))
+        self.val_plot = _plot("Validation PSNR (dB)", "PSNR RGB (dB)")
+        self.val_curve = self.val_plot.plot([], [], pen=pg.mkPen(ADK_COLOUR, width=2), symbol="o", symbolSize=6,
+                                            symbolBrush=ADK_COLOUR, symbolPen=None)
+        self.ref_items: dict[str, pg.PlotDataItem] = {}
+        self.loss_note, self.val_note = PlotNote(self.loss_plot), PlotNote(self.val_plot)
+        self.val_plot.installEventFilter(self)  # a narrower plot wraps its legend (see set_val_title)
+
+    def clear_refs(self) -> None:
+        """A new run: the reference lines go until they are computed again."""
+        for item in self.ref_items.values():
+            self.val_plot.removeItem(item)
+        self.ref_items.clear()
+
+    def redraw(self, x_max: int) -> None:
+        """Draw the curves as they are now; the reference lines reach to `x_max` (the run's last iteration)."""
+        c = self.curves
+        if c.loss:
+            it = np.asarray(c.loss_it, float)
+            self.loss_raw.setData(it, np.maximum(np.asarray(c.loss), 1e-8))
+            self.loss_smooth.setData(it, np.maximum(np.asarray(c.smoothed_loss()), 1e-8))
+        else:
+            self.loss_raw.setData([], [])
+            self.loss_smooth.setData([], [])
+        self.val_curve.setData(np.asarray(c.val_it, float), np.asarray(c.val_psnr, float))
+        x1 = max([x_max] + c.val_it + c.loss_it[-1:])
+        for name, value in c.refs.items():
+            item = self.ref_items.get(name)
+            if item is None:
+                pen = pg.mkPen(REF_COLOURS.get(name, "#555555"), width=1.5, style=Qt.DashLine)
+                item = self.ref_items[name] = self.val_plot.plot([], [], pen=pen)
+            item.setData([0, x1], [value, value])
+        self.sync_notes()
+        self.set_val_title()
+
+    def sync_notes(self) -> None:
+        """An empty plot says why it is empty instead of showing bare axes."""
+        c = self.curves
+        empty = self.empty_text()
+        self.loss_note.set_text("" if c.loss else empty)
+        self.val_note.set_text("" if c.val_psnr or c.refs else NO_VAL if self.validates() is False else empty)
+
+    def set_val_title(self) -> None:
+        """The title with its legend on one line, or on two where one line is wider than the plot (pyqtgraph then
+        made the whole plot wider than its widget: the right part of the curves and the legend were cut off)."""
+        item = self.val_plot.getPlotItem()
+        item.setTitle(self.val_title(), color=PLOT_FG, size="10pt")  # pyqtgraph: title row and label 30 px high
+        one_line = item.titleLabel.item.boundingRect()
+        if one_line.width() > self.val_plot.width() - 8:
+            item.setTitle(self.val_title(wrap=True), color=PLOT_FG, size="10pt")
+            height = 30 + item.titleLabel.item.boundingRect().height() - one_line.height()
+            item.titleLabel.setMaximumHeight(height)  # the legend's second line pushes the plot down
+            item.layout.setRowFixedHeight(0, height)
+        # a wider title grew the plot past its widget and pyqtgraph only fits it back on a resize: fit it now
+        item.setGeometry(self.val_plot.range)
+
+    def eventFilter(self, obj: QObject, ev: QEvent) -> bool:  # noqa: N802 - Qt API
+        if obj is self.val_plot and ev.type() == QEvent.Resize:
+            QTimer.singleShot(0, self, self.set_val_title)
+        return False
+
+    def val_title(self, wrap: bool = False) -> str:
+        """The PSNR plot's title, with a legend line under it (never drawn over the curves); wrap: the
+        reference lines on a line of their own."""
+        c = self.curves
+        if not c.val_psnr and not c.refs and (not self.training() or self.validates() is False):
+            return "Validation PSNR (dB)<br><span style='font-size:8pt'>&nbsp;</span>"
+        parts = [f"<span style='color:{ADK_COLOUR}'>● ADK-Net"
+                 + (f" {c.val_psnr[-1]:.2f}" if c.val_psnr else "") + "</span>"]
+        for name in ("bicubic", "lstsq"):
+            value = c.refs.get(name)
+            text = f"{value:.2f}" if value is not None else "…"
+            parts.append(f"<span style='color:{REF_COLOURS[name]}'>- - {REF_LABELS[name]} {text}</span>")
+        if wrap:
+            return ("Validation PSNR (dB)<br><span style='font-size:8pt'>" + parts[0] + "<br>"
+                    + " &nbsp; ".join(parts[1:]) + "</span>")
+        return "Validation PSNR (dB)<br><span style='font-size:8pt'>" + " &nbsp; ".join(parts) + "</span>"
+
+
+class PreviewPane(QWidget):
+    """One validation pair: the model's output beside the ground-truth LR, with a caption naming the pair."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = PreviewImage(self)
+        self.gt = PreviewImage(self)
+        self.model_title = QElidingLabel("ADK-Net", self)
+        self.gt_title = QElidingLabel("Ground truth LR", self)
+        for t in (self.model_title, self.gt_title):
+            t.setAlignment(Qt.AlignCenter)
+            t.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        pl = QGridLayout(self)
+        pl.setContentsMargins(0, 0, 0, 0)
+        pl.setSpacing(3)
+        self.caption = QElidingLabel(PREVIEW_WAITING, self)
+        self.caption.setStyleSheet("font-weight:bold;")
+        self.caption.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        pl.addWidget(self.caption, 0, 0, 1, 2)
+        pl.addWidget(self.model_title, 1, 0)
+        pl.addWidget(self.gt_title, 1, 1)
+        pl.addWidget(self.model, 2, 0)
+        pl.addWidget(self.gt, 2, 1)
+        pl.setRowStretch(2, 1)
+
+    def show_pair(self, preview, gt, title: str, pair: str = "") -> None:
+        """Show the model's output `preview` (titled) beside `gt`, the validation pair named `pair`."""
+        self.caption.setText(f"Validation preview{': ' + pair if pair else ''}")
+        self.model_title.setText(title)
+        self.model.set_array(preview)
+        self.gt.set_array(gt)
