@@ -47,6 +47,7 @@ class DiffTab(DiffLayout, QWidget):
         self._requested = False       # a --diff asked for a map: --screenshot waits for it
         self._levels = (0.0, 1.0)
         self._cmap = colormaps.SEQUENTIAL
+        self._shown_mode: str | None = None  # the mode of the map on screen (the next one may be computing)
         self._build()
         h = self.hub
         h.imageChanged.connect(self._on_image_changed)
@@ -200,11 +201,15 @@ class DiffTab(DiffLayout, QWidget):
         res = None if why else st.result()
         title = f"<b>Statistics · {MODE_LABELS[st.mode].lower()} error</b>"
         if res is None and why is None:  # the job computes it: what is on screen stays until it is there
-            self.stats_title.setText(f"{title} <span style='color:gray'>· computing…</span>")
             if self.panel.stack.currentWidget() is not self.panel.view:  # no map yet: say so
                 self.panel.set_message(COMPUTING)
+                self._shown_mode = None
+            shown = f"<b>Statistics · {MODE_LABELS[self._shown_mode].lower()} error</b>" if self._shown_mode else title
+            coming = f" {MODE_LABELS[st.mode].lower()}" if self._shown_mode not in (None, st.mode) else ""
+            self.stats_title.setText(f"{shown} <span style='color:gray'>· computing{coming}…</span>")
             return
         self.stats_title.setText(title)
+        self._shown_mode = st.mode if res is not None else None
         for b in (self.save_map_button, self.save_view_button, self.save_csv_button):
             b.setEnabled(res is not None)
         for w in (self.cbar_view, self.hist):  # no map: no colour bar or histogram of an earlier one
