@@ -128,3 +128,16 @@ def test_a_ground_truth_map_follows_the_ground_truth_generation(tmp_path):
     s.open_ground_truth(_png(tmp_path / "lr_b.png", 12, 12, seed=2))  # another ground truth, same scale
     assert st.key(GT) != old_key and not st.store(req, compute_maps(req))
     assert st.key("bicubic") == req.image_key  # the method's key did not move: its result is still valid
+
+
+def test_a_new_least_squares_fit_moves_only_its_part_and_drops_only_its_result(tmp_path):
+    s = Session(device="cpu")
+    s.open_image(_png(tmp_path / "a.png"))
+    _with_results(s, "bicubic", "lstsq")
+    ms, before = s.method_set(), s.generation
+    s.set_lstsq(s.scale, tmp_path / "my_fit.safetensors")
+    assert s.generation == before.bumped("lstsq") and set(s.results) == {"bicubic"}  # the others stay
+    assert s.generation.output_of("bicubic") == before.output_of("bicubic")  # their results are still current
+    assert s.generation.output_of("lstsq") != before.output_of("lstsq") and s.method_set() is not ms
+    s.set_lstsq(2, tmp_path / "x2_fit.safetensors")  # another scale's fit: nothing here changes
+    assert s.generation == before.bumped("lstsq")

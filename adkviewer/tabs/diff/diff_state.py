@@ -178,7 +178,7 @@ class DiffState:
 
     def _source_key(self, name: str) -> Hashable:
         g = self.session.generation
-        return (name, g if name == GT else g.results)
+        return (name, g if name == GT else g.output_of(name))
 
     def source_changed(self, name: str) -> None:
         """A method's result changed within the generation (or the ground truth did): drop the maps made from it."""
