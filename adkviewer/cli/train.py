@@ -1,4 +1,4 @@
-"""`adkviewer train`: fine-tune or train ADK-Net with the engine of model.train (also under torchrun)."""
+"""`adkviewer train`: fine-tune or train ADK-Net with the engine of adk_model.train (also under torchrun)."""
 
 from __future__ import annotations
 
