@@ -46,6 +46,11 @@ def _finite_float(zero_ok: bool = False):
     return parse
 
 
+def progress_off(args) -> bool:
+    """No progress bars with --quiet, or when stderr is not a terminal (a log file or a pipe gets no '\\r' redraws)."""
+    return bool(getattr(args, "quiet", False)) or not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty())
+
+
 DEVICE_HELP = "auto (default): CUDA, else MPS, else the CPU"
 
 
@@ -164,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--overwrite", action="store_true", help="replace an existing weights file")
     i.add_argument("--preset", default="lite", choices=presets, help="the state dict's model (default lite)")
     i.add_argument("--scale", type=_int_at_least(2), default=4, help="the state dict's scale (default 4)")
+    for shows_progress in (d, e, t, f):
+        shows_progress.add_argument("-q", "--quiet", action="store_true",
+                                    help="no progress bars (they are off anyway when stderr is not a terminal)")
     for reads_images in (d, e, t, f):
         reads_images.add_argument("--max-megapixels", type=_finite_float(), default=None,
                                   help="largest image accepted (default 150; loading takes about 16 bytes a pixel)")
