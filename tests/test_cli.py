@@ -741,3 +741,47 @@ def test_the_train_tabs_recorded_command_runs_the_same_config_through_the_cli_pa
     want, got = gui.to_dict(), cli.to_dict()
     want.pop("command"), got.pop("command")
     assert got == want
+
+
+# ----------------------------------------------------------------------------- exit codes
+
+
+def test_help_documents_the_exit_codes(capsys):
+    for argv in (["--help"], ["downscale", "--help"]):
+        with pytest.raises(SystemExit) as e:
+            main(argv)
+        assert e.value.code == 0
+        text = " ".join(capsys.readouterr().out.split())  # argparse wraps the epilog
+        for code in ("0 ok", "1 some inputs failed", "2 usage error", "3 runtime error", "130 interrupted"):
+            assert code in text, text
+
+
+def test_runtime_errors_exit_3_and_usage_errors_exit_2(tmp_path, capsys):
+    """A runtime error (a missing folder, bad weights) returned 2, argparse's usage code, so a script could not
+    tell 'fix the command' from 'fix the data'."""
+    code, _, err = _run(capsys, ["eval", "--pairs", tmp_path / "no-such-folder", "--methods", "box"])
+    _one_error(code, err)
+    assert code == 3
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not weights")
+    a = save_png(tmp_path / "a.png", smooth_image(16, 16, seed=1))
+    code, _, err = _run(capsys, ["downscale", a, "-o", tmp_path / "o", "--weights", bad, "--device", "cpu"])
+    _one_error(code, err)
+    assert code == 3
+    code, _, err = _run(capsys, ["downscal", a])  # a mistyped command is a usage error
+    assert code == 2 and "did you mean 'downscale'?" in err
+    with pytest.raises(SystemExit) as e:
+        main(["downscale", str(a)])  # no -o
+    assert e.value.code == 2
+
+
+def test_memory_and_os_errors_exit_3(tmp_path, monkeypatch, capsys):
+    import adkviewer.cli.entry as entry
+
+    for exc in (MemoryError(), PermissionError(13, "Permission denied", "x.png")):
+        def boom(args, argv, exc=exc):
+            raise exc
+        monkeypatch.setitem(entry.COMMANDS, "downscale", boom)
+        code, _, err = _run(capsys, ["downscale", "a.png", "-o", tmp_path])
+        _one_error(code, err)
+        assert code == 3
