@@ -785,3 +785,18 @@ def test_memory_and_os_errors_exit_3(tmp_path, monkeypatch, capsys):
         code, _, err = _run(capsys, ["downscale", "a.png", "-o", tmp_path])
         _one_error(code, err)
         assert code == 3
+
+
+def test_a_screenshot_of_an_error_banner_exits_3(tmp_path):
+    """'adkviewer missing.png --screenshot x.png' saved a picture of the error and exited 0, so CI passed."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), OMP_NUM_THREADS="1",
+               QT_QPA_PLATFORM="offscreen")
+    shot = tmp_path / "x.png"
+    proc = subprocess.run([sys.executable, "-m", "adkviewer", str(tmp_path / "missing.png"), "--screenshot", str(shot),
+                           "--size", "640x400"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 3, proc.stderr
+    assert "does not exist" in proc.stderr and shot.is_file()  # the picture is still written, to show what went wrong
+    from adkviewer.cli.args import EXIT_RUNTIME
+    from adkviewer.shell import app
+
+    assert app.EXIT_RUNTIME == EXIT_RUNTIME == 3  # the shell keeps its own copy (it may not import the CLI)
