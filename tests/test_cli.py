@@ -4,6 +4,7 @@ and one clear 'adkviewer: error:' line (never a traceback) for every user mistak
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import shutil
@@ -54,6 +55,21 @@ def _run(capsys, argv: list[str]) -> tuple[int, str, str]:
     code = main([str(a) for a in argv])
     out = capsys.readouterr()
     return code, out.out, out.err
+
+
+class _Terminal(io.StringIO):
+    """A stderr that says it is a terminal, so the progress bars draw (they are off for logs and pipes)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def _run_tty(monkeypatch, argv: list[str]) -> tuple[int, str]:
+    err = _Terminal()
+    with monkeypatch.context() as m:
+        m.setattr(sys, "stderr", err)
+        code = main([str(a) for a in argv])
+    return code, err.getvalue()
 
 
 def _one_error(code: int, err: str) -> str:
@@ -136,14 +152,15 @@ def test_eval_of_one_pair_says_1_pair(pristine, tmp_path, capsys):
     assert out.splitlines()[0].startswith(f"x{S}, 1 pair. ")
 
 
-def test_eval_and_fit_lstsq_show_progress_on_stderr_only(pristine, tmp_path, capsys):
+def test_eval_and_fit_lstsq_show_progress_on_stderr_only(pristine, tmp_path, capsys, monkeypatch):
     """The default eval fits lstsq on the train split then scores every pair: minutes of silence on real data."""
-    code, out, err = _run(capsys, ["eval", "--pairs", pristine, "--methods", "box", "lstsq", "--json"])
+    code, err = _run_tty(monkeypatch, ["eval", "--pairs", pristine, "--methods", "box", "lstsq", "--json"])
+    out = capsys.readouterr().out
     assert code == 0, err
     assert "fitting lstsq: 100%" in err and "3/3" in err  # the 3 train pairs
     assert "scoring: 100%" in err and "2/2" in err  # the 2 val pairs
     assert json.loads(out)["pairs"] == 2
-    code, _, err = _run(capsys, ["fit-lstsq", "--pairs", pristine, "-o", tmp_path / "fit.safetensors"])
+    code, err = _run_tty(monkeypatch, ["fit-lstsq", "--pairs", pristine, "-o", tmp_path / "fit.safetensors"])
     assert code == 0 and "fitting lstsq: 100%" in err and "3/3" in err
     code, _, err = _run(capsys, ["fit-lstsq", "--pairs", pristine, "-o", tmp_path / "fit.safetensors", "--overwrite"])
     assert code == 0 and "wrote" in err  # replaced only when asked (without --overwrite: one error, ERROR_CASES)
@@ -269,16 +286,50 @@ def test_downscale_into_an_unwritable_place_is_one_error_before_any_work(tmp_pat
         assert ("cannot write in" if "locked" in str(out) else "is a file") in _one_error(code, err)
         assert list(locked.iterdir()) == []
 
-def test_downscale_adknet_single_file(tmp_path, weights, capsys):
+def test_downscale_adknet_single_file(tmp_path, weights, monkeypatch):
     a = save_png(tmp_path / "a.png", smooth_image(48, 64, seed=3))
     dst = tmp_path / "single" / "small.png"
-    code, _, err = _run(capsys, ["downscale", a, "-o", dst, "--weights", weights, "--device", "cpu",
-                                 "--tile-budget-mb", 1])
+    code, err = _run_tty(monkeypatch, ["downscale", a, "-o", dst, "--weights", weights, "--device", "cpu",
+                                       "--tile-budget-mb", 1])
     assert code == 0, err
     assert f"to {dst}" in err and f"{dst}/" not in err
     assert "a.png:   0%" in err and "tile" in err  # one photo shows its tiles' progress (a 20 MP one: ~1 minute)
     expected = AdkRunner(load_weights(weights).model, "cpu").downscale(load_image(a).array)
     np.testing.assert_array_equal(np.rint(load_image(dst).array * 255), to_uint8(expected))
+
+
+def _has_bar(err: str) -> bool:
+    return "%|" in err or "\r" in err
+
+
+def test_downscale_progress_is_off_when_stderr_is_not_a_terminal(tmp_path, monkeypatch):
+    """A log file or a pipe filled with '\\r'-redrawn tqdm bars; now they draw only on a terminal."""
+    images = [save_png(tmp_path / "in" / f"{c}.png", smooth_image(16, 16, seed=i)) for i, c in enumerate("ab")]
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), OMP_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, "-m", "adkviewer", "downscale", *map(str, images), "-o",
+                           str(tmp_path / "piped"), "--method", "box"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert not _has_bar(proc.stderr) and "wrote 2 images" in proc.stderr
+    code, err = _run_tty(monkeypatch, ["downscale", *images, "-o", tmp_path / "tty", "--method", "box"])
+    assert code == 0 and _has_bar(err)  # the same batch on a terminal shows its bar
+    code, err = _run_tty(monkeypatch, ["downscale", *images, "-o", tmp_path / "quiet", "--method", "box", "--quiet"])
+    assert code == 0 and not _has_bar(err) and "wrote 2 images" in err
+
+
+def test_quiet_silences_every_progress_bar_on_a_terminal(pristine, tmp_path, weights, monkeypatch, capsys):
+    a = save_png(tmp_path / "a.png", smooth_image(48, 64, seed=3))
+    code, err = _run_tty(monkeypatch, ["downscale", a, "-o", tmp_path / "a.png.out.png", "--weights", weights,
+                                       "--device", "cpu", "--tile-budget-mb", 1, "-q"])
+    assert code == 0 and not _has_bar(err), err
+    code, err = _run_tty(monkeypatch, ["eval", "--pairs", pristine, "--methods", "box", "lstsq", "--json", "-q"])
+    assert code == 0 and not _has_bar(err), err
+    code, err = _run_tty(monkeypatch, ["fit-lstsq", "--pairs", pristine, "-o", tmp_path / "f.safetensors", "-q"])
+    assert code == 0 and not _has_bar(err), err
+    code, err = _run_tty(monkeypatch, ["train", "--pairs", pristine, "--device", "cpu", "--batch", 1, "--patch", 8,
+                                       "--iterations", 2, "--no-eval", "--out", tmp_path / "run", "--quiet"])
+    assert code == 0 and not _has_bar(err), err
+    assert (tmp_path / "run" / "adknet_x4_lite.safetensors").is_file()
 
 
 # ----------------------------------------------------------------------------- train
@@ -690,3 +741,62 @@ def test_the_train_tabs_recorded_command_runs_the_same_config_through_the_cli_pa
     want, got = gui.to_dict(), cli.to_dict()
     want.pop("command"), got.pop("command")
     assert got == want
+
+
+# ----------------------------------------------------------------------------- exit codes
+
+
+def test_help_documents_the_exit_codes(capsys):
+    for argv in (["--help"], ["downscale", "--help"]):
+        with pytest.raises(SystemExit) as e:
+            main(argv)
+        assert e.value.code == 0
+        text = " ".join(capsys.readouterr().out.split())  # argparse wraps the epilog
+        for code in ("0 ok", "1 some inputs failed", "2 usage error", "3 runtime error", "130 interrupted"):
+            assert code in text, text
+
+
+def test_runtime_errors_exit_3_and_usage_errors_exit_2(tmp_path, capsys):
+    """A runtime error (a missing folder, bad weights) returned 2, argparse's usage code, so a script could not
+    tell 'fix the command' from 'fix the data'."""
+    code, _, err = _run(capsys, ["eval", "--pairs", tmp_path / "no-such-folder", "--methods", "box"])
+    _one_error(code, err)
+    assert code == 3
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not weights")
+    a = save_png(tmp_path / "a.png", smooth_image(16, 16, seed=1))
+    code, _, err = _run(capsys, ["downscale", a, "-o", tmp_path / "o", "--weights", bad, "--device", "cpu"])
+    _one_error(code, err)
+    assert code == 3
+    code, _, err = _run(capsys, ["downscal", a])  # a mistyped command is a usage error
+    assert code == 2 and "did you mean 'downscale'?" in err
+    with pytest.raises(SystemExit) as e:
+        main(["downscale", str(a)])  # no -o
+    assert e.value.code == 2
+
+
+def test_memory_and_os_errors_exit_3(tmp_path, monkeypatch, capsys):
+    import adkviewer.cli.entry as entry
+
+    for exc in (MemoryError(), PermissionError(13, "Permission denied", "x.png")):
+        def boom(args, argv, exc=exc):
+            raise exc
+        monkeypatch.setitem(entry.COMMANDS, "downscale", boom)
+        code, _, err = _run(capsys, ["downscale", "a.png", "-o", tmp_path])
+        _one_error(code, err)
+        assert code == 3
+
+
+def test_a_screenshot_of_an_error_banner_exits_3(tmp_path):
+    """'adkviewer missing.png --screenshot x.png' saved a picture of the error and exited 0, so CI passed."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), OMP_NUM_THREADS="1",
+               QT_QPA_PLATFORM="offscreen")
+    shot = tmp_path / "x.png"
+    proc = subprocess.run([sys.executable, "-m", "adkviewer", str(tmp_path / "missing.png"), "--screenshot", str(shot),
+                           "--size", "640x400"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 3, proc.stderr
+    assert "does not exist" in proc.stderr and shot.is_file()  # the picture is still written, to show what went wrong
+    from adkviewer.cli.args import EXIT_RUNTIME
+    from adkviewer.shell import app
+
+    assert app.EXIT_RUNTIME == EXIT_RUNTIME == 3  # the shell keeps its own copy (it may not import the CLI)

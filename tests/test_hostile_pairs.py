@@ -30,7 +30,7 @@ def test_train_at_the_wrong_scale_says_which_option_to_pass(tmp_path, capsys):
     rc = main(["train", "--pairs", str(pairs), "--scale", "2", "--init", "scratch", "--iterations", "1",
                "--out", str(tmp_path / "run"), "--device", "cpu"])
     (line,) = _errors(capsys.readouterr().err)
-    assert rc == 2 and line.endswith("their sizes fit x4, not x2: pass --scale 4."), line
+    assert rc == 3 and line.endswith("their sizes fit x4, not x2: pass --scale 4."), line
 
 
 def test_an_ambiguous_pair_is_one_line_not_two_contradicting_ones(tmp_path):

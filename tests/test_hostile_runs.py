@@ -51,7 +51,7 @@ def test_cpu_out_of_memory_in_training_is_one_line(run_dir, tmp_path, capsys, mo
     monkeypatch.setattr(Trainer, "step", step)
     code, lines, err = _run(capsys, ["train", "--pairs", pairs, "--init", "scratch", *TINY_SET, "--iterations", 3,
                                      "--batch", 1, "--patch", 8, "--out", tmp_path / "o", "--device", "cpu"])
-    assert code == 2 and len(lines) == 1, err
+    assert code == 3 and len(lines) == 1, err
     assert "ran out of memory at iteration 1" in lines[0] and "smaller batch or patch" in lines[0]
 
 
@@ -103,7 +103,7 @@ def test_hand_edited_checkpoints_are_refused_in_one_sentence(run_dir, tmp_path, 
     torch.save(_edit(ckpt, key, value), bad)
     code, lines, err = _run(capsys, ["train", "--pairs", pairs, "--resume", bad, "--iterations", 3,
                                      "--device", "cpu"])
-    assert code == 2 and len(lines) == 1, err
+    assert code == 3 and len(lines) == 1, err
     assert "checkpoint_last.pt cannot be resumed" in lines[0] and words in lines[0], lines[0]
     assert not (bad.parent / "adknet_x4_lite.safetensors").exists()
 
@@ -123,7 +123,7 @@ def test_deeply_nested_split_file_is_one_sentence(tmp_path, capsys):
     with pytest.raises(PairError, match="nested too deeply"):
         read_split(pairs)
     code, lines, err = _run(capsys, ["eval", "--pairs", pairs, "--methods", "box", "--device", "cpu"])
-    assert code == 2 and len(lines) == 1 and "nested too deeply" in lines[0], err
+    assert code == 3 and len(lines) == 1 and "nested too deeply" in lines[0], err
     card = tmp_path / "w.json"  # the same through a model card beside weights: a note, not a crash
     card.write_text("{\"a\":" * 100_000 + "1" + "}" * 100_000)
     from adk_model.weights import read_card
@@ -138,4 +138,4 @@ def test_an_empty_val_list_says_there_is_nothing_to_score(tmp_path, capsys):
     split = json.loads((pairs / "split.json").read_text())
     (pairs / "split.json").write_text(json.dumps({**split, "val": []}))
     code, lines, err = _run(capsys, ["eval", "--pairs", pairs, "--methods", "box", "--json", "--device", "cpu"])
-    assert code == 2 and len(lines) == 1 and '"val" list of the split file is empty' in lines[0], err
+    assert code == 3 and len(lines) == 1 and '"val" list of the split file is empty' in lines[0], err

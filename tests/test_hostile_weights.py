@@ -83,7 +83,7 @@ def test_train_set_width_a_million_is_one_cli_line(tmp_path, capsys):
     rc = main(["train", "--pairs", str(pairs), "--init", "scratch", "--set", "width=1000000", "--iterations", "1",
                "--out", str(tmp_path / "run"), "--device", "cpu", "--no-eval"])
     err = capsys.readouterr().err
-    assert rc == 2 and "Traceback" not in err
+    assert rc == 3 and "Traceback" not in err
     lines = [ln for ln in err.splitlines() if ln.startswith("adkviewer: error:")]
     assert len(lines) == 1 and "width=1000000" in lines[0], err
 
@@ -179,5 +179,5 @@ def test_every_bad_weights_file_is_one_cli_line_and_writes_nothing(tmp_path, cap
         rc = main(["downscale", str(img), "-o", str(out), "--weights", str(path), "--device", "cpu"])
         err = capsys.readouterr().err
         lines = [ln for ln in err.splitlines() if ln.startswith("adkviewer: error:")]
-        assert rc == 2 and "Traceback" not in err and len(lines) == 1 and path.name in lines[0], (name, err)
+        assert rc == 3 and "Traceback" not in err and len(lines) == 1 and path.name in lines[0], (name, err)
         assert not out.exists()

@@ -10,7 +10,13 @@ import sys
 SUBCOMMANDS = ("downscale", "eval", "train", "fit-lstsq", "import-weights")
 
 
-def _fail(msg: str, code: int = 2) -> int:
+EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_RUNTIME, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_CODES = ("exit codes: 0 ok; 1 some inputs failed (the others were written); 2 usage error; "
+              "3 runtime error (a missing file, bad weights, out of memory, a --screenshot run that showed an "
+              "error); 130 interrupted (Ctrl-C)")
+
+
+def _fail(msg: str, code: int = EXIT_RUNTIME) -> int:
     print(f"adkviewer: error: {msg}", file=sys.stderr)
     return code
 
@@ -46,6 +52,11 @@ def _finite_float(zero_ok: bool = False):
     return parse
 
 
+def progress_off(args) -> bool:
+    """No progress bars with --quiet, or when stderr is not a terminal (a log file or a pipe gets no '\\r' redraws)."""
+    return bool(getattr(args, "quiet", False)) or not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty())
+
+
 DEVICE_HELP = "auto (default): CUDA, else MPS, else the CPU"
 
 
@@ -66,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     from adk_model.train import FINE_TUNE, RUNS_FOLDER, SCRATCH, TrainConfig
 
     methods, presets = list(ALL_METHODS), list(PRESETS)
-    p = argparse.ArgumentParser(prog="adkviewer", description="ADK-Net downscaling: batch, evaluation and training.")
+    p = argparse.ArgumentParser(prog="adkviewer", description="ADK-Net downscaling: batch, evaluation and training.",
+                                epilog=EXIT_CODES)
     sub = p.add_subparsers(dest="cmd", required=True)
 
     d = sub.add_parser("downscale", help="downscale images with one method")
@@ -164,6 +176,11 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--overwrite", action="store_true", help="replace an existing weights file")
     i.add_argument("--preset", default="lite", choices=presets, help="the state dict's model (default lite)")
     i.add_argument("--scale", type=_int_at_least(2), default=4, help="the state dict's scale (default 4)")
+    for each in (d, e, t, f, i):  # 'adkviewer downscale -h' documents them too
+        each.epilog = EXIT_CODES
+    for shows_progress in (d, e, t, f):
+        shows_progress.add_argument("-q", "--quiet", action="store_true",
+                                    help="no progress bars (they are off anyway when stderr is not a terminal)")
     for reads_images in (d, e, t, f):
         reads_images.add_argument("--max-megapixels", type=_finite_float(), default=None,
                                   help="largest image accepted (default 150; loading takes about 16 bytes a pixel)")
@@ -174,7 +191,7 @@ def build_gui_parser() -> argparse.ArgumentParser:
     from adk_model.devices import CHOICES as DEVICES
 
     p = argparse.ArgumentParser(prog="adkviewer", description="ADK Viewer. Subcommands: " + ", ".join(SUBCOMMANDS)
-                                + " (run 'adkviewer SUBCOMMAND -h').")
+                                + " (run 'adkviewer SUBCOMMAND -h').", epilog=EXIT_CODES)
     p.add_argument("--version", action="version", version=f"adkviewer {package_version()}")
     p.add_argument("image", nargs="?", help="HR image to open (default: the bundled demo)")
     p.add_argument("--lr", help="ground-truth LR image")

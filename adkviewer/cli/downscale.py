@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from adkviewer.cli.args import progress_off
 from adkviewer.cli.checks import check_writable
 
 
@@ -55,7 +56,8 @@ def cmd_downscale(args, argv) -> int:
     elif args.method == "lstsq":
         ms.fit()
     failures = 0
-    bar = tqdm(list(zip(inputs, targets)), unit="img", disable=len(inputs) < 2, file=sys.stderr)
+    quiet = progress_off(args)
+    bar = tqdm(list(zip(inputs, targets)), unit="img", disable=quiet or len(inputs) < 2, file=sys.stderr)
     for src, dst in bar:
         bar.set_postfix_str(src.name)
         try:
@@ -64,7 +66,8 @@ def cmd_downscale(args, argv) -> int:
             for n in img.notes + ([note] if note else []):
                 tqdm.write(f"{src.name}: {n}", file=sys.stderr)
             if len(inputs) == 1 and args.method == "adknet":  # one photo can take a minute: show its tiles
-                with tqdm(total=ms.runner().tile_count(hr), unit="tile", desc=src.name, file=sys.stderr, leave=False) as tiles:
+                with tqdm(total=ms.runner().tile_count(hr), unit="tile", desc=src.name, file=sys.stderr, leave=False,
+                          disable=quiet) as tiles:
                     def progress(done: int, total: int, _tile, _y) -> None:
                         tiles.total = total
                         tiles.update(done - tiles.n)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from adk_model.allocator import keep_freed_memory
 
-from adkviewer.cli.args import SUBCOMMANDS, _fail, build_gui_parser, build_parser
+from adkviewer.cli.args import EXIT_INTERRUPTED, EXIT_USAGE, SUBCOMMANDS, _fail, build_gui_parser, build_parser
 from adkviewer.cli.downscale import cmd_downscale
 from adkviewer.cli.evaluate import cmd_eval
 from adkviewer.cli.fit_lstsq import cmd_fit_lstsq
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         except UserError as e:
             return _fail(str(e))
         except KeyboardInterrupt:
-            return _fail("interrupted", 130)
+            return _fail("interrupted", EXIT_INTERRUPTED)
         except MemoryError:
             return _fail("out of memory; try a smaller --tile-budget-mb or a smaller image")
         except OSError as e:
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv and _mistyped_command(argv[0]):
         close = difflib.get_close_matches(argv[0], SUBCOMMANDS, n=1)
         hint = f"did you mean '{close[0]}'?" if close else f"commands: {', '.join(SUBCOMMANDS)}"
-        return _fail(f"'{argv[0]}' is neither a command nor an image file; {hint}")
+        return _fail(f"'{argv[0]}' is neither a command nor an image file; {hint}", EXIT_USAGE)
     args = build_gui_parser().parse_args(argv)
     from adkviewer.shell.app import run_gui
 

@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+from adkviewer.cli.args import progress_off
+
 
 def load_eval_pairs(pairs_dir: str, split: str, scale: int | None):
     """Pairs for an evaluation split, plus the train pairs when a least-squares fit must be made."""
@@ -61,6 +63,7 @@ def cmd_eval(args, argv) -> int:
     from adk_model.methods import MethodSet, shipped_lstsq
     from adk_model.wording import count_of
 
+    quiet = progress_off(args)
     scale, chosen, train_infos, load_pair = load_eval_pairs(args.pairs, args.split, args.scale)
     ms = MethodSet(scale=scale, device=resolve_device(args.device), weights_path=args.weights,
                    lstsq_path=args.lstsq_fit)
@@ -72,7 +75,7 @@ def cmd_eval(args, argv) -> int:
                   f"--lstsq-fit FILE skips this)…", file=sys.stderr)
             fitted_on = f"{args.pairs} train split ({count_of(len(train_infos), 'pair')})"
             # A bar closes (ends its line) before any error is printed.
-            with tqdm(train_infos, desc="fitting lstsq", unit="pair", file=sys.stderr) as fitting:
+            with tqdm(train_infos, desc="fitting lstsq", unit="pair", file=sys.stderr, disable=quiet) as fitting:
                 ms.lstsq_fit = fit_lstsq((load_pair(p, scale) for p in fitting), scale, taps=4 * scale,
                                          fitted_on=fitted_on)
             if not args.json:
@@ -85,7 +88,7 @@ def cmd_eval(args, argv) -> int:
     smallest = min((min(p.lr_size) for p in chosen if p.lr_size), default=0)
     if args.crop and 2 * args.crop >= smallest:
         raise UserError(f"--crop {args.crop} leaves nothing of the smallest LR image ({smallest} pixels across).")
-    with tqdm(chosen, desc="scoring", unit="pair", file=sys.stderr) as scoring:
+    with tqdm(chosen, desc="scoring", unit="pair", file=sys.stderr, disable=quiet) as scoring:
         res = evaluate(((p.name, *load_pair(p, scale)) for p in scoring), list(args.methods), ms, crop=args.crop)
     if args.json:
         print(json.dumps(res.to_json(), indent=2))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from adkviewer.cli.args import progress_off
 from adkviewer.cli.checks import check_new_safetensors
 from adkviewer.cli.evaluate import load_eval_pairs
 
@@ -20,7 +21,7 @@ def cmd_fit_lstsq(args, argv) -> int:
         raise UserError(f"--taps {args.taps} must be at least the scale {args.scale} with taps - scale even.")
     check_new_safetensors(args.out, args.overwrite, "fits are written as safetensors")
     scale, chosen, train_infos, load_pair = load_eval_pairs(args.pairs, args.split, args.scale)
-    with tqdm(chosen, desc="fitting lstsq", unit="pair", file=sys.stderr) as fitting:
+    with tqdm(chosen, desc="fitting lstsq", unit="pair", file=sys.stderr, disable=progress_off(args)) as fitting:
         fit = fit_lstsq((load_pair(p, scale) for p in fitting), scale, taps=args.taps or 4 * scale,
                         fitted_on=f"{Path(args.pairs).name} {args.split} split ({count_of(len(chosen), 'pair')})")
     save_lstsq(fit, args.out, overwrite=args.overwrite)

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from adkviewer.cli.args import _fail
+from adkviewer.cli.args import _fail, progress_off
 from adkviewer.cli.checks import check_run_folder
 
 if TYPE_CHECKING:
@@ -145,7 +145,7 @@ def cmd_train(args, argv) -> int:
             print(f"calibrated the {what}: val PSNR {before:.3f} -> {after:.3f} dB; wrote {path}", file=sys.stderr)
         trainer.close()
         return 0
-    if main_rank:
+    if main_rank and not progress_off(args):  # without a bar, the log lines are printed as they come
         bar = tqdm(total=trainer.cfg.iterations, initial=trainer.iteration, unit="it", file=sys.stderr,
                    dynamic_ncols=True)
     stopping = CtrlCStop(trainer, on_log) if dinfo.world == 1 else None

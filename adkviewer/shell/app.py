@@ -135,12 +135,15 @@ def run_gui(args: argparse.Namespace) -> int:
     return _screenshot(app, win, args.screenshot, size)
 
 
+EXIT_RUNTIME = 3  # the CLI's code for a runtime error (adkviewer/cli/args.py, 'adkviewer --help'); shell is below cli
+
+
 def _screenshot(app, win, path: str, size: tuple[int, int]) -> int:
     """Wait until every result is shown (or a timeout), grab the window, save it, quit."""
     from PySide6.QtCore import QTimer
 
     start = time.monotonic()
-    result = {"code": 1}
+    result = {"code": EXIT_RUNTIME}
     settled = {"n": 0}
 
     def poll() -> None:
@@ -162,9 +165,12 @@ def _screenshot(app, win, path: str, size: tuple[int, int]) -> int:
             result["code"] = 0
         else:
             print(f"adkviewer: error: could not write the screenshot to {path}", file=sys.stderr)
+            result["code"] = EXIT_RUNTIME
         banner = win.banner.text()
         if banner:
             print(f"adkviewer: message shown in the window: {banner}", file=sys.stderr)
+        if win.banner.level == "error":  # a script or CI must not take a picture of an error for a success
+            result["code"] = EXIT_RUNTIME
         win.controller.shutdown()
         win.close()
         app.exit(result["code"])
