@@ -26,13 +26,8 @@ from core_helpers import TINY, box, make_pairs, one_thread, save_png, smooth_ima
 from adk_model.train import FINE_TUNE, TrainConfig, Trainer, read_checkpoint  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_thread")
-WAIT_MS = 20_000
-
-
-@pytest.fixture(scope="module")
-def pairs(tmp_path_factory) -> Path:
-    """4 train + 2 val pairs (LR 16 x 20 at x4), LR = box downscale plus a strong colour response."""
-    return make_pairs(tmp_path_factory.mktemp("pairs"), n_train=4, n_val=2, lr_size=(16, 20))
+from train_gui_helpers import (WAIT_MS, pairs, setup_tab as _setup, train_settings as _settings,  # noqa: E402,F401
+                               wait_idle as _idle, window as _window)
 
 
 @pytest.fixture
@@ -45,36 +40,6 @@ def slow_steps(monkeypatch):
         return orig(self)
 
     monkeypatch.setattr(Trainer, "step", step)
-
-
-def _window(qtbot) -> MainWindow:
-    win = MainWindow(Settings())
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    win.show_tab("train")
-    win.tab("train").ask = lambda text: True  # closing at teardown mid-run: "Stop, save and close"
-    return win
-
-
-def _settings(pairs: Path, out: Path, **kw) -> TrainSettings:
-    base = dict(pairs=str(pairs), init="scratch", iterations=30, batch=2, patch=8, lr=2e-3, val_every=10,
-                ckpt_every=0, device="cpu", out_root=str(out), model_overrides=dict(TINY))
-    base.update(kw)
-    return TrainSettings(**base)
-
-
-def _setup(qtbot, pairs: Path, out: Path, **kw):
-    win = _window(qtbot)
-    tab = win.tab("train")
-    tab.set_form(_settings(pairs, out, **kw))
-    tab.rescan()
-    return win, tab
-
-
-def _idle(qtbot, tab, timeout: int = WAIT_MS) -> None:
-    qtbot.waitUntil(lambda: tab.runner.state == IDLE and not tab.runner.busy, timeout=timeout)
 
 
 # ---------------------------------------------------------------------------------------------- tests

@@ -23,33 +23,11 @@ from adk_model.train import Trainer  # noqa: E402
 from adk_model.weights import save_weights  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_thread")
-WAIT_MS = 20_000
-
-
-@pytest.fixture(scope="module")
-def pairs(tmp_path_factory) -> Path:
-    return make_pairs(tmp_path_factory.mktemp("pairs"), n_train=4, n_val=2, lr_size=(16, 20))
+from train_gui_helpers import WAIT_MS, pairs, setup_tab, wait_idle as _idle  # noqa: E402,F401
 
 
 def _tab(qtbot, pairs: Path, out: Path, **kw):
-    win = MainWindow(Settings())
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    win.show_tab("train")
-    tab = win.tab("train")
-    tab.ask = lambda text: True  # closing at teardown mid-run: "Stop, save and close"
-    base = dict(pairs=str(pairs), init="scratch", iterations=20, batch=2, patch=8, lr=2e-3, val_every=10,
-                ckpt_every=0, device="cpu", out_root=str(out), model_overrides=dict(TINY))
-    base.update(kw)
-    tab.set_form(TrainSettings(**base))
-    tab.rescan()
-    return win, tab
-
-
-def _idle(qtbot, tab, timeout: int = WAIT_MS) -> None:
-    qtbot.waitUntil(lambda: tab.runner.state == IDLE and not tab.runner.busy, timeout=timeout)
+    return setup_tab(qtbot, pairs, out, **{"iterations": 20, **kw})
 
 
 def test_no_validation_pairs_are_named_before_start_which_asks_and_the_chart_says_why(qtbot, tmp_path):
