@@ -4,31 +4,79 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from .baselines import LstsqFit, fit_lstsq
+from .errors import UserError
 from .metrics import compute_metrics, psnr
 from .methods import ALL_METHODS, MethodSet
 from .weights import LoadedWeights
 from .wording import count_of
 
 
+SCORES = ("psnr", "psnr_y", "ssim", "seconds")
+
+
 @dataclass
 class EvalResult:
+    """Scores of methods on pairs: means over the pairs each method could be scored on, and per pair."""
+
     scale: int
     pairs: int
     crop: int
     methods: dict[str, dict[str, float]]
     per_pair: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    problems: dict[str, dict[str, str]] = field(default_factory=dict)  # pair -> method -> why it has no score
 
     def to_json(self) -> dict:
         return {"scale": self.scale, "pairs": self.pairs, "methods": self.methods}
 
     def convention(self) -> str:
-        crop = f"{self.crop}-px border crop" if self.crop else "full image, no border crop"
-        return f"RGB and Y (BT.601) PSNR in dB, SSIM (11x11 Gaussian, sigma 1.5) on RGB; data range 1; {crop}"
+        return convention(self.crop)
+
+
+def convention(crop: int = 0) -> str:
+    """How every score of the program is computed, said once (tables, the GUI's dataset summary, JSON)."""
+    where = f"{crop}-px border crop" if crop else "full image, no border crop"
+    return f"RGB and Y (BT.601) PSNR in dB, SSIM (11x11 Gaussian, sigma 1.5) on RGB; data range 1; {where}"
+
+
+def score_pair(hr: np.ndarray, lr: np.ndarray, methods: Sequence[str], method_set: MethodSet, crop: int = 0,
+               names: tuple[str, ...] = (), cancelled: Callable[[], bool] | None = None,
+               ) -> tuple[dict[str, dict[str, float]], dict[str, str]]:
+    """One pair through each method: (scores by method, why a method has none). The one scoring path of
+    `adkviewer eval` and the GUI's dataset table; a method's problem on this pair touches no other."""
+    scores: dict[str, dict[str, float]] = {}
+    problems: dict[str, str] = {}
+    for m in methods:
+        if cancelled is not None and cancelled():
+            break
+        try:
+            out, secs = method_set.timed(m, hr, names=names, cancelled=cancelled)
+        except UserError as e:
+            problems[m] = str(e)
+            continue
+        scores[m] = {**compute_metrics(out, lr, crop=crop), "seconds": secs}
+    return scores, problems
+
+
+def summarise(per_pair: Mapping[str, Mapping[str, Mapping[str, float]]], methods: Sequence[str],
+              ) -> dict[str, dict[str, float]]:
+    """Mean of each score per method over the pairs that have it (non-finite values skipped), with the count."""
+    means: dict[str, dict[str, float]] = {}
+    for m in methods:
+        rows = [p[m] for p in per_pair.values() if m in p]
+        if not rows:
+            continue
+        block: dict[str, float] = {}
+        for key in SCORES:
+            vals = [r[key] for r in rows if key in r and np.isfinite(r[key])]
+            block[key] = float(np.mean(vals)) if vals else float("nan")
+        block["pairs"] = len(rows)
+        means[m] = block
+    return means
 
 
 def evaluate(
@@ -36,24 +84,18 @@ def evaluate(
     methods: list[str],
     method_set: MethodSet,
     crop: int = 0,
-    progress: Callable[[str, str], None] | None = None,
+    names: Mapping[str, tuple[str, ...]] | None = None,
 ) -> EvalResult:
-    """Mean PSNR (RGB, Y), SSIM and seconds per method over the pairs."""
+    """Mean PSNR (RGB, Y), SSIM and seconds per method over the pairs; `names` gives a pair's other names (its
+    HR file's stem) by which external results may be found."""
     per_pair: dict[str, dict[str, dict[str, float]]] = {}
+    problems: dict[str, dict[str, str]] = {}
     for name, hr, lr in pairs:
-        per_pair[name] = {}
-        for m in methods:
-            if progress:
-                progress(name, m)
-            out, secs = method_set.timed(m, hr)
-            scores = compute_metrics(out, lr, crop=crop)
-            scores["seconds"] = secs
-            per_pair[name][m] = scores
-    means = {
-        m: {key: float(np.mean([per_pair[n][m][key] for n in per_pair])) for key in ("psnr", "psnr_y", "ssim", "seconds")}
-        for m in methods
-    } if per_pair else {}
-    return EvalResult(scale=method_set.scale, pairs=len(per_pair), crop=crop, methods=means, per_pair=per_pair)
+        per_pair[name], trouble = score_pair(hr, lr, methods, method_set, crop, (name, *(names or {}).get(name, ())))
+        if trouble:
+            problems[name] = trouble
+    return EvalResult(scale=method_set.scale, pairs=len(per_pair), crop=crop, methods=summarise(per_pair, methods),
+                      per_pair=per_pair, problems=problems)
 
 
 def card_metrics(trainer: Any, lstsq_fit: LstsqFit | None = None, which: str | None = None) -> dict:

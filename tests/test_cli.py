@@ -104,7 +104,8 @@ def test_eval_json_prints_only_the_documented_object(pristine, capsys):
     assert res["scale"] == S and res["pairs"] == 2
     assert list(res["methods"]) == ["nearest", "bicubic", "lstsq"]
     for m in res["methods"].values():
-        assert set(m) == {"psnr", "psnr_y", "ssim", "seconds"}
+        assert set(m) == {"psnr", "psnr_y", "ssim", "seconds", "pairs"}
+        assert m.pop("pairs") == 2
         assert all(isinstance(v, float) and np.isfinite(v) for v in m.values())
 
     # The same numbers as adk_model.metrics on the same pairs, with lstsq fitted on the train split.

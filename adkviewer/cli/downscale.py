@@ -80,8 +80,8 @@ def cmd_downscale(args, argv) -> int:
         except UserError as e:
             failures += 1
             tqdm.write(f"adkviewer: error: {e}", file=sys.stderr)
-    if ms._runner is not None:
-        for n in ms._runner.notes:
+    if ms.is_adknet(args.method):
+        for n in ms.runner().notes:
             print(f"adkviewer: {n}", file=sys.stderr)
     done = len(inputs) - failures
     if done:
