@@ -1,7 +1,7 @@
 """Running methods off the GUI thread, with progress, tile-by-tile ADK-Net updates and Cancel.
 
 One worker thread runs the queued jobs in the registry's order (ADK-Net, the headline, first); where the machine
-has more than one core, the cheap classical filters run beside it on a second thread (`METHODS[m].beside`), so
+has more than one core, the cheap classical filters run beside it on a second thread (`method_info(m).beside`), so
 every view fills in early. Each batch carries the `Session.generation` it was made for: results of an older
 image, scale, device, weights (or fit) are dropped, and metrics scored against an older ground truth are scored
 again.
@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject
 
 from adk_model.errors import UserError
 from adk_model.metrics import compute_metrics
-from adk_model.methods import METHODS, RUN_ORDER, SHORT_LABELS
+from adk_model.method_registry import method_info, run_order
 
 from adkviewer.gui.hub import SessionHub
 from adkviewer.gui.jobs import Job, JobQueue, run_off_gui_thread
@@ -53,6 +53,7 @@ class _MethodBatch:
         self.hr = session.hr
         self.gt = session.gt
         self.results = {m: r.lr for m, r in session.results.items()}
+        self.names = session.names()
 
     def run(self, job: Job) -> None:
         """Off the GUI thread: each event goes to the controller as job.progress(kind, batch, method, ...)."""
@@ -76,20 +77,18 @@ class _MethodBatch:
     def _run_one(self, job: Job, m: str) -> None:
         ms = self.method_set
         progress = None
-        if m == "lstsq":
-            ms.fit()  # load the fit before timing
-        if m == "adknet":
-            ms.runner()  # load the weights before timing, as 'adkviewer eval' does
-
+        ms.prepare(m)  # load the weights or the fit before timing, as 'adkviewer eval' does
+        adknet = ms.is_adknet(m)
+        if adknet:
             def progress(done: int, total: int, t, arr: np.ndarray) -> None:
                 job.progress("tile", self, m, done, total, (t.out_y0, t.out_y1, t.out_x0, t.out_x1), arr.copy())
-        notes_before = len(ms.runner().notes) if m == "adknet" else 0
+        notes_before = len(ms.runner(m).notes) if adknet else 0
         t0 = time.perf_counter()
-        out = ms.run(m, self.hr, progress=progress, cancelled=job.cancelled)
+        out = ms.run(m, self.hr, progress=progress, cancelled=job.cancelled, names=self.names)
         secs = time.perf_counter() - t0
-        if m == "adknet":
-            for text in ms.runner().notes[notes_before:]:
-                job.progress("note", f"ADK-Net: {text}")
+        if adknet:
+            for text in ms.runner(m).notes[notes_before:]:
+                job.progress("note", f"{ms.label(m)}: {text}")
         metrics = compute_metrics(out, self.gt) if self.gt is not None else None
         job.progress("done", self, m, out, secs, metrics)
 
@@ -139,9 +138,10 @@ class ComputeController(QObject):
                 runnable.append(m)
         if not runnable:
             return
-        runnable.sort(key=lambda m: RUN_ORDER.index(m) if m in RUN_ORDER else len(RUN_ORDER))
-        lanes = [(self.queue, [m for m in runnable if self.beside is None or not METHODS[m].beside]),
-                 (self.beside, [m for m in runnable if self.beside is not None and METHODS[m].beside])]
+        runnable = run_order(runnable, s.extras)
+        beside = {m for m in runnable if self.beside is not None and method_info(m, s.extras).beside}
+        lanes = [(self.queue, [m for m in runnable if m not in beside]),
+                 (self.beside, [m for m in runnable if m in beside])]
         try:
             batches = [(q, _MethodBatch([("run", m) for m in ms], s)) for q, ms in lanes if ms]
         except UserError as e:  # e.g. the saved device is gone
@@ -225,9 +225,10 @@ class ComputeController(QObject):
         """One line for both threads: the method shown first (ADK-Net with its tiles), and how many are done."""
         if not self._running:
             return
-        m = min(self._running, key=lambda k: RUN_ORDER.index(k) if k in RUN_ORDER else len(RUN_ORDER))
+        m = run_order([k for k in self._running if k in self.session.known_methods()], self.session.extras)
+        m = m[0] if m else next(iter(self._running))
         done, total = self._running[m]
-        what = SHORT_LABELS.get(m, m) + (f": tile {done}/{total}" if total > 1 else "")
+        what = self.session.short_label(m) + (f": tile {done}/{total}" if total > 1 else "")
         frac = (self._batch_done + sum(d / t for d, t in self._running.values() if t)) / max(1, self._batch_total)
         self.hub.progressChanged.emit(f"{what} · {self._batch_done}/{self._batch_total} done", frac)
 

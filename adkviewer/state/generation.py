@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-PARTS = ("image", "scale", "device", "weights", "lstsq", "ground_truth")
+PARTS = ("image", "scale", "device", "weights", "lstsq", "ground_truth", "extras")
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class Generation:
     weights: int = 0        # other ADK-Net weights (or the same file rewritten)
     lstsq: int = 0          # another least-squares fit at this scale (only that method's output changes)
     ground_truth: int = 0   # a ground truth opened, dropped, set aside or back
+    extras: int = 0         # a method added or removed (more weights, one's own results): only its output changes
 
     def bumped(self, *parts: str) -> Generation:
         """The generation after a change of these parts (each one higher)."""
@@ -35,12 +36,14 @@ class Generation:
     @property
     def results(self) -> Generation:
         """The part every method's output depends on: not the ground truth (it only scores them), nor the
-        least-squares fit (only that method's; see `output_of`)."""
-        return replace(self, ground_truth=0, lstsq=0)
+        least-squares fit or the added methods (only their own output; see `output_of`)."""
+        return replace(self, ground_truth=0, lstsq=0, extras=0)
 
     def output_of(self, method: str) -> Generation:
-        """The part one method's output depends on."""
-        return self.results if method != "lstsq" else replace(self, ground_truth=0)
+        """The part one method's output depends on (an added method's key holds a ':')."""
+        if method == "lstsq":
+            return replace(self, ground_truth=0, extras=0)
+        return replace(self, ground_truth=0, lstsq=0) if ":" in method else self.results
 
     @property
     def methods(self) -> Generation:

@@ -14,6 +14,7 @@ import numpy as np
 from adk_model.data import find_ground_truth
 from adk_model.errors import UserError
 from adk_model.imageio import LoadedImage, crop_to_multiple, load_image, to_uint8
+from adk_model.method_registry import ExtraMethod, known, method_info
 from adk_model.methods import ALL_METHODS, LABELS, MethodSet, shipped_lstsq
 from adk_model.weights import default_weights, describe_weights
 
@@ -112,6 +113,8 @@ class Session:
     weights_path: str | None = None         # ADK-Net weights chosen by the user (for their scale)
     lstsq_paths: dict[int, str] = field(default_factory=dict)  # least-squares fits made by the user, per scale
     methods: list[str] = field(default_factory=lambda: list(ALL_METHODS))  # ticked, in display order
+    extras: dict[str, ExtraMethod] = field(default_factory=dict)  # added methods (weights, own results), by key
+    pair_name: str | None = None            # the open image's name in a pairs folder (external results use it)
     results: dict[str, MethodResult] = field(default_factory=dict)
     selected_pixel: tuple[int, int] | None = None  # LR (row, col), for the Inspect tab
     generation: Generation = field(default_factory=Generation)  # the staleness key: one step per change
@@ -139,7 +142,7 @@ class Session:
         return self.gt is not None
 
     def open_image(self, path: str | Path, gt_path: str | Path | None = None, fixed_scale: bool = False,
-                   files: OpenedFiles | None = None) -> list[str]:
+                   files: OpenedFiles | None = None, pair_name: str | None = None) -> list[str]:
         """Use an HR (and its ground truth, chosen or found beside it); returns notes for the status bar.
 
         `files` are the already-read files (see `read_files`, which a GUI runs off its main thread).
@@ -150,6 +153,7 @@ class Session:
         img = files.hr
         crop_to_multiple(img.array, self.scale, name=str(path))  # too small for the scale: the loader's message
         self.hr_path, self.hr_full, self.hr_notes = str(path), img.array, list(img.notes)
+        self.pair_name = pair_name
         self.gt_path, self.gt, self.gt_notes, self.gt_auto, self.gt_problem = None, None, [], False, None
         self._gt_aside = None
         kept, self.selected_pixel = self.selected_pixel, None
@@ -282,7 +286,7 @@ class Session:
 
         ms = MethodSet(scale=self.scale, device=resolve_device(self.device), weights_path=self.adknet_weights(),
                        lstsq_path=self.lstsq_paths.get(self.scale),
-                       budget_bytes=self.budget_mb * 2**20 if self.budget_mb else None)
+                       budget_bytes=self.budget_mb * 2**20 if self.budget_mb else None, extras=dict(self.extras))
         self._method_set = (self.generation.methods, ms)
         return ms
 
@@ -296,6 +300,30 @@ class Session:
         if scale == self.scale:
             self._changed("lstsq")
             self.results.pop("lstsq", None)
+
+    def known_methods(self) -> tuple[str, ...]:
+        """Every method that can be ticked, in display order (the built-ins and the added ones)."""
+        return known(self.extras)
+
+    def add_method(self, extra: ExtraMethod, tick: bool = True) -> None:
+        """Add (or replace, by key) a method: more ADK-Net weights or one's own results; others' results stay."""
+        self.extras[extra.key] = extra
+        self.results.pop(extra.key, None)
+        if tick and extra.key not in self.methods:
+            self.methods = [k for k in self.known_methods() if k in self.methods or k == extra.key]
+        self._changed("extras")
+
+    def remove_method(self, key: str) -> None:
+        if self.extras.pop(key, None) is None:
+            return
+        self.results.pop(key, None)
+        self.methods = [m for m in self.methods if m != key]
+        self._changed("extras")
+
+    def names(self) -> tuple[str, ...]:
+        """The open image's names by which external results are found: its pair's name, then its file's stem."""
+        stem = Path(self.hr_path).stem if self.hr_path else ""
+        return tuple(n for n in dict.fromkeys((self.pair_name or stem, stem)) if n)
 
     def adknet_weights(self, scale: int | None = None) -> Path | None:
         """The weights ADK-Net uses at a scale: the user's choice if it is for that scale, else the shipped ones.
@@ -334,6 +362,9 @@ class Session:
         if method == "lstsq":
             path = self.lstsq_path()
             return Path(path).stem if path else ""
+        extra = self.extras.get(method)
+        if extra is not None:
+            return weights_name(extra.path) if extra.is_adknet else Path(extra.path).name
         return ""
 
     def lstsq_path(self) -> Path | None:
@@ -349,7 +380,18 @@ class Session:
             return f"ADK-Net ({weights_name(w)})" if w else "ADK-Net"
         if method == "lstsq" and self.lstsq_paths.get(self.scale):
             return f"{LABELS['lstsq']} ({self.model_name('lstsq')})"
+        if method in self.extras:
+            return self.extras[method].info().label
         return LABELS.get(method, method)
+
+    def short_label(self, method: str) -> str:
+        """Where space is short: view titles, readouts, combos."""
+        if method == GT:
+            return "GT"
+        try:
+            return method_info(method, self.extras).short
+        except UserError:
+            return method
 
     def missing(self) -> list[str]:
         """Ticked methods with neither a result nor a message yet."""
