@@ -109,8 +109,10 @@ class SessionCommands:
     def busy_opening(self) -> bool:
         return self._loading
 
-    def open_image(self, path: str | Path | None, gt: str | Path | None = None, scale: int | None = None) -> bool:
-        """Open an HR (and optionally its ground truth); a problem is a message, never raised.
+    def open_image(self, path: str | Path | None, gt: str | Path | None = None, scale: int | None = None,
+                   pair_name: str | None = None) -> bool:
+        """Open an HR (and optionally its ground truth; `pair_name` when it is a pair of a pairs folder); a problem
+        is a message, never raised.
 
         Files are read through `jobs.run_blocking` (off the GUI thread); this returns when they are open.
         """
@@ -129,7 +131,7 @@ class SessionCommands:
             files = self.jobs.run_blocking(lambda: read_files(path, gt))
             if scale is not None:
                 s.scale = scale
-            notes = s.open_image(path, fixed_scale=scale is not None, files=files)
+            notes = s.open_image(path, fixed_scale=scale is not None, files=files, pair_name=pair_name)
         except UserError as e:
             s.scale = old_scale
             ev.error(str(e), OPEN)
