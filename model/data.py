@@ -202,6 +202,13 @@ def discover_pairs(folder: str | os.PathLike, scale: int) -> list[PairInfo]:
                      lambda p: _REALSR_LR.match(p.stem)["name"], scale, f"{{name}}_LR{scale}.*")
 
 
+def pair_name_of(hr_path: str | os.PathLike) -> str:
+    """The pair name an HR file has in a pairs folder: RealSR's NAME_HR.png is NAME, HR/NAME.png is NAME."""
+    stem = Path(hr_path).stem
+    m = _REALSR_HR.match(stem)
+    return m["name"] if m else stem
+
+
 def find_ground_truth(hr_path: str | os.PathLike, scales: Sequence[int] = (2, 3, 4)) -> Path | None:
     """The LR partner of one HR file by the pairing rules of `discover_pairs`: `.../HR/NAME.*` -> `.../LR/NAME.*`,
     or RealSR `NAME_HR.*` -> `NAME_LR{s}.*` (the first of `scales` found); None when there is none."""

@@ -98,12 +98,35 @@ def adknet_method(name: str, weights: str, label: str = "") -> ExtraMethod:
     return ExtraMethod(ADKNET_PREFIX + check_name(name, "Model"), name, str(weights), label=label)
 
 
+def unique_name(wanted: str, taken: set[str]) -> str:
+    """A valid method name from free text (a model card's name), not among `taken`: 'ft', 'ft-2', ..."""
+    base = re.sub(r"[^A-Za-z0-9_.+-]+", "-", wanted).strip("-._+")[:36] or "model"
+    if base.lower() in {*METHODS, "gt"}:
+        base += "-1"
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}-{n}", n + 1
+    return name
+
+
 def parse_named(text: str, what: str) -> tuple[str, str]:
     """'NAME=PATH' (the CLI's --external and --adknet) -> (NAME, PATH)."""
     name, sep, path = text.partition("=")
     if not sep or not name or not path:
         raise UserError(f"{what} {text!r}: write NAME=PATH, e.g. mine=results/x4.")
     return name, path
+
+
+def parse_external(text: str) -> ExtraMethod:
+    """--external NAME=PATH: PATH an LR file or a folder of them; a last part holding {stem} is the file name
+    pattern in its folder (NAME=results/{stem}_x4_mine.png)."""
+    name, path = parse_named(text, "--external")
+    head, sep, tail = path.replace("\\", "/").rpartition("/")
+    if STEM in tail:
+        return external_method(name, head if sep else ".", tail)
+    if STEM in path:
+        raise UserError(f"--external {text!r}: {STEM} may only appear in the file name, not in a folder.")
+    return external_method(name, path)
 
 
 def method_info(key: str, extras: Mapping[str, ExtraMethod] | None = None) -> MethodInfo:

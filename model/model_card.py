@@ -42,6 +42,14 @@ class CardSummary:
     scores_title: str = ""               # where the validation table comes from
     scores: list[ScoreRow] = field(default_factory=list)
     problem: str | None = None           # why there is no card (missing, unreadable)
+    iterations: int | None = None        # training iterations (0: calibrated only; None: not recorded)
+    train_pairs: tuple[str, ...] = ()    # the pairs it was trained on: their scores are not test scores
+
+    def method_label(self) -> str:
+        """ADK-Net as a method beside others: its name, iterations and training pairs, from the card."""
+        bits = ([f"{self.iterations} it"] if self.iterations else []) + (
+            [f"{len(self.train_pairs)} train pairs"] if self.train_pairs else [])
+        return f"ADK-Net · {self.name}" + (f" ({', '.join(bits)})" if bits else "")
 
 
 def _num(v: Any) -> float | None:
@@ -121,8 +129,13 @@ def summarize_card(path: str | os.PathLike) -> CardSummary:
         return CardSummary(path, path.stem, reproduces=reproduces({}), problem=f"unreadable model card ({e})")
     title, rows = _scores(card)
     scale = card.get("scale")
+    t = card.get("training") if isinstance(card.get("training"), dict) else {}
+    if not isinstance(t.get("train_pairs") or (), (list, tuple)):
+        t = {**t, "train_pairs": ()}
     return CardSummary(path, str(card.get("name") or path.stem),
                        arch=str(card["arch"]) if card.get("arch") else None,
                        scale=scale if isinstance(scale, int) and not isinstance(scale, bool) else None,
                        reproduces=reproduces(card), trained_on=_trained_on(card),
-                       note=str(card.get("note") or ""), scores_title=title, scores=rows)
+                       note=str(card.get("note") or ""), scores_title=title, scores=rows,
+                       iterations=t["iterations"] if isinstance(t.get("iterations"), int) else None,
+                       train_pairs=tuple(n for n in t.get("train_pairs") or () if isinstance(n, str)))

@@ -13,7 +13,7 @@ from adk_model.evaluate import evaluate, score_pair, summarise
 from adk_model.external import external_file
 from adk_model.metrics import psnr
 from adk_model.method_registry import (ALL_METHODS, adknet_method, external_method, known, method_info,
-                                       parse_named, run_order)
+                                       parse_external, parse_named, run_order)
 from adk_model.methods import MethodSet
 from adk_model.weights import save_weights
 
@@ -42,6 +42,11 @@ def test_keys_names_and_order():
     assert run_order(["ext:mine", "lstsq", "adknet:ft", "adknet"], extras) == ["adknet", "adknet:ft", "lstsq",
                                                                             "ext:mine"]
     assert parse_named("mine=res/x4", "--external") == ("mine", "res/x4")
+    assert parse_external("mine=res/x4") == external_method("mine", "res/x4")
+    assert parse_external("mine=res/x4/{stem}_x4_mine.png") == external_method("mine", "res/x4", "{stem}_x4_mine.png")
+    assert parse_external("mine={stem}.png").path == "."
+    with pytest.raises(UserError, match="only appear in the file name"):
+        parse_external("mine=res/{stem}/x.png")
     for bad in ("mine", "=x", "mine="):
         with pytest.raises(UserError, match="NAME=PATH"):
             parse_named(bad, "--external")

@@ -264,10 +264,12 @@ def test_use_best_switches_compare_to_the_best_validated_weights(qtbot, tmp_path
     tab._sync_buttons()
     assert tab.use_best_button.isEnabled() and "iteration 4, val PSNR 31.00 dB" in tab.use_best_button.toolTip()
     tab.use_best_button.click()
-    assert Path(win.session.weights_path) == t.best_weights_path() and win.tabs.currentWidget() is win.compare
+    added = [e for e in win.session.extras.values() if e.is_adknet]
+    assert [Path(e.path) for e in added] == [t.best_weights_path()] and win.tabs.currentWidget() is win.compare
+    assert win.session.weights_path is None  # beside the shipped model, not instead of it
 
 
-def test_use_in_compare_switches_the_adknet_output_and_weights_are_remembered(qtbot, tmp_path, pairs):
+def test_use_in_compare_adds_the_run_model_beside_the_shipped_one_and_remembers_it(qtbot, tmp_path, pairs):
     hr = smooth_image(64, 80, seed=5)
     img = save_png(tmp_path / "photo.png", hr)
     win, tab = _setup(qtbot, pairs, tmp_path / "runs", iterations=8, val_every=0)
@@ -281,13 +283,16 @@ def test_use_in_compare_switches_the_adknet_output_and_weights_are_remembered(qt
     _idle(qtbot, tab)
     tab.use_button.click()
     _idle(qtbot, tab)
-    path = Path(s.weights_path)
+    (key,) = [k for k, e in s.extras.items() if e.is_adknet]
+    path = Path(s.extras[key].path)
     assert path.is_file() and path.with_suffix(".json").is_file() and path.parent == Path(tab.runner.trainer.cfg.out)
-    assert win.tabs.currentWidget() is win.compare
-    qtbot.waitUntil(lambda: "adknet" in s.results and s.results["adknet"].ready, timeout=WAIT_MS)
-    after = s.results["adknet"].lr
+    assert win.tabs.currentWidget() is win.compare and s.methods[:2] == ["adknet", key]
+    qtbot.waitUntil(lambda: key in s.results and s.results[key].ready, timeout=WAIT_MS)
+    after = s.results[key].lr
     assert after.shape == before.shape and np.abs(after - before).max() > 1e-3
-    assert s.label("adknet") != shipped_label and "fine" not in shipped_label
+    assert np.array_equal(s.results["adknet"].lr, before)  # the shipped model's output stays beside it
+    assert s.label("adknet") == shipped_label and s.label(key).startswith("ADK-Net · ") and "8 it" in s.label(key)
+    assert win.compare.grid.panel(key) is not None  # a view of its own in Compare
 
     # remembered: the weights menu (the Compare side's weights choice) lists it, now and on the next start
     assert str(path.resolve()) in win.settings.get_list(weights_registry.RECENT_KEY)
@@ -295,9 +300,10 @@ def test_use_in_compare_switches_the_adknet_output_and_weights_are_remembered(qt
     later = weights_registry.available_weights(Settings(), scale=4)
     assert [c.shipped for c in later][:1] == [True] and any(c.path == path.resolve() for c in later)
     actions = weights_menu.fill(win, win.ctx, win.weights_menu)
-    ticked = [a for a in actions if a.isChecked()]
-    assert len(ticked) == 1 and ticked[0].statusTip() == str(path.resolve())
-    shipped = next(a for a in actions if a.text().endswith("(shipped)"))
+    mine = next(a for a in actions if a.statusTip() == str(path.resolve()))
+    mine.trigger()  # as the main model: the shipped one's output goes
+    assert Path(s.weights_path) == path and s.label("adknet") != shipped_label
+    shipped = next(a for a in weights_menu.fill(win, win.ctx, win.weights_menu) if a.text().endswith("(shipped)"))
     shipped.trigger()
     assert s.weights_path is None and s.label("adknet") == shipped_label
 

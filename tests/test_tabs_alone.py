@@ -89,7 +89,11 @@ def test_train_tab_alone_uses_a_model_through_the_commands(qtbot, tmp_path):
     mine = tmp_path / "run_final.safetensors"
     shutil.copy(shipped_weights(4)[0], mine)
     tab._on_exported(str(mine), "compare")
-    assert ctx.session.weights_path == str(mine) and ctx.shell.shown == ["compare"]
+    # beside the main model (shipped), not instead of it, so the two are compared
+    assert ctx.session.weights_path is None and ctx.shell.shown == ["compare"]
+    (key,) = ctx.session.extras
+    assert ctx.session.extras[key].path == str(mine) and key in ctx.session.methods
+    assert ctx.session.label(key).startswith("ADK-Net · ")
     assert ctx.settings.get_list("weights/recent")[0] == str(mine.resolve())
 
 

@@ -201,6 +201,11 @@ def build_gui_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default=None, choices=DEVICES,
                    help="default: the one chosen in Settings, else auto")
     p.add_argument("--methods", nargs="+", help="methods to tick")
+    p.add_argument("--external", action="append", default=[], metavar="NAME=PATH",
+                   help="your own results as a method: an LR image, a folder of them named like the HR "
+                        "(NAME=results/), or with a pattern (NAME=results/{stem}_x4_mine.png); repeatable")
+    p.add_argument("--adknet", action="append", default=[], metavar="NAME=WEIGHTS",
+                   help="more ADK-Net weights beside the main model (NAME=ft.safetensors); repeatable")
     p.add_argument("--tab", choices=["compare", "inspect", "diff", "train"], default=None)
     p.add_argument("--pixel", help="LR pixel X,Y to select (Inspect)")
     p.add_argument("--diff", help="difference view: METHOD[:MODE[:CHANNEL[:REF]]] or METHOD-REF[:MODE[:CHANNEL]]; "

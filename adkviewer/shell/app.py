@@ -23,14 +23,28 @@ def parse_size(text: str) -> tuple[int, int]:
         raise SystemExit(f"adkviewer: error: --size must look like 1280x800 (at least 200x150), not {text!r}") from None
 
 
-def _parse_methods(items: list[str] | None) -> list[str] | None:
+def _parse_methods(items: list[str] | None, known: tuple[str, ...] = ALL_METHODS) -> list[str] | None:
     if not items:
         return None
-    names = [m.strip().lower() for item in items for m in item.split(",") if m.strip()]
-    bad = [m for m in names if m not in ALL_METHODS]
+    names = [m.strip() for item in items for m in item.split(",") if m.strip()]
+    names = [m if m in known else m.lower() for m in names]
+    bad = [m for m in names if m not in known]
     if bad:
-        raise SystemExit(f"adkviewer: error: unknown method {bad[0]!r}; choose from {', '.join(ALL_METHODS)}")
+        raise SystemExit(f"adkviewer: error: unknown method {bad[0]!r}; choose from {', '.join(known)}")
     return names
+
+
+def _parse_extras(args: argparse.Namespace) -> list:
+    """--external and --adknet as added methods (a usage error is one sentence, exit 2)."""
+    from adk_model.errors import UserError
+    from adk_model.method_registry import adknet_method, parse_external, parse_named
+
+    try:
+        extras = [parse_external(t) for t in getattr(args, "external", None) or []]
+        extras += [adknet_method(*parse_named(t, "--adknet")) for t in getattr(args, "adknet", None) or []]
+    except UserError as e:
+        raise SystemExit(f"adkviewer: error: {e}") from None
+    return extras
 
 
 def _parse_pixel(text: str | None) -> tuple[int, int] | None:
@@ -64,7 +78,10 @@ def build_window(args: argparse.Namespace, memory_settings: bool = False):
     from adkviewer.resources import demo_image
     from adkviewer.gui.settings import Settings
 
-    methods = _parse_methods(args.methods)
+    from adk_model.method_registry import known
+
+    extras = _parse_extras(args)
+    methods = _parse_methods(args.methods, known({e.key: e for e in extras}))
     pixel = _parse_pixel(getattr(args, "pixel", None))
     win = MainWindow(Settings(memory=memory_settings), device=args.device)
     if args.weights:
@@ -74,8 +91,13 @@ def build_window(args: argparse.Namespace, memory_settings: bool = False):
             for s in (2, 3, 4):
                 if w(s) is not None and str(w(s)) == str(args.weights):
                     win.session.scale = s
+    for e in extras:  # weights for another scale, or a path that is not there, say so in the banner
+        if e.is_adknet:
+            win.commands.add_weights(e.path, name=e.name)
+        else:
+            win.commands.add_external(e.name, e.path, e.pattern)
     if methods is not None:
-        win.session.methods = [m for m in ALL_METHODS if m in methods]
+        win.session.methods = [m for m in win.session.known_methods() if m in methods]
         win.hub.methodsChanged.emit()
     win.ctx.launch.diff = getattr(args, "diff", None) or None
     win.ctx.launch.field = getattr(args, "field", None) or None

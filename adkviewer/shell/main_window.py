@@ -22,6 +22,7 @@ from adk_model.errors import UserError
 from adkviewer.gui.context import TabContext, build_context
 from adkviewer.gui.settings import Settings
 from adkviewer.resources import demo_image
+from adkviewer.shell.add_method_dialog import AddMethodDialog
 from adkviewer.shell import help_dialogs, weights_menu
 from adkviewer.shell.help_dialogs import SHORTCUTS
 from adkviewer.shell.message_banner import MessageBanner
@@ -176,6 +177,10 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self._action(f, "Open the &demo image", lambda: self.open_image(demo_image()) if demo_image() else None)
         self.weights_menu = weights_menu.install(self, self.ctx, f)  # shipped + fine-tuned (the Train tab's)
+        self._action(f, "Add method &results…", self.add_method_dialog,
+                     tip="Your own downscaler's LR images as a method beside the others")
+        self._action(f, "Add ADK-Net weights &beside…", self.add_weights_dialog,
+                     tip="Another ADK-Net model (a fine-tune) as a method beside the main one")
         self._action(f, "Fit a &least-squares kernel from a pairs folder…",
                      lambda: self.compare.lstsq_fitter.ask_folder(),
                      tip="The least-squares baseline at the current scale, fitted on HR/LR pairs of yours")
@@ -312,6 +317,12 @@ class MainWindow(QMainWindow):
             key = done[labels.index(choice)]
         self.save_dialog(f"Save {s.label(key)} as PNG", export_name(s, "png", key),
                          "PNG images (*.png)", lambda path: self.compare.export.save_output(key, path))
+
+    def add_method_dialog(self) -> None:
+        AddMethodDialog(self.ctx, self).exec()
+
+    def add_weights_dialog(self) -> None:
+        weights_menu.add_beside_file(self, self.ctx)
 
     def save_view_dialog(self) -> None:
         """Save the views of the tab shown (Differences has its own), else Compare's, shown first: a hidden

@@ -58,7 +58,23 @@ def fill(parent: QWidget, ctx: TabContext, menu: QMenu) -> list[QAction]:
     menu.addSeparator()
     other = menu.addAction("Other weights file…")
     other.triggered.connect(lambda *_: choose_file(parent, ctx))
+    beside = menu.addMenu("Compare &beside the main model")
+    beside.setToolTipsVisible(True)
+    added = {str(Path(e.path).resolve()) for e in s.extras.values() if e.is_adknet}
+    for c in choices:
+        if str(c.path.resolve()) not in added | {current}:
+            a = beside.addAction(c.label)
+            a.setToolTip(f"{c.path}\n{model_blurb(c.path)}")
+            a.triggered.connect(lambda *_, p=c.path: ctx.commands.add_weights(p))
+    beside.addAction("Weights file…").triggered.connect(lambda *_: add_beside_file(parent, ctx))
     return actions
+
+
+def add_beside_file(parent: QWidget, ctx: TabContext) -> None:
+    """Another model as a method beside the main ADK-Net (compare a fine-tune with the shipped weights)."""
+    path = _ask_file(parent, ctx)
+    if path and ctx.commands.add_weights(path) is not None:
+        weights_registry.remember(ctx.settings, path)
 
 
 def choose(ctx: TabContext, path: str | Path | None) -> None:
@@ -68,12 +84,18 @@ def choose(ctx: TabContext, path: str | Path | None) -> None:
     ctx.hub.info(f"ADK-Net now uses {name}.")
 
 
-def choose_file(parent: QWidget, ctx: TabContext) -> None:
+def _ask_file(parent: QWidget, ctx: TabContext) -> str:
     start = ctx.settings.get_str("folders/weights", str(Path.home()))
     path, _ = QFileDialog.getOpenFileName(parent, "ADK-Net weights", start, "ADK-Net weights (*.safetensors)")
+    if path:
+        ctx.settings.set("folders/weights", str(Path(path).parent))
+    return path
+
+
+def choose_file(parent: QWidget, ctx: TabContext) -> None:
+    path = _ask_file(parent, ctx)
     if not path:
         return
-    ctx.settings.set("folders/weights", str(Path(path).parent))
     try:
         loaded = load_weights(path)  # refuse a bad file here, with its one-sentence reason
     except UserError as e:

@@ -13,10 +13,12 @@ from typing import Any, Callable, Protocol
 from adk_model.devices import describe_device, resolve_device
 from adk_model.errors import UserError
 from adk_model.imageio import DEFAULT_MAX_PIXELS, load_image, set_max_megapixels
+from adk_model.method_registry import ADKNET_PREFIX, STEM, ExtraMethod, adknet_method, external_method, unique_name
 from adk_model.methods import ALL_METHODS
 from adk_model.weights import describe_weights, shipped_weights
 
 from adkviewer.resources import demo_image
+from adkviewer.state.model_info import card_summary
 from adkviewer.state.messages import IMAGE, OPEN, SETTINGS
 from adkviewer.state.session import SCALES, Session, read_files
 
@@ -182,10 +184,50 @@ class SessionCommands:
     def set_methods(self, methods: list[str]) -> None:
         """Tick exactly these methods; missing results are computed, and the choice is remembered."""
         s = self.session
-        s.methods = [m for m in ALL_METHODS if m in methods]
-        self.settings.set("compare/methods", list(s.methods))
+        s.methods = [m for m in s.known_methods() if m in methods]
+        self.settings.set("compare/methods", [m for m in s.methods if m in ALL_METHODS])
         self.events.methodsChanged.emit()
         self.jobs.compute()
+
+    def add_method(self, extra: ExtraMethod) -> None:
+        """Add a method beside the others (more ADK-Net weights, one's own results), ticked and computed."""
+        self.session.add_method(extra)
+        self.events.methodsChanged.emit()
+        self.jobs.compute()
+        self.events.info(f"Added {self.session.label(extra.key)} ({extra.path})")
+
+    def add_weights(self, path: str | Path, name: str | None = None) -> str | None:
+        """More ADK-Net weights as a method beside the main model, labelled from its card (named `name`, else
+        after the card); the key, or None."""
+        s = self.session
+        info = describe_weights(path)
+        problem = info.problem or (None if info.scale == s.scale else
+                                   f"{Path(path).name} is for x{info.scale}, not the current x{s.scale}.")
+        if problem:
+            self.events.error(problem)
+            return None
+        same = [e for e in s.extras.values() if e.is_adknet and Path(e.path).resolve() == Path(path).resolve()]
+        # the same file again (a run's model exported anew) replaces its method, so its output is recomputed
+        name = name or (same[0].name if same else unique_name(info.name, {e.name for e in s.extras.values()}))
+        label = card_summary(path).method_label() + ("" if name == unique_name(info.name, set()) else f" [{name}]")
+        self.add_method(adknet_method(name, str(path), label=label))
+        return ADKNET_PREFIX + name
+
+    def add_external(self, name: str, path: str | Path, pattern: str = STEM) -> str | None:
+        """One's own results (an LR file, or a folder matched by `pattern`) as a method; the key, or None."""
+        try:
+            if not Path(path).exists():
+                raise UserError(f"'{path}' does not exist.")
+            extra = external_method(name, str(path), pattern)
+        except UserError as e:
+            self.events.error(str(e))
+            return None
+        self.add_method(extra)
+        return extra.key
+
+    def remove_method(self, key: str) -> None:
+        self.session.remove_method(key)
+        self.events.methodsChanged.emit()
 
     def set_scale(self, scale: int) -> None:
         s, ev = self.session, self.events

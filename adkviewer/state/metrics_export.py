@@ -83,7 +83,7 @@ def export_name(session: Any, what: str, key: str | None = None) -> str:
     stem = f"{Path(session.hr_path).stem if session.hr_path else 'image'}_x{session.scale}"
     model = lambda: f"adknet-{file_slug(session.model_name('adknet'))}"  # noqa: E731
     if key is not None:
-        part = model() if key == "adknet" and session.model_name("adknet") else key
+        part = model() if key == "adknet" and session.model_name("adknet") else file_slug(key.replace(":", "-"))
         return f"{stem}_{part}.{what}"
     tail = f"_{model()}" if "adknet" in session.methods and session.model_name("adknet") else ""
     return f"{stem}_{'views' if what == 'png' else 'metrics'}{tail}.{what}"

@@ -31,6 +31,11 @@ def card_summary(path: str | os.PathLike) -> CardSummary:
     return _cached(str(Path(path)), mtime)
 
 
+def trained_on(path: str | os.PathLike, pair: str) -> bool:
+    """Whether the model card of a weights file lists `pair` among its training pairs."""
+    return pair in card_summary(path).train_pairs
+
+
 def model_blurb(path: str | os.PathLike) -> str:
     """Two sentences: what this model reproduces, and what a person's own camera needs."""
     s = card_summary(path)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from adk_model.data import find_ground_truth
+from adk_model.data import find_ground_truth, pair_name_of
 from adk_model.errors import UserError
 from adk_model.imageio import LoadedImage, crop_to_multiple, load_image, to_uint8
 from adk_model.method_registry import ExtraMethod, known, method_info
@@ -20,6 +20,7 @@ from adk_model.weights import default_weights, describe_weights
 
 from adkviewer.state.generation import Generation
 from adkviewer.state.metrics_export import MetricsRow
+from adkviewer.state.model_info import trained_on
 
 SCALES = (2, 3, 4)
 GT = "gt"  # key of the ground-truth LR wherever methods and the ground truth are listed together
@@ -35,6 +36,8 @@ def no_lstsq_message(scale: int) -> str:
     return f"no least-squares fit for x{scale} — fit one from a pairs folder (the link under Methods)"
 
 
+# beside a score of a model on a pair it was trained on (its card lists it): not a test score
+TRAIN_PAIR_MARK = "[trained on this pair]"
 DOUBT_SSIM = 0.3  # every method below this SSIM: the ground truth is probably of another scene (real pairs: > 0.8)
 
 
@@ -322,8 +325,23 @@ class Session:
 
     def names(self) -> tuple[str, ...]:
         """The open image's names by which external results are found: its pair's name, then its file's stem."""
-        stem = Path(self.hr_path).stem if self.hr_path else ""
-        return tuple(n for n in dict.fromkeys((self.pair_name or stem, stem)) if n)
+        if not self.hr_path:
+            return ()
+        stem = Path(self.hr_path).stem
+        return tuple(dict.fromkeys((self.pair_name or pair_name_of(self.hr_path), stem)))
+
+    def weights_of(self, method: str) -> Path | None:
+        """The weights file an ADK-Net method runs (the main one, or added weights); None for other methods."""
+        if method == "adknet":
+            return self.adknet_weights()
+        extra = self.extras.get(method)
+        return Path(extra.path) if extra is not None and extra.is_adknet else None
+
+    def trained_on_image(self, method: str) -> bool:
+        """Whether the open image is a pair its model was trained on (its card lists it): then its score is not a
+        test score, and the views and tables say so."""
+        w = self.weights_of(method)
+        return bool(w and self.hr_path and trained_on(w, self.names()[0]))
 
     def adknet_weights(self, scale: int | None = None) -> Path | None:
         """The weights ADK-Net uses at a scale: the user's choice if it is for that scale, else the shipped ones.
@@ -439,12 +457,13 @@ class Session:
             return rows
         for m in self.methods:
             r = self.results.get(m)
+            label = self.label(m) + (f" {TRAIN_PAIR_MARK}" if self.trained_on_image(m) else "")
             if r is None:
-                rows.append(MetricsRow(m, self.label(m), None, None, None, None, "computing…", self.model_name(m)))
+                rows.append(MetricsRow(m, label, None, None, None, None, "computing…", self.model_name(m)))
                 continue
             met = r.metrics or {}
             msg = r.message or (f"tile {r.tiles_done}/{r.tiles_total}…" if r.partial else None)
-            rows.append(MetricsRow(m, self.label(m), met.get("psnr"), met.get("psnr_y"), met.get("ssim"),
+            rows.append(MetricsRow(m, label, met.get("psnr"), met.get("psnr_y"), met.get("ssim"),
                                    None if r.partial else r.seconds, msg, self.model_name(m)))
         return rows
 

@@ -47,6 +47,8 @@ class CompareExporter:
                 "Method": s.label(key)}
         if key == "adknet" and s.adknet_weights() is not None:
             made["Model"] = str(s.adknet_weights())
+        elif key in s.extras:
+            made["Model" if s.extras[key].is_adknet else "Results"] = s.extras[key].path
         save_image(path, arr, text=made)
 
     def save_view(self, path: str | Path) -> None:

@@ -6,7 +6,6 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QButtonGroup, QComboBox, QHBoxLayout, QLabel, QListView, QListWidget, QListWidgetItem,
                                QSizePolicy, QSplitter, QVBoxLayout, QWidget)
 
-from adk_model.methods import ALL_METHODS
 
 from adkviewer.widgets.metrics_table import MetricsTable
 from adkviewer.state.session import SCALES
@@ -19,6 +18,20 @@ from adkviewer.tabs.compare.lstsq_fitter import LstsqFitter
 
 class CompareLayout:
     """Builds CompareTab's widgets (its attributes are the tab's own); the behaviour is the tab's and its helpers'."""
+
+    def fill_method_list(self) -> None:
+        """One row per method that can be ticked (the added ones too), sized so none scrolls away."""
+        keys = self.session.known_methods()
+        self.method_list.blockSignals(True)
+        self.method_list.clear()
+        for m in keys:
+            it = QListWidgetItem(self.session.label(m))
+            it.setData(Qt.UserRole, m)
+            it.setFlags(it.flags() | Qt.ItemIsUserCheckable)
+            it.setCheckState(Qt.Checked if m in self.session.methods else Qt.Unchecked)
+            self.method_list.addItem(it)
+        self.method_list.blockSignals(False)
+        self.method_list.setFixedHeight(self.method_list.sizeHintForRow(0) * len(keys) + 6)
 
     def _build(self) -> None:
         side = QWidget(self)
@@ -58,13 +71,9 @@ class CompareLayout:
         sl.addWidget(section_label("Methods"))
         self.method_list = QListWidget(side)
         self.method_list.setToolTip("Tick the methods to compare; keys 1–9 show one of them alone")
-        for m in ALL_METHODS:
-            it = QListWidgetItem(self.session.label(m))
-            it.setData(Qt.UserRole, m)
-            it.setFlags(it.flags() | Qt.ItemIsUserCheckable)
-            it.setCheckState(Qt.Checked if m in self.session.methods else Qt.Unchecked)
-            self.method_list.addItem(it)
-        self.method_list.setFixedHeight(self.method_list.sizeHintForRow(0) * len(ALL_METHODS) + 6)
+        self.fill_method_list()
+        self.method_list.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.method_list.customContextMenuRequested.connect(self._method_menu)
         # a long weights name ('ADK-Net (… fine-tuned 1500 it, calibrated)') is elided, its tooltip whole: a
         # horizontal scroll bar would cover the last row of this fixed-height list
         self.method_list.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
@@ -38,8 +40,9 @@ class SwipePicker(QWidget):
     def pair(self) -> tuple[str | None, str | None]:
         return self.a.currentData(), self.b.currentData()
 
-    def refill(self, keys: list[str], default_a: str | None, default_b: str | None) -> bool:
-        """Offer `keys`; each side keeps a person's pick while it is offered, else shows its default.
+    def refill(self, keys: list[str], default_a: str | None, default_b: str | None,
+               short: Callable[[str], str] = lambda k: SHORT_LABELS.get(k, k)) -> bool:
+        """Offer `keys` (named by `short`); each side keeps a person's pick while it is offered, else shows its default.
         True when the pair shown changed."""
         before = self.pair()
         for side, (combo, want) in enumerate(((self.a, default_a), (self.b, default_b))):
@@ -47,7 +50,7 @@ class SwipePicker(QWidget):
             combo.blockSignals(True)
             combo.clear()
             for k in keys:
-                combo.addItem(SHORT_LABELS.get(k, k), k)
+                combo.addItem(short(k), k)
             pick = cur if (self._picked[side] and cur in keys) else want
             if pick in keys:
                 combo.setCurrentIndex(keys.index(pick))

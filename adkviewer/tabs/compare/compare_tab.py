@@ -15,6 +15,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QListWidgetItem, QMenu, QWidget
 
 from adk_model.methods import TITLES
+from adk_model.method_registry import ADKNET_PREFIX
 from adk_model.weights import shipped_weights
 
 from adkviewer.gui.context import TabContext
@@ -22,6 +23,9 @@ from adkviewer.gui.workers import CANCELLED
 from adkviewer.state.metrics_export import best_values
 from adkviewer.state.model_info import model_blurb
 from adkviewer.state.session import GT, NO_GT_MESSAGE, SCALES, weights_name
+
+TRAIN_PAIR_TIP = ("This image is one of the pairs this model was trained on (its model card lists it): its "
+                  "score is a training score, not a test score.")
 from adkviewer.tabs.compare.compare_export import CompareExporter
 from adkviewer.tabs.compare.compare_keys import CompareKeys
 from adkviewer.tabs.compare.compare_layout import CompareLayout
@@ -148,9 +152,30 @@ class CompareTab(CompareLayout, QWidget):
         for i in range(self.method_list.count()):
             it = self.method_list.item(i)
             it.setText(s.label(it.data(Qt.UserRole)))
-            w = s.adknet_weights() if it.data(Qt.UserRole) == "adknet" else None
-            it.setToolTip(f"{it.text()}: {model_blurb(w)}" if w else it.text())
+            it.setToolTip(self._method_tip(it.data(Qt.UserRole), it.text()))
         self.method_list.blockSignals(False)
+
+    def _method_tip(self, key: str, label: str) -> str:
+        """What made a method's output: the weights' card for ADK-Net models, the files for one's own results."""
+        s = self.session
+        extra = s.extras.get(key)
+        w = s.adknet_weights() if key == "adknet" else (extra.path if extra and extra.is_adknet else None)
+        if w:
+            return f"{label}: {model_blurb(w)}"
+        if extra is not None:
+            where = extra.path if extra.pattern == "{stem}" else f"{extra.path}/{extra.pattern}"
+            return f"{label}: results read from {where} (right-click to remove)"
+        return label
+
+    def _method_menu(self, pos) -> None:
+        it = self.method_list.itemAt(pos)
+        key = it.data(Qt.UserRole) if it is not None else None
+        menu = QMenu(self)
+        if key in self.session.extras:
+            menu.addAction(f"Remove {self.session.label(key)}", lambda: self.ctx.commands.remove_method(key))
+        menu.addAction("Add method results…", lambda: self.ctx.shell.add_method_dialog())
+        menu.addAction("Add ADK-Net weights…", lambda: self.ctx.shell.add_weights_dialog())
+        menu.popup(self.method_list.viewport().mapToGlobal(pos))
 
     def _rebuild_views(self) -> None:
         keys = self.view_keys()
@@ -200,9 +225,15 @@ class CompareTab(CompareLayout, QWidget):
                 score = f"<b>{v:.2f} dB</b>" + (" ★" if best.get("psnr") == v else "")
             elif r is not None and r.partial:
                 score = f"tile {r.tiles_done}/{r.tiles_total}"
+            if s.trained_on_image(m):
+                score += " · <span style='color:#b05000'>train pair</span>"
             key = str(i + 1) if i < 9 else ""
             tip = s.label(m) + (f" — press {key} to show it alone" if key else "")
-            title = s.label(m) if m == "adknet" else TITLES.get(m) or s.label(m)  # the weights that made it
+            if s.trained_on_image(m):
+                tip += f"\n{TRAIN_PAIR_TIP}"
+
+            # ADK-Net's title names the weights that made it; an added method's title says what it is
+            title = s.label(m) if m == "adknet" or m.startswith(ADKNET_PREFIX) else TITLES.get(m) or s.label(m)
             p.set_title(title, key, score, tip)
         gp = self.grid.panel(GT)
         if gp is not None:
@@ -244,6 +275,9 @@ class CompareTab(CompareLayout, QWidget):
         self.metrics.refresh()
 
     def _on_methods_changed(self) -> None:
+        listed = [self.method_list.item(i).data(Qt.UserRole) for i in range(self.method_list.count())]
+        if tuple(listed) != self.session.known_methods():
+            self.fill_method_list()  # a method was added or removed
         self.method_list.blockSignals(True)
         for i in range(self.method_list.count()):
             it = self.method_list.item(i)
@@ -323,7 +357,7 @@ class CompareTab(CompareLayout, QWidget):
         want_a = shown[0] if shown else None
         rest = [k for k in shown if k != want_a]
         want_b = GT if GT in keys else (rest[0] if rest else want_a)
-        changed = self.swipe.refill(keys, want_a, want_b)
+        changed = self.swipe.refill(keys, want_a, want_b, self.session.short_label)
         if self.grid.mode == "swipe":
             self._update_swipe()
             if changed:

@@ -39,7 +39,7 @@ def readout_texts(session, row: int, col: int, hovered: bool) -> tuple[str, str]
     sc = session.scale
     where = f"LR x={col}, y={row}" + ("" if hovered else " (selected)")
     hr_span = f"HR x {col * sc}–{col * sc + sc - 1}, y {row * sc}–{row * sc + sc - 1}"
-    rows = [(SHORT_LABELS.get(key, key), rgb) for key, _label, rgb in session.readout(row, col)]
+    rows = [(session.short_label(key), rgb) for key, _label, rgb in session.readout(row, col)]
     plain = [where, hr_span] + [f"{name} " + (" ".join(f"{v:.4f}" for v in rgb) if rgb is not None else "—")
                                 for name, rgb in rows]
     return f"{where}<br><span style='color:gray'>{hr_span}</span>{readout_table(rows)}", "\n".join(plain)

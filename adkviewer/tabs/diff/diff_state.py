@@ -12,6 +12,8 @@ were computed from are still the session's).
 
 from __future__ import annotations
 
+import re
+
 import csv
 import io
 import math
@@ -21,7 +23,7 @@ from typing import Callable, Hashable
 import numpy as np
 
 from adk_model.errors import UserError
-from adk_model.methods import ALL_METHODS, SHORT_LABELS
+from adk_model.methods import ALL_METHODS
 from adk_model.metrics import ERROR_CHANNELS, ERROR_MODES, RELATIVE_EPS, ErrorStats, MetricCache, error_map, error_stats
 
 from adkviewer.state.session import GT, Session
@@ -53,28 +55,55 @@ class DiffSpec:
     channel: str = "luma"
 
 
-def parse_diff_spec(text: str) -> DiffSpec:
-    """`METHOD[:MODE[:CHANNEL[:REF]]]`, or `METHOD-REF[:MODE[:CHANNEL]]` (REF a method or `gt`); UserError if bad."""
+def _split_keys(text: str, known: tuple[str, ...]) -> list[str]:
+    """Split at ':' except inside a known key that holds one (an added method: ext:mine, adknet:ft)."""
+    held = {}
+    for i, key in enumerate(sorted((k for k in known if ":" in k), key=len, reverse=True)):
+        token = f"\0{i}\0"
+        text = re.sub(rf"(?<![^:-]){re.escape(key)}(?=$|[:-])", token, text, flags=re.IGNORECASE)
+        held[token] = key
+    parts = [p.strip() for p in text.split(":")]
+    for token, key in held.items():
+        parts = [p.replace(token, key) for p in parts]
+    return parts
+
+
+def _image_and_ref(head: str, known: tuple[str, ...]) -> tuple[str, str | None]:
+    """'adknet-bicubic' -> ('adknet', 'bicubic'); a known key with a '-' in it (ext:my-method) stays whole."""
+    if head in known or head in _REF_ALIASES or "-" not in head:
+        return head, None
+    for i, ch in enumerate(head):
+        if ch == "-" and head[:i] in known:
+            return head[:i], head[i + 1:]
+    return tuple((head.split("-", 1) + [None])[:2])  # type: ignore[return-value]
+
+
+def parse_diff_spec(text: str, known: tuple[str, ...] = ALL_METHODS) -> DiffSpec:
+    """`METHOD[:MODE[:CHANNEL[:REF]]]`, or `METHOD-REF[:MODE[:CHANNEL]]` (REF a method or `gt`); UserError if bad.
+
+    `known`: every method key, the added ones (whose keys hold a ':') too."""
     where = f"--diff {text!r}"
-    parts = [p.strip() for p in str(text).split(":")]
+    lower = {k.lower(): k for k in known}
+    parts = _split_keys(str(text), known)
     if len(parts) > 4 or not parts[0]:
         raise UserError(f"{where}: use METHOD[:MODE[:CHANNEL[:REF]]], e.g. adknet:signed:luma:bicubic.")
-    head = parts[0].lower()
-    image, ref = (head.split("-", 1) + [None])[:2] if "-" in head and head not in _REF_ALIASES else (head, None)
+    image, ref = _image_and_ref(parts[0] if parts[0] in known else parts[0].lower(), known)
+    image = lower.get(image.lower(), image)
     if len(parts) == 4 and parts[3]:
-        if ref is not None and parts[3].lower() != ref:
+        given = lower.get(parts[3].lower(), parts[3].lower())
+        if ref is not None and given != lower.get(ref.lower(), ref):
             raise UserError(f"{where}: the reference is given twice ({ref} and {parts[3]}).")
-        ref = parts[3].lower()
+        ref = given
     mode = parts[1].lower() if len(parts) > 1 and parts[1] else "signed"
     mode = _MODE_ALIASES.get(mode, mode)
     channel = parts[2] if len(parts) > 2 and parts[2] else "luma"
     channel = _CHANNEL_ALIASES.get(channel.lower(), channel)
-    if image not in ALL_METHODS:
-        raise UserError(f"{where}: unknown method {image!r}; choose from {', '.join(ALL_METHODS)}.")
+    if image not in known:
+        raise UserError(f"{where}: unknown method {image!r}; choose from {', '.join(known)}.")
     if ref is not None:
-        ref = _REF_ALIASES.get(ref, ref)
-        if ref != GT and ref not in ALL_METHODS:
-            raise UserError(f"{where}: unknown reference {ref!r}; choose gt or one of {', '.join(ALL_METHODS)}.")
+        ref = _REF_ALIASES.get(ref.lower(), lower.get(ref.lower(), ref))
+        if ref != GT and ref not in known:
+            raise UserError(f"{where}: unknown reference {ref!r}; choose gt or one of {', '.join(known)}.")
     if mode not in ERROR_MODES:
         raise UserError(f"{where}: unknown mode {mode!r}; choose from {', '.join(ERROR_MODES)}.")
     if channel not in ERROR_CHANNELS:
@@ -193,13 +222,16 @@ class DiffState:
     def label(self, name: str | None) -> str:
         return "—" if name is None else self.session.label(name)
 
+    def short(self, name: str | None) -> str:
+        return "—" if name is None else self.session.short_label(name)
+
     def image_choices(self) -> list[str]:
-        """Every method (ones not ticked in Compare are ticked when chosen)."""
-        return list(ALL_METHODS)
+        """Every method, the added ones too (ones not ticked in Compare are ticked when chosen)."""
+        return list(self.session.known_methods())
 
     def reference_choices(self) -> list[str]:
         """The ground truth (when there is one) and every method."""
-        return ([GT] if self.session.has_gt else []) + list(ALL_METHODS)
+        return ([GT] if self.session.has_gt else []) + self.image_choices()
 
     def default_image(self) -> str | None:
         ticked = self.session.methods
@@ -228,7 +260,7 @@ class DiffState:
         """Change what is compared (None leaves a part as it is); bad names raise UserError."""
         if image is not None:
             if image not in self.image_choices():
-                raise UserError(f"Cannot show the difference of {image!r}: choose from {', '.join(ALL_METHODS)}.")
+                raise UserError(f"Cannot show the difference of {image!r}: choose from {', '.join(self.image_choices())}.")
             self.image, self.picked = image, True
         if reference is not None:
             if reference not in self.reference_choices():
@@ -337,8 +369,7 @@ class DiffState:
     # ------------------------------------------------------------------ text
 
     def title(self) -> str:
-        return (f"{SHORT_LABELS.get(self.image or '', self.label(self.image))} vs "
-                f"{SHORT_LABELS.get(self.reference or '', self.label(self.reference))} · "
+        return (f"{self.short(self.image)} vs {self.short(self.reference)} · "
                 f"{self.mode} · {CHANNEL_LABELS[self.channel]}")
 
     def axis_label(self) -> str:

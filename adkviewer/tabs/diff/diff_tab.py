@@ -17,7 +17,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from adk_model.errors import UserError
-from adk_model.methods import SHORT_LABELS
 
 from adkviewer.gui.context import TabContext
 from adkviewer.state.session import GT
@@ -98,7 +97,7 @@ class DiffTab(DiffLayout, QWidget):
             return
         text = self.ctx.launch.take("diff")
         try:
-            self.show_diff(parse_diff_spec(str(text)))
+            self.show_diff(parse_diff_spec(str(text), self.session.known_methods()))
         except UserError as e:
             self.hub.error(str(e))
             return
@@ -108,7 +107,7 @@ class DiffTab(DiffLayout, QWidget):
     def show_diff(self, spec: DiffSpec | str) -> None:
         """Choose image, reference, mode and channel (methods not ticked in Compare are ticked and computed)."""
         if isinstance(spec, str):
-            spec = parse_diff_spec(spec)
+            spec = parse_diff_spec(spec, self.session.known_methods())
         ref = spec.reference
         if ref is None:
             ref = GT if self.session.has_gt else self.state.default_reference(spec.image)
@@ -268,7 +267,7 @@ class DiffTab(DiffLayout, QWidget):
         coloured = colormaps.apply(res.err, self._levels, self._cmap) / np.float32(255) if res is not None else None
         self.grid.swipe.set_pair(img, coloured, keep_split=not reset_split)
         self.grid.swipe.set_title(f"Swipe: {st.label(st.image)} ◀ | ▶ its difference vs "
-                                  f"{SHORT_LABELS.get(st.reference or '', st.label(st.reference))} "
+                                  f"{st.short(st.reference)} "
                                   "(drag the yellow line)")
 
     def _on_hover(self, row: int, col: int) -> None:
@@ -294,7 +293,7 @@ class DiffTab(DiffLayout, QWidget):
                 "<td align='right' style='color:#080'>G</td><td align='right' style='color:#00c'>B</td></tr>"]
         for name in (st.image, st.reference):
             rgb = st.array(name)[row, col]
-            short = SHORT_LABELS.get(name, name)
+            short = st.short(name)
             lines.append(f"{short} " + " ".join(f"{x:.4f}" for x in rgb))
             cells = "".join(f"<td align='right' style='font-family:monospace'>&nbsp;{x:.4f}</td>" for x in rgb)
             html.append(f"<tr><td>{short}</td>{cells}</tr>")

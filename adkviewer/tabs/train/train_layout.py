@@ -42,8 +42,8 @@ class TrainLayout:
         self.eta_label = QLabel(self)
         self.eta_label.setMinimumWidth(60)
         self.use_button = QPushButton("Use in Compare", self)
-        self.use_button.setToolTip("Switch the Compare tab to the model as it is now, at its last iteration "
-                                   "(its weights are saved in the run folder)")
+        self.use_button.setToolTip("Show the model as it is now, at its last iteration, in Compare beside the "
+                                   "main ADK-Net (its weights are saved in the run folder)")
         self.use_best_button = QPushButton("Use best", self)  # its tooltip names the iteration and PSNR
         self.export_button = QPushButton("Export…", self)
         self.export_button.setToolTip("Write the model as .safetensors plus a model card (data, split, settings, "

@@ -276,9 +276,10 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, QWidget):
         t = self.runner.trainer
         if t is not None and t.model is not None and c.session.scale != t.model.cfg.scale:
             c.commands.set_scale(t.model.cfg.scale)
-        c.commands.set_weights(path)
-        c.shell.show_tab("compare")
-        self.hub.info(f"Compare now uses {path.name}.")
+        key = c.commands.add_weights(path)  # beside the main model, so the two are compared, not swapped
+        if key is not None:
+            c.shell.show_tab("compare")
+            self.hub.info(f"Compare shows {c.session.label(key)} beside {c.session.label('adknet')}.")
 
     def _on_finished(self, outcome: str, message: str) -> None:
         self.last_message = message
