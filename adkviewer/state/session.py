@@ -19,10 +19,10 @@ from adk_model.methods import ALL_METHODS, LABELS, MethodSet, shipped_lstsq
 from adk_model.weights import default_weights, describe_weights
 
 from adkviewer.state.generation import Generation
+from adkviewer.state.session_parts import SCALES, MethodResult, OpenedFiles, read_files, scale_of, weights_name  # noqa: F401
 from adkviewer.state.metrics_export import MetricsRow
 from adkviewer.state.model_info import trained_on
 
-SCALES = (2, 3, 4)
 GT = "gt"  # key of the ground-truth LR wherever methods and the ground truth are listed together
 GT_LABEL = "Ground truth LR"
 NO_GT_MESSAGE = "no ground-truth LR: metrics off (File → Open ground truth…)"
@@ -39,63 +39,6 @@ def no_lstsq_message(scale: int) -> str:
 # beside a score of a model on a pair it was trained on (its card lists it): not a test score
 TRAIN_PAIR_MARK = "[trained on this pair]"
 DOUBT_SSIM = 0.3  # every method below this SSIM: the ground truth is probably of another scene (real pairs: > 0.8)
-
-
-@dataclass
-class MethodResult:
-    """One method's output for the current image: the LR, or a message saying why there is none."""
-
-    method: str
-    lr: np.ndarray | None = None        # float32 (h, w, 3) in [0, 1]; while partial, tiles not done are 0
-    seconds: float | None = None
-    metrics: dict[str, float] | None = None
-    message: str | None = None          # no weights, an error, cancelled ...
-    partial: bool = False               # True while ADK-Net fills in tile by tile
-    tiles_done: int = 0
-    tiles_total: int = 0
-
-    @property
-    def ready(self) -> bool:
-        return self.lr is not None and not self.partial and self.message is None
-
-
-def weights_name(path: str | Path) -> str:
-    """The name on a weights file's model card (read without loading the weights), else its file stem."""
-    return describe_weights(path).name
-
-
-def scale_of(hr_shape: tuple[int, ...], lr_shape: tuple[int, ...], prefer: int | None = None) -> int | None:
-    """The scale s in SCALES for which LR is exactly HR // s (preferring `prefer`), or None."""
-    order = ([prefer] if prefer in SCALES else []) + [s for s in SCALES if s != prefer]
-    for s in order:
-        if (hr_shape[0] // s, hr_shape[1] // s) == tuple(lr_shape[:2]):
-            return s
-    return None
-
-
-@dataclass
-class OpenedFiles:
-    """An HR and its ground truth as read from disk (no session state touched: safe on any thread)."""
-
-    hr: LoadedImage
-    gt_path: Path | None = None
-    gt: LoadedImage | None = None
-    gt_error: str | None = None
-    gt_auto: bool = False
-
-
-def read_files(path: str | Path, gt_path: str | Path | None = None) -> OpenedFiles:
-    """Read an HR and its ground truth (given, or found beside it); an HR problem raises UserError."""
-    hr = load_image(path)
-    auto = gt_path is None
-    found = Path(gt_path) if gt_path is not None else find_ground_truth(path, SCALES)
-    out = OpenedFiles(hr=hr, gt_path=found, gt_auto=auto)
-    if found is not None:
-        try:
-            out.gt = load_image(found)
-        except UserError as e:
-            out.gt_error = f"Ground truth not used: {e}"
-    return out
 
 
 @dataclass

@@ -63,11 +63,6 @@ class CompareTab(CompareLayout, QWidget):
         self.lstsq_fitter.shutdown()
         return True
 
-    def confirm_close(self) -> bool:
-        """Window closing: a least-squares fit in progress is cancelled (nothing is saved) and waited for."""
-        self.lstsq_fitter.shutdown()
-        return True
-
     def all_shown(self) -> bool:
         """Every ticked method shows its final output or message (for --screenshot)."""
         s = self.session

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFrame,
                                QGridLayout, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton,
-                               QRadioButton, QScrollArea, QSizePolicy, QSpinBox, QSplitter, QTableWidget,
+                               QRadioButton, QScrollArea, QSpinBox, QSplitter, QTableWidget,
                                QToolButton, QVBoxLayout, QWidget)
 
 from adk_model.devices import available_devices
