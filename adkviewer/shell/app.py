@@ -97,7 +97,8 @@ def build_window(args: argparse.Namespace, memory_settings: bool = False):
         else:
             win.commands.add_external(e.name, e.path, e.pattern)
     if methods is not None:
-        win.session.methods = [m for m in win.session.known_methods() if m in methods]
+        added = set(win.session.extras)  # what the command line added is shown, whatever --methods lists
+        win.session.methods = [m for m in win.session.known_methods() if m in methods or m in added]
         win.hub.methodsChanged.emit()
     win.ctx.launch.diff = getattr(args, "diff", None) or None
     win.ctx.launch.field = getattr(args, "field", None) or None
