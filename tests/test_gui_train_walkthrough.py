@@ -83,8 +83,10 @@ def test_paused_shows_once_the_run_holds_and_its_model_can_be_used_and_exported(
 
     tab.use_button.click()  # try the model as it is, without stopping the run
     assert tab.runner.state == EXPORTING and not tab.pause_button.isEnabled() and not tab.stop_button.isEnabled()
-    qtbot.waitUntil(lambda: tab.runner.state == PAUSED and win.session.weights_path is not None, timeout=WAIT_MS)
-    used = Path(win.session.weights_path)
+    added = lambda: [e for e in win.session.extras.values() if e.is_adknet]  # noqa: E731
+    qtbot.waitUntil(lambda: tab.runner.state == PAUSED and bool(added()), timeout=WAIT_MS)
+    assert win.session.weights_path is None  # beside the shipped model, not instead of it
+    used = Path(added()[0].path)
     assert used.is_file() and f"ft{held}" in used.name
     assert win.current_tab() == "compare" and t.iteration == held and tab.eta_label.text() == "paused"
     exported = tmp_path / "paused_export.safetensors"
