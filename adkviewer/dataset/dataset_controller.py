@@ -59,7 +59,6 @@ class DatasetController(QObject):
         except UserError as e:
             self.hub.error(str(e), DATASET)
             return False
-        self.opened.emit()
         bad = len(self.state.rows) - len(self.state.usable)
         if bad:
             self.hub.warning(f"{self.state.describe()}: " + "; ".join(
@@ -76,10 +75,14 @@ class DatasetController(QObject):
         """Score every pair with every method the session knows (the cache answers what it holds)."""
         self.cancel()
         st = self.state
-        if st.folder is None or not st.usable:
+        if st.folder is None:
             return
+        st.restart()
         self.spec = spec_from_session(self.session, st.scale)
         self._run_generation = self.session.generation.methods
+        self.opened.emit()
+        if not st.usable:
+            return
         run = ScoringRun(st.token, [(r.info, st.names_of(r)) for r in st.usable],
                          list(st.pairs.train if st.pairs else []), str(st.folder), self.spec, self.cache)
         total = len(run.rows)

@@ -55,6 +55,12 @@ class DatasetState:
         self.scores, self.problems, self.index = {}, {}, None
         self.token += 1
 
+    def restart(self) -> int:
+        """Scores start over (the methods changed; the cache answers what it holds): the new token."""
+        self.scores, self.problems = {}, {}
+        self.token += 1
+        return self.token
+
     @property
     def usable(self) -> list[DatasetRow]:
         return [r for r in self.rows if r.ok]
@@ -94,6 +100,8 @@ class DatasetState:
         if token != self.token:
             return False
         self.scores.setdefault(pair, {}).update({m: dict(v) for m, v in scores.items()})
+        for m in problems:
+            self.scores.get(pair, {}).pop(m, None)
         if problems:
             self.problems.setdefault(pair, {}).update(problems)
         for m in scores:
