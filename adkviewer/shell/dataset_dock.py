@@ -13,7 +13,8 @@ from adkviewer.dataset.dataset_controller import DatasetController
 from adkviewer.dataset.pairs_panel import PairsPanel
 from adkviewer.gui.context import TabContext
 
-SHORTCUTS = [("Page Down / Page Up", "next / previous pair of the open pairs folder (dataset view)")]
+SHORTCUTS = [("Ctrl+Shift+O", "Open a pairs folder in the dataset view (or drop it on the window)"),
+             ("PgDown / PgUp", "Next / previous pair of the dataset view, in every tab (zoom and pixel kept)")]
 
 
 class DatasetDock(QDockWidget):
@@ -30,7 +31,11 @@ class DatasetDock(QDockWidget):
 
     def open_folder(self, folder: str | Path, split: str | None = None) -> bool:
         """Open a pairs folder here, and show the dock."""
-        self.show()
+        if not self.isVisible():
+            self.show()
+            window = self.parentWidget()
+            if isinstance(window, QMainWindow) and not self.isFloating():  # room for the table's first columns
+                window.resizeDocks([self], [max(420, window.width() * 2 // 5)], Qt.Horizontal)
         self.raise_()
         return self.controller.open_folder(folder, split)
 
