@@ -4,6 +4,8 @@ through the pairs keeping the camera and the selected pixel, and re-opening a fo
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pytest
@@ -149,3 +151,39 @@ def test_the_panel_stands_on_the_narrow_context_alone(qtbot, pairs, tmp_path):
     assert [p.name for p in saved] == ["cam-val-summary.csv", "cam-val-pairs.csv"]
     assert saved[0].read_text().startswith("method,psnr_rgb,psnr_y,ssim")
     assert not c.open_folder(tmp_path / "nowhere") and c.state.folder == pairs  # one message, folder kept
+
+
+def test_a_dropped_folder_opens_in_the_dataset_view_too_and_split_needs_a_folder(qtbot, pairs, tmp_path):
+    win = open_window(qtbot, ["--methods", "bicubic"])
+    assert not win.dataset.isVisible()
+    win.open_dropped([str(pairs)])
+    assert win.current_tab() == "train" and win.dataset.isVisible()
+    assert win.dataset.controller.state.folder == pairs and win.dataset.controller.state.split == "val"
+    _settle(qtbot, win)
+    win2 = open_window(qtbot, [str(pairs / "HR" / "p0.png"), "--split", "val", "--methods", "bicubic"])
+    assert "--split needs a pairs folder" in win2.banner.text()
+
+
+def test_a_models_own_training_pairs_are_marked_in_the_table_and_summary(qtbot, pairs, tmp_path):
+    from adk_model.weights import save_weights
+    from core_helpers import perturbed, tiny_config
+
+    ft = save_weights(perturbed(tiny_config(scale=4), seed=3), tmp_path / "ft.safetensors",
+                      card={"name": "ft", "training": {"pairs": str(pairs), "iterations": 5,
+                                                       "train_pairs": ["p0", "p1"], "val_pairs": ["p3"]}})
+    win = _window(qtbot, pairs, "--split", "all", "--adknet", f"ft={ft}")
+    c, model, panel = win.dataset.controller, win.dataset.panel.model, win.dataset.panel
+    assert "adknet:ft" in c.methods()
+    col, main = model.column_of("psnr", "adknet:ft"), model.column_of("psnr", "adknet")
+    p0, p3 = c.state.row_of("p0"), c.state.row_of("p3")
+    assert model.data(model.index(p0, col)).endswith("†") and "not a test score" in model.data(
+        model.index(p0, col), Qt.ToolTipRole)
+    assert model.data(model.index(p0, col), Qt.BackgroundRole) is not None
+    assert not model.data(model.index(p3, col)).endswith("†") and not model.data(model.index(p0, main)).endswith("†")
+    assert model.data(model.index(p0, 0)).endswith("†")  # the row, by its name
+    panel.update_summary()
+    labels = [panel.summary.item(r, 0).text() for r in range(panel.summary.rowCount())]
+    assert any(t.startswith("ADK-Net · ft") and t.endswith("†") for t in labels)
+    rows = list(csv.DictReader(io.StringIO(panel.table_csv())))
+    marks = {(r["pair"], r["method"].startswith("ADK-Net · ft")): r["trained_on_pair"] for r in rows if r["method"]}
+    assert marks[("p0", True)] == "yes" and marks[("p3", True)] == "" and marks[("p0", False)] == ""

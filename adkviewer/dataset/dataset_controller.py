@@ -39,6 +39,7 @@ class DatasetController(QObject):
         self.cache = cache or ScoreCache()
         self.queue = JobQueue(self, threads=1)
         self.spec: MethodsSpec | None = None
+        self._trained: dict[tuple[str, str], bool] = {}
         self._job = None
         self._run_generation = None
         self._opening, self._pending = False, None
@@ -79,6 +80,7 @@ class DatasetController(QObject):
             return
         st.restart()
         self.spec = spec_from_session(self.session, st.scale)
+        self._trained = {}
         self._run_generation = self.session.generation.methods
         self.opened.emit()
         if not st.usable:
@@ -140,11 +142,14 @@ class DatasetController(QObject):
         """Whether the model of an ADK-Net method lists this pair among its training pairs (not a test score)."""
         if self.spec is None:
             return False
-        path = self.spec.weights if method == "adknet" else None
-        extra = self.spec.extra_map.get(method)
-        if extra is not None and extra.is_adknet:
-            path = extra.path
-        return bool(path) and trained_on(path, pair)
+        key = (method, pair)
+        if key not in self._trained:  # asked for every cell painted: the card is read once per run
+            path = self.spec.weights if method == "adknet" else None
+            extra = self.spec.extra_map.get(method)
+            if extra is not None and extra.is_adknet:
+                path = extra.path
+            self._trained[key] = bool(path) and trained_on(path, pair)
+        return self._trained[key]
 
     def methods(self) -> tuple[str, ...]:
         return self.spec.methods if self.spec is not None else tuple(self.session.known_methods())
