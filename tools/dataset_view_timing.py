@@ -21,13 +21,22 @@ import tempfile
 import time
 
 
-def _wait(app, until, timeout_s: float = 600.0) -> float:
+def _wait(app, until, timeout_s: float = 900.0) -> float:
+    """Seconds until `until()` holds, the event loop idle meanwhile (a 5 ms poll, as a person's window would be:
+    no busy loop competing with the workers)."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
     start = time.perf_counter()
-    while not until():
-        app.processEvents()
-        time.sleep(0.001)
-        if time.perf_counter() - start > timeout_s:
-            raise SystemExit("timed out")
+    if until():
+        return 0.0
+    loop = QEventLoop()
+    timer = QTimer()
+    timer.timeout.connect(lambda: loop.quit() if until() or time.perf_counter() - start > timeout_s else None)
+    timer.start(5)
+    loop.exec()
+    timer.stop()
+    if not until():
+        raise SystemExit("timed out")
     return time.perf_counter() - start
 
 
