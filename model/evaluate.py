@@ -30,9 +30,6 @@ class EvalResult:
     per_pair: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     problems: dict[str, dict[str, str]] = field(default_factory=dict)  # pair -> method -> why it has no score
 
-    def to_json(self) -> dict:
-        return {"scale": self.scale, "pairs": self.pairs, "methods": self.methods}
-
     def convention(self) -> str:
         return convention(self.crop)
 
@@ -125,7 +122,10 @@ def format_table(res: EvalResult, labels: Callable[[str], str] = str) -> str:
     """A readable table with the best value of each column marked by '*'."""
     cols = [("psnr", "PSNR RGB", max), ("psnr_y", "PSNR Y", max), ("ssim", "SSIM", max), ("seconds", "s/img", min)]
     best = {key: pick(v[key] for v in res.methods.values()) for key, _, pick in cols} if res.methods else {}
-    width = max([len(labels(m)) for m in res.methods] + [6])
+    # a method that could not be scored on every pair says on how many its means are
+    names = {m: labels(m) + (f" ({count_of(v['pairs'], 'pair')})" if v.get("pairs", res.pairs) != res.pairs else "")
+             for m, v in res.methods.items()}
+    width = max([len(n) for n in names.values()] + [6])
     lines = [f"x{res.scale}, {count_of(res.pairs, 'pair')}. {res.convention()}. * = best",
              f"{'method':<{width}}  " + "  ".join(f"{h:>10}" for _, h, _ in cols)]
     for m, v in res.methods.items():
@@ -133,5 +133,5 @@ def format_table(res: EvalResult, labels: Callable[[str], str] = str) -> str:
         for key, _, _ in cols:
             fmt = "{:.4f}" if key in ("ssim", "seconds") else "{:.2f}"
             cells.append(f"{fmt.format(v[key]) + ('*' if v[key] == best[key] else ' '):>10}")
-        lines.append(f"{labels(m):<{width}}  " + "  ".join(cells))
+        lines.append(f"{names[m]:<{width}}  " + "  ".join(cells))
     return "\n".join(lines)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from . import json_input
+from .method_registry import unique_name
 from .methods import LABELS
 from .weights import card_path
 
@@ -45,11 +46,13 @@ class CardSummary:
     iterations: int | None = None        # training iterations (0: calibrated only; None: not recorded)
     train_pairs: tuple[str, ...] = ()    # the pairs it was trained on: their scores are not test scores
 
-    def method_label(self) -> str:
-        """ADK-Net as a method beside others: its name, iterations and training pairs, from the card."""
+    def method_label(self, key_name: str = "") -> str:
+        """ADK-Net as a method beside others: its name, iterations and training pairs, from the card, and the
+        method's own name (`key_name`) in brackets when it is not the card's, so two copies stay apart."""
         bits = ([f"{self.iterations} it"] if self.iterations else []) + (
             [f"{len(self.train_pairs)} train pairs"] if self.train_pairs else [])
-        return f"ADK-Net · {self.name}" + (f" ({', '.join(bits)})" if bits else "")
+        own = f" [{key_name}]" if key_name and key_name != unique_name(self.name, set()) else ""
+        return f"ADK-Net · {self.name}" + (f" ({', '.join(bits)})" if bits else "") + own
 
 
 def _num(v: Any) -> float | None:
