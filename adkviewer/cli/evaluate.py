@@ -147,5 +147,5 @@ def cmd_eval(args, argv) -> int:
     else:
         for note in report["notes"]:
             print(f"adkviewer: note: {note}", file=sys.stderr)
-        print(eval_csv(report) if args.csv else format_table(res, ms.label), end="\n" if not args.csv else "")
+        sys.stdout.write(eval_csv(report) if args.csv else format_table(res, ms.label) + "\n")
     return EXIT_SOME_FAILED if res.problems else EXIT_OK
