@@ -61,6 +61,7 @@ def test_external_results_behave_like_a_builtin_method(qtbot, tmp_path):
     assert line == "mine " + " ".join(f"{v:.4f}" for v in mine.lr[2, 3])
     rows = {r.method: r for r in s.metrics_rows()}
     assert rows["ext:mine"].label == "mine" and rows["ext:mine"].psnr == mine.metrics["psnr"]
+    assert rows["ext:mine"].seconds is None and rows["bicubic"].seconds is not None  # reading a file is no timing
     assert [tab.method_list.item(i).data(0x0100) for i in range(tab.method_list.count())][-1] == "ext:mine"
     # Differences: against the ground truth, then against bicubic
     diff = win.tab("diff")
