@@ -115,7 +115,7 @@ def test_two_adknet_models_side_by_side_and_a_training_pair_is_marked(qtbot, tmp
     assert s.methods == ["adknet", "adknet:ft", "bicubic"]
     a, b = _ready(qtbot, s, "adknet"), _ready(qtbot, s, "adknet:ft")
     assert a.ready and b.ready and not np.allclose(a.lr, b.lr)
-    assert s.label("adknet:ft").startswith("ADK-Net · my fine-tune (500 it, 1 train pairs)")
+    assert s.label("adknet:ft").startswith("ADK-Net · ft (my fine-tune, 500 it, 1 train pair)")  # the name given leads
     assert s.trained_on_image("adknet:ft") and not s.trained_on_image("adknet")  # p0 is in its card's train list
     rows = {r.method: r for r in s.metrics_rows()}
     assert rows["adknet:ft"].label.endswith(TRAIN_PAIR_MARK) and TRAIN_PAIR_MARK not in rows["adknet"].label
