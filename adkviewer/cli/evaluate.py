@@ -56,13 +56,15 @@ def load_eval_pairs(pairs_dir: str, split: str, scale: int | None):
 def parse_added(args) -> dict:
     """--external and --adknet as added methods by key (a malformed or repeated NAME is a usage error)."""
     from adk_model.errors import UserError
-    from adk_model.method_registry import adknet_method, parse_external, parse_named
+    from adk_model.method_registry import adknet_method, parse_external, parse_named, unique_name
     from adk_model.model_card import summarize_card
 
     extras = [parse_external(t) for t in args.external]
     for text in args.adknet:
         name, path = parse_named(text, "--adknet")
-        extras.append(adknet_method(name, path, label=summarize_card(path).method_label(name)))
+        card = summarize_card(path)  # labelled as the GUI labels added weights: the given name, then the card's
+        own = None if name == unique_name(card.name, set()) else name
+        extras.append(adknet_method(name, path, label=card.method_label(own)))
     by_key: dict = {}
     for e in extras:
         if e.key in by_key:
