@@ -55,7 +55,9 @@ def score_pair(hr: np.ndarray, lr: np.ndarray, methods: Sequence[str], method_se
         except UserError as e:
             problems[m] = str(e)
             continue
-        scores[m] = {**compute_metrics(out, lr, crop=crop), "seconds": secs}
+        # an external method's time is reading the person's file, not their method's: none is recorded
+        external = m in method_set.extras and not method_set.extras[m].is_adknet
+        scores[m] = {**compute_metrics(out, lr, crop=crop), **({} if external else {"seconds": secs})}
     return scores, problems
 
 
@@ -121,7 +123,8 @@ def reference_psnr(method: str, pairs: Iterable[tuple[np.ndarray, np.ndarray]], 
 def format_table(res: EvalResult, labels: Callable[[str], str] = str) -> str:
     """A readable table with the best value of each column marked by '*'."""
     cols = [("psnr", "PSNR RGB", max), ("psnr_y", "PSNR Y", max), ("ssim", "SSIM", max), ("seconds", "s/img", min)]
-    best = {key: pick(v[key] for v in res.methods.values()) for key, _, pick in cols} if res.methods else {}
+    best = {key: pick([v[key] for v in res.methods.values() if np.isfinite(v[key])], default=None)
+            for key, _, pick in cols}  # a non-finite mean (no value at all) shows as '—', never as best
     # a method that could not be scored on every pair says on how many its means are
     names = {m: labels(m) + (f" ({count_of(v['pairs'], 'pair')})" if v.get("pairs", res.pairs) != res.pairs else "")
              for m, v in res.methods.items()}
@@ -132,6 +135,7 @@ def format_table(res: EvalResult, labels: Callable[[str], str] = str) -> str:
         cells = []
         for key, _, _ in cols:
             fmt = "{:.4f}" if key in ("ssim", "seconds") else "{:.2f}"
-            cells.append(f"{fmt.format(v[key]) + ('*' if v[key] == best[key] else ' '):>10}")
+            text = fmt.format(v[key]) if np.isfinite(v[key]) else "—"
+            cells.append(f"{text + ('*' if v[key] == best[key] else ' '):>10}")
         lines.append(f"{names[m]:<{width}}  " + "  ".join(cells))
     return "\n".join(lines)
