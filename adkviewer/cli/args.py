@@ -101,12 +101,19 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--scale", type=_int_at_least(2), default=None, help="default: from split.json, else 4")
     e.add_argument("--methods", nargs="+", default=methods, choices=methods, help="default: all of them")
     e.add_argument("--weights", help="ADK-Net .safetensors (default: the shipped weights for the scale)")
+    e.add_argument("--external", action="append", default=[], metavar="NAME=PATH",
+                   help="your own results as a method beside --methods: a folder of LR images named like the pairs "
+                        "or their HR files (NAME=results/), or with a pattern (NAME=results/{stem}_x4_mine.png); "
+                        "repeatable")
+    e.add_argument("--adknet", action="append", default=[], metavar="NAME=WEIGHTS",
+                   help="more ADK-Net weights as a method beside --methods (NAME=ft.safetensors); repeatable")
     e.add_argument("--lstsq-fit", help="fit file; default: fitted on the pairs' train split when there is one")
     e.add_argument("--crop", type=_int_at_least(0), default=0, help="border crop in LR pixels (default 0)")
     e.add_argument("--device", default="auto", choices=DEVICES, help=DEVICE_HELP)
     fmt = e.add_mutually_exclusive_group()
-    fmt.add_argument("--json", action="store_true", help="print only a JSON object")
-    fmt.add_argument("--csv", action="store_true", help="print CSV")
+    fmt.add_argument("--json", action="store_true",
+                     help="print only a JSON object: means, per-pair values, problems, split, weights, fit")
+    fmt.add_argument("--csv", action="store_true", help="print CSV: one row per pair and method, then the means")
 
     t = sub.add_parser("train", help="fine-tune or train ADK-Net (runs under torchrun for DDP)",
                        description="Fine-tunes the shipped weights for --scale (as the GUI's Train tab does), or "
