@@ -134,8 +134,11 @@ def _newest_checkpoint(folder: Path) -> tuple[tuple[dict, Path] | None, str]:
             if not isinstance(ckpt, dict) or ckpt.get("format") != CKPT_FORMAT:
                 raise UserError(f"{path.name} is not an ADK Viewer checkpoint.")
             good.append((_int(ckpt.get("iteration")) or 0, path.stat().st_mtime, ckpt, path))
-        except (UserError, OSError) as e:
-            bad.append(str(e).rstrip("."))
+        except UserError as e:  # a pickle's refusal says so; anything else torch cannot open is damaged
+            bad.append(str(e).rstrip(".") if "refused" in str(e) or "is not an ADK" in str(e) else
+                       f"{path.name} cannot be read: it is truncated or damaged")
+        except OSError as e:
+            bad.append(f"{path.name} cannot be read ({e.strerror or e})")
     note = "; ".join(bad) + (" (its curves are not shown)" if bad and good else "") if bad else ""
     if not good:
         return None, note
