@@ -5,14 +5,16 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFrame,
                                QGridLayout, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton,
-                               QRadioButton, QScrollArea, QSpinBox, QSplitter, QTableWidget,
+                               QRadioButton, QScrollArea, QSpinBox, QSplitter, QTableWidget, QTabWidget,
                                QToolButton, QVBoxLayout, QWidget)
 
 from adk_model.devices import available_devices
 
 from adkviewer.widgets.log_view import LogView
 from adkviewer.state.session import SCALES
-from adkviewer.tabs.train.train_state import DEVICES, PRESETS
+from adkviewer.tabs.train.train_state import DEVICES, PRESETS, TrainSettings
+from adkviewer.tabs.train.run_overlays import RunOverlays
+from adkviewer.tabs.train.runs_panel import RunsPanel
 from adkviewer.tabs.train.train_curves import CurvesView, PreviewPane
 from adkviewer.tabs.train.train_widgets import PAIR_COLUMNS, _group, _path_row
 
@@ -212,6 +214,12 @@ class TrainLayout:
         self.plots = CurvesView(self.curves, lambda: self.runner.training, lambda: self._run_validates,
                                 self._empty_plot_text, self)
         self.preview = PreviewPane(self)
+        self.overlays = RunOverlays(self.plots)
+        self.runs_panel = RunsPanel(lambda: self.out_edit.text().strip() or TrainSettings().out_root, self)
+        self.bottom_tabs = QTabWidget(self)  # the preview during a run; the earlier runs to overlay or open
+        self.bottom_tabs.setDocumentMode(True)
+        self.bottom_tabs.addTab(self.preview, "Validation preview")
+        self.bottom_tabs.addTab(self.runs_panel, "Runs")
 
         self.log_view = LogView(self)
         self.log_view.setPlaceholderText("Log")
@@ -220,7 +228,7 @@ class TrainLayout:
         self.plots_split.addWidget(self.plots.loss_plot)
         self.plots_split.addWidget(self.plots.val_plot)
         self.bottom_split = QSplitter(Qt.Horizontal, self)
-        self.bottom_split.addWidget(self.preview)
+        self.bottom_split.addWidget(self.bottom_tabs)
         self.bottom_split.addWidget(self.log_view)
         self.bottom_split.setSizes([480, 420])
         self.vsplit = QSplitter(Qt.Vertical, self)
