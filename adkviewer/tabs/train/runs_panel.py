@@ -3,6 +3,7 @@ a run's model in Compare. Listing reads checkpoints, so it runs off the GUI thre
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -16,7 +17,7 @@ from adk_model.runs import RunInfo, list_runs
 
 from adkviewer.gui.jobs import JobQueue
 
-RUN_COLUMNS = ("Overlay", "Run", "Date", "Init", "Pairs", "Iterations", "Best val PSNR", "Last val PSNR")
+RUN_COLUMNS = ("Overlay", "Run", "Date", "Init", "Pairs", "Iterations", "Best val", "Last val")  # PSNR, dB
 LISTING = "Listing the runs…"
 
 
@@ -30,12 +31,14 @@ class RunsPanel(QWidget):
     overlaysChanged = Signal(list)
     openRequested = Signal(object)
 
-    def __init__(self, folder: Callable[[], str], parent: QWidget | None = None) -> None:
+    def __init__(self, folder: Callable[[], str], current: Callable[[], str],
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.folder = folder
+        self.folder, self.current = folder, current  # the output folder; the tab's run folder ("" when none)
         self.runs: list[RunInfo] = []
         self.queue = JobQueue(self)
         self._asked = 0           # a newer listing makes the answer of an older one stale
+        self.listing = False      # a listing is on its way
         self._ticked: set[str] = set()  # run folders ticked, kept across listings
         self.title = QElidingLabel("Runs", self)
         self.title.setStyleSheet("font-weight:bold;")
@@ -55,9 +58,11 @@ class RunsPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SingleSelection)
         self.table.setWordWrap(False)
         hh = self.table.horizontalHeader()
-        for c in range(len(RUN_COLUMNS)):
+        for c in range(len(RUN_COLUMNS)):  # a narrow pane scrolls sideways rather than eliding the names
             hh.setSectionResizeMode(c, QHeaderView.ResizeToContents)
-        hh.setSectionResizeMode(1, QHeaderView.Stretch)
+        hh.setStretchLastSection(True)
+        self.table.horizontalHeaderItem(6).setToolTip("Best validation PSNR (RGB) and its iteration")
+        self.table.horizontalHeaderItem(7).setToolTip("Validation PSNR (RGB) at the run's last validation")
         self.table.itemChanged.connect(self._on_item_changed)
         self.table.itemSelectionChanged.connect(self._sync)
         self.table.doubleClicked.connect(lambda _index: self.open_selected())
@@ -90,6 +95,7 @@ class RunsPanel(QWidget):
         """List the runs of the output folder off the GUI thread; the table fills when they are read."""
         self._asked += 1
         asked, folder = self._asked, self.folder()
+        self.listing = True
         self.title.setText(f"Runs in {folder}")
         self.note.setText(LISTING)
         self.queue.submit(lambda job: list_runs(folder), lambda runs, error: self._listed(asked, runs, error))
@@ -97,6 +103,7 @@ class RunsPanel(QWidget):
     def _listed(self, asked: int, runs: list[RunInfo] | None, error: BaseException | None) -> None:
         if asked != self._asked:
             return
+        self.listing = False
         if error is not None and not isinstance(error, UserError):
             error = UserError(f"The runs could not be listed ({error}).")
         self.runs = runs or []
@@ -118,7 +125,8 @@ class RunsPanel(QWidget):
             else:
                 tick.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable)
                 tick.setToolTip("No curves to draw: " + (run.problem or "; ".join(run.missing)))
-            cells = [run.name, run.date, run.init, run.pairs_text, run.iterations_text,
+            name = run.name + ("  (this run)" if self._is_current(run) else "")
+            cells = [name, run.date, run.init, run.pairs_text, run.iterations_text,
                      _psnr(run.best_psnr, run.best_it), _psnr(run.last_psnr, run.last_it)]
             if run.problem:
                 cells = [run.name, "unreadable", run.problem]
@@ -133,6 +141,10 @@ class RunsPanel(QWidget):
             self.table.setItem(row, 0, tick)
         self.table.blockSignals(False)
         self._sync()
+
+    def _is_current(self, run: RunInfo) -> bool:
+        current = self.current()
+        return bool(current) and Path(current).resolve() == run.folder.resolve()
 
     # ------------------------------------------------------------------ overlay and open
     def overlaid(self) -> list[RunInfo]:

@@ -215,11 +215,9 @@ class TrainLayout:
                                 self._empty_plot_text, self)
         self.preview = PreviewPane(self)
         self.overlays = RunOverlays(self.plots)
-        self.runs_panel = RunsPanel(lambda: self.out_edit.text().strip() or TrainSettings().out_root, self)
-        self.bottom_tabs = QTabWidget(self)  # the preview during a run; the earlier runs to overlay or open
-        self.bottom_tabs.setDocumentMode(True)
-        self.bottom_tabs.addTab(self.preview, "Validation preview")
-        self.bottom_tabs.addTab(self.runs_panel, "Runs")
+        self.runs_panel = RunsPanel(lambda: self.out_edit.text().strip() or TrainSettings().out_root,
+                                    lambda: self.runner.trainer.cfg.out if self.runner.trainer is not None else "",
+                                    self)
 
         self.log_view = LogView(self)
         self.log_view.setPlaceholderText("Log")
@@ -228,12 +226,17 @@ class TrainLayout:
         self.plots_split.addWidget(self.plots.loss_plot)
         self.plots_split.addWidget(self.plots.val_plot)
         self.bottom_split = QSplitter(Qt.Horizontal, self)
-        self.bottom_split.addWidget(self.bottom_tabs)
+        self.bottom_split.addWidget(self.preview)
         self.bottom_split.addWidget(self.log_view)
         self.bottom_split.setSizes([480, 420])
+        # this run's preview and log; the earlier runs to overlay or open, over the full width their table needs
+        self.bottom_tabs = QTabWidget(self)
+        self.bottom_tabs.setDocumentMode(True)
+        self.bottom_tabs.addTab(self.bottom_split, "This run")
+        self.bottom_tabs.addTab(self.runs_panel, "Runs")
         self.vsplit = QSplitter(Qt.Vertical, self)
         self.vsplit.addWidget(self.plots_split)
-        self.vsplit.addWidget(self.bottom_split)
+        self.vsplit.addWidget(self.bottom_tabs)
         self.vsplit.setSizes([380, 300])
         self.hsplit = QSplitter(Qt.Horizontal, self)
         self.hsplit.addWidget(scroll)

@@ -124,6 +124,7 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, QWidget):
                 return False
             self.ctx.shell.show_status("Stopping training and saving a checkpoint…")
         r.shutdown()
+        self.runs_panel.queue.wait()
         return True
 
     def save_state(self, settings, prefix: str) -> None:
