@@ -134,3 +134,13 @@ def test_cli_runs_on_a_missing_folder_is_one_sentence(tmp_path, capsys):
     assert main(["runs", str(tmp_path / "nowhere")]) == 3
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("adkviewer: error:") and "does not exist" in err
+
+
+def test_runs_help_explains_every_option():
+    import argparse
+
+    from adkviewer.cli.args import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices["runs"]
+    assert [a.dest for a in sub._actions if not a.help] == []
+    assert "~/adkviewer-runs" in sub.format_help()
