@@ -255,19 +255,22 @@ def _from_cards(run: RunInfo, export: dict | None, best: dict | None, have_ckpt:
         if not run.loss and "no curves" not in " ".join(run.missing):
             run.missing.append("no loss curve: the checkpoint holds no loss history")
         return
-    history = (export or {}).get("training", {}).get("val_history") if export else None
-    if isinstance(history, list) and history:
-        for h in history:
-            it, psnr = (_int(h.get("it")), _num(h.get("psnr"))) if isinstance(h, dict) else (None, None)
-            if it is not None and psnr is not None:
-                run.val_it.append(it)
-                run.val_psnr.append(psnr)
-        if run.val_psnr:
-            run.last_psnr, run.last_it = run.val_psnr[-1], run.val_it[-1]
+    if run.iterations is None:
+        run.missing.append("iterations: no checkpoint and no export card in the folder")
+    training = export.get("training") if export else None
+    history = training.get("val_history") if isinstance(training, dict) else None
+    for h in history if isinstance(history, list) else []:
+        it, psnr = (_int(h.get("it")), _num(h.get("psnr"))) if isinstance(h, dict) else (None, None)
+        if it is not None and psnr is not None:
+            run.val_it.append(it)
+            run.val_psnr.append(psnr)
+    if run.val_psnr:
+        run.last_psnr, run.last_it = run.val_psnr[-1], run.val_it[-1]
         run.missing.append("no loss curve: no checkpoint in the folder (the card holds the val curve only)")
     else:
         run.missing.append("no loss curve: no checkpoint in the folder")
-        run.missing.append(NO_VAL_HISTORY)
+        run.missing.append(NO_VAL_HISTORY if not isinstance(history, list) else
+                           "val curve and last val PSNR: the card's val history holds no usable entry")
 
 
 def _init_text(init: Any) -> str:

@@ -144,3 +144,19 @@ def test_runs_help_explains_every_option():
     sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices["runs"]
     assert [a.dest for a in sub._actions if not a.help] == []
     assert "~/adkviewer-runs" in sub.format_help()
+
+
+def test_cards_of_the_wrong_shape_are_left_out_not_a_traceback(root, tmp_path):
+    out, _ = root
+    folder = tmp_path / "odd"
+    shutil.copytree(out / "pairs-x4-20261127-090000", folder)
+    card = next(folder.glob("adknet_*.json"))
+    card.write_text(json.dumps({"name": 3, "scale": "four", "training": {"train_pairs": "p0", "best_val": [1],
+                                                                         "val_history": [{"it": "x"}, 5],
+                                                                         "settings": None}}))
+    (folder / "best_x4.json").write_text("[1, 2")
+    run = read_run(folder)
+    assert run.problem is None and run.iterations is None and run.best_psnr is None and run.val_psnr == []
+    assert any(m.startswith("iterations:") for m in run.missing) and any("pair counts" in m for m in run.missing)
+    (card).write_text(json.dumps({"training": "none"}))
+    assert read_run(folder).problem is None
