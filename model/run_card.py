@@ -37,8 +37,15 @@ def export_card(trainer: Any, path: Path, which: str | None) -> dict[str, Any]:
         **({"resumed_with": list(cfg.resumes)} if cfg.resumes else {}),
         "settings": {k: v for k, v in cfg.to_dict().items() if k not in ("pairs", "command", "resumes")},
         "best_val": trainer.best,
+        "val_history": val_history(trainer.history),
         "exported": trainer.exported_which(which),
     }}
+
+
+def val_history(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The validation curve for the card, so a run folder without its checkpoint still shows it (model/runs.py)."""
+    return [{"it": h["it"], "psnr": h["val_psnr"], **({"ssim": h["val_ssim"]} if "val_ssim" in h else {})}
+            for h in history if "val_psnr" in h]
 
 
 def best_card(trainer: Any) -> dict[str, Any]:

@@ -360,6 +360,8 @@ class Trainer:
             "history": self.history,
             "best": self.best,
             "best_model": self.best_state,
+            # the runs list counts them (model/runs.py); checkpoints written before it lack this entry
+            "pairs": {"train": [p.name for p in self.train_infos], "val": [p.name for p in self.val_infos]},
         }
         if self.device is not None and self.device.type == "cuda":
             state["rng_cuda"] = torch.cuda.get_rng_state(self.device)

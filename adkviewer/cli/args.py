@@ -7,7 +7,7 @@ import math
 import sys
 
 
-SUBCOMMANDS = ("downscale", "eval", "train", "fit-lstsq", "import-weights")
+SUBCOMMANDS = ("downscale", "eval", "train", "fit-lstsq", "import-weights", "runs")
 
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_RUNTIME, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -183,7 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--overwrite", action="store_true", help="replace an existing weights file")
     i.add_argument("--preset", default="lite", choices=presets, help="the state dict's model (default lite)")
     i.add_argument("--scale", type=_int_at_least(2), default=4, help="the state dict's scale (default 4)")
-    for each in (d, e, t, f, i):  # 'adkviewer downscale -h' documents them too
+    r = sub.add_parser("runs", help="list the training runs in an output folder (as the Train tab does)")
+    r.add_argument("folder", nargs="?", default=None,
+                   help=f"output folder, or one run folder (default: ~/{RUNS_FOLDER}, where train and the Train tab write)")
+    r.add_argument("--json", action="store_true", help="print a JSON list, curves included")
+    for each in (d, e, t, f, i, r):  # 'adkviewer downscale -h' documents them too
         each.epilog = EXIT_CODES
     for shows_progress in (d, e, t, f):
         shows_progress.add_argument("-q", "--quiet", action="store_true",
