@@ -137,13 +137,14 @@ def cmd_train(args, argv) -> int:
         try:
             trainer.run()
         finally:  # any error ends the bar's line first, so its message is a line of its own
-            if dinfo.world == 1:  # under torchrun a late signal (its shutdown's) must not cut the group's close
+            if dinfo.world == 1:
                 stopping.restore()
+            else:  # torchrun's SIGTERM to the ranks still running once one has ended: ignored, they are ending
+                stopping.requested = True
             if bar:
                 bar.close()
         if not trainer.finished:  # stopped: every rank at the same iteration; rank 0 saved and said how to resume
             trainer.close()
-            stopping.restore()
             return 130
     except KeyboardInterrupt:  # a second Ctrl-C (alone): the loop may be mid-step, so the last checkpoint stays
         last = trainer.checkpoint_path("last")
