@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -97,20 +97,29 @@ def evaluate(
                       per_pair=per_pair, problems=problems)
 
 
-def card_metrics(trainer: Any, lstsq_fit: LstsqFit | None = None, which: str | None = None) -> dict:
+def card_metrics(trainer: Any, lstsq_fit: LstsqFit | None = None, which: str | None = None,
+                 progress: Callable[[], None] | None = None) -> dict:
     """Validation metrics of a trainer's in-memory model (the one its export writes, `which`) and every baseline,
     by the evaluator of 'adkviewer eval' (for the model card). `lstsq_fit`: the least-squares fit to score
-    (default: fitted here on the train split)."""
+    (default: fitted here on the train split); `progress`: called after each pair (it can take a minute)."""
     scale = trainer.cfg.scale
     ms = MethodSet(scale=scale, device=trainer.device)
     ms.lstsq_fit = lstsq_fit if lstsq_fit is not None else fit_lstsq(trainer.train_pairs, scale, taps=4 * scale,
                                                                        fitted_on="train split")
     ms.set_weights(LoadedWeights(model=trainer.export_model(which), path=Path("trained"), card={"name": "trained"}))
     pairs = [(info.name, hr, lr) for info, (hr, lr) in zip(trainer.val_infos, trainer.val)]
-    res = evaluate(pairs, list(ALL_METHODS), ms)
+    res = evaluate(_counted(pairs, progress), list(ALL_METHODS), ms)
     trainer.model.train()
     return {"convention": res.convention(), "pairs": res.pairs, "split": trainer.cfg.split,
             "methods": {m: {k: round(v, 4) for k, v in d.items()} for m, d in res.methods.items()}}
+
+
+def _counted(items: Iterable[Any], progress: Callable[[], None] | None) -> Iterator[Any]:
+    """The items, calling `progress` after each one is done with."""
+    for item in items:
+        yield item
+        if progress is not None:
+            progress()
 
 
 def reference_psnr(method: str, pairs: Iterable[tuple[np.ndarray, np.ndarray]], scale: int,

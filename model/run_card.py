@@ -11,6 +11,7 @@ from typing import Any
 
 import torch
 
+from .ddp import launch_record
 from .devices import describe_device
 
 
@@ -33,6 +34,7 @@ def export_card(trainer: Any, path: Path, which: str | None) -> dict[str, Any]:
         **_pairs_record(trainer),
         "seconds": round(trainer.elapsed, 1),
         "hardware": hardware_string(trainer.device, trainer.dist.world),
+        **launch_record(trainer.dist.world),  # torchrun and its process counts, or a single process
         "command": cfg.command,
         **({"resumed_with": list(cfg.resumes)} if cfg.resumes else {}),
         "settings": {k: v for k, v in cfg.to_dict().items() if k not in ("pairs", "command", "resumes")},

@@ -75,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     from adk_model.devices import CHOICES as DEVICES
     from adk_model.methods import ALL_METHODS
     from adk_model.train import FINE_TUNE, RUNS_FOLDER, SCRATCH, TrainConfig
+    from adkviewer.cli.shard import parse_shard
 
     methods, presets = list(ALL_METHODS), list(PRESETS)
     p = argparse.ArgumentParser(prog="adkviewer", description="ADK-Net downscaling: batch, evaluation and training.",
@@ -82,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="cmd", required=True)
 
     d = sub.add_parser("downscale", help="downscale images with one method")
-    d.add_argument("inputs", nargs="+", help="HR images (PNG, JPEG, WebP, TIFF, BMP), or folders of them")
+    d.add_argument("inputs", nargs="+",
+                   help="HR images (PNG, JPEG, WebP, TIFF, BMP), folders of them, or quoted globs ('in/*.png')")
     d.add_argument("-o", "--out", required=True,
                    help="output folder, created when the first image is written (or a .png name for a single input)")
     d.add_argument("--scale", type=_int_at_least(2), default=4, help="default 4")
@@ -91,7 +93,15 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--lstsq-fit", help="least-squares fit file (default: the shipped one for the scale)")
     d.add_argument("--device", default="auto", choices=DEVICES, help=DEVICE_HELP)
     d.add_argument("--tile-budget-mb", type=_int_at_least(1), default=None, help="memory budget for one ADK-Net tile")
-    d.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    existing = d.add_mutually_exclusive_group()
+    existing.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    existing.add_argument("--skip-existing", action="store_true",
+                          help="keep outputs already there and do the rest (finishes an interrupted batch)")
+    d.add_argument("--recursive", action="store_true",
+                   help="also the images in a folder's subfolders, mirrored into -o (quoted globs: '**' spans folders)")
+    d.add_argument("--shard", type=parse_shard, metavar="I/N", default=None,
+                   help="do only every N-th input from the I-th (0 <= I < N), e.g. "
+                        "$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT; under torchrun the ranks split it further")
 
     e = sub.add_parser("eval", help="score methods on HR/LR pairs")
     e.add_argument("--pairs", required=True, help="folder with HR/ and LR/ (or RealSR naming)")
