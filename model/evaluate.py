@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -29,9 +29,6 @@ class EvalResult:
     methods: dict[str, dict[str, float]]
     per_pair: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     problems: dict[str, dict[str, str]] = field(default_factory=dict)  # pair -> method -> why it has no score
-
-    def to_json(self) -> dict:
-        return {"scale": self.scale, "pairs": self.pairs, "methods": self.methods}
 
     def convention(self) -> str:
         return convention(self.crop)
@@ -58,7 +55,9 @@ def score_pair(hr: np.ndarray, lr: np.ndarray, methods: Sequence[str], method_se
         except UserError as e:
             problems[m] = str(e)
             continue
-        scores[m] = {**compute_metrics(out, lr, crop=crop), "seconds": secs}
+        # an external method's time is reading the person's file, not their method's: none is recorded
+        external = m in method_set.extras and not method_set.extras[m].is_adknet
+        scores[m] = {**compute_metrics(out, lr, crop=crop), **({} if external else {"seconds": secs})}
     return scores, problems
 
 
@@ -98,20 +97,29 @@ def evaluate(
                       per_pair=per_pair, problems=problems)
 
 
-def card_metrics(trainer: Any, lstsq_fit: LstsqFit | None = None, which: str | None = None) -> dict:
+def card_metrics(trainer: Any, lstsq_fit: LstsqFit | None = None, which: str | None = None,
+                 progress: Callable[[], None] | None = None) -> dict:
     """Validation metrics of a trainer's in-memory model (the one its export writes, `which`) and every baseline,
     by the evaluator of 'adkviewer eval' (for the model card). `lstsq_fit`: the least-squares fit to score
-    (default: fitted here on the train split)."""
+    (default: fitted here on the train split); `progress`: called after each pair (it can take a minute)."""
     scale = trainer.cfg.scale
     ms = MethodSet(scale=scale, device=trainer.device)
     ms.lstsq_fit = lstsq_fit if lstsq_fit is not None else fit_lstsq(trainer.train_pairs, scale, taps=4 * scale,
                                                                        fitted_on="train split")
     ms.set_weights(LoadedWeights(model=trainer.export_model(which), path=Path("trained"), card={"name": "trained"}))
     pairs = [(info.name, hr, lr) for info, (hr, lr) in zip(trainer.val_infos, trainer.val)]
-    res = evaluate(pairs, list(ALL_METHODS), ms)
+    res = evaluate(_counted(pairs, progress), list(ALL_METHODS), ms)
     trainer.model.train()
     return {"convention": res.convention(), "pairs": res.pairs, "split": trainer.cfg.split,
             "methods": {m: {k: round(v, 4) for k, v in d.items()} for m, d in res.methods.items()}}
+
+
+def _counted(items: Iterable[Any], progress: Callable[[], None] | None) -> Iterator[Any]:
+    """The items, calling `progress` after each one is done with."""
+    for item in items:
+        yield item
+        if progress is not None:
+            progress()
 
 
 def reference_psnr(method: str, pairs: Iterable[tuple[np.ndarray, np.ndarray]], scale: int,
@@ -124,14 +132,19 @@ def reference_psnr(method: str, pairs: Iterable[tuple[np.ndarray, np.ndarray]], 
 def format_table(res: EvalResult, labels: Callable[[str], str] = str) -> str:
     """A readable table with the best value of each column marked by '*'."""
     cols = [("psnr", "PSNR RGB", max), ("psnr_y", "PSNR Y", max), ("ssim", "SSIM", max), ("seconds", "s/img", min)]
-    best = {key: pick(v[key] for v in res.methods.values()) for key, _, pick in cols} if res.methods else {}
-    width = max([len(labels(m)) for m in res.methods] + [6])
+    best = {key: pick([v[key] for v in res.methods.values() if np.isfinite(v[key])], default=None)
+            for key, _, pick in cols}  # a non-finite mean (no value at all) shows as '—', never as best
+    # a method that could not be scored on every pair says on how many its means are
+    names = {m: labels(m) + (f" ({count_of(v['pairs'], 'pair')})" if v.get("pairs", res.pairs) != res.pairs else "")
+             for m, v in res.methods.items()}
+    width = max([len(n) for n in names.values()] + [6])
     lines = [f"x{res.scale}, {count_of(res.pairs, 'pair')}. {res.convention()}. * = best",
              f"{'method':<{width}}  " + "  ".join(f"{h:>10}" for _, h, _ in cols)]
     for m, v in res.methods.items():
         cells = []
         for key, _, _ in cols:
             fmt = "{:.4f}" if key in ("ssim", "seconds") else "{:.2f}"
-            cells.append(f"{fmt.format(v[key]) + ('*' if v[key] == best[key] else ' '):>10}")
-        lines.append(f"{labels(m):<{width}}  " + "  ".join(cells))
+            text = fmt.format(v[key]) if np.isfinite(v[key]) else "—"
+            cells.append(f"{text + ('*' if v[key] == best[key] else ' '):>10}")
+        lines.append(f"{names[m]:<{width}}  " + "  ".join(cells))
     return "\n".join(lines)

@@ -12,6 +12,7 @@ from typing import Any
 from . import json_input
 from .methods import LABELS
 from .weights import card_path
+from .wording import count_of
 
 OWN_CAMERA = ("Photos from another camera differ in blur and colour: Quick calibrate or fine-tune on pairs of "
               "your own (Train tab).")
@@ -45,11 +46,13 @@ class CardSummary:
     iterations: int | None = None        # training iterations (0: calibrated only; None: not recorded)
     train_pairs: tuple[str, ...] = ()    # the pairs it was trained on: their scores are not test scores
 
-    def method_label(self) -> str:
-        """ADK-Net as a method beside others: its name, iterations and training pairs, from the card."""
-        bits = ([f"{self.iterations} it"] if self.iterations else []) + (
-            [f"{len(self.train_pairs)} train pairs"] if self.train_pairs else [])
-        return f"ADK-Net · {self.name}" + (f" ({', '.join(bits)})" if bits else "")
+    def method_label(self, own_name: str | None = None) -> str:
+        """ADK-Net as a method beside others: the name the person gave it (else the card's), then the card's name,
+        iterations and training pairs; a fine-tune's card often keeps the shipped model's name."""
+        lead = own_name if own_name and own_name != self.name else self.name
+        bits = ([self.name] if lead != self.name else []) + ([f"{self.iterations} it"] if self.iterations else []) + (
+            [count_of(len(self.train_pairs), "train pair")] if self.train_pairs else [])
+        return f"ADK-Net · {lead}" + (f" ({', '.join(bits)})" if bits else "")
 
 
 def _num(v: Any) -> float | None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import torch
 
+from .ddp import launch_record
 from .devices import describe_device
 
 
@@ -33,12 +34,20 @@ def export_card(trainer: Any, path: Path, which: str | None) -> dict[str, Any]:
         **_pairs_record(trainer),
         "seconds": round(trainer.elapsed, 1),
         "hardware": hardware_string(trainer.device, trainer.dist.world),
+        **launch_record(trainer.dist.world),  # torchrun and its process counts, or a single process
         "command": cfg.command,
         **({"resumed_with": list(cfg.resumes)} if cfg.resumes else {}),
         "settings": {k: v for k, v in cfg.to_dict().items() if k not in ("pairs", "command", "resumes")},
         "best_val": trainer.best,
+        "val_history": val_history(trainer.history),
         "exported": trainer.exported_which(which),
     }}
+
+
+def val_history(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The validation curve for the card, so a run folder without its checkpoint still shows it (model/runs.py)."""
+    return [{"it": h["it"], "psnr": h["val_psnr"], **({"ssim": h["val_ssim"]} if "val_ssim" in h else {})}
+            for h in history if "val_psnr" in h]
 
 
 def best_card(trainer: Any) -> dict[str, Any]:

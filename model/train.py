@@ -14,16 +14,15 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
-from .adknet import ARCH, ARCH_V1, ADKNet, ADKNetConfig, preset, with_linear_part
+from . import ddp
+from .adknet import ADKNet, ADKNetConfig
 from .calibrate import calibrate
-from .data import PairCropDataset, discover_pairs, load_pair, no_usable_pairs, select
+from .data import PairCropDataset
 from .devices import describe_device, resolve_device
 from .checkpoint_check import check_checkpoint
 from .errors import UserError, out_of_memory
-from .splits import resolve_split
 from .atomic import atomic_write_bytes
-from .config_bounds import bounded_config
-from .weights import default_weights, load_weights, safe_torch_load, save_weights
+from .weights import safe_torch_load, save_weights
 from .wording import count_of
 from .run_card import best_card, export_card, hardware_string  # noqa: F401 (hardware_string: public name)
 
@@ -31,48 +30,7 @@ from .train_config import (CKPT_FORMAT, FINE_TUNE, RUNS_FOLDER, SCRATCH, Callbac
                            TrainConfig, default_init, default_runs_root, dist_from_env, lr_at, new_run_dir,
                            schedule_for)
 from .validation import predict, to_image, to_tensor, validate  # noqa: F401 (the engine's public names)
-
-def load_split_pairs(cfg: TrainConfig, log: Callable[[str], None] = lambda m: None):
-    """Discover, check and load the train and validation pairs, naming every problem pair."""
-    infos = discover_pairs(cfg.pairs, cfg.scale)
-    bad = [p for p in infos if not p.ok]
-    for p in bad:
-        log(f"skipping {p.name}: {p.problem}")
-    ok = [p for p in infos if p.ok]
-    split = resolve_split(cfg.pairs, cfg.split, [p.name for p in ok], cfg.seed, log)
-    # Unusable pairs were reported above and are left out; a split name missing from the folder is still an error.
-    skipped = {p.name for p in bad}
-    train_infos = select(ok, [n for n in split.train if n not in skipped])
-    val_infos = select(ok, [n for n in split.val if n not in skipped])
-    if cfg.max_val_pairs:
-        val_infos = val_infos[: cfg.max_val_pairs]
-    if not train_infos:
-        # (the Train tab refuses such a folder at its scan, in its own words; this is the command line's)
-        raise UserError(no_usable_pairs(cfg.pairs, infos, cfg.scale, "training pairs", how="pass --scale {fit}"))
-    train = [load_pair(p, cfg.scale) for p in train_infos]
-    val = [load_pair(p, cfg.scale) for p in val_infos]
-    return train_infos, train, val_infos, val
-
-
-def build_model(cfg: TrainConfig, log: Callable[[str], None] = lambda m: None) -> ADKNet:
-    if cfg.init == "scratch":
-        try:
-            mcfg = bounded_config(preset(cfg.preset, scale=cfg.scale, **cfg.model_overrides).to_dict())
-        except (ValueError, TypeError) as e:  # e.g. k=13 at x4: one sentence for the CLI and the GUI
-            raise UserError(f"Invalid model settings for {cfg.preset} x{cfg.scale}: {e}.") from None
-        return ADKNet(mcfg)
-    path = default_weights(cfg.scale) if cfg.init == "shipped" else Path(cfg.init)
-    if path is None:
-        raise UserError(f"No shipped weights for x{cfg.scale}; train with --init scratch.")
-    loaded = load_weights(path, expect_scale=cfg.scale)
-    log(f"initialised from {path}")
-    model = loaded.model
-    if model.linear is None and model.mix is not None:
-        # Old weights gain the global linear part, fitted first in closed form, so fine-tuning them on a new
-        # camera carries its blur as well as its colour.
-        model = with_linear_part(model, preset("lite", scale=cfg.scale).linear_taps)  # the preset's rule per scale
-        log(f"{path.name} is {ARCH_V1}: fine-tuning it as {ARCH} (a global linear part beside its kernels)")
-    return model
+from .train_setup import build_model, load_split_pairs  # noqa: F401 (the engine's public names)
 
 
 def _oom_as_user_error(method: Callable) -> Callable:
@@ -162,6 +120,7 @@ class Trainer:
             cfg = self.cfg = TrainConfig.from_dict(saved)
         if not cfg.out:
             cfg.out = str(new_run_dir(cfg.pairs, cfg.scale))
+        ddp.check_devices(self.dist.world, cfg.device)  # before any rank waits for the others
         if self.dist.world > 1 and not dist.is_initialized():
             backend = "nccl" if torch.cuda.is_available() and cfg.device in ("auto", "cuda") else "gloo"
             dist.init_process_group(backend)
@@ -243,26 +202,30 @@ class Trainer:
 
     @_oom_as_user_error
     def run(self) -> str | None:
-        """Train until the iteration budget or a stop request; returns the last checkpoint written (rank 0)."""
+        """Train until the iteration budget or a stop request; returns the last checkpoint written (rank 0). Under
+        torchrun every rank stops at the same iteration: a stop or an early stop seen by one is agreed by all."""
         cfg = self.cfg
-        last_ckpt = None
+        last_ckpt, saved_at = None, -1
         t0 = time.perf_counter()
         base_elapsed = self.elapsed
         held = False  # paused, and said so (a step in flight when pause was asked finishes first)
+        alone = self.dist.world == 1
         if self.iteration == 0 and cfg.val_every and not self.best and self.val and not self._stop.is_set():
             self.log("validating the starting model…")
             self.run_validation()  # the starting model is a candidate: a run never hands back a worse one
+        stopping = ddp.agree([self._stop.is_set()], self.device)[0]
         try:
-            while self.iteration < cfg.iterations and not self._stop.is_set():
-                if self._pause.is_set():
-                    if self.dist.world == 1:
-                        if not held:
-                            held = True
-                            self.log(f"paused at iteration {self.iteration}")
-                            self._held.set()
-                        time.sleep(0.05)
-                        t0 = time.perf_counter() - (self.elapsed - base_elapsed)
-                        continue
+            # Alone, a stop is seen at once; several ranks act only on the stop they agreed on (one collective
+            # per iteration), never on a signal that reached one of them in between.
+            while self.iteration < cfg.iterations and not (stopping or (alone and self._stop.is_set())):
+                if self._pause.is_set() and alone:
+                    if not held:
+                        held = True
+                        self.log(f"paused at iteration {self.iteration}")
+                        self._held.set()
+                    time.sleep(0.05)
+                    t0 = time.perf_counter() - (self.elapsed - base_elapsed)
+                    continue
                 if held:
                     held = False
                     self._held.clear()
@@ -277,18 +240,21 @@ class Trainer:
                     # every iteration: a resumed run's loss curve is then the same as the live one (~40 bytes each)
                     self.history.append({"it": self.iteration, "loss": loss})
                 at_end = self.iteration >= cfg.iterations
+                early = False
                 if cfg.val_every and (self.iteration % cfg.val_every == 0 or at_end):
                     self.run_validation()
-                    if cfg.patience and self._checks_since_best >= cfg.patience and not at_end:
-                        self.log(f"early stop at iteration {self.iteration}: no better validation in "
-                                 f"{count_of(cfg.patience, 'check')} since iteration {self.best.get('it')}")
-                        cfg.iterations = self.iteration
-                        at_end = True
-                if cfg.ckpt_every and (self.iteration % cfg.ckpt_every == 0 or at_end):
-                    last_ckpt = self.save_checkpoint() or last_ckpt
+                    early = bool(cfg.patience and self._checks_since_best >= cfg.patience and not at_end)
+                stopping, early = ddp.agree([self._stop.is_set(), early], self.device)
+                if early:
+                    self.log(f"early stop at iteration {self.iteration}: no better validation in "
+                             f"{count_of(cfg.patience, 'check')} since iteration {self.best.get('it')}")
+                    cfg.iterations = self.iteration
+                    at_end = True
+                if at_end or (cfg.ckpt_every and self.iteration % cfg.ckpt_every == 0):  # ckpt_every 0: the end only
+                    last_ckpt, saved_at = self.save_checkpoint() or last_ckpt, self.iteration
         except BaseException:
             # A crash (NaN, out of memory, a vanished folder) still leaves a resumable checkpoint behind.
-            if self.iteration > 0 and self.dist.world == 1:
+            if self.iteration > 0 and alone:
                 try:
                     self.save_checkpoint(suffix="crash")
                 except Exception:
@@ -296,21 +262,31 @@ class Trainer:
             raise
         finally:
             self._held.clear()
-        if self._stop.is_set() and self.iteration < cfg.iterations:
-            last_ckpt = self.save_checkpoint() or last_ckpt
-            if self.cb.on_stop is not None:  # the GUI says it in its own words ("Resume from checkpoint…")
-                self.cb.on_stop(self.iteration, str(last_ckpt))
-            else:
-                self.log(f"stopped at iteration {self.iteration}; resume with --resume {last_ckpt}")
+        if self.iteration < cfg.iterations:  # stopped (agreed by every rank): one checkpoint of this iteration
+            self._stop.set()
+            if saved_at != self.iteration:
+                last_ckpt = self.save_checkpoint() or last_ckpt
+            self._said_stop(str(last_ckpt))
         self.finished = self.iteration >= cfg.iterations
-        self.barrier()
+        self.barrier()  # the other ranks end once rank 0's checkpoint is written
         return last_ckpt
 
+    def _said_stop(self, ckpt: str) -> None:
+        if self.cb.on_stop is not None:  # the GUI says it in its own words ("Resume from checkpoint…")
+            self.cb.on_stop(self.iteration, ckpt)
+        elif self.dist.world == 1:
+            self.log(f"stopped at iteration {self.iteration}; resume with --resume {ckpt}")
+        else:
+            self.log(f"stopped at iteration {self.iteration} on all {self.dist.world} ranks; resume with: "
+                     f"{ddp.resume_command(self.cfg.pairs, ckpt, self.dist.world)}")
+
     def fit_time_budget(self) -> None:
-        """Set the iteration count from the measured speed, so the schedule ends within the time budget."""
+        """Set the iteration count from the measured speed, so the schedule ends within the time budget. Under
+        torchrun rank 0's count is every rank's (each measuring its own could differ by one: a deadlock)."""
         cfg = self.cfg
         rate = self.elapsed / self.iteration
-        fits = int(self.iteration + max(0.0, cfg.time_budget_s * 0.9 - self.elapsed) / rate)
+        fits = ddp.broadcast_int(int(self.iteration + max(0.0, cfg.time_budget_s * 0.9 - self.elapsed) / rate),
+                                 self.device)
         if fits < cfg.iterations:
             cfg.iterations = fits
             self.log(f"{rate * 1000:.0f} ms/iteration: {fits} iterations fit the {cfg.time_budget_s:.0f} s budget")
@@ -360,6 +336,8 @@ class Trainer:
             "history": self.history,
             "best": self.best,
             "best_model": self.best_state,
+            # the runs list counts them (model/runs.py); checkpoints written before it lack this entry
+            "pairs": {"train": [p.name for p in self.train_infos], "val": [p.name for p in self.val_infos]},
         }
         if self.device is not None and self.device.type == "cuda":
             state["rng_cuda"] = torch.cuda.get_rng_state(self.device)

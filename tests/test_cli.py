@@ -100,13 +100,16 @@ def test_eval_json_prints_only_the_documented_object(pristine, capsys):
                                    "lstsq", "--json", "--device", "cpu"])
     assert code == 0, err
     res = json.loads(out)  # the whole of stdout is one JSON object
-    assert set(res) == {"scale", "pairs", "methods"}
-    assert res["scale"] == S and res["pairs"] == 2
+    assert set(res) == {"schema", "schema_version", "scale", "pairs", "crop", "convention", "split", "lstsq_fit",
+                        "methods", "per_pair", "problems", "notes"}
+    assert res["scale"] == S and res["pairs"] == 2 and res["split"] == {"name": "val", "pairs": ["p3", "p4"]}
     assert list(res["methods"]) == ["nearest", "bicubic", "lstsq"]
+    assert res["lstsq_fit"] == {"source": "fitted on train split (3 pairs)", "sha256": None}
+    assert res["problems"] == {} and res["notes"] == []
     for m in res["methods"].values():
-        assert set(m) == {"psnr", "psnr_y", "ssim", "seconds", "pairs"}
-        assert m.pop("pairs") == 2
-        assert all(isinstance(v, float) and np.isfinite(v) for v in m.values())
+        assert set(m) == {"label", "kind", "psnr", "psnr_y", "ssim", "seconds", "pairs"} and m["kind"] == "builtin"
+        assert m["pairs"] == 2
+        assert all(isinstance(m[k], float) and np.isfinite(m[k]) for k in ("psnr", "psnr_y", "ssim", "seconds"))
 
     # The same numbers as adk_model.metrics on the same pairs, with lstsq fitted on the train split.
     val = _split_pairs(pristine, "val")
@@ -136,11 +139,12 @@ def test_eval_table_and_csv(pristine, capsys):
                                    "--device", "cpu"])
     assert code == 0, err
     rows = out.strip().splitlines()
-    assert rows[0] == "method,psnr_rgb,psnr_y,ssim,seconds"
-    assert [r.split(",")[0] for r in rows[1:]] == ["bicubic", "box"]
+    assert rows[0] == "pair,method,label,kind,psnr,psnr_y,ssim,seconds,pairs,problem"
+    assert [r.split(",")[:2] for r in rows[1:]] == [["p3", "bicubic"], ["p3", "box"], ["p4", "bicubic"],
+                                                    ["p4", "box"], ["", "bicubic"], ["", "box"]]  # means last
     val = _split_pairs(pristine, "val")
-    expected = np.mean([compute_metrics(classical_downscale(hr, S, "box"), lr, crop=2)["psnr"] for _, hr, lr in val])
-    assert float(rows[2].split(",")[1]) == pytest.approx(expected, abs=1e-4)
+    box = [compute_metrics(classical_downscale(hr, S, "box"), lr, crop=2)["psnr"] for _, hr, lr in val]
+    assert [float(rows[i].split(",")[4]) for i in (2, 4, 6)] == pytest.approx([*box, np.mean(box)], abs=1e-4)
 
 
 def test_eval_of_one_pair_says_1_pair(pristine, tmp_path, capsys):

@@ -150,8 +150,10 @@ def test_csv_exports_use_evals_key_names(pairs, tmp_path):
     _score(st, ScoreCache(tmp_path / "c.json"), ("adknet", "bicubic"))
     rows = list(csv.DictReader(io.StringIO(per_pair_csv(st, ("adknet", "bicubic")))))
     assert tuple(rows[0]) == PER_PAIR_COLUMNS and len(rows) == 6
+    assert tuple(rows[0])[:10] == ("pair", "method", "label", "kind", "psnr", "psnr_y", "ssim", "seconds", "pairs",
+                                   "problem")  # eval's CSV columns
     p3 = {r["method"]: r for r in rows if r["pair"] == "p3"}
-    assert float(p3["bicubic"]["psnr_rgb"]) == pytest.approx(st.scores["p3"]["bicubic"]["psnr"], abs=1e-4)
+    assert float(p3["bicubic"]["psnr"]) == pytest.approx(st.scores["p3"]["bicubic"]["psnr"], abs=1e-4)
     summary = list(csv.DictReader(io.StringIO(summary_csv(st, ("adknet", "bicubic")))))
     assert tuple(summary[0]) == SUMMARY_COLUMNS and [r["method"] for r in summary] == ["adknet", "bicubic"]
     k, n = st.beaten(("adknet", "bicubic"))["bicubic"]

@@ -61,6 +61,7 @@ def test_external_results_behave_like_a_builtin_method(qtbot, tmp_path):
     assert line == "mine " + " ".join(f"{v:.4f}" for v in mine.lr[2, 3])
     rows = {r.method: r for r in s.metrics_rows()}
     assert rows["ext:mine"].label == "mine" and rows["ext:mine"].psnr == mine.metrics["psnr"]
+    assert rows["ext:mine"].seconds is None and rows["bicubic"].seconds is not None  # reading a file is no timing
     assert [tab.method_list.item(i).data(0x0100) for i in range(tab.method_list.count())][-1] == "ext:mine"
     # Differences: against the ground truth, then against bicubic
     diff = win.tab("diff")
@@ -114,7 +115,7 @@ def test_two_adknet_models_side_by_side_and_a_training_pair_is_marked(qtbot, tmp
     assert s.methods == ["adknet", "adknet:ft", "bicubic"]
     a, b = _ready(qtbot, s, "adknet"), _ready(qtbot, s, "adknet:ft")
     assert a.ready and b.ready and not np.allclose(a.lr, b.lr)
-    assert s.label("adknet:ft").startswith("ADK-Net · my fine-tune (500 it, 1 train pairs)")
+    assert s.label("adknet:ft").startswith("ADK-Net · ft (my fine-tune, 500 it, 1 train pair)")  # the name given leads
     assert s.trained_on_image("adknet:ft") and not s.trained_on_image("adknet")  # p0 is in its card's train list
     rows = {r.method: r for r in s.metrics_rows()}
     assert rows["adknet:ft"].label.endswith(TRAIN_PAIR_MARK) and TRAIN_PAIR_MARK not in rows["adknet"].label

@@ -210,7 +210,7 @@ def test_metrics_table_agrees_with_compute_metrics_and_eval(qtbot, tmp_path, cap
     eval_rows = {r["method"]: r for r in csv.DictReader(io.StringIO(capsys.readouterr().out))}
     gui_rows = {r["method"]: r for r in csv.DictReader(out.open())}
     for m in methods:
-        for key in ("psnr_rgb", "psnr_y", "ssim"):
+        for key in ("psnr", "psnr_y", "ssim"):
             assert gui_rows[m][key] == eval_rows[m][key], (m, key)
     text = win.compare.metrics.text_for_clipboard()
     assert text.splitlines()[0].startswith("Method\tPSNR RGB (dB)") and "no border crop" in text
@@ -317,7 +317,7 @@ def test_save_output_view_and_csv(qtbot, tmp_path):
     csv_path = tmp_path / "m.csv"
     win.compare.export.export_csv(csv_path)
     rows = list(csv.DictReader(csv_path.open()))
-    assert [r["method"] for r in rows] == ["nearest", "bicubic"] and rows[0]["psnr_rgb"] == ""
+    assert [r["method"] for r in rows] == ["nearest", "bicubic"] and rows[0]["psnr"] == ""
 
 
 def test_adknet_fills_in_tile_by_tile_and_cancel(qtbot, tmp_path):

@@ -149,7 +149,7 @@ def test_the_panel_stands_on_the_narrow_context_alone(qtbot, pairs, tmp_path):
     panel.export_table()
     saved = ctx.shell.saved
     assert [p.name for p in saved] == ["cam-val-summary.csv", "cam-val-pairs.csv"]
-    assert saved[0].read_text().startswith("method,psnr_rgb,psnr_y,ssim")
+    assert saved[0].read_text().startswith("pair,method,label,kind,psnr,psnr_y,ssim")
     assert not c.open_folder(tmp_path / "nowhere") and c.state.folder == pairs  # one message, folder kept
 
 
@@ -185,5 +185,5 @@ def test_a_models_own_training_pairs_are_marked_in_the_table_and_summary(qtbot, 
     labels = [panel.summary.item(r, 0).text() for r in range(panel.summary.rowCount())]
     assert any(t.startswith("ADK-Net · ft") and t.endswith("†") for t in labels)
     rows = list(csv.DictReader(io.StringIO(panel.table_csv())))
-    marks = {(r["pair"], r["method"].startswith("ADK-Net · ft")): r["trained_on_pair"] for r in rows if r["method"]}
+    marks = {(r["pair"], r["method"] == "adknet:ft"): r["trained_on_pair"] for r in rows if r["method"]}
     assert marks[("p0", True)] == "yes" and marks[("p3", True)] == "" and marks[("p0", False)] == ""

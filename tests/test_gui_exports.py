@@ -33,7 +33,7 @@ def test_csv_names_and_png_text_name_the_fine_tuned_weights(qtbot, tmp_path, mon
     assert [(r["image"], r["ground_truth"], r["scale"], r["method"], r["model"]) for r in rows] == [
         ("canon7.png", "canon7.png", "4", "adknet", "my canon fine-tuned 200 it"), ("canon7.png", "canon7.png", "4",
                                                                                   "bicubic", "")]
-    assert float(rows[0]["psnr_rgb"]) == pytest.approx(s.results["adknet"].metrics["psnr"], abs=1e-4)
+    assert float(rows[0]["psnr"]) == pytest.approx(s.results["adknet"].metrics["psnr"], abs=1e-4)
     clip = win.compare.metrics.text_for_clipboard().splitlines()
     assert clip[1].startswith("ADK-Net (my canon fine-tuned 200 it)\t") and clip[-2] == "canon7.png vs canon7.png, x4"
     assert "my canon fine-tuned 200 it" in win.compare.grid.panel("adknet").title_text()

@@ -71,8 +71,8 @@ def test_absurd_configs_through_import_and_train_set(tmp_path, never_built, monk
     with pytest.raises(WeightsError, match="k=10000"):
         import_torch_weights(src, tmp_path / "out.safetensors")
     assert not (tmp_path / "out.safetensors").exists()
-    import adk_model.train as train_mod
-    monkeypatch.setattr(train_mod, "ADKNet", weights_mod.ADKNet)  # the refusing stand-in
+    import adk_model.train_setup as setup_mod
+    monkeypatch.setattr(setup_mod, "ADKNet", weights_mod.ADKNet)  # the refusing stand-in
     for field, value in [("width", 10**6), ("gen_blocks", 100000), ("feat_blocks", 10**6)]:
         with pytest.raises(UserError, match=f"{field}={value}"):
             build_model(TrainConfig(init="scratch", model_overrides={field: value}))

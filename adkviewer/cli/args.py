@@ -7,7 +7,7 @@ import math
 import sys
 
 
-SUBCOMMANDS = ("downscale", "eval", "train", "fit-lstsq", "import-weights")
+SUBCOMMANDS = ("downscale", "eval", "train", "fit-lstsq", "import-weights", "runs")
 
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_RUNTIME, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -75,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     from adk_model.devices import CHOICES as DEVICES
     from adk_model.methods import ALL_METHODS
     from adk_model.train import FINE_TUNE, RUNS_FOLDER, SCRATCH, TrainConfig
+    from adkviewer.cli.shard import parse_shard
 
     methods, presets = list(ALL_METHODS), list(PRESETS)
     p = argparse.ArgumentParser(prog="adkviewer", description="ADK-Net downscaling: batch, evaluation and training.",
@@ -82,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="cmd", required=True)
 
     d = sub.add_parser("downscale", help="downscale images with one method")
-    d.add_argument("inputs", nargs="+", help="HR images (PNG, JPEG, WebP, TIFF, BMP), or folders of them")
+    d.add_argument("inputs", nargs="+",
+                   help="HR images (PNG, JPEG, WebP, TIFF, BMP), folders of them, or quoted globs ('in/*.png')")
     d.add_argument("-o", "--out", required=True,
                    help="output folder, created when the first image is written (or a .png name for a single input)")
     d.add_argument("--scale", type=_int_at_least(2), default=4, help="default 4")
@@ -91,7 +93,15 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--lstsq-fit", help="least-squares fit file (default: the shipped one for the scale)")
     d.add_argument("--device", default="auto", choices=DEVICES, help=DEVICE_HELP)
     d.add_argument("--tile-budget-mb", type=_int_at_least(1), default=None, help="memory budget for one ADK-Net tile")
-    d.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    existing = d.add_mutually_exclusive_group()
+    existing.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    existing.add_argument("--skip-existing", action="store_true",
+                          help="keep outputs already there and do the rest (finishes an interrupted batch)")
+    d.add_argument("--recursive", action="store_true",
+                   help="also the images in a folder's subfolders, mirrored into -o (quoted globs: '**' spans folders)")
+    d.add_argument("--shard", type=parse_shard, metavar="I/N", default=None,
+                   help="do only every N-th input from the I-th (0 <= I < N), e.g. "
+                        "$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT; under torchrun the ranks split it further")
 
     e = sub.add_parser("eval", help="score methods on HR/LR pairs")
     e.add_argument("--pairs", required=True, help="folder with HR/ and LR/ (or RealSR naming)")
@@ -101,12 +111,19 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--scale", type=_int_at_least(2), default=None, help="default: from split.json, else 4")
     e.add_argument("--methods", nargs="+", default=methods, choices=methods, help="default: all of them")
     e.add_argument("--weights", help="ADK-Net .safetensors (default: the shipped weights for the scale)")
+    e.add_argument("--external", action="append", default=[], metavar="NAME=PATH",
+                   help="your own results as a method beside --methods: a folder of LR images named like the pairs "
+                        "or their HR files (NAME=results/), or with a pattern (NAME=results/{stem}_x4_mine.png); "
+                        "repeatable")
+    e.add_argument("--adknet", action="append", default=[], metavar="NAME=WEIGHTS",
+                   help="more ADK-Net weights as a method beside --methods (NAME=ft.safetensors); repeatable")
     e.add_argument("--lstsq-fit", help="fit file; default: fitted on the pairs' train split when there is one")
     e.add_argument("--crop", type=_int_at_least(0), default=0, help="border crop in LR pixels (default 0)")
     e.add_argument("--device", default="auto", choices=DEVICES, help=DEVICE_HELP)
     fmt = e.add_mutually_exclusive_group()
-    fmt.add_argument("--json", action="store_true", help="print only a JSON object")
-    fmt.add_argument("--csv", action="store_true", help="print CSV")
+    fmt.add_argument("--json", action="store_true",
+                     help="print only a JSON object: means, per-pair values, problems, split, weights, fit")
+    fmt.add_argument("--csv", action="store_true", help="print CSV: one row per pair and method, then the means")
 
     t = sub.add_parser("train", help="fine-tune or train ADK-Net (runs under torchrun for DDP)",
                        description="Fine-tunes the shipped weights for --scale (as the GUI's Train tab does), or "
@@ -176,7 +193,11 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--overwrite", action="store_true", help="replace an existing weights file")
     i.add_argument("--preset", default="lite", choices=presets, help="the state dict's model (default lite)")
     i.add_argument("--scale", type=_int_at_least(2), default=4, help="the state dict's scale (default 4)")
-    for each in (d, e, t, f, i):  # 'adkviewer downscale -h' documents them too
+    r = sub.add_parser("runs", help="list the training runs in an output folder (as the Train tab does)")
+    r.add_argument("folder", nargs="?", default=None,
+                   help=f"output folder, or one run folder (default: ~/{RUNS_FOLDER}, where train and the Train tab write)")
+    r.add_argument("--json", action="store_true", help="print a JSON list, curves included")
+    for each in (d, e, t, f, i, r):  # 'adkviewer downscale -h' documents them too
         each.epilog = EXIT_CODES
     for shows_progress in (d, e, t, f):
         shows_progress.add_argument("-q", "--quiet", action="store_true",

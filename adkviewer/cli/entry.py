@@ -1,4 +1,4 @@
-"""Command line: `adkviewer [IMAGE]` opens the GUI; `downscale`, `eval`, `train`, `fit-lstsq` run headless.
+"""Command line: `adkviewer [IMAGE]` opens the GUI; `downscale`, `eval`, `train`, `fit-lstsq`, `runs` run headless.
 
 One module per subcommand (cli/downscale.py, evaluate.py, train.py, fit_lstsq.py, import_weights.py), their
 flags in cli/args.py. Nothing here imports Qt: the GUI is started through `adkviewer.shell.app.run_gui` only.
@@ -17,10 +17,11 @@ from adkviewer.cli.downscale import cmd_downscale
 from adkviewer.cli.evaluate import cmd_eval
 from adkviewer.cli.fit_lstsq import cmd_fit_lstsq
 from adkviewer.cli.import_weights import cmd_import_weights
+from adkviewer.cli.runs import cmd_runs
 from adkviewer.cli.train import cmd_train
 
 COMMANDS = {"downscale": cmd_downscale, "eval": cmd_eval, "train": cmd_train, "fit-lstsq": cmd_fit_lstsq,
-            "import-weights": cmd_import_weights}
+            "import-weights": cmd_import_weights, "runs": cmd_runs}
 
 
 def _mistyped_command(word: str) -> bool:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
-from adkviewer.cli.args import progress_off
+from adkviewer.cli.args import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, _fail, progress_off
 
 
 def load_eval_pairs(pairs_dir: str, split: str, scale: int | None):
@@ -20,23 +21,69 @@ def load_eval_pairs(pairs_dir: str, split: str, scale: int | None):
     return sp.scale, sp.chosen, sp.train, load_pair
 
 
+def parse_added(args) -> dict:
+    """--external and --adknet as added methods by key (a malformed or repeated NAME is a usage error)."""
+    from adk_model.errors import UserError
+    from adk_model.method_registry import adknet_method, parse_external, parse_named, unique_name
+    from adk_model.model_card import summarize_card
+
+    extras = [parse_external(t) for t in args.external]
+    for text in args.adknet:
+        name, path = parse_named(text, "--adknet")
+        card = summarize_card(path)  # labelled as the GUI labels added weights: the given name, then the card's
+        own = None if name == unique_name(card.name, set()) else name
+        extras.append(adknet_method(name, path, label=card.method_label(own)))
+    by_key: dict = {}
+    for e in extras:
+        if e.key in by_key:
+            raise UserError(f"Two added methods are named {e.name!r}; give each its own NAME.")
+        by_key[e.key] = e
+    return by_key
+
+
+def check_external(extras: dict, pair_count: int) -> None:
+    """Every --external path exists, and is a folder when several pairs are scored (one file fits one pair)."""
+    from adk_model.errors import UserError
+
+    for e in extras.values():
+        src = Path(e.path)
+        if e.is_adknet:
+            continue
+        if not src.exists():
+            raise UserError(f"--external {e.name}: '{src}' does not exist.")
+        if src.is_file() and pair_count > 1:
+            raise UserError(f"--external {e.name}: '{src}' is one file, but {pair_count} pairs are scored; "
+                            f"name a folder of results (matched by pair name or HR file name).")
+
+
 def cmd_eval(args, argv) -> int:
     from tqdm import tqdm
 
     from adk_model.devices import resolve_device
+    from adk_model.eval_report import eval_csv, eval_report, lstsq_source
     from adk_model.evaluate import evaluate, format_table
     from adk_model.errors import UserError
+    from adk_model.method_registry import known
     from adk_model.methods import MethodSet, shipped_lstsq
-    from adk_model.split_pairs import fit_train_lstsq
+    from adk_model.split_pairs import fit_train_lstsq, pair_names
     from adk_model.wording import count_of
 
     quiet = progress_off(args)
+    try:
+        extras = parse_added(args)
+    except UserError as e:
+        return _fail(str(e), EXIT_USAGE)
     scale, chosen, train_infos, load_pair = load_eval_pairs(args.pairs, args.split, args.scale)
+    check_external(extras, len(chosen))
     ms = MethodSet(scale=scale, device=resolve_device(args.device), weights_path=args.weights,
-                   lstsq_path=args.lstsq_fit)
-    if "adknet" in args.methods:
-        ms.runner()  # load weights before fitting and timing, and fail early with a clear message
-    if "lstsq" in args.methods and not args.lstsq_fit:
+                   lstsq_path=args.lstsq_fit, extras=extras)
+    # --methods in the order given, then every added method (always scored)
+    methods = [*dict.fromkeys(args.methods), *(m for m in known(extras) if m in extras)]
+    for m in methods:
+        if ms.is_adknet(m):
+            ms.runner(m)  # load weights before fitting and timing, and fail early with a clear message
+    fit_info = None
+    if "lstsq" in methods and not args.lstsq_fit:
         if train_infos:
             print(f"fitting the least-squares kernel on the train split ({count_of(len(train_infos), 'pair')}; "
                   f"--lstsq-fit FILE skips this)…", file=sys.stderr)
@@ -44,24 +91,30 @@ def cmd_eval(args, argv) -> int:
             # A bar closes (ends its line) before any error is printed.
             with tqdm(train_infos, desc="fitting lstsq", unit="pair", file=sys.stderr, disable=quiet) as fitting:
                 ms.lstsq_fit = fit_train_lstsq(fitting, scale, fitted_on)
+            fit_info = lstsq_source(None, len(train_infos))
             if not args.json:
                 print(f"lstsq fitted on the train split ({count_of(len(train_infos), 'pair')})", file=sys.stderr)
         elif shipped_lstsq(scale) is None:
             raise UserError(f"No train split to fit the least-squares kernel on, and no shipped fit for x{scale}; "
                             f"pass --lstsq-fit.")
-    if "lstsq" in args.methods:
+    if "lstsq" in methods:
         ms.fit()  # a given or shipped fit file is checked before any pair is scored
+        fit_info = fit_info or lstsq_source(args.lstsq_fit or shipped_lstsq(scale))
     smallest = min((min(p.lr_size) for p in chosen if p.lr_size), default=0)
     if args.crop and 2 * args.crop >= smallest:
         raise UserError(f"--crop {args.crop} leaves nothing of the smallest LR image ({smallest} pixels across).")
+    hr_stems = {p.name: pair_names(p)[1:] for p in chosen}  # external results may use either name
     with tqdm(chosen, desc="scoring", unit="pair", file=sys.stderr, disable=quiet) as scoring:
-        res = evaluate(((p.name, *load_pair(p, scale)) for p in scoring), list(args.methods), ms, crop=args.crop)
+        res = evaluate(((p.name, *load_pair(p, scale)) for p in scoring), methods, ms, crop=args.crop,
+                       names=hr_stems)
+    for pair, trouble in res.problems.items():  # that method is left out of this pair's means only
+        for m, why in trouble.items():
+            print(f"adkviewer: skipping {ms.label(m)} on {pair}: {why}", file=sys.stderr)
+    report = eval_report(res, ms, methods, args.split, fit_info)
     if args.json:
-        print(json.dumps(res.to_json(), indent=2))
-    elif args.csv:
-        print("method,psnr_rgb,psnr_y,ssim,seconds")
-        for m, v in res.methods.items():
-            print(f"{m},{v['psnr']:.4f},{v['psnr_y']:.4f},{v['ssim']:.5f},{v['seconds']:.4f}")
+        print(json.dumps(report, indent=2, allow_nan=False))
     else:
-        print(format_table(res, ms.label))
-    return 0
+        for note in report["notes"]:
+            print(f"adkviewer: note: {note}", file=sys.stderr)
+        sys.stdout.write(eval_csv(report) if args.csv else format_table(res, ms.label) + "\n")
+    return EXIT_SOME_FAILED if res.problems else EXIT_OK

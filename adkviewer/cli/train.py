@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import shlex
-import signal
 import sys
-import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from adkviewer.cli.args import _fail, progress_off
 from adkviewer.cli.checks import check_run_folder
@@ -42,8 +40,9 @@ def resolve_init(args) -> str:
 
 def train_config(args, argv: list[str]) -> TrainConfig:
     """The engine config for `adkviewer train` arguments (defaults shared with the Train tab via adk_model.train)."""
+    from adk_model.ddp import launch_prefix
     from adk_model.errors import UserError
-    from adk_model.train import TrainConfig, schedule_for
+    from adk_model.train import TrainConfig, dist_from_env, schedule_for
 
     init = resolve_init(args)
     overrides = {}
@@ -73,38 +72,18 @@ def train_config(args, argv: list[str]) -> TrainConfig:
         patience=schedule.patience if args.patience is None else args.patience, export="last" if args.last else "best",
         ckpt_every=args.ckpt_every, out=args.out, seed=args.seed, device=args.device,
         time_budget_s=args.time_budget, calibrate_first=not (args.calibrate_only or args.no_calibrate),
-        command="adkviewer " + " ".join(shlex.quote(a) for a in recorded),
+        command=f"{launch_prefix(dist_from_env().world)} " + " ".join(shlex.quote(a) for a in recorded),
     )
-
-
-class CtrlCStop:
-    """First Ctrl-C: stop after the current iteration (a consistent checkpoint); a second one aborts at once."""
-
-    def __init__(self, trainer, log: Callable[[str], None]) -> None:
-        self.trainer, self.log, self.requested = trainer, log, False
-        self.previous = None
-        if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGINT, self._on_sigint)
-
-    def _on_sigint(self, signum, frame) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-        self.trainer.request_stop()
-        self.log("stopping after this iteration and saving a checkpoint (Ctrl-C again to abort now)")
-
-    def restore(self) -> None:
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
-            self.previous = None
 
 
 def cmd_train(args, argv) -> int:
     from tqdm import tqdm
 
     from adk_model.baselines import load_lstsq
+    from adk_model.ddp import SameOnEveryRank, StopOnSignal
     from adk_model.evaluate import card_metrics
     from adk_model.train import Callbacks, Trainer, calibrate, dist_from_env
+    from adk_model.wording import count_of
 
     cfg = train_config(args, argv)
     if args.out and not args.resume:
@@ -134,7 +113,12 @@ def cmd_train(args, argv) -> int:
         (tqdm.write if bar is not None else print)(msg, file=sys.stderr)
 
     trainer = Trainer(cfg, Callbacks(on_iter=on_iter, on_val=on_val, on_log=on_log), dinfo)
-    trainer.setup(resume=args.resume, iterations=args.iterations, command=cfg.command)
+    try:
+        trainer.setup(resume=args.resume, iterations=args.iterations, command=cfg.command)
+    except SameOnEveryRank:
+        if main_rank:
+            raise
+        return 3  # rank 0 says it once
     if args.calibrate_only:
         if main_rank:
             before, _ = _val(trainer)
@@ -148,40 +132,44 @@ def cmd_train(args, argv) -> int:
     if main_rank and not progress_off(args):  # without a bar, the log lines are printed as they come
         bar = tqdm(total=trainer.cfg.iterations, initial=trainer.iteration, unit="it", file=sys.stderr,
                    dynamic_ncols=True)
-    stopping = CtrlCStop(trainer, on_log) if dinfo.world == 1 else None
+    stopping = StopOnSignal(trainer.request_stop, trainer.log, dinfo.world)  # said by rank 0 only
     try:
         try:
             trainer.run()
         finally:  # any error ends the bar's line first, so its message is a line of its own
-            if stopping is not None:
+            if dinfo.world == 1:
                 stopping.restore()
+            else:  # torchrun's SIGTERM to the ranks still running once one has ended: ignored, they are ending
+                stopping.requested = True
             if bar:
                 bar.close()
-        if stopping is not None and stopping.requested and not trainer.finished:
+        if not trainer.finished:  # stopped: every rank at the same iteration; rank 0 saved and said how to resume
             trainer.close()
-            return 130  # the engine saved the checkpoint and said how to resume
-    except KeyboardInterrupt:
-        if stopping is not None:  # a second Ctrl-C: the loop may be mid-step, so the last consistent checkpoint stays
-            last = trainer.checkpoint_path("last")
-            trainer.close()
-            resume = f"resume with --resume {last}" if last.is_file() else "no checkpoint was written yet"
-            return _fail(f"aborted at iteration {trainer.iteration}; {resume}", 130)
-        ck = trainer.save_checkpoint()
+            return 130
+    except KeyboardInterrupt:  # a second Ctrl-C (alone): the loop may be mid-step, so the last checkpoint stays
+        last = trainer.checkpoint_path("last")
         trainer.close()
-        return _fail(f"interrupted at iteration {trainer.iteration}; resume with --resume {ck}", 130)
+        resume = f"resume with --resume {last}" if last.is_file() else "no checkpoint was written yet"
+        return _fail(f"aborted at iteration {trainer.iteration}; {resume}", 130)
     except FloatingPointError as e:
         trainer.close()
         return _fail(f"training diverged ({e}); the last good checkpoint is in {trainer.cfg.out}")
+    # The ranks end here: rank 0's evaluation for the card then holds no collective that could time out.
+    trainer.close()
+    stopping.restore()
     if main_rank and trainer.finished:
         extra = {}
         if not args.no_eval and trainer.val_infos:
-            extra["validation"] = card_metrics(trainer, load_lstsq(args.lstsq_fit) if args.lstsq_fit else None)
+            print(f"evaluating the trained model and the baselines on {count_of(len(trainer.val), 'val pair')} "
+                  f"for the model card…", file=sys.stderr)
+            with tqdm(total=len(trainer.val), unit="pair", file=sys.stderr, disable=progress_off(args)) as pairs:
+                extra["validation"] = card_metrics(trainer, load_lstsq(args.lstsq_fit) if args.lstsq_fit else None,
+                                                   progress=lambda: pairs.update())
         path = trainer.export(extra_card=extra)
         print(f"wrote {path} and {path.with_suffix('.json').name}", file=sys.stderr)
         if trainer.best and trainer.best_weights_path().is_file():  # a resumed copy may lack it
             print(f"best validation PSNR {trainer.best['psnr']:.3f} dB at iteration {trainer.best['it']}: "
                   f"{trainer.best_weights_path()}", file=sys.stderr)
-    trainer.close()
     return 0
 
 

@@ -209,7 +209,7 @@ class SessionCommands:
         same = [e for e in s.extras.values() if e.is_adknet and Path(e.path).resolve() == Path(path).resolve()]
         # the same file again (a run's model exported anew) replaces its method, so its output is recomputed
         name = name or (same[0].name if same else unique_name(info.name, {e.name for e in s.extras.values()}))
-        label = card_summary(path).method_label() + ("" if name == unique_name(info.name, set()) else f" [{name}]")
+        label = card_summary(path).method_label(None if name == unique_name(info.name, set()) else name)
         self.add_method(adknet_method(name, str(path), label=label))
         return ADKNET_PREFIX + name
 

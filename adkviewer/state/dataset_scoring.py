@@ -55,11 +55,9 @@ def file_id(path: str | os.PathLike | None) -> str:
 
 @lru_cache(maxsize=64)
 def _sha256(_file_id: str, path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    from adk_model.eval_report import file_sha256
+
+    return file_sha256(path)
 
 
 def sha256_of(path: str | os.PathLike) -> str:

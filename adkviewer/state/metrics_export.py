@@ -13,8 +13,8 @@ from typing import Any
 
 from adk_model.evaluate import EvalResult
 
-# 'adkviewer eval --csv''s columns (method, psnr_rgb, psnr_y, ssim, seconds), with what a file on its own needs
-CSV_HEADER = ("image", "ground_truth", "scale", "method", "model", "psnr_rgb", "psnr_y", "ssim", "seconds")
+# 'adkviewer eval --csv''s columns (method, psnr, psnr_y, ssim, seconds), with what a file on its own needs
+CSV_HEADER = ("image", "ground_truth", "scale", "method", "model", "psnr", "psnr_y", "ssim", "seconds")
 SHORT_CONVENTION = "RGB/Y(BT.601) PSNR dB, SSIM 11×11 σ1.5 on RGB, data range 1, full image, no border crop"
 
 

@@ -333,6 +333,10 @@ class Session:
         own = self.lstsq_paths.get(self.scale)
         return Path(own) if own else shipped_lstsq(self.scale)
 
+    def _external(self, method: str) -> bool:
+        """Results read from the person's files: their time is reading a file, not the method's, so none is shown."""
+        return method in self.extras and not self.extras[method].is_adknet
+
     def label(self, method: str) -> str:
         if method == GT:
             return GT_LABEL
@@ -407,7 +411,7 @@ class Session:
             met = r.metrics or {}
             msg = r.message or (f"tile {r.tiles_done}/{r.tiles_total}…" if r.partial else None)
             rows.append(MetricsRow(m, label, met.get("psnr"), met.get("psnr_y"), met.get("ssim"),
-                                   None if r.partial else r.seconds, msg, self.model_name(m)))
+                                   None if r.partial or self._external(m) else r.seconds, msg, self.model_name(m)))
         return rows
 
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFrame,
                                QGridLayout, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton,
-                               QRadioButton, QScrollArea, QSpinBox, QSplitter, QTableWidget,
+                               QRadioButton, QScrollArea, QSpinBox, QSplitter, QTableWidget, QTabWidget,
                                QToolButton, QVBoxLayout, QWidget)
 
 from adk_model.devices import available_devices
 
 from adkviewer.widgets.log_view import LogView
 from adkviewer.state.session import SCALES
-from adkviewer.tabs.train.train_state import DEVICES, PRESETS
+from adkviewer.tabs.train.train_state import DEVICES, PRESETS, TrainSettings
+from adkviewer.tabs.train.run_overlays import RunOverlays
+from adkviewer.tabs.train.runs_panel import RunsPanel
 from adkviewer.tabs.train.train_curves import CurvesView, PreviewPane
 from adkviewer.tabs.train.train_widgets import PAIR_COLUMNS, _group, _path_row
 
@@ -212,6 +214,10 @@ class TrainLayout:
         self.plots = CurvesView(self.curves, lambda: self.runner.training, lambda: self._run_validates,
                                 self._empty_plot_text, self)
         self.preview = PreviewPane(self)
+        self.overlays = RunOverlays(self.plots)
+        self.runs_panel = RunsPanel(lambda: self.out_edit.text().strip() or TrainSettings().out_root,
+                                    lambda: self.runner.trainer.cfg.out if self.runner.trainer is not None else "",
+                                    self)
 
         self.log_view = LogView(self)
         self.log_view.setPlaceholderText("Log")
@@ -223,9 +229,14 @@ class TrainLayout:
         self.bottom_split.addWidget(self.preview)
         self.bottom_split.addWidget(self.log_view)
         self.bottom_split.setSizes([480, 420])
+        # this run's preview and log; the earlier runs to overlay or open, over the full width their table needs
+        self.bottom_tabs = QTabWidget(self)
+        self.bottom_tabs.setDocumentMode(True)
+        self.bottom_tabs.addTab(self.bottom_split, "This run")
+        self.bottom_tabs.addTab(self.runs_panel, "Runs")
         self.vsplit = QSplitter(Qt.Vertical, self)
         self.vsplit.addWidget(self.plots_split)
-        self.vsplit.addWidget(self.bottom_split)
+        self.vsplit.addWidget(self.bottom_tabs)
         self.vsplit.setSizes([380, 300])
         self.hsplit = QSplitter(Qt.Horizontal, self)
         self.hsplit.addWidget(scroll)

@@ -17,6 +17,8 @@ from typing import Any
 from PySide6.QtCore import QSize, QTimer
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from adk_model.method_registry import unique_name
+from adk_model.runs import RunInfo
 from adk_model.train import TrainConfig
 
 from adkviewer.gui.context import TabContext
@@ -63,6 +65,10 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, QWidget):
         r.calibrating.connect(self._on_calibrating)
         r.exported.connect(self._on_exported)
         r.finished.connect(self._on_finished)
+        self.runs_panel.overlaysChanged.connect(self.overlays.show)
+        self.runs_panel.openRequested.connect(self.open_run_in_compare)
+        self.out_edit.textChanged.connect(self.runs_panel.refresh_soon)
+        self._runs_listed = False  # the runs are listed when the tab is first shown, not at start-up
         self._scan_timer = QTimer(self)
         self._scan_timer.setSingleShot(True)
         self._scan_timer.setInterval(200)
@@ -109,6 +115,7 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, QWidget):
         """Window closing: while training, ask first, then stop (the engine writes a checkpoint) and wait."""
         r = self.runner
         if not r.busy:
+            self.runs_panel.queue.wait()
             return True
         if r.training or r.exporting_paused:
             it = r.trainer.iteration if r.trainer is not None else 0
@@ -117,6 +124,7 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, QWidget):
                 return False
             self.ctx.shell.show_status("Stopping training and saving a checkpoint…")
         r.shutdown()
+        self.runs_panel.queue.wait()
         return True
 
     def save_state(self, settings, prefix: str) -> None:
@@ -137,6 +145,9 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, QWidget):
         super().showEvent(ev)
         if not self.runner.busy:
             self._sync_init_choices()  # weights exported or chosen elsewhere meanwhile (File → ADK-Net weights)
+        if not self._runs_listed:
+            self._runs_listed = True
+            self.runs_panel.refresh()
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
         return QSize(1280, 760)
@@ -269,14 +280,22 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, QWidget):
             weights_registry.remember(self.settings, path)
         if not self.runner.training:
             self._sync_init_choices()  # an exported model can start the next run
+        self.runs_panel.refresh()  # the run now has weights to open
 
-    def _switch_compare(self, path: Path) -> None:
+    def open_run_in_compare(self, run: RunInfo) -> None:
+        """A run from the runs list as its own method in Compare (adknet:RUN), beside the main model."""
+        if run.weights is not None:
+            self._switch_compare(run.weights, unique_name(run.name, set()), run.scale)
+
+    def _switch_compare(self, path: Path, name: str | None = None, scale: int | None = None) -> None:
         weights_registry.remember(self.settings, str(path))
         c = self.ctx
         t = self.runner.trainer
-        if t is not None and t.model is not None and c.session.scale != t.model.cfg.scale:
-            c.commands.set_scale(t.model.cfg.scale)
-        key = c.commands.add_weights(path)  # beside the main model, so the two are compared, not swapped
+        if scale is None and t is not None and t.model is not None:
+            scale = t.model.cfg.scale
+        if scale and c.session.scale != scale:
+            c.commands.set_scale(scale)
+        key = c.commands.add_weights(path, name=name)  # beside the main model, so the two are compared, not swapped
         if key is not None:
             c.shell.show_tab("compare")
             self.hub.info(f"Compare shows {c.session.label(key)} beside {c.session.label('adknet')}.")
@@ -295,6 +314,7 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, QWidget):
                                {"finished": "done", "stopped": "stopped", "crashed": "failed",
                                 "cancelled": "cancelled"}.get(outcome, ""))
         self._redraw_curves()  # the notes and legend of a run that ended
+        self.runs_panel.refresh()
         self._sync_buttons()
 
     def _empty_plot_text(self) -> str:
