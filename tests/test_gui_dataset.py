@@ -111,11 +111,18 @@ def test_page_down_steps_through_the_pairs_keeping_zoom_pan_and_pixel(qtbot, pai
     grid.center_on(5, 7)
     win.session.selected_pixel = (4, 6)
     zoom, centre = grid.camera.zoom, (grid.camera.cx, grid.camera.cy)
+    diff = win.tab("diff")
+    diff.show_diff("bicubic-box:absolute:G")
+    diff.set_gain(4.0)
+    chosen = (diff.state.image, diff.state.reference, diff.state.mode, diff.state.channel, diff.state.gain)
+    assert chosen[:4] == ("bicubic", "box", "absolute", "G")
     for expected in ("p1", "p2"):
         qtbot.keyClick(win.compare, Qt.Key_PageDown)
         qtbot.waitUntil(lambda: win.session.pair_name == expected, timeout=WAIT_MS)
         assert grid.camera.zoom == pytest.approx(zoom) and (grid.camera.cx, grid.camera.cy) == pytest.approx(centre)
         assert win.session.selected_pixel == (4, 6) and not grid.camera.fit
+        st = diff.state
+        assert (st.image, st.reference, st.mode, st.channel, st.gain) == chosen  # Differences settings kept
     assert panel.table.currentIndex().row() == 2 or panel.table.selectionModel().isRowSelected(2)
     qtbot.keyClick(win.compare, Qt.Key_PageUp)
     qtbot.waitUntil(lambda: win.session.pair_name == "p1", timeout=WAIT_MS)
