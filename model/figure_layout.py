@@ -18,6 +18,7 @@ PAD = 12            # page pixels between cells and around the page
 LABEL_SIZE = 15     # font size of a crop's label (page pixels)
 CAPTION_SIZE = 13
 LINE_GAP = 5        # between a block and its label
+MAX_LABEL_WIDTH = 320  # a column widens for its labels up to this
 BOX_COLOUR = (255, 32, 32)
 
 
@@ -170,23 +171,26 @@ class Cell:
 
 
 def place_grid(fig: Figure, cells: list[Cell], cols: int, left: int, top: int) -> tuple[int, int]:
-    """Cells in rows of `cols` from (left, top), each block with its lines centred under it; (right, bottom)."""
+    """Cells in rows of `cols` from (left, top): a column is as wide as its widest block or label (a label is cut
+    with '…' only past MAX_LABEL_WIDTH), each block centred with its lines under it; returns (right, bottom)."""
     if not cells:
         return left, top
     cols = max(1, min(cols or len(cells), len(cells)))
-    cw = max(c.pixels.shape[1] for c in cells)
+    blocks_w = max(c.pixels.shape[1] for c in cells)
+    labels_w = max((text_width(line, LABEL_SIZE) for c in cells for line in c.lines), default=0)
+    cw = int(max(blocks_w, min(labels_w + 4, MAX_LABEL_WIDTH)))
     ch = max(c.pixels.shape[0] for c in cells)
     n_lines = max(len(c.lines) for c in cells)
     line_h = LABEL_SIZE + 4
     row_h = ch + (LINE_GAP + n_lines * line_h if n_lines else 0)
     for i, c in enumerate(cells):
         r, k = divmod(i, cols)
-        x = left + k * (cw + PAD)
+        x = left + k * (cw + PAD) + (cw - c.pixels.shape[1]) // 2
         y = top + r * (row_h + PAD)
         fig.blocks.append(Block(x, y, c.pixels, c.name))
         for j, line in enumerate(c.lines):
             fig.texts.append(Text(x + c.pixels.shape[1] / 2, y + c.pixels.shape[0] + LINE_GAP + LABEL_SIZE + j * line_h,
-                                  fit_text(line, LABEL_SIZE, cw + PAD - 2), LABEL_SIZE, "middle"))
+                                  fit_text(line, LABEL_SIZE, cw), LABEL_SIZE, "middle"))
     rows = -(-len(cells) // cols)
     return left + cols * (cw + PAD) - PAD, top + rows * (row_h + PAD) - PAD
 
