@@ -11,6 +11,7 @@ from adkviewer.widgets.metrics_table import MetricsTable
 from adkviewer.state.session import SCALES
 from adkviewer.widgets.side_panel import readout_label, section_label, side_by_main, tool_button
 from adkviewer.widgets.view_grid import ViewGrid, camera_controls
+from adkviewer.tabs.compare.compare_hr import HrReference
 from adkviewer.tabs.compare.compare_swipe import SwipePicker
 from adkviewer.tabs.compare.compare_widgets import METRICS_MIN_HEIGHT, ModelNote, _Progress, readout_width
 from adkviewer.tabs.compare.lstsq_fitter import LstsqFitter
@@ -81,6 +82,8 @@ class CompareLayout:
         self.method_list.setResizeMode(QListView.Adjust)
         self.method_list.itemChanged.connect(self._on_ticks_changed)
         sl.addWidget(self.method_list)
+        self.hr_ref = HrReference(self, side)  # the HR on the same camera, beside the methods
+        sl.addWidget(self.hr_ref.check)
         self.lstsq_fitter = LstsqFitter(self.ctx, side)  # where no least-squares fit ships (×2, ×3)
         sl.addWidget(self.lstsq_fitter)
 
