@@ -11,7 +11,9 @@ from adkviewer.widgets.metrics_table import MetricsTable
 from adkviewer.state.session import SCALES
 from adkviewer.widgets.side_panel import readout_label, section_label, side_by_main, tool_button
 from adkviewer.widgets.view_grid import ViewGrid, camera_controls
+from adkviewer.tabs.compare.compare_figure import open_figure
 from adkviewer.tabs.compare.compare_hr import HrReference
+from adkviewer.widgets.region_overlay import RegionOverlay
 from adkviewer.tabs.compare.compare_swipe import SwipePicker
 from adkviewer.tabs.compare.compare_widgets import METRICS_MIN_HEIGHT, ModelNote, _Progress, readout_width
 from adkviewer.tabs.compare.lstsq_fitter import LstsqFitter
@@ -126,7 +128,11 @@ class CompareLayout:
         self.compute_button = tool_button(self, "Compute", "Compute the ticked methods that have no result (after a "
                                           "Cancel)", self.compute_missing)
         self.cancel_button = tool_button(self, "Cancel", "Stop the running computation (Esc)", self.controller.cancel)
-        for w in (self.grid_button, self.swipe_button, self.swipe, self.solo_hint):
+        self.figure_button = tool_button(self, "Figure…", "A figure for a paper: crops of one region from the ticked "
+                                         "methods, enlarged without interpolation, as PNG or SVG",
+                                         lambda: open_figure(self))
+        self.region = RegionOverlay(self.grid, self)  # the figure's region, on every view
+        for w in (self.grid_button, self.swipe_button, self.swipe, self.figure_button, self.solo_hint):
             bar.addWidget(w)
         bar.addStretch(1)
         for w in (self.progress, self.compute_button, self.cancel_button, self.fit_button, self.one_button,

@@ -62,6 +62,8 @@ class CompareTab(CompareLayout, QWidget):
     def confirm_close(self) -> bool:
         """Window closing: a least-squares fit in progress is cancelled (nothing is saved) and waited for."""
         self.lstsq_fitter.shutdown()
+        if getattr(self, "figure_dialog", None) is not None:
+            self.figure_dialog.shutdown()
         return True
 
     def all_shown(self) -> bool:
@@ -183,6 +185,7 @@ class CompareTab(CompareLayout, QWidget):
             self.grid.set_empty_message(None)
         for k in keys:
             self._refresh_panel(k)
+        self.region.refresh()
         self._refresh_titles()
         self._refresh_swipe_choices()
         self.metrics.refresh()
