@@ -18,7 +18,7 @@ from . import colormaps
 from .error_display import CHANNEL_LABELS, axis_label, display_levels
 from .errors import UserError
 from .figure_layout import (CAPTION_SIZE, LABEL_SIZE, PAD, Block, Box, Cell, Figure, Region, Text, check_region,
-                            place_colour_bar, place_grid, text_width, zoom_nearest)
+                            column_width, place_colour_bar, place_rows, text_width, zoom_nearest)
 from .imageio import to_uint8
 from .metrics import ERROR_CHANNELS, ERROR_MODES, compute_metrics, error_map
 
@@ -122,7 +122,7 @@ def build_figure(sources: Sequence[Source], gt: np.ndarray | None, scale: int, o
     if opts.diff is not None and gt is None:
         raise UserError("Error maps need a ground-truth LR to compare against (--lr, or File → Open ground truth…).")
     gt_crop = gt[region.lr_slice()] if gt is not None else None
-    cells, diffs = [], []
+    cells, errs = [], []
     for src in sources:
         if cancelled is not None and cancelled():
             raise InterruptedError("the figure was cancelled")
@@ -136,15 +136,24 @@ def build_figure(sources: Sequence[Source], gt: np.ndarray | None, scale: int, o
             m = compute_metrics(crop, gt_crop) if opts.scores == "crop" else compute_metrics(src.image, gt)
             lines.append(_score_text(m))
         cells.append(Cell(_crop(src, region, scale, opts.zoom), src.key, tuple(lines)))
-        if opts.diff is not None and src.key not in (GT, HR):
-            diffs.append((src, error_map(crop, gt_crop, *opts.diff)))
+        errs.append(error_map(crop, gt_crop, *opts.diff) if opts.diff is not None and src.key not in (GT, HR)
+                    else None)
     fig = Figure(0, 0, title=title)
     left = PAD
     if opts.overview:
         left = _place_overview(fig, gt if gt is not None else lr_src.image if lr_src else None, region, opts, cells)
-    right, bottom = place_grid(fig, cells, opts.cols, left, PAD)
+    diffs, levels, cmap = _diff_cells(sources, errs, opts)
+    cols = max(1, min(opts.cols or len(cells), len(cells)))
+    col_w = column_width(cells + [d for d in diffs if d is not None])
+    rows: list[list[Cell | None]] = []
+    for i in range(0, len(cells), cols):  # each row of crops, then (with error maps) their maps under them
+        rows.append(list(cells[i:i + cols]))
+        if diffs:
+            rows.append(diffs[i:i + cols])
+    right, bottom = place_rows(fig, rows, col_w, left, PAD)
     if diffs:
-        right, bottom = _place_diffs(fig, diffs, region, opts, left, bottom + PAD, right)
+        bottom = place_colour_bar(fig, colormaps.lookup_table(cmap), levels, axis_label(*opts.diff), left,
+                                  bottom + PAD, min(right - left, 480))
     width = max(right, max((b.x + b.pixels.shape[1] for b in fig.blocks), default=0)) + PAD
     y = bottom + PAD + CAPTION_SIZE
     for line in _wrap(_caption(title, opts, scale, gt), CAPTION_SIZE, max(width - 2 * PAD, 200)):
@@ -172,21 +181,19 @@ def _place_overview(fig: Figure, whole: np.ndarray | None, region: Region, opts:
     return PAD + pixels.shape[1] + PAD
 
 
-def _place_diffs(fig: Figure, diffs: list[tuple[Source, np.ndarray]], region: Region, opts: FigureOptions,
-                 left: int, top: int, right: int) -> tuple[int, int]:
-    """Each method's error map in the crops' columns, on one colour scale in data units, and its colour bar."""
-    mode, channel = opts.diff
-    lo = min(float(e.min()) for _, e in diffs)
-    hi = max(float(e.max()) for _, e in diffs)
-    levels = display_levels(lo, hi, mode)
+def _diff_cells(sources: Sequence[Source], errs: list[np.ndarray | None], opts: FigureOptions,
+                ) -> tuple[list[Cell | None], tuple[float, float], str]:
+    """Each method's error map (None under the ground truth and the HR) on one colour scale: the Differences
+    tab's display range at gain 1, over all the maps; with the levels and the colour map's name."""
+    if opts.diff is None or all(e is None for e in errs):
+        return [], (0.0, 1.0), ""
+    mode = opts.diff[0]
+    shown = [e for e in errs if e is not None]
+    levels = display_levels(min(float(e.min()) for e in shown), max(float(e.max()) for e in shown), mode)
     name = colormaps.for_values(mode == "signed")
-    cells = [Cell(zoom_nearest(colormaps.apply(e, levels, name), opts.zoom), f"diff:{src.key}",
-                  (f"{src.label} vs GT",)) for src, e in diffs]
-    r2, bottom = place_grid(fig, cells, opts.cols, left, top)
-    bar_w = min(max(r2, right) - left, 480)
-    bottom = place_colour_bar(fig, colormaps.lookup_table(name), levels, axis_label(mode, channel), left,
-                              bottom + PAD, bar_w)
-    return max(r2, right), bottom
+    cells = [None if e is None else Cell(zoom_nearest(colormaps.apply(e, levels, name), opts.zoom),
+                                         f"diff:{src.key}", (f"{src.label} vs GT",)) for src, e in zip(sources, errs)]
+    return cells, levels, name
 
 
 def run_sources(method_set, hr: np.ndarray, keys: Sequence[str], gt: np.ndarray | None,

@@ -170,29 +170,35 @@ class Cell:
     lines: tuple[str, ...]
 
 
-def place_grid(fig: Figure, cells: list[Cell], cols: int, left: int, top: int) -> tuple[int, int]:
-    """Cells in rows of `cols` from (left, top): a column is as wide as its widest block or label (a label is cut
-    with '…' only past MAX_LABEL_WIDTH), each block centred with its lines under it; returns (right, bottom)."""
-    if not cells:
-        return left, top
-    cols = max(1, min(cols or len(cells), len(cells)))
+def column_width(cells: list[Cell]) -> int:
+    """A column as wide as its widest block or label (a label is cut with '…' only past MAX_LABEL_WIDTH)."""
     blocks_w = max(c.pixels.shape[1] for c in cells)
     labels_w = max((text_width(line, LABEL_SIZE) for c in cells for line in c.lines), default=0)
-    cw = int(max(blocks_w, min(labels_w + 4, MAX_LABEL_WIDTH)))
-    ch = max(c.pixels.shape[0] for c in cells)
-    n_lines = max(len(c.lines) for c in cells)
+    return int(max(blocks_w, min(labels_w + 4, MAX_LABEL_WIDTH)))
+
+
+def place_rows(fig: Figure, rows: list[list[Cell | None]], col_w: int, left: int, top: int) -> tuple[int, int]:
+    """Rows of cells (None: an empty slot) from (left, top), each block centred in its column with its lines
+    under it; returns (right, bottom)."""
     line_h = LABEL_SIZE + 4
-    row_h = ch + (LINE_GAP + n_lines * line_h if n_lines else 0)
-    for i, c in enumerate(cells):
-        r, k = divmod(i, cols)
-        x = left + k * (cw + PAD) + (cw - c.pixels.shape[1]) // 2
-        y = top + r * (row_h + PAD)
-        fig.blocks.append(Block(x, y, c.pixels, c.name))
-        for j, line in enumerate(c.lines):
-            fig.texts.append(Text(x + c.pixels.shape[1] / 2, y + c.pixels.shape[0] + LINE_GAP + LABEL_SIZE + j * line_h,
-                                  fit_text(line, LABEL_SIZE, cw), LABEL_SIZE, "middle"))
-    rows = -(-len(cells) // cols)
-    return left + cols * (cw + PAD) - PAD, top + rows * (row_h + PAD) - PAD
+    y, right = top, left
+    for row in rows:
+        cells = [c for c in row if c is not None]
+        if not cells:
+            continue
+        n_lines = max(len(c.lines) for c in cells)
+        row_h = max(c.pixels.shape[0] for c in cells) + (LINE_GAP + n_lines * line_h if n_lines else 0)
+        for k, c in enumerate(row):
+            if c is None:
+                continue
+            x = left + k * (col_w + PAD) + (col_w - c.pixels.shape[1]) // 2
+            fig.blocks.append(Block(x, y, c.pixels, c.name))
+            for j, line in enumerate(c.lines):
+                fig.texts.append(Text(x + c.pixels.shape[1] / 2, y + c.pixels.shape[0] + LINE_GAP + LABEL_SIZE
+                                      + j * line_h, fit_text(line, LABEL_SIZE, col_w), LABEL_SIZE, "middle"))
+        right = max(right, left + len(row) * (col_w + PAD) - PAD)
+        y += row_h + PAD
+    return right, y - PAD
 
 
 def colour_bar(lut: np.ndarray, width: int, height: int = 14) -> np.ndarray:
