@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
+from adk_model.error_display import CHANNEL_LABELS
 from adk_model.errors import UserError
 from adk_model.figure import GT, HR, FigureOptions
 from adk_model.figure_layout import Region
@@ -65,7 +66,8 @@ class FigureDialog(QDialog):
             self.diff.addItem(f"{m} error", m)
         self.channel = QComboBox(self)
         for c in ERROR_CHANNELS:
-            self.channel.addItem(c, c)
+            self.channel.addItem(CHANNEL_LABELS[c], c)
+        self.channel.setCurrentIndex(self.channel.findData("luma"))  # the Y of PSNR Y, as in Differences
         diff_row = QHBoxLayout()
         diff_row.addWidget(self.diff)
         diff_row.addWidget(self.channel)

@@ -85,7 +85,14 @@ class CompareLayout:
         self.method_list.itemChanged.connect(self._on_ticks_changed)
         sl.addWidget(self.method_list)
         self.hr_ref = HrReference(self, side)  # the HR on the same camera, beside the methods
-        sl.addWidget(self.hr_ref.check)
+        hr_row = QHBoxLayout()
+        hr_row.addWidget(self.hr_ref.check, 1)
+        # in the side panel: the toolbar has no room left at the smallest window width (900 px)
+        self.figure_button = tool_button(side, "Figure…", "A figure for a paper: crops of one region from the "
+                                         "ticked methods, enlarged without interpolation, as PNG or SVG",
+                                         lambda: open_figure(self))
+        hr_row.addWidget(self.figure_button)
+        sl.addLayout(hr_row)
         self.lstsq_fitter = LstsqFitter(self.ctx, side)  # where no least-squares fit ships (×2, ×3)
         sl.addWidget(self.lstsq_fitter)
 
@@ -128,11 +135,8 @@ class CompareLayout:
         self.compute_button = tool_button(self, "Compute", "Compute the ticked methods that have no result (after a "
                                           "Cancel)", self.compute_missing)
         self.cancel_button = tool_button(self, "Cancel", "Stop the running computation (Esc)", self.controller.cancel)
-        self.figure_button = tool_button(self, "Figure…", "A figure for a paper: crops of one region from the ticked "
-                                         "methods, enlarged without interpolation, as PNG or SVG",
-                                         lambda: open_figure(self))
         self.region = RegionOverlay(self.grid, self)  # the figure's region, on every view
-        for w in (self.grid_button, self.swipe_button, self.swipe, self.figure_button, self.solo_hint):
+        for w in (self.grid_button, self.swipe_button, self.swipe, self.solo_hint):
             bar.addWidget(w)
         bar.addStretch(1)
         for w in (self.progress, self.compute_button, self.cancel_button, self.fit_button, self.one_button,
