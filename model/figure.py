@@ -209,6 +209,6 @@ def run_sources(method_set, hr: np.ndarray, keys: Sequence[str], gt: np.ndarray 
         elif k == HR:
             out.append(Source(HR, f"HR (×{method_set.scale})", hr))
         else:
-            out.append(Source(k, labels(k) if labels else method_set.label(k),
-                              method_set.run(k, hr, names=names)))
+            lr = method_set.run(k, hr, names=names)  # first: ADK-Net's label names its weights once loaded
+            out.append(Source(k, labels(k) if labels else method_set.label(k), lr))
     return out
