@@ -159,7 +159,7 @@ def build_figure(sources: Sequence[Source], gt: np.ndarray | None, scale: int, o
     for line in _wrap(_caption(title, opts, scale, gt), CAPTION_SIZE, max(width - 2 * PAD, 200)):
         fig.texts.append(Text(PAD, y, line, CAPTION_SIZE, "start"))
         y += CAPTION_SIZE + 4
-    fig.width = max(width, int(max((PAD + text_width(t.text, t.size) for t in fig.texts if t.anchor == "start"),
+    fig.width = max(width, int(max((t.x + text_width(t.text, t.size) for t in fig.texts if t.anchor == "start"),
                                    default=0)) + PAD)
     fig.height = int(y - CAPTION_SIZE + PAD)
     return fig

@@ -220,5 +220,5 @@ def place_colour_bar(fig: Figure, lut: np.ndarray, levels: tuple[float, float], 
     if lo < 0 < hi:
         fig.texts.append(Text(left + width * (-lo) / (hi - lo), y, "0", CAPTION_SIZE, "middle"))
     y += CAPTION_SIZE + 4
-    fig.texts.append(Text(left + width / 2, y, fit_text(label, CAPTION_SIZE, width), CAPTION_SIZE, "middle"))
+    fig.texts.append(Text(left, y, label, CAPTION_SIZE, "start"))  # whole: the page widens for it
     return int(y + 4)
