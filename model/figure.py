@@ -192,7 +192,7 @@ def _diff_cells(sources: Sequence[Source], errs: list[np.ndarray | None], opts: 
     levels = display_levels(min(float(e.min()) for e in shown), max(float(e.max()) for e in shown), mode)
     name = colormaps.for_values(mode == "signed")
     cells = [None if e is None else Cell(zoom_nearest(colormaps.apply(e, levels, name), opts.zoom),
-                                         f"diff:{src.key}", (f"{src.label} vs GT",)) for src, e in zip(sources, errs)]
+                                         f"diff:{src.key}", ("error vs GT",)) for src, e in zip(sources, errs)]
     return cells, levels, name
 
 

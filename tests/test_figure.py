@@ -89,9 +89,9 @@ def test_svg_opens_and_holds_the_labels_as_text(images, tmp_path):
     root = ET.parse(path).getroot()
     ns = {"s": "http://www.w3.org/2000/svg"}
     texts = [t.text for t in root.iterfind(".//s:text", ns)]
-    for label in ("Nearest", "Bicubic", "Box (area)", "whole image", "Bicubic vs GT"):
+    for label in ("Nearest", "Bicubic", "Box (area)", "whole image", "error vs GT"):
         assert label in texts
-    assert any("dB /" in t for t in texts)
+    assert any("dB /" in t for t in texts) and texts.count("error vs GT") == 3  # one map per method
     assert len(root.findall(".//s:image", ns)) == len(fig.blocks)  # crops, maps, overview, colour bar
     assert (int(root.get("width")), int(root.get("height"))) == (fig.width, fig.height)
     from PySide6.QtSvg import QSvgRenderer
