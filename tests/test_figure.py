@@ -14,7 +14,7 @@ from adk_model.error_display import display_levels
 from adk_model.errors import UserError
 from adk_model.figure import FigureOptions, Source, build_figure, run_sources
 from adk_model.figure_layout import Region
-from adk_model.figure_write import svg_text, write_figure
+from adk_model.figure_write import write_figure
 from adk_model.imageio import save_image, to_uint8
 from adk_model.methods import MethodSet
 from adk_model.metrics import compute_metrics, error_map
