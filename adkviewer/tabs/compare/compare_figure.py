@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
@@ -109,7 +110,8 @@ class FigureDialog(QDialog):
             box.blockSignals(False)
         x, y, w, h = self.tab.region.rect
         if (x, y, w, h) == (0, 0, 1, 1) or x + w > lw or y + h > lh:  # first time, or another image since
-            r = self.tab.grid.visible_panels()[0].vb.viewRect()
+            panels = self.tab.grid.visible_panels()
+            r = panels[0].vb.viewRect() if panels else QRectF(0, 0, lw, lh)  # no view: the whole image
             cx, cy, qw, qh = r.center().x(), r.center().y(), r.width() / 4, r.height() / 4
             region = clip_region(cx - qw, cy - qh, cx + qw, cy + qh, s.lr_shape)
             self.tab.region.set_rect(region.x, region.y, region.w, region.h)
