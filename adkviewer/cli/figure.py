@@ -78,7 +78,7 @@ def _jobs(args):
 def cmd_figure(args, argv) -> int:
     from adk_model.devices import resolve_device
     from adk_model.errors import UserError
-    from adk_model.figure import FigureOptions, build_figure, parse_diff, run_sources
+    from adk_model.figure import HR, FigureOptions, build_figure, parse_diff, run_sources
     from adk_model.figure_layout import check_region, parse_region
     from adk_model.figure_write import write_figure
     from adk_model.method_registry import adknet_method, parse_external, parse_named
@@ -110,6 +110,13 @@ def cmd_figure(args, argv) -> int:
         except UserError as e:
             return _fail(f"{name}: {e}" if args.pairs else str(e), EXIT_USAGE)
         keys = _keys(args, gt is not None, extras)
+        if HR in keys and args.zoom % scale:  # said before any method runs, not after minutes of work
+            return _fail(f"--hr needs a --zoom that is a multiple of the scale ({scale}, e.g. {scale} or "
+                         f"{2 * scale}), so the HR crop is shown at the LR crops' size without interpolation.",
+                         EXIT_USAGE)
+        if diff is not None and gt is None:
+            return _fail(f"{name}: --diff needs a ground-truth LR (--lr, or an LR/ folder beside the HR).",
+                         EXIT_USAGE)
         sources = run_sources(ms, hr, keys, gt, names=names)
         fig = build_figure(sources, gt, scale, opts, title=name)
         for p in paths:
