@@ -175,6 +175,8 @@ def test_cli_figure_writes_png_and_svg_and_refuses_a_region_outside(images, tmp_
     assert main(args[:4] + ["--region", "1,2", "-o", str(tmp_path / "g.png")]) == 2
     assert main(args + ["-o", str(tmp_path / "g.pdf")]) == 3
     assert "convert the SVG" in capsys.readouterr().err
+    assert main(args[:4] + ["--region", "1,1,4,4", "--methods", "ext:nope", "-o", str(tmp_path / "g.png")]) == 2
+    assert "Unknown method 'ext:nope'" in capsys.readouterr().err
     assert main(args + ["--zoom", "6", "-o", str(tmp_path / "g.png")]) == 2  # the HR crop cannot take zoom 6
     assert "multiple of the scale" in capsys.readouterr().err
     no_gt = ["figure", str(tmp_path / "hr.png"), "--region", "2,2,12,10", "--methods", "box", "--diff", "signed"]

@@ -18,6 +18,7 @@ def _scale_of(hr_hw: tuple[int, int], lr_hw: tuple[int, int], prefer: int | None
 
 def _keys(args, has_gt: bool, extras) -> list[str]:
     """The crops in the order asked for: --methods (gt and hr allowed among them), --hr appends the HR."""
+    from adk_model.errors import UserError
     from adk_model.figure import GT, HR
     from adk_model.method_registry import method_info
 
@@ -26,7 +27,10 @@ def _keys(args, has_gt: bool, extras) -> list[str]:
         keys.append(HR)
     for k in keys:
         if k not in (GT, HR):
-            method_info(k, extras)  # an unknown key is one sentence naming the choices
+            try:
+                method_info(k, extras)
+            except UserError as e:  # the registry's sentence, with the two crops that are not methods
+                raise UserError(f"{str(e).rstrip('.')}, or gt (the ground truth) or hr (the HR).") from None
     return keys
 
 
@@ -109,7 +113,10 @@ def cmd_figure(args, argv) -> int:
             check_region(region, lr_hw)  # before any method runs
         except UserError as e:
             return _fail(f"{name}: {e}" if args.pairs else str(e), EXIT_USAGE)
-        keys = _keys(args, gt is not None, extras)
+        try:
+            keys = _keys(args, gt is not None, extras)
+        except UserError as e:
+            return _fail(str(e), EXIT_USAGE)
         if HR in keys and args.zoom % scale:  # said before any method runs, not after minutes of work
             return _fail(f"--hr needs a --zoom that is a multiple of the scale ({scale}, e.g. {scale} or "
                          f"{2 * scale}), so the HR crop is shown at the LR crops' size without interpolation.",
