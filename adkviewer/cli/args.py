@@ -7,7 +7,7 @@ import math
 import sys
 
 
-SUBCOMMANDS = ("downscale", "eval", "train", "fit-lstsq", "import-weights", "runs")
+SUBCOMMANDS = ("downscale", "eval", "train", "fit-lstsq", "import-weights", "runs", "figure")
 
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_RUNTIME, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -197,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("folder", nargs="?", default=None,
                    help=f"output folder, or one run folder (default: ~/{RUNS_FOLDER}, where train and the Train tab write)")
     r.add_argument("--json", action="store_true", help="print a JSON list, curves included")
+    add_figure_parser(sub, DEVICES)
     for each in (d, e, t, f, i, r):  # 'adkviewer downscale -h' documents them too
         each.epilog = EXIT_CODES
     for shows_progress in (d, e, t, f):
@@ -206,6 +207,42 @@ def build_parser() -> argparse.ArgumentParser:
         reads_images.add_argument("--max-megapixels", type=_finite_float(), default=None,
                                   help="largest image accepted (default 150; loading takes about 16 bytes a pixel)")
     return p
+
+
+def add_figure_parser(sub, devices) -> None:
+    """`adkviewer figure`: crops of one region from several methods, for a paper (cli/figure.py)."""
+    g = sub.add_parser("figure", help="a figure for a paper: one LR region from several methods, enlarged",
+                       description="Crops of one LR region from the methods in --methods (gt: the ground truth, "
+                                   "hr: the HR), each enlarged by --zoom (nearest neighbour), labelled with "
+                                   "PSNR / SSIM against the ground truth, written as PNG or SVG.", epilog=EXIT_CODES)
+    g.add_argument("image", nargs="?", help="HR image (or --pairs for one figure per pair)")
+    g.add_argument("--lr", help="ground-truth LR (default: found beside the HR, as in the GUI)")
+    g.add_argument("--pairs", help="pairs folder: one figure per pair of --split")
+    g.add_argument("--split", default="val", help="with --pairs: val (default), train, all, fraction:F or a .json")
+    g.add_argument("--names", nargs="+", help="with --pairs: only these pairs")
+    g.add_argument("--region", required=True, metavar="X,Y,W,H", help="the region in LR pixels")
+    g.add_argument("--methods", nargs="+", metavar="KEY",
+                   help="crops in this order: method keys, ext:NAME, adknet:NAME, gt, hr (default: gt adknet bicubic)")
+    g.add_argument("--external", action="append", default=[], metavar="NAME=PATH",
+                   help="your own results as method ext:NAME (an LR image, a folder, or results/{stem}_x4.png)")
+    g.add_argument("--adknet", action="append", default=[], metavar="NAME=WEIGHTS",
+                   help="more ADK-Net weights as method adknet:NAME")
+    g.add_argument("--zoom", type=_int_at_least(1), default=4, help="page pixels per LR pixel (default 4)")
+    g.add_argument("--cols", type=_int_at_least(0), default=0, help="crops per row (default 0: all in one row)")
+    g.add_argument("--scores", choices=["crop", "image", "none"], default="crop",
+                   help="PSNR / SSIM of the crop (default) or of the whole image, or none")
+    g.add_argument("--diff", metavar="MODE[:CHANNEL]",
+                   help="error maps against the ground truth: signed|absolute|squared|relative[:R|G|B|luma]")
+    g.add_argument("--hr", action="store_true", help="add the HR crop (needs --zoom a multiple of the scale)")
+    g.add_argument("--overview", action="store_true", help="add the whole image with the region boxed")
+    g.add_argument("-o", "--out", action="append", required=True,
+                   help="FIG.png or FIG.svg (repeatable); with --pairs the name holds {stem}")
+    g.add_argument("--overwrite", action="store_true", help="replace existing files")
+    g.add_argument("--scale", type=_int_at_least(2), default=None, help="default: from the ground truth, else 4")
+    g.add_argument("--weights", help="ADK-Net .safetensors (default: the shipped weights for the scale)")
+    g.add_argument("--lstsq-fit", help="least-squares fit file (default: the shipped one for the scale)")
+    g.add_argument("--device", default="auto", choices=devices, help=DEVICE_HELP)
+    g.add_argument("--max-megapixels", type=_finite_float(), default=None, help="largest image accepted (default 150)")
 
 
 def build_gui_parser() -> argparse.ArgumentParser:
