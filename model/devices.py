@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import torch
 
+from .device_names import CHOICES, check_device_name, cuda_index  # noqa: F401 (CHOICES: public name here too)
 from .errors import UserError
 from .wording import count_of
-
-CHOICES = ("auto", "cpu", "cuda", "mps")
 
 
 def mps_available() -> bool:
@@ -25,7 +24,7 @@ def available_devices() -> list[str]:
 
 def resolve_device(name: str = "auto") -> torch.device:
     """'auto' picks CUDA, then MPS, then the CPU; asking for an absent device is a clear error."""
-    name = (name or "auto").lower()
+    name = check_device_name(name or "auto")
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -35,14 +34,16 @@ def resolve_device(name: str = "auto") -> torch.device:
     if name.startswith("cuda"):
         if not torch.cuda.is_available():
             raise UserError("CUDA was asked for, but this PyTorch build sees no CUDA GPU.")
+        index, count = cuda_index(name), torch.cuda.device_count()
+        if index is not None and index >= count:
+            raise UserError(f"{name} was asked for, but this machine has {count_of(count, 'CUDA GPU')} "
+                            f"(cuda:0 to cuda:{count - 1}).")
         return torch.device(name)
     if name == "mps":
         if not mps_available():
             raise UserError("MPS was asked for, but it is not available on this machine.")
         return torch.device("mps")
-    if name == "cpu":
-        return torch.device("cpu")
-    raise UserError(f"Unknown device {name!r}; choose one of {', '.join(CHOICES)}.")
+    return torch.device("cpu")
 
 
 def describe_device(dev: torch.device) -> str:

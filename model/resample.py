@@ -9,18 +9,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-
-def check_geometry(scale: int, k: int) -> None:
-    """Kernels are centred on the LR pixel's HR cell, so k - scale must be even and non-negative."""
-    if scale < 2:
-        raise ValueError(f"scale must be an integer >= 2, got {scale}")
-    if k < scale or (k - scale) % 2:
-        raise ValueError(f"kernel size k={k} must be >= scale={scale} with k - scale even")
-
-
-def pad_amount(scale: int, k: int) -> int:
-    """HR pixels read beyond the LR pixel's cell on each side."""
-    return (k - scale) // 2
+from .adknet_config import pad_amount
 
 
 def patch_view(hr: torch.Tensor, scale: int, k: int) -> torch.Tensor:

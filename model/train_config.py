@@ -8,11 +8,10 @@ import os
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-import numpy as np
-
-from .weights import default_weights
+if TYPE_CHECKING:  # torch-free and numpy-free at import: the CLI's parsers read the defaults here
+    import numpy as np
 
 CKPT_FORMAT = "adkviewer-ckpt-1"
 
@@ -39,6 +38,8 @@ def schedule_for(init: str) -> Schedule:
 
 def default_init(scale: int) -> str:
     """Fine-tune the shipped weights for this scale when there are some (as the Train tab does), else train anew."""
+    from .weights import default_weights
+
     return "shipped" if default_weights(scale) else "scratch"
 
 
