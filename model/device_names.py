@@ -10,6 +10,7 @@ from .errors import UserError
 CHOICES = ("auto", "cpu", "cuda", "mps")
 SPELLING = "auto, cpu, cuda, cuda:N (a GPU's index) or mps"
 _CUDA_INDEX = re.compile(r"^cuda:(\d{1,3})$")
+AMP_CHOICES = ("off", "bf16")  # --amp: bf16 autocast on CUDA, where its PSNR change can be measured
 
 
 def check_device_name(text: str) -> str:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import contextlib
+from typing import ContextManager
+
 import torch
 
 from .device_names import CHOICES, check_device_name, cuda_index  # noqa: F401 (CHOICES: public name here too)
@@ -46,6 +51,22 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device("cpu")
 
 
+def amp_enabled(amp: str, dev: torch.device) -> bool:
+    """--amp bf16 on a CUDA device; asked for on another device it is one sentence, never silently ignored."""
+    if amp in ("", "off", None):
+        return False
+    if amp != "bf16":
+        raise UserError(f"Unknown --amp {amp!r}; choose off or bf16.")
+    if dev.type != "cuda":
+        raise UserError(f"--amp bf16 runs only on a CUDA GPU (this run is on {dev.type}); leave it off.")
+    return True
+
+
+def autocast(enabled: bool, dev: torch.device) -> ContextManager:
+    """bf16 autocast on the device's type when enabled (amp_enabled has checked it is CUDA), else nothing."""
+    return torch.autocast(dev.type, dtype=torch.bfloat16) if enabled else contextlib.nullcontext()
+
+
 def describe_device(dev: torch.device) -> str:
     """Human label for the status bar, e.g. 'CUDA: NVIDIA H100 80GB HBM3'."""
     if dev.type == "cuda":
@@ -64,3 +85,34 @@ def default_budget_bytes(dev: torch.device) -> int:
     if dev.type == "mps":
         return 1 * 2**30
     return 512 * 2**20
+
+
+@dataclass(frozen=True)
+class DdpPlan:
+    """Where one torchrun rank computes and how the ranks talk: NCCL with one GPU a rank, else gloo on the CPU."""
+
+    backend: str
+    device: torch.device
+
+
+def ddp_plan(name: str, world: int, local_rank: int) -> DdpPlan:
+    """The backend and device of a rank under torchrun (world > 1), or one sentence saying why not.
+
+    gloo reduces CPU tensors only, and NCCL needs CUDA: so MPS is refused, 'auto' without CUDA trains on the CPU,
+    and each rank takes the GPU of its local rank (cuda:N would put every rank on one GPU).
+    """
+    name = check_device_name(name or "auto")
+    if name == "mps":
+        raise UserError("DDP (torchrun) cannot use MPS: its gloo backend reduces CPU tensors only; train in one "
+                        "process with --device mps, or under torchrun with --device cpu.")
+    if cuda_index(name) is not None:
+        raise UserError(f"Under torchrun each of the {world} ranks takes the GPU of its local rank; use --device "
+                        f"cuda (choose the GPUs with CUDA_VISIBLE_DEVICES), not {name}.")
+    if name == "cpu" or (name == "auto" and not torch.cuda.is_available()):
+        return DdpPlan("gloo", torch.device("cpu"))
+    resolve_device("cuda")  # a clear sentence when there is no CUDA
+    count = torch.cuda.device_count()
+    if local_rank >= count:
+        raise UserError(f"torchrun started more ranks on this machine than it has GPUs ({count}): local rank "
+                        f"{local_rank} has none; use --nproc_per_node {count} or fewer.")
+    return DdpPlan("nccl", torch.device("cuda", local_rank))

@@ -79,6 +79,7 @@ class TrainConfig:
     out: str = ""                    # run folder; "": a new one under default_runs_root(), chosen by setup()
     seed: int = 0
     device: str = "auto"
+    amp: str = "off"                 # "bf16": forward and loss under bf16 autocast (CUDA only); validation in float32
     augment: bool = True
     max_val_pairs: int = 0           # 0: all validation pairs
     time_budget_s: float = 0.0       # >0: after 50 iterations, shrink `iterations` to fit this wall-clock budget

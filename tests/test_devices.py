@@ -82,3 +82,120 @@ def test_fine_tuning_on_mps_calibrates_trains_validates_and_exports_without_floa
         t.run()
     assert t.device == FAKE and spy.sent > 0 and spy.problems == []
     assert any(Path(tmp_path / "run").glob("*.safetensors"))
+
+
+# ----------------------------------------------------------------------------- DDP: which backend, which device
+
+
+def _machine(monkeypatch, gpus: int, mps: bool = False) -> None:
+    import adk_model.devices as devices
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: gpus > 0)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: gpus)
+    monkeypatch.setattr(devices, "mps_available", lambda: mps)
+
+
+@pytest.mark.parametrize("name, gpus, mps, want", [
+    ("auto", 2, False, ("nccl", "cuda:1")),  # rank 1 on its own GPU
+    ("cuda", 2, False, ("nccl", "cuda:1")),
+    ("auto", 0, True, ("gloo", "cpu")),      # a Mac: not MPS, which gloo cannot reduce
+    ("auto", 0, False, ("gloo", "cpu")),
+    ("cpu", 2, False, ("gloo", "cpu")),
+])
+def test_ddp_plan_puts_each_rank_where_its_backend_can_reduce(monkeypatch, name, gpus, mps, want):
+    from adk_model.devices import ddp_plan
+
+    _machine(monkeypatch, gpus, mps)
+    plan = ddp_plan(name, world=2, local_rank=1)
+    assert (plan.backend, str(plan.device)) == want
+
+
+@pytest.mark.parametrize("name, gpus, mps, needle", [
+    ("mps", 0, True, "DDP (torchrun) cannot use MPS"),
+    ("cuda:1", 2, False, "use --device cuda (choose the GPUs with CUDA_VISIBLE_DEVICES), not cuda:1"),
+    ("cuda", 1, False, "more ranks on this machine than it has GPUs (1): local rank 1 has none"),
+    ("cuda", 0, False, "sees no CUDA GPU"),
+])
+def test_ddp_plan_refuses_in_one_sentence(monkeypatch, name, gpus, mps, needle):
+    from adk_model.devices import ddp_plan
+    from adk_model.errors import UserError
+
+    _machine(monkeypatch, gpus, mps)
+    with pytest.raises(UserError) as e:
+        ddp_plan(name, world=2, local_rank=1)
+    assert needle in str(e.value) and str(e.value).count(". ") == 0
+
+
+def test_torchrun_with_mps_is_refused_before_any_process_group(tmp_path, monkeypatch):
+    """Trainer.setup under torchrun asks ddp_plan before init_process_group: one sentence, no hanging group."""
+    import torch.distributed as dist
+
+    from adk_model.errors import UserError
+    from adk_model.train import TrainConfig, Trainer
+    from adk_model.train_config import DistInfo
+
+    _machine(monkeypatch, 0, mps=True)
+    monkeypatch.setattr(dist, "init_process_group", lambda *a, **k: pytest.fail("a group was started"))
+    pairs = make_pairs(tmp_path / "pairs", scale=4, n_train=2, n_val=1, lr_size=(8, 8))
+    t = Trainer(TrainConfig(pairs=str(pairs), out=str(tmp_path / "run"), device="mps"),
+                dist_info=DistInfo(rank=0, world=2, local_rank=0))
+    with pytest.raises(UserError, match="cannot use MPS"):
+        t.setup()
+
+
+# ----------------------------------------------------------------------------- --amp bf16
+
+
+def test_amp_is_cuda_only_in_one_sentence():
+    from adk_model.devices import amp_enabled
+    from adk_model.errors import UserError
+
+    assert amp_enabled("bf16", torch.device("cuda", 1)) and not amp_enabled("off", torch.device("cpu"))
+    for dev in ("cpu", "mps"):
+        with pytest.raises(UserError, match=f"--amp bf16 runs only on a CUDA GPU \\(this run is on {dev}\\)"):
+            amp_enabled("bf16", torch.device(dev))
+
+
+@pytest.mark.parametrize("argv", [["downscale", "IMG", "-o", "OUT"], ["eval", "--pairs", "PAIRS"],
+                                  ["train", "--pairs", "PAIRS", "--out", "RUN", "--iterations", "1"]])
+def test_the_cli_refuses_amp_on_the_cpu(argv, tmp_path, capsys):
+    from core_helpers import save_png
+    from adkviewer.cli import main
+
+    pairs = make_pairs(tmp_path / "pairs", scale=4, n_train=2, n_val=1, lr_size=(8, 8))
+    img = save_png(tmp_path / "img.png", np.full((32, 32, 3), 0.5))
+    fill = {"IMG": str(img), "OUT": str(tmp_path / "out"), "PAIRS": str(pairs), "RUN": str(tmp_path / "run")}
+    code = main([fill.get(a, a) for a in argv] + ["--device", "cpu", "--amp", "bf16", "-q"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 3 and err[-1] == "adkviewer: error: --amp bf16 runs only on a CUDA GPU (this run is on cpu); leave it off."
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_bf16_code_path_runs_and_stays_near_float32():
+    """The autocast path itself, on the CPU's bf16 autocast (the CLI allows it on CUDA only, where its PSNR change
+    is to be measured): the output is float32, differs from the float32 run, and only by bf16 rounding."""
+    from adk_model.inference import AdkRunner
+
+    hr = _pairs(1)[0][0]
+    model = perturbed(tiny_config())
+    want = AdkRunner(model, "cpu").downscale(hr)
+    runner = AdkRunner(model, "cpu", amp=True)
+    seen = []
+    got = runner.downscale(hr, tile=8, progress=lambda done, total, t, y: seen.append(y.dtype))
+    assert got.dtype == np.float32 and set(seen) == {np.dtype(np.float32)}
+    err = np.abs(got - want).max()
+    assert 0 < err < 0.05, err
+
+
+def test_a_training_step_under_bf16_autocast_is_finite_and_moves_the_model(tmp_path):
+    from adk_model.train import TrainConfig, Trainer
+
+    pairs = make_pairs(tmp_path / "pairs", scale=4, n_train=2, n_val=1, lr_size=(16, 16))
+    t = Trainer(TrainConfig(pairs=str(pairs), scale=4, model_overrides=dict(TINY), batch=2, patch=8, warmup=1,
+                            out=str(tmp_path / "run"), device="cpu", calibrate_first=False))
+    t.setup()
+    t.amp = True  # what amp_enabled('bf16', cuda) sets; the CPU's autocast stands in
+    before = [p.detach().clone() for p in t.model.parameters()]
+    loss = t.step()
+    assert np.isfinite(loss) and any(not torch.equal(a, b) for a, b in zip(before, t.model.parameters()))
+    assert all(p.dtype == torch.float32 for p in t.model.parameters())

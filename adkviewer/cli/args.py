@@ -92,6 +92,7 @@ def package_version() -> str:
 def build_parser() -> argparse.ArgumentParser:
     # Torch-free modules only: 'adkviewer downscale --help' must not wait for torch to import.
     from adk_model.adknet_config import PRESETS
+    from adk_model.device_names import AMP_CHOICES
     from adk_model.method_registry import ALL_METHODS
     from adk_model.train_config import FINE_TUNE, RUNS_FOLDER, SCRATCH, TrainConfig
 
@@ -201,6 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
     for shows_progress in (d, e, t, f):
         shows_progress.add_argument("-q", "--quiet", action="store_true",
                                     help="no progress bars (they are off anyway when stderr is not a terminal)")
+    for on_device in (d, e, t):
+        on_device.add_argument("--amp", default="off", choices=AMP_CHOICES,
+                               help="bf16: ADK-Net under bf16 autocast, CUDA only (default off: float32)")
     for reads_images in (d, e, t, f):
         reads_images.add_argument("--max-megapixels", type=_finite_float(), default=None,
                                   help="largest image accepted (default 150; loading takes about 16 bytes a pixel)")

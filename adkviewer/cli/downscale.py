@@ -13,7 +13,7 @@ def cmd_downscale(args, argv) -> int:
     from tqdm import tqdm
 
     from adk_model.data import IMAGE_EXTENSIONS, images_in
-    from adk_model.devices import resolve_device
+    from adk_model.devices import amp_enabled, resolve_device
     from adk_model.imageio import crop_to_multiple, distinct_inputs, load_image, output_name, save_image
     from adk_model.methods import MethodSet
     from adk_model.errors import UserError
@@ -47,7 +47,8 @@ def cmd_downscale(args, argv) -> int:
     if folder.exists() and not folder.is_dir():
         raise UserError(f"Output folder {folder} is a file.")
     check_writable(folder, "Output folder")  # one error now, not one per image after its work
-    ms = MethodSet(scale=args.scale, device=resolve_device(args.device), weights_path=args.weights,
+    dev = resolve_device(args.device)
+    ms = MethodSet(scale=args.scale, device=dev, weights_path=args.weights, amp=amp_enabled(args.amp, dev),
                    lstsq_path=args.lstsq_fit,
                    budget_bytes=args.tile_budget_mb * 2**20 if args.tile_budget_mb else None)
     # Missing or wrong-scale weights / fit: one error before any image, not one per image.
