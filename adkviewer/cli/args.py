@@ -112,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--device", default="auto", type=_device, metavar="DEVICE", help=DEVICE_HELP)
     d.add_argument("--tile-budget-mb", type=_int_at_least(1), default=None, help="memory budget for one ADK-Net tile")
     d.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    d.add_argument("--bits", type=int, choices=(8, 16), default=8,
+                   help="bits per channel of the PNGs written (default 8; 16 keeps the methods' float output finer)")
 
     e = sub.add_parser("eval", help=SUBCOMMAND_HELP["eval"])
     e.add_argument("--pairs", required=True, help="folder with HR/ and LR/ (or RealSR naming)")

@@ -77,7 +77,7 @@ def cmd_downscale(args, argv) -> int:
             else:
                 lr = ms.run(args.method, hr)
             folder.mkdir(parents=True, exist_ok=True)  # only once there is something to write
-            save_image(dst, lr, overwrite=args.overwrite)
+            save_image(dst, lr, overwrite=args.overwrite, exif=img.exif, bits=args.bits)  # sRGB, the source's EXIF
         except UserError as e:
             failures += 1
             tqdm.write(f"adkviewer: error: {e}", file=sys.stderr)
