@@ -111,8 +111,4 @@ def ddp_plan(name: str, world: int, local_rank: int) -> DdpPlan:
     if name == "cpu" or (name == "auto" and not torch.cuda.is_available()):
         return DdpPlan("gloo", torch.device("cpu"))
     resolve_device("cuda")  # a clear sentence when there is no CUDA
-    count = torch.cuda.device_count()
-    if local_rank >= count:
-        raise UserError(f"torchrun started more ranks on this machine than it has GPUs ({count}): local rank "
-                        f"{local_rank} has none; use --nproc_per_node {count} or fewer.")
     return DdpPlan("nccl", torch.device("cuda", local_rank))

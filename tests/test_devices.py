@@ -113,7 +113,6 @@ def test_ddp_plan_puts_each_rank_where_its_backend_can_reduce(monkeypatch, name,
 @pytest.mark.parametrize("name, gpus, mps, needle", [
     ("mps", 0, True, "DDP (torchrun) cannot use MPS"),
     ("cuda:1", 2, False, "use --device cuda (choose the GPUs with CUDA_VISIBLE_DEVICES), not cuda:1"),
-    ("cuda", 1, False, "more ranks on this machine than it has GPUs (1): local rank 1 has none"),
     ("cuda", 0, False, "sees no CUDA GPU"),
 ])
 def test_ddp_plan_refuses_in_one_sentence(monkeypatch, name, gpus, mps, needle):
@@ -156,7 +155,7 @@ def test_amp_is_cuda_only_in_one_sentence():
             amp_enabled("bf16", torch.device(dev))
 
 
-@pytest.mark.parametrize("argv", [["downscale", "IMG", "-o", "OUT"], ["eval", "--pairs", "PAIRS"],
+@pytest.mark.parametrize("argv", [["downscale", "IMG", "-o", "OUT"],
                                   ["train", "--pairs", "PAIRS", "--out", "RUN", "--iterations", "1"]])
 def test_the_cli_refuses_amp_on_the_cpu(argv, tmp_path, capsys):
     from core_helpers import save_png

@@ -7,15 +7,7 @@ import math
 import sys
 
 
-# Each subcommand's one line, for its parser and for 'adkviewer --help', which lists them.
-SUBCOMMAND_HELP = {
-    "downscale": "downscale images with one method",
-    "eval": "score methods on HR/LR pairs",
-    "train": "fine-tune or train ADK-Net (runs under torchrun for DDP)",
-    "fit-lstsq": "fit the global least-squares kernel on the train split of a pairs folder",
-    "import-weights": "convert a PyTorch .pt/.pth state dict to safetensors, safely",
-}
-SUBCOMMANDS = tuple(SUBCOMMAND_HELP)
+SUBCOMMANDS = ("downscale", "eval", "train", "fit-lstsq", "import-weights")
 
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_RUNTIME, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -92,16 +84,17 @@ def package_version() -> str:
 def build_parser() -> argparse.ArgumentParser:
     # Torch-free modules only: 'adkviewer downscale --help' must not wait for torch to import.
     from adk_model.adknet_config import PRESETS
-    from adk_model.device_names import AMP_CHOICES
+    from adk_model.device_names import AMP_CHOICES, CHOICES as DEVICES
     from adk_model.method_registry import ALL_METHODS
     from adk_model.train_config import FINE_TUNE, RUNS_FOLDER, SCRATCH, TrainConfig
 
     methods, presets = list(ALL_METHODS), list(PRESETS)
+    device = "{" + ",".join([*DEVICES, "cuda:N"]) + "}"  # --device's metavar: its type takes cuda:N too
     p = argparse.ArgumentParser(prog="adkviewer", description="ADK-Net downscaling: batch, evaluation and training.",
                                 epilog=EXIT_CODES)
     sub = p.add_subparsers(dest="cmd", required=True)
 
-    d = sub.add_parser("downscale", help=SUBCOMMAND_HELP["downscale"])
+    d = sub.add_parser("downscale", help="downscale images with one method")
     d.add_argument("inputs", nargs="+", help="HR images (PNG, JPEG, WebP, TIFF, BMP), or folders of them")
     d.add_argument("-o", "--out", required=True,
                    help="output folder, created when the first image is written (or a .png name for a single input)")
@@ -109,13 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--method", default="adknet", choices=methods, help="default adknet")
     d.add_argument("--weights", help="ADK-Net .safetensors (default: the shipped weights for the scale)")
     d.add_argument("--lstsq-fit", help="least-squares fit file (default: the shipped one for the scale)")
-    d.add_argument("--device", default="auto", type=_device, metavar="DEVICE", help=DEVICE_HELP)
+    d.add_argument("--device", default="auto", type=_device, metavar=device, help=DEVICE_HELP)
     d.add_argument("--tile-budget-mb", type=_int_at_least(1), default=None, help="memory budget for one ADK-Net tile")
     d.add_argument("--overwrite", action="store_true", help="replace existing output files")
-    d.add_argument("--bits", type=int, choices=(8, 16), default=8,
-                   help="bits per channel of the PNGs written (default 8; 16 keeps the methods' float output finer)")
 
-    e = sub.add_parser("eval", help=SUBCOMMAND_HELP["eval"])
+    e = sub.add_parser("eval", help="score methods on HR/LR pairs")
     e.add_argument("--pairs", required=True, help="folder with HR/ and LR/ (or RealSR naming)")
     e.add_argument("--split", default="val",
                    help="val or train (the lists in split.json in --pairs), all (every pair), fraction:F (a seeded "
@@ -125,12 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--weights", help="ADK-Net .safetensors (default: the shipped weights for the scale)")
     e.add_argument("--lstsq-fit", help="fit file; default: fitted on the pairs' train split when there is one")
     e.add_argument("--crop", type=_int_at_least(0), default=0, help="border crop in LR pixels (default 0)")
-    e.add_argument("--device", default="auto", type=_device, metavar="DEVICE", help=DEVICE_HELP)
+    e.add_argument("--device", default="auto", type=_device, metavar=device, help=DEVICE_HELP)
     fmt = e.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print only a JSON object")
     fmt.add_argument("--csv", action="store_true", help="print CSV")
 
-    t = sub.add_parser("train", help=SUBCOMMAND_HELP["train"],
+    t = sub.add_parser("train", help="fine-tune or train ADK-Net (runs under torchrun for DDP)",
                        description="Fine-tunes the shipped weights for --scale (as the GUI's Train tab does), or "
                                    "trains a new model with --init scratch.")
     t.add_argument("--pairs", required=True, help="folder with HR/ and LR/ (or RealSR naming)")
@@ -172,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", default="",
                    help=f"run folder (default: a new ~/{RUNS_FOLDER}/PAIRS-xSCALE-DATE-TIME, as in the Train tab)")
     t.add_argument("--resume", help="checkpoint to continue (its run folder and settings; --iterations may extend it)")
-    t.add_argument("--device", default="auto", type=_device, metavar="DEVICE", help=DEVICE_HELP)
+    t.add_argument("--device", default="auto", type=_device, metavar=device, help=DEVICE_HELP)
     t.add_argument("--calibrate-only", action="store_true", help="only quick calibrate: re-fit the linear part, colour mix and bias in closed form "
                         "(one forward pass over the train pairs)")
     t.add_argument("--no-calibrate", action="store_true",
@@ -182,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--time-budget", type=_finite_float(zero_ok=True), default=0.0,
                    help="seconds: fit the iteration count to this wall-clock budget (measured after 50 iterations)")
 
-    f = sub.add_parser("fit-lstsq", help=SUBCOMMAND_HELP["fit-lstsq"])
+    f = sub.add_parser("fit-lstsq", help="fit the global least-squares kernel on the train split of a pairs folder")
     f.add_argument("--pairs", required=True, help="folder with HR/ and LR/ (or RealSR naming)")
     f.add_argument("--split", default="train",
                    help="train (the list in split.json in --pairs), all (every pair), "
@@ -192,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("-o", "--out", required=True, help="fit file to write (.safetensors), for --lstsq-fit")
     f.add_argument("--overwrite", action="store_true", help="replace an existing fit file")
 
-    i = sub.add_parser("import-weights", help=SUBCOMMAND_HELP["import-weights"])
+    i = sub.add_parser("import-weights", help="convert a PyTorch .pt/.pth state dict to safetensors, safely")
     i.add_argument("input", help="a .pt/.pth state dict (loaded with weights_only=True: no pickled code runs)")
     i.add_argument("-o", "--out", required=True, help=".safetensors file to write")
     i.add_argument("--overwrite", action="store_true", help="replace an existing weights file")
@@ -200,27 +191,38 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--scale", type=_int_at_least(2), default=4, help="the state dict's scale (default 4)")
     for each in (d, e, t, f, i):  # 'adkviewer downscale -h' documents them too
         each.epilog = EXIT_CODES
-        each.add_argument("--version", action="version", version=f"adkviewer {package_version()}")
     for shows_progress in (d, e, t, f):
         shows_progress.add_argument("-q", "--quiet", action="store_true",
                                     help="no progress bars (they are off anyway when stderr is not a terminal)")
-    for on_device in (d, e, t):
-        on_device.add_argument("--amp", default="off", choices=AMP_CHOICES,
-                               help="bf16: ADK-Net under bf16 autocast, CUDA only (default off: float32)")
     for reads_images in (d, e, t, f):
         reads_images.add_argument("--max-megapixels", type=_finite_float(), default=None,
                                   help="largest image accepted (default 150; loading takes about 16 bytes a pixel)")
+    d.add_argument("--bits", type=int, choices=(8, 16), default=8,
+                   help="bits per channel of the PNGs written (default 8; 16 keeps the methods' float output finer)")
+    for on_device in (d, t):
+        on_device.add_argument("--amp", default="off", choices=AMP_CHOICES,
+                               help="bf16: ADK-Net under bf16 autocast, CUDA only (default off: float32)")
+    for each in sub.choices.values():  # every subcommand, however many there are
+        each.add_argument("--version", action="version", version=f"adkviewer {package_version()}")
     return p
 
 
+def subcommand_lines() -> list[tuple[str, str]]:
+    """(name, one line) of every subcommand, from its own parser: what 'adkviewer --help' lists."""
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return [(c.dest, c.help or "") for c in sub._choices_actions]
+
+
 def build_gui_parser() -> argparse.ArgumentParser:
-    width = max(map(len, SUBCOMMANDS))
-    commands = "\n".join(f"  {name:<{width}}  {line}" for name, line in SUBCOMMAND_HELP.items())
+    lines = subcommand_lines()
+    width = max(len(name) for name, _ in lines)
+    commands = "\n".join(f"  {name:<{width}}  {line}" for name, line in lines)
     p = argparse.ArgumentParser(prog="adkviewer", formatter_class=argparse.RawDescriptionHelpFormatter,
                                 usage="%(prog)s [IMAGE] [options]  (the GUI)\n       %(prog)s SUBCOMMAND ...",
                                 description="ADK Viewer: opens IMAGE (default: the bundled demo) in the GUI,\n"
-                                            "or runs a subcommand headless.\n\nsubcommands (run 'adkviewer SUBCOMMAND -h'):\n"
-                                            + commands, epilog=EXIT_CODES)
+                                            "or runs a subcommand headless.\n\n"
+                                            f"subcommands (run 'adkviewer SUBCOMMAND -h'):\n{commands}",
+                                epilog=EXIT_CODES)
     p.add_argument("--version", action="version", version=f"adkviewer {package_version()}")
     p.add_argument("image", nargs="?", help="HR image to open (default: the bundled demo)")
     p.add_argument("--lr", help="ground-truth LR image")

@@ -13,11 +13,12 @@ def cmd_downscale(args, argv) -> int:
     from tqdm import tqdm
 
     from adk_model.data import IMAGE_EXTENSIONS, images_in
-    from adk_model.devices import amp_enabled, resolve_device
+    from adk_model.devices import resolve_device
     from adk_model.imageio import crop_to_multiple, distinct_inputs, load_image, output_name, save_image
     from adk_model.methods import MethodSet
     from adk_model.errors import UserError
     from adk_model.wording import count_of
+    from adk_model.devices import amp_enabled
 
     inputs = []
     for given in map(Path, args.inputs):  # a folder stands for its images, as a pairs folder lists them
@@ -47,11 +48,11 @@ def cmd_downscale(args, argv) -> int:
     if folder.exists() and not folder.is_dir():
         raise UserError(f"Output folder {folder} is a file.")
     check_writable(folder, "Output folder")  # one error now, not one per image after its work
-    dev = resolve_device(args.device)
-    ms = MethodSet(scale=args.scale, device=dev, weights_path=args.weights, amp=amp_enabled(args.amp, dev),
+    ms = MethodSet(scale=args.scale, device=resolve_device(args.device), weights_path=args.weights,
                    lstsq_path=args.lstsq_fit,
                    budget_bytes=args.tile_budget_mb * 2**20 if args.tile_budget_mb else None)
     # Missing or wrong-scale weights / fit: one error before any image, not one per image.
+    ms.amp = amp_enabled(args.amp, ms.device)
     if args.method == "adknet":
         ms.runner()
     elif args.method == "lstsq":

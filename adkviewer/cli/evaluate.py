@@ -57,7 +57,7 @@ def cmd_eval(args, argv) -> int:
     from tqdm import tqdm
 
     from adk_model.baselines import fit_lstsq
-    from adk_model.devices import amp_enabled, resolve_device
+    from adk_model.devices import resolve_device
     from adk_model.evaluate import evaluate, format_table
     from adk_model.errors import UserError
     from adk_model.methods import MethodSet, shipped_lstsq
@@ -65,9 +65,8 @@ def cmd_eval(args, argv) -> int:
 
     quiet = progress_off(args)
     scale, chosen, train_infos, load_pair = load_eval_pairs(args.pairs, args.split, args.scale)
-    dev = resolve_device(args.device)
-    ms = MethodSet(scale=scale, device=dev, weights_path=args.weights, lstsq_path=args.lstsq_fit,
-                   amp=amp_enabled(args.amp, dev))
+    ms = MethodSet(scale=scale, device=resolve_device(args.device), weights_path=args.weights,
+                   lstsq_path=args.lstsq_fit)
     if "adknet" in args.methods:
         ms.runner()  # load weights before fitting and timing, and fail early with a clear message
     if "lstsq" in args.methods and not args.lstsq_fit:
