@@ -81,6 +81,12 @@ def package_version() -> str:
         return "unknown (not installed)"
 
 
+def subcommand_lines() -> list[tuple[str, str]]:
+    """(name, one line) of every subcommand, from its own parser: what 'adkviewer --help' lists."""
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return [(c.dest, c.help or "") for c in sub._choices_actions]
+
+
 def build_parser() -> argparse.ArgumentParser:
     # Torch-free modules only: 'adkviewer downscale --help' must not wait for torch to import.
     from adk_model.adknet_config import PRESETS
@@ -205,12 +211,6 @@ def build_parser() -> argparse.ArgumentParser:
     for each in sub.choices.values():  # every subcommand, however many there are
         each.add_argument("--version", action="version", version=f"adkviewer {package_version()}")
     return p
-
-
-def subcommand_lines() -> list[tuple[str, str]]:
-    """(name, one line) of every subcommand, from its own parser: what 'adkviewer --help' lists."""
-    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
-    return [(c.dest, c.help or "") for c in sub._choices_actions]
 
 
 def build_gui_parser() -> argparse.ArgumentParser:
