@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import io
 import os
+import struct
 import zlib
 
 import numpy as np
@@ -20,10 +21,13 @@ _CONVERTS = {"RGB": ("RGB", "RGBA"), "GRAY": ("L",), "CMYK": ("CMYK",)}
 
 @functools.lru_cache(maxsize=1)
 def srgb_profile_bytes() -> bytes:
-    """The ICC profile written into every output (littlecms's built-in sRGB, as ImageCms makes it)."""
+    """The ICC profile written into every output: littlecms's built-in sRGB, as ImageCms makes it, with the header's
+    creation time fixed, so that the same image gives the same file in any process (its profile ID is unset)."""
     from PIL import ImageCms
 
-    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    profile = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    profile[24:36] = struct.pack(">6H", 2000, 1, 1, 0, 0, 0)
+    return bytes(profile)
 
 
 def _description(profile) -> str:

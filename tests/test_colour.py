@@ -135,3 +135,20 @@ def test_downscale_bits_16_writes_the_same_picture_finer(tmp_path, capsys):
     with pytest.raises(SystemExit) as usage:
         main(["downscale", str(src), "-o", str(tmp_path / "o"), "--bits", "12"])
     assert usage.value.code == 2 and "--bits: invalid choice: 12" in capsys.readouterr().err
+
+
+def test_the_same_image_gives_the_same_file_in_another_process(tmp_path):
+    """littlecms stamps a fresh sRGB profile with the time; outputs must not differ by it (sharded batches)."""
+    import subprocess
+    import sys
+    import time
+
+    arr = np.asarray(_photo(), np.float32) / 255
+    save_image(tmp_path / "here.png", arr)
+    np.save(tmp_path / "arr.npy", arr)
+    time.sleep(1.1)  # the profile's time stamp has a resolution of a second
+    code = ("import numpy as np, sys; from adk_model.imageio import save_image; "
+            "save_image(sys.argv[2], np.load(sys.argv[1]))")
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "arr.npy"), str(tmp_path / "there.png")], check=True,
+                   timeout=120)
+    assert (tmp_path / "here.png").read_bytes() == (tmp_path / "there.png").read_bytes()
