@@ -57,7 +57,18 @@ def progress_off(args) -> bool:
     return bool(getattr(args, "quiet", False)) or not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty())
 
 
-DEVICE_HELP = "auto (default): CUDA, else MPS, else the CPU"
+DEVICE_HELP = "auto (default): CUDA, else MPS, else the CPU; or cpu, cuda, cuda:N (the GPU of index N), mps"
+
+
+def _device(text: str) -> str:
+    """argparse type: a device name adk_model knows (cuda:1 included), so a typo is a usage error naming them."""
+    from adk_model.device_names import check_device_name
+    from adk_model.errors import UserError
+
+    try:
+        return check_device_name(text)
+    except UserError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def package_version() -> str:
@@ -70,14 +81,22 @@ def package_version() -> str:
         return "unknown (not installed)"
 
 
+def subcommand_lines() -> list[tuple[str, str]]:
+    """(name, one line) of every subcommand, from its own parser: what 'adkviewer --help' lists."""
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return [(c.dest, c.help or "") for c in sub._choices_actions]
+
+
 def build_parser() -> argparse.ArgumentParser:
-    from adk_model.adknet import PRESETS
-    from adk_model.devices import CHOICES as DEVICES
-    from adk_model.methods import ALL_METHODS
-    from adk_model.train import FINE_TUNE, RUNS_FOLDER, SCRATCH, TrainConfig
+    # Torch-free modules only: 'adkviewer downscale --help' must not wait for torch to import.
+    from adk_model.adknet_config import PRESETS
+    from adk_model.device_names import AMP_CHOICES, CHOICES as DEVICES
+    from adk_model.method_registry import ALL_METHODS
+    from adk_model.train_config import FINE_TUNE, RUNS_FOLDER, SCRATCH, TrainConfig
     from adkviewer.cli.shard import parse_shard
 
     methods, presets = list(ALL_METHODS), list(PRESETS)
+    device = "{" + ",".join([*DEVICES, "cuda:N"]) + "}"  # --device's metavar: its type takes cuda:N too
     p = argparse.ArgumentParser(prog="adkviewer", description="ADK-Net downscaling: batch, evaluation and training.",
                                 epilog=EXIT_CODES)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -91,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--method", default="adknet", choices=methods, help="default adknet")
     d.add_argument("--weights", help="ADK-Net .safetensors (default: the shipped weights for the scale)")
     d.add_argument("--lstsq-fit", help="least-squares fit file (default: the shipped one for the scale)")
-    d.add_argument("--device", default="auto", choices=DEVICES, help=DEVICE_HELP)
+    d.add_argument("--device", default="auto", type=_device, metavar=device, help=DEVICE_HELP)
     d.add_argument("--tile-budget-mb", type=_int_at_least(1), default=None, help="memory budget for one ADK-Net tile")
     existing = d.add_mutually_exclusive_group()
     existing.add_argument("--overwrite", action="store_true", help="replace existing output files")
@@ -119,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="more ADK-Net weights as a method beside --methods (NAME=ft.safetensors); repeatable")
     e.add_argument("--lstsq-fit", help="fit file; default: fitted on the pairs' train split when there is one")
     e.add_argument("--crop", type=_int_at_least(0), default=0, help="border crop in LR pixels (default 0)")
-    e.add_argument("--device", default="auto", choices=DEVICES, help=DEVICE_HELP)
+    e.add_argument("--device", default="auto", type=_device, metavar=device, help=DEVICE_HELP)
     fmt = e.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true",
                      help="print only a JSON object: means, per-pair values, problems, split, weights, fit")
@@ -167,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", default="",
                    help=f"run folder (default: a new ~/{RUNS_FOLDER}/PAIRS-xSCALE-DATE-TIME, as in the Train tab)")
     t.add_argument("--resume", help="checkpoint to continue (its run folder and settings; --iterations may extend it)")
-    t.add_argument("--device", default="auto", choices=DEVICES, help=DEVICE_HELP)
+    t.add_argument("--device", default="auto", type=_device, metavar=device, help=DEVICE_HELP)
     t.add_argument("--calibrate-only", action="store_true", help="only quick calibrate: re-fit the linear part, colour mix and bias in closed form "
                         "(one forward pass over the train pairs)")
     t.add_argument("--no-calibrate", action="store_true",
@@ -206,6 +225,13 @@ def build_parser() -> argparse.ArgumentParser:
     for reads_images in (d, e, t, f):
         reads_images.add_argument("--max-megapixels", type=_finite_float(), default=None,
                                   help="largest image accepted (default 150; loading takes about 16 bytes a pixel)")
+    d.add_argument("--bits", type=int, choices=(8, 16), default=8,
+                   help="bits per channel of the PNGs written (default 8; 16 keeps the methods' float output finer)")
+    for on_device in (d, t):
+        on_device.add_argument("--amp", default="off", choices=AMP_CHOICES,
+                               help="bf16: ADK-Net under bf16 autocast, CUDA only (default off: float32)")
+    for each in sub.choices.values():  # every subcommand, however many there are
+        each.add_argument("--version", action="version", version=f"adkviewer {package_version()}")
     return p
 
 
@@ -241,23 +267,29 @@ def add_figure_parser(sub, devices) -> None:
     g.add_argument("--scale", type=_int_at_least(2), default=None, help="default: from the ground truth, else 4")
     g.add_argument("--weights", help="ADK-Net .safetensors (default: the shipped weights for the scale)")
     g.add_argument("--lstsq-fit", help="least-squares fit file (default: the shipped one for the scale)")
-    g.add_argument("--device", default="auto", choices=devices, help=DEVICE_HELP)
+    g.add_argument("--device", default="auto", type=_device, metavar="{" + ",".join([*devices, "cuda:N"]) + "}",
+                   help=DEVICE_HELP)
     g.add_argument("--max-megapixels", type=_finite_float(), default=None, help="largest image accepted (default 150)")
 
 
 def build_gui_parser() -> argparse.ArgumentParser:
-    from adk_model.devices import CHOICES as DEVICES
-
-    p = argparse.ArgumentParser(prog="adkviewer", description="ADK Viewer. Subcommands: " + ", ".join(SUBCOMMANDS)
-                                + " (run 'adkviewer SUBCOMMAND -h').", epilog=EXIT_CODES)
+    lines = subcommand_lines()
+    width = max(len(name) for name, _ in lines)
+    commands = "\n".join(f"  {name:<{width}}  {line}" for name, line in lines)
+    p = argparse.ArgumentParser(prog="adkviewer", formatter_class=argparse.RawDescriptionHelpFormatter,
+                                usage="%(prog)s [IMAGE] [options]  (the GUI)\n       %(prog)s SUBCOMMAND ...",
+                                description="ADK Viewer: opens IMAGE (default: the bundled demo) in the GUI,\n"
+                                            "or runs a subcommand headless.\n\n"
+                                            f"subcommands (run 'adkviewer SUBCOMMAND -h'):\n{commands}",
+                                epilog=EXIT_CODES)
     p.add_argument("--version", action="version", version=f"adkviewer {package_version()}")
     p.add_argument("image", nargs="?", help="HR image to open (default: the bundled demo)")
     p.add_argument("--lr", help="ground-truth LR image")
     p.add_argument("--scale", type=int, default=None,
                    help="2, 3 or 4 (default: the scale of the ground truth or of --weights, else 4)")
     p.add_argument("--weights", help="ADK-Net weights to use")
-    p.add_argument("--device", default=None, choices=DEVICES,
-                   help="default: the one chosen in Settings, else auto")
+    p.add_argument("--device", default=None, type=_device, metavar="DEVICE",
+                   help="auto, cpu, cuda, cuda:N or mps (default: the one chosen in Settings, else auto)")
     p.add_argument("--methods", nargs="+", help="methods to tick")
     p.add_argument("--external", action="append", default=[], metavar="NAME=PATH",
                    help="your own results as a method: an LR image, a folder of them named like the HR "
