@@ -50,12 +50,13 @@ def child(args) -> None:
     import numpy as np
     import torch
 
-    from adk_model.devices import resolve_device
+    from adk_model.devices import amp_enabled, resolve_device
     from adk_model.inference import AdkRunner
 
     dev = resolve_device(args.device)
     model, _ = load_model(args.weights, args.scale)
-    runner = AdkRunner(model, dev, args.budget_mb * 2**20 if args.budget_mb else None, amp=args.amp)
+    amp = amp_enabled("bf16" if args.amp else "off", dev)  # CUDA only: one sentence elsewhere
+    runner = AdkRunner(model, dev, args.budget_mb * 2**20 if args.budget_mb else None, amp=amp)
     warm = make_hr(0.05, args.scale)
     runner.downscale(warm)
     hr = make_hr(args.child, args.scale)
@@ -98,13 +99,14 @@ def efficiency(args) -> dict:
     import torch
 
     from adk_model.adknet import count_flops_per_lr_pixel
-    from adk_model.devices import resolve_device
+    from adk_model.devices import amp_enabled, resolve_device
     from adk_model.inference import AdkRunner
 
     dev = resolve_device(args.device)
     model, _ = load_model(args.weights, args.scale)
     cfg = model.cfg
-    runner = AdkRunner(model, dev, args.budget_mb * 2**20 if args.budget_mb else None, amp=args.amp)
+    amp = amp_enabled("bf16" if args.amp else "off", dev)  # CUDA only: one sentence elsewhere
+    runner = AdkRunner(model, dev, args.budget_mb * 2**20 if args.budget_mb else None, amp=amp)
     hr = make_hr(args.eff_mp, args.scale)  # a real photo's size: full tiles, and a GPU filled
     runner.downscale(hr)
 

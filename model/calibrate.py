@@ -96,6 +96,11 @@ def _host(t: torch.Tensor) -> np.ndarray:
     return t.detach().to("cpu", torch.float32).numpy().astype(np.float64)
 
 
+def _set(param: torch.Tensor, value: np.ndarray) -> None:
+    """Write a float64 solution into a parameter: converted to its dtype on the CPU, then sent (MPS has no float64)."""
+    param.copy_(torch.from_numpy(np.ascontiguousarray(value)).to(param.dtype).to(param.device))
+
+
 @torch.no_grad()
 def model_terms(model: ADKNet, hr: np.ndarray, device: torch.device) -> tuple[np.ndarray, np.ndarray | None]:
     """ADK-Net's adaptive part before the colour mix (`premix`) and its linear part, each (h, w, 3) float64."""
@@ -155,11 +160,10 @@ def calibrate(model: ADKNet, pairs: list[tuple[np.ndarray, np.ndarray]], device:
         model.train(was)
         raise UserError("Quick calibrate found no finite solution on these pairs (are the LR images blank?).")
     n_lin = 3 * taps * taps
-    dtype, dev = model.mix.dtype, model.mix.device
     if taps:
-        model.linear.weight.copy_(torch.from_numpy(sol[:n_lin].T.reshape(3, 3, taps, taps)).to(dev, dtype))
+        _set(model.linear.weight, sol[:n_lin].T.reshape(3, 3, taps, taps))
     if fit_mix:
-        model.mix.copy_(torch.from_numpy(sol[n_lin : n_lin + 3].T).to(dev, dtype))
-    model.mix_bias.copy_(torch.from_numpy(sol[-1]).to(dev, dtype))
+        _set(model.mix, sol[n_lin : n_lin + 3].T)
+    _set(model.mix_bias, sol[-1])
     model.train(was)
     return Calibration(pairs=len(pairs), rows=rows, prior_weight=weight)

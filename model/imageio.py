@@ -6,6 +6,7 @@ Rules (shown to users through `LoadedImage.notes`):
 - 16-bit greyscale is divided by 65535; 8-bit by 255; 32-bit float greyscale is clipped to [0, 1].
 - Greyscale, 1-bit, palette and CMYK images are converted to RGB.
 - Animated / multi-page files use their first frame only.
+- An embedded ICC profile is converted to sRGB (ImageCms); outputs are sRGB, with its profile and the source's EXIF.
 - Images above `MAX_PIXELS` are refused from their header, before any pixel is decoded (`set_max_megapixels`).
 - Only the decoders of FORMATS ever see a file; pixel data that covers only part of the frame is refused.
 Every failure raises `adk_model.errors.ImageLoadError` with one sentence naming the file.
@@ -28,6 +29,7 @@ from PIL import Image, ImageFile, UnidentifiedImageError
 from adk_model import native_stderr
 from adk_model.atomic import atomic_open
 from adk_model.errors import ImageLoadError, UserError
+from adk_model.image_colour import output_exif, png16_bytes, png_bit_depth, srgb_profile_bytes, to_srgb
 from adk_model.image_convert import ModeError, to_rgb_float
 from adk_model.image_integrity import missing_data
 
@@ -79,6 +81,7 @@ class LoadedImage:
     array: np.ndarray
     path: str
     notes: list[str] = field(default_factory=list)
+    exif: bytes | None = None  # the source's EXIF for outputs, orientation reset to 1 (image_colour.output_exif)
 
 
 def _fail(path: str | os.PathLike, what: str) -> ImageLoadError:
@@ -170,20 +173,6 @@ def _orient(img: Image.Image, orientation: int, late: bool, notes: list[str]) ->
     return img.transpose(_TRANSPOSE[orientation])
 
 
-def _is_16bit_colour_png(img: Image.Image) -> bool:
-    """True when Pillow will silently reduce a 16-bit-per-channel colour PNG to 8 bits."""
-    try:
-        if img.format != "PNG":
-            return False
-        for tile in img.tile:
-            rawmode = tile.args if isinstance(tile.args, str) else (tile.args or ("",))[0]
-            if str(rawmode).endswith(";16B") and not img.mode.startswith("I"):
-                return True
-        return False
-    except Exception:  # tile layout is a Pillow internal; a missing note is harmless
-        return False
-
-
 def load_image(path: str | os.PathLike) -> LoadedImage:
     """Read any common image file as upright float32 RGB in [0, 1]; transparency goes over white.
 
@@ -215,15 +204,18 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
                 if missing:
                     raise _fail(path_str, f"the file is truncated or corrupt ({missing})")
                 n_frames = getattr(src, "n_frames", 1)
-                if _is_16bit_colour_png(src):
-                    notes.append("16-bit colour reduced to 8 bits per channel (Pillow reads 16-bit colour PNGs as 8-bit)")
                 orientation = _decode_as_stored(src, notes)
                 late_exif = src.format == "PNG" and "exif" not in src.info
                 with native_stderr.captured(native) if src.format == "TIFF" else contextlib.nullcontext():
                     src.load()
+                if src.format == "PNG" and src.mode in ("RGB", "RGBA") and png_bit_depth(path_str) == 16:
+                    notes.append("16-bit colour reduced to 8 bits per channel (Pillow decodes 16-bit colour PNGs "
+                                 "to 8-bit RGB)")
+                icc, exif = src.info.get("icc_profile"), output_exif(src)
                 img = _orient(src, orientation, late_exif, notes)
                 if img is not src:
                     src.close()  # the decoded original goes before the float copy is made
+                img = to_srgb(img, icc, notes)
                 array = to_rgb_float(img, notes)
     except ModeError as exc:
         raise _fail(path_str, str(exc)) from None
@@ -250,7 +242,7 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
 
     if n_frames > 1:
         notes.append(f"first of {n_frames} frames used")
-    return LoadedImage(array=array, path=path_str, notes=notes)
+    return LoadedImage(array=array, path=path_str, notes=notes, exif=exif)
 
 
 def distinct_inputs(paths: list[Path], note: Callable[[str], None]) -> list[Path]:
@@ -297,11 +289,21 @@ def to_uint8(arr: np.ndarray) -> np.ndarray:
     return np.rint(np.clip(a, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
+def _save_png8(f, a: np.ndarray, text: dict[str, str] | None, exif: bytes | None) -> None:
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    for k, v in (text or {}).items():
+        info.add_itxt(k, v)
+    extra = {"exif": exif} if exif else {}
+    Image.fromarray(to_uint8(a)).save(f, format="PNG", pnginfo=info, icc_profile=srgb_profile_bytes(), **extra)
+
+
 def save_image(path: str | os.PathLike, arr: np.ndarray, overwrite: bool = True,
-               text: dict[str, str] | None = None) -> None:
-    """Write a float [0, 1] (H, W, 3) or (H, W) array as an 8-bit PNG, atomically; without `overwrite` an
-    existing file (even one created while this ran) is a UserError and stays as it was. `text`: PNG text chunks
-    (which image, method and model made it)."""
+               text: dict[str, str] | None = None, exif: bytes | None = None, bits: int = 8) -> None:
+    """Write a float [0, 1] (H, W, 3) or (H, W) array as an sRGB PNG (8 bits, or 16 for RGB), atomically;
+    without `overwrite` an existing file (even one created while this ran) is a UserError and stays as it was.
+    `text`: PNG text chunks (which image, method and model made it); `exif`: the source's (LoadedImage.exif)."""
     path_str = os.fspath(path)
     a = np.asarray(arr)
     if not (a.ndim == 2 or (a.ndim == 3 and a.shape[2] == 3)) or a.shape[0] == 0 or a.shape[1] == 0:
@@ -310,16 +312,13 @@ def save_image(path: str | os.PathLike, arr: np.ndarray, overwrite: bool = True,
         raise UserError(f"Cannot save image '{path_str}': only .png files can be written.")
     if not np.isfinite(a).all():  # to_uint8 would turn it into a black image passed off as a result
         raise UserError(f"Cannot save image '{path_str}': it holds NaN or infinite values, so it is not a result.")
-    image = Image.fromarray(to_uint8(a))
-    info = None
-    if text:
-        from PIL.PngImagePlugin import PngInfo
-
-        info = PngInfo()
-        for k, v in text.items():
-            info.add_itxt(k, v)
+    if bits not in (8, 16) or (bits == 16 and a.ndim != 3):
+        raise ValueError(f"save_image writes 8-bit PNGs, or 16-bit RGB ones; got bits={bits}, shape {a.shape}")
     try:
         with atomic_open(path_str, overwrite) as f:
-            image.save(f, format="PNG", pnginfo=info)
+            if bits == 16:
+                f.write(png16_bytes(a, exif=exif, text=text))
+            else:
+                _save_png8(f, a, text, exif)
     except OSError as exc:
         raise UserError(f"Cannot save image '{path_str}': {exc.strerror or exc}.") from exc

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from typing import Callable
 
@@ -10,7 +9,7 @@ import numpy as np
 import torch
 
 from .adknet import ADKNet, ADKOutput
-from .devices import default_budget_bytes
+from .devices import autocast, default_budget_bytes
 from .resample import (Tile, count_tiles, numpy_reader, pad_amount, run_tiled, tile_for_budget,
                        unfold_patches)
 
@@ -78,7 +77,7 @@ class AdkRunner:
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
         self.budget_bytes = budget_bytes or default_budget_bytes(self.device)
-        self.amp = amp and self.device.type == "cuda"
+        self.amp = amp  # bf16 autocast (the callers check amp_enabled: CUDA only)
         self.notes: list[str] = []
 
     @property
@@ -94,9 +93,8 @@ class AdkRunner:
         return count_tiles(hr.shape[0] // s, hr.shape[1] // s, self.tile_size(), self.model.cfg.halo)
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
-        ctx = torch.autocast("cuda", dtype=torch.bfloat16) if self.amp else contextlib.nullcontext()
-        with torch.inference_mode(), ctx:
-            return self.model(x).lr
+        with torch.inference_mode(), autocast(self.amp, self.device):
+            return self.model(x).lr.float()
 
     def downscale(self, hr: np.ndarray, progress: ProgressFn | None = None,
                   cancelled: Callable[[], bool] | None = None, tile: int | None = None) -> np.ndarray:

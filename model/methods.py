@@ -38,6 +38,7 @@ class MethodSet:
     lstsq_path: str | Path | None = None
     lstsq_fit: LstsqFit | None = None
     budget_bytes: int | None = None
+    amp: bool = False  # ADK-Net under bf16 autocast (devices.amp_enabled: CUDA only)
     weights: LoadedWeights | None = field(default=None, repr=False)
     extras: dict[str, ExtraMethod] = field(default_factory=dict)
     _runners: dict[str, AdkRunner] = field(default_factory=dict, repr=False)
@@ -66,7 +67,8 @@ class MethodSet:
     def runner(self, method: str = "adknet") -> AdkRunner:
         with self._lock:
             if method not in self._runners:
-                self._runners[method] = AdkRunner(self.loaded(method).model, self.device, self.budget_bytes)
+                self._runners[method] = AdkRunner(self.loaded(method).model, self.device, self.budget_bytes,
+                                                  amp=self.amp)
             return self._runners[method]
 
     def set_weights(self, weights: LoadedWeights) -> None:

@@ -9,18 +9,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-
-def check_geometry(scale: int, k: int) -> None:
-    """Kernels are centred on the LR pixel's HR cell, so k - scale must be even and non-negative."""
-    if scale < 2:
-        raise ValueError(f"scale must be an integer >= 2, got {scale}")
-    if k < scale or (k - scale) % 2:
-        raise ValueError(f"kernel size k={k} must be >= scale={scale} with k - scale even")
-
-
-def pad_amount(scale: int, k: int) -> int:
-    """HR pixels read beyond the LR pixel's cell on each side."""
-    return (k - scale) // 2
+from .adknet_config import pad_amount
 
 
 def patch_view(hr: torch.Tensor, scale: int, k: int) -> torch.Tensor:
@@ -95,13 +84,15 @@ def numpy_reader(hr: np.ndarray, scale: int,
                  device: torch.device | None = None) -> Callable[[int, int, int, int], torch.Tensor]:
     """Reads the HR region under an LR window from an (H, W, 3) uint8/uint16/float array, as (1, 3, h, w) float32.
 
-    Converting per tile keeps peak memory flat for integer images; the region travels to `device` in its own
-    dtype (a quarter of the bytes for uint8) and is converted there.
+    Converting per tile keeps peak memory flat for integer images; a uint8 region travels to `device` as it is (a
+    quarter of the bytes) and is converted there; float64 and uint16 become float32 on the CPU (MPS has neither).
     """
     div = 255.0 if hr.dtype == np.uint8 else 65535.0 if hr.dtype == np.uint16 else 1.0
 
     def read(y0: int, y1: int, x0: int, x1: int) -> torch.Tensor:
         region = np.ascontiguousarray(hr[y0 * scale : y1 * scale, x0 * scale : x1 * scale, :3])
+        if region.dtype not in (np.uint8, np.float32):
+            region = region.astype(np.float32)
         t = torch.from_numpy(region).to(device or "cpu").permute(2, 0, 1).unsqueeze(0).float()
         return t / div if div != 1.0 else t
 

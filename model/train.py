@@ -18,7 +18,7 @@ from . import ddp
 from .adknet import ADKNet, ADKNetConfig
 from .calibrate import calibrate
 from .data import PairCropDataset
-from .devices import describe_device, resolve_device
+from .devices import amp_enabled, autocast, ddp_plan, describe_device, resolve_device
 from .checkpoint_check import check_checkpoint
 from .errors import UserError, out_of_memory
 from .atomic import atomic_write_bytes
@@ -65,6 +65,7 @@ class Trainer:
         self._stop = threading.Event()
         self.model: ADKNet | None = None
         self.device: torch.device | None = None
+        self.amp = False  # bf16 autocast of the training forward (CUDA only)
         self.finished = False
 
     # ------------------------------------------------------------------ control
@@ -121,14 +122,17 @@ class Trainer:
         if not cfg.out:
             cfg.out = str(new_run_dir(cfg.pairs, cfg.scale))
         ddp.check_devices(self.dist.world, cfg.device)  # before any rank waits for the others
-        if self.dist.world > 1 and not dist.is_initialized():
-            backend = "nccl" if torch.cuda.is_available() and cfg.device in ("auto", "cuda") else "gloo"
-            dist.init_process_group(backend)
-        dev = resolve_device(cfg.device)
-        if dev.type == "cuda" and self.dist.world > 1:
-            dev = torch.device("cuda", self.dist.local_rank)
-            torch.cuda.set_device(dev)
+        if self.dist.world > 1:
+            plan = ddp_plan(cfg.device, self.dist.world, self.dist.local_rank)
+            if not dist.is_initialized():
+                dist.init_process_group(plan.backend)
+            dev = plan.device
+            if dev.type == "cuda":
+                torch.cuda.set_device(dev)
+        else:
+            dev = resolve_device(cfg.device)
         self.device = dev
+        self.amp = amp_enabled(cfg.amp, dev)
         torch.manual_seed(cfg.seed + self.dist.rank)
         self.train_infos, train, self.val_infos, self.val = load_split_pairs(cfg, self.log)
         self.train_pairs = train
@@ -189,8 +193,9 @@ class Trainer:
         hr, lr = hr.to(self.device, non_blocking=True), lr.to(self.device, non_blocking=True)
         for g in self.opt.param_groups:
             g["lr"] = lr_at(cfg, self.iteration)
-        out = self.net(hr).lr
-        loss = F.l1_loss(out, lr)
+        with autocast(self.amp, self.device):
+            out = self.net(hr).lr
+        loss = F.l1_loss(out.float(), lr)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"the loss became {loss.item()} at iteration {self.iteration}")
         self.opt.zero_grad(set_to_none=True)

@@ -8,11 +8,10 @@ import os
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-import numpy as np
-
-from .weights import default_weights
+if TYPE_CHECKING:  # torch-free and numpy-free at import: the CLI's parsers read the defaults here
+    import numpy as np
 
 CKPT_FORMAT = "adkviewer-ckpt-1"
 
@@ -39,6 +38,8 @@ def schedule_for(init: str) -> Schedule:
 
 def default_init(scale: int) -> str:
     """Fine-tune the shipped weights for this scale when there are some (as the Train tab does), else train anew."""
+    from .weights import default_weights
+
     return "shipped" if default_weights(scale) else "scratch"
 
 
@@ -78,6 +79,7 @@ class TrainConfig:
     out: str = ""                    # run folder; "": a new one under default_runs_root(), chosen by setup()
     seed: int = 0
     device: str = "auto"
+    amp: str = "off"                 # "bf16": forward and loss under bf16 autocast (CUDA only); validation in float32
     augment: bool = True
     max_val_pairs: int = 0           # 0: all validation pairs
     time_budget_s: float = 0.0       # >0: after 50 iterations, shrink `iterations` to fit this wall-clock budget

@@ -7,7 +7,7 @@ import math
 import sys
 
 
-SUBCOMMANDS = ("downscale", "eval", "train", "fit-lstsq", "import-weights", "runs")
+SUBCOMMANDS = ("downscale", "eval", "train", "fit-lstsq", "import-weights", "runs", "figure")
 
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_RUNTIME, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -57,7 +57,18 @@ def progress_off(args) -> bool:
     return bool(getattr(args, "quiet", False)) or not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty())
 
 
-DEVICE_HELP = "auto (default): CUDA, else MPS, else the CPU"
+DEVICE_HELP = "auto (default): CUDA, else MPS, else the CPU; or cpu, cuda, cuda:N (the GPU of index N), mps"
+
+
+def _device(text: str) -> str:
+    """argparse type: a device name adk_model knows (cuda:1 included), so a typo is a usage error naming them."""
+    from adk_model.device_names import check_device_name
+    from adk_model.errors import UserError
+
+    try:
+        return check_device_name(text)
+    except UserError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def package_version() -> str:
@@ -70,14 +81,22 @@ def package_version() -> str:
         return "unknown (not installed)"
 
 
+def subcommand_lines() -> list[tuple[str, str]]:
+    """(name, one line) of every subcommand, from its own parser: what 'adkviewer --help' lists."""
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return [(c.dest, c.help or "") for c in sub._choices_actions]
+
+
 def build_parser() -> argparse.ArgumentParser:
-    from adk_model.adknet import PRESETS
-    from adk_model.devices import CHOICES as DEVICES
-    from adk_model.methods import ALL_METHODS
-    from adk_model.train import FINE_TUNE, RUNS_FOLDER, SCRATCH, TrainConfig
+    # Torch-free modules only: 'adkviewer downscale --help' must not wait for torch to import.
+    from adk_model.adknet_config import PRESETS
+    from adk_model.device_names import AMP_CHOICES, CHOICES as DEVICES
+    from adk_model.method_registry import ALL_METHODS
+    from adk_model.train_config import FINE_TUNE, RUNS_FOLDER, SCRATCH, TrainConfig
     from adkviewer.cli.shard import parse_shard
 
     methods, presets = list(ALL_METHODS), list(PRESETS)
+    device = "{" + ",".join([*DEVICES, "cuda:N"]) + "}"  # --device's metavar: its type takes cuda:N too
     p = argparse.ArgumentParser(prog="adkviewer", description="ADK-Net downscaling: batch, evaluation and training.",
                                 epilog=EXIT_CODES)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -91,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--method", default="adknet", choices=methods, help="default adknet")
     d.add_argument("--weights", help="ADK-Net .safetensors (default: the shipped weights for the scale)")
     d.add_argument("--lstsq-fit", help="least-squares fit file (default: the shipped one for the scale)")
-    d.add_argument("--device", default="auto", choices=DEVICES, help=DEVICE_HELP)
+    d.add_argument("--device", default="auto", type=_device, metavar=device, help=DEVICE_HELP)
     d.add_argument("--tile-budget-mb", type=_int_at_least(1), default=None, help="memory budget for one ADK-Net tile")
     existing = d.add_mutually_exclusive_group()
     existing.add_argument("--overwrite", action="store_true", help="replace existing output files")
@@ -119,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="more ADK-Net weights as a method beside --methods (NAME=ft.safetensors); repeatable")
     e.add_argument("--lstsq-fit", help="fit file; default: fitted on the pairs' train split when there is one")
     e.add_argument("--crop", type=_int_at_least(0), default=0, help="border crop in LR pixels (default 0)")
-    e.add_argument("--device", default="auto", choices=DEVICES, help=DEVICE_HELP)
+    e.add_argument("--device", default="auto", type=_device, metavar=device, help=DEVICE_HELP)
     fmt = e.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true",
                      help="print only a JSON object: means, per-pair values, problems, split, weights, fit")
@@ -167,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", default="",
                    help=f"run folder (default: a new ~/{RUNS_FOLDER}/PAIRS-xSCALE-DATE-TIME, as in the Train tab)")
     t.add_argument("--resume", help="checkpoint to continue (its run folder and settings; --iterations may extend it)")
-    t.add_argument("--device", default="auto", choices=DEVICES, help=DEVICE_HELP)
+    t.add_argument("--device", default="auto", type=_device, metavar=device, help=DEVICE_HELP)
     t.add_argument("--calibrate-only", action="store_true", help="only quick calibrate: re-fit the linear part, colour mix and bias in closed form "
                         "(one forward pass over the train pairs)")
     t.add_argument("--no-calibrate", action="store_true",
@@ -197,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("folder", nargs="?", default=None,
                    help=f"output folder, or one run folder (default: ~/{RUNS_FOLDER}, where train and the Train tab write)")
     r.add_argument("--json", action="store_true", help="print a JSON list, curves included")
+    add_figure_parser(sub, DEVICES)
     for each in (d, e, t, f, i, r):  # 'adkviewer downscale -h' documents them too
         each.epilog = EXIT_CODES
     for shows_progress in (d, e, t, f):
@@ -205,14 +225,63 @@ def build_parser() -> argparse.ArgumentParser:
     for reads_images in (d, e, t, f):
         reads_images.add_argument("--max-megapixels", type=_finite_float(), default=None,
                                   help="largest image accepted (default 150; loading takes about 16 bytes a pixel)")
+    d.add_argument("--bits", type=int, choices=(8, 16), default=8,
+                   help="bits per channel of the PNGs written (default 8; 16 keeps the methods' float output finer)")
+    for on_device in (d, t):
+        on_device.add_argument("--amp", default="off", choices=AMP_CHOICES,
+                               help="bf16: ADK-Net under bf16 autocast, CUDA only (default off: float32)")
+    for each in sub.choices.values():  # every subcommand, however many there are
+        each.add_argument("--version", action="version", version=f"adkviewer {package_version()}")
     return p
 
 
-def build_gui_parser() -> argparse.ArgumentParser:
-    from adk_model.devices import CHOICES as DEVICES
+def add_figure_parser(sub, devices) -> None:
+    """`adkviewer figure`: crops of one region from several methods, for a paper (cli/figure.py)."""
+    g = sub.add_parser("figure", help="a figure for a paper: one LR region from several methods, enlarged",
+                       description="Crops of one LR region from the methods in --methods (gt: the ground truth, "
+                                   "hr: the HR), each enlarged by --zoom (nearest neighbour), labelled with "
+                                   "PSNR / SSIM against the ground truth, written as PNG or SVG.", epilog=EXIT_CODES)
+    g.add_argument("image", nargs="?", help="HR image (or --pairs for one figure per pair)")
+    g.add_argument("--lr", help="ground-truth LR (default: found beside the HR, as in the GUI)")
+    g.add_argument("--pairs", help="pairs folder: one figure per pair of --split")
+    g.add_argument("--split", default="val", help="with --pairs: val (default), train, all, fraction:F or a .json")
+    g.add_argument("--names", nargs="+", help="with --pairs: only these pairs")
+    g.add_argument("--region", required=True, metavar="X,Y,W,H", help="the region in LR pixels")
+    g.add_argument("--methods", nargs="+", metavar="KEY",
+                   help="crops in this order: method keys, ext:NAME, adknet:NAME, gt, hr (default: gt adknet bicubic)")
+    g.add_argument("--external", action="append", default=[], metavar="NAME=PATH",
+                   help="your own results as method ext:NAME (an LR image, a folder, or results/{stem}_x4.png)")
+    g.add_argument("--adknet", action="append", default=[], metavar="NAME=WEIGHTS",
+                   help="more ADK-Net weights as method adknet:NAME")
+    g.add_argument("--zoom", type=_int_at_least(1), default=4, help="page pixels per LR pixel (default 4)")
+    g.add_argument("--cols", type=_int_at_least(0), default=0, help="crops per row (default 0: all in one row)")
+    g.add_argument("--scores", choices=["crop", "image", "none"], default="crop",
+                   help="PSNR / SSIM of the crop (default) or of the whole image, or none")
+    g.add_argument("--diff", metavar="MODE[:CHANNEL]",
+                   help="error maps against the ground truth: signed|absolute|squared|relative[:R|G|B|luma]")
+    g.add_argument("--hr", action="store_true", help="add the HR crop (needs --zoom a multiple of the scale)")
+    g.add_argument("--overview", action="store_true", help="add the whole image with the region boxed")
+    g.add_argument("-o", "--out", action="append", required=True,
+                   help="FIG.png or FIG.svg (repeatable); with --pairs the name holds {stem}")
+    g.add_argument("--overwrite", action="store_true", help="replace existing files")
+    g.add_argument("--scale", type=_int_at_least(2), default=None, help="default: from the ground truth, else 4")
+    g.add_argument("--weights", help="ADK-Net .safetensors (default: the shipped weights for the scale)")
+    g.add_argument("--lstsq-fit", help="least-squares fit file (default: the shipped one for the scale)")
+    g.add_argument("--device", default="auto", type=_device, metavar="{" + ",".join([*devices, "cuda:N"]) + "}",
+                   help=DEVICE_HELP)
+    g.add_argument("--max-megapixels", type=_finite_float(), default=None, help="largest image accepted (default 150)")
 
-    p = argparse.ArgumentParser(prog="adkviewer", description="ADK Viewer. Subcommands: " + ", ".join(SUBCOMMANDS)
-                                + " (run 'adkviewer SUBCOMMAND -h').", epilog=EXIT_CODES)
+
+def build_gui_parser() -> argparse.ArgumentParser:
+    lines = subcommand_lines()
+    width = max(len(name) for name, _ in lines)
+    commands = "\n".join(f"  {name:<{width}}  {line}" for name, line in lines)
+    p = argparse.ArgumentParser(prog="adkviewer", formatter_class=argparse.RawDescriptionHelpFormatter,
+                                usage="%(prog)s [IMAGE] [options]  (the GUI)\n       %(prog)s SUBCOMMAND ...",
+                                description="ADK Viewer: opens IMAGE (default: the bundled demo) in the GUI,\n"
+                                            "or runs a subcommand headless.\n\n"
+                                            f"subcommands (run 'adkviewer SUBCOMMAND -h'):\n{commands}",
+                                epilog=EXIT_CODES)
     p.add_argument("--version", action="version", version=f"adkviewer {package_version()}")
     p.add_argument("image", nargs="?", help="HR image to open (default: the bundled demo), or a pairs folder "
                    "(the dataset view and the Train tab)")
@@ -222,8 +291,8 @@ def build_gui_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=int, default=None,
                    help="2, 3 or 4 (default: the scale of the ground truth or of --weights, else 4)")
     p.add_argument("--weights", help="ADK-Net weights to use")
-    p.add_argument("--device", default=None, choices=DEVICES,
-                   help="default: the one chosen in Settings, else auto")
+    p.add_argument("--device", default=None, type=_device, metavar="DEVICE",
+                   help="auto, cpu, cuda, cuda:N or mps (default: the one chosen in Settings, else auto)")
     p.add_argument("--methods", nargs="+", help="methods to tick")
     p.add_argument("--external", action="append", default=[], metavar="NAME=PATH",
                    help="your own results as a method: an LR image, a folder of them named like the HR "

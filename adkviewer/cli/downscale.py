@@ -21,6 +21,7 @@ def cmd_downscale(args, argv) -> int:
     from adk_model.methods import MethodSet
     from adk_model.errors import UserError
     from adk_model.wording import count_of
+    from adk_model.devices import amp_enabled
 
     shard = resolve_shard(args.shard)
     say = shard.prefix()
@@ -60,6 +61,7 @@ def cmd_downscale(args, argv) -> int:
                    lstsq_path=args.lstsq_fit,
                    budget_bytes=args.tile_budget_mb * 2**20 if args.tile_budget_mb else None)
     # Missing or wrong-scale weights / fit: one error before any image, not one per image.
+    ms.amp = amp_enabled(args.amp, ms.device)
     if args.method == "adknet":
         ms.runner()
     elif args.method == "lstsq":
@@ -85,7 +87,7 @@ def cmd_downscale(args, argv) -> int:
             else:
                 lr = ms.run(args.method, hr)
             dst.parent.mkdir(parents=True, exist_ok=True)  # only once there is something to write
-            save_image(dst, lr, overwrite=args.overwrite)  # atomic: an interrupted write leaves no half file
+            save_image(dst, lr, overwrite=args.overwrite, exif=img.exif, bits=args.bits)  # atomic, sRGB, the source's EXIF
         except UserError as e:
             failures += 1
             tqdm.write(f"adkviewer: error: {say}{e}", file=sys.stderr)

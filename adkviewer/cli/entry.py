@@ -1,4 +1,4 @@
-"""Command line: `adkviewer [IMAGE]` opens the GUI; `downscale`, `eval`, `train`, `fit-lstsq`, `runs` run headless.
+"""Command line: `adkviewer [IMAGE]` opens the GUI; `downscale`, `eval`, `train`, `fit-lstsq`, `runs`, `figure` run headless.
 
 One module per subcommand (cli/downscale.py, evaluate.py, train.py, fit_lstsq.py, import_weights.py), their
 flags in cli/args.py. Nothing here imports Qt: the GUI is started through `adkviewer.shell.app.run_gui` only.
@@ -15,13 +15,14 @@ from adk_model.allocator import keep_freed_memory
 from adkviewer.cli.args import EXIT_INTERRUPTED, EXIT_USAGE, SUBCOMMANDS, _fail, build_gui_parser, build_parser
 from adkviewer.cli.downscale import cmd_downscale
 from adkviewer.cli.evaluate import cmd_eval
+from adkviewer.cli.figure import cmd_figure
 from adkviewer.cli.fit_lstsq import cmd_fit_lstsq
 from adkviewer.cli.import_weights import cmd_import_weights
 from adkviewer.cli.runs import cmd_runs
 from adkviewer.cli.train import cmd_train
 
 COMMANDS = {"downscale": cmd_downscale, "eval": cmd_eval, "train": cmd_train, "fit-lstsq": cmd_fit_lstsq,
-            "import-weights": cmd_import_weights, "runs": cmd_runs}
+            "import-weights": cmd_import_weights, "runs": cmd_runs, "figure": cmd_figure}
 
 
 def _mistyped_command(word: str) -> bool:

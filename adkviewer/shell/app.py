@@ -150,6 +150,12 @@ def run_gui(args: argparse.Namespace) -> int:
             os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     size = parse_size(args.size) if args.screenshot else None
+    from adkviewer.shell.first_start import platform_problem
+
+    problem = platform_problem()  # before QApplication: Qt would abort the process instead
+    if problem:
+        print(f"adkviewer: error: {problem}", file=sys.stderr)
+        return EXIT_RUNTIME
     app = make_app()
     win = build_window(args, memory_settings=bool(args.screenshot))
     _install_excepthook(win)

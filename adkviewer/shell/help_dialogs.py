@@ -19,6 +19,7 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("1 – 9", "Show method N alone, at the same zoom (flicker)"),
     ("0, Esc, G", "Back to the grid (Esc also cancels running work)"),
     ("Space (hold)", "Show the ground truth while held"),
+    ("H (hold)", "Show the HR (its view ticked: HR reference) while held"),
     ("W", "Swipe between two methods (drag the yellow split)"),
     ("Mouse wheel / drag", "Zoom / pan all views together"),
     ("F", "Fit the image in the views"),

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPen
+from PySide6.QtGui import QColor, QPen, QTransform
 from PySide6.QtWidgets import (QFrame, QGraphicsRectItem, QHBoxLayout, QLabel, QSizePolicy, QStackedWidget,
                                QToolButton, QVBoxLayout, QWidget)
 
@@ -25,6 +25,12 @@ def _pixel_pen(color: str) -> QPen:
     pen.setCosmetic(True)
     pen.setWidth(2)
     return pen
+
+
+def lr_transform(scale: int) -> QTransform:
+    """Item to view (LR pixel) coordinates of an image at `scale` times the LR size: HR pixel (i, j) lies in LR
+    pixel (i // s, j // s)."""
+    return QTransform.fromScale(1.0 / scale, 1.0 / scale)
 
 
 class ImagePanel(QFrame):
@@ -113,14 +119,16 @@ class ImagePanel(QFrame):
         return " ".join(t for t in (self.number.text().replace("<b>", "").replace("</b>", ""), self.title.text(),
                                      doc.toPlainText()) if t)
 
-    def set_image(self, arr: np.ndarray | None) -> None:
-        """Show a float [0, 1] (h, w, 3) LR image (None: empty)."""
+    def set_image(self, arr: np.ndarray | None, scale: int = 1) -> None:
+        """Show a float [0, 1] (h, w, 3) image (None: empty); `scale` s > 1 for the HR, whose s x s pixels then
+        cover one LR pixel of the camera."""
         if arr is None:
             self._u8 = None
             self.image_item.clear()
         else:
             self._u8 = display_uint8(arr)
             self.image_item.setImage(self._u8, autoLevels=False, levels=(0, 255))
+        self.image_item.setTransform(lr_transform(scale))
         self.stack.setCurrentWidget(self.view)
 
     def start_partial(self, hw: tuple[int, int]) -> None:
@@ -187,22 +195,31 @@ class SwipePanel(ImagePanel):
         self.vb.sigXRangeChanged.connect(lambda *_: self.keep_split_in_view())
         self._a: np.ndarray | None = None
         self._b: np.ndarray | None = None
+        self._scale_a = 1       # the HR (scale s) may be either side: its item maps s x s pixels to one LR pixel
+        self._lr_width = 0.0
         self._centre_pending = True  # centre the split once there is an image (--swipe asks before results exist)
         self.menu_button.hide()
 
-    def set_pair(self, a: np.ndarray | None, b: np.ndarray | None, keep_split: bool = True) -> None:
+    def set_pair(self, a: np.ndarray | None, b: np.ndarray | None, keep_split: bool = True, scale_a: int = 1,
+                 scale_b: int = 1) -> None:
+        """A left of the split, B right of it; `scale_a`/`scale_b` > 1 for the HR (see ImagePanel.set_image)."""
         self._a = display_uint8(a) if a is not None else None
         self._b = display_uint8(b) if b is not None else None
+        self._scale_a = scale_a
         if self._b is not None:
             self.image_b.setImage(self._b, autoLevels=False, levels=(0, 255))
         else:
             self.image_b.clear()
+        self.image_b.setTransform(lr_transform(scale_b))
+        self.image_item.setTransform(lr_transform(scale_a))
         self._u8 = self._b if self._b is not None else self._a
+        if self._u8 is not None:
+            self._lr_width = self._u8.shape[1] / (scale_b if self._b is not None else scale_a)
         if not keep_split:
             self._centre_pending = True
         if self._centre_pending and self._u8 is not None:
             self._centre_pending = False
-            self.split.setValue(self._u8.shape[1] / 2)
+            self.split.setValue(self._lr_width / 2)
         self._update_split()
         self.stack.setCurrentWidget(self.view)
 
@@ -219,13 +236,13 @@ class SwipePanel(ImagePanel):
         if x0 <= x <= x1 or x1 <= x0:
             return
         want = x0 + inset if x < x0 else x1 - inset
-        self.split.setValue(min(max(want, 0.0), float(self._u8.shape[1])))
+        self.split.setValue(min(max(want, 0.0), self._lr_width))
 
     def _update_split(self, *_: object) -> None:
         if self._a is None:
             self.image_item.clear()
             return
-        x = int(round(min(max(self.split.value(), 0), self._a.shape[1])))
+        x = int(round(min(max(self.split.value(), 0), self._a.shape[1] / self._scale_a) * self._scale_a))
         if x <= 0:
             self.image_item.hide()
         else:

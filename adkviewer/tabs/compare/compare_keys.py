@@ -1,4 +1,5 @@
-"""The Compare tab's keys: 1-9 show one method alone, Space (held) the ground truth, G, W, F and Esc."""
+"""The Compare tab's keys: 1-9 show one method alone, Space (held) the ground truth, H (held) the HR, G, W, F
+and Esc."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QTextEdit, QWidget
 
 from adkviewer.state.session import GT, NO_GT_MESSAGE
+from adkviewer.tabs.compare.compare_hr import HR
 
 
 class CompareKeys(QObject):
@@ -15,30 +17,40 @@ class CompareKeys(QObject):
         """`tab` is the CompareTab: its grid, session, hub, controller, flicker() and set_mode()."""
         super().__init__(tab)
         self.tab = tab
-        self._space_prev: tuple[str | None, str] | None = None  # (solo, mode) before Space showed the ground truth
+        self._held_prev: tuple[str | None, str] | None = None  # (solo, mode) before Space / H showed GT / HR
         QApplication.instance().installEventFilter(self)
 
     def space(self, down: bool) -> None:
         """Space held: the ground truth alone; released: back to what was shown."""
-        tab, grid = self.tab, self.tab.grid
+        if down and not self.tab.session.has_gt:
+            self.tab.hub.info("No ground truth to show: " + NO_GT_MESSAGE)
+            return
+        self._hold(GT, down)
+
+    def hold_hr(self, down: bool) -> None:
+        """H held: the HR alone (its view ticked); released: back to what was shown."""
+        if down and self.tab.grid.panel(HR) is None:
+            self.tab.hub.info("The HR view is off: tick 'HR reference' under Methods, then hold H.")
+            return
+        self._hold(HR, down)
+
+    def _hold(self, key: str, down: bool) -> None:
+        grid = self.tab.grid
         if down:
-            if not tab.session.has_gt:
-                tab.hub.info("No ground truth to show: " + NO_GT_MESSAGE)
-                return
-            if self._space_prev is None:
-                self._space_prev = (grid.solo, grid.mode)
+            if self._held_prev is None:
+                self._held_prev = (grid.solo, grid.mode)
                 grid.mode = "grid"
-                grid.show_solo(GT)
-        elif self._space_prev is not None:
-            solo, mode = self._space_prev
-            self._space_prev = None
+                grid.show_solo(key)
+        elif self._held_prev is not None:
+            solo, mode = self._held_prev
+            self._held_prev = None
             if mode == "swipe":
                 grid.set_mode("swipe")
             else:
                 grid.show_solo(solo)
 
     def eventFilter(self, obj: QObject, ev: QEvent) -> bool:  # noqa: N802 - Qt API
-        """Number keys, Space (held), G, W, F, Esc while the Compare tab is shown and no text field has focus."""
+        """Number keys, Space and H (held), G, W, F, Esc while the Compare tab is shown and no text field has focus."""
         tab = self.tab
         t = ev.type()
         if t not in (QEvent.KeyPress, QEvent.KeyRelease) or not tab.isVisible():
@@ -52,9 +64,9 @@ class CompareKeys(QObject):
         key, mods = ev.key(), ev.modifiers() & ~Qt.KeypadModifier
         if mods not in (Qt.NoModifier,):
             return False
-        if key == Qt.Key_Space:
+        if key in (Qt.Key_Space, Qt.Key_H):
             if not ev.isAutoRepeat():
-                self.space(t == QEvent.KeyPress)
+                (self.space if key == Qt.Key_Space else self.hold_hr)(t == QEvent.KeyPress)
             return True
         if t != QEvent.KeyPress:
             return False

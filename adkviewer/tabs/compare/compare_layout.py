@@ -11,6 +11,9 @@ from adkviewer.widgets.metrics_table import MetricsTable
 from adkviewer.state.session import SCALES
 from adkviewer.widgets.side_panel import readout_label, section_label, side_by_main, tool_button
 from adkviewer.widgets.view_grid import ViewGrid, camera_controls
+from adkviewer.tabs.compare.compare_figure import open_figure
+from adkviewer.tabs.compare.compare_hr import HrReference
+from adkviewer.widgets.region_overlay import RegionOverlay
 from adkviewer.tabs.compare.compare_swipe import SwipePicker
 from adkviewer.tabs.compare.compare_widgets import METRICS_MIN_HEIGHT, ModelNote, _Progress, readout_width
 from adkviewer.tabs.compare.lstsq_fitter import LstsqFitter
@@ -81,6 +84,15 @@ class CompareLayout:
         self.method_list.setResizeMode(QListView.Adjust)
         self.method_list.itemChanged.connect(self._on_ticks_changed)
         sl.addWidget(self.method_list)
+        self.hr_ref = HrReference(self, side)  # the HR on the same camera, beside the methods
+        hr_row = QHBoxLayout()
+        hr_row.addWidget(self.hr_ref.check, 1)
+        # in the side panel: the toolbar has no room left at the smallest window width (900 px)
+        self.figure_button = tool_button(side, "Figure…", "A figure for a paper: crops of one region from the "
+                                         "ticked methods, enlarged without interpolation, as PNG or SVG",
+                                         lambda: open_figure(self))
+        hr_row.addWidget(self.figure_button)
+        sl.addLayout(hr_row)
         self.lstsq_fitter = LstsqFitter(self.ctx, side)  # where no least-squares fit ships (×2, ×3)
         sl.addWidget(self.lstsq_fitter)
 
@@ -123,6 +135,7 @@ class CompareLayout:
         self.compute_button = tool_button(self, "Compute", "Compute the ticked methods that have no result (after a "
                                           "Cancel)", self.compute_missing)
         self.cancel_button = tool_button(self, "Cancel", "Stop the running computation (Esc)", self.controller.cancel)
+        self.region = RegionOverlay(self.grid, self)  # the figure's region, on every view
         for w in (self.grid_button, self.swipe_button, self.swipe, self.solo_hint):
             bar.addWidget(w)
         bar.addStretch(1)

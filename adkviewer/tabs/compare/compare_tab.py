@@ -27,6 +27,7 @@ from adkviewer.state.session import GT, NO_GT_MESSAGE, SCALES, weights_name
 TRAIN_PAIR_TIP = ("This image is one of the pairs this model was trained on (its model card lists it): its "
                   "score is a training score, not a test score.")
 from adkviewer.tabs.compare.compare_export import CompareExporter
+from adkviewer.tabs.compare.compare_hr import HR
 from adkviewer.tabs.compare.compare_keys import CompareKeys
 from adkviewer.tabs.compare.compare_layout import CompareLayout
 from adkviewer.tabs.compare.compare_widgets import _esc, readout_texts
@@ -61,6 +62,8 @@ class CompareTab(CompareLayout, QWidget):
     def confirm_close(self) -> bool:
         """Window closing: a least-squares fit in progress is cancelled (nothing is saved) and waited for."""
         self.lstsq_fitter.shutdown()
+        if getattr(self, "figure_dialog", None) is not None:
+            self.figure_dialog.shutdown()
         return True
 
     def all_shown(self) -> bool:
@@ -77,7 +80,7 @@ class CompareTab(CompareLayout, QWidget):
     def view_keys(self) -> list[str]:
         if self.session.hr_full is None:
             return []
-        return ([GT] if self.session.has_gt else []) + list(self.session.methods)
+        return self.hr_ref.keys() + ([GT] if self.session.has_gt else []) + list(self.session.methods)
 
     def _on_image_changed(self) -> None:
         s = self.session
@@ -182,6 +185,7 @@ class CompareTab(CompareLayout, QWidget):
             self.grid.set_empty_message(None)
         for k in keys:
             self._refresh_panel(k)
+        self.region.refresh()
         self._refresh_titles()
         self._refresh_swipe_choices()
         self.metrics.refresh()
@@ -192,6 +196,8 @@ class CompareTab(CompareLayout, QWidget):
         if p is None:
             return
         s = self.session
+        if key == HR:
+            return self.hr_ref.show(p)
         if key == GT:
             p.set_image(s.gt)
             return
@@ -239,7 +245,7 @@ class CompareTab(CompareLayout, QWidget):
         s = self.session
         solo = self.grid.solo
         if solo is not None and self.grid.mode == "grid":
-            name = "the ground truth" if solo == GT else s.label(solo)
+            name = {GT: "the ground truth", HR: "the HR"}.get(solo) or s.label(solo)
             self.solo_hint.setText(f"Showing {_esc(name)} alone — 0 or Esc: all views")
             self.solo_hint.show()
         else:
@@ -348,7 +354,8 @@ class CompareTab(CompareLayout, QWidget):
         one) and B the ground truth, else the next method with an output."""
         s = self.session
         keys = self.view_keys()
-        shown = [k for k in keys if k != GT and s.image_of(k) is not None] or [k for k in keys if k != GT]
+        methods = [k for k in keys if k not in (GT, HR)]
+        shown = [k for k in methods if s.image_of(k) is not None] or methods
         want_a = shown[0] if shown else None
         rest = [k for k in shown if k != want_a]
         want_b = GT if GT in keys else (rest[0] if rest else want_a)
@@ -361,8 +368,8 @@ class CompareTab(CompareLayout, QWidget):
     def _update_swipe(self, reset_split: bool = False) -> None:
         s = self.session
         a, b = self.swipe.pair()
-        self.grid.swipe.set_pair(s.image_of(a) if a else None, s.image_of(b) if b else None,
-                                 keep_split=not reset_split)
+        (img_a, scale_a), (img_b, scale_b) = self.hr_ref.image_of(a), self.hr_ref.image_of(b)
+        self.grid.swipe.set_pair(img_a, img_b, keep_split=not reset_split, scale_a=scale_a, scale_b=scale_b)
         self.grid.swipe.set_title(f"Swipe: {s.label(a) if a else '—'} ◀ | ▶ {s.label(b) if b else '—'} "
                                   "(drag the yellow line)")
 

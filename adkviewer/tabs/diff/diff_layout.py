@@ -8,7 +8,7 @@ from dataclasses import asdict
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea,
-                               QSlider, QSplitter, QVBoxLayout, QWidget)
+                               QSlider, QSpinBox, QSplitter, QVBoxLayout, QWidget)
 
 from adk_model.metrics import ERROR_CHANNELS, ERROR_MODES
 
@@ -94,15 +94,27 @@ class DiffLayout:
         sl.addWidget(self.readout)
 
         sl.addWidget(section_label("Export"))
+        zoom_row = QHBoxLayout()
+        zoom_row.addWidget(QLabel("Saved maps: zoom ×"))
+        self.map_zoom = QSpinBox(side)
+        self.map_zoom.setRange(1, 32)
+        self.map_zoom.setToolTip("Each LR pixel becomes N×N pixels in saved maps (nearest neighbour, no smoothing)")
+        self.map_zoom.valueChanged.connect(lambda v: setattr(self.export, "zoom", int(v)))
+        zoom_row.addWidget(self.map_zoom, 1)
+        sl.addLayout(zoom_row)
         self.save_map_button = QPushButton("Save map as PNG…", side)
-        self.save_map_button.setToolTip("The colour-mapped difference at LR resolution (one pixel per LR pixel)")
+        self.save_map_button.setToolTip("The colour-mapped difference at the zoom (×1: one pixel per LR pixel), "
+                                        "its scale in a .json beside it")
         self.save_map_button.clicked.connect(self.export.save_map_dialog)
+        self.save_bar_button = QPushButton("Save map with colour bar…", side)
+        self.save_bar_button.setToolTip("The map at the zoom with its colour bar in data units, as PNG or SVG")
+        self.save_bar_button.clicked.connect(self.export.save_map_with_bar_dialog)
         self.save_view_button = QPushButton("Save view as PNG…", side)
         self.save_view_button.setToolTip("The view as on screen, with its colour bar")
         self.save_view_button.clicked.connect(self.export.save_view_dialog)
         self.save_csv_button = QPushButton("Save statistics as CSV…", side)
         self.save_csv_button.clicked.connect(self.export.save_csv_dialog)
-        for b in (self.save_map_button, self.save_view_button, self.save_csv_button):
+        for b in (self.save_map_button, self.save_bar_button, self.save_view_button, self.save_csv_button):
             sl.addWidget(b)
         sl.addStretch(1)
 

@@ -16,7 +16,6 @@ import re
 
 import csv
 import io
-import math
 from dataclasses import dataclass
 from typing import Callable, Hashable
 
@@ -24,16 +23,11 @@ import numpy as np
 
 from adk_model.errors import UserError
 from adk_model.methods import ALL_METHODS
-from adk_model.metrics import ERROR_CHANNELS, ERROR_MODES, RELATIVE_EPS, ErrorStats, MetricCache, error_map, error_stats
+from adk_model.error_display import CHANNEL_LABELS, FORMULAS, MODE_LABELS, UNITS, axis_label, display_levels  # noqa: F401
+from adk_model.metrics import ERROR_CHANNELS, ERROR_MODES, ErrorStats, MetricCache, error_map, error_stats
 
 from adkviewer.state.session import GT, Session
 
-MODE_LABELS = {"signed": "Signed", "absolute": "Absolute", "squared": "Squared", "relative": "Relative"}
-CHANNEL_LABELS = {"R": "R", "G": "G", "B": "B", "luma": "Luma Y"}  # the Y of PSNR Y (adk_model.metrics.to_y)
-FORMULAS = {"signed": "image − reference", "absolute": "|image − reference|",
-            "squared": "(image − reference)²", "relative": f"|image − reference| / (reference + {RELATIVE_EPS:g})"}
-UNITS = {"signed": "intensity, 0–1", "absolute": "intensity, 0–1", "squared": "intensity², 0–1",
-         "relative": "fraction of the reference"}
 NO_GT_NOTE = ("No ground-truth LR for this image, so the reference is another method "
               "(File → Open ground truth… adds one).")
 HIST_BINS = 128
@@ -354,11 +348,7 @@ class DiffState:
         res = res or self.result()
         if res is None:
             return (-1.0, 1.0) if self.mode == "signed" else (0.0, 1.0)
-        m = max(abs(res.lo), abs(res.hi)) if self.mode == "signed" else max(res.hi, 0.0)
-        if m <= 0 or not math.isfinite(m):
-            m = 1.0 / 255.0  # identical images: one 8-bit step, so the bar still reads sensibly
-        m /= self.gain
-        return (-m, m) if self.mode == "signed" else (0.0, m)
+        return display_levels(res.lo, res.hi, self.mode, self.gain)
 
     def value_at(self, row: int, col: int) -> float | None:
         res = self.result()
@@ -374,7 +364,7 @@ class DiffState:
 
     def axis_label(self) -> str:
         """What the colour bar and histogram measure, with units."""
-        return f"{CHANNEL_LABELS[self.channel]} {FORMULAS[self.mode]} ({UNITS[self.mode]})"
+        return axis_label(self.mode, self.channel)
 
     def stats_csv(self) -> str:
         """The per-channel statistics as CSV (full precision), one row per channel."""

@@ -209,7 +209,7 @@ class DiffTab(DiffLayout, QWidget):
             return
         self.stats_title.setText(title)
         self._shown_mode = st.mode if res is not None else None
-        for b in (self.save_map_button, self.save_view_button, self.save_csv_button):
+        for b in (self.save_map_button, self.save_bar_button, self.save_view_button, self.save_csv_button):
             b.setEnabled(res is not None)
         for w in (self.cbar_view, self.hist):  # no map: no colour bar or histogram of an earlier one
             w.setVisible(res is not None)

@@ -11,17 +11,21 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt, QTimer
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMenu, QProgressBar, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QInputDialog, QLabel, QMenu, QProgressBar, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from adk_model.errors import UserError
+from adk_model.figure_write import write_figure
 from adk_model.imageio import save_image
-from adk_model.kernel_stats import FIELD_STATS, field_maps
+from adk_model.kernel_stats import FIELD_DIVERGING, FIELD_STATS, field_maps
+from adk_model.map_figure import map_figure, write_sidecar
 
 from adkviewer.gui.context import TabContext
 from adkviewer.gui.jobs import Job, JobQueue
 from adkviewer.gui.workers import user_message
 from adkviewer.state.generation import Generation
-from adkviewer.tabs.inspect.field_map_view import FieldMapView, render_rgb
+from adkviewer.tabs.inspect.field_map_view import SEQUENTIAL, FieldMapView, colormap_for, render_rgb
+from adkviewer.tabs.inspect.kernel_panel import DIVERGING
 from adkviewer.tabs.inspect.inspect_state import method_set_or_say
 from adkviewer.tabs.inspect.inspect_widgets import FIELD_TIPS
 from adkviewer.widgets.side_panel import tool_button
@@ -67,6 +71,7 @@ class FieldMapPane(QWidget):
         self.save_button.setPopupMode(QToolButton.InstantPopup)
         menu = QMenu(self.save_button)
         menu.addAction("Field map as PNG (LR size, colour-mapped)…", lambda: self._save_dialog("png"))
+        menu.addAction("Field map with its colour bar (PNG or SVG, zoomed)…", lambda: self._save_dialog("bar"))
         menu.addAction("Field map values as .npy…", lambda: self._save_dialog("npy"))
         self.save_button.setMenu(menu)
         for w in (self.compute_button, self.cancel_button, self.save_button):
@@ -255,10 +260,24 @@ class FieldMapPane(QWidget):
             raise UserError("No field map to save yet: press Compute in the field map.")
         return key, vals
 
+    def _measures(self, key: str) -> str:
+        label, unit = FIELD_STATS[key]
+        return f"{label} ({unit})" if unit == "HR px" else label
+
     def save_png(self, path: str | Path) -> None:
-        """The field map colour-mapped at its levels, one PNG pixel per LR pixel."""
+        """The field map colour-mapped at its levels, one PNG pixel per LR pixel, its scale in a JSON sidecar."""
         key, vals = self._map_or_fail()
         save_image(path, render_rgb(key, vals, self.view.levels).astype(np.float32) / 255.0)
+        write_sidecar(path, self.view.levels, DIVERGING if key in FIELD_DIVERGING else SEQUENTIAL,
+                      self._measures(key), 1, statistic=key, image=Path(self.session.hr_path or "").name)
+
+    def save_with_bar(self, path: str | Path, zoom: int) -> None:
+        """The field map at an integer zoom (nearest neighbour) with its colour bar in data units, PNG or SVG."""
+        key, vals = self._map_or_fail()
+        lut = np.asarray(colormap_for(key).getLookupTable(nPts=256, alpha=False), dtype=np.uint8)[:, :3]
+        title = f"{Path(self.session.hr_path or '').stem} ×{self.session.scale}: {FIELD_STATS[key][0]}"
+        write_figure(map_figure(render_rgb(key, vals, self.view.levels), lut, self.view.levels, self._measures(key),
+                                zoom, title=title), path, overwrite=True)
 
     def save_npy(self, path: str | Path) -> None:
         """The field map's values, float32 (h, w)."""
@@ -273,5 +292,13 @@ class FieldMapPane(QWidget):
         s = self.session
         stem = Path(s.hr_path).stem if s.hr_path else "image"
         name = f"{stem}_x{s.scale}_field_{self.current_stat()}.{what}"
+        if what == "bar":
+            zoom, ok = QInputDialog.getInt(self, "Zoom", "Each LR pixel as N×N pixels (nearest neighbour):", 4, 1, 32)
+            if not ok:
+                return
+            self.ctx.shell.save_dialog("Save", name.replace(".bar", f"_x{zoom}_bar.png"),
+                                       "PNG image (*.png);;SVG, vector labels (*.svg)",
+                                       lambda p: self.save_with_bar(p, zoom))
+            return
         filt, fn = {"png": ("PNG images (*.png)", self.save_png), "npy": ("NumPy arrays (*.npy)", self.save_npy)}[what]
         self.ctx.shell.save_dialog("Save", name, filt, fn)
