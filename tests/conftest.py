@@ -1,10 +1,17 @@
 """Shared test setup: Qt runs headless, and QSettings never touches the user's real settings."""
 
+import atexit
 import os
+import shutil
+import tempfile
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The dataset view's score cache goes to a private folder, never the user's cache (and starts empty).
+_CACHE = tempfile.mkdtemp(prefix="adkviewer-test-cache-")
+os.environ["ADKVIEWER_CACHE_DIR"] = _CACHE
+atexit.register(shutil.rmtree, _CACHE, True)
 
 
 @pytest.fixture(autouse=True)

@@ -129,7 +129,7 @@ def test_folder_name_check_fails_on_planted_imports(tmp_path):
 # shell imports main_window; a tab imports neither the shell nor another tab; widgets import no tab and no
 # shell; qt_compat is imported once, by the GUI package; no import cycles in adkviewer/ or model/.
 
-GUI_PACKAGES = ("adkviewer.gui", "adkviewer.shell", "adkviewer.widgets", "adkviewer.tabs")
+GUI_PACKAGES = ("adkviewer.gui", "adkviewer.shell", "adkviewer.widgets", "adkviewer.tabs", "adkviewer.dataset")
 CLI_DOOR_TO_GUI = "adkviewer.shell.app"  # the one GUI module the CLI may import, inside a function (run_gui)
 
 
@@ -228,6 +228,11 @@ def layer_violations(root: Path) -> list[str]:
                 bad.append(f"{where}: a tab does not import the shell")
             if _under(b, "adkviewer.tabs") and b != "adkviewer.tabs" and not _under(b, own):
                 bad.append(f"{where}: a tab does not import another tab")
+        if _under(a, "adkviewer.dataset") and (_under(b, "adkviewer.shell") or _under(b, "adkviewer.tabs")):
+            bad.append(f"{where}: the dataset view, like a tab, stands on the narrow context (no shell, no tab)")
+        if (_under(a, "adkviewer.tabs") or _under(a, "adkviewer.widgets") or _under(a, "adkviewer.gui")) \
+                and _under(b, "adkviewer.dataset"):
+            bad.append(f"{where}: only the shell builds the dataset view")
         if _under(a, "adkviewer.widgets") and (_under(b, "adkviewer.tabs") or _under(b, "adkviewer.shell")):
             bad.append(f"{where}: widgets know no tab and no shell")
         if _under(a, "adkviewer.gui") and (_under(b, "adkviewer.tabs") or _under(b, "adkviewer.shell")):
@@ -262,6 +267,8 @@ def _plant(root: Path, files: dict[str, str]) -> Path:
         "adkviewer/tabs/compare/compare_tab.py": "from adkviewer.gui.hub import x\nfrom adkviewer.widgets import view_grid\n",
         "adkviewer/tabs/diff/__init__.py": "", "adkviewer/tabs/diff/diff_tab.py": "from .diff_state import y\n",
         "adkviewer/tabs/diff/diff_state.py": "from adkviewer.state.session import s\n",
+        "adkviewer/dataset/__init__.py": "", "adkviewer/dataset/pairs_panel.py": "from adkviewer.gui.hub import x\n",
+        "adkviewer/shell/dataset_dock.py": "from adkviewer.dataset import pairs_panel\n",
     }
     for rel, text in {**clean, **files}.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -280,6 +287,9 @@ def test_layer_check_fails_on_planted_violations(tmp_path):
         "adkviewer/cli/entry.py": "from adkviewer.shell.app import run_gui\n",
         "adkviewer/gui/hub.py": "from adkviewer.cli import entry\nfrom adkviewer.gui import qt_compat\n",
         "adkviewer/tabs/diff/diff_state.py": "import pyqtgraph\nfrom adkviewer.gui.hub import h\n",
+        "adkviewer/dataset/pairs_panel.py": "from adkviewer.shell.main_window import MainWindow\n",
+        "adkviewer/dataset/pairs_model.py": "from adkviewer.tabs.compare import compare_tab\n",
+        "adkviewer/tabs/compare/lstsq_fitter.py": "from adkviewer.dataset import pairs_model\n",
         "model/a.py": "from adk_model import b\n", "model/b.py": "from . import a\n",
     }
     bad = "\n".join(layer_violations(_plant(tmp_path / "bad", planted)))
@@ -294,6 +304,9 @@ def test_layer_check_fails_on_planted_violations(tmp_path):
                      "adkviewer.gui.hub:2 imports adkviewer.gui.qt_compat: qt_compat is imported once",
                      "adkviewer.tabs.diff.diff_state:1 imports pyqtgraph: CLI and state modules are Qt-free",
                      "adkviewer.tabs.diff.diff_state:2 imports adkviewer.gui.hub: a tab's state module",
+                     "adkviewer.dataset.pairs_panel:1 imports adkviewer.shell.main_window: the dataset view, like a tab",
+                     "adkviewer.dataset.pairs_model:1 imports adkviewer.tabs.compare.compare_tab: the dataset view",
+                     "adkviewer.tabs.compare.lstsq_fitter:1 imports adkviewer.dataset.pairs_model: only the shell",
                      "adk_model.a -> adk_model.b -> adk_model.a: import cycle"):
         assert expected in bad, expected
 

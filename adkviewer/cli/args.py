@@ -283,7 +283,10 @@ def build_gui_parser() -> argparse.ArgumentParser:
                                             f"subcommands (run 'adkviewer SUBCOMMAND -h'):\n{commands}",
                                 epilog=EXIT_CODES)
     p.add_argument("--version", action="version", version=f"adkviewer {package_version()}")
-    p.add_argument("image", nargs="?", help="HR image to open (default: the bundled demo)")
+    p.add_argument("image", nargs="?", help="HR image to open (default: the bundled demo), or a pairs folder "
+                   "(the dataset view and the Train tab)")
+    p.add_argument("--split", help="with a pairs folder: val, train, all or a split .json (default: val when the "
+                   "folder has a split.json, else all)")
     p.add_argument("--lr", help="ground-truth LR image")
     p.add_argument("--scale", type=int, default=None,
                    help="2, 3 or 4 (default: the scale of the ground truth or of --weights, else 4)")

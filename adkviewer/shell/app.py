@@ -107,8 +107,12 @@ def build_window(args: argparse.Namespace, memory_settings: bool = False):
         win.hub.error("--lr needs the HR image it belongs to: adkviewer IMAGE --lr GT_LR.")
     if image is None:
         win.hub.warning("The bundled demo image is missing; open an image with File → Open….")
+    elif args.image and os.path.isdir(args.image) and not args.lr:
+        win.open_pairs_folder(args.image, split=getattr(args, "split", None))
     else:
         win.open_image(image, gt=args.lr if args.image else None, scale=args.scale)
+    if getattr(args, "split", None) and not (args.image and os.path.isdir(args.image)):
+        win.hub.error("--split needs a pairs folder: adkviewer PAIRS_DIR --split val.")
     if pixel is not None:
         win.session.selected_pixel = pixel
         win.hub.pixelSelected.emit(*pixel)
@@ -176,8 +180,8 @@ def _screenshot(app, win, path: str, size: tuple[int, int]) -> int:
     settled = {"n": 0}
 
     def poll() -> None:
-        ready = all(w.all_shown() for w in (win.tabs.widget(i) for i in range(win.tabs.count()))
-                    if hasattr(w, "all_shown"))  # Compare's results, a --diff map, ...
+        views = [*(win.tabs.widget(i) for i in range(win.tabs.count())), win.dataset]
+        ready = all(w.all_shown() for w in views if hasattr(w, "all_shown"))  # Compare's results, a --diff map, ...
         timed_out = time.monotonic() - start > SCREENSHOT_TIMEOUT_S
         settled["n"] = settled["n"] + 1 if ready else 0
         if settled["n"] == 1 and (win.width(), win.height()) != size:

@@ -14,7 +14,7 @@ from adk_model.model_card import OWN_CAMERA
 
 # (keys, what they do): the F1 help lists these, with each tab's own `shortcuts` before the last line.
 SHORTCUTS: list[tuple[str, str]] = [
-    ("Ctrl+O", "Open an HR image (or drop one on the window; a pairs folder opens in the Train tab)"),
+    ("Ctrl+O", "Open an HR image (or drop one on the window; a pairs folder opens in the dataset view and the Train tab)"),
     ("Ctrl+L", "Open the ground-truth LR for it"),
     ("1 – 9", "Show method N alone, at the same zoom (flicker)"),
     ("0, Esc, G", "Back to the grid (Esc also cancels running work)"),

@@ -23,7 +23,7 @@ from adkviewer.gui.context import TabContext, build_context
 from adkviewer.gui.settings import Settings
 from adkviewer.resources import demo_image
 from adkviewer.shell.add_method_dialog import AddMethodDialog
-from adkviewer.shell import help_dialogs, weights_menu
+from adkviewer.shell import dataset_dock, help_dialogs, weights_menu
 from adkviewer.shell.help_dialogs import SHORTCUTS
 from adkviewer.shell.message_banner import MessageBanner
 from adkviewer.shell.settings_dialog import SettingsDialog
@@ -207,6 +207,7 @@ class MainWindow(QMainWindow):
         v.addSeparator()
         self._action(v, "&Grid", lambda: (self.compare.set_mode("grid"), self.compare.grid.show_solo(None)))
         self._action(v, "&Swipe", lambda: self.compare.set_mode("swipe"))
+        self.dataset = dataset_dock.install(self, self.ctx, f, v)  # File → Open pairs folder…, View, Page Down
 
         h = mb.addMenu("&Help")
         self._action(h, "&Shortcuts", self.show_shortcuts, "F1")
@@ -235,13 +236,20 @@ class MainWindow(QMainWindow):
 
     def open_image(self, path: str | Path | None, gt: str | Path | None = None, scale: int | None = None) -> bool:
         """Open an HR (and optionally its ground truth) with `commands.open_image`, saying so in the status bar;
-        a folder (dropped, or on the command line) is a pairs folder and opens in the Train tab."""
-        if path is not None and gt is None and Path(path).is_dir() and hasattr(self.tab("train"), "open_pairs"):
-            self.show_tab("train")
-            return self.tab("train").open_pairs(path)
+        a folder (dropped, or on the command line) is a pairs folder and opens in the Train tab and the dataset view."""
+        if path is not None and gt is None and Path(path).is_dir():
+            return self.open_pairs_folder(path)
         if path is not None and not self.commands.busy_opening:
             self.statusBar().showMessage(f"Opening {Path(path).name}…")
         return self.commands.open_image(path, gt, scale)
+
+    def open_pairs_folder(self, path: str | Path, split: str | None = None) -> bool:
+        """A pairs folder: the Train tab's pairs and the dataset view's (scored there pair by pair)."""
+        ok = self.dataset.open_folder(path, split)
+        if hasattr(self.tab("train"), "open_pairs"):
+            self.show_tab("train")
+            ok = self.tab("train").open_pairs(path) and ok
+        return ok
 
     def _on_image_opened(self, path: str) -> None:
         self.setWindowTitle(f"{Path(path).name} — ADK Viewer")
@@ -359,7 +367,8 @@ class MainWindow(QMainWindow):
 
     def shortcuts(self) -> list[tuple[str, str]]:
         """The window's shortcuts with each tab's own (`shortcuts` attribute) inserted before the help line."""
-        extra = [item for w in self._tabs.values() for item in getattr(w, "shortcuts", ()) if item not in SHORTCUTS]
+        extra = [item for w in [*self._tabs.values(), self.dataset] for item in getattr(w, "shortcuts", ())
+                 if item not in SHORTCUTS]
         return SHORTCUTS[:-1] + extra + SHORTCUTS[-1:]
 
     def shortcuts_html(self) -> str:
@@ -413,6 +422,7 @@ class MainWindow(QMainWindow):
                 ev.ignore()
                 return
         self.save_layout()
+        self.dataset.shutdown()
         self.controller.shutdown()
         super().closeEvent(ev)
 

@@ -6,6 +6,7 @@ Qt-free and safe on any thread (`read_files` touches no session state, so a GUI 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ import numpy as np
 from adk_model.data import find_ground_truth
 from adk_model.errors import UserError
 from adk_model.imageio import LoadedImage, load_image
-from adk_model.weights import describe_weights
+from adk_model.weights import card_path, describe_weights
 
 SCALES = (2, 3, 4)
 
@@ -37,7 +38,19 @@ class MethodResult:
 
 
 def weights_name(path: str | Path) -> str:
-    """The name on a weights file's model card (read without loading the weights), else its file stem."""
+    """The name on a weights file's model card (read without loading the weights), else its file stem; read once
+    per version of the files, as labels ask for it on every result and every step through a dataset."""
+    def stamp(p: Path) -> int:
+        try:
+            return p.stat().st_mtime_ns
+        except OSError:
+            return -1
+
+    return _weights_name(str(path), stamp(Path(path)), stamp(card_path(path)))
+
+
+@lru_cache(maxsize=64)
+def _weights_name(path: str, _weights_mtime: int, _card_mtime: int) -> str:
     return describe_weights(path).name
 
 

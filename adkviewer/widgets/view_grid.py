@@ -108,11 +108,17 @@ class ViewGrid(QWidget):
         return [self.panels[k] for k in self.order]
 
     def set_image_size(self, hw: tuple[int, int] | None) -> None:
-        """A new image (or scale): fit the camera to it."""
-        changed = hw != self.image_hw
-        self.image_hw = hw
-        if changed:
+        """A new image (or scale) of another size: a fitted camera fits it; a person's zoom stays, looking at the
+        same relative spot (the next pair of a dataset is seen as the last one was)."""
+        old, self.image_hw = self.image_hw, hw
+        if hw == old:
+            return
+        if self.camera.fit or old is None or hw is None:
             self.fit()
+            return
+        self.camera.cx *= hw[1] / old[1]
+        self.camera.cy *= hw[0] / old[0]
+        self._apply_all()
 
     def _best_cols(self, n: int) -> int:
         if n <= 1 or self.image_hw is None:
