@@ -87,3 +87,31 @@ def test_a_run_opens_into_compare_as_its_own_method(qtbot, pairs, out, tmp_path)
     s = win.ctx.session
     assert f"adknet:{NOW}" in s.extras and Path(s.extras[f"adknet:{NOW}"].path) == runs[NOW].weights
     assert win.current_tab() == "compare"
+
+
+def _shows(plot, xs, ys) -> bool:
+    """The plot's axes are on and its view holds every point (x, y)."""
+    item = plot.getPlotItem()
+    (x0, x1), (y0, y1) = item.getViewBox().viewRange()
+    axes = all(item.getAxis(ax).isVisible() for ax in ("left", "bottom"))
+    return axes and x0 <= min(xs) and max(xs) <= x1 and y0 <= min(ys) and max(ys) <= y1
+
+
+def test_overlays_are_drawn_in_view_when_this_session_has_no_run(qtbot, pairs, out, tmp_path):
+    win, tab, panel, runs = _listed(qtbot, pairs, out, tmp_path)
+    plots, old = tab.plots, runs[OLD]
+    assert plots.val_note.text.startswith("No run yet")  # no current run: the note and the empty 0–1 range
+    assert not _shows(plots.val_plot, old.val_it, old.val_psnr)
+    panel.set_overlaid(old, True)
+    panel.set_overlaid(runs[NOW], True)
+    assert not plots.val_note.label.isVisible() and not plots.loss_note.label.isVisible()
+    qtbot.waitUntil(lambda: _shows(plots.val_plot, old.val_it + runs[NOW].val_it, old.val_psnr + runs[NOW].val_psnr),
+                    timeout=WAIT_MS)
+    loss = [item.getData() for plot, item in tab.overlays.items if plot is plots.loss_plot]
+    assert len(loss) == 2
+    qtbot.waitUntil(lambda: _shows(plots.loss_plot, [x for xs, _ in loss for x in xs], [y for _, ys in loss for y in ys]),
+                    timeout=WAIT_MS)
+    win.grab().save(str(tmp_path / "overlays.png"))
+    panel.set_overlaid(old, False)
+    panel.set_overlaid(runs[NOW], False)
+    assert plots.val_note.text.startswith("No run yet") and plots.val_note.label.isVisible()
