@@ -15,13 +15,14 @@ from adkviewer.tabs.train.run_overlays import overlay_label
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 NOW, OLD, BROKEN = "pairs-x4-20261202-101500", "adknet", "pairs-x4-20261201-120000"
+STARTED: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
 def out(tmp_path_factory, pairs) -> Path:
     """An output folder with a current run, a first-version run and a run whose only checkpoint is truncated."""
     root = tmp_path_factory.mktemp("out")
-    tiny_run(pairs, root / NOW)
+    STARTED[NOW] = tiny_run(pairs, root / NOW).started  # the date the table shows
     first_version_run(pairs, root / OLD)
     (root / BROKEN).mkdir()
     (root / BROKEN / "checkpoint_last.pt").write_bytes((root / NOW / "checkpoint_last.pt").read_bytes()[:500])
@@ -45,7 +46,7 @@ def _row(panel, name: str) -> list[str]:
 def test_the_table_lists_each_run_and_names_a_broken_one(qtbot, pairs, out, tmp_path):
     win, tab, panel, runs = _listed(qtbot, pairs, out, tmp_path)
     now = runs[NOW]
-    assert _row(panel, NOW) == [NOW, "2026-12-02 10:15", "scratch", f"{pairs.name} (4 train / 2 val)", "6",
+    assert _row(panel, NOW) == [NOW, STARTED[NOW], "scratch", f"{pairs.name} (4 train / 2 val)", "6",
                                 f"{now.best_psnr:.2f} dB (it {now.best_it})", f"{now.last_psnr:.2f} dB (it 6)"]
     broken = _row(panel, BROKEN)
     assert broken[1] == "unreadable" and broken[2] == "checkpoint_last.pt cannot be read: it is truncated or damaged"
