@@ -218,3 +218,19 @@ def test_cli_figure_skips_a_pair_whose_external_result_is_missing_or_the_wrong_s
                  "--methods", "ext:mine", "--external", f"mine={tmp_path / 'mine'}",
                  "-o", str(tmp_path / "none" / "{stem}.png")]) == 3  # nothing written at all
     assert "every pair was skipped" in capsys.readouterr().err
+
+
+def test_cli_figure_says_how_to_add_an_unknown_added_method_and_puts_the_hr_first(images, tmp_path, capsys):
+    hr, gt, _, _ = images
+    save_image(tmp_path / "hr.png", hr)
+    save_image(tmp_path / "gt.png", gt)
+    base = ["figure", str(tmp_path / "hr.png"), "--lr", str(tmp_path / "gt.png"), "--region", "2,2,12,10"]
+    for key, hint in (("ext:mine", "add it with --external mine=PATH"), ("adknet:big", "--adknet big=WEIGHTS")):
+        assert main(base + ["--methods", key, "-o", str(tmp_path / "g.png")]) == 2
+        err = capsys.readouterr().err
+        assert f"Unknown method '{key}'" in err and hint in err and err.count("\n") == 1
+    svg = tmp_path / "f.svg"
+    assert main(base + ["--methods", "gt", "box", "--hr", "-o", str(svg)]) == 0
+    labels = [t.text for t in ET.parse(svg).getroot().iter("{http://www.w3.org/2000/svg}text")]
+    at = [next(i for i, t in enumerate(labels) if t and t.startswith(w)) for w in ("HR", "Ground truth", "Box")]
+    assert at == sorted(at)  # the HR first, as Compare's Figure… puts it (adk_model.figure.figure_keys)

@@ -17,14 +17,13 @@ def _scale_of(hr_hw: tuple[int, int], lr_hw: tuple[int, int], prefer: int | None
 
 
 def _keys(args, has_gt: bool, extras) -> list[str]:
-    """The crops in the order asked for: --methods (gt and hr allowed among them), --hr appends the HR."""
+    """The crops in the order asked for: --methods (gt and hr allowed among them); --hr puts the HR first, as
+    Compare's Figure… does."""
     from adk_model.errors import UserError
-    from adk_model.figure import GT, HR
+    from adk_model.figure import GT, HR, figure_keys
     from adk_model.method_registry import method_info
 
-    keys = list(args.methods) if args.methods else ([GT] if has_gt else []) + ["adknet", "bicubic"]
-    if args.hr and HR not in keys:
-        keys.append(HR)
+    keys = figure_keys(args.methods or ["adknet", "bicubic"], hr=args.hr, gt=has_gt and not args.methods)
     for k in keys:
         if k not in (GT, HR):
             try:
