@@ -110,8 +110,9 @@ def test_overlays_are_drawn_in_view_when_this_session_has_no_run(qtbot, pairs, o
                     timeout=WAIT_MS)
     loss = [item.getData() for plot, item in tab.overlays.items if plot is plots.loss_plot]
     assert len(loss) == 2
-    qtbot.waitUntil(lambda: _shows(plots.loss_plot, [x for xs, _ in loss for x in xs], [y for _, ys in loss for y in ys]),
-                    timeout=WAIT_MS)
+    xs = [x for data_x, _ in loss for x in data_x]
+    ys = [y for _, data_y in loss for y in data_y]
+    qtbot.waitUntil(lambda: _shows(plots.loss_plot, xs, ys), timeout=WAIT_MS)
     win.grab().save(str(tmp_path / "overlays.png"))
     panel.set_overlaid(old, False)
     panel.set_overlaid(runs[NOW], False)
