@@ -26,6 +26,13 @@ GT, HR = "gt", "hr"  # the ground-truth LR and the HR, placed among the methods 
 SCORES = ("crop", "image", "none")
 
 
+def figure_keys(methods: Sequence[str], hr: bool = False, gt: bool = False) -> list[str]:
+    """The crops' order, the same in Compare's Figure… and `adkviewer figure`: the HR, the ground truth, then the
+    methods (which may hold gt or hr themselves, where they stay)."""
+    keys = ([HR] if hr and HR not in methods else []) + ([GT] if gt and GT not in methods else [])
+    return keys + list(methods)
+
+
 @dataclass(frozen=True)
 class Source:
     """One crop to show: a method's whole LR output (or the ground truth; for HR, the whole HR) and its label."""

@@ -135,7 +135,12 @@ def method_info(key: str, extras: Mapping[str, ExtraMethod] | None = None) -> Me
         return METHODS[key]
     if extras and key in extras:
         return extras[key].info()
-    raise UserError(f"Unknown method {key!r}; choose from {', '.join([*ALL_METHODS, *(extras or {})])}.")
+    choices = ", ".join([*ALL_METHODS, *(extras or {})])
+    for prefix, flag, what in ((EXTERNAL_PREFIX, "--external", "PATH"), (ADKNET_PREFIX, "--adknet", "WEIGHTS")):
+        if key.startswith(prefix) and key[len(prefix):]:  # an added method's key, not added: say how to add it
+            raise UserError(f"Unknown method {key!r}: add it with {flag} {key[len(prefix):]}={what}, "
+                            f"or choose from {choices}.")
+    raise UserError(f"Unknown method {key!r}; choose from {choices}.")
 
 
 def known(extras: Mapping[str, ExtraMethod] | None = None) -> tuple[str, ...]:

@@ -24,7 +24,8 @@ def hardware_string(device: torch.device | None, world: int = 1) -> str:
 def _pairs_record(trainer: Any) -> dict[str, Any]:
     cfg = trainer.cfg
     return {"pairs": str(cfg.pairs), "split": cfg.split, "train_pairs": [p.name for p in trainer.train_infos],
-            "val_pairs": [p.name for p in trainer.val_infos], "iterations": trainer.iteration}
+            "val_pairs": [p.name for p in trainer.val_infos], "iterations": trainer.iteration,
+            "started": trainer.started}
 
 
 def export_card(trainer: Any, path: Path, which: str | None) -> dict[str, Any]:

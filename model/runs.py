@@ -55,6 +55,7 @@ class RunInfo:
     val_it: list[int] = field(default_factory=list)
     val_psnr: list[float] = field(default_factory=list)
     weights: Path | None = None       # what Compare opens: the newest export, else best_xS
+    exported: str = ""                # which model that export holds: "best (it 0)", "last (it 40)"
     missing: list[str] = field(default_factory=list)
     problem: str | None = None
 
@@ -84,7 +85,7 @@ def list_runs(root: str | os.PathLike | None = None) -> list[RunInfo]:
     root = Path(root).expanduser() if root else default_runs_root()
     if not root.is_dir():
         raise UserError(f"{root} is not a folder of training runs." if root.exists() else
-                        f"{root} does not exist: no run has been written there yet.")
+                        f"Folder '{root}' does not exist.")
     if _is_run(root):
         return [read_run(root)]
     try:
@@ -115,11 +116,14 @@ def read_run(folder: str | os.PathLike) -> RunInfo:
         return run
     if ckpt_note:
         run.missing.append(ckpt_note)
-    run.date = _date(folder, ckpt[1] if ckpt else (export or best)[1])
+    cards = [c[0] for c in (export, best) if c]
+    run.date = _date(folder, ckpt[1] if ckpt else (export or best)[1], [ckpt[0]] if ckpt else [], cards)
     if ckpt is not None:
         _from_checkpoint(run, ckpt[0])
-    _from_cards(run, export[0] if export else None, best[0] if best else None, have_ckpt=ckpt is not None)
+    _from_cards(run, export[0] if export else None, best[0] if best else None, have_ckpt=ckpt is not None,
+                damaged=bool(ckpt_note))
     run.weights = export[1] if export else best[1] if best else None
+    run.exported = _exported(export[0]) if export else ""
     if run.weights is None:
         run.missing.append("no weights file yet: Export… or “Use in Compare” writes one into the folder")
     return run
@@ -172,7 +176,16 @@ def _read_card(weights: Path) -> dict | None:
     return card if isinstance(card, dict) else None
 
 
-def _date(folder: Path, source: Path) -> str:
+def _date(folder: Path, source: Path, ckpts: list[dict], cards: list[dict]) -> str:
+    """When the run started: as the checkpoint or a card records it, else the folder name's stamp, else the
+    file's time (which a copy changes)."""
+    for record in [*ckpts, *(c.get("training") for c in cards)]:
+        started = record.get("started") if isinstance(record, dict) else None
+        if isinstance(started, str):
+            try:
+                return time.strftime("%Y-%m-%d %H:%M", time.strptime(started, "%Y-%m-%d %H:%M"))
+            except ValueError:
+                pass
     m = STAMP.search(folder.name)
     if m:
         try:
@@ -183,6 +196,17 @@ def _date(folder: Path, source: Path) -> str:
         return time.strftime("%Y-%m-%d %H:%M", time.localtime(source.stat().st_mtime))
     except OSError:
         return ""
+
+
+def _exported(card: dict) -> str:
+    """Which model an export card says its weights are: "best (it 0)", "last (it 40)", or "" when it does not say."""
+    training = card.get("training") if isinstance(card.get("training"), dict) else {}
+    exported = training.get("exported") if isinstance(training.get("exported"), dict) else {}
+    which = exported.get("which")
+    if not isinstance(which, str) or not which:
+        return ""
+    it = _int(exported.get("iteration"))
+    return ("best" if which.startswith("best") else which) + (f" (it {it})" if it is not None else "")
 
 
 def _from_checkpoint(run: RunInfo, ckpt: dict) -> None:
@@ -230,8 +254,9 @@ def _from_checkpoint(run: RunInfo, ckpt: dict) -> None:
         run.best_psnr, run.best_it = run.val_psnr[i], run.val_it[i]
 
 
-def _from_cards(run: RunInfo, export: dict | None, best: dict | None, have_ckpt: bool) -> None:
-    """Fill what the checkpoint did not hold (or all of it, for a run without a checkpoint) from the cards."""
+def _from_cards(run: RunInfo, export: dict | None, best: dict | None, have_ckpt: bool, damaged: bool = False) -> None:
+    """Fill what the checkpoint did not hold (or all of it, for a run without a readable one) from the cards;
+    `damaged`: the folder has checkpoints that could not be read (named already, not called absent again)."""
     for card in (export, best):
         training = card.get("training") if card and isinstance(card.get("training"), dict) else {}
         settings = training.get("settings") if isinstance(training.get("settings"), dict) else {}
@@ -255,7 +280,7 @@ def _from_cards(run: RunInfo, export: dict | None, best: dict | None, have_ckpt:
         if not run.loss and "no curves" not in " ".join(run.missing):
             run.missing.append("no loss curve: the checkpoint holds no loss history")
         return
-    if run.iterations is None:
+    if run.iterations is None and not damaged:
         run.missing.append("iterations: no checkpoint and no export card in the folder")
     training = export.get("training") if export else None
     history = training.get("val_history") if isinstance(training, dict) else None
@@ -266,9 +291,11 @@ def _from_cards(run: RunInfo, export: dict | None, best: dict | None, have_ckpt:
             run.val_psnr.append(psnr)
     if run.val_psnr:
         run.last_psnr, run.last_it = run.val_psnr[-1], run.val_it[-1]
-        run.missing.append("no loss curve: no checkpoint in the folder (the card holds the val curve only)")
+        if not damaged:
+            run.missing.append("no loss curve: no checkpoint in the folder (the card holds the val curve only)")
     else:
-        run.missing.append("no loss curve: no checkpoint in the folder")
+        if not damaged:
+            run.missing.append("no loss curve: no checkpoint in the folder")
         run.missing.append(NO_VAL_HISTORY if not isinstance(history, list) else
                            "val curve and last val PSNR: the card's val history holds no usable entry")
 
@@ -296,6 +323,8 @@ def format_table(runs: list[RunInfo]) -> str:
     lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths)).rstrip()]
     for r, row in zip(runs, rows):
         lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+        if r.exported and not r.problem:
+            lines.append(f"    exported: {r.exported}")
         for note in ([r.problem] if r.problem else r.missing):
             lines.append(f"    {'unreadable' if r.problem else 'missing'}: {note}")
     return "\n".join(lines)

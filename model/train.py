@@ -56,6 +56,7 @@ class Trainer:
         self.dist = dist_info or dist_from_env()
         self.iteration = 0
         self.elapsed = 0.0
+        self.started = time.strftime("%Y-%m-%d %H:%M")  # the runs list's date: a copy keeps it, not its file times
         self.history: list[dict[str, Any]] = []
         self.best: dict[str, float] = {}
         self.best_state: dict[str, torch.Tensor] | None = None  # the best validated model's tensors (on the CPU)
@@ -173,6 +174,8 @@ class Trainer:
             self.opt.load_state_dict(ckpt["optimizer"])
             self.iteration = int(ckpt["iteration"])
             self.elapsed = float(ckpt.get("elapsed", 0.0))
+            if isinstance(ckpt.get("started"), str):  # checkpoints from before 2026-12-02 lack it
+                self.started = ckpt["started"]
             self.history = list(ckpt.get("history", []))
             self.best = dict(ckpt.get("best", {}))
             self.best_state = ckpt.get("best_model")
@@ -332,6 +335,7 @@ class Trainer:
             "format": CKPT_FORMAT,
             "iteration": self.iteration,
             "elapsed": self.elapsed,
+            "started": self.started,
             "train_config": self.cfg.to_dict(),
             "model_config": self.model.cfg.to_dict(),
             "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},

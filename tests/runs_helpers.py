@@ -42,7 +42,7 @@ def first_version_run(pairs: Path, folder: Path) -> Trainer:
     ckpt = torch.load(folder / "checkpoint_last.pt", weights_only=True)
     ckpt["history"] = t.history
     ckpt["train_config"] = {k: ckpt["train_config"][k] for k in FIRST_CONFIG_FIELDS}
-    for key in ("best_model", "pairs"):
+    for key in ("best_model", "pairs", "started"):
         ckpt.pop(key)
     buf = io.BytesIO()
     torch.save(ckpt, buf)
@@ -51,7 +51,7 @@ def first_version_run(pairs: Path, folder: Path) -> Trainer:
         (folder / name).unlink()
     card_file = next(folder.glob("adknet_*.json"))
     card = json.loads(card_file.read_text())
-    for key in ("val_history", "exported"):
+    for key in ("val_history", "exported", "started"):
         card["training"].pop(key)
     card_file.write_text(json.dumps(card))
     return t
@@ -64,7 +64,8 @@ def card_only_run(pairs: Path, folder: Path) -> Trainer:
     (folder / "checkpoint_last.pt").unlink()
     card_file = next(folder.glob("adknet_*.json"))
     card = json.loads(card_file.read_text())
-    card["training"].pop("val_history")
+    for key in ("val_history", "started"):
+        card["training"].pop(key)
     card_file.write_text(json.dumps(card))
     best = json.loads((folder / "best_x4.json").read_text())
     (folder / "best_x4.json").write_text(json.dumps({k: best[k] for k in ("name", "arch", "scale", "config",

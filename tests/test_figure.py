@@ -195,3 +195,42 @@ def test_cli_figure_one_per_pair(images, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["a.png", "b.png"]
     assert main(["figure", "--pairs", str(tmp_path / "pairs"), "--split", "all", "--region", "0,0,8,8",
                  "-o", str(out / "one.png")]) == 3
+
+
+def test_cli_figure_skips_a_pair_whose_external_result_is_missing_or_the_wrong_size(images, tmp_path, capsys):
+    hr, gt, ms, _ = images
+    for name in ("a", "b", "c"):
+        save_image(tmp_path / "pairs" / "HR" / f"{name}.png", hr)
+        save_image(tmp_path / "pairs" / "LR" / f"{name}.png", gt)
+    save_image(tmp_path / "mine" / "a.png", ms.run("box", hr))       # right
+    save_image(tmp_path / "mine" / "b.png", ms.run("box", hr)[:-2])  # two rows short; c.png is missing
+    out = tmp_path / "figs"
+    code = main(["figure", "--pairs", str(tmp_path / "pairs"), "--split", "all", "--region", "0,0,8,8",
+                 "--methods", "box", "ext:mine", "--external", f"mine={tmp_path / 'mine'}",
+                 "-o", str(out / "{stem}.png")])
+    err = capsys.readouterr().err.splitlines()
+    assert code == 1 and sorted(p.name for p in out.iterdir()) == ["a.png"]
+    skipped = [line for line in err if line.startswith("adkviewer: skipping ")]
+    assert [line.split(":")[1] for line in skipped] == [" skipping b", " skipping c"]
+    assert all(line.count(":") >= 2 and "Traceback" not in line for line in skipped)
+    (tmp_path / "mine" / "a.png").unlink()
+    assert main(["figure", "--pairs", str(tmp_path / "pairs"), "--split", "all", "--region", "0,0,8,8",
+                 "--methods", "ext:mine", "--external", f"mine={tmp_path / 'mine'}",
+                 "-o", str(tmp_path / "none" / "{stem}.png")]) == 3  # nothing written at all
+    assert "every pair was skipped" in capsys.readouterr().err
+
+
+def test_cli_figure_says_how_to_add_an_unknown_added_method_and_puts_the_hr_first(images, tmp_path, capsys):
+    hr, gt, _, _ = images
+    save_image(tmp_path / "hr.png", hr)
+    save_image(tmp_path / "gt.png", gt)
+    base = ["figure", str(tmp_path / "hr.png"), "--lr", str(tmp_path / "gt.png"), "--region", "2,2,12,10"]
+    for key, hint in (("ext:mine", "add it with --external mine=PATH"), ("adknet:big", "--adknet big=WEIGHTS")):
+        assert main(base + ["--methods", key, "-o", str(tmp_path / "g.png")]) == 2
+        err = capsys.readouterr().err
+        assert f"Unknown method '{key}'" in err and hint in err and err.count("\n") == 1
+    svg = tmp_path / "f.svg"
+    assert main(base + ["--methods", "gt", "box", "--hr", "-o", str(svg)]) == 0
+    labels = [t.text for t in ET.parse(svg).getroot().iter("{http://www.w3.org/2000/svg}text")]
+    at = [next(i for i, t in enumerate(labels) if t and t.startswith(w)) for w in ("HR", "Ground truth", "Box")]
+    assert at == sorted(at)  # the HR first, as Compare's Figure… puts it (adk_model.figure.figure_keys)

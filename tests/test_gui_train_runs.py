@@ -15,13 +15,14 @@ from adkviewer.tabs.train.run_overlays import overlay_label
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 NOW, OLD, BROKEN = "pairs-x4-20261202-101500", "adknet", "pairs-x4-20261201-120000"
+STARTED: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
 def out(tmp_path_factory, pairs) -> Path:
     """An output folder with a current run, a first-version run and a run whose only checkpoint is truncated."""
     root = tmp_path_factory.mktemp("out")
-    tiny_run(pairs, root / NOW)
+    STARTED[NOW] = tiny_run(pairs, root / NOW).started  # the date the table shows
     first_version_run(pairs, root / OLD)
     (root / BROKEN).mkdir()
     (root / BROKEN / "checkpoint_last.pt").write_bytes((root / NOW / "checkpoint_last.pt").read_bytes()[:500])
@@ -45,7 +46,7 @@ def _row(panel, name: str) -> list[str]:
 def test_the_table_lists_each_run_and_names_a_broken_one(qtbot, pairs, out, tmp_path):
     win, tab, panel, runs = _listed(qtbot, pairs, out, tmp_path)
     now = runs[NOW]
-    assert _row(panel, NOW) == [NOW, "2026-12-02 10:15", "scratch", f"{pairs.name} (4 train / 2 val)", "6",
+    assert _row(panel, NOW) == [NOW, STARTED[NOW], "scratch", f"{pairs.name} (4 train / 2 val)", "6",
                                 f"{now.best_psnr:.2f} dB (it {now.best_it})", f"{now.last_psnr:.2f} dB (it 6)"]
     broken = _row(panel, BROKEN)
     assert broken[1] == "unreadable" and broken[2] == "checkpoint_last.pt cannot be read: it is truncated or damaged"
@@ -87,3 +88,32 @@ def test_a_run_opens_into_compare_as_its_own_method(qtbot, pairs, out, tmp_path)
     s = win.ctx.session
     assert f"adknet:{NOW}" in s.extras and Path(s.extras[f"adknet:{NOW}"].path) == runs[NOW].weights
     assert win.current_tab() == "compare"
+
+
+def _shows(plot, xs, ys) -> bool:
+    """The plot's axes are on and its view holds every point (x, y)."""
+    item = plot.getPlotItem()
+    (x0, x1), (y0, y1) = item.getViewBox().viewRange()
+    axes = all(item.getAxis(ax).isVisible() for ax in ("left", "bottom"))
+    return axes and x0 <= min(xs) and max(xs) <= x1 and y0 <= min(ys) and max(ys) <= y1
+
+
+def test_overlays_are_drawn_in_view_when_this_session_has_no_run(qtbot, pairs, out, tmp_path):
+    win, tab, panel, runs = _listed(qtbot, pairs, out, tmp_path)
+    plots, old = tab.plots, runs[OLD]
+    assert plots.val_note.text.startswith("No run yet")  # no current run: the note and the empty 0–1 range
+    assert not _shows(plots.val_plot, old.val_it, old.val_psnr)
+    panel.set_overlaid(old, True)
+    panel.set_overlaid(runs[NOW], True)
+    assert not plots.val_note.label.isVisible() and not plots.loss_note.label.isVisible()
+    qtbot.waitUntil(lambda: _shows(plots.val_plot, old.val_it + runs[NOW].val_it, old.val_psnr + runs[NOW].val_psnr),
+                    timeout=WAIT_MS)
+    loss = [item.getData() for plot, item in tab.overlays.items if plot is plots.loss_plot]
+    assert len(loss) == 2
+    xs = [x for data_x, _ in loss for x in data_x]
+    ys = [y for _, data_y in loss for y in data_y]
+    qtbot.waitUntil(lambda: _shows(plots.loss_plot, xs, ys), timeout=WAIT_MS)
+    win.grab().save(str(tmp_path / "overlays.png"))
+    panel.set_overlaid(old, False)
+    panel.set_overlaid(runs[NOW], False)
+    assert plots.val_note.text.startswith("No run yet") and plots.val_note.label.isVisible()

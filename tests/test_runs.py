@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -48,7 +50,7 @@ def test_a_current_run_is_listed_with_its_best_and_last_val_psnr(root):
     run = _by_name(list_runs(out))["pairs-x4-20261202-101500"]
     assert run.problem is None and run.missing == []
     assert (run.date, run.init, run.pairs_text, run.iterations_text) == (
-        "2026-12-02 10:15", "scratch", "pairs (3 train / 2 val)", "6")
+        t.started, "scratch", "pairs (3 train / 2 val)", "6")  # the recorded start, before the folder's stamp
     vals = [(h["it"], h["val_psnr"]) for h in t.history if "val_psnr" in h]
     assert [it for it, _ in vals] == [0, 3, 6] and run.val_it == [0, 3, 6]
     assert (run.last_it, run.last_psnr) == vals[-1]
@@ -107,12 +109,31 @@ def test_a_truncated_checkpoint_beside_a_card_leaves_the_card_readable(root, tmp
     (folder / "checkpoint_last.pt").write_bytes(b"PK\x03\x04 truncated")
     run = read_run(folder)
     assert run.problem is None and run.iterations == 6 and run.val_it == [0, 3, 6]
-    assert any("checkpoint_last.pt" in m for m in run.missing)
+    assert [m for m in run.missing if "checkpoint" in m] == [
+        "checkpoint_last.pt cannot be read: it is truncated or damaged"]  # not also "no checkpoint in the folder"
+
+
+def test_the_date_is_the_recorded_start_then_the_folder_stamp_then_the_file_time(root, tmp_path):
+    out, trainers = root
+    copied = tmp_path / "my-run"  # no stamp in its name, files with the copy's time
+    shutil.copytree(out / "pairs-x4-20261202-101500", copied)
+    for f in copied.iterdir():
+        os.utime(f, (0, 0))
+    assert read_run(copied).date == trainers["now"].started
+    stamped = tmp_path / "pairs-x4-20250102-030405"  # a run written before the start was recorded
+    shutil.copytree(out / "pairs-x4-20261127-090000", stamped)
+    assert read_run(stamped).date == "2025-01-02 03:04"
+    unstamped = tmp_path / "old"
+    shutil.copytree(out / "pairs-x4-20261127-090000", unstamped)
+    for f in unstamped.iterdir():
+        os.utime(f, (1e9, 1e9))
+    assert read_run(unstamped).date == time.strftime("%Y-%m-%d %H:%M", time.localtime(1e9))
 
 
 def test_a_missing_or_empty_folder(tmp_path):
-    with pytest.raises(UserError, match="does not exist"):
+    with pytest.raises(UserError) as e:
         list_runs(tmp_path / "nowhere")
+    assert str(e.value) == f"Folder '{tmp_path / 'nowhere'}' does not exist."  # no guess at why
     assert list_runs(tmp_path) == []
 
 
@@ -127,7 +148,20 @@ def test_cli_runs_prints_the_table_and_json(root, capsys):
     rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
     assert rows["pairs-x4-20261202-101500"]["val_it"] == [0, 3, 6]
     assert main(["runs", str(out / "pairs-x4-20261202-101500")]) == 0  # one run folder
-    assert capsys.readouterr().out.count("\n") == 2
+    assert capsys.readouterr().out.count("\n") == 3  # the header, the run, which model it exported
+
+
+def test_cli_runs_says_which_model_each_export_holds(root, tmp_path, capsys):
+    out, trainers = root
+    best = trainers["now"].best
+    assert f"    exported: best (it {best['it']})" in format_table(list_runs(out / "pairs-x4-20261202-101500"))
+    pairs = Path(trainers["now"].cfg.pairs)
+    last = tmp_path / "pairs-x4-20261202-120000"
+    tiny_run(pairs, last, export=False).export(which="last")
+    assert main(["runs", str(last)]) == 0
+    assert "    exported: last (it 6)" in capsys.readouterr().out.splitlines()
+    assert read_run(last).exported == "last (it 6)"
+    assert read_run(out / "adknet").exported == ""  # the first version's card does not say
 
 
 def test_cli_runs_on_a_missing_folder_is_one_sentence(tmp_path, capsys):

@@ -259,7 +259,7 @@ def add_figure_parser(sub, devices) -> None:
                    help="PSNR / SSIM of the crop (default) or of the whole image, or none")
     g.add_argument("--diff", metavar="MODE[:CHANNEL]",
                    help="error maps against the ground truth: signed|absolute|squared|relative[:R|G|B|luma]")
-    g.add_argument("--hr", action="store_true", help="add the HR crop (needs --zoom a multiple of the scale)")
+    g.add_argument("--hr", action="store_true", help="add the HR crop, first (needs --zoom a multiple of the scale)")
     g.add_argument("--overview", action="store_true", help="add the whole image with the region boxed")
     g.add_argument("-o", "--out", action="append", required=True,
                    help="FIG.png or FIG.svg (repeatable); with --pairs the name holds {stem}")

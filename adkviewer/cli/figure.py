@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from adkviewer.cli.args import EXIT_USAGE, _fail
+from adkviewer.cli.args import EXIT_OK, EXIT_RUNTIME, EXIT_SOME_FAILED, EXIT_USAGE, _fail
 
 STEM = "{stem}"
 
@@ -17,14 +17,13 @@ def _scale_of(hr_hw: tuple[int, int], lr_hw: tuple[int, int], prefer: int | None
 
 
 def _keys(args, has_gt: bool, extras) -> list[str]:
-    """The crops in the order asked for: --methods (gt and hr allowed among them), --hr appends the HR."""
+    """The crops in the order asked for: --methods (gt and hr allowed among them); --hr puts the HR first, as
+    Compare's Figure… does."""
     from adk_model.errors import UserError
-    from adk_model.figure import GT, HR
+    from adk_model.figure import GT, HR, figure_keys
     from adk_model.method_registry import method_info
 
-    keys = list(args.methods) if args.methods else ([GT] if has_gt else []) + ["adknet", "bicubic"]
-    if args.hr and HR not in keys:
-        keys.append(HR)
+    keys = figure_keys(args.methods or ["adknet", "bicubic"], hr=args.hr, gt=has_gt and not args.methods)
     for k in keys:
         if k not in (GT, HR):
             try:
@@ -106,8 +105,15 @@ def cmd_figure(args, argv) -> int:
                    lstsq_path=args.lstsq_fit, extras=extras)
     opts = FigureOptions(region, zoom=args.zoom, cols=args.cols, scores=args.scores, diff=diff,
                          overview=args.overview)
+    skipped = 0
     for (name, load, names), paths in zip(jobs, targets):
-        hr, gt = load()
+        try:
+            hr, gt = load()
+        except UserError as e:
+            if not args.pairs:
+                raise
+            skipped += _skip(name, e)
+            continue
         lr_hw = (hr.shape[0] // scale, hr.shape[1] // scale)
         try:
             check_region(region, lr_hw)  # before any method runs
@@ -124,9 +130,24 @@ def cmd_figure(args, argv) -> int:
         if diff is not None and gt is None:
             return _fail(f"{name}: --diff needs a ground-truth LR (--lr, or an LR/ folder beside the HR).",
                          EXIT_USAGE)
-        sources = run_sources(ms, hr, keys, gt, names=names)
+        try:
+            sources = run_sources(ms, hr, keys, gt, names=names)  # a missing or wrong-size result is this pair's
+        except UserError as e:
+            if not args.pairs:
+                raise
+            skipped += _skip(name, e)
+            continue
         fig = build_figure(sources, gt, scale, opts, title=name)
         for p in paths:
             write_figure(fig, p, overwrite=args.overwrite)
             print(f"wrote {p} ({fig.width}×{fig.height})", file=sys.stderr)
-    return 0
+    if not skipped:
+        return EXIT_OK
+    return EXIT_SOME_FAILED if skipped < len(jobs) else _fail("No figure was written: every pair was skipped.",
+                                                               EXIT_RUNTIME)
+
+
+def _skip(name: str, error: Exception) -> int:
+    """One pair that cannot be drawn is named and left out, as eval and downscale do; the others are written."""
+    print(f"adkviewer: skipping {name}: {error}", file=sys.stderr)
+    return 1

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from adk_model.errors import UserError
-from adk_model.figure import GT, HR, FigureOptions, Source, build_figure
+from adk_model.figure import GT, HR, FigureOptions, Source, build_figure, figure_keys as crop_order
 from adk_model.figure_layout import Figure, Region, check_region
 from adk_model.figure_write import write_figure
 
@@ -30,13 +30,9 @@ class FigureRequest:
 
 def figure_keys(session: Session, with_hr: bool, with_gt: bool) -> list[str]:
     """The crops in the order Compare shows them: the HR, the ground truth, the ticked methods with a result."""
-    keys = [HR] if with_hr and session.hr_full is not None else []
-    keys += [GT] if with_gt and session.has_gt else []
-    for m in session.methods:
-        r = session.results.get(m)
-        if r is not None and r.lr is not None and not r.partial and not r.message:
-            keys.append(m)
-    return keys
+    done = [m for m in session.methods if (r := session.results.get(m)) is not None and r.lr is not None
+            and not r.partial and not r.message]
+    return crop_order(done, hr=with_hr and session.hr_full is not None, gt=with_gt and session.has_gt)
 
 
 def clip_region(x0: float, y0: float, x1: float, y1: float, lr_shape: tuple[int, int]) -> Region:

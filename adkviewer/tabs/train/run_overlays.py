@@ -45,6 +45,7 @@ class RunOverlays(QObject):
                           symbol="t", symbolSize=7, symbolBrush=colour, symbolPen=None, name=overlay_label(run))
         for legend in self.legends.values():
             legend.setVisible(bool(self.items))
+        self.plots.set_overlaid({plot for plot, _ in self.items})  # "No run yet" would pin the range to 0–1
 
     def _add(self, plot: pg.PlotWidget, x, y, **style) -> None:
         if plot not in self.legends:

@@ -37,6 +37,7 @@ class CurvesView(QObject):
                                             symbolBrush=ADK_COLOUR, symbolPen=None)
         self.ref_items: dict[str, pg.PlotDataItem] = {}
         self.loss_note, self.val_note = PlotNote(self.loss_plot), PlotNote(self.val_plot)
+        self.overlaid: set[pg.PlotWidget] = set()  # plots with earlier runs' curves drawn over them
         self.val_plot.installEventFilter(self)  # a narrower plot wraps its legend (see set_val_title)
 
     def clear_refs(self) -> None:
@@ -66,12 +67,18 @@ class CurvesView(QObject):
         self.sync_notes()
         self.set_val_title()
 
+    def set_overlaid(self, plots: set[pg.PlotWidget]) -> None:
+        """Earlier runs' curves are drawn on `plots`: those show their axes, fitted to them, even with no run."""
+        self.overlaid = set(plots)
+        self.sync_notes()
+
     def sync_notes(self) -> None:
-        """An empty plot says why it is empty instead of showing bare axes."""
+        """An empty plot says why it is empty instead of showing bare axes; one with overlaid runs is not empty."""
         c = self.curves
         empty = self.empty_text()
-        self.loss_note.set_text("" if c.loss else empty)
-        self.val_note.set_text("" if c.val_psnr or c.refs else NO_VAL if self.validates() is False else empty)
+        self.loss_note.set_text("" if c.loss or self.loss_plot in self.overlaid else empty)
+        self.val_note.set_text("" if c.val_psnr or c.refs or self.val_plot in self.overlaid
+                               else NO_VAL if self.validates() is False else empty)
 
     def set_val_title(self) -> None:
         """The title with its legend on one line, or on two where one line is wider than the plot (pyqtgraph then
