@@ -12,23 +12,13 @@ import torch
 
 import adk_model.train as train_mod
 from adkviewer.cli.entry import main
-from core_helpers import box, make_pairs, one_thread, save_png  # noqa: F401 (fixture)
+from core_helpers import make_pairs, mismatched_pairs, one_thread  # noqa: F401 (fixture)
 from adk_model.calibration_check import FEW_PAIRS, calibrate_checked, few_pairs_note
-from adk_model.imageio import load_image
 from adk_model.model_card import reproduces, summarize_card
 from adk_model.train import Callbacks, TrainConfig, Trainer, load_split_pairs
 from adk_model.weights import default_weights, load_weights
 
 pytestmark = pytest.mark.usefixtures("one_thread")
-
-
-def mismatched_pairs(folder: Path, n_train: int = 4, n_val: int = 2) -> Path:
-    """Train LR with a strong colour response, val LR a plain box downscale: a colour fit to train hurts val."""
-    make_pairs(folder, n_train=n_train, n_val=n_val, lr_size=(16, 20))
-    for i in range(n_train, n_train + n_val):
-        hr = load_image(folder / "HR" / f"p{i}.png").array
-        save_png(folder / "LR" / f"p{i}.png", box(hr, 4))
-    return folder
 
 
 @pytest.fixture(scope="module")
