@@ -267,10 +267,12 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, QWidget):
 
     def _on_calibrated(self, info: dict[str, Any]) -> None:
         """An adopted calibration becomes what Start begins from; one worse on validation changes nothing."""
+        if info["preview"] is not None:
+            kept = ("ADK-Net calibrated: {:.2f} dB" if info["adopted"] else
+                    "ADK-Net as it was: {:.2f} dB")
+            self._show_preview(info["preview"], info["gt"], kept.format(info["after" if info["adopted"] else "before"]))
         if not info["adopted"]:
             return  # the model is as it was: the log says why (the runner's message)
-        if info["preview"] is not None:
-            self._show_preview(info["preview"], info["gt"], f"ADK-Net calibrated: {info['after']:.2f} dB")
         self._calibrated = info["weights"]
         self._sync_init_choices(select=self._calibrated)
         self.calfirst_check.setChecked(False)  # calibrated on these pairs already; the form's schedule stays
