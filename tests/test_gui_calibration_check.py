@@ -64,3 +64,16 @@ def test_a_small_folder_is_told_once_that_fine_tuning_is_unreliable(qtbot, tmp_p
     tab.init_combo.setCurrentIndex(tab.init_combo.findData("scratch"))
     tab._on_init_picked()  # as a person's pick does
     assert not note.isVisible()  # training anew is not what the note is about
+
+
+def test_without_validation_pairs_quick_calibrate_says_it_could_not_be_checked(qtbot, tmp_path):
+    none = make_pairs(tmp_path / "none", n_train=3, n_val=0, lr_size=(16, 20))
+    win, tab = setup_tab(qtbot, none, tmp_path / "runs", init="shipped", model_overrides={})
+    tab.calibrate_button.click()
+    wait_idle(qtbot, tab)
+    assert "could not be checked: there are no validation pairs, so it is adopted unchecked" in tab.last_message
+    cal = tab.runner.calibration
+    assert cal is not None and cal["checked"] is False and Path(cal["weights"]).is_file()
+    assert tab.init_combo.currentText().startswith("Calibrated:")
+    card = Path(cal["weights"]).with_suffix(".json").read_text()
+    assert "NaN" not in card and '"checked": false' in card

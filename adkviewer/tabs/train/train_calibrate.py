@@ -27,8 +27,9 @@ def quick_calibrate(trainer: Trainer, rescore: bool, report: Report, cancelled: 
     check = calibrate_checked(trainer.model, trainer.train_pairs, trainer.val, trainer.device, before=before,
                               cancelled=cancelled, report=report, log=trainer.log)
     trainer.calibration = check.record()  # the card of any later export records it, adopted or not
-    scores = {"before": check.before["psnr"], "after": check.after["psnr"], "ssim_after": check.after["ssim"]}
-    info = {**check.record(), **(scores if check.checked else {}), "seconds": round(time.perf_counter() - t0, 2),
+    scores = ({"before": check.before["psnr"], "after": check.after["psnr"], "ssim_after": check.after["ssim"]}
+              if check.checked else {})
+    info = {**check.record(), **scores, "seconds": round(time.perf_counter() - t0, 2),
             "iteration": trainer.iteration, "preview": check.preview, "gt": trainer.val[0][1] if trainer.val else None}
     if check.adopted:
         info["weights"] = str(save_calibrated(trainer, info))
