@@ -44,7 +44,8 @@ def export_card(trainer: Any, path: Path, which: str | None) -> dict[str, Any]:
     """An export's card: the data, split, settings, time, hardware and which model (best or last) it holds."""
     cfg = trainer.cfg
     calibration = getattr(trainer, "calibration", None)  # quick calibrate's verdict, adopted or not
-    return {"name": path.stem, **({"calibration": calibration} if calibration else {}), "training": {
+    verdict = {"calibration": calibration} if isinstance(calibration, dict) else {}
+    return {"name": path.stem, **verdict, "training": {
         **_pairs_record(trainer),
         "seconds": round(trainer.elapsed, 1),
         "hardware": hardware_string(trainer.device, trainer.dist.world),

@@ -173,6 +173,7 @@ class Trainer:
             self.history = list(ckpt.get("history", []))
             self.best = dict(ckpt.get("best", {}))
             self.best_state = ckpt.get("best_model")
+            self.calibration = ckpt.get("calibration")  # the verdict of the calibration this run started with
             torch.set_rng_state(ckpt["rng_torch"])
             self.gen.set_state(ckpt["rng_gen"])
             if dev.type == "cuda" and "rng_cuda" in ckpt:
@@ -344,6 +345,7 @@ class Trainer:
             "best_model": self.best_state,
             # the runs list counts them (model/runs.py); checkpoints written before it lack this entry
             "pairs": {"train": [p.name for p in self.train_infos], "val": [p.name for p in self.val_infos]},
+            "calibration": self.calibration,
         }
         if self.device is not None and self.device.type == "cuda":
             state["rng_cuda"] = torch.cuda.get_rng_state(self.device)

@@ -130,6 +130,11 @@ def test_fine_tuning_keeps_its_start_when_calibration_hurts_scores_it_once_and_c
     assert any("not adopted (the model it started from was kept)" in line for line in summary.trained_on)
     best = summarize_card(t.best_weights_path())  # best_x4 names its start too
     assert best.reproduces.startswith("adknet_x4_lite fine-tuned on the LR images of the pairs in 'hurting'")
+    resumed = Trainer(TrainConfig())
+    resumed.setup(resume=str(t.checkpoint_path("last")), iterations=3)
+    resumed.run()
+    card = json.loads(resumed.export().with_suffix(".json").read_text())  # a resumed run's card keeps the verdict
+    assert card["calibration"]["adopted"] is False and card["calibration"]["before"] == before
 
 
 def test_fine_tuning_a_small_folder_says_once_that_it_is_unreliable(hurting, tmp_path):
