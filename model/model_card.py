@@ -73,7 +73,8 @@ def reproduces(card: dict[str, Any]) -> str:
     if not t.get("pairs"):
         return "not recorded (the model card does not say what it was trained on)"
     n = len(t.get("train_pairs") or [])
-    pairs = f"the LR images of the pairs in '{_pairs_name(t['pairs'])}'" + (f" ({count_of(n, 'train pair')})" if n else "")
+    count = f" ({count_of(n, 'train pair')})" if n else ""
+    pairs = f"the LR images of the pairs in '{_pairs_name(t['pairs'])}'{count}"
     start = t.get("start_model") if isinstance(t.get("start_model"), dict) else {}
     name = str(start.get("name") or "")
     if not name:  # trained from scratch, or a card from before the start model was recorded
