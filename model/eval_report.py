@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 from .evaluate import SCORES, EvalResult
 from .methods import MethodSet
+from .model_card import card_train_pairs
 
 SCHEMA = "adkviewer-eval"
 SCHEMA_VERSION = 2  # 1: scale, pairs and means only
@@ -70,11 +71,29 @@ def _nonfinite_notes(res: EvalResult, methods: Sequence[str], labels: dict[str, 
     return notes
 
 
+def _training_pair_notes(res: EvalResult, ms: MethodSet, methods: Sequence[str], labels: dict[str, str],
+                         described: dict[str, dict[str, Any]]) -> list[str]:
+    """A note per ADK-Net model whose card lists scored pairs as its training pairs: those are not test scores."""
+    notes = []
+    for m in methods:
+        if not ms.is_adknet(m):
+            continue
+        own = set(card_train_pairs(ms.loaded(m).card))
+        hit = [pair for pair in res.per_pair if pair in own]
+        described[m]["trained_on_scored_pairs"] = hit
+        if hit:
+            names = ", ".join(hit[:5]) + (", ..." if len(hit) > 5 else "")
+            notes.append(f"{labels[m]} was trained on {len(hit)} of the {len(res.per_pair)} pairs scored ({names}): "
+                         f"its scores there are not test scores.")
+    return notes
+
+
 def eval_report(res: EvalResult, ms: MethodSet, methods: Sequence[str], split: str,
                 lstsq_fit: dict[str, Any] | None) -> dict[str, Any]:
     """The whole evaluation as one JSON-safe object (`json.dumps(..., allow_nan=False)` succeeds)."""
     described = {m: describe_method(m, ms) for m in methods}
     labels = {m: d["label"] for m, d in described.items()}
+    training = _training_pair_notes(res, ms, methods, labels, described)
     means = {}
     for m in methods:
         got = res.methods.get(m, {})
@@ -88,7 +107,7 @@ def eval_report(res: EvalResult, ms: MethodSet, methods: Sequence[str], split: s
         "per_pair": {pair: {m: {k: _finite(v.get(k)) for k in SCORES} for m, v in scores.items()}
                      for pair, scores in res.per_pair.items()},
         "problems": {pair: dict(p) for pair, p in res.problems.items()},
-        "notes": _nonfinite_notes(res, methods, labels),
+        "notes": _nonfinite_notes(res, methods, labels) + training,
     }
 
 

@@ -40,7 +40,7 @@ def external_file(method: ExtraMethod, names: Sequence[str]) -> Path:
                 return c
         tried.append(wanted)
     pair = names[0] if names else "this image"
-    raise UserError(f"{method.name}: no result for {pair} in {src} (looked for {', '.join(tried) or 'a name'}"
+    raise UserError(f"{method.name} for {pair}: no result in {src} (looked for {', '.join(tried) or 'a name'}"
                     f"{'' if Path(method.pattern).suffix else ' with an image extension'}).")
 
 

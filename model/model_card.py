@@ -45,12 +45,16 @@ class CardSummary:
     problem: str | None = None           # why there is no card (missing, unreadable)
     iterations: int | None = None        # training iterations (0: calibrated only; None: not recorded)
     train_pairs: tuple[str, ...] = ()    # the pairs it was trained on: their scores are not test scores
+    exported_iteration: int | None = None  # the iteration these weights are from (a run's best may be an early one)
 
     def method_label(self, own_name: str | None = None) -> str:
         """ADK-Net as a method beside others: the name the person gave it (else the card's), then the card's name,
         iterations and training pairs; a fine-tune's card often keeps the shipped model's name."""
         lead = own_name if own_name and own_name != self.name else self.name
-        bits = ([self.name] if lead != self.name else []) + ([f"{self.iterations} it"] if self.iterations else []) + (
+        it = self.exported_iteration
+        runs = ([f"it {it} of {self.iterations}"] if it is not None and self.iterations and it != self.iterations
+                else [f"{self.iterations} it"] if self.iterations else [])
+        bits = ([self.name] if lead != self.name else []) + runs + (
             [count_of(len(self.train_pairs), "train pair")] if self.train_pairs else [])
         return f"ADK-Net · {lead}" + (f" ({', '.join(bits)})" if bits else "")
 
@@ -148,12 +152,20 @@ def summarize_card(path: str | os.PathLike) -> CardSummary:
     title, rows = _scores(card)
     scale = card.get("scale")
     t = card.get("training") if isinstance(card.get("training"), dict) else {}
-    if not isinstance(t.get("train_pairs") or (), (list, tuple)):
-        t = {**t, "train_pairs": ()}
+    exported = t.get("exported") if isinstance(t.get("exported"), dict) else {}
+    it = exported.get("iteration")
     return CardSummary(path, str(card.get("name") or path.stem),
                        arch=str(card["arch"]) if card.get("arch") else None,
                        scale=scale if isinstance(scale, int) and not isinstance(scale, bool) else None,
                        reproduces=reproduces(card), trained_on=_trained_on(card),
                        note=str(card.get("note") or ""), scores_title=title, scores=rows,
                        iterations=t["iterations"] if isinstance(t.get("iterations"), int) else None,
-                       train_pairs=tuple(n for n in t.get("train_pairs") or () if isinstance(n, str)))
+                       train_pairs=card_train_pairs(card),
+                       exported_iteration=it if isinstance(it, int) and not isinstance(it, bool) else None)
+
+
+def card_train_pairs(card: Any) -> tuple[str, ...]:
+    """The pair names a card says its model was trained on (nothing for a card without them or malformed)."""
+    t = card.get("training") if isinstance(card, dict) and isinstance(card.get("training"), dict) else {}
+    pairs = t.get("train_pairs")
+    return tuple(n for n in pairs if isinstance(n, str)) if isinstance(pairs, (list, tuple)) else ()

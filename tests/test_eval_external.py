@@ -89,9 +89,9 @@ def test_a_missing_or_wrong_size_result_skips_only_that_pair(pristine, pil_bicub
     code, after, err = _eval_json(capsys, pristine, "--methods", "bicubic", "box",
                                   "--external", f"mine={damaged}/{{stem}}_x4_mine.png")
     assert code == 1  # some inputs failed, the others were scored
-    skipped = [ln for ln in err.splitlines() if ln.startswith("adkviewer: skipping mine on ")]
-    assert len(skipped) == 2 and "on p1:" in skipped[0] and "no result for p1" in skipped[0]
-    assert "on p3:" in skipped[1] and "7x7" in skipped[1] and "Traceback" not in err
+    skipped = [ln for ln in err.splitlines() if ln.startswith("adkviewer: skipping mine for ")]
+    assert len(skipped) == 2 and "skipping mine for p1: no result in" in skipped[0]
+    assert skipped[1].startswith("adkviewer: skipping mine for p3: ") and "7x7" in skipped[1] and "Traceback" not in err
     assert set(after["problems"]) == {"p1", "p3"} and set(after["problems"]["p3"]) == {"ext:mine"}
     for pair in after["split"]["pairs"]:
         for m in ("bicubic", "box") if pair in ("p1", "p3") else ("bicubic", "box", "ext:mine"):
@@ -164,6 +164,21 @@ def test_two_adknet_weights_side_by_side_labelled_from_their_cards(pristine, tmp
         for key in SCORED:
             assert scores["adknet:again"][key] == scores["adknet"][key], (pair, key)
         assert scores["adknet:ft"]["psnr"] != scores["adknet"]["psnr"]
+    # its training pairs among those scored are named, so nobody takes them for test scores
+    scored = res["split"]["pairs"]
+    mine = [p for p in scored if p in ("p0", "p1")]
+    assert mine and ft["trained_on_scored_pairs"] == mine and main_["trained_on_scored_pairs"] == []
+    assert [n for n in res["notes"] if "not test scores" in n] == [
+        f"{ft['label']} was trained on {len(mine)} of the {len(scored)} pairs scored ({', '.join(mine)}): "
+        f"its scores there are not test scores."]
+
+
+def test_a_run_s_best_weights_are_labelled_with_the_iteration_they_are_from(tmp_path):
+    from adk_model.model_card import summarize_card
+    best = save_weights(perturbed(tiny_config(scale=S), seed=3), tmp_path / "best.safetensors",
+                        {"name": "ft", "training": {"iterations": 40, "train_pairs": ["p0"],
+                                                    "exported": {"which": "best", "iteration": 0}}})
+    assert summarize_card(best).method_label("mine") == "ADK-Net · mine (ft, it 0 of 40, 1 train pair)"
 
 
 @pytest.mark.parametrize("flag, code, words", [

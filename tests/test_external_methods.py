@@ -69,7 +69,7 @@ def test_folder_matched_by_pattern_and_extension(tmp_path):
     # the pair's name first, then its HR file's stem (RealSR's NAME_HR.png)
     Image.new("RGB", (4, 4)).save(res / "Canon_001_HR.png")
     assert external_file(external_method("c", str(res)), ("Canon_001", "Canon_001_HR")).name == "Canon_001_HR.png"
-    with pytest.raises(UserError, match=r"a: no result for p9 in .*p9_x4_mine\.png"):
+    with pytest.raises(UserError, match=r"a for p9: no result in .*p9_x4_mine\.png"):
         external_file(external_method("a", str(res), "{stem}_x4_mine.png"), ("p9",))
     one = external_method("one", str(res / "p1.jpg"))
     assert external_file(one, ("anything",)).name == "p1.jpg"  # a single file is the open image's result
@@ -88,7 +88,7 @@ def test_pil_bicubic_folder_scores_as_the_builtin_and_problems_stay_per_pair(tmp
     result = evaluate(((p.name, *load_pair(p, S)) for p in infos), ["bicubic", ext.key], ms)
     assert set(result.problems) == {"p1", "p2", "p3"}
     assert "7x7" in result.problems["p1"]["ext:mine"] and "p1" in result.problems["p1"]["ext:mine"]
-    assert "no result for p2" in result.problems["p2"]["ext:mine"]
+    assert "mine for p2: no result" in result.problems["p2"]["ext:mine"]
     assert "p3" in result.problems["p3"]["ext:mine"] and "corrupt" in result.problems["p3"]["ext:mine"]
     for name in ("p0", "p4"):  # the good pairs: PIL's bicubic saved as PNG scores as the built-in bicubic
         got = result.per_pair[name]

@@ -95,6 +95,11 @@ def test_a_bad_result_file_is_one_message_and_the_others_still_work(qtbot, tmp_p
     r = _ready(qtbot, s, "ext:mine")
     assert r.lr is None and "7x5" in r.message and "p0" in r.message and "Traceback" not in r.message
     assert _ready(qtbot, s, "bicubic").ready
+    table = win.compare.metrics.table
+    win.compare.metrics.refresh()
+    # its sentence (elided, whole in the tooltip) does not widen the PSNR column it starts in
+    assert table.columnWidth(1) < table.fontMetrics().horizontalAdvance(r.message) / 2
+    assert table.columnWidth(0) > table.columnWidth(1)
     assert win.commands.add_external("bad name!", str(res)) is None and "name" in win.banner.text()
     assert win.commands.add_external("gone", str(tmp_path / "nowhere")) is None
     # the next pair's file is right: opened from the pairs folder by name, it is found and scored

@@ -88,6 +88,13 @@ def check_external(extras: dict, pair_count: int) -> None:
                             f"name a folder of results (matched by pair name or HR file name).")
 
 
+def _problem_line(label: str, name: str, pair: str, why: str) -> str:
+    """'skipping mine for p1: …', said once: an external result's sentence names its method and pair itself."""
+    if name and why.startswith(f"{name} for {pair}: "):
+        return f"adkviewer: skipping {why}"
+    return f"adkviewer: skipping {label} on {pair}: {why}"
+
+
 def cmd_eval(args, argv) -> int:
     from tqdm import tqdm
 
@@ -142,7 +149,7 @@ def cmd_eval(args, argv) -> int:
                        names=hr_stems)
     for pair, trouble in res.problems.items():  # that method is left out of this pair's means only
         for m, why in trouble.items():
-            print(f"adkviewer: skipping {ms.label(m)} on {pair}: {why}", file=sys.stderr)
+            print(_problem_line(ms.label(m), ms.extras[m].name if m in ms.extras else "", pair, why), file=sys.stderr)
     report = eval_report(res, ms, methods, args.split, fit_info)
     if args.json:
         print(json.dumps(report, indent=2, allow_nan=False))

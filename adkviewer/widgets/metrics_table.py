@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSizePolicy,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
@@ -111,6 +111,7 @@ class MetricsTable(QWidget):
                 msg = QTableWidgetItem(r.message)
                 msg.setForeground(Qt.darkGray)
                 msg.setToolTip(r.message)
+                msg.setSizeHint(QSize(1, 1))  # a long sentence must not widen the PSNR column it starts in: it elides
                 self.table.setItem(i, 1, msg)
                 self.table.setSpan(i, 1, 1, len(COLUMNS) - 1)
         self.table.setMaximumHeight(self.table_height())
