@@ -68,16 +68,28 @@ def _pairs_name(pairs: Any) -> str:
 
 
 def reproduces(card: dict[str, Any]) -> str:
-    """What the model reproduces: the card's own sentence, else the pairs it was fitted to."""
+    """What the model reproduces: the card's own sentence, else the pairs it was fitted to and the model it started
+    from."""
     said = card.get("reproduces")
     if isinstance(said, str) and said.strip():
         return said.strip()
     t = card.get("training") if isinstance(card.get("training"), dict) else {}
-    if t.get("pairs"):
-        n = len(t.get("train_pairs") or [])
-        count = f" ({n} train pair{'s' if n != 1 else ''})" if n else ""
-        return f"the LR images of the pairs in '{_pairs_name(t['pairs'])}'{count}: their blur and colour"
-    return "not recorded (the model card does not say what it was trained on)"
+    if not t.get("pairs"):
+        return "not recorded (the model card does not say what it was trained on)"
+    n = len(t.get("train_pairs") or [])
+    count = f" ({count_of(n, 'train pair')})" if n else ""
+    pairs = f"the LR images of the pairs in '{_pairs_name(t['pairs'])}'{count}"
+    start = t.get("start_model") if isinstance(t.get("start_model"), dict) else {}
+    name = str(start.get("name") or "")
+    if not name:  # trained from scratch, or a card from before the start model was recorded
+        return f"{pairs}: their blur and colour"
+    cal = card.get("calibration") if isinstance(card.get("calibration"), dict) else {}
+    if t.get("iterations") == 0:  # quick calibrate only
+        if cal.get("adopted") is False:
+            return (f"{name}, unchanged (quick calibrate on '{_pairs_name(t['pairs'])}' lowered validation PSNR, so "
+                    f"it was not adopted): {start.get('reproduces') or 'what the model it started from reproduces'}")
+        return f"{name} calibrated to {pairs}: their colour and blur as far as a global linear part holds them"
+    return f"{name} fine-tuned on {pairs}: their blur and colour"
 
 
 def _trained_on(card: dict[str, Any]) -> list[str]:
@@ -102,8 +114,11 @@ def _trained_on(card: dict[str, Any]) -> list[str]:
     if isinstance(card.get("calibration"), dict):
         c = card["calibration"]
         before, after = _num(c.get("before")), _num(c.get("after"))
-        if before is not None and after is not None:
-            lines.append(f"quick calibrate: val PSNR {before:.2f} → {after:.2f} dB")
+        if c.get("checked") is False:
+            lines.append("quick calibrate: not checked (no validation pairs)")
+        elif before is not None and after is not None:
+            kept = ", not adopted (the model it started from was kept)" if c.get("adopted") is False else ""
+            lines.append(f"quick calibrate: val PSNR {before:.2f} → {after:.2f} dB{kept}")
     return lines
 
 

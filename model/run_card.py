@@ -13,6 +13,8 @@ import torch
 
 from .ddp import launch_record
 from .devices import describe_device
+from .model_card import summarize_card
+from .weights import default_weights, describe_weights
 
 
 def hardware_string(device: torch.device | None, world: int = 1) -> str:
@@ -23,15 +25,27 @@ def hardware_string(device: torch.device | None, world: int = 1) -> str:
 
 def _pairs_record(trainer: Any) -> dict[str, Any]:
     cfg = trainer.cfg
+    start = start_model(cfg.init, cfg.scale)
     return {"pairs": str(cfg.pairs), "split": cfg.split, "train_pairs": [p.name for p in trainer.train_infos],
             "val_pairs": [p.name for p in trainer.val_infos], "iterations": trainer.iteration,
-            "started": trainer.started}
+            "started": trainer.started, **({"start_model": start} if start else {})}
+
+
+def start_model(init: str, scale: int) -> dict[str, str] | None:
+    """The model a run started from, by its card's name and what it reproduces (None: trained from scratch), so
+    that a fine-tune's card says what it was fine-tuned from, not only on what."""
+    path = default_weights(scale) if init == "shipped" else None if init == "scratch" else Path(init)
+    if path is None:
+        return None
+    return {"name": describe_weights(path).name, "reproduces": summarize_card(path).reproduces}
 
 
 def export_card(trainer: Any, path: Path, which: str | None) -> dict[str, Any]:
     """An export's card: the data, split, settings, time, hardware and which model (best or last) it holds."""
     cfg = trainer.cfg
-    return {"name": path.stem, "training": {
+    calibration = getattr(trainer, "calibration", None)  # quick calibrate's verdict, adopted or not
+    verdict = {"calibration": calibration} if isinstance(calibration, dict) else {}
+    return {"name": path.stem, **verdict, "training": {
         **_pairs_record(trainer),
         "seconds": round(trainer.elapsed, 1),
         "hardware": hardware_string(trainer.device, trainer.dist.world),

@@ -16,7 +16,8 @@ import torch.nn.functional as F
 
 from . import ddp
 from .adknet import ADKNet, ADKNetConfig
-from .calibrate import calibrate
+from .calibrate import calibrate  # noqa: F401 (the engine's public name)
+from .calibration_check import calibrate_start, few_pairs_note
 from .data import PairCropDataset
 from .devices import amp_enabled, autocast, ddp_plan, describe_device, resolve_device
 from .checkpoint_check import check_checkpoint
@@ -68,6 +69,8 @@ class Trainer:
         self.device: torch.device | None = None
         self.amp = False  # bf16 autocast of the training forward (CUDA only)
         self.finished = False
+        self.calibration: dict[str, Any] | None = None  # the card's record of the last quick calibrate
+        self._start_scores: tuple[dict[str, float], Any] | None = None  # the start's validation, if just scored
 
     # ------------------------------------------------------------------ control
     def request_pause(self) -> None:
@@ -151,17 +154,11 @@ class Trainer:
             self.model.load_state_dict(ckpt["model"])
         else:
             self.model = build_model(cfg, self.log)
-            if cfg.calibrate_first and self.model.mix is not None:
-                if cfg.init != "scratch":
-                    # A new camera's blur and colour, as far as a linear kernel holds them, are fitted in closed form
-                    # first (never below least squares on these pairs), so gradient steps go to what adapts.
-                    calibrate(self.model, train, dev)
-                    self.log("calibrated the linear part, colour mix and bias on the train pairs before fine-tuning"
-                             if self.model.linear is not None else
-                             "calibrated the colour head on the train pairs before fine-tuning")
-                elif self.model.linear is not None:
-                    calibrate(self.model, train, dev, fit_mix=False)  # the kernels start from a least-squares output
-                    self.log("fitted the linear part on the train pairs (closed form) before training")
+            if cfg.calibrate_first:  # trained weights: kept calibrated only if validation says it helps
+                check = calibrate_start(self.model, cfg.init, train, self.val, dev, self.log)
+                if check is not None:
+                    self.calibration = check.record()
+                    self._start_scores = (check.kept_scores, check.preview) if check.checked else None
         self.model.to(dev).train()
         if self.model.linear is not None:  # fitted in closed form, not by gradient steps (gradient_parameters)
             self.model.linear.weight.requires_grad_(False)
@@ -179,6 +176,7 @@ class Trainer:
             self.history = list(ckpt.get("history", []))
             self.best = dict(ckpt.get("best", {}))
             self.best_state = ckpt.get("best_model")
+            self.calibration = ckpt.get("calibration")  # the verdict of the calibration this run started with
             torch.set_rng_state(ckpt["rng_torch"])
             self.gen.set_state(ckpt["rng_gen"])
             if dev.type == "cuda" and "rng_cuda" in ckpt:
@@ -218,9 +216,11 @@ class Trainer:
         base_elapsed = self.elapsed
         held = False  # paused, and said so (a step in flight when pause was asked finishes first)
         alone = self.dist.world == 1
+        if self.iteration == 0 and (note := few_pairs_note(len(self.train_pairs), cfg.init)):
+            self.log(note)
         if self.iteration == 0 and cfg.val_every and not self.best and self.val and not self._stop.is_set():
             self.log("validating the starting model…")
-            self.run_validation()  # the starting model is a candidate: a run never hands back a worse one
+            self.run_validation(self._start_scores)  # the start is a candidate: a run never hands back a worse one
         stopping = ddp.agree([self._stop.is_set()], self.device)[0]
         try:
             # Alone, a stop is seen at once; several ranks act only on the stop they agreed on (one collective
@@ -303,9 +303,11 @@ class Trainer:
         if self.dist.world > 1 and dist.is_initialized():
             dist.barrier()
 
-    def run_validation(self) -> None:
+    def run_validation(self, known: tuple[dict[str, float], Any] | None = None) -> None:
+        """Score the model on the validation pairs (`known`: its scores and preview, just measured)."""
         if self.dist.is_main and self.val:
-            metrics, preview = validate(self.model, self.val, self.device)
+            metrics, preview = (dict(known[0]), known[1]) if known and known[1] is not None else validate(
+                self.model, self.val, self.device)
             metrics["it"] = self.iteration
             self.history.append({"it": self.iteration, **{f"val_{k}": v for k, v in metrics.items() if k != "it"}})
             if metrics["psnr"] > self.best.get("psnr", -1.0):
@@ -347,6 +349,7 @@ class Trainer:
             "best_model": self.best_state,
             # the runs list counts them (model/runs.py); checkpoints written before it lack this entry
             "pairs": {"train": [p.name for p in self.train_infos], "val": [p.name for p in self.val_infos]},
+            "calibration": self.calibration,
         }
         if self.device is not None and self.device.type == "cuda":
             state["rng_cuda"] = torch.cuda.get_rng_state(self.device)

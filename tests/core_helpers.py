@@ -105,3 +105,13 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+def mismatched_pairs(folder: Path, n_train: int = 4, n_val: int = 2) -> Path:
+    """make_pairs, but the val LR are a plain box downscale: a colour fit to the train LR lowers val PSNR."""
+    from adk_model.imageio import load_image
+
+    make_pairs(folder, n_train=n_train, n_val=n_val, lr_size=(16, 20))
+    for i in range(n_train, n_train + n_val):
+        save_png(folder / "LR" / f"p{i}.png", box(load_image(folder / "HR" / f"p{i}.png").array, 4))
+    return folder

@@ -369,7 +369,9 @@ def test_train_export_resume_and_calibrate(pristine, tmp_path, capsys):
                                  "--patch", 8, "--out", tmp_path / "cal"])
     assert code == 0, err
     fitted = "linear part, colour mix and bias" if load_weights(w).model.linear is not None else "colour head"
-    assert f"calibrated the {fitted}: val PSNR" in err
+    verdict = [line for line in err.splitlines() if line.startswith("Quick calibrate ")]
+    assert len(verdict) == 1 and f"(the {fitted}, fitted on 3 train pairs)" in verdict[0], err
+    assert " val PSNR from " in verdict[0] and " dB on 2 val pairs " in verdict[0]
     assert load_weights(tmp_path / "cal" / "adknet_x4_lite.safetensors").model.mix is not None
 
 
@@ -496,7 +498,7 @@ def test_train_writes_to_the_train_tabs_runs_folder_by_default(pristine, tmp_pat
     card = json.loads((run / "adknet_x4_lite.json").read_text())
     assert card["training"]["settings"]["init"] == "shipped"  # fine-tuned by default, like the Train tab
     assert card["training"]["command"].endswith("--init shipped")  # the recorded command still means this
-    assert "calibrated the linear part, colour mix and bias" in err  # the shipped model, as v2
+    assert "(the linear part, colour mix and bias, fitted on 3 train pairs)" in err  # the shipped model, as v2
 
 
 def test_train_split_all_trains_on_every_pair_as_eval_split_all_scores_every_pair(pristine, tmp_path, capsys):

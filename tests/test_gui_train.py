@@ -240,8 +240,9 @@ def test_quick_calibrate_improves_val_psnr_on_colour_shifted_pairs(qtbot, tmp_pa
     _idle(qtbot, tab)
     cal = tab.runner.calibration
     assert cal is not None and cal["after"] > cal["before"] + 1.0, cal
-    assert "Quick calibrate: val PSNR" in tab.last_message and "→" in tab.last_message
-    assert tab.log_view.toPlainText().lower().count("quick calibrate: val psnr") == 1  # it was said twice
+    assert tab.last_message.startswith(f"Quick calibrate raised val PSNR from {cal['before']:.3f} to "
+                                       f"{cal['after']:.3f} dB on 2 val pairs") and "adopted" in tab.last_message
+    assert tab.log_view.toPlainText().lower().count("quick calibrate raised val psnr") == 1  # it was said twice
     assert tab.plots.loss_note.text == "No training run yet: Start fine-tunes the calibrated model"
     n_val = len(tab.runner.trainer.val)
     assert f"scoring the model on {n_val} val pair{'' if n_val == 1 else 's'}…" in tab.log_view.toPlainText()

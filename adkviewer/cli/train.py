@@ -82,7 +82,8 @@ def cmd_train(args, argv) -> int:
     from adk_model.baselines import load_lstsq
     from adk_model.ddp import SameOnEveryRank, StopOnSignal
     from adk_model.evaluate import card_metrics
-    from adk_model.train import Callbacks, Trainer, calibrate, dist_from_env
+    from adk_model.calibration_check import calibrate_checked
+    from adk_model.train import Callbacks, Trainer, dist_from_env
     from adk_model.wording import count_of
 
     cfg = train_config(args, argv)
@@ -120,13 +121,12 @@ def cmd_train(args, argv) -> int:
             raise
         return 3  # rank 0 says it once
     if args.calibrate_only:
-        if main_rank:
-            before, _ = _val(trainer)
-            calibrate(trainer.model, trainer.train_pairs, trainer.device)
-            after, _ = _val(trainer)
+        if main_rank:  # kept only if validation says it helps (adk_model.calibration_check), said in one sentence
+            check = calibrate_checked(trainer.model, trainer.train_pairs, trainer.val, trainer.device, log=on_log)
+            trainer.calibration = check.record()
             path = trainer.export()
-            what = "linear part, colour mix and bias" if trainer.model.linear is not None else "colour head"
-            print(f"calibrated the {what}: val PSNR {before:.3f} -> {after:.3f} dB; wrote {path}", file=sys.stderr)
+            kept = "the calibrated model" if check.adopted else "it, unchanged,"
+            print(f"{check.sentence()} Wrote {kept} to {path}", file=sys.stderr)
         trainer.close()
         return 0
     if main_rank and not progress_off(args):  # without a bar, the log lines are printed as they come
@@ -172,9 +172,3 @@ def cmd_train(args, argv) -> int:
                   f"{trainer.best_weights_path()}", file=sys.stderr)
     return 0
 
-
-def _val(trainer) -> tuple[float, float]:
-    from adk_model.train import validate
-
-    m, _ = validate(trainer.model, trainer.val, trainer.device)
-    return m.get("psnr", float("nan")), m.get("ssim", float("nan"))

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QFileDialog, QTableWidgetItem
 
+from adk_model.calibration_check import few_pairs_note
 from adk_model.weights import describe_weights, shipped_weights
 
 from adk_model.splits import SPLIT_FILENAME
@@ -165,6 +166,15 @@ class TrainForm:
             frac = self.split_fraction_radio.isChecked()
             self.fraction_spin.setEnabled(frac)
             self.split_file_radio.setEnabled(not getattr(self, "_no_split_file", False))
+        self._sync_few_pairs_note()
+
+    def _sync_few_pairs_note(self) -> None:
+        """Under Quick calibrate, while fine-tuning would run on fewer than 10 train pairs (the engine's words)."""
+        scan = getattr(self, "scan", None)
+        usable = scan is not None and not scan.error and scan.n_train > 0
+        note = few_pairs_note(scan.n_train, self.init_combo.currentData() or "") if usable else None
+        self.few_pairs_note.setText(f"⚠ {note}" if note else "")
+        self.few_pairs_note.setVisible(bool(note))
 
     def browse_pairs(self) -> None:
         start = self.pairs_edit.text() or self.settings.get_str("folders/train_pairs", str(Path.home()))
@@ -190,6 +200,7 @@ class TrainForm:
         if not s.pairs:
             self._sync_split_choice("", None)
             self.scan = None
+            self._sync_few_pairs_note()
             self.plots.sync_notes()
             self.pairs_table.setRowCount(0)
             self.pairs_summary.setText("<span style='color:gray'>Choose a folder with HR/ and LR/ subfolders "
@@ -213,6 +224,7 @@ class TrainForm:
             scan.split_note = "No split.json in the folder: " + scan.split_note[0].lower() + scan.split_note[1:]
         self.scan = scan
         self._fill_table(scan)
+        self._sync_few_pairs_note()
         self.plots.sync_notes()  # "choose a pairs folder" goes once one is usable
         return scan
 

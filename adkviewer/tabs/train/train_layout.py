@@ -195,6 +195,11 @@ class TrainLayout:
         row.addWidget(self.resume_ckpt_button)
         row.addStretch(1)
         sl.addLayout(row)
+        self.few_pairs_note = QLabel(side)  # under Quick calibrate: fine-tuning a small folder is unreliable
+        self.few_pairs_note.setWordWrap(True)
+        self.few_pairs_note.setStyleSheet("color:#6c5200;")
+        self.few_pairs_note.hide()
+        sl.addWidget(self.few_pairs_note)
         self._form_widgets = [self.pairs_edit, browse, self.split_file_radio, self.split_fraction_radio,
                               self.fraction_spin, self.seed_spin, self.init_combo, self.calfirst_check,
                               self.scale_combo, self.preset_combo,

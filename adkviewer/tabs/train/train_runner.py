@@ -273,9 +273,8 @@ class TrainRunner(QObject):
             info = quick_calibrate(trainer, self.calibration is not None,
                                    lambda *a: job.progress("calprogress", *a), job.cancelled)
             job.progress("calibrated", info)
-            return "calibrated", (f"Quick calibrate: {info['on'].split()[0]} PSNR {info['before']:.3f} → "
-                                  f"{info['after']:.3f} dB ({info['seconds']:.1f} s). The calibrated model is now "
-                                  "the current one.")
+            said = f"{info['sentence'].rstrip('.')} ({info['seconds']:.1f} s)."
+            return ("calibrated" if info["adopted"] else "not adopted"), said
         except InterruptedError:
             if fresh:
                 self.trainer = None
@@ -286,7 +285,8 @@ class TrainRunner(QObject):
             return "crashed", crash_message(e, None)
 
     def _on_calibrated(self, info: dict[str, Any]) -> None:
-        self.calibration = info
+        if info["adopted"]:  # else the model is as it was (and so is what it was calibrated by before)
+            self.calibration = info
         self.calibrated.emit(info)
 
     def cancel_calibration(self) -> None:

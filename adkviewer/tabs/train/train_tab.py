@@ -266,7 +266,13 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, QWidget):
             self.progress.setFormat("calibrated: Start fine-tunes it" if outcome == "calibrated" else "idle")
 
     def _on_calibrated(self, info: dict[str, Any]) -> None:
-        self._show_preview(info["preview"], info["gt"], f"ADK-Net calibrated: {info['after']:.2f} dB")
+        """An adopted calibration becomes what Start begins from; one worse on validation changes nothing."""
+        if info["preview"] is not None:
+            kept = ("ADK-Net calibrated: {:.2f} dB" if info["adopted"] else
+                    "ADK-Net as it was: {:.2f} dB")
+            self._show_preview(info["preview"], info["gt"], kept.format(info["after" if info["adopted"] else "before"]))
+        if not info["adopted"]:
+            return  # the model is as it was: the log says why (the runner's message)
         self._calibrated = info["weights"]
         self._sync_init_choices(select=self._calibrated)
         self.calfirst_check.setChecked(False)  # calibrated on these pairs already; the form's schedule stays
@@ -304,15 +310,16 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, QWidget):
         self.last_message = message
         if message:
             self.log(message)
-        if outcome in ("calibrated", "cancelled") or self.progress.format().startswith("quick calibrate"):
+        calibration = outcome in ("calibrated", "not adopted", "cancelled")
+        if calibration or self.progress.format().startswith("quick calibrate"):
             self._run_bar(outcome)
         if outcome == "crashed":
             self.hub.error(message, TRAIN)
-        elif outcome in ("finished", "stopped", "calibrated", "cancelled"):
+        elif outcome in ("finished", "stopped", "calibrated", "not adopted", "cancelled"):
             self.hub.info(message, TRAIN)
         self.eta_label.setText("paused" if self.runner.state == PAUSED else
                                {"finished": "done", "stopped": "stopped", "crashed": "failed",
-                                "cancelled": "cancelled"}.get(outcome, ""))
+                                "cancelled": "cancelled", "not adopted": "not adopted"}.get(outcome, ""))
         self._redraw_curves()  # the notes and legend of a run that ended
         self.runs_panel.refresh()
         self._sync_buttons()

@@ -1,0 +1,186 @@
+"""Quick calibrate is never adopted where it lowers validation PSNR (issue 16's walkthrough: on 2 pairs it went from
+30.477 to 30.443 dB and was still used), in the engine, `adkviewer train` and its card; small folders are told that
+fine-tuning is unreliable, once; a fine-tune's card names the model it started from."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+import adk_model.train as train_mod
+from adkviewer.cli.entry import main
+from core_helpers import make_pairs, mismatched_pairs, one_thread  # noqa: F401 (fixture)
+from adk_model.calibration_check import FEW_PAIRS, calibrate_checked, few_pairs_note
+from adk_model.model_card import reproduces, summarize_card
+from adk_model.train import Callbacks, TrainConfig, Trainer, load_split_pairs
+from adk_model.weights import default_weights, load_weights
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+@pytest.fixture(scope="module")
+def hurting(tmp_path_factory) -> Path:
+    return mismatched_pairs(tmp_path_factory.mktemp("pairs") / "hurting")
+
+
+@pytest.fixture(scope="module")
+def helping(tmp_path_factory) -> Path:
+    """Train and val LR share the colour response: calibration fits it."""
+    return make_pairs(tmp_path_factory.mktemp("pairs") / "helping", n_train=4, n_val=2, lr_size=(16, 20))
+
+
+def _shipped() -> torch.nn.Module:
+    return load_weights(default_weights(4)).model
+
+
+def _loaded(folder: Path):
+    _, train, _, val = load_split_pairs(TrainConfig(pairs=str(folder), scale=4))
+    return train, val
+
+
+def _state(model) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def _same(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_calibration_that_lowers_val_psnr_is_not_adopted_and_says_so_with_both_numbers(hurting):
+    train, val = _loaded(hurting)
+    model = _shipped()
+    start = _state(model)
+    logged: list[str] = []
+    check = calibrate_checked(model, train, val, "cpu", log=logged.append)
+    assert check.checked and not check.adopted
+    assert check.after["psnr"] < check.before["psnr"] - 0.5, (check.before, check.after)
+    assert _same(_state(model), start)  # the model it started from, bit for bit
+    assert check.kept_scores == check.before
+    b, a = f"{check.before['psnr']:.3f}", f"{check.after['psnr']:.3f}"
+    assert check.sentence() == (f"Quick calibrate lowered val PSNR from {b} to {a} dB on 2 val pairs (the linear "
+                                f"part, colour mix and bias, fitted on 4 train pairs), so it is not adopted: the "
+                                f"model it started from is kept.")
+    assert logged == ["quick calibrate: scoring the model on 2 val pairs…",
+                      "quick calibrate: fitting the linear part, colour mix and bias on 4 train pairs…"]
+    rec = check.record()
+    assert rec["adopted"] is False and rec["checked"] is True and rec["sentence"] == check.sentence()
+    assert rec["before"] == round(check.before["psnr"], 4) and rec["after"] == round(check.after["psnr"], 4)
+
+
+def test_a_calibration_that_helps_is_adopted(helping):
+    train, val = _loaded(helping)
+    model = _shipped()
+    start = _state(model)
+    check = calibrate_checked(model, train, val, "cpu")
+    assert check.adopted and check.after["psnr"] > check.before["psnr"] + 1.0, (check.before, check.after)
+    assert not _same(_state(model), start) and check.kept_scores == check.after
+    assert check.sentence().startswith(f"Quick calibrate raised val PSNR from {check.before['psnr']:.3f} to "
+                                       f"{check.after['psnr']:.3f} dB on 2 val pairs")
+    assert check.sentence().endswith(": the calibrated model is adopted.")
+    assert check.preview is not None and check.preview.shape == val[0][1].shape
+
+
+def test_without_validation_pairs_it_says_that_it_could_not_be_checked(hurting):
+    train, _ = _loaded(hurting)
+    model = _shipped()
+    start = _state(model)
+    check = calibrate_checked(model, train, [], "cpu")
+    assert check.adopted and not check.checked and not _same(_state(model), start)
+    assert "could not be checked: there are no validation pairs" in check.sentence()
+    assert "before" not in check.record() and check.record()["checked"] is False
+
+
+def test_equal_looking_numbers_get_more_decimals():
+    from adk_model.calibration_check import _both
+
+    assert _both(30.4771, 30.4769) == ("30.4771", "30.4769")
+    assert _both(30.477, 30.443) == ("30.477", "30.443")
+
+
+def _trainer(pairs: Path, out: Path, logs: list[str], **kw) -> Trainer:
+    cfg = TrainConfig(pairs=str(pairs), scale=4, init="shipped", iterations=2, batch=2, patch=8, val_every=2,
+                      ckpt_every=0, out=str(out), device="cpu", calibrate_first=True, **kw)
+    return Trainer(cfg, Callbacks(on_log=logs.append))
+
+
+def test_fine_tuning_keeps_its_start_when_calibration_hurts_scores_it_once_and_cards_say_so(hurting, tmp_path,
+                                                                                          monkeypatch):
+    logs: list[str] = []
+    t = _trainer(hurting, tmp_path / "run", logs)
+    t.setup()
+    assert _same(_state(t.model), _state(_shipped()))  # calibration was tried, and not adopted
+    verdict = [m for m in logs if m.startswith("Quick calibrate ")]
+    assert len(verdict) == 1 and "so it is not adopted: the model it started from is kept" in verdict[0]
+    before = t.calibration["before"]
+    scored = []
+    orig = train_mod.validate
+    monkeypatch.setattr(train_mod, "validate", lambda *a, **k: (scored.append(1), orig(*a, **k))[1])
+    t.run()
+    assert t.history[0]["it"] == 0 and round(t.history[0]["val_psnr"], 4) == before  # its start, scored once
+    assert len(scored) == 1  # iteration 2 only: the start's score was not measured again
+    card = json.loads(t.export().with_suffix(".json").read_text())
+    assert card["calibration"]["adopted"] is False and card["calibration"]["before"] == before
+    assert card["training"]["start_model"]["name"] == "adknet_x4_lite"
+    summary = summarize_card(t.export())
+    assert summary.reproduces == ("adknet_x4_lite fine-tuned on the LR images of the pairs in 'hurting' "
+                                  "(4 train pairs): their blur and colour")
+    assert any("not adopted (the model it started from was kept)" in line for line in summary.trained_on)
+    best = summarize_card(t.best_weights_path())  # best_x4 names its start too
+    assert best.reproduces.startswith("adknet_x4_lite fine-tuned on the LR images of the pairs in 'hurting'")
+    resumed = Trainer(TrainConfig())
+    resumed.setup(resume=str(t.checkpoint_path("last")), iterations=3)
+    resumed.run()
+    card = json.loads(resumed.export().with_suffix(".json").read_text())  # a resumed run's card keeps the verdict
+    assert card["calibration"]["adopted"] is False and card["calibration"]["before"] == before
+
+
+def test_fine_tuning_a_small_folder_says_once_that_it_is_unreliable(hurting, tmp_path):
+    logs: list[str] = []
+    t = _trainer(hurting, tmp_path / "run", logs)
+    t.setup()
+    t.run()
+    note = few_pairs_note(4, "shipped")
+    assert note.startswith("Only 4 train pairs: fine-tuning on fewer than 10 is unreliable, and Quick calibrate "
+                           "alone is usually the better choice")
+    assert logs.count(note) == 1 and t.finished  # said, and the run was not blocked
+    # the number it cites is the one bench/RESULTS.md prints for N = 10 (Quick calibrate, Canon -> Nikon)
+    results = (Path(__file__).resolve().parents[1] / "bench" / "RESULTS.md").read_text()
+    variants = results.split("## Fine-tuning variants on a new camera")[1].split("\n## ")[0]
+    rows = [r for r in variants.splitlines() if r.startswith("| Canon -> Nikon | 10 |")]
+    assert rows and all(r.split("|")[6].strip() == "32.76" for r in rows) and "32.76" in note
+    assert max(float(r.split("|")[7].split()[0]) for r in rows) == 32.72 and "32.72" in note
+    assert few_pairs_note(FEW_PAIRS, "shipped") is None and few_pairs_note(4, "scratch") is None
+
+
+def test_calibrate_only_writes_the_unchanged_start_and_its_card_says_why(hurting, helping, tmp_path, capsys):
+    code = main(["train", "--pairs", str(hurting), "--calibrate-only", "--device", "cpu", "--out",
+                 str(tmp_path / "cal")])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    written = tmp_path / "cal" / "adknet_x4_lite.safetensors"
+    lines = [line for line in err.splitlines() if line.startswith("Quick calibrate ")]
+    assert len(lines) == 1 and "so it is not adopted" in lines[0] and "Traceback" not in err
+    assert lines[0].endswith(f"Wrote it, unchanged, to {written}")
+    assert "fine-tuning on fewer than" not in err  # no fine-tuning here
+    assert _same(_state(load_weights(written).model), _state(_shipped()))
+    card = json.loads(written.with_suffix(".json").read_text())
+    assert card["calibration"]["adopted"] is False
+    assert reproduces(card).startswith("adknet_x4_lite, unchanged (quick calibrate on 'hurting' lowered validation "
+                                       "PSNR, so it was not adopted): the short-focal-length")
+
+    code = main(["train", "--pairs", str(helping), "--calibrate-only", "--device", "cpu", "--out",
+                 str(tmp_path / "cal2")])
+    err = capsys.readouterr().err
+    assert code == 0 and "the calibrated model is adopted. Wrote the calibrated model to" in err, err
+    card = json.loads((tmp_path / "cal2" / "adknet_x4_lite.json").read_text())
+    assert card["calibration"]["adopted"] is True and card["calibration"]["after"] > card["calibration"]["before"]
+    assert reproduces(card) == ("adknet_x4_lite calibrated to the LR images of the pairs in 'helping' (4 train "
+                                "pairs): their colour and blur as far as a global linear part holds them")
+
+
+def test_cards_without_a_start_model_keep_the_old_sentence():
+    card = {"training": {"pairs": "/x/mine", "train_pairs": ["a", "b"], "iterations": 5}}
+    assert reproduces(card) == "the LR images of the pairs in 'mine' (2 train pairs): their blur and colour"

@@ -1,0 +1,79 @@
+"""The Train tab keeps a Quick calibrate only where validation allows (issue 16: one that lowered val PSNR was still
+pre-selected as "Start from: Calibrated …"), and says once, under Quick calibrate and in the log, that fine-tuning a
+small folder is unreliable. Tiny pairs keep it fast."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from core_helpers import make_pairs, mismatched_pairs, one_thread  # noqa: E402, F401
+from train_gui_helpers import WAIT_MS, setup_tab, wait_idle  # noqa: E402, F401
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+@pytest.fixture(scope="module")
+def hurting(tmp_path_factory) -> Path:
+    return mismatched_pairs(tmp_path_factory.mktemp("pairs") / "hurting")
+
+
+def test_a_calibration_that_lowers_val_psnr_is_not_offered_as_the_start(qtbot, tmp_path, hurting):
+    win, tab = setup_tab(qtbot, hurting, tmp_path / "runs", init="shipped", model_overrides={}, iterations=2,
+                         val_every=2)
+    assert tab.calfirst_check.isChecked()
+    tab.calibrate_button.click()
+    wait_idle(qtbot, tab)
+    msg = tab.last_message
+    assert msg.startswith("Quick calibrate lowered val PSNR from ") and " dB on 2 val pairs " in msg, msg
+    assert "so it is not adopted: the model it started from is kept" in msg and "Traceback" not in msg
+    assert tab.log_view.toPlainText().count("Quick calibrate lowered val PSNR") == 1
+    assert tab.runner.calibration is None and tab.eta_label.text() == "not adopted"
+    assert "not adopted" in win.statusBar().currentMessage()  # said where the window says news
+    labels = [tab.init_combo.itemText(i) for i in range(tab.init_combo.count())]
+    assert tab.init_combo.currentData() == "shipped" and not any(lbl.startswith("Calibrated:") for lbl in labels)
+    assert tab.calfirst_check.isChecked()  # Start still calibrates first, under the same rule
+    assert not list(Path(tab.runner.trainer.cfg.out).glob("calibrated_*"))
+    assert tab.plots.loss_note.text == "No run yet: press Start (or Quick calibrate)"
+    before = float(msg.split("from ")[1].split(" ")[0])
+    assert tab.preview.model_title.text() == f"ADK-Net as it was: {before:.2f} dB"
+
+
+def test_a_small_folder_is_told_once_that_fine_tuning_is_unreliable(qtbot, tmp_path, hurting):
+    win, tab = setup_tab(qtbot, hurting, tmp_path / "runs", init="shipped", model_overrides={}, iterations=2,
+                         val_every=2)
+    note = tab.few_pairs_note
+    assert note.isVisible() and note.text().startswith("⚠ Only 4 train pairs: fine-tuning on fewer than 10 is "
+                                                       "unreliable, and Quick calibrate alone is usually the better")
+    tab.start_button.click()
+    wait_idle(qtbot, tab)
+    log = tab.log_view.toPlainText()
+    assert log.count("fine-tuning on fewer than 10 is unreliable") == 1 and tab.runner.trainer.finished
+    assert log.count("so it is not adopted: the model it started from is kept") == 1  # calibrate-first's verdict
+
+    big = make_pairs(tmp_path / "big", n_train=10, n_val=2, lr_size=(16, 20))
+    tab.pairs_edit.setText(str(big))
+    tab.rescan()
+    assert not note.isVisible()
+    tab.pairs_edit.setText(str(hurting))
+    tab.rescan()
+    assert note.isVisible()
+    tab.init_combo.setCurrentIndex(tab.init_combo.findData("scratch"))
+    tab._on_init_picked()  # as a person's pick does
+    assert not note.isVisible()  # training anew is not what the note is about
+
+
+def test_without_validation_pairs_quick_calibrate_says_it_could_not_be_checked(qtbot, tmp_path):
+    none = make_pairs(tmp_path / "none", n_train=3, n_val=0, lr_size=(16, 20))
+    win, tab = setup_tab(qtbot, none, tmp_path / "runs", init="shipped", model_overrides={})
+    tab.calibrate_button.click()
+    wait_idle(qtbot, tab)
+    assert "could not be checked: there are no validation pairs, so it is adopted unchecked" in tab.last_message
+    cal = tab.runner.calibration
+    assert cal is not None and cal["checked"] is False and Path(cal["weights"]).is_file()
+    assert tab.init_combo.currentText().startswith("Calibrated:")
+    card = Path(cal["weights"]).with_suffix(".json").read_text()
+    assert "NaN" not in card and '"checked": false' in card
