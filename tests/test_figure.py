@@ -211,7 +211,7 @@ def test_cli_figure_skips_a_pair_whose_external_result_is_missing_or_the_wrong_s
     err = capsys.readouterr().err.splitlines()
     assert code == 1 and sorted(p.name for p in out.iterdir()) == ["a.png"]
     skipped = [line for line in err if line.startswith("adkviewer: skipping ")]
-    assert [line.split(":")[1] for line in skipped] == [" skipping b", " skipping c"]
+    assert [line.split(":")[1] for line in skipped] == [" skipping mine for b", " skipping mine for c"]  # said once
     assert all(line.count(":") >= 2 and "Traceback" not in line for line in skipped)
     (tmp_path / "mine" / "a.png").unlink()
     assert main(["figure", "--pairs", str(tmp_path / "pairs"), "--split", "all", "--region", "0,0,8,8",

@@ -299,13 +299,15 @@ def build_gui_parser() -> argparse.ArgumentParser:
                         "(NAME=results/), or with a pattern (NAME=results/{stem}_x4_mine.png); repeatable")
     p.add_argument("--adknet", action="append", default=[], metavar="NAME=WEIGHTS",
                    help="more ADK-Net weights beside the main model (NAME=ft.safetensors); repeatable")
-    p.add_argument("--tab", choices=["compare", "inspect", "diff", "train"], default=None)
+    p.add_argument("--tab", choices=["compare", "inspect", "diff", "train"], default=None,
+                   help="the tab to open on (default compare)")
     p.add_argument("--pixel", help="LR pixel X,Y to select (Inspect)")
     p.add_argument("--diff", help="difference view: METHOD[:MODE[:CHANNEL[:REF]]] or METHOD-REF[:MODE[:CHANNEL]]; "
                    "MODE signed|absolute|squared|relative, CHANNEL R|G|B|luma, REF gt or a method "
                    "(default: the ground truth, else bicubic)")
-    p.add_argument("--field", help="kernel field map statistic")
+    p.add_argument("--field", help="Inspect's kernel field map: dx_r|dx_g|dx_b, dy_*, spread_* (centroid shift and "
+                                   "spread in HR pixels per channel) or rb_diff (R-vs-B kernel difference)")
     p.add_argument("--swipe", help="swipe between METHOD_A,METHOD_B")
     p.add_argument("--screenshot", help="save a screenshot when all results are shown, then exit")
-    p.add_argument("--size", default="1280x800", help="window size for --screenshot")
+    p.add_argument("--size", default="1280x800", help="window size for --screenshot (default 1280x800)")
     return p
