@@ -11,7 +11,7 @@ SUBCOMMANDS = ("downscale", "eval", "train", "fit-lstsq", "import-weights", "run
 
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_RUNTIME, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-EXIT_CODES = ("exit codes: 0 ok; 1 some inputs failed (the others were written); 2 usage error; "
+EXIT_CODES = ("exit codes: 0 ok; 1 some inputs failed (the others were done); 2 usage error; "
               "3 runtime error (a missing file, bad weights, out of memory, a --screenshot run that showed an "
               "error); 130 interrupted (Ctrl-C)")
 
