@@ -57,3 +57,10 @@ def load_external(method: ExtraMethod, names: Sequence[str], lr_shape: tuple[int
         raise UserError(f"{method.name} for {pair}: '{path.name}' is {w}x{h}, but this pair's LR is "
                         f"{lr_shape[1]}x{lr_shape[0]} (HR size / scale).")
     return img.array
+
+
+def naming_pair(pair: str, why: str, method: str = "") -> str:
+    """A problem said with its pair (and method) once: an external result's sentence names them itself."""
+    if f" for {pair}: " in why or why.startswith(f"{pair}: "):
+        return why
+    return f"{method} on {pair}: {why}" if method else f"{pair}: {why}"

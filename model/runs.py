@@ -229,18 +229,14 @@ def _from_checkpoint(run: RunInfo, ckpt: dict) -> None:
         if it is None:
             skipped += 1
             continue
-        if "loss" in h:
-            if _num(h["loss"]) is None:
-                skipped += 1
-            else:
-                run.loss_it.append(it)
-                run.loss.append(_num(h["loss"]))
-        if "val_psnr" in h:
-            if _num(h["val_psnr"]) is None:
-                skipped += 1
-            else:
-                run.val_it.append(it)
-                run.val_psnr.append(_num(h["val_psnr"]))
+        for key, its, values in (("loss", run.loss_it, run.loss), ("val_psnr", run.val_it, run.val_psnr)):
+            if key in h:
+                v = _num(h[key])
+                if v is None:
+                    skipped += 1
+                else:
+                    its.append(it)
+                    values.append(v)
     if skipped:
         run.missing.append(f"{skipped} history entries are not numbers and are left out")
     if len(run.loss_it) > 2 and all(b - a == 10 for a, b in zip(run.loss_it[1:], run.loss_it[2:])):

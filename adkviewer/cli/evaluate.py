@@ -56,19 +56,13 @@ def check_external(extras: dict, pair_count: int) -> None:
                             f"name a folder of results (matched by pair name or HR file name).")
 
 
-def _problem_line(label: str, name: str, pair: str, why: str) -> str:
-    """'skipping mine for p1: …', said once: an external result's sentence names its method and pair itself."""
-    if name and why.startswith(f"{name} for {pair}: "):
-        return f"adkviewer: skipping {why}"
-    return f"adkviewer: skipping {label} on {pair}: {why}"
-
-
 def cmd_eval(args, argv) -> int:
     from tqdm import tqdm
 
     from adk_model.devices import resolve_device
     from adk_model.eval_report import eval_csv, eval_report, lstsq_source
     from adk_model.evaluate import evaluate, format_table
+    from adk_model.external import naming_pair
     from adk_model.errors import UserError
     from adk_model.method_registry import known
     from adk_model.methods import MethodSet, shipped_lstsq
@@ -116,7 +110,7 @@ def cmd_eval(args, argv) -> int:
                        names=hr_stems)
     for pair, trouble in res.problems.items():  # that method is left out of this pair's means only
         for m, why in trouble.items():
-            print(_problem_line(ms.label(m), ms.extras[m].name if m in ms.extras else "", pair, why), file=sys.stderr)
+            print(f"adkviewer: skipping {naming_pair(pair, why, ms.label(m))}", file=sys.stderr)
     report = eval_report(res, ms, methods, args.split, fit_info)
     if args.json:
         print(json.dumps(report, indent=2, allow_nan=False))

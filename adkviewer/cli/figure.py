@@ -149,6 +149,7 @@ def cmd_figure(args, argv) -> int:
 
 def _skip(name: str, error: Exception) -> int:
     """One pair that cannot be drawn is named and left out, as eval and downscale do; the others are written."""
-    said = str(error)  # an external result's sentence names its pair itself ('mine for b: ...')
-    print(f"adkviewer: skipping {said if f' for {name}: ' in said else f'{name}: {said}'}", file=sys.stderr)
+    from adk_model.external import naming_pair
+
+    print(f"adkviewer: skipping {naming_pair(name, str(error))}", file=sys.stderr)
     return 1
