@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
@@ -32,7 +31,6 @@ from adk_model.train import predict  # noqa: E402
 from adk_model.weights import load_weights  # noqa: E402
 
 SCALE = 4
-MARK_BEGIN, MARK_END = "<!-- transfer:begin -->", "<!-- transfer:end -->"
 
 
 def link_pairs(data: Path, names: list[str], dest: Path, split: dict | None = None) -> Path:
@@ -168,13 +166,15 @@ def table(rows: list[dict], command: str) -> str:
     return "\n".join(lines)
 
 
-def write_results(text: str) -> None:
+def write_results(text: str, key: str = "transfer", title: str = "Transfer to a new camera (bench/transfer.py)") -> None:
+    """Put `text` in bench/RESULTS.md between its `key` markers (replacing the last run's), or append it."""
     path = ROOT / "bench" / "RESULTS.md"
     old = path.read_text() if path.is_file() else ""
-    block = f"{MARK_BEGIN}\n## Transfer to a new camera (bench/transfer.py)\n\n{text}\n{MARK_END}"
-    if MARK_BEGIN in old:
-        head, rest = old.split(MARK_BEGIN, 1)
-        new = head + block + rest.split(MARK_END, 1)[1]
+    begin, end = f"<!-- {key}:begin -->", f"<!-- {key}:end -->"
+    block = f"{begin}\n## {title}\n\n{text}\n{end}"
+    if begin in old:
+        head, rest = old.split(begin, 1)
+        new = head + block + rest.split(end, 1)[1]
     else:
         new = old.rstrip() + "\n\n" + block + "\n"
     path.write_text(new)

@@ -84,6 +84,13 @@ def reproduces(card: dict[str, Any]) -> str:
     if not name:  # trained from scratch, or a card from before the start model was recorded
         return f"{pairs}: their blur and colour"
     cal = card.get("calibration") if isinstance(card.get("calibration"), dict) else {}
+    camera = card.get("camera") if isinstance(card.get("camera"), dict) else {}
+    if camera.get("name"):  # one model per camera (adk_model.camera_models): the camera's own pairs calibrated it
+        n_cam = len(camera.get("train_pairs") or [])
+        cam_pairs = f"the {camera['name']} pairs in '{_pairs_name(t['pairs'])}' ({count_of(n_cam, 'train pair')})"
+        fitted = "calibrated to" if cal.get("adopted") is not False else "not calibrated (it lowered validation PSNR) to"
+        tuned = f"{name} fine-tuned on {pairs}, then " if t.get("iterations") else f"{name} "
+        return f"{tuned}{fitted} {cam_pairs}: that camera's colour and blur as far as a global linear part holds them"
     if t.get("iterations") == 0:  # quick calibrate only
         if cal.get("adopted") is False:
             return (f"{name}, unchanged (quick calibrate on '{_pairs_name(t['pairs'])}' lowered validation PSNR, so "

@@ -191,6 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "(one forward pass over the train pairs)")
     t.add_argument("--no-calibrate", action="store_true",
                    help="do not quick-calibrate on the train pairs before the first step")
+    t.add_argument("--per-camera", choices=["prefix", "exif"], default=None,  # adk_model.cameras.CAMERA_BY
+                   help="for a folder that mixes cameras: also write one model per camera, Quick-calibrated on that "
+                        "camera's pairs (camera by name prefix, Canon_001 -> Canon, or by EXIF make and model)")
     t.add_argument("--no-eval", action="store_true", help="skip the final evaluation of baselines for the card")
     t.add_argument("--lstsq-fit", help="least-squares fit for the card's baseline row (default: fitted on the train split)")
     t.add_argument("--time-budget", type=_finite_float(zero_ok=True), default=0.0,

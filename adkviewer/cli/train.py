@@ -127,6 +127,7 @@ def cmd_train(args, argv) -> int:
             path = trainer.export()
             kept = "the calibrated model" if check.adopted else "it, unchanged,"
             print(f"{check.sentence()} Wrote {kept} to {path}", file=sys.stderr)
+            per_camera(trainer, args.per_camera, on_log)
         trainer.close()
         return 0
     if main_rank and not progress_off(args):  # without a bar, the log lines are printed as they come
@@ -170,5 +171,16 @@ def cmd_train(args, argv) -> int:
         if trainer.best and trainer.best_weights_path().is_file():  # a resumed copy may lack it
             print(f"best validation PSNR {trainer.best['psnr']:.3f} dB at iteration {trainer.best['it']}: "
                   f"{trainer.best_weights_path()}", file=sys.stderr)
+        per_camera(trainer, args.per_camera, on_log)
     return 0
+
+
+def per_camera(trainer, by: str | None, log) -> None:
+    """--per-camera: one model per camera beside the run's export, each named with its verdict."""
+    if not by:
+        return
+    from adk_model.camera_models import export_per_camera
+
+    for done in export_per_camera(trainer, by, log):
+        print(f"wrote {done.path} ({done.camera})", file=sys.stderr)
 
