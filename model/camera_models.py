@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from .calibration_check import CalibrationCheck, calibrate_checked
+from .calibration_check import CalibrationCheck, Report, calibrate_checked
 from .cameras import file_tag, group_by_camera
 from .run_card import export_card
 from .weights import save_weights
@@ -27,11 +27,13 @@ class CameraExport:
     check: CalibrationCheck
 
 
-def export_per_camera(trainer: Any, by: str, log: Callable[[str], None],
-                      cancelled: Callable[[], bool] | None = None) -> list[CameraExport]:
-    """Write `<export stem>_<camera>.safetensors` beside the run's export for each camera among its train pairs.
+def export_per_camera(trainer: Any, by: str, log: Callable[[str], None], cancelled: Callable[[], bool] | None = None,
+                      which: str | None = None, report: Report | None = None) -> list[CameraExport]:
+    """Write `<export stem>_<camera>.safetensors` beside the run's export for each camera among its train pairs,
+    each from the model the run exports (`which`: "last" for the model as it is now).
 
     Nothing is written when every train pair is from one camera (the run's own export is that camera's model).
+    Cancelled, it stops before the next camera and returns the models written so far.
     """
     train = group_by_camera(trainer.train_infos, by)
     if len(train) < 2:
@@ -41,19 +43,24 @@ def export_per_camera(trainer: Any, by: str, log: Callable[[str], None],
     pair_of = {info.name: pair for info, pair in zip(trainer.train_infos, trainer.train_pairs)}
     val_of = {info.name: pair for info, pair in zip(trainer.val_infos, trainer.val)}
     val = group_by_camera(trainer.val_infos, by)
-    base = trainer.export_model()
+    base = trainer.export_model(which)
     stem = f"adknet_x{trainer.model.cfg.scale}_{trainer.cfg.preset}"
     done = []
     for camera, infos in train.items():
         model = copy.deepcopy(base)
         cam_val = [val_of[i.name] for i in val.get(camera, [])]
         log(f"{camera}: {count_of(len(infos), 'train pair')}, {count_of(len(cam_val), 'val pair')}")
-        check = calibrate_checked(model, [pair_of[i.name] for i in infos], cam_val, trainer.device,
-                                  cancelled=cancelled, log=log)
+        stage = None if report is None else (lambda name, done, n, c=camera: report(f"{c}: {name}", done, n))
+        try:
+            check = calibrate_checked(model, [pair_of[i.name] for i in infos], cam_val, trainer.device,
+                                      cancelled=cancelled, report=stage, log=log)
+        except InterruptedError:
+            log(f"per camera: cancelled, {count_of(len(done), 'camera model')} of {len(train)} written")
+            break
         log(f"{camera}: {check.sentence()}")
         path = Path(trainer.cfg.out) / f"{stem}_{file_tag(camera)}.safetensors"
-        card = export_card(trainer, path, None)
-        card["name"] = f"{stem} ({camera})"
+        card = export_card(trainer, path, which)
+        card["name"] = f"{stem} for {camera}"
         card["calibration"] = check.record()
         card["camera"] = {"name": camera, "by": by, "train_pairs": [i.name for i in infos],
                           "val_pairs": [i.name for i in val.get(camera, [])]}

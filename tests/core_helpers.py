@@ -115,3 +115,19 @@ def mismatched_pairs(folder: Path, n_train: int = 4, n_val: int = 2) -> Path:
     for i in range(n_train, n_train + n_val):
         save_png(folder / "LR" / f"p{i}.png", box(load_image(folder / "HR" / f"p{i}.png").array, 4))
     return folder
+
+
+def two_camera_pairs(folder: Path, n_train: int = 4, n_val: int = 2) -> Path:
+    """Camera A: a box downscale with a strong colour response; camera B: a plain box downscale."""
+    names = {"A": [], "B": []}
+    for cam, seed in (("A", 0), ("B", 50)):
+        for i in range(n_train + n_val):
+            name = f"{cam}_{i:03d}"
+            hr = np.rint(smooth_image(64, 80, seed=seed + i) * 255) / 255
+            save_png(folder / "HR" / f"{name}.png", hr)
+            save_png(folder / "LR" / f"{name}.png", shifted_lr(hr, 4) if cam == "A" else box(hr, 4))
+            names[cam].append(name)
+    split = {"scale": 4, "train": names["A"][:n_train] + names["B"][:n_train],
+             "val": names["A"][n_train:] + names["B"][n_train:]}
+    (folder / "split.json").write_text(json.dumps(split))
+    return folder

@@ -12,7 +12,7 @@ from PIL import Image
 
 from adkviewer.cli.args import build_parser
 from adkviewer.cli.entry import main
-from core_helpers import box, one_thread, save_png, shifted_lr, smooth_image  # noqa: F401 (fixture)
+from core_helpers import one_thread, two_camera_pairs  # noqa: F401 (fixture)
 from adk_model.cameras import CAMERA_BY, UNKNOWN, exif_camera, file_tag, group_by_camera, name_prefix
 from adk_model.data import PairInfo, discover_pairs, load_pair
 from adk_model.metrics import psnr
@@ -58,22 +58,6 @@ def test_the_cli_offers_the_ways_the_model_knows():
     assert tuple(action.choices) == CAMERA_BY
 
 
-def _two_cameras(folder: Path, n_train: int = 4, n_val: int = 2) -> Path:
-    """Camera A: a box downscale with a strong colour response; camera B: a plain box downscale."""
-    names = {"A": [], "B": []}
-    for cam, seed in (("A", 0), ("B", 50)):
-        for i in range(n_train + n_val):
-            name = f"{cam}_{i:03d}"
-            hr = np.rint(smooth_image(64, 80, seed=seed + i) * 255) / 255
-            save_png(folder / "HR" / f"{name}.png", hr)
-            save_png(folder / "LR" / f"{name}.png", shifted_lr(hr, 4) if cam == "A" else box(hr, 4))
-            names[cam].append(name)
-    split = {"scale": 4, "train": names["A"][:n_train] + names["B"][:n_train],
-             "val": names["A"][n_train:] + names["B"][n_train:]}
-    (folder / "split.json").write_text(json.dumps(split))
-    return folder
-
-
 def _val_psnr(weights: Path, folder: Path, cam: str) -> float:
     model = load_weights(weights).model
     split = json.loads((folder / "split.json").read_text())
@@ -83,7 +67,7 @@ def _val_psnr(weights: Path, folder: Path, cam: str) -> float:
 
 
 def test_calibrate_only_per_camera_writes_one_model_per_camera_that_fits_it_better(tmp_path, capsys):
-    pairs = _two_cameras(tmp_path / "mixed")
+    pairs = two_camera_pairs(tmp_path / "mixed")
     out = tmp_path / "cal"
     code = main(["train", "--pairs", str(pairs), "--calibrate-only", "--per-camera", "prefix", "--device", "cpu",
                  "--out", str(out)])
@@ -97,7 +81,7 @@ def test_calibrate_only_per_camera_writes_one_model_per_camera_that_fits_it_bett
         card = json.loads(path.with_suffix(".json").read_text())
         assert card["camera"] == {"name": cam, "by": "prefix", "train_pairs": [f"{cam}_{i:03d}" for i in range(4)],
                                   "val_pairs": [f"{cam}_004", f"{cam}_005"]}
-        assert card["name"] == f"adknet_x4_lite ({cam})" and card["calibration"]["val_pairs"] == 2
+        assert card["name"] == f"adknet_x4_lite for {cam}" and card["calibration"]["val_pairs"] == 2
         assert reproduces(card).startswith(f"adknet_x4_lite calibrated to the {cam} pairs in 'mixed' (4 train pairs)")
         # each camera's model is at least as good on that camera's val pairs as the one model for both
         assert _val_psnr(path, pairs, cam) >= _val_psnr(one, pairs, cam)
@@ -106,7 +90,7 @@ def test_calibrate_only_per_camera_writes_one_model_per_camera_that_fits_it_bett
 
 
 def test_a_folder_of_one_camera_writes_no_extra_model_and_says_why(tmp_path, capsys):
-    pairs = _two_cameras(tmp_path / "mixed")
+    pairs = two_camera_pairs(tmp_path / "mixed")
     for f in list((pairs / "HR").glob("B_*")) + list((pairs / "LR").glob("B_*")):
         f.unlink()
     split = json.loads((pairs / "split.json").read_text())

@@ -106,12 +106,12 @@ class TrainActions:
         try:
             if keep:
                 self.log(f"quick calibrate of the current model (iteration {t.iteration})")
-                self.runner.calibrate()
+                self.runner.calibrate(per_camera=s.per_camera)
             else:
                 self._reset_run_view(s.iterations)
                 cfg = s.to_config(s.run_dir())
                 cfg.calibrate_first = False  # "before" is the model as it starts; calibrate() then fits the head
-                self.runner.calibrate(cfg)
+                self.runner.calibrate(cfg, s.per_camera)
             self.progress.setRange(0, 0)  # busy until the first stage reports its pairs
             self.progress.setFormat("quick calibrate: loading the pairs…" if not keep else "quick calibrate…")
         except UserError as e:

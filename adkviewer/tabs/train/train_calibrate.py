@@ -9,14 +9,16 @@ from pathlib import Path
 from typing import Any, Callable
 
 from adk_model.calibration_check import calibrate_checked
+from adk_model.camera_models import export_per_camera
 from adk_model.train import Trainer
 
 Report = Callable[[str, int, int], None]  # stage, pairs done, pairs in the stage
 
 
-def quick_calibrate(trainer: Trainer, rescore: bool, report: Report, cancelled: Callable[[], bool]) -> dict[str, Any]:
-    """Calibrate `trainer.model` on its train pairs; returns the verdict, before/after val PSNR, the preview and
-    (when adopted) the saved weights.
+def quick_calibrate(trainer: Trainer, rescore: bool, report: Report, cancelled: Callable[[], bool],
+                    per_camera: str = "") -> dict[str, Any]:
+    """Calibrate `trainer.model` on its train pairs; returns the verdict, before/after val PSNR, the preview,
+    (when adopted) the saved weights and, with `per_camera`, each camera's own calibrated model ("cameras").
 
     `rescore`: score the model before even if it was just validated (it was calibrated since). Cancelled at any
     stage, it raises InterruptedError with the model's tensors as they were before.
@@ -33,6 +35,11 @@ def quick_calibrate(trainer: Trainer, rescore: bool, report: Report, cancelled: 
             "iteration": trainer.iteration, "preview": check.preview, "gt": trainer.val[0][1] if trainer.val else None}
     if check.adopted:
         info["weights"] = str(save_calibrated(trainer, info))
+    if per_camera:  # from the model as it now is (calibrated or kept), each camera on its own pairs
+        info["cameras"] = [{"camera": e.camera, "weights": str(e.path), "adopted": e.check.adopted,
+                            "sentence": e.check.sentence()}
+                           for e in export_per_camera(trainer, per_camera, trainer.log, cancelled, "last", report)]
+        info["seconds"] = round(time.perf_counter() - t0, 2)
     return info
 
 
@@ -45,3 +52,12 @@ def save_calibrated(trainer: Trainer, info: dict[str, Any]) -> Path:
                             for k, v in info.items() if k not in ("preview", "gt")}}
     stem = f"calibrated_it{it}_x{trainer.cfg.scale}" if it else f"calibrated_x{trainer.cfg.scale}"
     return trainer.export(Path(trainer.cfg.out) / f"{stem}.safetensors", extra_card=card, which="last")
+
+
+def camera_note(cameras: list[dict[str, Any]] | None) -> str:
+    """What the per-camera models are, after the calibration's own sentence ('' without them)."""
+    if not cameras:
+        return ""
+    each = ", ".join(cam["camera"] + ("" if cam["adopted"] else " (as it was: calibrating lowered its val PSNR)")
+                     for cam in cameras)
+    return f" One model per camera, each calibrated on its own pairs, beside it in Compare: {each}."

@@ -56,7 +56,8 @@ class TrainForm:
             lr=self.lr_spin.value(), batch=self.batch_spin.value(),
             patch=self.patch_spin.value(), iterations=self.iter_spin.value(), val_every=self.val_spin.value(),
             ckpt_every=self.ckpt_spin.value(), device=self.device_combo.currentData(),
-            out_root=self.out_edit.text().strip() or TrainSettings().out_root)
+            out_root=self.out_edit.text().strip() or TrainSettings().out_root,
+            per_camera=self.cameras_combo.currentData())
         s.model_overrides = dict(getattr(self, "_model_overrides", {}))
         return s
 
@@ -84,6 +85,7 @@ class TrainForm:
         self.ckpt_spin.setValue(s.ckpt_every)
         self.device_combo.setCurrentIndex(max(0, self.device_combo.findData(s.device)))
         self.out_edit.setText(s.out_root)
+        self.cameras_combo.setCurrentIndex(max(0, self.cameras_combo.findData(s.per_camera)))
         self._model_overrides = dict(s.model_overrides)
         for w in widgets:
             w.blockSignals(False)

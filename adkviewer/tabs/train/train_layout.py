@@ -12,7 +12,7 @@ from adk_model.devices import available_devices
 
 from adkviewer.widgets.log_view import LogView
 from adkviewer.state.session import SCALES
-from adkviewer.tabs.train.train_state import DEVICES, PRESETS, TrainSettings
+from adkviewer.tabs.train.train_state import CAMERA_CHOICES, DEVICES, PRESETS, TrainSettings
 from adkviewer.tabs.train.run_overlays import RunOverlays
 from adkviewer.tabs.train.runs_panel import RunsPanel
 from adkviewer.tabs.train.train_curves import CurvesView, PreviewPane
@@ -195,6 +195,16 @@ class TrainLayout:
         row.addWidget(self.resume_ckpt_button)
         row.addStretch(1)
         sl.addLayout(row)
+        self.cameras_combo = QComboBox(side)
+        for label, by in CAMERA_CHOICES:
+            self.cameras_combo.addItem(label, by)
+        self.cameras_combo.setToolTip("A folder that mixes cameras: Quick calibrate also fits one model per camera "
+                                      "on that camera's pairs (each kept only where its val pairs allow) and shows "
+                                      "them in Compare beside ADK-Net")
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Cameras", side))
+        row.addWidget(self.cameras_combo, 1)
+        sl.addLayout(row)
         self.few_pairs_note = QLabel(side)  # under Quick calibrate: fine-tuning a small folder is unreliable
         self.few_pairs_note.setWordWrap(True)
         self.few_pairs_note.setStyleSheet("color:#6c5200;")
@@ -205,7 +215,7 @@ class TrainLayout:
                               self.scale_combo, self.preset_combo,
                               self.k_spin, self.lr_spin, self.batch_spin, self.patch_spin, self.iter_spin,
                               self.val_spin, self.ckpt_spin, self.device_combo, self.out_edit, out_browse,
-                              self.defaults_button]
+                              self.defaults_button, self.cameras_combo]
 
         scroll = QScrollArea(self)
         scroll.setWidget(side)

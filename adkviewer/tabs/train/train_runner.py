@@ -32,7 +32,7 @@ from adk_model.errors import UserError
 from adk_model.train import Callbacks, TrainConfig, Trainer
 
 from adkviewer.gui.jobs import Job, JobQueue
-from adkviewer.tabs.train.train_calibrate import quick_calibrate
+from adkviewer.tabs.train.train_calibrate import camera_note, quick_calibrate
 
 IDLE, STARTING, RUNNING, PAUSING, PAUSED, STOPPING, CALIBRATING, EXPORTING = (
     "idle", "starting", "running", "pausing", "paused", "stopping", "calibrating", "exporting")
@@ -253,16 +253,17 @@ class TrainRunner(QObject):
 
     # ------------------------------------------------------------------ quick calibrate and export
 
-    def calibrate(self, cfg: TrainConfig | None = None) -> None:
-        """Quick calibrate on the train pairs (adk_model.calibrate): the current model, or a new one built from cfg."""
+    def calibrate(self, cfg: TrainConfig | None = None, per_camera: str = "") -> None:
+        """Quick calibrate on the train pairs (adk_model.calibrate): the current model, or a new one built from cfg;
+        `per_camera` ("prefix", "exif") also fits one model per camera (adk_model.camera_models)."""
         fresh = cfg is not None or self.trainer is None
         trainer = Trainer(cfg or TrainConfig()) if fresh else self.trainer
         self.trainer = trainer
         if fresh:
             self.calibration = None
-        self._launch(CALIBRATING, lambda job: self._calibrate_job(job, trainer, fresh))
+        self._launch(CALIBRATING, lambda job: self._calibrate_job(job, trainer, fresh, per_camera))
 
-    def _calibrate_job(self, job: Job, trainer: Trainer, fresh: bool) -> tuple[str, str]:
+    def _calibrate_job(self, job: Job, trainer: Trainer, fresh: bool, per_camera: str) -> tuple[str, str]:
         trainer.cb = self._callbacks(job)
         try:
             if fresh:
@@ -271,9 +272,9 @@ class TrainRunner(QObject):
             if job.cancelled():
                 raise InterruptedError
             info = quick_calibrate(trainer, self.calibration is not None,
-                                   lambda *a: job.progress("calprogress", *a), job.cancelled)
+                                   lambda *a: job.progress("calprogress", *a), job.cancelled, per_camera)
             job.progress("calibrated", info)
-            said = f"{info['sentence'].rstrip('.')} ({info['seconds']:.1f} s)."
+            said = f"{info['sentence'].rstrip('.')} ({info['seconds']:.1f} s)." + camera_note(info.get("cameras"))
             return ("calibrated" if info["adopted"] else "not adopted"), said
         except InterruptedError:
             if fresh:

@@ -36,6 +36,11 @@ def default_out_root() -> str:
     return str(default_runs_root())
 
 
+# The Cameras choice: what Quick calibrate fits besides the one model (adk_model.cameras.CAMERA_BY)
+CAMERA_CHOICES = (("one model for all pairs", ""), ("also one per camera, by name prefix", "prefix"),
+                  ("also one per camera, by EXIF make and model", "exif"))
+
+
 @dataclass
 class TrainSettings:
     """What the Train tab's form holds; `to_config` makes the engine's TrainConfig from it."""
@@ -49,6 +54,7 @@ class TrainSettings:
     k: int = 0                            # 0: the preset's kernel size
     init: str = "shipped"
     calibrate_first: bool = True          # fine-tuning: re-fit the colour head on the train pairs first (as the CLI)
+    per_camera: str = ""                  # Quick calibrate also fits one model per camera: "prefix", "exif" or ""
     lr: float = FINE_TUNE.lr
     batch: int = TrainConfig.batch
     patch: int = TrainConfig.patch
@@ -104,7 +110,7 @@ class TrainSettings:
     # ------------------------------------------------------------------ remembered between starts
 
     _SAVED = ("pairs", "split_mode", "val_fraction", "seed", "scale", "preset", "k", "init", "calibrate_first", "lr",
-              "batch", "patch", "iterations", "val_every", "ckpt_every", "device", "out_root")
+              "batch", "patch", "iterations", "val_every", "ckpt_every", "device", "out_root", "per_camera")
 
     def save(self, settings, prefix: str = "train/") -> None:
         for name in self._SAVED:
@@ -132,6 +138,8 @@ class TrainSettings:
             out.preset = "lite"
         if out.device not in DEVICES:
             out.device = "auto"
+        if out.per_camera not in [by for _, by in CAMERA_CHOICES]:
+            out.per_camera = ""
         if out.split_mode not in (SPLIT_FILE, SPLIT_FRACTION):
             out.split_mode = SPLIT_FILE
         return out

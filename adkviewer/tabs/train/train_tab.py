@@ -271,6 +271,7 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, QWidget):
             kept = ("ADK-Net calibrated: {:.2f} dB" if info["adopted"] else
                     "ADK-Net as it was: {:.2f} dB")
             self._show_preview(info["preview"], info["gt"], kept.format(info["after" if info["adopted"] else "before"]))
+        self._show_camera_models(info.get("cameras", []))
         if not info["adopted"]:
             return  # the model is as it was: the log says why (the runner's message)
         self._calibrated = info["weights"]
@@ -278,6 +279,15 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, QWidget):
         self.calfirst_check.setChecked(False)  # calibrated on these pairs already; the form's schedule stays
         self.plots.sync_notes()
         self.log(f"Start from: {self.init_combo.currentText()} ({self._calibrated})")
+
+    def _show_camera_models(self, cameras: list[dict[str, Any]]) -> None:
+        """Each camera's own model in Compare beside ADK-Net, named for its camera (the runner's message says so)."""
+        c = self.ctx
+        for cam in cameras:
+            weights_registry.remember(self.settings, cam["weights"])
+            same = Path(cam["weights"]).resolve()  # calibrated anew: its method is replaced, not doubled
+            taken = {e.name for e in c.session.extras.values() if Path(e.path).resolve() != same}
+            c.commands.add_weights(cam["weights"], name=unique_name(cam["camera"], taken))
 
     def _on_exported(self, path: str, purpose: str) -> None:
         if purpose == "compare":
