@@ -55,6 +55,7 @@ def main() -> None:
     p.add_argument("--train-per-camera", type=int, default=0,
                    help="use only the first N train pairs of each camera (default 0: all)")
     p.add_argument("--finetune", action="store_true", help="also fine-tune on the mixed folder (minutes)")
+    p.add_argument("--label", default="shipped", help="names this run's table in bench/RESULTS.md (one per start)")
     p.add_argument("--write", action="store_true", help="put the table in bench/RESULTS.md")
     args = p.parse_args()
     data, work = Path(args.data).resolve(), Path(args.work).expanduser().resolve()
@@ -129,7 +130,8 @@ def main() -> None:
     print(text)
     (work / "mixed_cameras.md").write_text(text + "\n")
     if args.write:
-        write_results(text, "mixed-cameras", "Mixed cameras (bench/mixed_cameras.py)")
+        write_results(text, f"mixed-cameras-{args.label}", f"Mixed cameras, from the {args.label} model "
+                      "(bench/mixed_cameras.py)")
 
 if __name__ == "__main__":
     main()

@@ -9,9 +9,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from .errors import UserError
+
+if TYPE_CHECKING:
+    from .data import PairInfo
 
 
 @dataclass
@@ -88,10 +91,17 @@ def split_pairs(pairs_dir: str | os.PathLike, split: str, scale: int | None = No
     return SplitPairs(folder, split, scale, chosen, train, bad, problems)
 
 
-def fit_train_lstsq(train: Iterable, scale: int, fitted_on: str):
+def fit_train_lstsq(train: Iterable, scale: int, fitted_on: str, infos: Sequence[PairInfo] | None = None):
     """The least-squares kernel fitted on train pairs (PairInfo, loaded one at a time), as `adkviewer eval` and the
-    dataset view score it; `train` may be wrapped in a progress bar or a cancellation check."""
+    dataset view score it; `train` may be wrapped in a progress bar or a cancellation check. With `infos` (the
+    pairs `train` yields) a fit of the same files is taken from the cache, and a new fit is kept there."""
     from .baselines import fit_lstsq
     from .data import load_pair
+    from .lstsq_cache import cached_lstsq, store_lstsq
 
-    return fit_lstsq((load_pair(p, scale) for p in train), scale, taps=4 * scale, fitted_on=fitted_on)
+    fit = cached_lstsq(infos, scale, fitted_on) if infos else None
+    if fit is None:
+        fit = fit_lstsq((load_pair(p, scale) for p in train), scale, taps=4 * scale, fitted_on=fitted_on)
+        if infos:
+            store_lstsq(fit, infos, scale)
+    return fit

@@ -159,6 +159,7 @@ def test_eval_of_one_pair_says_1_pair(pristine, tmp_path, capsys):
 
 def test_eval_and_fit_lstsq_show_progress_on_stderr_only(pristine, tmp_path, capsys, monkeypatch):
     """The default eval fits lstsq on the train split then scores every pair: minutes of silence on real data."""
+    monkeypatch.setenv("ADKVIEWER_CACHE_DIR", str(tmp_path / "cache"))  # no fit of these pairs kept yet
     code, err = _run_tty(monkeypatch, ["eval", "--pairs", pristine, "--methods", "box", "lstsq", "--json"])
     out = capsys.readouterr().out
     assert code == 0, err

@@ -66,6 +66,7 @@ def cmd_eval(args, argv) -> int:
     from adk_model.errors import UserError
     from adk_model.method_registry import known
     from adk_model.methods import MethodSet, shipped_lstsq
+    from adk_model.lstsq_cache import cached_lstsq
     from adk_model.split_pairs import fit_train_lstsq, pair_names
     from adk_model.wording import count_of
 
@@ -86,15 +87,21 @@ def cmd_eval(args, argv) -> int:
     fit_info = None
     if "lstsq" in methods and not args.lstsq_fit:
         if train_infos:
-            print(f"fitting the least-squares kernel on the train split ({count_of(len(train_infos), 'pair')}; "
-                  f"--lstsq-fit FILE skips this)…", file=sys.stderr)
             fitted_on = f"{args.pairs} train split ({count_of(len(train_infos), 'pair')})"
-            # A bar closes (ends its line) before any error is printed.
-            with tqdm(train_infos, desc="fitting lstsq", unit="pair", file=sys.stderr, disable=quiet) as fitting:
-                ms.lstsq_fit = fit_train_lstsq(fitting, scale, fitted_on)
+            ms.lstsq_fit = cached_lstsq(train_infos, scale, fitted_on)
+            if ms.lstsq_fit is None:
+                print(f"fitting the least-squares kernel on the train split ({count_of(len(train_infos), 'pair')}; "
+                      f"kept for the next run of these files)…", file=sys.stderr)
+                # A bar closes (ends its line) before any error is printed.
+                with tqdm(train_infos, desc="fitting lstsq", unit="pair", file=sys.stderr, disable=quiet) as fitting:
+                    ms.lstsq_fit = fit_train_lstsq(fitting, scale, fitted_on, infos=train_infos)
+                cached = ""
+            else:
+                cached = ", from the cache (the same files were fitted before)"
             fit_info = lstsq_source(None, len(train_infos))
             if not args.json:
-                print(f"lstsq fitted on the train split ({count_of(len(train_infos), 'pair')})", file=sys.stderr)
+                print(f"lstsq fitted on the train split ({count_of(len(train_infos), 'pair')}){cached}",
+                      file=sys.stderr)
         elif shipped_lstsq(scale) is None:
             raise UserError(f"No train split to fit the least-squares kernel on, and no shipped fit for x{scale}; "
                             f"pass --lstsq-fit.")

@@ -9,10 +9,8 @@ external result file), so re-opening a folder costs nothing and a changed file i
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,36 +19,14 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from adk_model.atomic import atomic_write_bytes
+from adk_model.cache_files import CACHE_ENV, cache_dir, file_id  # noqa: F401 (CACHE_ENV: part of this API)
 from adk_model.errors import UserError
 from adk_model.method_registry import ExtraMethod
 
-CACHE_ENV = "ADKVIEWER_CACHE_DIR"
 CACHE_FILE = "dataset_scores.json"
 CACHE_VERSION = 1
 MAX_ENTRIES = 50_000   # the oldest scores go first beyond this
 SAVE_EVERY_S = 1.0     # the cache file is rewritten at most this often while scoring (and at the end)
-
-
-def cache_dir() -> Path:
-    """$ADKVIEWER_CACHE_DIR, else the platform's cache folder for adkviewer."""
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV])
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / "adkviewer"
-    if sys.platform.startswith("win"):
-        return Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local") / "adkviewer" / "cache"
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "adkviewer"
-
-
-def file_id(path: str | os.PathLike | None) -> str:
-    """A file as a cache key part: its resolved path, size and modification time ('missing' when absent)."""
-    if not path:
-        return "none"
-    try:
-        st = Path(path).stat()
-    except OSError:
-        return f"{path}|missing"
-    return f"{Path(path).resolve()}|{st.st_size}|{st.st_mtime_ns}"
 
 
 @lru_cache(maxsize=64)
@@ -152,8 +128,9 @@ def lstsq_identity(spec: MethodsSpec, train: list) -> str:
     if spec.lstsq_path:
         return f"fit:{sha256_of(spec.lstsq_path)}"
     if train:
-        h = hashlib.sha256("\n".join(f"{file_id(p.hr_path)}>{file_id(p.lr_path)}" for p in train).encode())
-        return f"train:{4 * spec.scale}:{h.hexdigest()}"
+        from adk_model.lstsq_cache import lstsq_key
+
+        return f"train:{lstsq_key(train, spec.scale)}"
     shipped = shipped_lstsq(spec.scale)
     return f"shipped:{sha256_of(shipped)}" if shipped else "none"
 
@@ -226,7 +203,7 @@ def score_rows(run: ScoringRun, cancelled: Callable[[], bool], report: Callable[
                 report("fit", i, len(run.train))
                 yield p
         ms.lstsq_fit = fit_train_lstsq(fitting(), spec.scale,
-                                       f"{run.folder} train split ({count_of(len(run.train), 'pair')})")
+                                       f"{run.folder} train split ({count_of(len(run.train), 'pair')})", run.train)
     done = len(run.rows) - len(todo)
     for info, names, have, keys in todo:
         if cancelled():
