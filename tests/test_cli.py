@@ -365,6 +365,14 @@ def test_train_export_resume_and_calibrate(pristine, tmp_path, capsys):
     assert "--resume" not in training["command"] and "--iterations 2" in training["command"]
     assert len(training["resumed_with"]) == 1 and "--resume" in training["resumed_with"][0]
     assert "--iterations 3" in training["resumed_with"][0]
+    # the checkpoint knows its pairs: --resume alone continues it; without either, one sentence
+    code, _, err = _run(capsys, ["train", "--resume", out / "checkpoint_last.pt", "--iterations", 4, "--no-eval",
+                                 "--device", "cpu"])
+    assert code == 0 and "resumed" in err, err
+    assert json.loads(w.with_suffix(".json").read_text())["training"]["iterations"] == 4
+    code, _, err = _run(capsys, ["train", "--device", "cpu"])
+    assert code == 2 and err.strip() == ("adkviewer: error: train needs --pairs PAIRS_DIR (or --resume CHECKPOINT to "
+                                         "continue a run).")
 
     code, _, err = _run(capsys, ["train", "--pairs", pristine, "--init", w, "--calibrate-only", "--device", "cpu",
                                  "--patch", 8, "--out", tmp_path / "cal"])

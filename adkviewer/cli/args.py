@@ -147,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="fine-tune or train ADK-Net (runs under torchrun for DDP)",
                        description="Fine-tunes the shipped weights for --scale (as the GUI's Train tab does), or "
                                    "trains a new model with --init scratch.")
-    t.add_argument("--pairs", required=True, help="folder with HR/ and LR/ (or RealSR naming)")
+    t.add_argument("--pairs", help="folder with HR/ and LR/ (or RealSR naming); with --resume, the checkpoint's own")
     t.add_argument("--split", default="val",
                    help="val (split.json in --pairs; without one, a seeded 20%% of the pairs), a split .json, "
                         "fraction:0.2, or all (every pair trains, no validation)")

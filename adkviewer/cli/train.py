@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from adkviewer.cli.args import _fail, progress_off
+from adkviewer.cli.args import EXIT_USAGE, _fail, progress_off
 from adkviewer.cli.checks import check_run_folder
 
 if TYPE_CHECKING:
@@ -86,6 +86,8 @@ def cmd_train(args, argv) -> int:
     from adk_model.train import Callbacks, Trainer, dist_from_env
     from adk_model.wording import count_of
 
+    if not args.pairs and not args.resume:
+        return _fail("train needs --pairs PAIRS_DIR (or --resume CHECKPOINT to continue a run).", EXIT_USAGE)
     cfg = train_config(args, argv)
     if args.out and not args.resume:
         check_run_folder(args.out)
