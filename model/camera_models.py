@@ -7,12 +7,13 @@ On RealSR x4 (Canon and Nikon) this gives +0.24 dB on val over one calibration f
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from .calibration_check import CalibrationCheck, Report, calibrate_checked
-from .cameras import file_tag, group_by_camera
+from .cameras import CAMERA_BY, file_tag, group_by_camera
 from .run_card import export_card
 from .weights import save_weights
 from .wording import count_of
@@ -66,3 +67,19 @@ def export_per_camera(trainer: Any, by: str, log: Callable[[str], None], cancell
                           "val_pairs": [i.name for i in val.get(camera, [])]}
         done.append(CameraExport(camera, save_weights(model, path, card), check))
     return done
+
+
+def camera_models_beside(weights: str | Path) -> dict[str, tuple[str, Path]]:
+    """The per-camera models written beside `weights` (export_per_camera): camera -> (how it is known, file)."""
+    found: dict[str, tuple[str, Path]] = {}
+    for card_path in sorted(Path(weights).parent.glob("*.json")):
+        try:
+            card = json.loads(card_path.read_text())
+        except (OSError, ValueError):
+            continue  # not a card, or not readable: not a camera model
+        camera = card.get("camera") if isinstance(card, dict) else None
+        w = card_path.with_suffix(".safetensors")
+        if isinstance(camera, dict) and isinstance(camera.get("name"), str) and camera.get("by") in CAMERA_BY \
+                and w.is_file() and w.resolve() != Path(weights).resolve():
+            found[camera["name"]] = (camera["by"], w)
+    return found

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from pathlib import Path
 from typing import Sequence
 
 from .data import PairInfo
@@ -52,6 +53,12 @@ def camera_of(info: PairInfo, by: str) -> str:
     if by == "exif":
         return exif_camera(info.hr_path) or exif_camera(info.lr_path) or UNKNOWN
     raise UserError(f"--per-camera takes {' or '.join(CAMERA_BY)}, not {by!r}.")
+
+
+def camera_of_file(path: str | Path, by: str) -> str:
+    """The camera of one photo to downscale, named as the pairs' cameras are (its name's prefix, or its EXIF)."""
+    path = Path(path)
+    return camera_of(PairInfo(path.stem, str(path), None, True, None), by)
 
 
 def group_by_camera(infos: Sequence[PairInfo], by: str) -> dict[str, list[PairInfo]]:

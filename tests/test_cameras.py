@@ -15,6 +15,7 @@ from adkviewer.cli.entry import main
 from core_helpers import one_thread, two_camera_pairs  # noqa: F401 (fixture)
 from adk_model.cameras import CAMERA_BY, UNKNOWN, exif_camera, file_tag, group_by_camera, name_prefix
 from adk_model.data import PairInfo, discover_pairs, load_pair
+from adk_model.imageio import load_image
 from adk_model.metrics import psnr
 from adk_model.model_card import reproduces
 from adk_model.validation import predict
@@ -102,3 +103,41 @@ def test_a_folder_of_one_camera_writes_no_extra_model_and_says_why(tmp_path, cap
     assert code == 0, err
     assert "per camera (prefix): every train pair is from A, so the run's own model is that camera's." in err
     assert sorted(p.name for p in (tmp_path / "cal").glob("*.safetensors")) == ["adknet_x4_lite.safetensors"]
+
+
+def test_downscale_per_camera_sends_each_photo_through_its_cameras_model(tmp_path, capsys):
+    pairs = two_camera_pairs(tmp_path / "mixed")
+    out = tmp_path / "cal"
+    assert main(["train", "--pairs", str(pairs), "--calibrate-only", "--per-camera", "prefix", "--device", "cpu",
+                 "--out", str(out)]) == 0
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name, src in (("A_photo", "A_004"), ("B_photo", "B_004"), ("C_photo", "A_005"), ("C_other", "B_005")):
+        (photos / f"{name}.png").write_bytes((pairs / "HR" / f"{src}.png").read_bytes())
+    capsys.readouterr()
+    main_w = out / "adknet_x4_lite.safetensors"
+    code = main(["downscale", str(photos), "-o", str(tmp_path / "lr"), "--per-camera", "--weights", str(main_w),
+                 "--device", "cpu"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    for photo, weights in (("A_photo", out / "adknet_x4_lite_A.safetensors"),
+                           ("B_photo", out / "adknet_x4_lite_B.safetensors"), ("C_photo", main_w)):
+        written = load_image(next((tmp_path / "lr").glob(f"{photo}*.png"))).array
+        hr = load_image(photos / f"{photo}.png").array
+        expected = predict(load_weights(weights).model, hr, "cpu")
+        assert np.abs(written - expected).max() <= 0.5 / 255 + 1e-6, photo
+    # said once, for the first photo of that camera (inputs go in name order)
+    said = f"C_other.png: its camera (C) has no model of its own beside {main_w.name}, so its photos use {main_w.name}"
+    assert said in err and err.count("has no model of its own") == 1, err
+    assert "models used: adknet_x4_lite.safetensors 2, A 1, B 1" in err
+
+
+def test_downscale_per_camera_says_what_it_needs(tmp_path, capsys):
+    pairs = two_camera_pairs(tmp_path / "mixed", n_train=1, n_val=0)
+    photo = pairs / "HR" / "A_000.png"
+    code = main(["downscale", str(photo), "-o", str(tmp_path / "lr"), "--per-camera", "--device", "cpu"])
+    err = capsys.readouterr().err
+    assert code == 3 and err.count("\n") == 1 and "--per-camera: there are no per-camera models beside " in err, err
+    code = main(["downscale", str(photo), "-o", str(tmp_path / "lr"), "--per-camera", "--method", "bicubic"])
+    err = capsys.readouterr().err
+    assert code == 3 and "it needs --method adknet" in err and err.count("\n") == 1, err

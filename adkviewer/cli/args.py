@@ -109,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--scale", type=_int_at_least(2), default=4, help="default 4")
     d.add_argument("--method", default="adknet", choices=methods, help="default adknet")
     d.add_argument("--weights", help="ADK-Net .safetensors (default: the shipped weights for the scale)")
+    d.add_argument("--per-camera", action="store_true",
+                   help="each photo through its own camera's model: the per-camera models that 'train --per-camera' "
+                        "wrote beside --weights (a photo of another camera gets --weights itself)")
     d.add_argument("--lstsq-fit", help="least-squares fit file (default: the shipped one for the scale)")
     d.add_argument("--device", default="auto", type=_device, metavar=device, help=DEVICE_HELP)
     d.add_argument("--tile-budget-mb", type=_int_at_least(1), default=None, help="memory budget for one ADK-Net tile")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from adkviewer.cli.args import progress_off
 from adkviewer.cli.checks import check_writable
+from adkviewer.cli.downscale_cameras import CameraPicker
 from adkviewer.cli.downscale_inputs import gather_inputs
 from adkviewer.cli.shard import rank_device, resolve_shard
 
@@ -66,6 +67,9 @@ def cmd_downscale(args, argv) -> int:
         ms.runner()
     elif args.method == "lstsq":
         ms.fit()
+    if args.per_camera and args.method != "adknet":
+        raise UserError("--per-camera picks an ADK-Net model for each photo's camera; it needs --method adknet.")
+    picker = CameraPicker(ms, args.weights, note) if args.per_camera else None
     failures = 0
     quiet = progress_off(args) or not shard.talks  # several ranks' bars would overwrite each other
     bar = tqdm(work, unit="img", disable=quiet or len(work) < 2, file=sys.stderr, desc=shard.label or None)
@@ -76,16 +80,17 @@ def cmd_downscale(args, argv) -> int:
             hr, note_ = crop_to_multiple(img.array, args.scale, name=str(src))
             for n in img.notes + ([note_] if note_ else []):
                 tqdm.write(f"{say}{src.name}: {n}", file=sys.stderr)
+            m = ms if picker is None else picker(src)
             if len(work) == 1 and args.method == "adknet":  # one photo can take a minute: show its tiles
-                with tqdm(total=ms.runner().tile_count(hr), unit="tile", desc=src.name, file=sys.stderr, leave=False,
+                with tqdm(total=m.runner().tile_count(hr), unit="tile", desc=src.name, file=sys.stderr, leave=False,
                           disable=quiet) as tiles:
                     def progress(done: int, total: int, _tile, _y) -> None:
                         tiles.total = total
                         tiles.update(done - tiles.n)
 
-                    lr = ms.run(args.method, hr, progress=progress)
+                    lr = m.run(args.method, hr, progress=progress)
             else:
-                lr = ms.run(args.method, hr)
+                lr = m.run(args.method, hr)
             dst.parent.mkdir(parents=True, exist_ok=True)  # only once there is something to write
             save_image(dst, lr, overwrite=args.overwrite, exif=img.exif, bits=args.bits)  # atomic, sRGB, the source's EXIF
         except UserError as e:
@@ -94,6 +99,8 @@ def cmd_downscale(args, argv) -> int:
     if ms.is_adknet(args.method) and work:
         for n in ms.runner().notes:
             note(n)
+    if picker is not None and picker.used:
+        note(picker.summary())
     done = len(work) - failures
     where = out if single_file else f"{out}/"
     said = f"wrote {count_of(done, 'image')} to {where}" if done else "nothing written"
