@@ -15,12 +15,14 @@ def ablation_row(path: str) -> dict:
     """One run's card reduced to the fields the shipped card lists per ablation run."""
     c = json.loads(Path(path).read_text())
     v, t = c["validation"]["methods"], c["training"]
-    return {"run": Path(path).parent.name, "config": {k: c["config"][k] for k in
+    return {"run": Path(path).parent.name, "arch": c.get("arch", "adknet-v1"), "config": {k: c["config"][k] for k in
             ("k", "width", "gen_width", "gen_blocks", "norm", "gain_bias", "colour_mix", "shared_kernel")},
             "seed": t["settings"]["seed"], "iterations": t["iterations"], "batch": t["settings"]["batch"],
             "patch": t["settings"]["patch"], "train_seconds": t["seconds"],
             "val_psnr": round(v["adknet"]["psnr"], 3), "val_ssim": round(v["adknet"]["ssim"], 4),
-            "val_psnr_lstsq": round(v["lstsq"]["psnr"], 3), "command": t["command"]}
+            "val_psnr_lstsq": round(v["lstsq"]["psnr"], 3), "command": t["command"],
+            **({"exported": t["exported"]} if "exported" in t else {}),
+            **({"resumed_with": t["resumed_with"]} if t.get("resumed_with") else {})}
 
 
 def main() -> None:
