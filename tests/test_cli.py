@@ -532,8 +532,10 @@ def test_recorded_training_commands_name_their_init():
     for script in sorted((ROOT / "tools").glob("*.sh")):
         text += script.read_text()
     commands = [line for line in text.splitlines() if "adkviewer train" in line and "--pairs" in line]
-    # the base model's runs were scratch runs; the shipped v2's calibration names the weights it started from
-    assert commands and all("--init scratch" in line or "--init resources/weights/" in line for line in commands)
+    # the base model's runs were scratch runs; the shipped v2's calibration names the weights it started from;
+    # a resumed ablation's second command continues its checkpoint, which holds its init
+    assert commands and all("--init scratch" in line or "--init resources/weights/" in line or "--resume " in line
+                            for line in commands)
     assert any("--init scratch" in line for line in commands)
 
 

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 def test_quick_calibrate_per_camera_shows_each_cameras_model_in_compare(qtbot, tmp_path):
     pairs = two_camera_pairs(tmp_path / "mixed")
     win, tab = setup_tab(qtbot, pairs, tmp_path / "runs", init="shipped", model_overrides={}, per_camera="prefix")
-    assert tab.cameras_combo.currentText() == "also one per camera, by name prefix"
+    assert tab.cameras_combo.currentText() == "one per name prefix"
     tab.calibrate_button.click()
     wait_idle(qtbot, tab)
     assert "Traceback" not in tab.last_message, tab.last_message

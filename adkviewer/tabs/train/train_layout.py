@@ -190,20 +190,20 @@ class TrainLayout:
         self.defaults_button.clicked.connect(self.reset_defaults)
         row.addWidget(self.defaults_button)
         sl.addWidget(box)
-        row = QHBoxLayout()
-        row.addWidget(self.calibrate_button)
-        row.addWidget(self.resume_ckpt_button)
-        row.addStretch(1)
-        sl.addLayout(row)
         self.cameras_combo = QComboBox(side)
         for label, by in CAMERA_CHOICES:
             self.cameras_combo.addItem(label, by)
-        self.cameras_combo.setToolTip("A folder that mixes cameras: Quick calibrate also fits one model per camera "
-                                      "on that camera's pairs (each kept only where its val pairs allow) and shows "
-                                      "them in Compare beside ADK-Net")
+        self.cameras_combo.setToolTip("Cameras. A folder that mixes cameras: Quick calibrate also fits one model per "
+                                      "camera on that camera's pairs (each kept only where its val pairs allow) and "
+                                      "shows them in Compare beside ADK-Net. The camera is a pair name's prefix "
+                                      "(Canon_001: Canon) or its files' EXIF make and model")
+        # beside Quick calibrate, which it changes; as narrow as its text allows, so the form does not crowd the plots
+        self.cameras_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.cameras_combo.setMinimumContentsLength(8)
         row = QHBoxLayout()
-        row.addWidget(QLabel("Cameras", side))
+        row.addWidget(self.calibrate_button)
         row.addWidget(self.cameras_combo, 1)
+        row.addWidget(self.resume_ckpt_button)
         sl.addLayout(row)
         self.few_pairs_note = QLabel(side)  # under Quick calibrate: fine-tuning a small folder is unreliable
         self.few_pairs_note.setWordWrap(True)

@@ -37,8 +37,7 @@ def default_out_root() -> str:
 
 
 # The Cameras choice: what Quick calibrate fits besides the one model (adk_model.cameras.CAMERA_BY)
-CAMERA_CHOICES = (("one model for all pairs", ""), ("also one per camera, by name prefix", "prefix"),
-                  ("also one per camera, by EXIF make and model", "exif"))
+CAMERA_CHOICES = (("all cameras as one", ""), ("one per name prefix", "prefix"), ("one per EXIF camera", "exif"))
 
 
 @dataclass
