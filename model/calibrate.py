@@ -2,8 +2,10 @@
 
 For an adknet-v2 model that is the global linear kernel (every HR channel into every LR channel), the 3x3 mix
 that weighs the adaptive per-channel output, and the bias: one least-squares problem whose solution set holds
-the plain least-squares kernel (mix = 0), so on the pairs it is fitted on the calibrated model is never worse
-than `lstsq`. An adknet-v1 model (no linear part) gets its colour mix and bias re-fitted, as before.
+the plain least-squares kernel (mix = 0). How far the fit may leave the model's own terms is chosen by
+cross-validation over the pairs (folds of whole pairs), and where no fit scores better on the held-out folds than
+the model as it is, the model is kept: the same check decides with or without validation pairs. An adknet-v1 model
+(no linear part) gets its colour mix and bias re-fitted, as before.
 """
 
 from __future__ import annotations
@@ -28,13 +30,25 @@ CV_ROWS_PER_FEATURE = 4  # below this many pixels per unknown a fold's fit is no
 PRIOR_WEIGHTS = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0)
 
 
+KEEP = math.inf  # the pull that keeps the model as it is: a candidate beside PRIOR_WEIGHTS
+
+
 @dataclass(frozen=True)
 class Calibration:
-    """What one quick calibrate did: pixels fitted and the chosen pull towards the model (PRIOR_WEIGHTS)."""
+    """What one quick calibrate did: pixels fitted, the chosen pull towards the model (PRIOR_WEIGHTS, or KEEP when
+    cross-validation said no fit beats the model as it is) and the cross-validated PSNR of both (None: no CV)."""
 
     pairs: int
     rows: int
     prior_weight: float
+    cv_before: float | None = None  # dB, pooled MSE of the model as it was on the held-out folds
+    cv_after: float | None = None   # dB, of the chosen fit (equal to cv_before when KEEP won)
+    folds: int = 0
+
+    @property
+    def kept(self) -> bool:
+        """Cross-validation kept the model's terms as they were: the calibration changed nothing."""
+        return self.prior_weight == KEEP
 
 
 @dataclass
@@ -55,11 +69,21 @@ class _Fold:
         return float(np.einsum("fc,fg,gc->", w, self.xtx, w) - 2 * np.sum(w * self.xty) + self.yty.sum())
 
 
-def solve_toward(folds: list[_Fold], w0: np.ndarray) -> tuple[np.ndarray, float]:
+@dataclass(frozen=True)
+class _Choice:
+    """The solution, its pull towards the model, and the cross-validated SSE of the model as it was and of the fit."""
+
+    w: np.ndarray
+    weight: float
+    cv: tuple[float, float, int] | None  # (SSE as it was, SSE of the fit, rows scored); None: too few to tell
+
+
+def solve_toward(folds: list[_Fold], w0: np.ndarray) -> _Choice:
     """min |Y - XW|^2 + lam |W - W0|^2, with lam chosen by cross-validation over the folds (pairs held out).
 
     On a handful of pairs of a new camera the model's own terms can generalise better than a fit to those
-    pairs (a pull towards them wins); with many pairs the data decide. One fold: the plain ridge.
+    pairs (a pull towards them wins, up to keeping them: KEEP); with many pairs the data decide. One fold, or too
+    few pixels to tell: the plain ridge, unchecked.
     """
     xtx, xty = sum(f.xtx for f in folds), sum(f.xty for f in folds)
     n = xtx.shape[0]
@@ -74,12 +98,21 @@ def solve_toward(folds: list[_Fold], w0: np.ndarray) -> tuple[np.ndarray, float]
             return torch.linalg.solve(torch.from_numpy(a) + lam * eye, rhs).numpy()
         return torch.cholesky_solve(rhs, chol).numpy()
 
-    best = PRIOR_WEIGHTS[0]
     held_in = min(sum(f.rows for f in folds) - f.rows for f in folds)
-    if len(folds) > 1 and held_in >= CV_ROWS_PER_FEATURE * n:  # fewer rows: the folds' fits say nothing
-        errors = [sum(f.sse(fit(xtx - f.xtx, xty - f.xty, wt)) for f in folds) for wt in PRIOR_WEIGHTS]
-        best = PRIOR_WEIGHTS[int(np.argmin(errors))]
-    return fit(xtx, xty, best), best
+    if len(folds) < 2 or held_in < CV_ROWS_PER_FEATURE * n:  # fewer rows: the folds' fits say nothing
+        return _Choice(fit(xtx, xty, PRIOR_WEIGHTS[0]), PRIOR_WEIGHTS[0], None)
+    errors = [sum(f.sse(fit(xtx - f.xtx, xty - f.xty, wt)) for f in folds) for wt in PRIOR_WEIGHTS]
+    as_was = sum(f.sse(w0) for f in folds)
+    rows = sum(f.rows for f in folds)
+    i = int(np.argmin(errors))
+    if as_was <= errors[i]:  # no fit generalises better than the model's own terms
+        return _Choice(w0.copy(), KEEP, (as_was, as_was, rows))
+    return _Choice(fit(xtx, xty, PRIOR_WEIGHTS[i]), PRIOR_WEIGHTS[i], (as_was, errors[i], rows))
+
+
+def _psnr_of(sse: float, rows: int) -> float:
+    """PSNR (dB) of a pooled squared error over rows x 3 channels, images in [0, 1]."""
+    return 10 * math.log10(rows * 3 / max(sse, 1e-20))
 
 
 def _current(model: ADKNet, taps: int, fit_mix: bool) -> np.ndarray:
@@ -155,7 +188,8 @@ def calibrate(model: ADKNet, pairs: list[tuple[np.ndarray, np.ndarray]], device:
         rows += added
         if progress is not None:
             progress(n + 1, len(pairs))
-    sol, weight = solve_toward(folds, _current(model, taps, fit_mix))
+    choice = solve_toward(folds, _current(model, taps, fit_mix))
+    sol = choice.w
     if not np.isfinite(sol).all():
         model.train(was)
         raise UserError("Quick calibrate found no finite solution on these pairs (are the LR images blank?).")
@@ -166,4 +200,6 @@ def calibrate(model: ADKNet, pairs: list[tuple[np.ndarray, np.ndarray]], device:
         _set(model.mix, sol[n_lin : n_lin + 3].T)
     _set(model.mix_bias, sol[-1])
     model.train(was)
-    return Calibration(pairs=len(pairs), rows=rows, prior_weight=weight)
+    cv = {} if choice.cv is None else {"cv_before": _psnr_of(choice.cv[0], choice.cv[2]),
+                                       "cv_after": _psnr_of(choice.cv[1], choice.cv[2]), "folds": len(folds)}
+    return Calibration(pairs=len(pairs), rows=rows, prior_weight=choice.weight, **cv)

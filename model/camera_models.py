@@ -54,7 +54,7 @@ def export_per_camera(trainer: Any, by: str, log: Callable[[str], None], cancell
         stage = None if report is None else (lambda name, done, n, c=camera: report(f"{c}: {name}", done, n))
         try:
             check = calibrate_checked(model, [pair_of[i.name] for i in infos], cam_val, trainer.device,
-                                      cancelled=cancelled, report=stage, log=log)
+                                      cancelled=cancelled, report=stage, log=log, held_out=trainer.val_held_out)
         except InterruptedError:
             log(f"per camera: cancelled, {count_of(len(done), 'camera model')} of {len(train)} written")
             break

@@ -86,6 +86,12 @@ AUTO_VAL_FRACTION = 0.2
 SPLIT_WORDS = ("val", "train", "default", "")  # mean the pairs folder's own split.json
 
 
+def held_out_split(folder: str | os.PathLike, split: str) -> bool:
+    """Whether resolve_split's validation pairs are a seeded part of the same pairs (a fraction, or the fallback
+    without split.json) rather than the person's own list: quick calibrate then fits on all of them."""
+    return split.startswith("fraction:") or (split in SPLIT_WORDS and not (Path(folder) / SPLIT_FILENAME).is_file())
+
+
 def resolve_split(folder: str | os.PathLike, split: str, names: Sequence[str], seed: int = 0,
                   log: Callable[[str], None] = lambda m: None,
                   fallback: float | None = AUTO_VAL_FRACTION) -> Split:

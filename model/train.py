@@ -25,6 +25,7 @@ from .errors import UserError, out_of_memory
 from .atomic import atomic_write_bytes
 from .weights import safe_torch_load, save_weights
 from .wording import count_of
+from .splits import held_out_split
 from .run_card import best_card, export_card, hardware_string  # noqa: F401 (hardware_string: public name)
 
 from .train_config import (CKPT_FORMAT, FINE_TUNE, RUNS_FOLDER, SCRATCH, Callbacks, DistInfo, Schedule,  # noqa: F401
@@ -140,6 +141,7 @@ class Trainer:
         torch.manual_seed(cfg.seed + self.dist.rank)
         self.train_infos, train, self.val_infos, self.val = load_split_pairs(cfg, self.log)
         self.train_pairs = train
+        self.val_held_out = held_out_split(cfg.pairs, cfg.split)  # val is a seeded part: calibration fits on all
         shard = train[self.dist.rank :: self.dist.world] or train
         names = [p.name for p in self.train_infos]
         shard_names = names[self.dist.rank :: self.dist.world] or names
@@ -155,10 +157,10 @@ class Trainer:
         else:
             self.model = build_model(cfg, self.log)
             if cfg.calibrate_first:  # trained weights: kept calibrated only if validation says it helps
-                check = calibrate_start(self.model, cfg.init, train, self.val, dev, self.log)
+                check = calibrate_start(self.model, cfg.init, train, self.val, dev, self.log, self.val_held_out)
                 if check is not None:
                     self.calibration = check.record()
-                    self._start_scores = (check.kept_scores, check.preview) if check.checked else None
+                    self._start_scores = (check.kept_scores, check.preview) if check.by_val else None
         self.model.to(dev).train()
         if self.model.linear is not None:  # fitted in closed form, not by gradient steps (gradient_parameters)
             self.model.linear.weight.requires_grad_(False)

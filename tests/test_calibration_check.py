@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -89,8 +90,67 @@ def test_without_validation_pairs_it_says_that_it_could_not_be_checked(hurting):
     start = _state(model)
     check = calibrate_checked(model, train, [], "cpu")
     assert check.adopted and not check.checked and not _same(_state(model), start)
-    assert "could not be checked: there are no validation pairs" in check.sentence()
+    assert "could not be checked: there are too few pairs, or too few pixels, to cross-validate it" in check.sentence()
     assert "before" not in check.record() and check.record()["checked"] is False
+
+
+def _no_split(folder: Path) -> Path:
+    (folder / "split.json").unlink()
+    return folder
+
+
+def test_without_a_split_file_every_pair_joins_the_fit_and_cross_validation_judges_it(tmp_path):
+    folder = _no_split(make_pairs(tmp_path / "own", n_train=5, n_val=1, lr_size=(32, 40)))
+    cfg = TrainConfig(pairs=str(folder), scale=4)
+    _, train, _, val = load_split_pairs(cfg)
+    assert (len(train), len(val)) == (5, 1)  # the seeded 20%, for the fine-tune's early stopping
+    model = _shipped()
+    logged: list[str] = []
+    check = calibrate_checked(model, train, val, "cpu", log=logged.append, held_out=True)
+    assert check.fit.pairs == 6 and check.judged_by == "cv" and check.checked and check.val_pairs == 6
+    assert check.adopted and check.after["psnr"] > check.before["psnr"] + 1.0, (check.before, check.after)
+    assert check.sentence() == (
+        f"Quick calibrate raised cross-validated PSNR from {check.before['psnr']:.3f} to {check.after['psnr']:.3f} "
+        f"dB over 6 pairs (5 folds) (the linear part, colour mix and bias, fitted on all 6 pairs): the calibrated "
+        f"model is adopted.")
+    assert logged == ["quick calibrate: fitting the linear part, colour mix and bias on 6 pairs…"]
+    assert not check.by_val and check.preview.shape == val[0][1].shape  # the GUI's preview, not a score
+    assert check.record()["judged_by"] == "cv"
+
+
+def test_cross_validation_keeps_the_model_where_no_fit_beats_it():
+    from adk_model.calibrate import KEEP, _Fold, solve_toward
+
+    rng = np.random.default_rng(0)
+    w0 = rng.normal(size=(6, 3))
+    folds = []
+    for _ in range(5):  # the model's own terms are right: a fit can only learn the noise of its folds
+        f, x = _Fold(6), rng.normal(size=(400, 6))
+        y = x @ w0 + rng.normal(scale=0.1, size=(400, 3))
+        f.xtx, f.xty, f.yty, f.rows = x.T @ x, x.T @ y, (y * y).sum(0), 400
+        folds.append(f)
+    choice = solve_toward(folds, w0)
+    assert choice.weight == KEEP and np.array_equal(choice.w, w0) and choice.cv[0] == choice.cv[1]
+    biased = [_Fold(6) for _ in range(5)]
+    for f, g in zip(biased, folds):  # the same pairs with another response: the data win
+        shift = g.xtx @ np.full((6, 3), 0.5)
+        f.xtx, f.xty, f.rows = g.xtx, g.xty + shift, g.rows
+        f.yty = g.yty + 2 * (g.xty * 0.5).sum(0) + np.einsum("fc,fg,gc->c", np.full((6, 3), .5), g.xtx, np.full((6, 3), .5))
+    choice = solve_toward(biased, w0)
+    assert choice.weight != KEEP and choice.cv[1] < choice.cv[0]
+
+
+def test_a_fine_tune_without_a_split_file_starts_from_all_pairs_and_scores_its_start_again(tmp_path):
+    folder = _no_split(make_pairs(tmp_path / "own", n_train=5, n_val=1, lr_size=(32, 40)))
+    logs: list[str] = []
+    t = _trainer(folder, tmp_path / "run", logs)
+    t.setup()
+    assert t.val_held_out and t.calibration["judged_by"] == "cv" and t.calibration["adopted"]
+    assert any("fitted on all 6 pairs" in m for m in logs)
+    assert any(m.startswith("the held-out val pairs were part of that fit") for m in logs)
+    t.run()
+    assert t.history[0]["it"] == 0 and "val_psnr" in t.history[0]  # scored on the val pair, not the CV number
+    assert t.history[0]["val_psnr"] != t.calibration["after"]
 
 
 def test_equal_looking_numbers_get_more_decimals():

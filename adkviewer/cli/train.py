@@ -124,7 +124,8 @@ def cmd_train(args, argv) -> int:
         return 3  # rank 0 says it once
     if args.calibrate_only:
         if main_rank:  # kept only if validation says it helps (adk_model.calibration_check), said in one sentence
-            check = calibrate_checked(trainer.model, trainer.train_pairs, trainer.val, trainer.device, log=on_log)
+            check = calibrate_checked(trainer.model, trainer.train_pairs, trainer.val, trainer.device, log=on_log,
+                                      held_out=trainer.val_held_out)
             trainer.calibration = check.record()
             path = trainer.export()
             kept = "the calibrated model" if check.adopted else "it, unchanged,"

@@ -27,10 +27,11 @@ def quick_calibrate(trainer: Trainer, rescore: bool, report: Report, cancelled: 
     known = [h for h in trainer.history if h.get("it") == trainer.iteration and "val_psnr" in h]
     before = ({"psnr": known[-1]["val_psnr"]} if known and trainer.val and not rescore else None)  # just validated
     check = calibrate_checked(trainer.model, trainer.train_pairs, trainer.val, trainer.device, before=before,
-                              cancelled=cancelled, report=report, log=trainer.log)
+                              cancelled=cancelled, report=report, log=trainer.log, held_out=trainer.val_held_out)
     trainer.calibration = check.record()  # the card of any later export records it, adopted or not
-    scores = ({"before": check.before["psnr"], "after": check.after["psnr"], "ssim_after": check.after["ssim"]}
-              if check.checked else {})
+    scores = {"before": check.before["psnr"], "after": check.after["psnr"]} if check.checked else {}
+    if "ssim" in check.after:
+        scores["ssim_after"] = check.after["ssim"]
     info = {**check.record(), **scores, "seconds": round(time.perf_counter() - t0, 2),
             "iteration": trainer.iteration, "preview": check.preview, "gt": trainer.val[0][1] if trainer.val else None}
     if check.adopted:

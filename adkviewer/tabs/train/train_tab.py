@@ -268,9 +268,10 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, QWidget):
     def _on_calibrated(self, info: dict[str, Any]) -> None:
         """An adopted calibration becomes what Start begins from; one worse on validation changes nothing."""
         if info["preview"] is not None:
-            kept = ("ADK-Net calibrated: {:.2f} dB" if info["adopted"] else
-                    "ADK-Net as it was: {:.2f} dB")
-            self._show_preview(info["preview"], info["gt"], kept.format(info["after" if info["adopted"] else "before"]))
+            score = info.get("after" if info["adopted"] else "before")
+            how = "cross-validated " if info.get("judged_by") == "cv" else ""
+            label = "ADK-Net calibrated" if info["adopted"] else "ADK-Net as it was"
+            self._show_preview(info["preview"], info["gt"], label + ("" if score is None else f": {how}{score:.2f} dB"))
         self._show_camera_models(info.get("cameras", []))
         if not info["adopted"]:
             return  # the model is as it was: the log says why (the runner's message)
