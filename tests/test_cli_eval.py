@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from core_helpers import one_thread  # noqa: F401 (fixture)
-from cli_helpers import ROOT, S, _expected, _run, _run_tty, _split_pairs, pairs, pristine, weights  # noqa: F401,F811 (fixtures)
+from cli_helpers import ROOT, S, _expected, _run, _run_tty, _split_pairs
+from cli_helpers import pairs, pristine, weights  # noqa: F401,F811 (fixtures)
 from adk_model.baselines import apply_lstsq, classical_downscale, fit_lstsq, load_lstsq
 from adk_model.splits import read_split
 from adk_model.inference import AdkRunner
