@@ -9,7 +9,7 @@ from PySide6.QtCore import QRectF  # noqa: E402
 
 from core_helpers import make_pairs  # noqa: E402
 from gui_helpers import open_window  # noqa: E402
-from test_gui_compare import _write_pair  # noqa: E402
+from compare_helpers import _write_pair  # noqa: E402
 
 from adkviewer.tabs.diff.diff_tab import DiffTab  # noqa: E402
 from adkviewer.tabs.inspect.inspect_tab import InspectTab  # noqa: E402

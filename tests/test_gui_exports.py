@@ -15,7 +15,7 @@ from adk_model.weights import card_path, shipped_weights  # noqa: E402
 
 from adkviewer.state.metrics_export import CSV_HEADER, export_name, file_slug  # noqa: E402
 from gui_helpers import open_window  # noqa: E402
-from test_gui_compare import _write_pair  # noqa: E402
+from compare_helpers import _write_pair  # noqa: E402
 
 
 def test_csv_names_and_png_text_name_the_fine_tuned_weights(qtbot, tmp_path, monkeypatch):

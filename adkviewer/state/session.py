@@ -2,6 +2,7 @@
 
 Widgets are thin views over a `Session`; `adkviewer.hub.SessionHub` tells them when it changes.
 All computation goes through `model/` (MethodSet, compute_metrics), so the GUI agrees with the CLI.
+What the methods are called and what each runs from are `MethodLabels` (`session_labels`), a base of `Session`.
 """
 
 from __future__ import annotations
@@ -14,26 +15,17 @@ import numpy as np
 from adk_model.data import find_ground_truth, pair_name_of
 from adk_model.errors import UserError
 from adk_model.imageio import LoadedImage, crop_to_multiple, load_image, to_uint8
-from adk_model.method_registry import ExtraMethod, known, method_info
-from adk_model.methods import ALL_METHODS, LABELS, MethodSet, shipped_lstsq
+from adk_model.method_registry import ExtraMethod, known
+from adk_model.methods import ALL_METHODS, MethodSet
 from adk_model.weights import default_weights, describe_weights
 
 from adkviewer.state.generation import Generation
 from adkviewer.state.session_parts import SCALES, MethodResult, OpenedFiles, read_files, scale_of, weights_name  # noqa: F401
 from adkviewer.state.metrics_export import MetricsRow
-from adkviewer.state.model_info import trained_on
+from adkviewer.state.session_labels import (GT, GT_LABEL, MethodLabels, no_lstsq_message,  # noqa: F401
+                                            no_weights_message)
 
-GT = "gt"  # key of the ground-truth LR wherever methods and the ground truth are listed together
-GT_LABEL = "Ground truth LR"
 NO_GT_MESSAGE = "no ground-truth LR: metrics off (File → Open ground truth…)"
-
-
-def no_weights_message(scale: int) -> str:
-    return f"no ADK-Net weights for x{scale} — train some in the Train tab"
-
-
-def no_lstsq_message(scale: int) -> str:
-    return f"no least-squares fit for x{scale} — fit one from a pairs folder (the link under Methods)"
 
 
 # beside a score of a model on a pair it was trained on (its card lists it): not a test score
@@ -42,7 +34,7 @@ DOUBT_SSIM = 0.3  # every method below this SSIM: the ground truth is probably o
 
 
 @dataclass
-class Session:
+class Session(MethodLabels):
     """Everything the Compare, Inspect and Train tabs share; changed through methods so views can be notified."""
 
     hr_path: str | None = None
@@ -273,19 +265,6 @@ class Session:
         stem = Path(self.hr_path).stem
         return tuple(dict.fromkeys((self.pair_name or pair_name_of(self.hr_path), stem)))
 
-    def weights_of(self, method: str) -> Path | None:
-        """The weights file an ADK-Net method runs (the main one, or added weights); None for other methods."""
-        if method == "adknet":
-            return self.adknet_weights()
-        extra = self.extras.get(method)
-        return Path(extra.path) if extra is not None and extra.is_adknet else None
-
-    def trained_on_image(self, method: str) -> bool:
-        """Whether the open image is a pair its model was trained on (its card lists it): then its score is not a
-        test score, and the views and tables say so."""
-        w = self.weights_of(method)
-        return bool(w and self.hr_path and trained_on(w, self.names()[0]))
-
     def adknet_weights(self, scale: int | None = None) -> Path | None:
         """The weights ADK-Net uses at a scale: the user's choice if it is for that scale, else the shipped ones.
 
@@ -307,56 +286,6 @@ class Session:
                 return Path(self.weights_path)
         return default_weights(scale)
 
-    def unavailable(self, method: str) -> str | None:
-        """Why a method cannot run at the current scale (shown instead of its output), or None."""
-        if method == "adknet" and self.adknet_weights() is None:
-            return no_weights_message(self.scale)
-        if method == "lstsq" and self.lstsq_path() is None:
-            return no_lstsq_message(self.scale)
-        return None
-
-    def model_name(self, method: str) -> str:
-        """The weights (ADK-Net) or the fit (least-squares) a method's output comes from; '' for the others."""
-        if method == "adknet":
-            w = self.adknet_weights()
-            return weights_name(w) if w else ""
-        if method == "lstsq":
-            path = self.lstsq_path()
-            return Path(path).stem if path else ""
-        extra = self.extras.get(method)
-        if extra is not None:
-            return weights_name(extra.path) if extra.is_adknet else Path(extra.path).name
-        return ""
-
-    def lstsq_path(self) -> Path | None:
-        """The least-squares fit used at the current scale: the person's own, else the shipped one, else None."""
-        own = self.lstsq_paths.get(self.scale)
-        return Path(own) if own else shipped_lstsq(self.scale)
-
-    def _external(self, method: str) -> bool:
-        """Results read from the person's files: their time is reading a file, not the method's, so none is shown."""
-        return method in self.extras and not self.extras[method].is_adknet
-
-    def label(self, method: str) -> str:
-        if method == GT:
-            return GT_LABEL
-        if method == "adknet":
-            w = self.adknet_weights()
-            return f"ADK-Net ({weights_name(w)})" if w else "ADK-Net"
-        if method == "lstsq" and self.lstsq_paths.get(self.scale):
-            return f"{LABELS['lstsq']} ({self.model_name('lstsq')})"
-        if method in self.extras:
-            return self.extras[method].info().label
-        return LABELS.get(method, method)
-
-    def short_label(self, method: str) -> str:
-        """Where space is short: view titles, readouts, combos."""
-        if method == GT:
-            return "GT"
-        try:
-            return method_info(method, self.extras).short
-        except UserError:
-            return method
 
     def missing(self) -> list[str]:
         """Ticked methods with neither a result nor a message yet."""

@@ -3,7 +3,7 @@
 A thin view built from a `TabContext`: it reads the shared `Session`, listens to the `SessionHub`, changes the
 session through `ctx.commands` and asks `ctx.jobs` for work. Nothing here computes an image or a metric. The tab
 holds its helpers: the swipe's A/B picker, the keys (an event filter), the exporter and the metrics table;
-`CompareLayout` builds the widgets.
+`CompareLayout` builds the widgets and `CompareReadout` answers the pointer (readout, selection, panel menu).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QListWidgetItem, QMenu, QWidget
 
 from adk_model.methods import TITLES
@@ -30,10 +29,11 @@ from adkviewer.tabs.compare.compare_export import CompareExporter
 from adkviewer.tabs.compare.compare_hr import HR
 from adkviewer.tabs.compare.compare_keys import CompareKeys
 from adkviewer.tabs.compare.compare_layout import CompareLayout
-from adkviewer.tabs.compare.compare_widgets import _esc, readout_texts
+from adkviewer.tabs.compare.compare_readout import CompareReadout
+from adkviewer.tabs.compare.compare_widgets import _esc
 
 
-class CompareTab(CompareLayout, QWidget):
+class CompareTab(CompareLayout, CompareReadout, QWidget):
     """Methods, scale, view grid and metrics for the session's image."""
 
     def __init__(self, ctx: TabContext) -> None:
@@ -372,62 +372,3 @@ class CompareTab(CompareLayout, QWidget):
         self.grid.swipe.set_pair(img_a, img_b, keep_split=not reset_split, scale_a=scale_a, scale_b=scale_b)
         self.grid.swipe.set_title(f"Swipe: {s.label(a) if a else '—'} ◀ | ▶ {s.label(b) if b else '—'} "
                                   "(drag the yellow line)")
-
-    # ------------------------------------------------------------------ the readout, the panel menu
-
-    def _on_hover(self, row: int, col: int) -> None:
-        self._hover = (row, col)
-        self._show_readout()
-        if row >= 0:
-            self.hub.hoverChanged.emit(row, col)
-
-    def _on_click(self, row: int, col: int) -> None:
-        shape = self.session.lr_shape
-        if shape and 0 <= row < shape[0] and 0 <= col < shape[1]:
-            self.session.selected_pixel = (row, col)
-            self.hub.pixelSelected.emit(row, col)
-            self._show_readout()
-
-    def _on_pixel_selected(self, row: int, col: int) -> None:
-        """The selection (a click here, the arrow keys, Inspect) is marked in every view."""
-        self.grid.set_selection(row, col)
-        if self._hover[0] < 0:
-            self._show_readout()
-
-    def readout_pixel(self) -> tuple[int, int] | None:
-        if self._hover[0] >= 0:
-            return self._hover
-        return self.session.selected_pixel
-
-    def _show_readout(self) -> None:
-        s = self.session
-        px = self.readout_pixel()
-        if s.hr_full is None or px is None:
-            self._readout_plain = ""
-            self.readout.setText("<span style='color:gray'>Move the mouse over a view to read the decimal RGB "
-                                 "of every method here.</span>")
-            return
-        html, self._readout_plain = readout_texts(s, *px, hovered=self._hover[0] >= 0)
-        self.readout.setText(html)
-
-    def readout_text(self) -> str:
-        """The readout as plain text, one line per image (for tests and copying)."""
-        return self._readout_plain
-
-    def _panel_menu(self, key: str, pos) -> None:
-        menu = QMenu(self)
-        label = self.session.label(key)
-        act = QAction(f"Save {label} as PNG…", menu)
-        act.setEnabled(self.session.image_of(key) is not None and not (
-            key in self.session.results and self.session.results[key].partial))
-        act.triggered.connect(lambda: self.ctx.shell.save_output_dialog(key))
-        menu.addAction(act)
-        view = QAction("Save the views as PNG…", menu)
-        view.triggered.connect(self.ctx.shell.save_view_dialog)
-        menu.addAction(view)
-        if key in self.session.methods:
-            n = self.session.methods.index(key) + 1
-            alone = QAction(f"Show alone ({n})" if n <= 9 else "Show alone", menu)
-            alone.triggered.connect(lambda: self.grid.show_solo(key))
-            menu.addAction(alone)
-        menu.popup(pos)
