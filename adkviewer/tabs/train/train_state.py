@@ -147,7 +147,7 @@ class TrainSettings:
 def command_line(cfg: TrainConfig) -> str:
     """The `adkviewer train` command that runs the same configuration (recorded in checkpoints and model cards).
 
-    Spelled in the CLI's flags: tests/test_cli.py reads it back with the CLI's own parser and checks that it
+    Spelled in the CLI's flags: tests/test_cli_train.py reads it back with the CLI's own parser and checks that it
     gives this very config. Architecture flags only go with --init scratch (fine-tuning keeps the weights').
     """
     import shlex
