@@ -71,7 +71,8 @@ def test_without_validation_pairs_quick_calibrate_says_it_could_not_be_checked(q
     win, tab = setup_tab(qtbot, none, tmp_path / "runs", init="shipped", model_overrides={})
     tab.calibrate_button.click()
     wait_idle(qtbot, tab)
-    assert "could not be checked: there are no validation pairs, so it is adopted unchecked" in tab.last_message
+    assert "could not be checked: there are too few pairs, or too few pixels, to cross-validate it, so it is adopted " \
+           "unchecked" in tab.last_message
     cal = tab.runner.calibration
     assert cal is not None and cal["checked"] is False and Path(cal["weights"]).is_file()
     assert tab.init_combo.currentText().startswith("Calibrated:")
