@@ -73,6 +73,9 @@ class CalibrationCheck:
             if self.judged_by == "cv":
                 return (f"Quick calibrate {fitted} found no fit that beats the model as it is on held-out pairs "
                         f"({what} {b} dB {on}), so the model it started from is kept.")
+            if self.fit is not None and self.fit.kept:
+                return (f"Quick calibrate {fitted} found no fit that beats the model as it is when cross-validated "
+                        f"over its train pairs, so the model it started from is kept ({what} {b} dB {on}).")
             return (f"Quick calibrate lowered {what} from {b} to {a} dB {on} {fitted}, so it is not adopted: "
                     f"the model it started from is kept.")
         moved = f"left {what} at" if a == b else f"raised {what} from"
@@ -146,7 +149,7 @@ def calibrate_checked(model: ADKNet, train: Pairs, val: Pairs, device: torch.dev
         scores = ({"psnr": fit.cv_before}, {"psnr": fit.cv_after}) if checked else ({}, {})
         return CalibrationCheck(not fit.kept, *scores, len(fitted) if checked else 0, len(fitted), part, preview,
                                 fit, judged_by="cv")
-    adopted = after["psnr"] >= before["psnr"]
+    adopted = after["psnr"] >= before["psnr"] and not fit.kept  # kept: the fit changed nothing
     if not adopted:
         model.load_state_dict(kept)
         preview = start_preview

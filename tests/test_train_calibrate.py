@@ -70,7 +70,9 @@ def test_cross_validation_keeps_a_model_that_is_already_right():
     torch.manual_seed(1)
     model = perturbed(preset("lite", **TINY))
     hrs = [np.random.default_rng(i).random((160, 160, 3)).astype(np.float32) for i in range(4)]  # enough to CV
-    pairs = [(hr, predict(model, hr, torch.device("cpu"))) for hr in hrs]
+    noise = np.random.default_rng(9)  # targets the model already makes, plus noise no linear fit can predict
+    pairs = [(hr, predict(model, hr, torch.device("cpu")) + noise.normal(0, 0.05, (40, 40, 3)).astype(np.float32))
+             for hr in hrs]
     before = {k: v.clone() for k, v in model.state_dict().items()}
     result = calibrate(model, pairs, "cpu")
     assert result.prior_weight >= 1.0  # among the strongest pulls: the model was right
@@ -132,3 +134,22 @@ def test_fine_tuning_calibrates_the_colour_head_first(pairs, tmp_path):
     assert torch.equal(off.model.mix.detach(), torch.eye(3))
     assert not torch.allclose(on.model.mix.detach(), torch.eye(3), atol=1e-3)
     assert validate(on.model, on.val, on.device)[0]["psnr"] > validate(off.model, off.val, off.device)[0]["psnr"]
+
+
+def test_a_fit_that_cross_validation_keeps_is_not_called_adopted_even_with_validation_pairs():
+    """With a split file the val pairs judge, but a calibration that changed nothing says so (not "adopted")."""
+    from adk_model.calibration_check import calibrate_checked
+    from adk_model.train import predict
+
+    torch.manual_seed(1)
+    model = perturbed(preset("lite", **TINY))
+    hrs = [np.random.default_rng(i).random((160, 160, 3)).astype(np.float32) for i in range(5)]
+    noise = np.random.default_rng(9)  # targets the model already makes, plus noise no linear fit can predict
+    pairs = [(hr, predict(model, hr, torch.device("cpu")) + noise.normal(0, 0.05, (40, 40, 3)).astype(np.float32))
+             for hr in hrs]
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    check = calibrate_checked(model, pairs[:4], pairs[4:], "cpu")
+    assert check.fit.kept and not check.adopted and check.judged_by == "val"
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert check.sentence().startswith("Quick calibrate (the linear part, colour mix and bias, fitted on 4 train "
+                                       "pairs) found no fit that beats the model as it is when cross-validated")
