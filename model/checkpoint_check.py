@@ -46,13 +46,15 @@ def _problem(ckpt: dict[str, Any], train_config_type: type) -> str | None:
     problem = shape_problem(cfg, tensor_info(model_state)) or nonfinite_problem(model_state)
     if problem:
         return f"its model is unusable: {problem}"
-    best = ckpt.get("best_model")
-    if best is not None:
-        if not isinstance(best, dict) or not all(isinstance(v, torch.Tensor) for v in best.values()):
-            return "its best model is not a set of tensors"
-        problem = shape_problem(cfg, tensor_info(best)) or nonfinite_problem(best)
+    for key, what in (("best_model", "best model"), ("start_model", "starting model")):
+        state = ckpt.get(key)
+        if state is None:
+            continue
+        if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+            return f"its {what} is not a set of tensors"
+        problem = shape_problem(cfg, tensor_info(state)) or nonfinite_problem(state)
         if problem:
-            return f"its best model is unusable: {problem}"
+            return f"its {what} is unusable: {problem}"
     problem = _optimizer_problem(ckpt["optimizer"], cfg)
     if problem:
         return problem

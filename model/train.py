@@ -22,6 +22,7 @@ from .data import PairCropDataset
 from .devices import amp_enabled, autocast, ddp_plan, describe_device, resolve_device
 from .checkpoint_check import check_checkpoint
 from .errors import UserError, out_of_memory
+from .export_choice import ExportChoice, choose_export
 from .atomic import atomic_write_bytes
 from .weights import safe_torch_load, save_weights
 from .wording import count_of
@@ -62,6 +63,8 @@ class Trainer:
         self.history: list[dict[str, Any]] = []
         self.best: dict[str, float] = {}
         self.best_state: dict[str, torch.Tensor] | None = None  # the best validated model's tensors (on the CPU)
+        self.start_state: dict[str, torch.Tensor] | None = None  # a fine-tune's starting tensors (after calibration)
+        self._export_choices: dict[tuple, ExportChoice] = {}
         self._checks_since_best = 0
         self._pause = threading.Event()
         self._held = threading.Event()  # the loop holds (a step in flight when pause was asked has finished)
@@ -178,6 +181,7 @@ class Trainer:
             self.history = list(ckpt.get("history", []))
             self.best = dict(ckpt.get("best", {}))
             self.best_state = ckpt.get("best_model")
+            self.start_state = ckpt.get("start_model")  # checkpoints from before 2026-12-03 lack it
             self.calibration = ckpt.get("calibration")  # the verdict of the calibration this run started with
             torch.set_rng_state(ckpt["rng_torch"])
             self.gen.set_state(ckpt["rng_gen"])
@@ -222,6 +226,8 @@ class Trainer:
             self.log(note)
         if self.iteration == 0 and cfg.val_every and not self.best and self.val and not self._stop.is_set():
             self.log("validating the starting model…")
+            if cfg.init != "scratch":  # the start is one end of the halfway export (adk_model.export_choice)
+                self.start_state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
             self.run_validation(self._start_scores)  # the start is a candidate: a run never hands back a worse one
         stopping = ddp.agree([self._stop.is_set()], self.device)[0]
         try:
@@ -349,6 +355,7 @@ class Trainer:
             "history": self.history,
             "best": self.best,
             "best_model": self.best_state,
+            "start_model": self.start_state,
             # the runs list counts them (model/runs.py); checkpoints written before it lack this entry
             "pairs": {"train": [p.name for p in self.train_infos], "val": [p.name for p in self.val_infos]},
             "calibration": self.calibration,
@@ -363,23 +370,36 @@ class Trainer:
             self.cb.on_checkpoint(str(path))
         return str(path)
 
-    def _which(self, which: str | None) -> str:
-        return "last" if (which or self.cfg.export) == "last" or not self.best_state else "best"
+    def export_choice(self, which: str | None = None) -> ExportChoice:
+        """What an export holds: the config's (or `which`'s) choice of adk_model.export_choice.EXPORTS, decided
+        once per state of the run (the halfway point costs one validation)."""
+        asked = which or self.cfg.export
+        key = (asked, self.iteration, self.best.get("it"))
+        if key not in self._export_choices:
+            start_psnr = next((h["val_psnr"] for h in self.history if h.get("it") == 0 and "val_psnr" in h), None)
+            start = (self.start_state, start_psnr) if self.start_state and start_psnr is not None else None
+            self._export_choices[key] = choose_export(asked, self.iteration, self.best, self.best_state, start,
+                                                      self._val_psnr_of)
+        return self._export_choices[key]
+
+    def _val_psnr_of(self, state: dict[str, torch.Tensor]) -> float:
+        model = ADKNet(self.model.cfg)
+        model.load_state_dict(state)
+        return validate(model.to(self.device or "cpu").eval(), self.val, self.device)[0]["psnr"]
 
     def export_model(self, which: str | None = None) -> ADKNet:
-        """The model an export writes: the best validated one (the start included) unless `which` (or the config)
-        says "last"."""
-        if self._which(which) == "last":
+        """The model an export writes: by default halfway between a fine-tune's start and its best validated
+        iteration (or that iteration, the start included); "best" and "last" as they say."""
+        choice = self.export_choice(which)
+        if choice.state is None:
             return self.model
-        best = ADKNet(self.model.cfg)
-        best.load_state_dict(self.best_state)
-        return best.to(self.device or "cpu").eval()
+        model = ADKNet(self.model.cfg)
+        model.load_state_dict(choice.state)
+        return model.to(self.device or "cpu").eval()
 
     def exported_which(self, which: str | None = None) -> dict[str, Any]:
         """For the card: which model the export holds."""
-        if self._which(which) == "last":
-            return {"which": "last", "iteration": self.iteration}
-        return {"which": "best validated", "iteration": self.best.get("it"), "val_psnr": self.best.get("psnr")}
+        return self.export_choice(which).record()
 
     def export(self, path: str | Path | None = None, extra_card: dict[str, Any] | None = None,
                which: str | None = None) -> Path:

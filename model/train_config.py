@@ -87,7 +87,8 @@ class TrainConfig:
     resumes: list[str] = field(default_factory=list)  # the commands that continued the run, in order (model card)
     calibrate_first: bool = True     # fit the linear part (and, fine-tuning, mix and bias) in closed form first
     patience: int = 0                # >0: stop after this many validations without a better val PSNR
-    export: str = "best"             # "best": the export is the best validated model (iteration 0 included); "last"
+    export: str = "halfway"          # adk_model.export_choice: "halfway" between a fine-tune's start and its best
+                                     # validated iteration; "best": that iteration (iteration 0 included); "last"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -181,8 +181,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--patience", type=_int_at_least(0), default=None,
                    help=f"stop after this many validations without a better val PSNR (default {FINE_TUNE.patience} "
                         f"when fine-tuning, {SCRATCH.patience or 'never'} from scratch; 0: never)")
-    t.add_argument("--last", action="store_true",
-                   help="export the last iteration's model (default: the best validated one, the start included)")
+    t.add_argument("--export", choices=("halfway", "best", "last"), default="halfway",
+                   help="what the run exports: halfway between a fine-tune's start and its best validated iteration "
+                        "(the default; bench/RESULTS.md measures why), that best validated iteration (the start "
+                        "included), or the last iteration's model")
+    t.add_argument("--last", action="store_true", help="the same as --export last")
     t.add_argument("--ckpt-every", type=_int_at_least(0), default=TrainConfig.ckpt_every,
                    help=f"iterations (default {TrainConfig.ckpt_every}; 0: only at the end)")
     t.add_argument("--seed", type=int, default=TrainConfig.seed, help=f"default {TrainConfig.seed}")

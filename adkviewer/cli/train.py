@@ -69,7 +69,7 @@ def train_config(args, argv: list[str]) -> TrainConfig:
         init=init, iterations=args.iterations or schedule.iterations, batch=args.batch,
         patch=args.patch, lr=args.lr or schedule.lr,
         val_every=schedule.val_every if args.val_every is None else args.val_every,
-        patience=schedule.patience if args.patience is None else args.patience, export="last" if args.last else "best",
+        patience=schedule.patience if args.patience is None else args.patience, export="last" if args.last else args.export,
         ckpt_every=args.ckpt_every, out=args.out, seed=args.seed, device=args.device, amp=args.amp,
         time_budget_s=args.time_budget, calibrate_first=not (args.calibrate_only or args.no_calibrate),
         command=f"{launch_prefix(dist_from_env().world)} " + " ".join(shlex.quote(a) for a in recorded),
@@ -170,7 +170,8 @@ def cmd_train(args, argv) -> int:
                 extra["validation"] = card_metrics(trainer, load_lstsq(args.lstsq_fit) if args.lstsq_fit else None,
                                                    progress=lambda: pairs.update())
         path = trainer.export(extra_card=extra)
-        print(f"wrote {path} and {path.with_suffix('.json').name}", file=sys.stderr)
+        print(f"wrote {path} and {path.with_suffix('.json').name}: {trainer.export_choice().sentence()}",
+              file=sys.stderr)
         if trainer.best and trainer.best_weights_path().is_file():  # a resumed copy may lack it
             print(f"best validation PSNR {trainer.best['psnr']:.3f} dB at iteration {trainer.best['it']}: "
                   f"{trainer.best_weights_path()}", file=sys.stderr)
