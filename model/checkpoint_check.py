@@ -5,7 +5,9 @@ deep inside torch, nor a run that exports NaN weights."""
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import MISSING, fields
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -13,6 +15,8 @@ import torch
 from .adknet import ADKNet
 from .config_bounds import bounded_config, nonfinite_problem, shape_problem, tensor_info
 from .errors import UserError
+from .train_config import CKPT_FORMAT, TrainConfig
+from .weights import safe_torch_load
 
 REQUIRED = ("train_config", "iteration", "model_config", "model", "optimizer", "rng_torch", "rng_gen")
 
@@ -126,3 +130,13 @@ def _optimizer_problem(opt: Any, cfg) -> str | None:
             if not bool(torch.isfinite(t).all()):
                 return f"its optimizer entry '{key}' holds NaN or infinite values"
     return None
+
+
+def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    """Checkpoints are loaded with weights_only=True: no code can run from them."""
+    path = Path(path)
+    ckpt = safe_torch_load(path, UserError, "ADK Viewer checkpoint")
+    if not isinstance(ckpt, dict) or ckpt.get("format") != CKPT_FORMAT:
+        raise UserError(f"{path.name} is not an ADK Viewer checkpoint.")
+    check_checkpoint(ckpt, path.name, TrainConfig)
+    return ckpt

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import io
-import os
 import threading
 import time
 from pathlib import Path
@@ -20,11 +19,11 @@ from .calibrate import calibrate  # noqa: F401 (the engine's public name)
 from .calibration_check import calibrate_start, few_pairs_note
 from .data import PairCropDataset
 from .devices import amp_enabled, autocast, ddp_plan, describe_device, resolve_device
-from .checkpoint_check import check_checkpoint
+from .checkpoint_check import read_checkpoint  # noqa: F401 (the engine's public name)
 from .errors import UserError, out_of_memory
 from .export_choice import ExportChoice, choose_export
 from .atomic import atomic_write_bytes
-from .weights import safe_torch_load, save_weights
+from .weights import save_weights
 from .wording import count_of
 from .splits import held_out_split
 from .run_card import best_card, export_card, hardware_string  # noqa: F401 (hardware_string: public name)
@@ -382,20 +381,19 @@ class Trainer:
                                                       self._val_psnr_of)
         return self._export_choices[key]
 
-    def _val_psnr_of(self, state: dict[str, torch.Tensor]) -> float:
+    def _model_of(self, state: dict[str, torch.Tensor]) -> ADKNet:
         model = ADKNet(self.model.cfg)
         model.load_state_dict(state)
-        return validate(model.to(self.device or "cpu").eval(), self.val, self.device)[0]["psnr"]
+        return model.to(self.device or "cpu").eval()
+
+    def _val_psnr_of(self, state: dict[str, torch.Tensor]) -> float:
+        return validate(self._model_of(state), self.val, self.device)[0]["psnr"]
 
     def export_model(self, which: str | None = None) -> ADKNet:
         """The model an export writes: by default halfway between a fine-tune's start and its best validated
         iteration (or that iteration, the start included); "best" and "last" as they say."""
         choice = self.export_choice(which)
-        if choice.state is None:
-            return self.model
-        model = ADKNet(self.model.cfg)
-        model.load_state_dict(choice.state)
-        return model.to(self.device or "cpu").eval()
+        return self.model if choice.state is None else self._model_of(choice.state)
 
     def exported_which(self, which: str | None = None) -> dict[str, Any]:
         """For the card: which model the export holds."""
@@ -415,13 +413,3 @@ class Trainer:
         if self.dist.world > 1 and dist.is_initialized():
             dist.barrier()  # see shared/docs/adknet.md: without it a rank may abort at exit
             dist.destroy_process_group()
-
-
-def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
-    """Checkpoints are loaded with weights_only=True: no code can run from them."""
-    path = Path(path)
-    ckpt = safe_torch_load(path, UserError, "ADK Viewer checkpoint")
-    if not isinstance(ckpt, dict) or ckpt.get("format") != CKPT_FORMAT:
-        raise UserError(f"{path.name} is not an ADK Viewer checkpoint.")
-    check_checkpoint(ckpt, path.name, TrainConfig)
-    return ckpt
