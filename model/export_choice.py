@@ -32,8 +32,9 @@ class ExportChoice:
         if self.which == "last":
             return f"the last iteration's model (iteration {self.iteration})"
         if self.which == "halfway":
-            return f"{self.note}: val PSNR {self.val_psnr:.3f} dB"
-        said = f"the best validated model (iteration {self.iteration}"
+            return f"{self.note}, val PSNR {self.val_psnr:.3f} dB"
+        said = ("the model it started from (no later iteration beat it on validation" if self.iteration == 0 else
+                f"the best validated model (iteration {self.iteration}")
         return said + (f"; {self.note})" if self.note else ")")
 
     def record(self) -> dict[str, Any]:
@@ -69,5 +70,5 @@ def choose_export(asked: str, model_iteration: int, best: dict[str, Any], best_s
         return ExportChoice("best validated", best.get("it"), best_state, best.get("psnr"),
                             f"it beat halfway to it ({mid_psnr:.3f} dB) by more than {HALFWAY_MARGIN_DB} dB")
     return ExportChoice("halfway", best.get("it"), mid, mid_psnr,
-                        f"halfway between the start (val {start_psnr:.3f} dB) and the best validated iteration "
-                        f"(val {best.get('psnr', float('nan')):.3f} dB)")
+                        f"halfway between the start (val {start_psnr:.3f} dB) and iteration {best.get('it')}, "
+                        f"the best validated (val {best.get('psnr', float('nan')):.3f} dB)")

@@ -41,7 +41,8 @@ def test_the_halfway_point_is_exported_unless_validation_rules_it_out(mid_psnr, 
     if which == "halfway":
         assert torch.equal(choice.state["w"], torch.ones(3)) and choice.val_psnr == mid_psnr
         assert choice.record() == {"which": "halfway", "iteration": 100, "val_psnr": mid_psnr, "note": choice.note}
-        assert "start (val 30.000 dB)" in choice.sentence() and choice.sentence().endswith("30.800 dB")
+        assert choice.sentence() == ("halfway between the start (val 30.000 dB) and iteration 100, the best "
+                                     "validated (val 31.000 dB), val PSNR 30.800 dB")
     else:
         assert choice.state is BEST and choice.val_psnr == 31.0 and "halfway to it" in choice.note
 
@@ -57,6 +58,8 @@ def test_without_a_start_to_average_with_or_when_asked_no_halfway_is_scored(aske
                            lambda s: pytest.fail("scored"))
     assert choice.which == which
     assert (choice.state is None) == (which == "last")
+    if best_it == 0:
+        assert choice.sentence() == "the model it started from (no later iteration beat it on validation)"
 
 
 def _fine_tune(pairs, out, **kw) -> Trainer:
