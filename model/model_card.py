@@ -46,13 +46,16 @@ class CardSummary:
     iterations: int | None = None        # training iterations (0: calibrated only; None: not recorded)
     train_pairs: tuple[str, ...] = ()    # the pairs it was trained on: their scores are not test scores
     exported_iteration: int | None = None  # the iteration these weights are from (a run's best may be an early one)
+    exported_halfway: bool = False       # halfway between the start and that iteration (adk_model.export_choice)
 
     def method_label(self, own_name: str | None = None) -> str:
         """ADK-Net as a method beside others: the name the person gave it (else the card's), then the card's name,
         iterations and training pairs; a fine-tune's card often keeps the shipped model's name."""
         lead = own_name if own_name and own_name != self.name else self.name
         it = self.exported_iteration
-        runs = ([f"it {it} of {self.iterations}"] if it is not None and self.iterations and it != self.iterations
+        half = "halfway to " if self.exported_halfway else ""
+        runs = ([f"{half}it {it} of {self.iterations}"] if it is not None and self.iterations and
+                (it != self.iterations or half)
                 else [f"{self.iterations} it"] if self.iterations else [])
         bits = ([self.name] if lead != self.name else []) + runs + (
             [count_of(len(self.train_pairs), "train pair")] if self.train_pairs else [])
@@ -88,14 +91,21 @@ def reproduces(card: dict[str, Any]) -> str:
     if camera.get("name"):  # one model per camera (adk_model.camera_models): the camera's own pairs calibrated it
         n_cam = len(camera.get("train_pairs") or [])
         cam_pairs = f"the {camera['name']} pairs in '{_pairs_name(t['pairs'])}' ({count_of(n_cam, 'train pair')})"
-        fitted = "calibrated to" if cal.get("adopted") is not False else "not calibrated (it lowered validation PSNR) to"
+        fitted = "calibrated to" if cal.get("adopted") is not False else "not calibrated (no fit beat it on held-out pairs) to"
         tuned = f"{name} fine-tuned on {pairs}, then " if t.get("iterations") else f"{name} "
         return f"{tuned}{fitted} {cam_pairs}: that camera's colour and blur as far as a global linear part holds them"
     if t.get("iterations") == 0:  # quick calibrate only
         if cal.get("adopted") is False:
-            return (f"{name}, unchanged (quick calibrate on '{_pairs_name(t['pairs'])}' lowered validation PSNR, so "
-                    f"it was not adopted): {start.get('reproduces') or 'what the model it started from reproduces'}")
+            return (f"{name}, unchanged (quick calibrate on '{_pairs_name(t['pairs'])}' did not beat it on held-out "
+                    f"pairs, so it was not adopted): {start.get('reproduces') or 'what the model it started from reproduces'}")
         return f"{name} calibrated to {pairs}: their colour and blur as far as a global linear part holds them"
+    exported = t.get("exported") if isinstance(t.get("exported"), dict) else {}
+    if exported.get("iteration") == 0 and exported.get("which") != "last":  # no iteration beat the start
+        if cal.get("adopted") is False or not cal:
+            return (f"{name}, unchanged (neither quick calibrate nor fine-tuning on '{_pairs_name(t['pairs'])}' beat "
+                    f"it on held-out pairs): {start.get('reproduces') or 'what the model it started from reproduces'}")
+        return (f"{name} calibrated to {pairs} (no fine-tuning iteration beat that on held-out pairs): their colour "
+                f"and blur as far as a global linear part holds them")
     return f"{name} fine-tuned on {pairs}: their blur and colour"
 
 
@@ -113,7 +123,9 @@ def _trained_on(card: dict[str, Any]) -> list[str]:
         lines.append(f"iterations: {t['iterations']}" + (f" in {secs:.0f} s" if secs else ""))
     exported = t.get("exported") if isinstance(t.get("exported"), dict) else {}
     if exported.get("which") and t.get("iterations"):  # a calibration only (0 iterations) has no best/last
-        lines.append(f"exported: {exported['which']} (iteration {exported.get('iteration', '?')})")
+        it = exported.get("iteration", "?")
+        lines.append(f"exported: halfway between the start and iteration {it}" if exported["which"] == "halfway"
+                     else f"exported: {exported['which']} (iteration {it})")
     if t.get("hardware"):
         lines.append(f"hardware: {t['hardware']}")
     if t.get("command"):
@@ -168,7 +180,8 @@ def summarize_card(path: str | os.PathLike) -> CardSummary:
                        note=str(card.get("note") or ""), scores_title=title, scores=rows,
                        iterations=t["iterations"] if isinstance(t.get("iterations"), int) else None,
                        train_pairs=card_train_pairs(card),
-                       exported_iteration=it if isinstance(it, int) and not isinstance(it, bool) else None)
+                       exported_iteration=it if isinstance(it, int) and not isinstance(it, bool) else None,
+                       exported_halfway=exported.get("which") == "halfway")
 
 
 def card_train_pairs(card: Any) -> tuple[str, ...]:

@@ -221,7 +221,7 @@ class Trainer:
         base_elapsed = self.elapsed
         held = False  # paused, and said so (a step in flight when pause was asked finishes first)
         alone = self.dist.world == 1
-        if self.iteration == 0 and (note := few_pairs_note(len(self.train_pairs), cfg.init)):
+        if self.iteration == 0 and (note := few_pairs_note(len(self.train_infos) + len(self.val_infos), cfg.init)):
             self.log(note)
         if self.iteration == 0 and cfg.val_every and not self.best and self.val and not self._stop.is_set():
             self.log("validating the starting model…")

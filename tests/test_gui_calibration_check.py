@@ -46,15 +46,15 @@ def test_a_small_folder_is_told_once_that_fine_tuning_is_unreliable(qtbot, tmp_p
     win, tab = setup_tab(qtbot, hurting, tmp_path / "runs", init="shipped", model_overrides={}, iterations=2,
                          val_every=2)
     note = tab.few_pairs_note
-    assert note.isVisible() and note.text().startswith("⚠ Only 4 train pairs: fine-tuning on fewer than 10 is "
+    assert note.isVisible() and note.text().startswith("⚠ Only 6 pairs: fine-tuning on fewer than 20 is "
                                                        "unreliable, and Quick calibrate alone is usually the better")
     tab.start_button.click()
     wait_idle(qtbot, tab)
     log = tab.log_view.toPlainText()
-    assert log.count("fine-tuning on fewer than 10 is unreliable") == 1 and tab.runner.trainer.finished
+    assert log.count("fine-tuning on fewer than 20 is unreliable") == 1 and tab.runner.trainer.finished
     assert log.count("so it is not adopted: the model it started from is kept") == 1  # calibrate-first's verdict
 
-    big = make_pairs(tmp_path / "big", n_train=10, n_val=2, lr_size=(16, 20))
+    big = make_pairs(tmp_path / "big", n_train=16, n_val=4, lr_size=(16, 20))
     tab.pairs_edit.setText(str(big))
     tab.rescan()
     assert not note.isVisible()

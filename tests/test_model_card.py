@@ -47,3 +47,23 @@ def test_a_fine_tuned_card_names_its_pairs_and_a_missing_card_says_nothing_is_kn
     assert "nothing is known about how this model was made" in card_html(s)
     card_path(mine).write_text("[1, 2")
     assert summarize_card(mine).problem.startswith("unreadable model card")
+
+
+def test_a_fine_tune_card_says_halfway_and_one_that_handed_back_its_start_says_so(tmp_path):
+    mine = tmp_path / "mine.safetensors"
+    shutil.copy(shipped_weights(4)[0], mine)
+    training = {"pairs": "/data/nikon12", "train_pairs": ["a", "b"], "val_pairs": ["c"], "iterations": 300,
+                "start_model": {"name": "adknet_x4_lite", "reproduces": "RealSR's Canon and Nikon"},
+                "exported": {"which": "halfway", "iteration": 100, "val_psnr": 31.0}}
+    card_path(mine).write_text(json.dumps({"name": "ft", "training": training}))
+    s = summarize_card(mine)
+    assert "exported: halfway between the start and iteration 100" in s.trained_on
+    assert s.method_label() == "ADK-Net · ft (halfway to it 100 of 300, 2 train pairs)"
+    assert s.reproduces.startswith("adknet_x4_lite fine-tuned on the LR images of the pairs in 'nikon12'")
+    for calibration, words in (({"adopted": True}, "adknet_x4_lite calibrated to the LR images of the pairs in "
+                                "'nikon12' (2 train pairs) (no fine-tuning iteration beat that on held-out pairs)"),
+                               ({"adopted": False}, "adknet_x4_lite, unchanged (neither quick calibrate nor "
+                                "fine-tuning on 'nikon12' beat it on held-out pairs): RealSR's Canon and Nikon")):
+        training["exported"] = {"which": "best validated", "iteration": 0, "val_psnr": 31.0}
+        card_path(mine).write_text(json.dumps({"name": "ft", "training": training, "calibration": calibration}))
+        assert summarize_card(mine).reproduces.startswith(words)

@@ -245,6 +245,7 @@ class MainWindow(WindowDialogs, QMainWindow):
         self._status_message = (scope, text) if level in ("error", "warning") else None
         # information fades like a terminal's last line; warnings and errors stay (they are in the banner too)
         self.statusBar().showMessage(text, INFO_STATUS_MS if level == "info" else 0)
+        self.statusBar().setToolTip(text)  # a line longer than the window is cut: the tooltip holds all of it
 
     def _on_messages_stale(self, scope: str) -> None:
         """The banner drops the scope's messages; the status bar stops repeating one of them too."""

@@ -59,6 +59,6 @@ def camera_note(cameras: list[dict[str, Any]] | None) -> str:
     """What the per-camera models are, after the calibration's own sentence ('' without them)."""
     if not cameras:
         return ""
-    each = ", ".join(cam["camera"] + ("" if cam["adopted"] else " (as it was: calibrating lowered its val PSNR)")
+    each = ", ".join(cam["camera"] + ("" if cam["adopted"] else " (as it was: no fit beat it on its held-out pairs)")
                      for cam in cameras)
     return f" One model per camera, each calibrated on its own pairs, beside it in Compare: {each}."

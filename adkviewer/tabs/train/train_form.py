@@ -171,10 +171,10 @@ class TrainForm:
         self._sync_few_pairs_note()
 
     def _sync_few_pairs_note(self) -> None:
-        """Under Quick calibrate, while fine-tuning would run on fewer than 10 train pairs (the engine's words)."""
+        """Under Quick calibrate, while fine-tuning would run on a small folder (the engine's words)."""
         scan = getattr(self, "scan", None)
         usable = scan is not None and not scan.error and scan.n_train > 0
-        note = few_pairs_note(scan.n_train, self.init_combo.currentData() or "") if usable else None
+        note = few_pairs_note(scan.n_train + scan.n_val, self.init_combo.currentData() or "") if usable else None
         self.few_pairs_note.setText(f"⚠ {note}" if note else "")
         self.few_pairs_note.setVisible(bool(note))
 

@@ -32,9 +32,11 @@ class TrainLayout:
         self.resume_ckpt_button = QPushButton("Resume from checkpoint…", self)
         self.resume_ckpt_button.setToolTip("Continue a run from its checkpoint_*.pt (also after a restart)")
         self.calibrate_button = QPushButton("Quick calibrate", self)
-        self.calibrate_button.setToolTip("Re-fit in closed form, on the train pairs and in seconds, what a global linear "
-                                         "downscaler can express: the linear kernel over R, G and B, the colour mix "
-                                         "and bias (older weights: the mix and bias); shows val PSNR before and after")
+        self.calibrate_button.setToolTip("Re-fit in closed form, in seconds, what a global linear downscaler can "
+                                         "express: the linear kernel over R, G and B, the colour mix and bias (older "
+                                         "weights: the mix and bias). Kept only where held-out pairs say it is not "
+                                         "worse: a split.json's val pairs, or else cross-validation over all the "
+                                         "pairs; the log says which, with the PSNR")
         self.progress = QProgressBar(self)
         self.progress.setRange(0, 1)
         self.progress.setValue(0)

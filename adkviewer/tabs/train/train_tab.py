@@ -28,9 +28,10 @@ from adkviewer.tabs.train.train_runner import (CALIBRATING, EXPORTING, IDLE, PAU
                                                STOPPING, TrainRunner)
 from adkviewer.tabs.train.train_state import Curves, Eta, PairScan, TrainSettings, format_duration
 from adkviewer.tabs.train.train_actions import TrainActions
+from adkviewer.tabs.train.train_calibrate import camera_note
 from adkviewer.tabs.train.train_form import TrainForm
 from adkviewer.tabs.train.train_layout import TrainLayout
-from adkviewer.tabs.train.train_widgets import (CALIBRATING_NOTE, NO_RUN, NO_RUN_CALIBRATED, NO_RUN_READY,
+from adkviewer.tabs.train.train_widgets import (CALIBRATED_STATUS, CALIBRATING_NOTE, NO_RUN, NO_RUN_CALIBRATED, NO_RUN_READY,
                                                 PREVIEW_WAITING, STATE_TEXT, WAITING)
 
 
@@ -51,6 +52,7 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, QWidget):
         self._init_files: tuple[str, ...] = ()   # weights files chosen under "Start from"
         self._init_prev: str | None = None       # the "Start from" choice before "Weights file…" was picked
         self._calibrated: str | None = None      # weights file of the last model Quick calibrate fitted
+        self._camera_note = ""                   # the per-camera models of the last Quick calibrate, in words
         self._build()
         r = self.runner
         r.stateChanged.connect(self._on_state)
@@ -268,11 +270,12 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, QWidget):
     def _on_calibrated(self, info: dict[str, Any]) -> None:
         """An adopted calibration becomes what Start begins from; one worse on validation changes nothing."""
         if info["preview"] is not None:
-            score = info.get("after" if info["adopted"] else "before")
-            how = "cross-validated " if info.get("judged_by") == "cv" else ""
+            # a cross-validated PSNR pools every pair, not this preview's: the log carries it, the title does not
+            score = None if info.get("judged_by") == "cv" else info.get("after" if info["adopted"] else "before")
             label = "ADK-Net calibrated" if info["adopted"] else "ADK-Net as it was"
-            self._show_preview(info["preview"], info["gt"], label + ("" if score is None else f": {how}{score:.2f} dB"))
+            self._show_preview(info["preview"], info["gt"], label + ("" if score is None else f": {score:.2f} dB"))
         self._show_camera_models(info.get("cameras", []))
+        self._camera_note = camera_note(info.get("cameras"))
         if not info["adopted"]:
             return  # the model is as it was: the log says why (the runner's message)
         self._calibrated = info["weights"]
@@ -326,7 +329,9 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, QWidget):
             self._run_bar(outcome)
         if outcome == "crashed":
             self.hub.error(message, TRAIN)
-        elif outcome in ("finished", "stopped", "calibrated", "not adopted", "cancelled"):
+        elif outcome in ("calibrated", "not adopted"):  # the sentence is long: the status line gives its gist
+            self.hub.info(CALIBRATED_STATUS[outcome] + self._camera_note, TRAIN)
+        elif outcome in ("finished", "stopped", "cancelled"):
             self.hub.info(message, TRAIN)
         self.eta_label.setText("paused" if self.runner.state == PAUSED else
                                {"finished": "done", "stopped": "stopped", "crashed": "failed",

@@ -25,7 +25,11 @@ PAIR_COLUMNS = ("Pair", "Use", "HR", "LR", "Status")
 NO_RUN = "No run yet: choose a pairs folder and press Start"
 NO_RUN_READY = "No run yet: press Start (or Quick calibrate)"  # a usable pairs folder is chosen
 NO_RUN_CALIBRATED = "No training run yet: Start fine-tunes the calibrated model"  # after Quick calibrate
-CALIBRATING_NOTE = "Quick calibrate is running: its validation PSNR before and after comes in the log"
+CALIBRATING_NOTE = "Quick calibrate is running: its verdict, and the PSNR that decided it, come in the log"
+CALIBRATED_STATUS = {
+    "calibrated": "Quick calibrate adopted: Start now fine-tunes the calibrated model (the log says what it gained).",
+    "not adopted": "Quick calibrate not adopted: no fit beat the model as it is on held-out pairs (the log says why).",
+}
 WAITING = "Waiting for the first values…"
 PREVIEW_WAITING = "Validation preview: appears at the first validation"
 NO_VAL = "This run has no validation pairs: no validation PSNR (the export is the last iteration's)"
