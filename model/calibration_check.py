@@ -72,7 +72,7 @@ class CalibrationCheck:
         if not self.adopted:
             if self.judged_by == "cv":
                 return (f"Quick calibrate {fitted} found no fit that beats the model as it is on held-out pairs "
-                        f"({what} {b} dB {on}), so the model it started from is kept unchanged.")
+                        f"({what} {b} dB {on}), so the model it started from is kept.")
             if self.fit is not None and self.fit.kept:
                 return (f"Quick calibrate {fitted} found no fit that beats the model as it is when cross-validated "
                         f"over its train pairs, so the model it started from is kept ({what} {b} dB {on}).")

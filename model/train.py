@@ -101,9 +101,10 @@ class Trainer:
 
     # ------------------------------------------------------------------ setup
     @_oom_as_user_error
-    def setup(self, resume: str | None = None, iterations: int | None = None, command: str = "") -> None:
+    def setup(self, resume: str | None = None, iterations: int | None = None, command: str = "",
+              calibrating: bool = False) -> None:
         """Prepare a fresh run, or continue a checkpoint (optionally with a new iteration budget); `command`, the
-        command line that resumes it, joins the run's record."""
+        command line that resumes it, joins the run's record; `calibrating`: for Quick calibrate alone (its words)."""
         cfg = self.cfg
         ckpt = None
         if resume:
@@ -188,9 +189,10 @@ class Trainer:
                 torch.cuda.set_rng_state(ckpt["rng_cuda"], dev)
             self.log(f"resumed {resume} at iteration {self.iteration}")
         on_rank = f" ({len(shard)} on this rank)" if self.dist.world > 1 else ""
-        self.log(f"training on {describe_device(dev)}: {count_of(len(train), 'train pair')}{on_rank}, "
-                 f"{count_of(len(self.val), 'val pair')}")
-        self.log(f"writing checkpoints and weights to {cfg.out}")
+        pairs = (f"{count_of(len(train), 'train pair')}{on_rank}, {count_of(len(self.val), 'val pair')}" if not
+                 (calibrating and self.val_held_out) else count_of(len(train) + len(self.val), "pair"))
+        self.log(f"{'calibrating' if calibrating else 'training'} on {describe_device(dev)}: {pairs}")
+        self.log(f"writing {'weights' if calibrating else 'checkpoints and weights'} to {cfg.out}")
 
     # ------------------------------------------------------------------ loop
     def step(self) -> float:

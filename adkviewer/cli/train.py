@@ -117,7 +117,8 @@ def cmd_train(args, argv) -> int:
 
     trainer = Trainer(cfg, Callbacks(on_iter=on_iter, on_val=on_val, on_log=on_log), dinfo)
     try:
-        trainer.setup(resume=args.resume, iterations=args.iterations, command=cfg.command)
+        trainer.setup(resume=args.resume, iterations=args.iterations, command=cfg.command,
+                      calibrating=args.calibrate_only)
     except SameOnEveryRank:
         if main_rank:
             raise

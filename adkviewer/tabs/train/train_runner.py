@@ -267,7 +267,7 @@ class TrainRunner(QObject):
         trainer.cb = self._callbacks(job)
         try:
             if fresh:
-                trainer.setup()
+                trainer.setup()  # the same run may go on to fine-tune: its words are the training ones
                 job.progress("setup", self._setup_info(trainer))
             if job.cancelled():
                 raise InterruptedError
