@@ -37,7 +37,8 @@ def test_a_calibration_that_lowers_val_psnr_is_not_offered_as_the_start(qtbot, t
     assert tab.init_combo.currentData() == "shipped" and not any(lbl.startswith("Calibrated:") for lbl in labels)
     assert tab.calfirst_check.isChecked()  # Start still calibrates first, under the same rule
     assert not list(Path(tab.runner.trainer.cfg.out).glob("calibrated_*"))
-    assert tab.plots.loss_note.text == "No run yet: press Start (or Quick calibrate)"
+    assert tab.plots.loss_note.text == "No training run yet: Quick calibrate kept the model as it was, and Start " \
+                                       "fine-tunes it"
     before = float(msg.split("from ")[1].split(" ")[0])
     assert tab.preview.model_title.text() == f"ADK-Net as it was: {before:.2f} dB"
 

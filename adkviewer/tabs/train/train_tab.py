@@ -31,8 +31,8 @@ from adkviewer.tabs.train.train_actions import TrainActions
 from adkviewer.tabs.train.train_calibrate import camera_note
 from adkviewer.tabs.train.train_form import TrainForm
 from adkviewer.tabs.train.train_layout import TrainLayout
-from adkviewer.tabs.train.train_widgets import (CALIBRATED_STATUS, CALIBRATING_NOTE, NO_RUN, NO_RUN_CALIBRATED, NO_RUN_READY,
-                                                PREVIEW_WAITING, STATE_TEXT, WAITING)
+from adkviewer.tabs.train.train_widgets import (CALIBRATED_STATUS, CALIBRATING_NOTE, NO_RUN, NO_RUN_CALIBRATED,
+                                                NO_RUN_KEPT, NO_RUN_READY, PREVIEW_WAITING, STATE_TEXT, WAITING)
 
 
 class TrainTab(TrainLayout, TrainForm, TrainActions, QWidget):
@@ -53,6 +53,7 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, QWidget):
         self._init_prev: str | None = None       # the "Start from" choice before "Weights file…" was picked
         self._calibrated: str | None = None      # weights file of the last model Quick calibrate fitted
         self._camera_note = ""                   # the per-camera models of the last Quick calibrate, in words
+        self._kept_for: tuple | None = None      # (pairs, start) whose Quick calibrate kept the model as it was
         self._build()
         r = self.runner
         r.stateChanged.connect(self._on_state)
@@ -276,6 +277,7 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, QWidget):
             self._show_preview(info["preview"], info["gt"], label + ("" if score is None else f": {score:.2f} dB"))
         self._show_camera_models(info.get("cameras", []))
         self._camera_note = camera_note(info.get("cameras"))
+        self._kept_for = None if info["adopted"] else (self.pairs_edit.text(), self.init_combo.currentData())
         if not info["adopted"]:
             return  # the model is as it was: the log says why (the runner's message)
         self._calibrated = info["weights"]
@@ -346,6 +348,7 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, QWidget):
         return (WAITING if self.runner.training else CALIBRATING_NOTE if self.runner.state == CALIBRATING else
                 NO_RUN if not ready else
                 NO_RUN_CALIBRATED if self._calibrated and self.init_combo.currentData() == self._calibrated
+                else NO_RUN_KEPT if self._kept_for == (self.pairs_edit.text(), self.init_combo.currentData())
                 else NO_RUN_READY)
 
     def _redraw_curves(self) -> None:

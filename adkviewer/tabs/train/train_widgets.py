@@ -25,6 +25,7 @@ PAIR_COLUMNS = ("Pair", "Use", "HR", "LR", "Status")
 NO_RUN = "No run yet: choose a pairs folder and press Start"
 NO_RUN_READY = "No run yet: press Start (or Quick calibrate)"  # a usable pairs folder is chosen
 NO_RUN_CALIBRATED = "No training run yet: Start fine-tunes the calibrated model"  # after Quick calibrate
+NO_RUN_KEPT = "No training run yet: Quick calibrate kept the model as it was, and Start fine-tunes it"
 CALIBRATING_NOTE = "Quick calibrate is running: its verdict, and the PSNR that decided it, come in the log"
 CALIBRATED_STATUS = {
     "calibrated": "Quick calibrate adopted: Start now fine-tunes the calibrated model (the log says what it gained).",
