@@ -199,13 +199,16 @@ def _date(folder: Path, source: Path, ckpts: list[dict], cards: list[dict]) -> s
 
 
 def _exported(card: dict) -> str:
-    """Which model an export card says its weights are: "best (it 0)", "last (it 40)", or "" when it does not say."""
+    """Which model an export card says its weights are: "best (it 0)", "last (it 40)", "halfway to it 100" (between
+    the start and that iteration), or "" when it does not say."""
     training = card.get("training") if isinstance(card.get("training"), dict) else {}
     exported = training.get("exported") if isinstance(training.get("exported"), dict) else {}
     which = exported.get("which")
     if not isinstance(which, str) or not which:
         return ""
     it = _int(exported.get("iteration"))
+    if which == "halfway":
+        return f"halfway to it {it}" if it is not None else "halfway"
     return ("best" if which.startswith("best") else which) + (f" (it {it})" if it is not None else "")
 
 

@@ -117,3 +117,11 @@ def test_training_from_scratch_keeps_no_start_and_exports_the_best(pairs, tmp_pa
     t.setup()
     t.run()
     assert t.start_state is None and t.exported_which()["which"] == "best validated"
+
+
+def test_the_runs_list_says_an_export_is_halfway_to_its_best_iteration():
+    from adk_model.runs import _exported
+
+    card = {"training": {"exported": {"which": "halfway", "iteration": 100, "val_psnr": 31.0}}}
+    assert _exported(card) == "halfway to it 100"
+    assert _exported({"training": {"exported": {"which": "best validated", "iteration": 0}}}) == "best (it 0)"
