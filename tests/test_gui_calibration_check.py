@@ -41,6 +41,7 @@ def test_a_calibration_that_lowers_val_psnr_is_not_offered_as_the_start(qtbot, t
                                        "fine-tunes it"
     before = float(msg.split("from ")[1].split(" ")[0])
     assert tab.preview.model_title.text() == f"ADK-Net as it was: {before:.2f} dB"
+    assert tab.export_button.isEnabled() and "Quick calibrate kept the model as it was" in tab.export_button.toolTip()
 
 
 def test_a_small_folder_is_told_once_that_fine_tuning_is_unreliable(qtbot, tmp_path, hurting):

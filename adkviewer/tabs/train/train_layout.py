@@ -16,7 +16,7 @@ from adkviewer.tabs.train.train_state import CAMERA_CHOICES, DEVICES, PRESETS, T
 from adkviewer.tabs.train.run_overlays import RunOverlays
 from adkviewer.tabs.train.runs_panel import RunsPanel
 from adkviewer.tabs.train.train_curves import CurvesView, PreviewPane
-from adkviewer.tabs.train.train_widgets import PAIR_COLUMNS, _group, _path_row
+from adkviewer.tabs.train.train_widgets import EXPORT_TIP, PAIR_COLUMNS, USE_TIP, _group, _path_row
 
 
 class TrainLayout:
@@ -46,12 +46,10 @@ class TrainLayout:
         self.eta_label = QLabel(self)
         self.eta_label.setMinimumWidth(60)
         self.use_button = QPushButton("Use in Compare", self)
-        self.use_button.setToolTip("Show the model as it is now, at its last iteration, in Compare beside the "
-                                   "main ADK-Net (its weights are saved in the run folder)")
+        self.use_button.setToolTip(USE_TIP)
         self.use_best_button = QPushButton("Use best", self)  # its tooltip names the iteration and PSNR
         self.export_button = QPushButton("Export…", self)
-        self.export_button.setToolTip("Write the model as .safetensors plus a model card (data, split, settings, "
-                                      "metrics)")
+        self.export_button.setToolTip(EXPORT_TIP)
         self.start_button.clicked.connect(self.start)
         self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button.clicked.connect(self.stop)

@@ -31,8 +31,8 @@ from adkviewer.tabs.train.train_actions import TrainActions
 from adkviewer.tabs.train.train_calibrate import camera_note
 from adkviewer.tabs.train.train_form import TrainForm
 from adkviewer.tabs.train.train_layout import TrainLayout
-from adkviewer.tabs.train.train_widgets import (CALIBRATED_STATUS, CALIBRATING_NOTE, NO_RUN, NO_RUN_CALIBRATED,
-                                                NO_RUN_KEPT, NO_RUN_READY, PREVIEW_WAITING, STATE_TEXT, WAITING)
+from adkviewer.tabs.train.train_widgets import (CALIBRATED_STATUS, CALIBRATING_NOTE, EXPORT_TIP, KEPT_TIP, NO_RUN,
+                                                NO_RUN_CALIBRATED, NO_RUN_KEPT, USE_TIP, NO_RUN_READY, PREVIEW_WAITING, STATE_TEXT, WAITING)
 
 
 class TrainTab(TrainLayout, TrainForm, TrainActions, QWidget):
@@ -202,6 +202,10 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, QWidget):
             "This run has no validation pairs, so no best validated model" if self._run_validates is False else
             "Switch the Compare tab to the weights of the best validation PSNR, once the run has gone past them")
         self.export_button.setEnabled(usable)
+        # after a Quick calibrate that kept the model (and no training since), these hand over that same model
+        kept = t is not None and not t.iteration and self.runner.calibration is None and self._kept_for is not None
+        self.use_button.setToolTip(USE_TIP + (KEPT_TIP if kept else ""))
+        self.export_button.setToolTip(EXPORT_TIP + (KEPT_TIP if kept else ""))
         self._sync_form_enabled()
 
     def _on_setup(self, info: dict[str, Any]) -> None:

@@ -25,6 +25,10 @@ PAIR_COLUMNS = ("Pair", "Use", "HR", "LR", "Status")
 NO_RUN = "No run yet: choose a pairs folder and press Start"
 NO_RUN_READY = "No run yet: press Start (or Quick calibrate)"  # a usable pairs folder is chosen
 NO_RUN_CALIBRATED = "No training run yet: Start fine-tunes the calibrated model"  # after Quick calibrate
+USE_TIP = ("Show the model as it is now, at its last iteration, in Compare beside the main ADK-Net (its weights "
+           "are saved in the run folder)")
+EXPORT_TIP = "Write the model as .safetensors plus a model card (data, split, settings, metrics)"
+KEPT_TIP = ": unchanged, since Quick calibrate kept the model as it was"
 NO_RUN_KEPT = "No training run yet: Quick calibrate kept the model as it was, and Start fine-tunes it"
 CALIBRATING_NOTE = "Quick calibrate is running: its verdict, and the PSNR that decided it, come in the log"
 CALIBRATED_STATUS = {
