@@ -203,7 +203,7 @@ class Trainer:
             g["lr"] = lr_at(cfg, self.iteration)
         with autocast(self.amp, self.device):
             out = self.net(hr).lr
-        loss = F.l1_loss(out.float(), lr)
+        loss = (F.mse_loss if cfg.loss == "mse" else F.l1_loss)(out.float(), lr)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"the loss became {loss.item()} at iteration {self.iteration}")
         self.opt.zero_grad(set_to_none=True)

@@ -81,6 +81,7 @@ class TrainConfig:
     device: str = "auto"
     amp: str = "off"                 # "bf16": forward and loss under bf16 autocast (CUDA only); validation in float32
     augment: bool = True
+    loss: str = "l1"                 # "l1", or "mse" (the loss PSNR measures; what Quick calibrate minimises)
     max_val_pairs: int = 0           # 0: all validation pairs
     time_budget_s: float = 0.0       # >0: after 50 iterations, shrink `iterations` to fit this wall-clock budget
     command: str = ""                # the exact command line, recorded in the model card

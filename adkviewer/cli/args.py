@@ -186,6 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "(the default; bench/RESULTS.md measures why), that best validated iteration (the start "
                         "included), or the last iteration's model")
     t.add_argument("--last", action="store_true", help="the same as --export last")
+    t.add_argument("--loss", choices=("l1", "mse"), default=TrainConfig.loss,
+                   help=f"the training loss (default {TrainConfig.loss}; mse is what PSNR measures)")
     t.add_argument("--ckpt-every", type=_int_at_least(0), default=TrainConfig.ckpt_every,
                    help=f"iterations (default {TrainConfig.ckpt_every}; 0: only at the end)")
     t.add_argument("--seed", type=int, default=TrainConfig.seed, help=f"default {TrainConfig.seed}")
