@@ -190,7 +190,9 @@ class Trainer:
             self.log(f"resumed {resume} at iteration {self.iteration}")
         on_rank = f" ({len(shard)} on this rank)" if self.dist.world > 1 else ""
         pairs = (f"{count_of(len(train), 'train pair')}{on_rank}, {count_of(len(self.val), 'val pair')}" if not
-                 (calibrating and self.val_held_out) else count_of(len(train) + len(self.val), "pair"))
+                 (calibrating and self.val_held_out) else
+                 f"all {count_of(len(train) + len(self.val), 'pair')}, cross-validated (a seeded val part serves "
+                 f"fine-tuning only)")
         self.log(f"{'calibrating' if calibrating else 'training'} on {describe_device(dev)}: {pairs}")
         self.log(f"writing {'weights' if calibrating else 'checkpoints and weights'} to {cfg.out}")
 
