@@ -51,7 +51,8 @@ def test_no_validation_pairs_are_named_before_start_which_asks_and_the_chart_say
     assert tab.plots.val_note.text == NO_VAL and tab.plots.loss_note.text == ""  # not "waiting" forever, not "no run yet"
     assert "no validation pairs" in tab.use_best_button.toolTip()
     assert "no validation pairs" in tab.preview.caption.text() and "Bicubic" not in tab.plots.val_title()
-    assert tab.last_message.endswith("no validation pairs.") and "nan" not in tab.last_message
+    assert "no validation pairs. " in tab.last_message and "nan" not in tab.last_message
+    assert tab.last_message.endswith("now hand over the last iteration's model (iteration 20).")
 
 
 def test_paused_shows_once_the_run_holds_and_its_model_can_be_used_and_exported(qtbot, tmp_path, pairs,
@@ -97,6 +98,16 @@ def test_paused_shows_once_the_run_holds_and_its_model_can_be_used_and_exported(
     tab.pause_button.click()  # Resume: the run goes on from where it held
     _idle(qtbot, tab)
     assert t.finished and t.iteration == 40 and tab.curves.loss_it == list(range(1, 41))
+    # finished: Export hands over what `adkviewer train` exports (here, from scratch, the best validated iteration)
+    choice = t.export_choice()
+    assert choice.which == "best validated" and f"now hand over {choice.sentence()}" in tab.last_message
+    final = tmp_path / "finished_export.safetensors"
+    tab.export_to(final, score=False)
+    qtbot.waitUntil(lambda: tab.runner.state == IDLE and final.is_file(), timeout=WAIT_MS)
+    assert json.loads(final.with_suffix(".json").read_text())["training"]["exported"] == choice.record()
+    stem, name = tab._model_tag()
+    tag = "start" if choice.iteration == 0 else f"best{choice.iteration}"
+    assert stem.endswith(f"_ft40-{tag}") and (f"best it {choice.iteration} of 40" in name or "the start" in name)
 
 
 def test_start_from_offers_the_calibrated_model_exported_models_and_a_weights_file(qtbot, tmp_path, pairs):

@@ -129,6 +129,17 @@ class TrainActions:
             ", calibrated" if self.runner.calibration is not None else "")
         if not t.iteration:
             name = f"{pairs} calibrated" if self.runner.calibration is not None else f"{pairs} (untrained)"
+        elif t.finished:  # what a finished run hands over (decided when it finished: Trainer.export_choice)
+            choice = t.export_choice()
+            verb = "fine-tuned" if cfg.init != "scratch" else "trained"
+            if choice.which == "halfway":
+                how, name = f"ft{t.iteration}-halfway{choice.iteration}", (
+                    f"{pairs} {verb}, halfway to it {choice.iteration} of {t.iteration}")
+            elif choice.which != "last" and choice.iteration == 0:
+                how, name = f"ft{t.iteration}-start", f"{pairs}: the start (no iteration of {t.iteration} beat it)"
+            elif choice.which != "last":
+                how, name = f"ft{t.iteration}-best{choice.iteration}", (
+                    f"{pairs} {verb}, best it {choice.iteration} of {t.iteration}")
         mc = t.model.cfg
         return f"adknet_x{mc.scale}_{pairs}_{how}", name
 

@@ -180,7 +180,10 @@ class TrainRunner(QObject):
             if trainer.finished:
                 best = (f"best val PSNR {trainer.best['psnr']:.3f} dB" if "psnr" in trainer.best
                         else "no validation pairs")
-                return "finished", f"Training finished: {trainer.iteration} iterations in {trainer.elapsed:.0f} s, {best}."
+                # decided here, off the GUI thread (halfway is validated once): Export and Use in Compare hand it over
+                handed = trainer.export_choice().sentence()
+                return "finished", (f"Training finished: {trainer.iteration} iterations in {trainer.elapsed:.0f} s, "
+                                    f"{best}. Export and Use in Compare now hand over {handed}.")
             return "stopped", f"Stopped at iteration {trainer.iteration}; checkpoint {trainer.checkpoint_path('last')}."
         except BaseException as e:  # noqa: BLE001 - every failure becomes one message, never a hung window
             return "crashed", crash_message(e, trainer, t0)
@@ -313,12 +316,14 @@ class TrainRunner(QObject):
         key = (trainer.cfg.pairs, trainer.cfg.scale, tuple(p.name for p in trainer.train_infos),
                tuple(p.name for p in trainer.val_infos))
         fit = self.lstsq_fits.get(key)
+        # a finished run hands over what `adkviewer train` exports; a paused or stopped one, the model as it is now
+        which = None if trainer.finished else "last"
 
         def work(job: Job) -> Path:  # a paused run holds between steps: its model is only read here
             if score and trainer.val_infos:
                 job.progress("log", "scoring ADK-Net and the baselines on the validation pairs for the model card…")
-                extra["validation"] = card_metrics(trainer, fit, "last")
-            return trainer.export(path, extra_card=extra, which="last")  # the tab names the model as it is now
+                extra["validation"] = card_metrics(trainer, fit, which)
+            return trainer.export(path, extra_card=extra, which=which)
 
         def done(out: Path | None, error: BaseException | None) -> None:
             self._flush_losses()
