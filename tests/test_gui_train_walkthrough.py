@@ -107,7 +107,7 @@ def test_paused_shows_once_the_run_holds_and_its_model_can_be_used_and_exported(
     assert json.loads(final.with_suffix(".json").read_text())["training"]["exported"] == choice.record()
     stem, name = tab._model_tag()
     tag = "start" if choice.iteration == 0 else f"best{choice.iteration}"
-    assert stem.endswith(f"_ft40-{tag}") and (f"best it {choice.iteration} of 40" in name or "the start" in name)
+    assert stem.endswith(f"_ft40-{tag}") and (f"best it {choice.iteration} of 40" in name or "start kept" in name)
 
 
 def test_start_from_offers_the_calibrated_model_exported_models_and_a_weights_file(qtbot, tmp_path, pairs):

@@ -136,7 +136,7 @@ class TrainActions:
                 how, name = f"ft{t.iteration}-halfway{choice.iteration}", (
                     f"{pairs} {verb}, halfway to it {choice.iteration} of {t.iteration}")
             elif choice.which != "last" and choice.iteration == 0:
-                how, name = f"ft{t.iteration}-start", f"{pairs}: the start (no iteration of {t.iteration} beat it)"
+                how, name = f"ft{t.iteration}-start", f"{pairs}: start kept (no iteration beat it)"
             elif choice.which != "last":
                 how, name = f"ft{t.iteration}-best{choice.iteration}", (
                     f"{pairs} {verb}, best it {choice.iteration} of {t.iteration}")
