@@ -127,8 +127,9 @@ def direction(data: Path, work: Path, src: str, dst: str, args) -> list[dict]:
         ft_s = float(timing.read_text())
         card = json.loads(ft_weights.with_suffix(".json").read_text())
         tuned = score([predict(load_weights(ft_weights).model, hr, "cpu") for hr, _ in val], val)
-        best_alone = score([predict(load_weights(ft_dir / f"best_x{SCALE}.safetensors").model, hr, "cpu")
-                            for hr, _ in val], val)  # what exporting the best validated iteration would have given
+        # what exporting the best validated iteration would have given (the export itself, unless it is halfway)
+        best_alone = tuned if card.get("training", {}).get("exported", {}).get("which") != "halfway" else score(
+            [predict(load_weights(ft_dir / f"best_x{SCALE}.safetensors").model, hr, "cpu") for hr, _ in val], val)
         rows.append({"src": src, "dst": dst, "n": n,
                      "bilinear": rows[0]["bilinear"],
                      "lstsq": score([apply_lstsq(fit, hr) for hr, _ in val], val), "lstsq_s": lstsq_s,

@@ -5,12 +5,11 @@ it on the camera's test pairs."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import torch
 
-EXPORTS = ("halfway", "best", "last")
 # The best validated iteration is kept instead when it beats the halfway point by more than this on the held-out
 # pairs: a margin that size says the fine-tune learned the camera. On bench/transfer.py the held-out pairs preferred
 # the best by up to 0.13 dB where the test pairs preferred the halfway point.
@@ -53,7 +52,7 @@ def halfway(start: State, end: State) -> State:
 
 def choose_export(asked: str, model_iteration: int, best: dict[str, Any], best_state: State | None,
                   start: tuple[State, float] | None, score: Callable[[State], float]) -> ExportChoice:
-    """`asked` is one of EXPORTS; `start` the starting weights and their val PSNR (None from scratch or when
+    """`asked` is one of train_config.EXPORTS; `start` the starting weights and their val PSNR (None from scratch or when
     unknown); `score` validates a state. The halfway point is scored once here, never on every call's behalf."""
     if asked == "last" or not best_state:
         return ExportChoice("last", model_iteration)
@@ -64,11 +63,9 @@ def choose_export(asked: str, model_iteration: int, best: dict[str, Any], best_s
     mid = halfway(start_state, best_state)
     mid_psnr = score(mid)
     if mid_psnr < start_psnr:
-        return ExportChoice("best validated", best.get("it"), best_state, best.get("psnr"),
-                            f"halfway to it scored {mid_psnr:.3f} dB, below the start's {start_psnr:.3f}")
+        return replace(best_choice, note=f"halfway to it scored {mid_psnr:.3f} dB, below the start's {start_psnr:.3f}")
     if best.get("psnr", mid_psnr) - mid_psnr > HALFWAY_MARGIN_DB:
-        return ExportChoice("best validated", best.get("it"), best_state, best.get("psnr"),
-                            f"it beat halfway to it ({mid_psnr:.3f} dB) by more than {HALFWAY_MARGIN_DB} dB")
+        return replace(best_choice, note=f"it beat halfway to it ({mid_psnr:.3f} dB) by more than {HALFWAY_MARGIN_DB} dB")
     return ExportChoice("halfway", best.get("it"), mid, mid_psnr,
                         f"halfway between the start (val {start_psnr:.3f} dB) and iteration {best.get('it')}, "
                         f"the best validated (val {best.get('psnr', float('nan')):.3f} dB)")

@@ -374,7 +374,7 @@ class Trainer:
         return str(path)
 
     def export_choice(self, which: str | None = None) -> ExportChoice:
-        """What an export holds: the config's (or `which`'s) choice of adk_model.export_choice.EXPORTS, decided
+        """What an export holds: the config's (or `which`'s) choice of train_config.EXPORTS, decided
         once per state of the run (the halfway point costs one validation)."""
         asked = which or self.cfg.export
         key = (asked, self.iteration, self.best.get("it"))

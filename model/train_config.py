@@ -16,6 +16,8 @@ if TYPE_CHECKING:  # torch-free and numpy-free at import: the CLI's parsers read
 CKPT_FORMAT = "adkviewer-ckpt-1"
 
 
+EXPORTS = ("halfway", "best", "last")  # what a run can export (TrainConfig.export; adk_model.export_choice)
+
 @dataclass(frozen=True)
 class Schedule:
     """Iteration budget, peak learning rate and validation: fine-tuning needs fewer, gentler steps than training
@@ -88,8 +90,8 @@ class TrainConfig:
     resumes: list[str] = field(default_factory=list)  # the commands that continued the run, in order (model card)
     calibrate_first: bool = True     # fit the linear part (and, fine-tuning, mix and bias) in closed form first
     patience: int = 0                # >0: stop after this many validations without a better val PSNR
-    export: str = "halfway"          # adk_model.export_choice: "halfway" between a fine-tune's start and its best
-                                     # validated iteration; "best": that iteration (iteration 0 included); "last"
+    export: str = "halfway"          # one of EXPORTS (adk_model.export_choice): "halfway" between a fine-tune's
+                                     # start and its best validated iteration; "best": that iteration; "last"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     from adk_model.adknet_config import PRESETS
     from adk_model.device_names import AMP_CHOICES, CHOICES as DEVICES
     from adk_model.method_registry import ALL_METHODS
-    from adk_model.train_config import FINE_TUNE, RUNS_FOLDER, SCRATCH, TrainConfig
+    from adk_model.train_config import EXPORTS, FINE_TUNE, RUNS_FOLDER, SCRATCH, TrainConfig
     from adkviewer.cli.shard import parse_shard
 
     methods, presets = list(ALL_METHODS), list(PRESETS)
@@ -181,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--patience", type=_int_at_least(0), default=None,
                    help=f"stop after this many validations without a better val PSNR (default {FINE_TUNE.patience} "
                         f"when fine-tuning, {SCRATCH.patience or 'never'} from scratch; 0: never)")
-    t.add_argument("--export", choices=("halfway", "best", "last"), default="halfway",
+    t.add_argument("--export", choices=EXPORTS, default=TrainConfig.export,
                    help="what the run exports: halfway between a fine-tune's start and its best validated iteration "
                         "(the default; bench/RESULTS.md measures why), that best validated iteration (the start "
                         "included), or the last iteration's model")

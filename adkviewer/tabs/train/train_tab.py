@@ -203,7 +203,7 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, QWidget):
             "Switch the Compare tab to the weights of the best validation PSNR, once the run has gone past them")
         self.export_button.setEnabled(usable)
         # after a Quick calibrate that kept the model (and no training since), these hand over that same model
-        kept = t is not None and not t.iteration and self.runner.calibration is None and self._kept_for is not None
+        kept = t is not None and not t.iteration and self._calibration_kept()
         self.use_button.setToolTip(USE_TIP + (KEPT_TIP if kept else ""))
         self.export_button.setToolTip(EXPORT_TIP + (KEPT_TIP if kept else ""))
         self._sync_form_enabled()
@@ -352,8 +352,12 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, QWidget):
         return (WAITING if self.runner.training else CALIBRATING_NOTE if self.runner.state == CALIBRATING else
                 NO_RUN if not ready else
                 NO_RUN_CALIBRATED if self._calibrated and self.init_combo.currentData() == self._calibrated
-                else NO_RUN_KEPT if self._kept_for == (self.pairs_edit.text(), self.init_combo.currentData())
+                else NO_RUN_KEPT if self._calibration_kept()
                 else NO_RUN_READY)
+
+    def _calibration_kept(self) -> bool:
+        """The last Quick calibrate, on these pairs from this start, kept the model as it was."""
+        return self._kept_for is not None and self._kept_for == (self.pairs_edit.text(), self.init_combo.currentData())
 
     def _redraw_curves(self) -> None:
         """The curves as they are now, the reference lines across the whole run."""
