@@ -84,8 +84,9 @@ class CalibrationCheck:
 
     def record(self) -> dict[str, Any]:
         """For the model card ("calibration"): the verdict, both scores and the sentence."""
+        judged = "cv_pairs" if self.judged_by == "cv" else "val_pairs"  # cross-validated pairs are not val pairs
         r: dict[str, Any] = {"adopted": self.adopted, "checked": self.checked, "judged_by": self.judged_by,
-                             "val_pairs": self.val_pairs, "train_pairs": self.train_pairs, "fitted": self.part,
+                             judged: self.val_pairs, "train_pairs": self.train_pairs, "fitted": self.part,
                              "sentence": self.sentence()}
         if self.checked:
             r.update(before=round(self.before["psnr"], 4), after=round(self.after["psnr"], 4))

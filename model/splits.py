@@ -94,12 +94,13 @@ def held_out_split(folder: str | os.PathLike, split: str) -> bool:
 
 def resolve_split(folder: str | os.PathLike, split: str, names: Sequence[str], seed: int = 0,
                   log: Callable[[str], None] = lambda m: None,
-                  fallback: float | None = AUTO_VAL_FRACTION) -> Split:
+                  fallback: float | None = AUTO_VAL_FRACTION, fallback_says: str = "") -> Split:
     """The one reading of a split word, for `adkviewer train`, `eval`, `fit-lstsq` and the Train tab.
 
     'all': every pair trains, none validates; 'fraction:F': a seeded fraction F of `names` validates;
     'val', 'train' (or ''): split.json in `folder`, and without one a seeded `fallback` fraction (said
-    through `log`; with fallback None that is an error); anything else: the path of a split .json file.
+    through `log`, or `fallback_says` where the caller uses that part otherwise; with fallback None that is an
+    error); anything else: the path of a split .json file.
     """
     if split == "all":
         return seeded_split(names, 0.0, seed)
@@ -115,7 +116,8 @@ def resolve_split(folder: str | os.PathLike, split: str, names: Sequence[str], s
             if fallback is None:
                 raise UserError(f"--split {split} needs a {SPLIT_FILENAME} in {folder}; "
                                 f"pass --split all to use every pair, or a split .json file.")
-            log(f"no {SPLIT_FILENAME} in {folder}: validating on a seeded {fallback:.0%} of the pairs")
+            log(f"no {SPLIT_FILENAME} in {folder}: "
+                f"{fallback_says or f'validating on a seeded {fallback:.0%} of the pairs'}")
             return seeded_split(names, fallback, seed)
         return read_split(folder)
     return read_split(split)

@@ -142,9 +142,14 @@ class Trainer:
         self.device = dev
         self.amp = amp_enabled(cfg.amp, dev)
         torch.manual_seed(cfg.seed + self.dist.rank)
-        self.train_infos, train, self.val_infos, self.val = load_split_pairs(cfg, self.log)
-        self.train_pairs = train
         self.val_held_out = held_out_split(cfg.pairs, cfg.split)  # val is a seeded part: calibration fits on all
+        alone = "Quick calibrate fits every pair, cross-validated over them" if calibrating else ""
+        self.train_infos, train, self.val_infos, self.val = load_split_pairs(cfg, self.log, alone)
+        self.train_pairs = train
+        if calibrating and self.val_held_out:  # nothing validates: every pair is a pair of the fit (and the card)
+            self.train_infos, self.train_pairs, self.val_infos, self.val = (
+                self.train_infos + self.val_infos, train + self.val, [], [])
+            train = self.train_pairs
         shard = train[self.dist.rank :: self.dist.world] or train
         names = [p.name for p in self.train_infos]
         shard_names = names[self.dist.rank :: self.dist.world] or names
@@ -190,9 +195,11 @@ class Trainer:
             self.log(f"resumed {resume} at iteration {self.iteration}")
         on_rank = f" ({len(shard)} on this rank)" if self.dist.world > 1 else ""
         pairs = (f"{count_of(len(train), 'train pair')}{on_rank}, {count_of(len(self.val), 'val pair')}" if not
-                 (calibrating and self.val_held_out) else
-                 f"all {count_of(len(train) + len(self.val), 'pair')}, cross-validated (a seeded val part serves "
-                 f"fine-tuning only)")
+                 calibrating else f"{count_of(len(train), 'pair')}, cross-validated" if not self.val else
+                 f"{count_of(len(train), 'train pair')}, judged on {count_of(len(self.val), 'val pair')}")
+        if not calibrating and self.val_held_out and self.val and cfg.calibrate_first and cfg.init != "scratch" \
+                and ckpt is None:
+            pairs += f" (Quick calibrate first fits all {len(train) + len(self.val)}, cross-validated)"
         self.log(f"{'calibrating' if calibrating else 'training'} on {describe_device(dev)}: {pairs}")
         self.log(f"writing {'weights' if calibrating else 'checkpoints and weights'} to {cfg.out}")
 

@@ -15,14 +15,15 @@ from .train_config import TrainConfig
 from .weights import default_weights, load_weights
 
 
-def load_split_pairs(cfg: TrainConfig, log: Callable[[str], None] = lambda m: None):
-    """Discover, check and load the train and validation pairs, naming every problem pair."""
+def load_split_pairs(cfg: TrainConfig, log: Callable[[str], None] = lambda m: None, fallback_says: str = ""):
+    """Discover, check and load the train and validation pairs, naming every problem pair (`fallback_says`:
+    resolve_split's)."""
     infos = discover_pairs(cfg.pairs, cfg.scale)
     bad = [p for p in infos if not p.ok]
     for p in bad:
         log(f"skipping {p.name}: {p.problem}")
     ok = [p for p in infos if p.ok]
-    split = resolve_split(cfg.pairs, cfg.split, [p.name for p in ok], cfg.seed, log)
+    split = resolve_split(cfg.pairs, cfg.split, [p.name for p in ok], cfg.seed, log, fallback_says=fallback_says)
     # Unusable pairs were reported above and are left out; a split name missing from the folder is still an error.
     skipped = {p.name for p in bad}
     train_infos = select(ok, [n for n in split.train if n not in skipped])

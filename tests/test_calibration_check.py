@@ -153,6 +153,29 @@ def test_a_fine_tune_without_a_split_file_starts_from_all_pairs_and_scores_its_s
     assert t.history[0]["val_psnr"] != t.calibration["after"]
 
 
+def test_calibrate_only_without_a_split_file_says_and_records_that_every_pair_joined_the_fit(tmp_path, capsys):
+    folder = _no_split(make_pairs(tmp_path / "own", n_train=5, n_val=1, lr_size=(32, 40)))
+    code = main(["train", "--pairs", str(folder), "--calibrate-only", "--device", "cpu", "--out", str(tmp_path / "c")])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    # no line speaks of a seeded validation part: nothing validates a calibration alone
+    assert "seeded" not in err and f"no split.json in {folder}: Quick calibrate fits every pair, cross-validated" in err
+    assert "calibrating on CPU (1 thread): 6 pairs, cross-validated" in err
+    card = json.loads((tmp_path / "c" / "adknet_x4_lite.json").read_text())
+    assert len(card["training"]["train_pairs"]) == 6 and card["training"]["val_pairs"] == []
+    cal = card["calibration"]
+    assert cal["judged_by"] == "cv" and cal["cv_pairs"] == 6 and "val_pairs" not in cal
+
+
+def test_a_fine_tune_without_a_split_file_says_its_calibration_fits_every_pair(tmp_path):
+    folder = _no_split(make_pairs(tmp_path / "own", n_train=5, n_val=1, lr_size=(32, 40)))
+    logs: list[str] = []
+    _trainer(folder, tmp_path / "run", logs).setup()
+    assert f"no split.json in {folder}: validating on a seeded 20% of the pairs" in logs
+    assert any(m.endswith("5 train pairs, 1 val pair (Quick calibrate first fits all 6, cross-validated)")
+               for m in logs), logs
+
+
 def test_equal_looking_numbers_get_more_decimals():
     from adk_model.calibration_check import _both
 
