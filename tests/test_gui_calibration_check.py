@@ -1,5 +1,5 @@
 """The Train tab keeps a Quick calibrate only where validation allows (issue 16: one that lowered val PSNR was still
-pre-selected as "Start from: Calibrated …"), and says once, under Quick calibrate and in the log, that fine-tuning a
+pre-selected as "Start from: Calibrated …"), and says once, under the pair count and in the log, that fine-tuning a
 small folder is unreliable. Tiny pairs keep it fast."""
 
 from __future__ import annotations

@@ -63,6 +63,9 @@ class TrainLayout:
         bar.setSpacing(4)
         for w in (self.start_button, self.pause_button, self.stop_button):
             bar.addWidget(w)
+        bar.addSpacing(8)
+        bar.addWidget(self.calibrate_button)  # with its cameras choice (built with the form, below): always in sight
+        bar.addSpacing(8)
         bar.addWidget(self.progress, 1)
         bar.addWidget(self.eta_label)
         bar.addWidget(self.use_button)
@@ -84,6 +87,11 @@ class TrainLayout:
         self.pairs_summary.setWordWrap(True)
         self.pairs_summary.setTextInteractionFlags(Qt.TextSelectableByMouse)
         lay.addWidget(self.pairs_summary)
+        self.few_pairs_note = QLabel(side)  # under the pair count: fine-tuning a small folder is unreliable
+        self.few_pairs_note.setWordWrap(True)
+        self.few_pairs_note.setStyleSheet("color:#6c5200;")
+        self.few_pairs_note.hide()
+        lay.addWidget(self.few_pairs_note)
         self.pairs_table = QTableWidget(0, len(PAIR_COLUMNS), side)
         self.pairs_table.setHorizontalHeaderLabels(PAIR_COLUMNS)
         self.pairs_table.verticalHeader().hide()
@@ -197,19 +205,14 @@ class TrainLayout:
                                       "camera on that camera's pairs (each kept only where its val pairs allow) and "
                                       "shows them in Compare beside ADK-Net. The camera is a pair name's prefix "
                                       "(Canon_001: Canon) or its files' EXIF make and model")
-        # beside Quick calibrate, which it changes; as narrow as its text allows, so the form does not crowd the plots
+        # beside Quick calibrate in the run controls, which it changes; as narrow as its text allows
         self.cameras_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.cameras_combo.setMinimumContentsLength(8)
+        self.cameras_combo.setMinimumContentsLength(14)
+        bar.insertWidget(bar.indexOf(self.calibrate_button) + 1, self.cameras_combo)
         row = QHBoxLayout()
-        row.addWidget(self.calibrate_button)
-        row.addWidget(self.cameras_combo, 1)
+        row.addStretch(1)
         row.addWidget(self.resume_ckpt_button)
         sl.addLayout(row)
-        self.few_pairs_note = QLabel(side)  # under Quick calibrate: fine-tuning a small folder is unreliable
-        self.few_pairs_note.setWordWrap(True)
-        self.few_pairs_note.setStyleSheet("color:#6c5200;")
-        self.few_pairs_note.hide()
-        sl.addWidget(self.few_pairs_note)
         self._form_widgets = [self.pairs_edit, browse, self.split_file_radio, self.split_fraction_radio,
                               self.fraction_spin, self.seed_spin, self.init_combo, self.calfirst_check,
                               self.scale_combo, self.preset_combo,
