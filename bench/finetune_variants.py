@@ -3,7 +3,9 @@
 Uses the source models that bench/transfer.py trained in --work (source_SRC/) and its pairs folders. For each
 variant and N, fine-tunes on DST_001..N (the CLI's seeded 20% held out to validate) and scores the exported
 model on DST_041-050, beside the model as is, Quick calibrate on the same N pairs and lstsq. With --refit the
-exported model is also scored after a closed-form re-fit on all N pairs (train + validation). Appends one JSON
+exported model is also scored after a closed-form re-fit on all N pairs (train + validation); with --again-on-all,
+after a second run from the same calibrated start on all N pairs for the first run's best iteration count (its
+halfway point exported, as the CLI does), the usual refit-on-train+val once the count is chosen. Appends one JSON
 line per run to WORK/finetune_variants.jsonl (cached: a rerun skips what is there) and prints the table.
 
   python bench/finetune_variants.py --data ../shared/data/realsr_x4 --work ~/adk-transfer --ns 10 40
@@ -27,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 from adk_model.baselines import apply_lstsq, fit_lstsq  # noqa: E402
 from adk_model.calibrate import calibrate  # noqa: E402
 from adk_model.data import discover_pairs, load_pair  # noqa: E402
+from adk_model.export_choice import halfway  # noqa: E402
 from adk_model.metrics import psnr  # noqa: E402
 from adk_model.train import FINE_TUNE, Trainer, TrainConfig, predict  # noqa: E402
 from adk_model.weights import load_weights  # noqa: E402
@@ -54,6 +57,18 @@ def finetune(cfg: TrainConfig, groups: tuple[str, ...] | None) -> Trainer:
     return tr
 
 
+def again_on_all(cfg: TrainConfig, iterations: int) -> Trainer:
+    """The same fine-tune from the same calibrated start on every pair (none held out) for `iterations` steps of the
+    same schedule, its model set halfway between that start and where it ends."""
+    tr = Trainer(TrainConfig(**{**cfg.to_dict(), "split": "all", "out": cfg.out + "_all", "val_every": 0}))
+    tr.setup()
+    start = {k: v.detach().clone() for k, v in tr.model.state_dict().items()}
+    while tr.iteration < iterations:
+        tr.step()
+    tr.model.load_state_dict(halfway(start, tr.model.state_dict()))
+    return tr
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data", required=True)
@@ -62,6 +77,8 @@ def main() -> None:
     p.add_argument("--ns", nargs="+", type=int, default=[10, 40])
     p.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     p.add_argument("--refit", action="store_true", help="also score after a re-fit on all N pairs")
+    p.add_argument("--again-on-all", action="store_true",
+                   help="also score a second run on all N pairs for the first run's best iteration count")
     args = p.parse_args()
     data, work = Path(args.data).resolve(), Path(args.work).expanduser().resolve()
     cache = work / "finetune_variants.jsonl"
@@ -98,16 +115,21 @@ def main() -> None:
                 if args.refit:
                     calibrate(exported, tr.train_pairs + tr.val)
                     row["refit_all"] = score(exported)
+                if args.again_on_all:
+                    row["again_on_all"] = (score(again_on_all(cfg, tr.best["it"]).model.eval()) if tr.best.get("it")
+                                           else row["finetuned"])  # the start was kept: the same start again
                 done.append(row)
                 with open(cache, "a") as f:
                     f.write(json.dumps(row) + "\n")
                 print(json.dumps(row), file=sys.stderr, flush=True)
-    print("| SRC -> DST | N | variant | lstsq | as is | Quick calibrate | fine-tuned (gap) | re-fit on all | best it |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| SRC -> DST | N | variant | lstsq | as is | Quick calibrate | fine-tuned (gap) | re-fit on all | "
+          "again on all N (gap) | best it |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in done:
         refit = f"{r['refit_all']:.2f}" if "refit_all" in r else ""
+        again = f"{r['again_on_all']:.2f} ({r['again_on_all'] - r['lstsq']:+.2f})" if "again_on_all" in r else ""
         print(f"| {r['src']} -> {r['dst']} | {r['n']} | {r['variant']} | {r['lstsq']:.2f} | {r['as_is']:.2f} | "
-              f"{r['calibrated']:.2f} | {r['finetuned']:.2f} ({r['finetuned'] - r['lstsq']:+.2f}) | {refit} | "
+              f"{r['calibrated']:.2f} | {r['finetuned']:.2f} ({r['finetuned'] - r['lstsq']:+.2f}) | {refit} | {again} | "
               f"{r['best_it']} of {r['iterations']} |")
 
 
