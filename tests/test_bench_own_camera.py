@@ -1,0 +1,43 @@
+"""bench/own_camera.py: issue 16's per-camera table for a camera the team does not have, through the CLI's defaults."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from core_helpers import make_pairs
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+
+import own_camera  # noqa: E402
+
+
+def test_own_camera_fits_on_two_thirds_scores_the_rest_and_prints_the_issue_table(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    pairs = make_pairs(tmp_path / "cam", n_train=6, n_val=0, lr_size=(24, 24))
+    (pairs / "split.json").unlink()  # a user's folder as it comes
+    work = tmp_path / "work"
+    code = own_camera.main(["--pairs", str(pairs), "--work", str(work), "--label", "mine", "--finetune-args",
+                            "--iterations", "4", "--batch", "1", "--patch", "8", "--val-every", "2", "--device", "cpu"])
+    assert code == 0
+    row = json.loads((work / "own_camera.json").read_text())
+    assert len(row["fit_pairs"]) == 4 and len(row["test_pairs"]) == 2  # a seeded third scored, never fitted
+    assert not set(row["fit_pairs"]) & set(row["test_pairs"])
+    # the runs saw the fit part only: a folder of links to those pairs, nothing copied
+    linked = sorted(p.stem for p in (work / "fit" / "HR").iterdir())
+    assert linked == row["fit_pairs"] and all(p.is_symlink() for p in (work / "fit" / "LR").iterdir())
+    fine = json.loads((work / "finetune" / "adknet_x4_lite.json").read_text())["training"]
+    assert sorted(fine["train_pairs"] + fine["val_pairs"]) == row["fit_pairs"]
+    # the shifted-colour LR is far from the shipped model and within reach of a linear fit: calibration must close it
+    assert row["calibrated"] > row["as_is"] + 1.0 and row["lstsq"] > row["bilinear"]
+    out = capsys.readouterr().out
+    assert out.splitlines()[2].startswith("| mine (4 / 2) | ")
+    assert f"{row['calibrated']:.2f} ({row['calibrated'] - row['lstsq']:+.2f})" in out
+    # a second measurement into the same folder would mix two runs: refused
+    try:
+        own_camera.main(["--pairs", str(pairs), "--work", str(work)])
+    except SystemExit as e:
+        assert "holds an earlier measurement" in str(e)
+    else:
+        raise AssertionError("a reused --work was accepted")
