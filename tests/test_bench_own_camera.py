@@ -41,3 +41,19 @@ def test_own_camera_fits_on_two_thirds_scores_the_rest_and_prints_the_issue_tabl
         assert "holds an earlier measurement" in str(e)
     else:
         raise AssertionError("a reused --work was accepted")
+
+
+def test_transfer_seeds_puts_the_runs_side_by_side_with_their_mean_and_spread(tmp_path, capsys):
+    import transfer_seeds
+
+    for seed, gaps in ((0, (1.0, 2.0)), (1, (1.5, 1.0))):
+        rows = [{"src": "A", "dst": "B", "n": 0, "finetuned": 0.0, "lstsq": 0.0, "calibrated": 0.0}]
+        rows += [{"src": "A", "dst": "B", "n": n, "lstsq": 30.0, "finetuned": 30.0 + g, "calibrated": 31.0}
+                 for n, g in zip((5, 10), gaps)]
+        (tmp_path / f"s{seed}").mkdir()
+        (tmp_path / f"s{seed}" / "transfer.json").write_text(json.dumps(rows))
+    assert transfer_seeds.main(["--work", str(tmp_path / "s0"), str(tmp_path / "s1")]) == 0
+    out = capsys.readouterr().out
+    assert "| A -> B | 5 | +1.00 | +1.00 | +1.50 | +1.25 | 0.50 |" in out
+    assert "| A -> B | 10 | +1.00 | +2.00 | +1.00 | +1.50 | 1.00 |" in out
+    assert "seed 0 +1.500, seed 1 +1.250; over the runs +1.375 dB. Worst per run: seed 0 +1.00, seed 1 +1.00." in out
