@@ -51,10 +51,19 @@ def link_fit_pairs(infos: list[PairInfo], dest: Path) -> Path:
 
 def measure(args: argparse.Namespace) -> dict:
     work = Path(args.work).expanduser().resolve()
-    infos = [p for p in discover_pairs(args.pairs, args.scale) if p.ok]
+    found = discover_pairs(args.pairs, args.scale)
+    infos = [p for p in found if p.ok]
+    if len(infos) < 3:
+        raise SystemExit(f"{args.pairs}: {len(infos)} usable pairs; a fit part and a test part need at least 3")
     split = seeded_split([p.name for p in infos], args.test_fraction, args.seed)
     by_name = {p.name: p for p in infos}
     fit_infos, test_infos = [by_name[n] for n in split.train], [by_name[n] for n in split.val]
+    for p in (p for p in found if not p.ok):
+        print(f"skipping {p.name}: {p.problem}", file=sys.stderr)
+    if (Path(args.pairs) / "split.json").is_file():
+        print("the folder's split.json is not used: this measurement draws its own fit and test parts", file=sys.stderr)
+    print(f"fitting on {len(fit_infos)} pairs, scoring on {len(test_infos)} (a seeded {args.test_fraction:.0%}, "
+          f"seed {args.seed}); the runs' logs go to {work}", file=sys.stderr, flush=True)
     fit_dir = link_fit_pairs(fit_infos, work / "fit")
     test = [load_pair(p, args.scale) for p in test_infos]
     weights = Path(args.weights) if args.weights else default_weights(args.scale)
