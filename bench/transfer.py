@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import subprocess
 import sys
 import time
@@ -78,7 +79,8 @@ def pretrain(data: Path, work: Path, cam: str, args) -> tuple[Path, float]:
                "--iterations", str(args.pretrain_iterations), "--batch", "8", "--patch", "48",
                "--val-every", "200", "--ckpt-every", "100",
                *(["--time-budget", str(args.pretrain_budget)] if args.pretrain_budget else []),
-               *(["--set", f"linear_taps={args.linear_taps}"] if args.linear_taps is not None else [])))
+               *(["--set", f"linear_taps={args.linear_taps}"] if args.linear_taps is not None else []),
+               *shlex.split(args.pretrain_args)))
     out.mkdir(parents=True, exist_ok=True)
     secs = run(cmd, work / f"source_{cam}.log")
     timing.write_text(f"{secs:.1f}")
@@ -201,6 +203,9 @@ def main() -> None:
     p.add_argument("--linear-taps", type=int, default=None, help="override the preset's linear part (0: none)")
     p.add_argument("--finetune-args", nargs=argparse.REMAINDER, default=[],
                    help="extra `adkviewer train` arguments for (c) (default: none, the CLI's defaults)")
+    p.add_argument("--pretrain-args", default="", metavar="ARGS",
+                   help="extra `adkviewer train` arguments for the source models, in one string: "
+                        "--pretrain-args='--target-blur 0.5' (give a new --work: cached sources are not retrained)")
     p.add_argument("--pretrain-only", action="store_true")
     p.add_argument("--write", action="store_true", help="put the table in bench/RESULTS.md")
     args = p.parse_args()

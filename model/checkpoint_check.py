@@ -98,6 +98,8 @@ def _train_config_problem(saved: Any, train_config_type: type) -> str | None:
     if saved.get("lr", 1.0) <= 0 or saved.get("iterations", 1) < 1 or saved.get("batch", 1) < 1 or \
             saved.get("patch", 1) < 1:
         return "its learning rate, iteration count, batch or patch is not above 0"
+    if not 0.0 <= float(saved.get("target_blur", 0.0)) <= 3.0:  # also refuses nan and inf
+        return f"its target blur is {saved['target_blur']!r}, not 0 to 3 LR pixels"
     return None
 
 

@@ -8,6 +8,7 @@ Geometry follows docs/CONVENTIONS.md: LR pixel (i, j) covers HR rows s*i..s*i+s-
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import warnings
@@ -17,6 +18,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from PIL import Image, UnidentifiedImageError
 
 from adk_model import imageio
@@ -285,6 +287,19 @@ def load_pair(info: PairInfo, scale: int) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(hr), lr
 
 
+def gaussian_blur(img: torch.Tensor, sigma: float) -> torch.Tensor:
+    """(C, h, w) blurred by a separable Gaussian of `sigma` pixels, edges reflected (sigma below 0.05: unchanged)."""
+    if sigma < 0.05:
+        return img
+    radius = min(math.ceil(3 * sigma), (min(img.shape[-2:]) - 1) // 2)
+    r = torch.arange(-radius, radius + 1, dtype=img.dtype)
+    k = torch.exp(-(r**2) / (2 * sigma**2))
+    k = k / k.sum()
+    x = F.pad(img[:, None], (radius, radius, radius, radius), mode="reflect")
+    x = F.conv2d(F.conv2d(x, k.view(1, 1, 1, -1)), k.view(1, 1, -1, 1))
+    return x[:, 0]
+
+
 class PairCropDataset(torch.utils.data.Dataset):
     """Aligned random HR/LR crops from pairs held in memory, with identical flips/rotations on both.
 
@@ -300,12 +315,14 @@ class PairCropDataset(torch.utils.data.Dataset):
         augment: bool = True,
         repeat: int = 1,
         names: Sequence[str] | None = None,
+        target_blur: float = 0.0,
     ) -> None:
         if not pairs:
             raise PairError("There are no training pairs to crop from.")
         if scale < 1 or patch_lr < 1 or repeat < 1:
             raise ValueError("scale, patch_lr and repeat must be positive")
         self.scale, self.patch_lr, self.augment, self.repeat = int(scale), int(patch_lr), bool(augment), int(repeat)
+        self.target_blur = float(target_blur)  # >0: each LR target blurred by a Gaussian of sigma U(0, this) LR px
         self.names = list(names) if names is not None else [f"pair {i}" for i in range(len(pairs))]
         self._hr: list[torch.Tensor] = []
         self._lr: list[torch.Tensor] = []
@@ -356,6 +373,8 @@ class PairCropDataset(torch.utils.data.Dataset):
                 lr_patch, hr_patch = lr_patch.flip(-2), hr_patch.flip(-2)
             if rot:
                 lr_patch, hr_patch = torch.rot90(lr_patch, 1, (-2, -1)), torch.rot90(hr_patch, 1, (-2, -1))
+        if self.target_blur > 0:  # a softer lens than the pairs': drawn only when asked (default runs unchanged)
+            lr_patch = gaussian_blur(lr_patch, float(torch.rand((), generator=generator)) * self.target_blur)
         # clone: callers may modify patches in place without touching the stored images
         return hr_patch.contiguous().clone(), lr_patch.contiguous().clone()
 

@@ -157,7 +157,8 @@ class Trainer:
         if smallest < cfg.patch:
             self.log(f"the smallest train LR is {smallest} px: training patches shrink from {cfg.patch} to {smallest}")
             cfg.patch = smallest
-        self.dataset = PairCropDataset(shard, cfg.scale, cfg.patch, augment=cfg.augment, names=shard_names)
+        self.dataset = PairCropDataset(shard, cfg.scale, cfg.patch, augment=cfg.augment, names=shard_names,
+                                       target_blur=cfg.target_blur)
         self.gen = torch.Generator().manual_seed(cfg.seed * 1000 + self.dist.rank)
         if ckpt is not None:
             self.model = ADKNet(ADKNetConfig.from_dict(ckpt["model_config"]))

@@ -83,6 +83,8 @@ class TrainConfig:
     device: str = "auto"
     amp: str = "off"                 # "bf16": forward and loss under bf16 autocast (CUDA only); validation in float32
     augment: bool = True
+    target_blur: float = 0.0         # >0: each LR target patch blurred by a Gaussian of sigma U(0, this) LR px, so a
+                                     # model trained on one camera meets softer lenses (bench/transfer.py measures it)
     loss: str = "l1"                 # "l1", or "mse" (the loss PSNR measures; what Quick calibrate minimises)
     max_val_pairs: int = 0           # 0: all validation pairs
     time_budget_s: float = 0.0       # >0: after 50 iterations, shrink `iterations` to fit this wall-clock budget

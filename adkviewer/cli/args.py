@@ -21,6 +21,17 @@ def _fail(msg: str, code: int = EXIT_RUNTIME) -> int:
     return code
 
 
+def _blur_sigma(text: str) -> float:
+    """argparse type for --target-blur: a finite number of LR pixels from 0 to 3."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 3.0:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"must be from 0 to 3 LR pixels, got {text}")
+    return value
+
+
 def _int_at_least(least: int):
     """argparse type: a whole number >= least (so 0 or -1 is a usage error, never a silent default or a traceback)."""
 
@@ -188,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--last", action="store_true", help="the same as --export last")
     t.add_argument("--loss", choices=("l1", "mse"), default=TrainConfig.loss,
                    help=f"the training loss (default {TrainConfig.loss}; mse is what PSNR measures)")
+    t.add_argument("--target-blur", type=_blur_sigma, default=TrainConfig.target_blur, metavar="SIGMA",
+                   help="blur each LR target patch by a Gaussian of a random sigma up to SIGMA LR pixels (0 to 3; "
+                        "default 0: off), so that a model trained on one camera's pairs meets softer lenses")
     t.add_argument("--ckpt-every", type=_int_at_least(0), default=TrainConfig.ckpt_every,
                    help=f"iterations (default {TrainConfig.ckpt_every}; 0: only at the end)")
     t.add_argument("--seed", type=int, default=TrainConfig.seed, help=f"default {TrainConfig.seed}")

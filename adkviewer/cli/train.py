@@ -71,6 +71,7 @@ def train_config(args, argv: list[str]) -> TrainConfig:
         val_every=schedule.val_every if args.val_every is None else args.val_every,
         patience=schedule.patience if args.patience is None else args.patience, export="last" if args.last else args.export,
         ckpt_every=args.ckpt_every, out=args.out, seed=args.seed, device=args.device, amp=args.amp, loss=args.loss,
+        target_blur=args.target_blur,
         time_budget_s=args.time_budget, calibrate_first=not (args.calibrate_only or args.no_calibrate),
         command=f"{launch_prefix(dist_from_env().world)} " + " ".join(shlex.quote(a) for a in recorded),
     )
