@@ -34,7 +34,7 @@ from transfer import adk, run  # noqa: E402
 
 COLUMNS = ("bilinear", "lstsq", "as_is", "calibrated", "finetuned")
 HEADS = ("bilinear", "lstsq fitted on the fit pairs", "ADK-Net as is", "after Quick calibrate",
-         "after `adkviewer train` defaults")
+         "after `adkviewer train`")
 
 
 def link_fit_pairs(infos: list[PairInfo], dest: Path) -> Path:
@@ -85,35 +85,52 @@ def measure(args: argparse.Namespace) -> dict:
     row["as_is"] = adknet(weights)
     init = ["--init", str(weights)]
     cal = work / "calibrate"
+    say = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    say(f"Quick calibrate (adkviewer train --calibrate-only), log: {work / 'calibrate.log'}")
     row["calibrate_s"] = run(adk("train", "--pairs", str(fit_dir), "--calibrate-only", "--out", str(cal), *init),
                              work / "calibrate.log")
     row["calibrated"] = adknet(cal / f"adknet_x{args.scale}_lite.safetensors")
+    row["calibration_adopted"] = json.loads((cal / f"adknet_x{args.scale}_lite.json").read_text()).get(
+        "calibration", {}).get("adopted")
+    say(f"fine-tune (adkviewer train{' ' + ' '.join(args.finetune_args) if args.finetune_args else ', its defaults'}"
+        f"), log: {work / 'finetune.log'}")
     ft = work / "finetune"
     row["finetune_s"] = run(adk("train", "--pairs", str(fit_dir), "--out", str(ft), "--no-eval", *init,
                                 *args.finetune_args), work / "finetune.log")
     exported = ft / f"adknet_x{args.scale}_lite.safetensors"
     row["finetuned"] = adknet(exported)
     row["exported"] = json.loads(exported.with_suffix(".json").read_text()).get("training", {}).get("exported", {})
+    row["finetune_args"] = list(args.finetune_args)
     return row
 
 
 def table(row: dict, label: str) -> str:
     gap = lambda v: f"{row[v]:.2f}" if v in ("bilinear", "lstsq") else f"{row[v]:.2f} ({row[v] - row['lstsq']:+.2f})"  # noqa: E731
+    cells = {c: gap(c) for c in COLUMNS}
+    if row.get("calibration_adopted") is False:
+        cells["calibrated"] += " (kept as is)"
     ex = row["exported"]
     which = ("halfway to " if ex.get("which") == "halfway" else "") + f"it {ex.get('iteration')}" if ex else "?"
+    if ex.get("iteration") == 0:
+        which = "its start (no iteration beat it on validation)"
+    heads = [*HEADS[:-1], HEADS[-1] + (" " + " ".join(row["finetune_args"]) if row.get("finetune_args") else
+                                       " defaults")]
     return "\n".join([
-        f"| camera (fit / test pairs) | {' | '.join(HEADS)} | exported | lstsq s | calibrate s | fine-tune s |",
+        f"| camera (fit / test pairs) | {' | '.join(heads)} | fine-tune exported | lstsq s | calibrate s | "
+        f"fine-tune s |",
         "|---|" + "---|" * (len(HEADS) + 4),
-        f"| {label} ({len(row['fit_pairs'])} / {len(row['test_pairs'])}) | {' | '.join(gap(c) for c in COLUMNS)} | "
+        f"| {label} ({len(row['fit_pairs'])} / {len(row['test_pairs'])}) | {' | '.join(cells[c] for c in COLUMNS)} | "
         f"{which} | {row['lstsq_s']:.1f} | {row['calibrate_s']:.1f} | {row['finetune_s']:.0f} |",
-        "", "RGB PSNR dB on the test pairs, full image; the gap in brackets is against lstsq fitted on the fit pairs."])
+        "", "RGB PSNR dB on the test pairs, full image; in brackets the gap to lstsq (the global least-squares kernel "
+        "of `adkviewer fit-lstsq`) fitted on the fit pairs. Seconds of wall time; the fine-tune's include the Quick "
+        "calibrate it starts with."])
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--pairs", required=True, help="one camera's HR/LR pairs")
-    p.add_argument("--work", required=True, help="folder for the fit part's links, the runs and own_camera.json")
-    p.add_argument("--scale", type=int, default=4)
+    p.add_argument("--work", required=True, help="a new folder for links to the fit pairs, the two runs, their logs and own_camera.json")
+    p.add_argument("--scale", type=int, default=4, help="HR side / LR side of the pairs (default 4)")
     p.add_argument("--test-fraction", type=float, default=1 / 3, help="the seeded part scored, not fitted (a third)")
     p.add_argument("--seed", type=int, default=0, help="of the fit/test split")
     p.add_argument("--weights", default="", help="the model to start from (default: the shipped weights)")

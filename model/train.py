@@ -102,9 +102,10 @@ class Trainer:
     # ------------------------------------------------------------------ setup
     @_oom_as_user_error
     def setup(self, resume: str | None = None, iterations: int | None = None, command: str = "",
-              calibrating: bool = False) -> None:
+              calibrating: bool = False, calibrate_next: bool = False) -> None:
         """Prepare a fresh run, or continue a checkpoint (optionally with a new iteration budget); `command`, the
-        command line that resumes it, joins the run's record; `calibrating`: for Quick calibrate alone (its words)."""
+        command line that resumes it, joins the run's record; `calibrating`: for Quick calibrate alone (its words);
+        `calibrate_next`: Quick calibrate follows, and the run may go on to fine-tune (the Train tab's button)."""
         cfg = self.cfg
         ckpt = None
         if resume:
@@ -147,8 +148,9 @@ class Trainer:
         self.train_infos, train, self.val_infos, self.val = load_split_pairs(cfg, self.log, alone)
         self.train_pairs = train
         if calibrating and self.val_held_out:  # nothing validates: every pair is a pair of the fit (and the card)
-            self.train_infos, self.train_pairs, self.val_infos, self.val = (
-                self.train_infos + self.val_infos, train + self.val, [], [])
+            merged = sorted(zip(self.train_infos + self.val_infos, train + self.val), key=lambda iv: iv[0].name)
+            self.train_infos, self.train_pairs = [i for i, _ in merged], [p for _, p in merged]
+            self.val_infos, self.val = [], []
             train = self.train_pairs
         shard = train[self.dist.rank :: self.dist.world] or train
         names = [p.name for p in self.train_infos]
@@ -198,11 +200,13 @@ class Trainer:
         pairs = (f"{count_of(len(train), 'train pair')}{on_rank}, {count_of(len(self.val), 'val pair')}" if not
                  calibrating else f"{count_of(len(train), 'pair')}, cross-validated" if not self.val else
                  f"{count_of(len(train), 'train pair')}, judged on {count_of(len(self.val), 'val pair')}")
-        if not calibrating and self.val_held_out and self.val and cfg.calibrate_first and cfg.init != "scratch" \
-                and ckpt is None:
-            pairs += f" (Quick calibrate first fits all {len(train) + len(self.val)}, cross-validated)"
+        if not calibrating and self.val_held_out and self.val and ckpt is None and (
+                calibrate_next or (cfg.calibrate_first and cfg.init != "scratch")):
+            pairs += (f" (Quick calibrate {'' if calibrate_next else 'first '}fits all {len(train) + len(self.val)}, "
+                      f"cross-validated)")
         self.log(f"{'calibrating' if calibrating else 'training'} on {describe_device(dev)}: {pairs}")
-        self.log(f"writing {'weights' if calibrating else 'checkpoints and weights'} to {cfg.out}")
+        self.log(f"run folder {cfg.out} (written once there is something to keep)" if calibrate_next else
+                 f"writing {'weights' if calibrating else 'checkpoints and weights'} to {cfg.out}")
 
     # ------------------------------------------------------------------ loop
     def step(self) -> float:

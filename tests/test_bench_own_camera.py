@@ -32,7 +32,7 @@ def test_own_camera_fits_on_two_thirds_scores_the_rest_and_prints_the_issue_tabl
     # the shifted-colour LR is far from the shipped model and within reach of a linear fit: calibration must close it
     assert row["calibrated"] > row["as_is"] + 1.0 and row["lstsq"] > row["bilinear"]
     out = capsys.readouterr().out
-    assert out.splitlines()[2].startswith("| mine (4 / 2) | ")
+    assert out.splitlines()[2].startswith("| mine (4 / 2) | ") and "after `adkviewer train` --iterations 4" in out
     assert f"{row['calibrated']:.2f} ({row['calibrated'] - row['lstsq']:+.2f})" in out
     # a second measurement into the same folder would mix two runs: refused
     try:

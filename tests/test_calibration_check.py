@@ -162,7 +162,8 @@ def test_calibrate_only_without_a_split_file_says_and_records_that_every_pair_jo
     assert "seeded" not in err and f"no split.json in {folder}: Quick calibrate fits every pair, cross-validated" in err
     assert "calibrating on CPU (1 thread): 6 pairs, cross-validated" in err
     card = json.loads((tmp_path / "c" / "adknet_x4_lite.json").read_text())
-    assert len(card["training"]["train_pairs"]) == 6 and card["training"]["val_pairs"] == []
+    assert card["training"]["train_pairs"] == sorted(card["training"]["train_pairs"]) and len(card["training"]["train_pairs"]) == 6
+    assert card["training"]["val_pairs"] == []
     cal = card["calibration"]
     assert cal["judged_by"] == "cv" and cal["cv_pairs"] == 6 and "val_pairs" not in cal
 
@@ -174,6 +175,11 @@ def test_a_fine_tune_without_a_split_file_says_its_calibration_fits_every_pair(t
     assert f"no split.json in {folder}: validating on a seeded 20% of the pairs" in logs
     assert any(m.endswith("5 train pairs, 1 val pair (Quick calibrate first fits all 6, cross-validated)")
                for m in logs), logs
+    logs.clear()  # the Train tab's Quick calibrate button: the run keeps its split, calibrate fits every pair
+    cfg = TrainConfig(pairs=str(folder), init="shipped", calibrate_first=False, out=str(tmp_path / "run2"), device="cpu")
+    Trainer(cfg, Callbacks(on_log=logs.append)).setup(calibrate_next=True)
+    assert any(m.endswith("5 train pairs, 1 val pair (Quick calibrate fits all 6, cross-validated)") for m in logs)
+    assert any(m.startswith("run folder ") and m.endswith("(written once there is something to keep)") for m in logs)
 
 
 def test_equal_looking_numbers_get_more_decimals():

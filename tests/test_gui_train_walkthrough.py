@@ -179,7 +179,8 @@ def test_quick_calibrate_shows_its_own_progress_and_cancel_leaves_the_model_as_i
     assert tab.stop_button.isEnabled() and tab.stop_button.text() == "Cancel"
     qtbot.waitUntil(lambda: "fitting" in tab.progress.format(), timeout=WAIT_MS)
     assert tab.progress.maximum() == len(t.train_pairs) == 4  # its own stages, not the run's "6 / 6"
-    assert "quick calibrate: fitting" in tab.progress.format() and "/ 4 pairs" in tab.progress.format()
+    assert tab.progress.format().startswith("fitting ") and tab.progress.format().endswith("/4")
+    assert tab.progress.toolTip().startswith("Quick calibrate: fitting, ") and " of 4 pairs" in tab.progress.toolTip()
     tab.stop_button.click()
     _idle(qtbot, tab)
     assert tab.last_message == "Quick calibrate cancelled: the model is as it was." and tab.runner.calibration is None

@@ -113,7 +113,7 @@ class TrainActions:
                 cfg.calibrate_first = False  # "before" is the model as it starts; calibrate() then fits the head
                 self.runner.calibrate(cfg, s.per_camera)
             self.progress.setRange(0, 0)  # busy until the first stage reports its pairs
-            self.progress.setFormat("quick calibrate: loading the pairs…" if not keep else "quick calibrate…")
+            self.progress.setFormat("loading pairs…" if not keep else "calibrating…")
         except UserError as e:
             self.hub.error(str(e), TRAIN)
 

@@ -144,8 +144,9 @@ class TrainLayout:
         self.init_combo.setToolTip("What the run starts from: the shipped weights, the model Quick calibrate just "
                                    "fitted, an exported model or a weights file (fine-tune), or scratch")
         self.calfirst_check = QCheckBox("quick calibrate first", side)
-        self.calfirst_check.setToolTip("Fine-tuning: fit the colour response (3×3 mix + bias) to these pairs in "
-                                       "closed form before the first step, so training goes to the kernels")
+        self.calfirst_check.setToolTip("Fine-tuning: Quick calibrate first (the linear part, colour mix and bias, "
+                                       "fitted in closed form and kept only where held-out pairs allow), so training "
+                                       "goes to the kernels")
         self.scale_combo = QComboBox(side)
         for s in SCALES:
             self.scale_combo.addItem(f"×{s}", s)

@@ -270,7 +270,7 @@ class TrainRunner(QObject):
         trainer.cb = self._callbacks(job)
         try:
             if fresh:
-                trainer.setup()  # the same run may go on to fine-tune: its words are the training ones
+                trainer.setup(calibrate_next=True)  # the same run may go on to fine-tune: it keeps its split
                 job.progress("setup", self._setup_info(trainer))
             if job.cancelled():
                 raise InterruptedError

@@ -258,7 +258,8 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, QWidget):
         """Quick calibrate's own progress, stage by stage, in place of the run's iterations."""
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(done)
-        self.progress.setFormat(f"quick calibrate: {stage}, {done} / {total} pairs")
+        self.progress.setFormat(f"{stage} {done}/{total}")  # short: the bar is narrow in a small window
+        self.progress.setToolTip(f"Quick calibrate: {stage}, {done} of {total} pairs")
 
     def _run_bar(self, outcome: str) -> None:
         """After quick calibrate, the bar shows the run's iterations again (or that there is no run yet)."""
