@@ -64,7 +64,7 @@ class TrainLayout:
         for w in (self.start_button, self.pause_button, self.stop_button):
             bar.addWidget(w)
         bar.addSpacing(8)
-        bar.addWidget(self.calibrate_button)  # with its cameras choice (built with the form, below): always in sight
+        bar.addWidget(self.calibrate_button)  # always in sight; its cameras choice is under the form
         bar.addSpacing(8)
         bar.addWidget(self.progress, 1)
         bar.addWidget(self.eta_label)
@@ -206,12 +206,12 @@ class TrainLayout:
                                       "camera on that camera's pairs (each kept only where its val pairs allow) and "
                                       "shows them in Compare beside ADK-Net. The camera is a pair name's prefix "
                                       "(Canon_001: Canon) or its files' EXIF make and model")
-        # beside Quick calibrate in the run controls, which it changes; as narrow as its text allows
+        # under the form (the run controls keep a small window's width): what Quick calibrate fits per camera
         self.cameras_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.cameras_combo.setMinimumContentsLength(14)
-        bar.insertWidget(bar.indexOf(self.calibrate_button) + 1, self.cameras_combo)
         row = QHBoxLayout()
-        row.addStretch(1)
+        row.addWidget(QLabel("Quick calibrate:", side))
+        row.addWidget(self.cameras_combo, 1)
         row.addWidget(self.resume_ckpt_button)
         sl.addLayout(row)
         self._form_widgets = [self.pairs_edit, browse, self.split_file_radio, self.split_fraction_radio,
