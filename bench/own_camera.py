@@ -18,19 +18,16 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 sys.path.insert(0, str(ROOT))
 
 from adk_model.baselines import apply_lstsq, classical_downscale, fit_lstsq  # noqa: E402
 from adk_model.data import PairInfo, discover_pairs, load_pair  # noqa: E402
-from adk_model.metrics import psnr  # noqa: E402
 from adk_model.splits import seeded_split  # noqa: E402
 from adk_model.train import predict  # noqa: E402
 from adk_model.weights import default_weights, load_weights  # noqa: E402
-from transfer import adk, run  # noqa: E402
+from transfer import adk, run, score as transfer_score  # noqa: E402
 
 COLUMNS = ("bilinear", "lstsq", "as_is", "calibrated", "finetuned")
 HEADS = ("bilinear", "lstsq fitted on the fit pairs", "ADK-Net as is", "after Quick calibrate",
@@ -69,7 +66,7 @@ def measure(args: argparse.Namespace) -> dict:
     weights = Path(args.weights) if args.weights else default_weights(args.scale)
 
     def score(outputs) -> float:
-        return float(np.mean([psnr(o, lr) for o, (_, lr) in zip(outputs, test)]))
+        return transfer_score(outputs, test)
 
     def adknet(path: Path) -> float:
         model = load_weights(path).model

@@ -15,7 +15,7 @@ import torch
 from .adknet import ADKNet
 from .config_bounds import bounded_config, nonfinite_problem, shape_problem, tensor_info
 from .errors import UserError
-from .train_config import CKPT_FORMAT, TrainConfig
+from .train_config import CKPT_FORMAT, TARGET_BLUR_MAX, TrainConfig
 from .weights import safe_torch_load
 
 REQUIRED = ("train_config", "iteration", "model_config", "model", "optimizer", "rng_torch", "rng_gen")
@@ -98,8 +98,8 @@ def _train_config_problem(saved: Any, train_config_type: type) -> str | None:
     if saved.get("lr", 1.0) <= 0 or saved.get("iterations", 1) < 1 or saved.get("batch", 1) < 1 or \
             saved.get("patch", 1) < 1:
         return "its learning rate, iteration count, batch or patch is not above 0"
-    if not 0.0 <= float(saved.get("target_blur", 0.0)) <= 3.0:  # also refuses nan and inf
-        return f"its target blur is {saved['target_blur']!r}, not 0 to 3 LR pixels"
+    if not 0.0 <= float(saved.get("target_blur", 0.0)) <= TARGET_BLUR_MAX:  # also refuses nan and inf
+        return f"its target blur is {saved['target_blur']!r}, not 0 to {TARGET_BLUR_MAX:g} LR pixels"
     return None
 
 

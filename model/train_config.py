@@ -17,6 +17,7 @@ CKPT_FORMAT = "adkviewer-ckpt-1"
 
 
 EXPORTS = ("halfway", "best", "last")  # what a run can export (TrainConfig.export; adk_model.export_choice)
+TARGET_BLUR_MAX = 3.0  # LR pixels: the most TrainConfig.target_blur may be (the CLI and the checkpoint check)
 
 @dataclass(frozen=True)
 class Schedule:

@@ -22,13 +22,15 @@ def _fail(msg: str, code: int = EXIT_RUNTIME) -> int:
 
 
 def _blur_sigma(text: str) -> float:
-    """argparse type for --target-blur: a finite number of LR pixels from 0 to 3."""
+    """argparse type for --target-blur: a finite number of LR pixels from 0 to train_config.TARGET_BLUR_MAX."""
+    from adk_model.train_config import TARGET_BLUR_MAX
+
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 <= value <= 3.0:  # also refuses nan and inf
-        raise argparse.ArgumentTypeError(f"must be from 0 to 3 LR pixels, got {text}")
+    if not 0.0 <= value <= TARGET_BLUR_MAX:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"must be from 0 to {TARGET_BLUR_MAX:g} LR pixels, got {text}")
     return value
 
 
