@@ -88,8 +88,10 @@ class CalibrationCheck:
         r: dict[str, Any] = {"adopted": self.adopted, "checked": self.checked, "judged_by": self.judged_by,
                              judged: self.val_pairs, "train_pairs": self.train_pairs, "fitted": self.part,
                              "sentence": self.sentence()}
-        if self.checked:
-            r.update(before=round(self.before["psnr"], 4), after=round(self.after["psnr"], 4))
+        if self.checked:  # cross-validation that kept the model made no fit: it has no "after" to record
+            r["before"] = round(self.before["psnr"], 4)
+            if not (self.fit is not None and self.fit.kept):
+                r["after"] = round(self.after["psnr"], 4)
         return r
 
 

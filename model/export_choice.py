@@ -21,13 +21,15 @@ State = dict[str, torch.Tensor]
 @dataclass(frozen=True)
 class ExportChoice:
     """What an export holds (`state` None: the model as it is) and, for the card, why."""
-    which: str                     # "halfway", "best validated" or "last"
+    which: str                     # "halfway", "best validated", "last", or "start" (no training step yet)
     iteration: int | None
     state: State | None = None
     val_psnr: float | None = None
     note: str = ""
 
     def sentence(self) -> str:
+        if self.which == "start":
+            return "the model before any training step"
         if self.which == "last":
             return f"the last iteration's model (iteration {self.iteration})"
         if self.which == "halfway":
@@ -54,6 +56,8 @@ def choose_export(asked: str, model_iteration: int, best: dict[str, Any], best_s
                   start: tuple[State, float] | None, score: Callable[[State], float]) -> ExportChoice:
     """`asked` is one of train_config.EXPORTS; `start` the starting weights and their val PSNR (None from scratch or when
     unknown); `score` validates a state. The halfway point is scored once here, never on every call's behalf."""
+    if model_iteration == 0:  # nothing trained yet (Quick calibrate alone): whatever was asked, it is the start
+        return ExportChoice("start", 0)
     if asked == "last" or not best_state:
         return ExportChoice("last", model_iteration)
     best_choice = ExportChoice("best validated", best.get("it"), best_state, best.get("psnr"))

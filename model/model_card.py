@@ -132,13 +132,25 @@ def _trained_on(card: dict[str, Any]) -> list[str]:
         lines.append(f"command: {t['command']}")
     if isinstance(card.get("calibration"), dict):
         c = card["calibration"]
-        before, after = _num(c.get("before")), _num(c.get("after"))
-        if c.get("checked") is False:
-            lines.append("quick calibrate: not checked (no validation pairs)")
-        elif before is not None and after is not None:
-            kept = ", not adopted (the model it started from was kept)" if c.get("adopted") is False else ""
-            lines.append(f"quick calibrate: val PSNR {before:.2f} → {after:.2f} dB{kept}")
+        lines.extend(_calibration_line(c))
     return lines
+
+
+def _calibration_line(c: dict[str, Any]) -> list[str]:
+    """Quick calibrate's verdict in one line: what judged it, the scores, and whether the fit was adopted."""
+    before, after = _num(c.get("before")), _num(c.get("after"))
+    if c.get("checked") is False:
+        return ["quick calibrate: not checked (too few pairs to judge it), adopted"]
+    cv = c.get("judged_by") == "cv"
+    n = c.get("cv_pairs" if cv else "val_pairs")
+    what = "cross-validated PSNR" if cv else "val PSNR"
+    on = f" over {n} pairs" if cv and isinstance(n, int) else f" on {n} val pairs" if isinstance(n, int) else ""
+    if before is None:
+        return []
+    if after is None:  # cross-validation kept the model: no fit was made
+        return [f"quick calibrate: {what} {before:.2f} dB{on}; no fit beat the model, so it was kept unchanged"]
+    verdict = "adopted" if c.get("adopted") is not False else "not adopted (the model it started from was kept)"
+    return [f"quick calibrate: {what} {before:.2f} → {after:.2f} dB{on}, {verdict}"]
 
 
 def _scores(card: dict[str, Any]) -> tuple[str, list[ScoreRow]]:

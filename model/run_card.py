@@ -14,6 +14,7 @@ import torch
 from .ddp import launch_record
 from .devices import describe_device
 from .model_card import summarize_card
+from .train_config import STEP_SETTINGS
 from .weights import default_weights, describe_weights
 
 
@@ -52,11 +53,17 @@ def export_card(trainer: Any, path: Path, which: str | None) -> dict[str, Any]:
         **launch_record(trainer.dist.world),  # torchrun and its process counts, or a single process
         "command": cfg.command,
         **({"resumed_with": list(cfg.resumes)} if cfg.resumes else {}),
-        "settings": {k: v for k, v in cfg.to_dict().items() if k not in ("pairs", "command", "resumes")},
+        "settings": settings_record(cfg, trained=trainer.iteration > 0),
         "best_val": trainer.best,
         "val_history": val_history(trainer.history),
         "exported": trainer.exported_which(which),
     }}
+
+
+def settings_record(cfg: Any, trained: bool) -> dict[str, Any]:
+    """The run's settings for the card; without a training step (Quick calibrate alone) only those that shaped it."""
+    left_out = ("pairs", "command", "resumes") + (() if trained else STEP_SETTINGS)
+    return {k: v for k, v in cfg.to_dict().items() if k not in left_out}
 
 
 def val_history(history: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -209,6 +209,12 @@ def _exported(card: dict) -> str:
     it = _int(exported.get("iteration"))
     if which == "halfway":
         return f"halfway to it {it}" if it is not None else "halfway"
+    if which == "start":  # no training step: Quick calibrate alone, or an export before the first step
+        calibration = card.get("calibration") if isinstance(card.get("calibration"), dict) else {}
+        if "adopted" not in calibration:
+            return "the start (no training step)"
+        return "Quick calibrate: " + ("the calibrated model" if calibration["adopted"] is True else
+                                      "the start, kept unchanged")
     return ("best" if which.startswith("best") else which) + (f" (it {it})" if it is not None else "")
 
 
@@ -292,6 +298,8 @@ def _from_cards(run: RunInfo, export: dict | None, best: dict | None, have_ckpt:
         run.last_psnr, run.last_it = run.val_psnr[-1], run.val_it[-1]
         if not damaged:
             run.missing.append("no loss curve: no checkpoint in the folder (the card holds the val curve only)")
+    elif run.iterations == 0 and not damaged:  # no training step (Quick calibrate alone): no curves to miss
+        return
     else:
         if not damaged:
             run.missing.append("no loss curve: no checkpoint in the folder")

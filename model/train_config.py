@@ -18,6 +18,11 @@ CKPT_FORMAT = "adkviewer-ckpt-1"
 
 EXPORTS = ("halfway", "best", "last")  # what a run can export (TrainConfig.export; adk_model.export_choice)
 TARGET_BLUR_MAX = 3.0  # LR pixels: the most TrainConfig.target_blur may be (the CLI and the checkpoint check)
+# The settings that only bear on training steps: the card of a model no step has touched (Quick calibrate alone)
+# leaves them out, so it does not read as a run of 500 iterations that stopped at 0.
+STEP_SETTINGS = ("iterations", "batch", "patch", "lr", "weight_decay", "warmup", "val_every", "ckpt_every", "amp",
+                 "augment", "target_blur", "loss", "max_val_pairs", "time_budget_s", "calibrate_first", "patience",
+                 "export")
 
 @dataclass(frozen=True)
 class Schedule:

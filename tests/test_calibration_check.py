@@ -16,7 +16,9 @@ from adkviewer.cli.entry import main
 from core_helpers import make_pairs, mismatched_pairs, one_thread  # noqa: F401 (fixture)
 from adk_model.calibration_check import FEW_PAIRS, calibrate_checked, few_pairs_note
 from adk_model.model_card import reproduces, summarize_card
+from adk_model.runs import read_run
 from adk_model.train import Callbacks, TrainConfig, Trainer, load_split_pairs
+from adk_model.train_config import STEP_SETTINGS
 from adk_model.weights import default_weights, load_weights
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -166,6 +168,22 @@ def test_calibrate_only_without_a_split_file_says_and_records_that_every_pair_jo
     assert card["training"]["val_pairs"] == []
     cal = card["calibration"]
     assert cal["judged_by"] == "cv" and cal["cv_pairs"] == 6 and "val_pairs" not in cal
+    # no training step: the card holds none of the step settings (a run of 500 iterations stopped at 0, it is not)
+    settings = card["training"]["settings"]
+    assert settings["init"] == "shipped" and not set(STEP_SETTINGS) & set(settings), settings
+    assert card["training"]["exported"] == {"which": "start", "iteration": 0}
+    run = read_run(tmp_path / "c")
+    assert run.iterations_text == "0" and run.missing == [], (run.iterations_text, run.missing)
+    assert run.exported == ("Quick calibrate: the calibrated model" if cal["adopted"] else
+                            "Quick calibrate: the start, kept unchanged")
+    said = [line for line in summarize_card(tmp_path / "c" / "adknet_x4_lite.safetensors").trained_on
+            if line.startswith("quick calibrate:")]
+    if cal["adopted"]:
+        assert said == [f"quick calibrate: cross-validated PSNR {cal['before']:.2f} → {cal['after']:.2f} dB over 6 "
+                        f"pairs, adopted"]
+    else:
+        assert "after" not in cal and said == [f"quick calibrate: cross-validated PSNR {cal['before']:.2f} dB over 6 "
+                                               f"pairs; no fit beat the model, so it was kept unchanged"]
 
 
 def test_a_fine_tune_without_a_split_file_says_its_calibration_fits_every_pair(tmp_path):
