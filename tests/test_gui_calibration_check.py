@@ -80,3 +80,16 @@ def test_without_validation_pairs_quick_calibrate_says_it_could_not_be_checked(q
     assert tab.init_combo.currentText().startswith("Calibrated:")
     card = Path(cal["weights"]).with_suffix(".json").read_text()
     assert "NaN" not in card and '"checked": false' in card
+
+
+def test_without_a_split_file_the_preview_says_its_pair_was_one_of_the_fit(qtbot, tmp_path):
+    folder = make_pairs(tmp_path / "own", n_train=5, n_val=1, lr_size=(32, 40))
+    (folder / "split.json").unlink()  # every pair joins the fit, so the seeded val pair is not held out from it
+    win, tab = setup_tab(qtbot, folder, tmp_path / "runs", init="shipped", model_overrides={}, iterations=2)
+    assert tab.preview.caption.text() == "Preview: at the first validation"
+    tab.calibrate_button.click()
+    wait_idle(qtbot, tab)
+    name = tab.runner.trainer.val_infos[0].name
+    assert tab.preview.caption.text() == f"Preview: {name} (a fitted pair)", tab.preview.caption.text()
+    assert "not a held-out result" in tab.preview.caption.toolTip()
+    assert " dB" not in tab.preview.model_title.text()  # a cross-validated PSNR is not this pair's

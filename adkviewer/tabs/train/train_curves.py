@@ -142,9 +142,13 @@ class PreviewPane(QWidget):
         pl.addWidget(self.gt, 2, 1)
         pl.setRowStretch(2, 1)
 
-    def show_pair(self, preview, gt, title: str, pair: str = "") -> None:
-        """Show the model's output `preview` (titled) beside `gt`, the validation pair named `pair`."""
-        self.caption.setText(f"Validation preview{': ' + pair if pair else ''}")
+    def show_pair(self, preview, gt, title: str, pair: str = "", fitted: bool = False) -> None:
+        """Show the model's output `preview` (titled) beside `gt`, the validation pair named `pair`; `fitted`: the
+        pair was one of Quick calibrate's (no split file: every pair joins its fit), so it is not held out."""
+        self.caption.setText(f"Preview: {pair} (a fitted pair)" if fitted and pair else
+                             f"Validation preview{': ' + pair if pair else ''}")
+        self.caption.setToolTip(f"{pair} is one of the pairs Quick calibrate fitted (without a split.json every pair "
+                                f"joins its fit), so this is not a held-out result" if fitted and pair else "")
         self.model_title.setText(title)
         self.model.set_array(preview)
         self.gt.set_array(gt)

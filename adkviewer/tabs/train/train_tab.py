@@ -242,10 +242,10 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, QWidget):
         self._redraw_curves()
         self._show_preview(preview, gt, f"ADK-Net, iteration {it}: {metrics['psnr']:.2f} dB")
 
-    def _show_preview(self, preview, gt, title: str) -> None:
+    def _show_preview(self, preview, gt, title: str, fitted: bool = False) -> None:
         t = self.runner.trainer
         name = t.val_infos[0].name if t is not None and getattr(t, "val_infos", None) else ""
-        self.preview.show_pair(preview, gt, title, name)
+        self.preview.show_pair(preview, gt, title, name, fitted)
 
     def _on_baseline(self, name: str, value: float) -> None:
         self.curves.refs[name] = value
@@ -279,7 +279,8 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, QWidget):
             # a cross-validated PSNR pools every pair, not this preview's: the log carries it, the title does not
             score = None if info.get("judged_by") == "cv" else info.get("after" if info["adopted"] else "before")
             label = "ADK-Net calibrated" if info["adopted"] else "ADK-Net as it was"
-            self._show_preview(info["preview"], info["gt"], label + ("" if score is None else f": {score:.2f} dB"))
+            self._show_preview(info["preview"], info["gt"], label + ("" if score is None else f": {score:.2f} dB"),
+                               fitted=info.get("judged_by") == "cv")
         self._show_camera_models(info.get("cameras", []))
         self._camera_note = camera_note(info.get("cameras"))
         self._kept_for = None if info["adopted"] else (self.pairs_edit.text(), self.init_combo.currentData())

@@ -36,7 +36,7 @@ CALIBRATED_STATUS = {
     "not adopted": "Quick calibrate not adopted: no fit beat the model as it is on held-out pairs (the log says why).",
 }
 WAITING = "Waiting for the first values…"
-PREVIEW_WAITING = "Validation preview: appears at the first validation"
+PREVIEW_WAITING = "Preview: at the first validation"  # short: the pane is narrow in a 1024-pixel window
 NO_VAL = "This run has no validation pairs: no validation PSNR (the export is the last iteration's)"
 
 
