@@ -117,3 +117,20 @@ def test_overlays_are_drawn_in_view_when_this_session_has_no_run(qtbot, pairs, o
     panel.set_overlaid(old, False)
     panel.set_overlaid(runs[NOW], False)
     assert plots.val_note.text.startswith("No run yet") and plots.val_note.label.isVisible()
+
+
+def test_a_quick_calibrate_only_run_is_listed_as_no_training_step(qtbot, pairs, tmp_path):
+    from adkviewer.cli.entry import main
+
+    root = tmp_path / "out"
+    assert main(["train", "--pairs", str(pairs), "--calibrate-only", "--device", "cpu", "--out", str(root / "cal")]) == 0
+    win, tab = setup_tab(qtbot, pairs, tmp_path / "runs")
+    tab.out_edit.setText(str(root))
+    panel = tab.runs_panel
+    panel.refresh()
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 1, timeout=WAIT_MS)
+    run = panel.runs[0]
+    assert _row(panel, "cal")[4] == "0" and run.missing == []  # not "0 / 500": nothing was planned and stopped
+    assert run.exported.startswith("Quick calibrate: ")
+    assert f"exported: {run.exported}" in panel.table.item(0, 5).toolTip()
+    assert panel.table.item(0, 0).toolTip() == f"No curves to draw: no training step was made ({run.exported})"

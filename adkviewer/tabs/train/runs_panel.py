@@ -124,7 +124,8 @@ class RunsPanel(QWidget):
                 tick.setToolTip("Draw this run's loss and validation PSNR over the current run's plots")
             else:
                 tick.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable)
-                tick.setToolTip("No curves to draw: " + (run.problem or "; ".join(run.missing)))
+                tick.setToolTip("No curves to draw: " + (run.problem or "; ".join(run.missing) or
+                                                         f"no training step was made ({run.exported or 'no export'})"))
             name = run.name + ("  (this run)" if self._is_current(run) else "")
             cells = [name, run.date, run.init, run.pairs_text, run.iterations_text,
                      _psnr(run.best_psnr, run.best_it), _psnr(run.last_psnr, run.last_it)]
@@ -132,7 +133,8 @@ class RunsPanel(QWidget):
                 cells = [run.name, "unreadable", run.problem]
             for col, text in enumerate(cells, start=1):
                 item = QTableWidgetItem(text)
-                item.setToolTip("\n".join([str(run.folder), *([run.problem] if run.problem else run.missing)]))
+                said = [run.problem] if run.problem else [f"exported: {run.exported}"] * bool(run.exported) + run.missing
+                item.setToolTip("\n".join([str(run.folder), *said]))
                 if run.problem:
                     item.setForeground(QBrush(QColor("#a33")))
                 self.table.setItem(row, col, item)
