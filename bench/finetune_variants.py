@@ -35,16 +35,18 @@ from adk_model.train import FINE_TUNE, Trainer, TrainConfig, predict  # noqa: E4
 from adk_model.weights import load_weights  # noqa: E402
 from transfer import SCALE, link_pairs  # noqa: E402
 
-# name -> (TrainConfig overrides, parameter groups trained (None: all the engine trains))
+# name -> (TrainConfig overrides, parameter groups trained (None: all the engine trains), EMA decay (0: none))
 VARIANTS = {
-    "default": ({}, None),
-    "lr3e-5": ({"lr": 3e-5}, None),
-    "kernel-head": ({"lr": 3e-4}, ("branch", "head", "mix", "mix_bias")),
+    "default": ({}, None, 0.0),
+    "lr3e-5": ({"lr": 3e-5}, None, 0.0),
+    "kernel-head": ({"lr": 3e-4}, ("branch", "head", "mix", "mix_bias"), 0.0),
+    "ema0.99": ({}, None, 0.99),
 }
 
 
-def finetune(cfg: TrainConfig, groups: tuple[str, ...] | None) -> Trainer:
-    """One run of the training engine, optionally training only some parameter groups."""
+def finetune(cfg: TrainConfig, groups: tuple[str, ...] | None, ema_decay: float = 0.0) -> Trainer:
+    """One run of the training engine, optionally training only some parameter groups, or validating (and so
+    keeping as best, and exporting halfway to) an exponential moving average of the weights, started at the start."""
     tr = Trainer(cfg)
     tr.setup()
     if groups:
@@ -53,8 +55,31 @@ def finetune(cfg: TrainConfig, groups: tuple[str, ...] | None) -> Trainer:
                 p.requires_grad_(False)
         tr.opt = torch.optim.AdamW([p for p in tr.model.parameters() if p.requires_grad], lr=cfg.lr,
                                    weight_decay=cfg.weight_decay)
+    if ema_decay:
+        _average_weights(tr, ema_decay)
     tr.run()
     return tr
+
+
+def _average_weights(tr: Trainer, decay: float) -> None:
+    """After every step, fold the weights into a moving average; every validation scores (and keeps) the average."""
+    ema = {k: v.detach().clone() for k, v in tr.model.state_dict().items()}
+    step, run_validation = tr.step, tr.run_validation
+
+    def averaged_step() -> float:
+        loss = step()
+        with torch.no_grad():
+            for k, v in tr.model.state_dict().items():
+                ema[k].mul_(decay).add_(v.detach(), alpha=1 - decay) if v.is_floating_point() else ema[k].copy_(v)
+        return loss
+
+    def validate_average(known=None) -> None:
+        live = {k: v.detach().clone() for k, v in tr.model.state_dict().items()}
+        tr.model.load_state_dict(ema)
+        run_validation(known if tr.iteration == 0 else None)
+        tr.model.load_state_dict(live)
+
+    tr.step, tr.run_validation = averaged_step, validate_average
 
 
 def again_on_all(cfg: TrainConfig, iterations: int) -> Trainer:
@@ -101,13 +126,13 @@ def main() -> None:
             for v in args.variants:
                 if any(r["src"] == src and r["dst"] == dst and r["n"] == n and r["variant"] == v for r in done):
                     continue
-                overrides, groups = VARIANTS[v]
+                overrides, groups, ema_decay = VARIANTS[v]
                 settings = {"iterations": FINE_TUNE.iterations, "lr": FINE_TUNE.lr, "val_every": FINE_TUNE.val_every,
                             "patience": FINE_TUNE.patience, **overrides}  # the CLI's fine-tuning defaults, varied
                 cfg = TrainConfig(pairs=str(link_pairs(data, names, work / f"pairs_{dst}_{n}")), init=str(weights),
                                   ckpt_every=0, out=str(work / f"variant_{v}_{src}_to_{dst}_{n}"), **settings)
                 t0 = time.perf_counter()
-                tr = finetune(cfg, groups)
+                tr = finetune(cfg, groups, ema_decay)
                 exported = tr.export_model()
                 row = {"src": src, "dst": dst, "n": n, "variant": v, **base, "finetuned": score(exported),
                        "best_it": tr.best.get("it"), "iterations": tr.iteration,
