@@ -27,8 +27,8 @@ def hardware_string(device: torch.device | None, world: int = 1) -> str:
 def _pairs_record(trainer: Any) -> dict[str, Any]:
     cfg = trainer.cfg
     start = start_model(cfg.init, cfg.scale)
-    return {"pairs": str(cfg.pairs), "split": cfg.split, "train_pairs": [p.name for p in trainer.train_infos],
-            "val_pairs": [p.name for p in trainer.val_infos], "iterations": trainer.iteration,
+    return {"pairs": str(cfg.pairs), "split": cfg.split, "train_pairs": sorted(p.name for p in trainer.train_infos),
+            "val_pairs": sorted(p.name for p in trainer.val_infos), "iterations": trainer.iteration,
             "started": trainer.started, **({"start_model": start} if start else {})}
 
 

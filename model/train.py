@@ -148,8 +148,9 @@ class Trainer:
         self.train_infos, train, self.val_infos, self.val = load_split_pairs(cfg, self.log, alone)
         self.train_pairs = train
         if calibrating and self.val_held_out:  # nothing validates: every pair is a pair of the fit (and the card)
-            merged = sorted(zip(self.train_infos + self.val_infos, train + self.val), key=lambda iv: iv[0].name)
-            self.train_infos, self.train_pairs = [i for i, _ in merged], [p for _, p in merged]
+            # in the order the Train tab's Quick calibrate and a fine-tune's start fit them (train, then the seeded
+            # val part): the same folds, so the same model from the same pairs
+            self.train_infos, self.train_pairs = self.train_infos + self.val_infos, train + self.val
             self.val_infos, self.val = [], []
             train = self.train_pairs
         shard = train[self.dist.rank :: self.dist.world] or train

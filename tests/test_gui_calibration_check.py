@@ -93,3 +93,27 @@ def test_without_a_split_file_the_preview_says_its_pair_was_one_of_the_fit(qtbot
     assert tab.preview.caption.text() == f"Preview: {name} (a fitted pair)", tab.preview.caption.text()
     assert "not a held-out result" in tab.preview.caption.toolTip()
     assert " dB" not in tab.preview.model_title.text()  # a cross-validated PSNR is not this pair's
+
+
+def test_quick_calibrate_after_start_from_changed_calibrates_the_newly_chosen_model(qtbot, tmp_path, hurting):
+    import shutil
+
+    from adk_model.weights import default_weights
+
+    win, tab = setup_tab(qtbot, hurting, tmp_path / "runs", init="shipped", model_overrides={}, iterations=2)
+    tab.calibrate_button.click()
+    wait_idle(qtbot, tab)
+    first = tab.runner.trainer
+    other = tmp_path / "other_x4.safetensors"  # another model file (a copy of the shipped one, with its card)
+    shutil.copy(default_weights(4), other)
+    shutil.copy(default_weights(4).with_suffix(".json"), other.with_suffix(".json"))
+    tab.set_form(tab.form().__class__(**{**tab.form().__dict__, "init": str(other)}))
+    tab.log_view.clear()
+    tab.calibrate_button.click()
+    wait_idle(qtbot, tab)
+    assert tab.runner.trainer is not first and tab.runner.trainer.cfg.init == str(other)
+    assert "quick calibrate of the current model" not in tab.log_view.toPlainText()
+    tab.set_form(tab.form().__class__(**{**tab.form().__dict__, "init": str(other)}))
+    tab.calibrate_button.click()  # the same choice again: the current model, and the log names where it started
+    wait_idle(qtbot, tab)
+    assert "quick calibrate of the current model (iteration 0, started from " in tab.log_view.toPlainText()

@@ -101,11 +101,13 @@ class TrainActions:
         if s is None:
             return
         t = self.runner.trainer
+        # the current model, unless "Start from" now names another one (neither its start nor what it became)
         keep = t is not None and t.model is not None and t.cfg.pairs == s.pairs and t.cfg.scale == s.scale \
-            and t.cfg.split == s.split_string()
+            and t.cfg.split == s.split_string() and s.init in (t.cfg.init, self._calibrated)
         try:
             if keep:
-                self.log(f"quick calibrate of the current model (iteration {t.iteration})")
+                self.log(f"quick calibrate of the current model (iteration {t.iteration}, started from "
+                         f"{self.init_combo.currentText()})")
                 self.runner.calibrate(per_camera=s.per_camera)
             else:
                 self._reset_run_view(s.iterations)
