@@ -26,6 +26,7 @@ from .train_config import CKPT_FORMAT, default_runs_root
 from .weights import card_path, safe_torch_load
 
 STAMP = re.compile(r"-(\d{8}-\d{6})$")  # new_run_dir's PAIRS-xS-YYYYmmdd-HHMMSS
+CALIBRATED = "calibrated_"  # the Train tab's Quick calibrate saves CALIBRATED + "xS" (or "itN_xS") in its run folder
 MAX_CARD_BYTES = 4_000_000               # a model card is a few kB; a huge .json beside weights is not one
 OLD_LOSS = "loss of every 10th iteration only (written before 2026-11-27)"
 NO_PAIR_NAMES = "pair counts: not in the checkpoint (written before the runs list) and no card names them"
@@ -102,7 +103,7 @@ def _is_run(folder: Path) -> bool:
     except OSError:
         return False
     return any(n.startswith("checkpoint_") and n.endswith(".pt") or
-               n.endswith(".safetensors") and (n.startswith("adknet_") or n.startswith("best_x")) for n in names)
+               n.endswith(".safetensors") and n.startswith(("adknet_", "best_x", CALIBRATED)) for n in names)
 
 
 def read_run(folder: str | os.PathLike) -> RunInfo:
@@ -159,7 +160,7 @@ def _cards(folder: Path) -> tuple[tuple[dict, Path] | None, tuple[dict, Path] | 
             continue
         if weights.name.startswith("best_x"):
             best = (card, weights)
-        elif weights.name.startswith("adknet_"):
+        elif weights.name.startswith(("adknet_", CALIBRATED)):  # CALIBRATED: the Train tab's Quick calibrate
             exports.append((weights.stat().st_mtime, card, weights))
     newest = max(exports, key=lambda e: e[0]) if exports else None
     return ((newest[1], newest[2]) if newest else None), best
@@ -213,8 +214,12 @@ def _exported(card: dict) -> str:
         calibration = card.get("calibration") if isinstance(card.get("calibration"), dict) else {}
         if "adopted" not in calibration:
             return "the start (no training step)"
-        return "Quick calibrate: " + ("the calibrated model" if calibration["adopted"] is True else
-                                      "the start, kept unchanged")
+        before, after = _num(calibration.get("before")), _num(calibration.get("after"))
+        what = "cross-validated" if calibration.get("judged_by") == "cv" else "val"
+        adopted = calibration["adopted"] is True
+        score = ("" if before is None else f" ({what} PSNR {before:.2f} → {after:.2f} dB)" if adopted and after is not None
+                 else f" ({what} PSNR {before:.2f} dB)")
+        return "Quick calibrate: " + ("the calibrated model" if adopted else "the start, kept unchanged") + score
     return ("best" if which.startswith("best") else which) + (f" (it {it})" if it is not None else "")
 
 
@@ -310,7 +315,10 @@ def _from_cards(run: RunInfo, export: dict | None, best: dict | None, have_ckpt:
 def _init_text(init: Any) -> str:
     if not isinstance(init, str) or not init:
         return ""
-    return init if init in ("shipped", "scratch") else Path(init).name
+    if init in ("shipped", "scratch"):
+        return init
+    path = Path(init)  # with its folder: exports of different runs share a name (adknet_x4_lite.safetensors)
+    return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
 
 
 def _int(v: Any) -> int | None:

@@ -171,11 +171,12 @@ def test_calibrate_only_without_a_split_file_says_and_records_that_every_pair_jo
     # no training step: the card holds none of the step settings (a run of 500 iterations stopped at 0, it is not)
     settings = card["training"]["settings"]
     assert settings["init"] == "shipped" and not set(STEP_SETTINGS) & set(settings), settings
-    assert card["training"]["exported"] == {"which": "start", "iteration": 0}
+    assert card["training"]["exported"] == {"which": "start", "iteration": 0} and card["training"]["seconds"] > 0
     run = read_run(tmp_path / "c")
     assert run.iterations_text == "0" and run.missing == [], (run.iterations_text, run.missing)
-    assert run.exported == ("Quick calibrate: the calibrated model" if cal["adopted"] else
-                            "Quick calibrate: the start, kept unchanged")
+    assert run.exported == (f"Quick calibrate: the calibrated model (cross-validated PSNR {cal['before']:.2f} → "
+                            f"{cal['after']:.2f} dB)" if cal["adopted"] else
+                            f"Quick calibrate: the start, kept unchanged (cross-validated PSNR {cal['before']:.2f} dB)")
     said = [line for line in summarize_card(tmp_path / "c" / "adknet_x4_lite.safetensors").trained_on
             if line.startswith("quick calibrate:")]
     if cal["adopted"]:

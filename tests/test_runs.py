@@ -194,3 +194,23 @@ def test_cards_of_the_wrong_shape_are_left_out_not_a_traceback(root, tmp_path):
     assert any(m.startswith("iterations:") for m in run.missing) and any("pair counts" in m for m in run.missing)
     (card).write_text(json.dumps({"training": "none"}))
     assert read_run(folder).problem is None
+
+
+def test_the_train_tabs_quick_calibrate_folder_is_a_run_with_its_verdict_and_start(tmp_path):
+    from adkviewer.tabs.train.train_calibrate import quick_calibrate
+    from adk_model.train import Trainer, TrainConfig
+    from adk_model.weights import default_weights
+
+    folder = make_pairs(tmp_path / "own", n_train=4, n_val=2, lr_size=(32, 40))  # a colour response to fit
+    start = default_weights(4)
+    t = Trainer(TrainConfig(pairs=str(folder), init=str(start), calibrate_first=False, device="cpu",
+                            out=str(tmp_path / "runs" / "r")))
+    t.setup(calibrate_next=True)  # as the Train tab's Quick calibrate button sets its run up
+    info = quick_calibrate(t, False, lambda *a: None, lambda: False)
+    assert info["adopted"] and info["judged_by"] == "val"
+    runs = list_runs(tmp_path / "runs")  # listed, though the folder holds only calibrated_x4 (no checkpoint)
+    assert [r.name for r in runs] == ["r"] and runs[0].weights.name == "calibrated_x4.safetensors"
+    assert runs[0].exported == (f"Quick calibrate: the calibrated model (val PSNR {info['before']:.2f} → "
+                                f"{info['after']:.2f} dB)")
+    assert runs[0].init == f"{start.parent.name}/{start.name}"  # with its folder: many exports share a name
+    assert runs[0].iterations_text == "0" and runs[0].missing == []

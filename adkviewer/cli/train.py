@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -126,8 +127,10 @@ def cmd_train(args, argv) -> int:
         return 3  # rank 0 says it once
     if args.calibrate_only:
         if main_rank:  # kept only if validation says it helps (adk_model.calibration_check), said in one sentence
+            t0 = time.perf_counter()
             check = calibrate_checked(trainer.model, trainer.train_pairs, trainer.val, trainer.device, log=on_log,
                                       held_out=trainer.val_held_out)
+            trainer.elapsed = time.perf_counter() - t0  # the card's "seconds": what the calibration took
             trainer.calibration = check.record()
             path = trainer.export()
             kept = "the calibrated model" if check.adopted else "it, unchanged,"

@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from adk_model.calibration_check import calibrate_checked
 from adk_model.camera_models import export_per_camera
+from adk_model.runs import CALIBRATED
 from adk_model.train import Trainer
 
 Report = Callable[[str, int, int], None]  # stage, pairs done, pairs in the stage
@@ -51,7 +52,7 @@ def save_calibrated(trainer: Trainer, info: dict[str, Any]) -> Path:
     card = {"name": f"{pairs} calibrated" + (f" at iteration {it}" if it else ""),
             "calibration": {k: round(v, 4) if isinstance(v, float) else v
                             for k, v in info.items() if k not in ("preview", "gt")}}
-    stem = f"calibrated_it{it}_x{trainer.cfg.scale}" if it else f"calibrated_x{trainer.cfg.scale}"
+    stem = CALIBRATED + (f"it{it}_x{trainer.cfg.scale}" if it else f"x{trainer.cfg.scale}")
     return trainer.export(Path(trainer.cfg.out) / f"{stem}.safetensors", extra_card=card, which="last")
 
 
