@@ -197,7 +197,11 @@ def summarize_card(path: str | os.PathLike) -> CardSummary:
 
 
 def card_train_pairs(card: Any) -> tuple[str, ...]:
-    """The pair names a card says its model was trained on (nothing for a card without them or malformed)."""
+    """The pair names a card says its model was trained or fitted on (nothing for a card without them or malformed):
+    its train pairs, and the val pairs an adopted Quick calibrate over every pair fitted too ("fitted_pairs")."""
     t = card.get("training") if isinstance(card, dict) and isinstance(card.get("training"), dict) else {}
-    pairs = t.get("train_pairs")
-    return tuple(n for n in pairs if isinstance(n, str)) if isinstance(pairs, (list, tuple)) else ()
+    names: list[str] = []
+    for key in ("train_pairs", "fitted_pairs"):
+        pairs = t.get(key)
+        names += [n for n in pairs if isinstance(n, str) and n not in names] if isinstance(pairs, (list, tuple)) else []
+    return tuple(names)

@@ -27,8 +27,14 @@ def hardware_string(device: torch.device | None, world: int = 1) -> str:
 def _pairs_record(trainer: Any) -> dict[str, Any]:
     cfg = trainer.cfg
     start = start_model(cfg.init, cfg.scale)
-    return {"pairs": str(cfg.pairs), "split": cfg.split, "train_pairs": sorted(p.name for p in trainer.train_infos),
-            "val_pairs": sorted(p.name for p in trainer.val_infos), "iterations": trainer.iteration,
+    train, val = sorted(p.name for p in trainer.train_infos), sorted(p.name for p in trainer.val_infos)
+    calibration = getattr(trainer, "calibration", None)
+    # an adopted Quick calibrate that fitted every pair (no split file) fitted the seeded val part too: the card
+    # says so, so that their scores are not taken for test scores (model_card.card_train_pairs)
+    joined = isinstance(calibration, dict) and calibration.get("adopted") is True and \
+        calibration.get("judged_by") == "cv" and getattr(trainer, "val_held_out", False) and val
+    return {"pairs": str(cfg.pairs), "split": cfg.split, "train_pairs": train, "val_pairs": val,
+            **({"fitted_pairs": sorted(train + val)} if joined else {}), "iterations": trainer.iteration,
             "started": trainer.started, **({"start_model": start} if start else {})}
 
 

@@ -15,7 +15,7 @@ import adk_model.train as train_mod
 from adkviewer.cli.entry import main
 from core_helpers import make_pairs, mismatched_pairs, one_thread  # noqa: F401 (fixture)
 from adk_model.calibration_check import FEW_PAIRS, calibrate_checked, few_pairs_note
-from adk_model.model_card import reproduces, summarize_card
+from adk_model.model_card import card_train_pairs, reproduces, summarize_card
 from adk_model.runs import read_run
 from adk_model.train import Callbacks, TrainConfig, Trainer, load_split_pairs
 from adk_model.train_config import STEP_SETTINGS
@@ -153,6 +153,11 @@ def test_a_fine_tune_without_a_split_file_starts_from_all_pairs_and_scores_its_s
     t.run()
     assert t.history[0]["it"] == 0 and "val_psnr" in t.history[0]  # scored on the val pair, not the CV number
     assert t.history[0]["val_psnr"] != t.calibration["after"]
+    card = json.loads(t.export().with_suffix(".json").read_text())
+    val = [i.name for i in t.val_infos]
+    # the adopted calibration fitted the seeded val pair too: its scores there are not test scores
+    assert card["training"]["fitted_pairs"] == sorted(card["training"]["train_pairs"] + val)
+    assert set(val) <= set(card_train_pairs(card)) and len(card_train_pairs(card)) == 6
 
 
 def test_calibrate_only_without_a_split_file_says_and_records_that_every_pair_joined_the_fit(tmp_path, capsys):
