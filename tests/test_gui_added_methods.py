@@ -126,6 +126,18 @@ def test_two_adknet_models_side_by_side_and_a_training_pair_is_marked(qtbot, tmp
     assert rows["adknet:ft"].label.endswith(TRAIN_PAIR_MARK) and TRAIN_PAIR_MARK not in rows["adknet"].label
     qtbot.waitUntil(win.compare.all_shown, timeout=WAIT_MS)
     assert "train pair" in win.compare.grid.panel("adknet:ft").title_text()
+    # each ADK-Net model's own card is a right-click away in the method list (not only the main weights')
+    texts = [t for t, _ in win.compare.method_actions("adknet:ft")]
+    assert texts[0] == f"Model card of {s.label('adknet:ft')}…" and texts[1].startswith("Remove ")
+    assert [t for t, _ in win.compare.method_actions("bicubic")] == ["Add method results…", "Add ADK-Net weights…"]
+    shown = []
+    import adkviewer.tabs.compare.compare_tab as compare_tab
+    real, compare_tab.show_model_card = compare_tab.show_model_card, lambda w, parent: shown.append(w)
+    try:
+        dict(win.compare.method_actions("adknet:ft"))[texts[0]]()
+    finally:
+        compare_tab.show_model_card = real
+    assert [str(w) for w in shown] == [str(other)]
     assert win.commands.open_image(pairs / "HR" / "p1.png", pair_name="p1")
     assert not s.trained_on_image("adknet:ft")  # a validation pair: a test score
     # the same weights file again replaces its method (a model exported anew is recomputed), a wrong scale is refused

@@ -9,6 +9,7 @@ holds its helpers: the swipe's A/B picker, the keys (an event filter), the expor
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QListWidgetItem, QMenu, QWidget
@@ -31,6 +32,7 @@ from adkviewer.tabs.compare.compare_keys import CompareKeys
 from adkviewer.tabs.compare.compare_layout import CompareLayout
 from adkviewer.tabs.compare.compare_readout import CompareReadout
 from adkviewer.tabs.compare.compare_widgets import _esc
+from adkviewer.widgets.model_card_dialog import show_model_card
 
 
 class CompareTab(CompareLayout, CompareReadout, QWidget):
@@ -155,24 +157,38 @@ class CompareTab(CompareLayout, CompareReadout, QWidget):
 
     def _method_tip(self, key: str, label: str) -> str:
         """What made a method's output: the weights' card for ADK-Net models, the files for one's own results."""
+        w = self._weights_of(key)
+        if w:
+            return f"{label}: {model_blurb(w)} (right-click for its model card)"
         s = self.session
         extra = s.extras.get(key)
-        w = s.adknet_weights() if key == "adknet" else (extra.path if extra and extra.is_adknet else None)
-        if w:
-            return f"{label}: {model_blurb(w)}"
         if extra is not None:
             where = extra.path if extra.pattern == "{stem}" else f"{extra.path}/{extra.pattern}"
             return f"{label}: results read from {where} (right-click to remove)"
         return label
 
+    def _weights_of(self, key: str | None):
+        """The weights file of an ADK-Net method (the session's, or one added beside it); None for the others."""
+        s = self.session
+        extra = s.extras.get(key) if key else None
+        return s.adknet_weights() if key == "adknet" else (extra.path if extra and extra.is_adknet else None)
+
+    def method_actions(self, key: str | None) -> list[tuple[str, Callable[[], object]]]:
+        """The method list's right-click menu for `key` (None: the list's empty part), as (text, action)."""
+        actions: list[tuple[str, Callable[[], object]]] = []
+        weights = self._weights_of(key)
+        if weights:  # each ADK-Net model's own card, not only the main weights' (the note above the views)
+            actions.append((f"Model card of {self.session.label(key)}…", lambda: show_model_card(weights, self)))
+        if key in self.session.extras:
+            actions.append((f"Remove {self.session.label(key)}", lambda: self.ctx.commands.remove_method(key)))
+        return actions + [("Add method results…", lambda: self.ctx.shell.add_method_dialog()),
+                          ("Add ADK-Net weights…", lambda: self.ctx.shell.add_weights_dialog())]
+
     def _method_menu(self, pos) -> None:
         it = self.method_list.itemAt(pos)
-        key = it.data(Qt.UserRole) if it is not None else None
         menu = QMenu(self)
-        if key in self.session.extras:
-            menu.addAction(f"Remove {self.session.label(key)}", lambda: self.ctx.commands.remove_method(key))
-        menu.addAction("Add method results…", lambda: self.ctx.shell.add_method_dialog())
-        menu.addAction("Add ADK-Net weights…", lambda: self.ctx.shell.add_weights_dialog())
+        for text, action in self.method_actions(it.data(Qt.UserRole) if it is not None else None):
+            menu.addAction(text, action)
         menu.popup(self.method_list.viewport().mapToGlobal(pos))
 
     def _rebuild_views(self) -> None:
