@@ -136,21 +136,30 @@ def _trained_on(card: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _calibration_line(c: dict[str, Any]) -> list[str]:
-    """Quick calibrate's verdict in one line: what judged it, the scores, and whether the fit was adopted."""
-    before, after = _num(c.get("before")), _num(c.get("after"))
-    if c.get("checked") is False:
-        return ["quick calibrate: not checked (too few pairs to judge it), adopted"]
+def calibration_scores(c: dict[str, Any], after: bool = True, pairs: bool = False) -> str:
+    """A calibration record's scores in words ("cross-validated PSNR 30.60 → 31.23 dB"; '' without any): one
+    wording for the card summary and the runs list. `after`: also the fit's score, when there is one."""
+    before, fitted = _num(c.get("before")), _num(c.get("after")) if after else None
+    if before is None:
+        return ""
     cv = c.get("judged_by") == "cv"
     n = c.get("cv_pairs" if cv else "val_pairs")
-    what = "cross-validated PSNR" if cv else "val PSNR"
-    on = f" over {n} pairs" if cv and isinstance(n, int) else f" on {n} val pairs" if isinstance(n, int) else ""
-    if before is None:
+    on = (f" over {n} pairs" if cv else f" on {n} val pairs") if pairs and isinstance(n, int) else ""
+    return (f"{'cross-validated' if cv else 'val'} PSNR {before:.2f}" + ("" if fitted is None else f" → {fitted:.2f}")
+            + f" dB{on}")
+
+
+def _calibration_line(c: dict[str, Any]) -> list[str]:
+    """Quick calibrate's verdict in one line: what judged it, the scores, and whether the fit was adopted."""
+    if c.get("checked") is False:
+        return ["quick calibrate: not checked (too few pairs to judge it), adopted"]
+    scores = calibration_scores(c, pairs=True)
+    if not scores:
         return []
-    if after is None:  # cross-validation kept the model: no fit was made
-        return [f"quick calibrate: {what} {before:.2f} dB{on}; no fit beat the model, so it was kept unchanged"]
+    if _num(c.get("after")) is None:  # cross-validation kept the model: no fit was made
+        return [f"quick calibrate: {scores}; no fit beat the model, so it was kept unchanged"]
     verdict = "adopted" if c.get("adopted") is not False else "not adopted (the model it started from was kept)"
-    return [f"quick calibrate: {what} {before:.2f} → {after:.2f} dB{on}, {verdict}"]
+    return [f"quick calibrate: {scores}, {verdict}"]
 
 
 def _scores(card: dict[str, Any]) -> tuple[str, list[ScoreRow]]:

@@ -22,6 +22,7 @@ from typing import Any
 
 from . import json_input
 from .errors import UserError
+from .model_card import calibration_scores
 from .train_config import CKPT_FORMAT, default_runs_root
 from .weights import card_path, safe_torch_load
 
@@ -214,12 +215,10 @@ def _exported(card: dict) -> str:
         calibration = card.get("calibration") if isinstance(card.get("calibration"), dict) else {}
         if "adopted" not in calibration:
             return "the start (no training step)"
-        before, after = _num(calibration.get("before")), _num(calibration.get("after"))
-        what = "cross-validated" if calibration.get("judged_by") == "cv" else "val"
         adopted = calibration["adopted"] is True
-        score = ("" if before is None else f" ({what} PSNR {before:.2f} → {after:.2f} dB)" if adopted and after is not None
-                 else f" ({what} PSNR {before:.2f} dB)")
-        return "Quick calibrate: " + ("the calibrated model" if adopted else "the start, kept unchanged") + score
+        scores = calibration_scores(calibration, after=adopted)
+        return "Quick calibrate: " + ("the calibrated model" if adopted else "the start, kept unchanged") + (
+            f" ({scores})" if scores else "")
     return ("best" if which.startswith("best") else which) + (f" (it {it})" if it is not None else "")
 
 

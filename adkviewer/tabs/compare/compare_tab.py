@@ -157,7 +157,7 @@ class CompareTab(CompareLayout, CompareReadout, QWidget):
 
     def _method_tip(self, key: str, label: str) -> str:
         """What made a method's output: the weights' card for ADK-Net models, the files for one's own results."""
-        w = self._weights_of(key)
+        w = self.session.weights_of(key)
         if w:
             return f"{label}: {model_blurb(w)} (right-click for its model card)"
         s = self.session
@@ -167,16 +167,10 @@ class CompareTab(CompareLayout, CompareReadout, QWidget):
             return f"{label}: results read from {where} (right-click to remove)"
         return label
 
-    def _weights_of(self, key: str | None):
-        """The weights file of an ADK-Net method (the session's, or one added beside it); None for the others."""
-        s = self.session
-        extra = s.extras.get(key) if key else None
-        return s.adknet_weights() if key == "adknet" else (extra.path if extra and extra.is_adknet else None)
-
     def method_actions(self, key: str | None) -> list[tuple[str, Callable[[], object]]]:
         """The method list's right-click menu for `key` (None: the list's empty part), as (text, action)."""
         actions: list[tuple[str, Callable[[], object]]] = []
-        weights = self._weights_of(key)
+        weights = self.session.weights_of(key)
         if weights:  # each ADK-Net model's own card, not only the main weights' (the note above the views)
             actions.append((f"Model card of {self.session.label(key)}…", lambda: show_model_card(weights, self)))
         if key in self.session.extras:

@@ -133,7 +133,8 @@ class RunsPanel(QWidget):
                 cells = [run.name, "unreadable", run.problem]
             for col, text in enumerate(cells, start=1):
                 item = QTableWidgetItem(text)
-                said = [run.problem] if run.problem else [f"exported: {run.exported}"] * bool(run.exported) + run.missing
+                exported = [f"exported: {run.exported}"] if run.exported else []
+                said = [run.problem] if run.problem else exported + run.missing
                 item.setToolTip("\n".join([str(run.folder), *said]))
                 if run.problem:
                     item.setForeground(QBrush(QColor("#a33")))
