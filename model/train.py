@@ -205,7 +205,8 @@ class Trainer:
                 calibrate_next or (cfg.calibrate_first and cfg.init != "scratch")):
             pairs += (f" (Quick calibrate {'' if calibrate_next else 'first '}fits all {len(train) + len(self.val)}, "
                       f"cross-validated)")
-        self.log(f"{'calibrating' if calibrating else 'training'} on {describe_device(dev)}: {pairs}")
+        doing = "training" if not (calibrating or calibrate_next) else "calibrating"  # a fine-tune may follow it
+        self.log(f"{doing} on {describe_device(dev)}: {pairs}")
         self.log(f"run folder {cfg.out} (written once there is something to keep)" if calibrate_next else
                  f"writing {'weights' if calibrating else 'checkpoints and weights'} to {cfg.out}")
 

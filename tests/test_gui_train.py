@@ -112,6 +112,8 @@ def test_start_updates_curves_progress_and_preview_and_pause_resume_continue(qtb
             paused_at["it"] = tab.runner.trainer.iteration
 
     tab.runner.losses.connect(pause_once)
+    from adkviewer.tabs.train.train_widgets import PREVIEW_EMPTY
+    assert tab.preview.model.text() == tab.preview.gt.text() == PREVIEW_EMPTY  # not a dark pane that reads as black
     tab.start_button.click()
     assert not tab.start_button.isEnabled() and tab.stop_button.isEnabled()
     qtbot.waitUntil(lambda: tab.runner.state == PAUSED and tab.pause_button.text() == "Resume", timeout=WAIT_MS)
@@ -135,6 +137,7 @@ def test_start_updates_curves_progress_and_preview_and_pause_resume_continue(qtb
     assert set(tab.plots.ref_items) == {"bicubic", "lstsq"} and "Bicubic" in tab.plots.val_title()
     assert tab.preview.model.array is not None and tab.preview.model.array.shape == (16, 20, 3)
     assert tab.preview.gt.array is not None and "iteration 40" in tab.preview.model_title.text()
+    assert tab.preview.model.text() == "" and not tab.preview.model.pixmap().isNull()
     assert "it 40: val PSNR" in tab.log_view.toPlainText()
     assert tab.use_button.isEnabled() and tab.export_button.isEnabled() and tab.start_button.isEnabled()
 

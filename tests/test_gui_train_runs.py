@@ -46,12 +46,28 @@ def _row(panel, name: str) -> list[str]:
 def test_the_table_lists_each_run_and_names_a_broken_one(qtbot, pairs, out, tmp_path):
     win, tab, panel, runs = _listed(qtbot, pairs, out, tmp_path)
     now = runs[NOW]
-    assert _row(panel, NOW) == [NOW, STARTED[NOW], "scratch", f"{pairs.name} (4 train / 2 val)", "6",
-                                f"{now.best_psnr:.2f} dB (it {now.best_it})", f"{now.last_psnr:.2f} dB (it 6)"]
+    assert _row(panel, NOW) == [NOW, f"{now.best_psnr:.2f} dB (it {now.best_it})", f"{now.last_psnr:.2f} dB (it 6)",
+                                "6", f"{pairs.name} (4 train / 2 val)", "scratch", STARTED[NOW]]
     broken = _row(panel, BROKEN)
     assert broken[1] == "unreadable" and broken[2] == "checkpoint_last.pt cannot be read: it is truncated or damaged"
     panel.select(runs[OLD])
     assert "loss of every 10th iteration only" in panel.note.text()
+
+
+def test_a_narrow_pane_shows_the_scores_first_and_a_long_init_elided_with_its_whole_path_in_the_tooltip(
+        qtbot, pairs, out, tmp_path):
+    from adkviewer.tabs.train.runs_panel import INIT, INIT_MAX_PX, RUN_COLUMNS
+
+    win, tab, panel, runs = _listed(qtbot, pairs, out, tmp_path)
+    assert RUN_COLUMNS[:4] == ("Overlay", "Run", "Best val", "Last val")  # what a run is judged by, before the fold
+    long_init = "/home/someone/experiments/canon-source-models/session-12/adknet_x4_lite.safetensors"
+    runs[NOW].init = long_init
+    panel._fill()
+    row = panel.runs.index(runs[NOW])
+    assert panel.table.item(row, INIT).text() == long_init
+    assert panel.table.item(row, INIT).toolTip().startswith(f"init: {long_init}\n")
+    assert panel.table.columnWidth(INIT) == INIT_MAX_PX < panel.table.fontMetrics().horizontalAdvance(long_init)
+    assert panel.table.textElideMode() == Qt.ElideMiddle
 
 
 def test_ticked_runs_are_overlaid_with_labelled_curves_in_distinct_colours(qtbot, pairs, out, tmp_path):
@@ -130,7 +146,7 @@ def test_a_quick_calibrate_only_run_is_listed_as_no_training_step(qtbot, pairs, 
     panel.refresh()
     qtbot.waitUntil(lambda: panel.table.rowCount() == 1, timeout=WAIT_MS)
     run = panel.runs[0]
-    assert _row(panel, "cal")[4] == "0" and run.missing == []  # not "0 / 500": nothing was planned and stopped
+    assert _row(panel, "cal")[3] == "0" and run.missing == []  # not "0 / 500": nothing was planned and stopped
     assert run.exported.startswith("Quick calibrate: ")
     assert f"exported: {run.exported}" in panel.table.item(0, 5).toolTip()
     assert panel.table.item(0, 0).toolTip() == f"No curves to draw: no training step was made ({run.exported})"

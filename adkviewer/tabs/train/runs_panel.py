@@ -17,7 +17,10 @@ from adk_model.runs import RunInfo, list_runs
 
 from adkviewer.gui.jobs import JobQueue
 
-RUN_COLUMNS = ("Overlay", "Run", "Date", "Init", "Pairs", "Iterations", "Best val", "Last val")  # PSNR, dB
+# What a run is judged by comes first, so a narrow pane shows it before the fold; the rest scrolls sideways
+RUN_COLUMNS = ("Overlay", "Run", "Best val", "Last val", "Iterations", "Pairs", "Init", "Date")  # PSNR, dB
+INIT = RUN_COLUMNS.index("Init")
+INIT_MAX_PX = 200  # a weights-file start is a long path: elided in the middle, whole in the tooltip
 LISTING = "Listing the runs…"
 
 
@@ -59,10 +62,13 @@ class RunsPanel(QWidget):
         self.table.setWordWrap(False)
         hh = self.table.horizontalHeader()
         for c in range(len(RUN_COLUMNS)):  # a narrow pane scrolls sideways rather than eliding the names
-            hh.setSectionResizeMode(c, QHeaderView.ResizeToContents)
+            hh.setSectionResizeMode(c, QHeaderView.Interactive if c == INIT else QHeaderView.ResizeToContents)
         hh.setStretchLastSection(True)
-        self.table.horizontalHeaderItem(6).setToolTip("Best validation PSNR (RGB) and its iteration")
-        self.table.horizontalHeaderItem(7).setToolTip("Validation PSNR (RGB) at the run's last validation")
+        self.table.setTextElideMode(Qt.ElideMiddle)
+        self.table.horizontalHeaderItem(RUN_COLUMNS.index("Best val")).setToolTip(
+            "Best validation PSNR (RGB) and its iteration")
+        self.table.horizontalHeaderItem(RUN_COLUMNS.index("Last val")).setToolTip(
+            "Validation PSNR (RGB) at the run's last validation")
         self.table.itemChanged.connect(self._on_item_changed)
         self.table.itemSelectionChanged.connect(self._sync)
         self.table.doubleClicked.connect(lambda _index: self.open_selected())
@@ -127,21 +133,23 @@ class RunsPanel(QWidget):
                 tick.setToolTip("No curves to draw: " + (run.problem or "; ".join(run.missing) or
                                                          f"no training step was made ({run.exported or 'no export'})"))
             name = run.name + ("  (this run)" if self._is_current(run) else "")
-            cells = [name, run.date, run.init, run.pairs_text, run.iterations_text,
-                     _psnr(run.best_psnr, run.best_it), _psnr(run.last_psnr, run.last_it)]
+            cells = [name, _psnr(run.best_psnr, run.best_it), _psnr(run.last_psnr, run.last_it),
+                     run.iterations_text, run.pairs_text, run.init, run.date]
             if run.problem:
                 cells = [run.name, "unreadable", run.problem]
             for col, text in enumerate(cells, start=1):
                 item = QTableWidgetItem(text)
                 exported = [f"exported: {run.exported}"] if run.exported else []
                 said = [run.problem] if run.problem else exported + run.missing
-                item.setToolTip("\n".join([str(run.folder), *said]))
+                item.setToolTip("\n".join([*([f"init: {text}"] if col == INIT else []), str(run.folder), *said]))
                 if run.problem:
                     item.setForeground(QBrush(QColor("#a33")))
                 self.table.setItem(row, col, item)
             if run.problem:
                 self.table.setSpan(row, 3, 1, len(RUN_COLUMNS) - 3)
             self.table.setItem(row, 0, tick)
+        self.table.resizeColumnToContents(INIT)
+        self.table.setColumnWidth(INIT, min(self.table.columnWidth(INIT), INIT_MAX_PX))
         self.table.blockSignals(False)
         self._sync()
 

@@ -37,6 +37,7 @@ CALIBRATED_STATUS = {
 }
 WAITING = "Waiting for the first values…"
 PREVIEW_WAITING = "Preview: at the first validation"  # short: the pane is narrow in a 1024-pixel window
+PREVIEW_EMPTY = "no image yet"
 NO_VAL = "This run has no validation pairs: no validation PSNR (the export is the last iteration's)"
 
 
@@ -69,8 +70,9 @@ class PreviewImage(QLabel):
         return self._arr
 
     def _render(self) -> None:
-        if self._arr is None:
+        if self._arr is None:  # an empty dark pane would read as a black result
             self.setPixmap(QPixmap())
+            self.setText(PREVIEW_EMPTY)
             return
         h, w = self._arr.shape[:2]
         img = QImage(self._arr.data, w, h, 3 * w, QImage.Format_RGB888).copy()
