@@ -32,7 +32,7 @@ from .train_config import (CKPT_FORMAT, FINE_TUNE, RUNS_FOLDER, SCRATCH, Callbac
                            TrainConfig, default_init, default_runs_root, dist_from_env, lr_at, new_run_dir,
                            schedule_for)
 from .validation import predict, to_image, to_tensor, validate  # noqa: F401 (the engine's public names)
-from .train_setup import build_model, load_split_pairs  # noqa: F401 (the engine's public names)
+from .train_setup import build_model, load_split_pairs, resumed_config, setup_lines  # noqa: F401 (public names)
 
 
 def _oom_as_user_error(method: Callable) -> Callable:
@@ -110,24 +110,7 @@ class Trainer:
         ckpt = None
         if resume:
             ckpt = read_checkpoint(resume)
-            saved = dict(ckpt["train_config"])
-            done = int(ckpt["iteration"])
-            if iterations:
-                if iterations <= done:
-                    left = int(saved.get("iterations", 0)) > done
-                    finish = f" (or leave the count out to finish its {saved['iterations']})" if left else ""
-                    raise UserError(f"{Path(resume).name} is already at iteration {done}: give more than {done} "
-                                    f"iterations to continue it{finish}.")
-                saved["iterations"] = iterations
-            # The run continues where its checkpoint now is: a copied or moved run folder (or a relative --out
-            # stored from another working directory) must not write into the original one.
-            here = str(Path(resume).resolve().parent)
-            if saved.get("out") and Path(saved["out"]).resolve() != Path(here):
-                self.log(f"the checkpoint was written in {saved['out']}; continuing in its folder {here}")
-            saved["out"] = here
-            if command:
-                saved["resumes"] = [*saved.get("resumes", []), command]
-            cfg = self.cfg = TrainConfig.from_dict(saved)
+            cfg = self.cfg = resumed_config(ckpt, resume, iterations, command, self.log)
         if not cfg.out:
             cfg.out = str(new_run_dir(cfg.pairs, cfg.scale))
         ddp.check_devices(self.dist.world, cfg.device)  # before any rank waits for the others
@@ -197,18 +180,12 @@ class Trainer:
             if dev.type == "cuda" and "rng_cuda" in ckpt:
                 torch.cuda.set_rng_state(ckpt["rng_cuda"], dev)
             self.log(f"resumed {resume} at iteration {self.iteration}")
-        on_rank = f" ({len(shard)} on this rank)" if self.dist.world > 1 else ""
-        pairs = (f"{count_of(len(train), 'train pair')}{on_rank}, {count_of(len(self.val), 'val pair')}" if not
-                 calibrating else f"{count_of(len(train), 'pair')}, cross-validated" if not self.val else
-                 f"{count_of(len(train), 'train pair')}, judged on {count_of(len(self.val), 'val pair')}")
-        if not calibrating and self.val_held_out and self.val and ckpt is None and (
-                calibrate_next or (cfg.calibrate_first and cfg.init != "scratch")):
-            pairs += (f" (Quick calibrate {'' if calibrate_next else 'first '}fits all {len(train) + len(self.val)}, "
-                      f"cross-validated)")
-        doing = "training" if not (calibrating or calibrate_next) else "calibrating"  # a fine-tune may follow it
-        self.log(f"{doing} on {describe_device(dev)}: {pairs}")
-        self.log(f"run folder {cfg.out} (written once there is something to keep)" if calibrate_next else
-                 f"writing {'weights' if calibrating else 'checkpoints and weights'} to {cfg.out}")
+        calibrates_all = (not calibrating and self.val_held_out and bool(self.val) and ckpt is None and
+                          (calibrate_next or (cfg.calibrate_first and cfg.init != "scratch")))
+        for line in setup_lines(cfg, describe_device(dev), len(train), len(self.val),
+                                len(shard) if self.dist.world > 1 else None, calibrating, calibrate_next,
+                                calibrates_all):
+            self.log(line)
 
     # ------------------------------------------------------------------ loop
     def step(self) -> float:

@@ -1,10 +1,11 @@
-"""Before a run: its train and validation pairs, checked and loaded, and the model it starts from (new, shipped
-or a file, old weights gaining the linear part), for the training engine (adk_model.train)."""
+"""Before a run: its train and validation pairs, checked and loaded, the model it starts from (new, shipped or a
+file, old weights gaining the linear part), the settings a resumed run continues with, and the lines that say what
+the run will do, for the training engine (adk_model.train)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from .adknet import ARCH, ARCH_V1, ADKNet, preset, with_linear_part
 from .config_bounds import bounded_config
@@ -12,6 +13,7 @@ from .data import discover_pairs, load_pair, no_usable_pairs, select
 from .errors import UserError
 from .splits import resolve_split
 from .train_config import TrainConfig
+from .wording import count_of
 from .weights import default_weights, load_weights
 
 
@@ -57,3 +59,44 @@ def build_model(cfg: TrainConfig, log: Callable[[str], None] = lambda m: None) -
         model = with_linear_part(model, preset("lite", scale=cfg.scale).linear_taps)  # the preset's rule per scale
         log(f"{path.name} is {ARCH_V1}: fine-tuning it as {ARCH} (a global linear part beside its kernels)")
     return model
+
+
+def resumed_config(ckpt: dict[str, Any], resume: str, iterations: int | None, command: str,
+                   log: Callable[[str], None]) -> TrainConfig:
+    """The settings a checkpoint's run continues with: a new iteration budget (more than done), its folder where
+    the checkpoint now is, and `command` added to the commands that resumed it."""
+    saved = dict(ckpt["train_config"])
+    done = int(ckpt["iteration"])
+    if iterations:
+        if iterations <= done:
+            left = int(saved.get("iterations", 0)) > done
+            finish = f" (or leave the count out to finish its {saved['iterations']})" if left else ""
+            raise UserError(f"{Path(resume).name} is already at iteration {done}: give more than {done} "
+                            f"iterations to continue it{finish}.")
+        saved["iterations"] = iterations
+    # The run continues where its checkpoint now is: a copied or moved run folder (or a relative --out stored
+    # from another working directory) must not write into the original one.
+    here = str(Path(resume).resolve().parent)
+    if saved.get("out") and Path(saved["out"]).resolve() != Path(here):
+        log(f"the checkpoint was written in {saved['out']}; continuing in its folder {here}")
+    saved["out"] = here
+    if command:
+        saved["resumes"] = [*saved.get("resumes", []), command]
+    return TrainConfig.from_dict(saved)
+
+
+def setup_lines(cfg: TrainConfig, device: str, n_train: int, n_val: int, on_rank: int | None, calibrating: bool,
+                calibrate_next: bool, calibrates_all: bool) -> list[str]:
+    """What a set-up run says it will do: on which device, on which pairs, and where it writes. `calibrating`:
+    Quick calibrate alone; `calibrate_next`: the Train tab's button (a fine-tune may follow); `calibrates_all`: the
+    calibration fits the seeded val part too."""
+    rank = f" ({on_rank} on this rank)" if on_rank is not None else ""
+    pairs = (f"{count_of(n_train, 'train pair')}{rank}, {count_of(n_val, 'val pair')}" if not calibrating else
+             f"{count_of(n_train, 'pair')}, cross-validated" if not n_val else
+             f"{count_of(n_train, 'train pair')}, judged on {count_of(n_val, 'val pair')}")
+    if calibrates_all:
+        pairs += f" (Quick calibrate {'' if calibrate_next else 'first '}fits all {n_train + n_val}, cross-validated)"
+    doing = "calibrating" if calibrating or calibrate_next else "training"  # the button's run may go on to train
+    return [f"{doing} on {device}: {pairs}",
+            f"run folder {cfg.out} (written once there is something to keep)" if calibrate_next else
+            f"writing {'weights' if calibrating else 'checkpoints and weights'} to {cfg.out}"]
