@@ -14,7 +14,7 @@ import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from PIL import Image, UnidentifiedImageError
 
 from adk_model import imageio
-from adk_model.errors import PairError
+from adk_model.errors import PairError, UserError
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
 
@@ -285,6 +285,19 @@ def load_pair(info: PairInfo, scale: int) -> tuple[np.ndarray, np.ndarray]:
             f"not HR size / scale (expected {expected[1]}x{expected[0]} at x{scale})."
         )
     return np.ascontiguousarray(hr), lr
+
+
+def load_decodable(infos: Iterable[PairInfo], scale: int, skip: Callable[[PairInfo, str], None]
+                   ) -> Iterator[tuple[PairInfo, np.ndarray, np.ndarray]]:
+    """Load pairs one at a time, leaving out (told to `skip` with its sentence) one whose image proves truncated or
+    corrupt only when decoded: the scan reads headers, so such a pair is treated as one it could tell is broken."""
+    for info in infos:
+        try:
+            hr, lr = load_pair(info, scale)
+        except UserError as e:  # ImageLoadError, PairError: one sentence each
+            skip(info, str(e).rstrip("."))
+            continue
+        yield info, hr, lr
 
 
 def gaussian_blur(img: torch.Tensor, sigma: float) -> torch.Tensor:

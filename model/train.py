@@ -74,6 +74,7 @@ class Trainer:
         self.finished = False
         self.calibration: dict[str, Any] | None = None  # the card's record of the last quick calibrate
         self._start_scores: tuple[dict[str, float], Any] | None = None  # the start's validation, if just scored
+        self.unreadable: dict[str, str] = {}  # pairs left out at setup: their images would not decode (why)
 
     # ------------------------------------------------------------------ control
     def request_pause(self) -> None:
@@ -128,7 +129,7 @@ class Trainer:
         torch.manual_seed(cfg.seed + self.dist.rank)
         self.val_held_out = held_out_split(cfg.pairs, cfg.split)  # val is a seeded part: calibration fits on all
         alone = "Quick calibrate fits every pair, cross-validated over them" if calibrating else ""
-        self.train_infos, train, self.val_infos, self.val = load_split_pairs(cfg, self.log, alone)
+        self.train_infos, train, self.val_infos, self.val = load_split_pairs(cfg, self.log, alone, self.unreadable)
         self.train_pairs = train
         if calibrating and self.val_held_out:  # nothing validates: every pair is a pair of the fit (and the card)
             # in the order the Train tab's Quick calibrate and a fine-tune's start fit them (train, then the seeded

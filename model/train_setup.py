@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 from .adknet import ARCH, ARCH_V1, ADKNet, preset, with_linear_part
 from .config_bounds import bounded_config
-from .data import discover_pairs, load_pair, no_usable_pairs, select
+from .data import discover_pairs, load_decodable, no_usable_pairs, select
 from .errors import UserError
 from .splits import resolve_split
 from .train_config import TrainConfig
@@ -17,9 +17,10 @@ from .wording import count_of
 from .weights import default_weights, load_weights
 
 
-def load_split_pairs(cfg: TrainConfig, log: Callable[[str], None] = lambda m: None, fallback_says: str = ""):
+def load_split_pairs(cfg: TrainConfig, log: Callable[[str], None] = lambda m: None, fallback_says: str = "",
+                     unreadable: dict[str, str] | None = None):
     """Discover, check and load the train and validation pairs, naming every problem pair (`fallback_says`:
-    resolve_split's)."""
+    resolve_split's); `unreadable` gains each pair left out when its images would not decode, with why."""
     infos = discover_pairs(cfg.pairs, cfg.scale)
     bad = [p for p in infos if not p.ok]
     for p in bad:
@@ -35,9 +36,18 @@ def load_split_pairs(cfg: TrainConfig, log: Callable[[str], None] = lambda m: No
     if not train_infos:
         # (the Train tab refuses such a folder at its scan, in its own words; this is the command line's)
         raise UserError(no_usable_pairs(cfg.pairs, infos, cfg.scale, "training pairs", how="pass --scale {fit}"))
-    train = [load_pair(p, cfg.scale) for p in train_infos]
-    val = [load_pair(p, cfg.scale) for p in val_infos]
-    return train_infos, train, val_infos, val
+    def skip(p, why: str) -> None:  # said as the scan's skips are
+        log(f"skipping {p.name}: {why}")
+        if unreadable is not None:
+            unreadable[p.name] = why
+
+    train_loaded = list(load_decodable(train_infos, cfg.scale, skip))
+    if not train_loaded:
+        raise UserError(f"None of the {count_of(len(train_infos), 'training pair')} in {cfg.pairs} could be read "
+                        f"(each is named in the log).")
+    val_loaded = list(load_decodable(val_infos, cfg.scale, skip))
+    return ([p for p, _, _ in train_loaded], [(hr, lr) for _, hr, lr in train_loaded],
+            [p for p, _, _ in val_loaded], [(hr, lr) for _, hr, lr in val_loaded])
 
 
 def build_model(cfg: TrainConfig, log: Callable[[str], None] = lambda m: None) -> ADKNet:

@@ -146,3 +146,17 @@ def test_eval_json_subprocess_smoke(pristine):
     res = json.loads(proc.stdout)
     assert res["pairs"] == 2 and list(res["methods"]) == ["nearest", "bicubic"]
     assert "Traceback" not in proc.stderr
+
+
+def test_a_pair_that_proves_broken_only_when_decoded_is_skipped_as_an_unreadable_one_is(pairs, capsys):
+    """`--split all` skips a pair the scan finds broken (a text file named .png) and, the same way, one whose pixel
+    data turns out truncated when decoded; either way the others are scored and the exit code is 1."""
+    f = pairs / "HR" / "p4.png"
+    f.write_bytes(f.read_bytes()[:200])  # the header is intact: the scan cannot tell
+    code, out, err = _run(capsys, ["eval", "--pairs", pairs, "--split", "all", "--methods", "bicubic", "--json"])
+    assert code == 1, err
+    assert "adkviewer: skipping p4: Cannot load image" in err and "truncated" in err and "error" not in err
+    assert json.loads(out)["pairs"] == 4
+    (pairs / "LR" / "p0.png").write_bytes(b"broken")
+    code, out, err = _run(capsys, ["eval", "--pairs", pairs, "--split", "all", "--methods", "bicubic", "--json"])
+    assert code == 1 and "adkviewer: skipping p0: unreadable file" in err and json.loads(out)["pairs"] == 3

@@ -51,7 +51,7 @@ def _score(state: DatasetState, cache: ScoreCache, methods=METHODS, extras=()) -
 def test_split_pairs_is_what_eval_uses_and_the_gui_lists_problems(pairs):
     for split in ("val", "train", "all"):
         sp = split_pairs(pairs, split)
-        scale, chosen, train, _ = load_eval_pairs(str(pairs), split, None)
+        scale, chosen, train, _, _ = load_eval_pairs(str(pairs), split, None)
         assert (sp.scale, [p.name for p in sp.chosen], [p.name for p in sp.train]) == \
             (scale, [p.name for p in chosen], [p.name for p in train])
     assert [p.name for p in split_pairs(pairs, "val").chosen] == ["p3", "p4", "p5"]

@@ -117,3 +117,20 @@ def test_quick_calibrate_after_start_from_changed_calibrates_the_newly_chosen_mo
     tab.calibrate_button.click()  # the same choice again: the current model, and the log names where it started
     wait_idle(qtbot, tab)
     assert "quick calibrate of the current model (iteration 0, started from " in tab.log_view.toPlainText()
+
+
+def test_a_pair_that_proves_truncated_turns_red_in_the_table_and_the_run_goes_on_without_it(qtbot, tmp_path):
+    pairs = make_pairs(tmp_path / "pairs", n_train=4, n_val=2, lr_size=(16, 20))
+    f = pairs / "HR" / "p1.png"
+    f.write_bytes(f.read_bytes()[:200])  # header intact: the scan lists it as ok
+    win, tab = setup_tab(qtbot, pairs, tmp_path / "runs", init="shipped", model_overrides={}, iterations=2,
+                         val_every=2)
+    row = [tab.pairs_table.item(i, 0).text() for i in range(tab.pairs_table.rowCount())].index("p1")
+    assert tab.pairs_table.item(row, 4).text() == "ok"
+    tab.calibrate_button.click()
+    wait_idle(qtbot, tab)
+    status = tab.pairs_table.item(row, 4).text()
+    assert status.startswith("unreadable: Cannot load image") and "truncated" in status
+    assert tab.pairs_table.item(row, 1).text() == "—"
+    assert "skipping p1: Cannot load image" in tab.log_view.toPlainText()
+    assert "fitted on 3 train pairs" in tab.last_message, tab.last_message  # it ran without p1

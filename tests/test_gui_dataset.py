@@ -194,3 +194,17 @@ def test_a_models_own_training_pairs_are_marked_in_the_table_and_summary(qtbot, 
     rows = list(csv.DictReader(io.StringIO(panel.table_csv())))
     marks = {(r["pair"], r["method"] == "adknet:ft"): r["trained_on_pair"] for r in rows if r["method"]}
     assert marks[("p0", True)] == "yes" and marks[("p3", True)] == "" and marks[("p0", False)] == ""
+
+
+def test_a_pair_that_proves_truncated_is_counted_failed_and_its_reason_said_once(qtbot, tmp_path):
+    folder = make_pairs(tmp_path / "cam", 4, n_train=3, n_val=2, lr_size=(12, 16))
+    f = folder / "HR" / "p1.png"
+    f.write_bytes(f.read_bytes()[:200])  # the scan reads the header only: the row starts as usable
+    win = _window(qtbot, folder, "--split", "all")
+    c, panel = win.dataset.controller, win.dataset.panel
+    qtbot.waitUntil(c.complete, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "1 failed" in panel.summary_title.text(), timeout=WAIT_MS)
+    assert "4 of 5 pairs scored, 1 failed" in panel.summary_title.text()
+    row = [r.name for r in c.state.rows].index("p1")
+    status = panel.model.status(row)
+    assert "truncated" in status and status.count("Cannot load image") == 1, status

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from core_helpers import TINY, one_thread, perturbed  # noqa: F401 (fixture)
+from core_helpers import TINY, make_pairs, one_thread, perturbed  # noqa: F401 (fixture)
 from train_helpers import _cfg, pairs  # noqa: F401,F811 (fixture)
 from adk_model.adknet import ADKNet, preset
 from adk_model.errors import UserError
@@ -153,3 +153,23 @@ def test_a_fit_that_cross_validation_keeps_is_not_called_adopted_even_with_valid
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     assert check.sentence().startswith("Quick calibrate (the linear part, colour mix and bias, fitted on 4 train "
                                        "pairs) found no fit that beats the model as it is when cross-validated")
+
+
+def test_a_pair_whose_image_proves_truncated_is_left_out_of_the_run_and_named(tmp_path):
+    from adk_model.train import Callbacks, Trainer, TrainConfig
+
+    pairs = make_pairs(tmp_path / "pairs", n_train=4, n_val=2)
+    f = pairs / "HR" / "p1.png"
+    f.write_bytes(f.read_bytes()[:200])  # header intact: the folder scan calls it usable
+    logs: list[str] = []
+    t = Trainer(TrainConfig(pairs=str(pairs), init="scratch", iterations=1, batch=1, patch=8, device="cpu",
+                            out=str(tmp_path / "run")), Callbacks(on_log=logs.append))
+    t.setup()
+    assert [p.name for p in t.train_infos] == ["p0", "p2", "p3"] and len(t.train_pairs) == 3
+    assert set(t.unreadable) == {"p1"} and "truncated" in t.unreadable["p1"]
+    assert any(m.startswith("skipping p1: Cannot load image") for m in logs), logs
+    for name in ("p0", "p2", "p3"):
+        g = pairs / "HR" / f"{name}.png"
+        g.write_bytes(g.read_bytes()[:200])
+    with pytest.raises(UserError, match="None of the 4 training pairs in .* could be read"):
+        Trainer(TrainConfig(pairs=str(pairs), init="scratch", device="cpu", out=str(tmp_path / "run2"))).setup()

@@ -11,14 +11,14 @@ from adkviewer.cli.args import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, _fail, pro
 
 def load_eval_pairs(pairs_dir: str, split: str, scale: int | None):
     """Pairs for an evaluation split (adk_model.split_pairs, shared with the GUI's dataset view), plus the train
-    pairs when a least-squares fit must be made; unusable pairs are said on stderr."""
+    pairs when a least-squares fit must be made, and how many pairs of the split were skipped (said on stderr)."""
     from adk_model.data import load_pair
     from adk_model.split_pairs import split_pairs
 
     sp = split_pairs(pairs_dir, split, scale)
     for p in sp.unusable:  # after the selection: a chosen pair that is unusable is the error, not a skip
         print(f"adkviewer: skipping {p.name}: {p.problem}", file=sys.stderr)
-    return sp.scale, sp.chosen, sp.train, load_pair
+    return sp.scale, sp.chosen, sp.train, load_pair, len(sp.problems)
 
 
 def parse_added(args) -> dict:
@@ -59,6 +59,7 @@ def check_external(extras: dict, pair_count: int) -> None:
 def cmd_eval(args, argv) -> int:
     from tqdm import tqdm
 
+    from adk_model.data import load_decodable
     from adk_model.devices import resolve_device
     from adk_model.eval_report import eval_csv, eval_report, lstsq_source
     from adk_model.evaluate import evaluate, format_table
@@ -75,7 +76,7 @@ def cmd_eval(args, argv) -> int:
         extras = parse_added(args)
     except UserError as e:
         return _fail(str(e), EXIT_USAGE)
-    scale, chosen, train_infos, load_pair = load_eval_pairs(args.pairs, args.split, args.scale)
+    scale, chosen, train_infos, _load, skipped = load_eval_pairs(args.pairs, args.split, args.scale)
     check_external(extras, len(chosen))
     ms = MethodSet(scale=scale, device=resolve_device(args.device), weights_path=args.weights,
                    lstsq_path=args.lstsq_fit, extras=extras)
@@ -112,9 +113,19 @@ def cmd_eval(args, argv) -> int:
     if args.crop and 2 * args.crop >= smallest:
         raise UserError(f"--crop {args.crop} leaves nothing of the smallest LR image ({smallest} pixels across).")
     hr_stems = {p.name: pair_names(p)[1:] for p in chosen}  # external results may use either name
+    unreadable: list[str] = []
+
+    def skip(p, why: str) -> None:  # an image that proves broken only when decoded: treated as a scan's skip
+        if args.split not in ("all",) and not args.split.startswith("fraction:"):
+            raise UserError(f"Pair '{p.name}' of the {args.split} split cannot be used: {why}.")  # as a named one
+        unreadable.append(p.name)
+        tqdm.write(f"adkviewer: skipping {p.name}: {why}", file=sys.stderr)
+
     with tqdm(chosen, desc="scoring", unit="pair", file=sys.stderr, disable=quiet) as scoring:
-        res = evaluate(((p.name, *load_pair(p, scale)) for p in scoring), methods, ms, crop=args.crop,
-                       names=hr_stems)
+        res = evaluate(((p.name, hr, lr) for p, hr, lr in load_decodable(scoring, scale, skip)), methods, ms,
+                       crop=args.crop, names=hr_stems)
+    if not res.per_pair:
+        raise UserError(f"None of the {count_of(len(chosen), 'pair')} to score could be read (each is named above).")
     for pair, trouble in res.problems.items():  # that method is left out of this pair's means only
         for m, why in trouble.items():
             print(f"adkviewer: skipping {naming_pair(pair, why, ms.label(m))}", file=sys.stderr)
@@ -125,4 +136,4 @@ def cmd_eval(args, argv) -> int:
         for note in report["notes"]:
             print(f"adkviewer: note: {note}", file=sys.stderr)
         sys.stdout.write(eval_csv(report) if args.csv else format_table(res, ms.label) + "\n")
-    return EXIT_SOME_FAILED if res.problems else EXIT_OK
+    return EXIT_SOME_FAILED if res.problems or unreadable or skipped else EXIT_OK

@@ -59,7 +59,7 @@ def _jobs(args):
             raise UserError("Give an IMAGE or --pairs, not both.")
         from adkviewer.cli.evaluate import load_eval_pairs
 
-        scale, chosen, _train, load_pair = load_eval_pairs(args.pairs, args.split, args.scale)
+        scale, chosen, _train, load_pair, _skipped = load_eval_pairs(args.pairs, args.split, args.scale)
         if args.names:
             chosen = select(chosen, args.names)
         return scale, [(p.name, (lambda p=p: load_pair(p, scale)), (p.name, Path(p.hr_path).stem)) for p in chosen]

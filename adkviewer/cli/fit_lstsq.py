@@ -20,7 +20,7 @@ def cmd_fit_lstsq(args, argv) -> int:
     if args.taps is not None and (args.taps < args.scale or (args.taps - args.scale) % 2):
         raise UserError(f"--taps {args.taps} must be at least the scale {args.scale} with taps - scale even.")
     check_new_safetensors(args.out, args.overwrite, "fits are written as safetensors")
-    scale, chosen, train_infos, load_pair = load_eval_pairs(args.pairs, args.split, args.scale)
+    scale, chosen, train_infos, load_pair, _skipped = load_eval_pairs(args.pairs, args.split, args.scale)
     with tqdm(chosen, desc="fitting lstsq", unit="pair", file=sys.stderr, disable=progress_off(args)) as fitting:
         fit = fit_lstsq((load_pair(p, scale) for p in fitting), scale, taps=args.taps or 4 * scale,
                         fitted_on=f"{Path(args.pairs).name} {args.split} split ({count_of(len(chosen), 'pair')})")

@@ -101,7 +101,7 @@ class PairsModel(QAbstractTableModel):
         why = st.problems.get(r.name, {})
         got = st.scores.get(r.name, {})
         if why:
-            return "; ".join(why.values())
+            return "; ".join(dict.fromkeys(why.values()))  # a pair that failed every method: said once
         if len(got) < len(self.methods):
             return f"{len(got)} of {len(self.methods)} methods…" if got else "waiting…"
         return ""

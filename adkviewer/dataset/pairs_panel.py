@@ -165,8 +165,9 @@ class PairsPanel(QWidget):
                 if trained:
                     item.setToolTip(f"{TRAINED_TIP} ({trained} of the {int(v['pairs'])} pairs)")
                 self.summary.setItem(i, j, item)
-        scored = st.scored()
-        where = f"{st.split} split, x{st.scale}, {scored} of {len(st.usable)} pairs scored" if st.folder else ""
+        failed = st.failed()
+        where = (f"{st.split} split, x{st.scale}, {st.scored() - failed} of {len(st.usable)} pairs scored"
+                 + (f", {failed} failed" if failed else "")) if st.folder else ""
         self.summary_title.setText(f"<b>Summary</b> ({where}). {st.convention()}." if where else "")
 
     def _select_row(self, source_row: int) -> None:

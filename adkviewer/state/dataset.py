@@ -112,6 +112,10 @@ class DatasetState:
         """How many usable pairs have a score or a problem for at least one method."""
         return sum(1 for r in self.usable if r.name in self.scores or r.name in self.problems)
 
+    def failed(self) -> int:
+        """How many usable pairs have only problems (an image that would not decode fails every method)."""
+        return sum(1 for r in self.usable if r.name in self.problems and not self.scores.get(r.name))
+
     def complete(self, methods: Sequence[str]) -> bool:
         return all(all(m in self.scores.get(r.name, {}) or m in self.problems.get(r.name, {}) for m in methods)
                    for r in self.usable)

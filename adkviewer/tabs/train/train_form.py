@@ -253,6 +253,20 @@ class TrainForm:
         note.setVisible(self._no_split_file)
         self._sync_form_enabled()
 
+    def mark_unreadable(self, unreadable: dict[str, str]) -> None:
+        """Rows whose images would not decode when a run loaded them (the scan reads only headers): red, as the
+        scan's own unusable rows, and left out of the run."""
+        t = self.pairs_table
+        for i in range(t.rowCount()):
+            why = unreadable.get(t.item(i, 0).text()) if t.item(i, 0) else None
+            if why is None:
+                continue
+            for c in range(t.columnCount()):
+                t.item(i, c).setForeground(QBrush(QColor("#b00020")))
+            t.item(i, 1).setText("—")
+            t.item(i, 4).setText(f"unreadable: {why}")
+            t.item(i, 4).setToolTip(f"unreadable: {why}")
+
     def _fill_table(self, scan: PairScan) -> None:
         t = self.pairs_table
         t.setRowCount(len(scan.rows))

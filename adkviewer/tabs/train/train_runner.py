@@ -191,7 +191,8 @@ class TrainRunner(QObject):
     def _setup_info(self, t: Trainer) -> dict[str, Any]:
         return {"cfg": TrainConfig.from_dict(t.cfg.to_dict()), "iteration": t.iteration, "total": t.cfg.iterations,
                 "elapsed": t.elapsed, "history": list(t.history), "train": [p.name for p in t.train_infos],
-                "val": [p.name for p in t.val_infos], "device": describe_device(t.device)}
+                "val": [p.name for p in t.val_infos], "device": describe_device(t.device),
+                "unreadable": dict(t.unreadable)}
 
     def _on_running(self, _state: str) -> None:
         """Set-up done: the run goes on (a pause or stop asked for meanwhile keeps its state); reference lines start."""

@@ -211,6 +211,7 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, QWidget):
     def _on_setup(self, info: dict[str, Any]) -> None:
         cfg: TrainConfig = info["cfg"]
         self.settings.set("train/last_run", cfg.out)
+        self.mark_unreadable(info.get("unreadable", {}))
         self._run_validates = bool(info["val"])
         if not self._run_validates:
             self.preview.caption.setText("Validation preview: none (no validation pairs)")
