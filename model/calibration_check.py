@@ -185,5 +185,5 @@ def few_pairs_note(pairs: int, init: str) -> str | None:
     if init == "scratch" or pairs >= FEW_PAIRS:
         return None
     return (f"Only {count_of(pairs, 'pair')}: fine-tuning on fewer than {FEW_PAIRS} is unreliable, and Quick "
-            f"calibrate alone is usually the better choice (bench/RESULTS.md: on 5 and 10 pairs of a new camera the "
-            f"fine-tune never beat it).")
+            f"calibrate alone is usually the better choice (in the project's transfer benchmark, on 5 and 10 pairs "
+            f"of a new camera the fine-tune never beat it).")

@@ -14,6 +14,7 @@ import torch
 from .ddp import launch_record
 from .devices import describe_device
 from .model_card import summarize_card
+from .splits import AUTO_VAL_FRACTION, SPLIT_FILENAME
 from .train_config import STEP_SETTINGS
 from .weights import default_weights, describe_weights
 
@@ -33,7 +34,11 @@ def _pairs_record(trainer: Any) -> dict[str, Any]:
     # says so, so that their scores are not taken for test scores (model_card.card_train_pairs)
     joined = isinstance(calibration, dict) and calibration.get("adopted") is True and \
         calibration.get("judged_by") == "cv" and getattr(trainer, "val_held_out", False) and val
-    return {"pairs": str(cfg.pairs), "split": cfg.split, "train_pairs": train, "val_pairs": val,
+    split = cfg.split  # as asked; where the folder has no split.json, what was used in its place
+    if getattr(trainer, "val_held_out", False) and not split.startswith("fraction:"):
+        split = (f"fraction:{AUTO_VAL_FRACTION:g} (seed {cfg.seed}; the folder has no {SPLIT_FILENAME})" if val else
+                 f"all (Quick calibrate fitted every pair; the folder has no {SPLIT_FILENAME})")
+    return {"pairs": str(cfg.pairs), "split": split, "train_pairs": train, "val_pairs": val,
             **({"fitted_pairs": sorted(train + val)} if joined else {}), "iterations": trainer.iteration,
             "started": trainer.started, **({"start_model": start} if start else {})}
 

@@ -66,7 +66,8 @@ def split_pairs(pairs_dir: str | os.PathLike, split: str, scale: int | None = No
             split_obj = resolve_split(folder, split, [], fallback=None)
         except UserError as e:
             if split in SPLIT_WORDS and has_file:
-                raise UserError(f"--split {split} needs a valid {SPLIT_FILENAME} in {folder} ({e})") from None
+                # worded for the CLI and the GUI's dataset view alike (the GUI has no --split flag)
+                raise UserError(f"The {split} split needs a valid {SPLIT_FILENAME} in {folder} ({e})") from None
             raise
     scale = scale or (split_obj.scale if split_obj else 4)
     infos = discover_pairs(folder, scale)

@@ -273,3 +273,19 @@ def test_a_screenshot_of_an_error_banner_exits_3(tmp_path):
     from adkviewer.shell import app
 
     assert app.EXIT_RUNTIME == EXIT_RUNTIME == 3  # the shell keeps its own copy (it may not import the CLI)
+
+
+def test_a_screenshot_of_a_view_that_shows_an_error_exits_3(tmp_path):
+    """Unreadable weights: the window opens and the ADK-Net view says why it has no result; that picture exited 0."""
+    from core_helpers import save_png, smooth_image
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), OMP_NUM_THREADS="1",
+               QT_QPA_PLATFORM="offscreen")
+    save_png(tmp_path / "a.png", smooth_image(32, 40))
+    (tmp_path / "random.safetensors").write_bytes(os.urandom(4096))
+    shot = tmp_path / "x.png"
+    proc = subprocess.run([sys.executable, "-m", "adkviewer", str(tmp_path / "a.png"), "--weights",
+                           str(tmp_path / "random.safetensors"), "--screenshot", str(shot), "--size", "640x400"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 3, proc.stderr
+    assert "shows no result: " in proc.stderr and "random.safetensors" in proc.stderr and shot.is_file()

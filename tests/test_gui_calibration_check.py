@@ -134,3 +134,16 @@ def test_a_pair_that_proves_truncated_turns_red_in_the_table_and_the_run_goes_on
     assert tab.pairs_table.item(row, 1).text() == "—"
     assert "skipping p1: Cannot load image" in tab.log_view.toPlainText()
     assert "fitted on 3 train pairs" in tab.last_message, tab.last_message  # it ran without p1
+
+
+def test_a_failed_quick_calibrate_leaves_no_busy_bar(qtbot, tmp_path):
+    pairs = make_pairs(tmp_path / "pairs", n_train=3, n_val=1, lr_size=(16, 20))
+    for f in (pairs / "HR").glob("*.png"):
+        f.write_bytes(f.read_bytes()[:200])  # every pair proves unreadable once decoded
+    win, tab = setup_tab(qtbot, pairs, tmp_path / "runs", init="shipped", model_overrides={}, iterations=2,
+                         val_every=2)
+    tab.calibrate_button.click()
+    wait_idle(qtbot, tab)
+    assert win.banner.level == "error" and "could be read" in win.banner.text()
+    assert tab.eta_label.text() == "failed"
+    assert tab.progress.maximum() > 0 and tab.progress.format() == "failed"  # not the striped busy pattern

@@ -38,6 +38,16 @@ def test_export_writes_weights_and_a_card_that_load(pairs, tmp_path):
     assert tr["settings"]["batch"] == 2 and tr["settings"]["model_overrides"] == TINY
     assert "psnr" in tr["best_val"] and tr["exported"] == {"which": "last", "iteration": 2}
     assert card["validation"] == {"pairs": 2} and card["scale"] == 4 and card["config"] == t.model.cfg.to_dict()
+    (pairs / "split.json").rename(pairs / "split.off")  # without a split file the card says what validated
+    try:
+        t2 = Trainer(_cfg(pairs, tmp_path / "run2", iterations=1, val_every=1, export="last"))
+        t2.setup()
+        t2.run()
+        tr2 = json.loads(card_path(t2.export()).read_text())["training"]
+        assert tr2["split"] == f"fraction:0.2 (seed {t2.cfg.seed}; the folder has no split.json)"
+        assert len(tr2["val_pairs"]) == 1
+    finally:
+        (pairs / "split.off").rename(pairs / "split.json")
 
     loaded = load_weights(path, expect_scale=4)
     assert loaded.notes == [] and loaded.model.cfg == t.model.cfg

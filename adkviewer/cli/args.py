@@ -196,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
                         f"when fine-tuning, {SCRATCH.patience or 'never'} from scratch; 0: never)")
     t.add_argument("--export", choices=EXPORTS, default=TrainConfig.export,
                    help="what the run exports: halfway between a fine-tune's start and its best validated iteration "
-                        "(the default; bench/RESULTS.md measures why), that best validated iteration (the start "
+                        "(the default; the project's transfer benchmark measures why), that best validated iteration (the start "
                         "included), or the last iteration's model")
     t.add_argument("--last", action="store_true", help="the same as --export last")
     t.add_argument("--loss", choices=("l1", "mse"), default=TrainConfig.loss,

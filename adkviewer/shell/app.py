@@ -204,6 +204,12 @@ def _screenshot(app, win, path: str, size: tuple[int, int]) -> int:
             print(f"adkviewer: message shown in the window: {banner}", file=sys.stderr)
         if win.banner.level == "error":  # a script or CI must not take a picture of an error for a success
             result["code"] = EXIT_RUNTIME
+        session = win.session
+        for m in session.methods:  # nor of a view that shows why a method has no result (unreadable weights, ...)
+            r = session.results.get(m)
+            if r is not None and r.lr is None and r.message:
+                print(f"adkviewer: {session.label(m)} shows no result: {r.message}", file=sys.stderr)
+                result["code"] = EXIT_RUNTIME
         win.controller.shutdown()
         win.close()
         app.exit(result["code"])

@@ -272,7 +272,8 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, QWidget):
         else:
             self.progress.setRange(0, 1)
             self.progress.setValue(0)
-            self.progress.setFormat("calibrated: Start fine-tunes it" if outcome == "calibrated" else "idle")
+            self.progress.setFormat("calibrated: Start fine-tunes it" if outcome == "calibrated" else
+                                    "failed" if outcome == "crashed" else "idle")
 
     def _on_calibrated(self, info: dict[str, Any]) -> None:
         """An adopted calibration becomes what Start begins from; one worse on validation changes nothing."""
@@ -334,8 +335,8 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, QWidget):
         if message:
             self.log(message)
         calibration = outcome in ("calibrated", "not adopted", "cancelled")
-        if calibration or self.progress.format().startswith("quick calibrate"):
-            self._run_bar(outcome)
+        if calibration or self.progress.format().startswith("quick calibrate") or self.progress.maximum() == 0:
+            self._run_bar(outcome)  # (a failed one too: a busy bar beside "failed" reads as work still going on)
         if outcome == "crashed":
             self.hub.error(message, TRAIN)
         elif outcome in ("calibrated", "not adopted"):  # the sentence is long: the status line gives its gist
