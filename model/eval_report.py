@@ -6,6 +6,7 @@ The CSV is made from the JSON report, so both carry the same key names and the s
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import math
@@ -133,6 +134,26 @@ def eval_csv(report: dict[str, Any]) -> str:
         row = {"pair": "", "method": m, **d}
         w.writerow([_cell(k, row.get(k)) for k in CSV_COLUMNS])
     return buf.getvalue()
+
+
+def shipped_lstsq_note(given: str | os.PathLike | None, n_train: int, scale: int) -> str | None:
+    """Where "Least-squares" will be the shipped fit (no fit given, no train split to fit on), that sentence: the
+    baseline a new camera's pairs are to be judged against is a fit of those pairs, not of RealSR's."""
+    from .methods import shipped_lstsq
+
+    path = None if given or n_train else shipped_lstsq(scale)
+    if path is None:
+        return None
+    return f"Least-squares is the shipped fit ({_fitted_on(str(path), os.stat(path).st_mtime_ns)}), not one " \
+           f"fitted on these pairs"
+
+
+@functools.lru_cache(maxsize=8)
+def _fitted_on(path: str, _mtime: int) -> str:
+    """A fit file's "fitted on", read once per file version (the dataset view asks after every pair)."""
+    from .baselines import load_lstsq
+
+    return load_lstsq(path).fitted_on
 
 
 def lstsq_source(path: str | os.PathLike | None, fitted_on_pairs: int = 0) -> dict[str, Any]:

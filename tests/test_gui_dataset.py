@@ -208,3 +208,24 @@ def test_a_pair_that_proves_truncated_is_counted_failed_and_its_reason_said_once
     row = [r.name for r in c.state.rows].index("p1")
     status = panel.model.status(row)
     assert "truncated" in status and status.count("Cannot load image") == 1, status
+
+
+def test_the_summary_says_when_least_squares_is_the_shipped_fit_and_eval_says_how_to_fit_one(qtbot, tmp_path,
+                                                                                              capsys):
+    """A folder without split.json has no train split: Least-squares is RealSR's fit, not the camera's own, and a
+    new user took it for the baseline to beat."""
+    folder = make_pairs(tmp_path / "cam", 4, n_train=3, n_val=2, lr_size=(12, 16))
+    (folder / "split.json").unlink()
+    win = _window(qtbot, folder, "--split", "all")
+    c, panel = win.dataset.controller, win.dataset.panel
+    qtbot.waitUntil(c.complete, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "shipped fit" in panel.summary_title.text(), timeout=WAIT_MS)
+    assert "Least-squares is the shipped fit (realsr_x4 train split (80 pairs)), not one fitted on these pairs " \
+           "(File → Fit a least-squares kernel from a pairs folder…)." in panel.summary_title.text()
+    code = cli_main(["eval", "--pairs", str(folder), "--split", "all", "--methods", "lstsq"])
+    err = capsys.readouterr().err
+    assert code == 0 and "adkviewer: note: Least-squares is the shipped fit (realsr_x4 train split (80 pairs))" in err
+    assert f"'adkviewer fit-lstsq --pairs {folder} --split all -o FIT.safetensors', then --lstsq-fit" in err
+    code = cli_main(["eval", "--pairs", str(folder), "--split", "all", "--methods", "lstsq", "--lstsq-fit",
+                     str(tmp_path / "none.safetensors")])
+    assert "shipped fit" not in capsys.readouterr().err  # a fit of one's own is not the shipped one

@@ -61,7 +61,7 @@ def cmd_eval(args, argv) -> int:
 
     from adk_model.data import load_decodable
     from adk_model.devices import resolve_device
-    from adk_model.eval_report import eval_csv, eval_report, lstsq_source
+    from adk_model.eval_report import eval_csv, eval_report, lstsq_source, shipped_lstsq_note
     from adk_model.evaluate import evaluate, format_table
     from adk_model.external import naming_pair
     from adk_model.errors import UserError
@@ -135,5 +135,9 @@ def cmd_eval(args, argv) -> int:
     else:
         for note in report["notes"]:
             print(f"adkviewer: note: {note}", file=sys.stderr)
+        shipped = "lstsq" in methods and shipped_lstsq_note(args.lstsq_fit, len(train_infos), scale)
+        if shipped:
+            print(f"adkviewer: note: {shipped}; 'adkviewer fit-lstsq --pairs {args.pairs} --split all -o FIT"
+                  f".safetensors', then --lstsq-fit FIT.safetensors, scores one.", file=sys.stderr)
         sys.stdout.write(eval_csv(report) if args.csv else format_table(res, ms.label) + "\n")
     return EXIT_SOME_FAILED if res.problems or unreadable or skipped else EXIT_OK

@@ -168,7 +168,9 @@ class PairsPanel(QWidget):
         failed = st.failed()
         where = (f"{st.split} split, x{st.scale}, {st.scored() - failed} of {len(st.usable)} pairs scored"
                  + (f", {failed} failed" if failed else "")) if st.folder else ""
-        self.summary_title.setText(f"<b>Summary</b> ({where}). {st.convention()}." if where else "")
+        shipped = "lstsq" in shown and st.shipped_lstsq_note(self.ctx.session.lstsq_paths.get(st.scale))
+        fit_it = f" {shipped} (File → Fit a least-squares kernel from a pairs folder…)." if shipped else ""
+        self.summary_title.setText(f"<b>Summary</b> ({where}). {st.convention()}.{fit_it}" if where else "")
 
     def _select_row(self, source_row: int) -> None:
         index = self.proxy.mapFromSource(self.model.index(source_row, 0))

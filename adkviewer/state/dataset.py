@@ -144,6 +144,12 @@ class DatasetState:
             out[m] = (sum(1 for s in both if s[HEADLINE]["psnr"] > s[m]["psnr"]), len(both))
         return out
 
+    def shipped_lstsq_note(self, given: str | None) -> str | None:
+        """Where Least-squares is the shipped fit here (none `given`, no train split), that sentence (as eval's)."""
+        from adk_model.eval_report import shipped_lstsq_note
+
+        return None if self.pairs is None else shipped_lstsq_note(given, len(self.pairs.train), self.scale)
+
     def convention(self) -> str:
         return convention(0)
 
