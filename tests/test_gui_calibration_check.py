@@ -147,3 +147,7 @@ def test_a_failed_quick_calibrate_leaves_no_busy_bar(qtbot, tmp_path):
     assert win.banner.level == "error" and "could be read" in win.banner.text()
     assert tab.eta_label.text() == "failed"
     assert tab.progress.maximum() > 0 and tab.progress.format() == "failed"  # not the striped busy pattern
+    good = make_pairs(tmp_path / "good", n_train=3, n_val=1, lr_size=(16, 20))
+    tab.pairs_edit.setText(str(good))
+    tab.rescan()
+    assert "could be read" not in win.banner.text()  # said of the other folder: stale once this one is opened
