@@ -4,6 +4,7 @@ and its validation table. Read without loading the tensors, never raising (a mis
 from __future__ import annotations
 
 import math
+import re
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,7 +58,10 @@ class CardSummary:
         runs = ([f"{half}it {it} of {self.iterations}"] if it is not None and self.iterations and
                 (it != self.iterations or half)
                 else [f"{self.iterations} it"] if self.iterations else [])
-        bits = ([self.name] if lead != self.name else []) + runs + (
+        own = self.name if lead != self.name else ""
+        if lead != self.name and f" of {lead} (" in self.name:  # "best of RUN (it 40, 31.0 dB)" beside RUN
+            own = re.sub(r"^(.*?) \((.*)\)$", r"\1 at \2", own.replace(f" of {lead}", ""))  # "best at it 40, …"
+        bits = ([own] if own else []) + runs + (
             [count_of(len(self.train_pairs), "train pair")] if self.train_pairs else [])
         return f"ADK-Net · {lead}" + (f" ({', '.join(bits)})" if bits else "")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 from adk_model.model_card import OWN_CAMERA, summarize_card
 from adk_model.weights import card_path, shipped_weights
@@ -67,3 +68,13 @@ def test_a_fine_tune_card_says_halfway_and_one_that_handed_back_its_start_says_s
         training["exported"] = {"which": "best validated", "iteration": 0, "val_psnr": 31.0}
         card_path(mine).write_text(json.dumps({"name": "ft", "training": training, "calibration": calibration}))
         assert summarize_card(mine).reproduces.startswith(words)
+
+
+def test_a_run_opened_by_its_name_does_not_repeat_it_in_the_label():
+    """'ADK-Net · RUN (best of RUN (it 0, 31.03 dB), 10 train pairs)' named the run twice (a new user's trial)."""
+    from adk_model.model_card import CardSummary
+
+    run = "nikon12-x4-20261207-204356"
+    s = CardSummary(path=Path("best_x4.json"), name=f"best of {run} (it 0, 31.03 dB)", train_pairs=[f"p{i}" for i in range(10)])
+    assert s.method_label(run) == f"ADK-Net · {run} (best at it 0, 31.03 dB, 10 train pairs)"
+    assert s.method_label("mine") == f"ADK-Net · mine (best of {run} (it 0, 31.03 dB), 10 train pairs)"
