@@ -376,3 +376,17 @@ def test_the_runner_runs_on_the_job_queue_and_merges_losses_without_losing_one(q
     assert finished == ["finished"] and busy_threads == [1]  # the run was the queue's one job
     assert points == list(range(1, 81)) and len(updates) < 80  # every loss once, merged into fewer updates
     assert not runner.busy and runner.jobs.wait(1000) and runner.jobs.pool.activeThreadCount() == 0
+
+
+def test_use_in_compare_with_no_image_open_shows_a_pair_of_the_run(qtbot, tmp_path, pairs):
+    """Compare with nothing open said 'No image open' after Use in Compare: there was nothing to compare."""
+    win, tab = _setup(qtbot, pairs, tmp_path / "runs", iterations=4, val_every=2)
+    s = win.session
+    assert s.hr_full is None
+    tab.start()
+    _idle(qtbot, tab)
+    tab.use_button.click()
+    _idle(qtbot, tab)
+    first_val = tab.runner.trainer.val_infos[0]
+    qtbot.waitUntil(lambda: s.hr_full is not None, timeout=WAIT_MS)
+    assert win.tabs.currentWidget() is win.compare and s.pair_name == first_val.name and s.gt is not None

@@ -327,6 +327,10 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, QWidget):
             c.commands.set_scale(scale)
         key = c.commands.add_weights(path, name=name)  # beside the main model, so the two are compared, not swapped
         if key is not None:
+            pairs = (t.val_infos or t.train_infos) if t is not None and t.model is not None else []
+            if c.session.hr_full is None and pairs:  # an empty Compare tab shows nothing to compare: a pair of the run
+                p = pairs[0]
+                c.commands.open_image(p.hr_path, p.lr_path, scale=scale or c.session.scale, pair_name=p.name)
             c.shell.show_tab("compare")
             self.hub.info(f"Compare shows {c.session.label(key)} beside {c.session.label('adknet')}.")
 
