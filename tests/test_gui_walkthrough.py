@@ -312,3 +312,26 @@ def test_difference_statistics_are_not_cut_off(qtbot, tmp_path, size):
             item = t.item(row, col)
             need = QFontMetrics(item.font()).horizontalAdvance(item.text())
             assert need + 8 <= t.columnWidth(col), (item.text(), t.columnWidth(col))
+
+
+def test_a_run_past_its_best_stars_the_best_point_and_the_legend_still_fits_at_1024(qtbot):
+    """A run that ended below its best showed only its last value (30.60) while it handed over its best (31.03);
+    at 1024x700 the two-line legend still laid the plot out past its widget (the x axis ended at 60 of 100)."""
+    win = open_window(qtbot, ["--methods", "bicubic"])
+    win.resize(1024, 700)
+    win.show_tab("train")
+    tab = win.tab("train")
+    qtbot.waitUntil(lambda: (win.width(), win.height()) == (1024, 700) and tab.plots.val_plot.isVisible())
+    plot, item = tab.plots.val_plot, tab.plots.val_plot.getPlotItem()
+    for it, v in ((0, 31.03), (50, 30.72), (100, 30.60)):
+        tab.curves.add_val(it, v)
+    tab.curves.refs.update(bicubic=27.42, lstsq=29.32)
+    tab._redraw_curves()
+    qtbot.wait(100)
+    assert "ADK-Net 30.60" in item.titleLabel.text and "★ best 31.03 (it 0)" in item.titleLabel.text
+    assert list(tab.plots.best_mark.getData()[0]) == [0] and list(tab.plots.best_mark.getData()[1]) == [31.03]
+    assert item.sceneBoundingRect().right() <= plot.width() + 1  # nothing of the plot beyond its widget
+    tab.curves.add_val(150, 31.5)  # a new best at the end: no star, no second entry
+    tab._redraw_curves()
+    xs = tab.plots.best_mark.getData()[0]
+    assert "★" not in item.titleLabel.text and (xs is None or len(xs) == 0)

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import QGridLayout, QSizePolicy, QWidget
 from superqt import QElidingLabel
 
 from adkviewer.tabs.train.train_state import Curves
-from adkviewer.tabs.train.train_widgets import (ADK_COLOUR, NO_VAL, PLOT_FG, PREVIEW_WAITING, REF_COLOURS, REF_LABELS,
-                                                PlotNote, PreviewImage, _plot)
+from adkviewer.tabs.train.train_widgets import (ADK_COLOUR, BEST_COLOUR, NO_VAL, PLOT_FG, PREVIEW_WAITING,
+                                                REF_COLOURS, REF_LABELS, PlotNote, PreviewImage, _plot)
 
 
 class CurvesView(QObject):
@@ -35,6 +35,9 @@ class CurvesView(QObject):
         self.val_plot = _plot("Validation PSNR (dB)", "PSNR RGB (dB)")
         self.val_curve = self.val_plot.plot([], [], pen=pg.mkPen(ADK_COLOUR, width=2), symbol="o", symbolSize=6,
                                             symbolBrush=ADK_COLOUR, symbolPen=None)
+        # the best validated point: where a run ended past its best, the last value is not what it hands over
+        self.best_mark = self.val_plot.plot([], [], pen=None, symbol="star", symbolSize=15, symbolBrush=BEST_COLOUR,
+                                            symbolPen=pg.mkPen("#7a5000"))
         self.ref_items: dict[str, pg.PlotDataItem] = {}
         self.loss_note, self.val_note = PlotNote(self.loss_plot), PlotNote(self.val_plot)
         self.overlaid: set[pg.PlotWidget] = set()  # plots with earlier runs' curves drawn over them
@@ -57,6 +60,8 @@ class CurvesView(QObject):
             self.loss_raw.setData([], [])
             self.loss_smooth.setData([], [])
         self.val_curve.setData(np.asarray(c.val_it, float), np.asarray(c.val_psnr, float))
+        best = self._best()
+        self.best_mark.setData(*(([best[0]], [best[1]]) if best else ([], [])))
         x1 = max([x_max] + c.val_it + c.loss_it[-1:])
         for name, value in c.refs.items():
             item = self.ref_items.get(name)
@@ -81,40 +86,53 @@ class CurvesView(QObject):
                                else NO_VAL if self.validates() is False else empty)
 
     def set_val_title(self) -> None:
-        """The title with its legend on one line, or on two where one line is wider than the plot (pyqtgraph then
-        made the whole plot wider than its widget: the right part of the curves and the legend were cut off)."""
+        """The title with its legend on one line, or on more where one line makes the plot wider than its widget
+        (pyqtgraph then laid the plot out past the widget: the right part of the curves and the legend were cut)."""
         item = self.val_plot.getPlotItem()
-        item.setTitle(self.val_title(), color=PLOT_FG, size="10pt")  # pyqtgraph: title row and label 30 px high
-        one_line = item.titleLabel.item.boundingRect()
-        if one_line.width() > self.val_plot.width() - 8:
-            item.setTitle(self.val_title(wrap=True), color=PLOT_FG, size="10pt")
+        one_line = None
+        for wrap in (0, 1, 2):  # the reference lines on a line of their own, then every entry on its own
+            item.setTitle(self.val_title(wrap=wrap), color=PLOT_FG, size="10pt")  # pyqtgraph: title row 30 px high
+            one_line = one_line or item.titleLabel.item.boundingRect()
             height = 30 + item.titleLabel.item.boundingRect().height() - one_line.height()
-            item.titleLabel.setMaximumHeight(height)  # the legend's second line pushes the plot down
+            item.titleLabel.setMaximumHeight(height)  # the legend's further lines push the plot down
             item.layout.setRowFixedHeight(0, height)
-        # a wider title grew the plot past its widget and pyqtgraph only fits it back on a resize: fit it now
-        item.setGeometry(self.val_plot.range)
+            # a wider title grows the plot past its widget and pyqtgraph only fits it back on a resize: fit it now
+            item.setGeometry(self.val_plot.range)
+            if item.geometry().width() <= self.val_plot.range.width() + 1:
+                break
 
     def eventFilter(self, obj: QObject, ev: QEvent) -> bool:  # noqa: N802 - Qt API
         if obj is self.val_plot and ev.type() == QEvent.Resize:
             QTimer.singleShot(0, self, self.set_val_title)
         return False
 
-    def val_title(self, wrap: bool = False) -> str:
-        """The PSNR plot's title, with a legend line under it (never drawn over the curves); wrap: the
-        reference lines on a line of their own."""
+    def _best(self) -> tuple[int, float] | None:
+        """(iteration, PSNR) of the best validation where it is not the last one (else None)."""
+        c = self.curves
+        if len(c.val_psnr) < 2:
+            return None
+        i = int(np.argmax(c.val_psnr))
+        return None if i == len(c.val_psnr) - 1 or c.val_psnr[i] <= c.val_psnr[-1] else (c.val_it[i], c.val_psnr[i])
+
+    def val_title(self, wrap: int = 0) -> str:
+        """The PSNR plot's title, with a legend under it (never drawn over the curves) on one line; wrap 1: the
+        reference lines on a line of their own; 2: every entry on its own line."""
         c = self.curves
         if not c.val_psnr and not c.refs and (not self.training() or self.validates() is False):
             return "Validation PSNR (dB)<br><span style='font-size:8pt'>&nbsp;</span>"
         parts = [f"<span style='color:{ADK_COLOUR}'>● ADK-Net"
                  + (f" {c.val_psnr[-1]:.2f}" if c.val_psnr else "") + "</span>"]
+        best = self._best()
+        if best:
+            parts.append(f"<span style='color:{BEST_COLOUR}'>★ best {best[1]:.2f} (it {best[0]})</span>")
+        refs = []
         for name in ("bicubic", "lstsq"):
             value = c.refs.get(name)
             text = f"{value:.2f}" if value is not None else "…"
-            parts.append(f"<span style='color:{REF_COLOURS[name]}'>- - {REF_LABELS[name]} {text}</span>")
-        if wrap:
-            return ("Validation PSNR (dB)<br><span style='font-size:8pt'>" + parts[0] + "<br>"
-                    + " &nbsp; ".join(parts[1:]) + "</span>")
-        return "Validation PSNR (dB)<br><span style='font-size:8pt'>" + " &nbsp; ".join(parts) + "</span>"
+            refs.append(f"<span style='color:{REF_COLOURS[name]}'>- - {REF_LABELS[name]} {text}</span>")
+        lines = ([parts + refs] if not wrap else [parts, refs] if wrap == 1 else [[p] for p in parts + refs])
+        return ("Validation PSNR (dB)<br><span style='font-size:8pt'>"
+                + "<br>".join(" &nbsp; ".join(line) for line in lines) + "</span>")
 
 
 class PreviewPane(QWidget):

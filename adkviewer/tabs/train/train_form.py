@@ -199,7 +199,8 @@ class TrainForm:
         self._scan_timer.stop()
         self.hub.supersede(PAIRS)  # 'choose a pairs folder first' and the last scan's problem are now stale
         s = self.form()
-        if s.pairs != getattr(self, "_scanned_pairs", None) and not self.runner.busy:
+        before = getattr(self, "_scanned_pairs", None)  # None: the first scan
+        if before is not None and s.pairs != before and not self.runner.busy:
             self.hub.supersede(TRAIN)  # another folder: what was said of the last one's run or calibration goes
         self._scanned_pairs = s.pairs
         if not s.pairs:

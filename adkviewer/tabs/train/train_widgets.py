@@ -19,6 +19,7 @@ from adkviewer.tabs.train.train_runner import (CALIBRATING, EXPORTING, IDLE, PAU
 
 PLOT_BG, PLOT_FG = "#ffffff", "#333333"
 ADK_COLOUR = "#d95f02"
+BEST_COLOUR = "#1565c0"  # the best validated point's star, apart from the curve's orange
 REF_COLOURS = {"bicubic": "#2e7d32", "lstsq": "#7b1fa2"}
 REF_LABELS = {m: SHORT_LABELS[m] for m in ("bicubic", "lstsq")}
 PAIR_COLUMNS = ("Pair", "Use", "HR", "LR", "Status")
