@@ -45,7 +45,8 @@ class CardSummary:
     scores: list[ScoreRow] = field(default_factory=list)
     problem: str | None = None           # why there is no card (missing, unreadable)
     iterations: int | None = None        # training iterations (0: calibrated only; None: not recorded)
-    train_pairs: tuple[str, ...] = ()    # the pairs it was trained on: their scores are not test scores
+    train_pairs: tuple[str, ...] = ()    # the pairs it has seen (its start's too): their scores are not test scores
+    own_pairs: int = 0                   # how many of them its own run trained on (the label's count)
     exported_iteration: int | None = None  # the iteration these weights are from (a run's best may be an early one)
     exported_halfway: bool = False       # halfway between the start and that iteration (adk_model.export_choice)
 
@@ -62,7 +63,7 @@ class CardSummary:
         if lead != self.name and f" of {lead} (" in self.name:  # "best of RUN (it 40, 31.0 dB)" beside RUN
             own = re.sub(r"^(.*?) \((.*)\)$", r"\1 at \2", own.replace(f" of {lead}", ""))  # "best at it 40, …"
         bits = ([own] if own else []) + runs + (
-            [count_of(len(self.train_pairs), "train pair")] if self.train_pairs else [])
+            [count_of(self.own_pairs, "train pair")] if self.own_pairs else [])
         return f"ADK-Net · {lead}" + (f" ({', '.join(bits)})" if bits else "")
 
 
@@ -205,16 +206,18 @@ def summarize_card(path: str | os.PathLike) -> CardSummary:
                        note=str(card.get("note") or ""), scores_title=title, scores=rows,
                        iterations=t["iterations"] if isinstance(t.get("iterations"), int) else None,
                        train_pairs=card_train_pairs(card),
+                       own_pairs=len(t["train_pairs"]) if isinstance(t.get("train_pairs"), list) else 0,
                        exported_iteration=it if isinstance(it, int) and not isinstance(it, bool) else None,
                        exported_halfway=exported.get("which") == "halfway")
 
 
 def card_train_pairs(card: Any) -> tuple[str, ...]:
     """The pair names a card says its model was trained or fitted on (nothing for a card without them or malformed):
-    its train pairs, and the val pairs an adopted Quick calibrate over every pair fitted too ("fitted_pairs")."""
+    its train pairs, the val pairs an adopted Quick calibrate over every pair fitted too ("fitted_pairs"), and the
+    pairs of the model it was fine-tuned from ("start_model")."""
     t = card.get("training") if isinstance(card, dict) and isinstance(card.get("training"), dict) else {}
+    start = t.get("start_model") if isinstance(t.get("start_model"), dict) else {}
     names: list[str] = []
-    for key in ("train_pairs", "fitted_pairs"):
-        pairs = t.get(key)
+    for pairs in (t.get("train_pairs"), t.get("fitted_pairs"), start.get("train_pairs")):
         names += [n for n in pairs if isinstance(n, str) and n not in names] if isinstance(pairs, (list, tuple)) else []
     return tuple(names)

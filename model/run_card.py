@@ -49,7 +49,9 @@ def start_model(init: str, scale: int) -> dict[str, str] | None:
     path = default_weights(scale) if init == "shipped" else None if init == "scratch" else Path(init)
     if path is None:
         return None
-    return {"name": describe_weights(path).name, "reproduces": summarize_card(path).reproduces}
+    card = summarize_card(path)  # the pairs it had seen: a fine-tune that hands it back unchanged has seen them too
+    return {"name": describe_weights(path).name, "reproduces": card.reproduces,
+            **({"train_pairs": list(card.train_pairs)} if card.train_pairs else {})}
 
 
 def export_card(trainer: Any, path: Path, which: str | None) -> dict[str, Any]:

@@ -157,7 +157,8 @@ def test_a_fine_tune_without_a_split_file_starts_from_all_pairs_and_scores_its_s
     val = [i.name for i in t.val_infos]
     # the adopted calibration fitted the seeded val pair too: its scores there are not test scores
     assert card["training"]["fitted_pairs"] == sorted(card["training"]["train_pairs"] + val)
-    assert set(val) <= set(card_train_pairs(card)) and len(card_train_pairs(card)) == 6
+    own = set(card_train_pairs(card)) - set(card["training"]["start_model"].get("train_pairs", []))
+    assert set(val) <= own and len(own) == 6  # beside the pairs its start (the shipped model) had seen
 
 
 def test_calibrate_only_without_a_split_file_says_and_records_that_every_pair_joined_the_fit(tmp_path, capsys):
@@ -239,7 +240,11 @@ def test_fine_tuning_keeps_its_start_when_calibration_hurts_scores_it_once_and_c
     card = json.loads(t.export().with_suffix(".json").read_text())
     assert card["calibration"]["adopted"] is False and card["calibration"]["before"] == before
     assert card["training"]["start_model"]["name"] == "adknet_x4_lite"
+    shipped_pairs = set(summarize_card(default_weights(4)).train_pairs)
+    assert "Canon_001" in shipped_pairs and set(card["training"]["start_model"]["train_pairs"]) == shipped_pairs
     summary = summarize_card(t.export())
+    # the start's pairs count as seen (a fine-tune that hands back its start has seen them), not in the label's count
+    assert shipped_pairs < set(summary.train_pairs) and summary.own_pairs == 4
     assert summary.reproduces == ("adknet_x4_lite fine-tuned on the LR images of the pairs in 'hurting' "
                                   "(4 train pairs): their blur and colour")
     assert any("not adopted (the model it started from was kept)" in line for line in summary.trained_on)

@@ -75,6 +75,6 @@ def test_a_run_opened_by_its_name_does_not_repeat_it_in_the_label():
     from adk_model.model_card import CardSummary
 
     run = "nikon12-x4-20261207-204356"
-    s = CardSummary(path=Path("best_x4.json"), name=f"best of {run} (it 0, 31.03 dB)", train_pairs=[f"p{i}" for i in range(10)])
+    s = CardSummary(path=Path("best_x4.json"), name=f"best of {run} (it 0, 31.03 dB)", train_pairs=tuple(f"p{i}" for i in range(10)), own_pairs=10)
     assert s.method_label(run) == f"ADK-Net · {run} (best at it 0, 31.03 dB, 10 train pairs)"
     assert s.method_label("mine") == f"ADK-Net · mine (best of {run} (it 0, 31.03 dB), 10 train pairs)"
