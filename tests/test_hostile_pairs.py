@@ -54,7 +54,7 @@ def test_dangling_and_looping_links_in_hr_lr_are_named(tmp_path, capsys):
     assert "symbolic link to nothing" in by_name["p1"].problem and "symbolic link to nothing" in by_name["p2"].problem
     rc = main(["eval", "--pairs", str(pairs), "--split", "all", "--methods", "box", "--device", "cpu"])
     err = capsys.readouterr().err
-    assert rc == 0 and "skipping p1: unreadable file" in err and "skipping p2: unreadable file" in err, err
+    assert rc == 1 and "skipping p1: unreadable file" in err and "skipping p2: unreadable file" in err, err  # skipped: 1
 
 
 def test_the_same_input_twice_is_processed_once_and_a_dot_name_gives_a_visible_output(tmp_path, capsys):
