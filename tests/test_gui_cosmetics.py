@@ -118,3 +118,32 @@ def test_a_remembered_metrics_pane_for_more_rows_leaves_no_empty_band(qtbot, tmp
     c = win2.compare
     qtbot.waitUntil(lambda: c.vsplit.sizes()[1] <= c.metrics.fitted_height() + 4, timeout=WAIT_MS)
     assert c.vsplit.sizes()[1] < tall
+
+
+def test_a_1024_pixel_screen_holds_the_window_with_the_dataset_dock_open(qtbot, tmp_path):
+    """Every tab fits beside the dock at 1024 px: the Train tab's buttons wrap onto a second row (all in sight) and
+    the Inspect tab's kernel panel scrolls sideways, rather than the window growing past the screen."""
+    hr, _lr = _write_pair(tmp_path / "pairs")
+    win = open_window(qtbot, [str(hr)])
+    win.dataset.show()
+    assert win.dataset.open_folder(tmp_path / "pairs")
+    for key in ("compare", "inspect", "diff", "train"):
+        win.show_tab(key)
+        qtbot.wait(50)
+        assert win.minimumSizeHint().width() <= 1024, key
+    win.resize(1024, 700)
+    win.show_tab("train")
+    t = win.tab("train")
+    below = lambda: t.use_button.mapTo(t, t.use_button.rect().topLeft()).y() > t.start_button.mapTo(  # noqa: E731
+        t, t.start_button.rect().bottomLeft()).y()
+    qtbot.waitUntil(lambda: win.width() == 1024 and t.button_bar.wrapped and below(), timeout=WAIT_MS)
+    bar = t.button_bar.rect()
+    for b in (t.start_button, t.calibrate_button, t.use_button, t.use_best_button, t.export_button):
+        assert b.isVisible() and bar.contains(b.mapTo(t.button_bar, b.rect().bottomRight())), b.text()
+    win.resize(1280, 800)
+    qtbot.waitUntil(lambda: not t.button_bar.wrapped, timeout=WAIT_MS)  # one row again where it fits
+    win.resize(1024, 700)
+    win.show_tab("inspect")
+    panel = win.tab("inspect").panel
+    scroll = panel.stack.widget(0)
+    qtbot.waitUntil(lambda: scroll.horizontalScrollBar().maximum() > 0, timeout=WAIT_MS)  # the rest is a scroll away

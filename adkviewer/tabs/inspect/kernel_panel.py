@@ -13,8 +13,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import (QGraphicsRectItem, QGridLayout,
-                               QHeaderView, QLabel, QSizePolicy, QStackedWidget, QTableWidget,
+from PySide6.QtWidgets import (QFrame, QGraphicsRectItem, QGridLayout,
+                               QHeaderView, QLabel, QScrollArea, QSizePolicy, QStackedWidget, QTableWidget,
                                QVBoxLayout, QWidget)
 
 from adk_model.kernel_stats import STATS
@@ -24,6 +24,7 @@ from adkviewer.tabs.inspect.panel_parts import (ImageBox, batch, bold_label, esc
                                                 read_only_table, set_cell)
 from adkviewer.state.session import display_uint8
 
+MIN_VISIBLE_WIDTH = 360  # px of the panel always in sight; the rest scrolls
 DIVERGING = "CET-D1A"   # blue - white - red, white at 0
 CHANNEL_COLOURS = ("#c00000", "#008000", "#0000c0")
 STAT_TIPS = {
@@ -222,8 +223,15 @@ class KernelPanel(QWidget):
         self.message.setAlignment(Qt.AlignCenter)
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: gray; font-size: 13pt;")
+        # a window narrower than the kernels, tables and footprint need (a 1024-px screen with the dataset dock
+        # open) scrolls them sideways rather than pushing the window past the screen
+        scroll = QScrollArea(self)
+        scroll.setWidget(content)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.NoFrame)
+        scroll.setMinimumWidth(MIN_VISIBLE_WIDTH)
         self.stack = QStackedWidget(self)
-        self.stack.addWidget(content)
+        self.stack.addWidget(scroll)
         self.stack.addWidget(self.message)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 2, 4, 2)

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QCheckBox, QComb
 from adk_model.devices import available_devices
 
 from adkviewer.widgets.log_view import LogView
+from adkviewer.widgets.wrap_bar import WrapBar
 from adkviewer.state.session import SCALES
 from adkviewer.tabs.train.train_state import CAMERA_CHOICES, DEVICES, PRESETS, TrainSettings
 from adkviewer.tabs.train.run_overlays import RunOverlays
@@ -58,19 +59,11 @@ class TrainLayout:
         self.use_button.clicked.connect(self.use_in_compare)
         self.use_best_button.clicked.connect(self.use_best_in_compare)
         self.export_button.clicked.connect(self.export_dialog)
-        bar = QHBoxLayout()
-        bar.setContentsMargins(4, 4, 4, 2)
-        bar.setSpacing(4)
-        for w in (self.start_button, self.pause_button, self.stop_button):
-            bar.addWidget(w)
-        bar.addSpacing(8)
-        bar.addWidget(self.calibrate_button)  # always in sight; its cameras choice is under the form
-        bar.addSpacing(8)
-        bar.addWidget(self.progress, 1)
-        bar.addWidget(self.eta_label)
-        bar.addWidget(self.use_button)
-        bar.addWidget(self.use_best_button)
-        bar.addWidget(self.export_button)
+        bar = WrapBar([[self.start_button, self.pause_button, self.stop_button, 8,
+                        self.calibrate_button, 8,  # always in sight; its cameras choice is under the form
+                        self.progress, self.eta_label],
+                       [self.use_button, self.use_best_button, self.export_button]], self, stretch=(0, 6))
+        self.button_bar = bar
 
         # -- left: pairs, validation, settings
         side = QWidget(self)
@@ -269,7 +262,7 @@ class TrainLayout:
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
-        lay.addLayout(bar)
+        lay.addWidget(bar)
         lay.addWidget(self.hsplit, 1)
 
     def _spin(self, lo: int, hi: int, tip: str) -> QSpinBox:

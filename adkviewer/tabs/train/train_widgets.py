@@ -132,7 +132,6 @@ class PlotNote:
     def __init__(self, plot: pg.PlotWidget) -> None:
         self.item = plot.getPlotItem()
         self.label = pg.TextItem(color="#777777", anchor=(0.5, 0.5))
-        self.label.setTextWidth(230)  # wraps in a narrow plot
         doc = self.label.textItem.document()
         option = doc.defaultTextOption()
         option.setAlignment(Qt.AlignCenter)
@@ -140,6 +139,12 @@ class PlotNote:
         self.item.addItem(self.label, ignoreBounds=True)
         self.label.setPos(0.5, 0.5)  # the middle of the empty plot's 0–1 range
         self.text: str | None = None
+        self.item.getViewBox().sigResized.connect(self._fit_width)
+        self._fit_width()
+
+    def _fit_width(self, *_args) -> None:
+        """Wrap within the plot, however narrow the splitter leaves it, and no wider than a comfortable line."""
+        self.label.setTextWidth(max(80.0, min(230.0, self.item.getViewBox().width() - 12)))
 
     def set_text(self, text: str) -> None:
         """Show `text` instead of the axes, or ("") the axes, fitted to the data that has arrived."""
