@@ -35,20 +35,26 @@ from adk_model.train import FINE_TUNE, Trainer, TrainConfig, predict  # noqa: E4
 from adk_model.weights import load_weights  # noqa: E402
 from transfer import SCALE, link_pairs  # noqa: E402
 
-# name -> (TrainConfig overrides, parameter groups trained (None: all the engine trains), EMA decay (0: none))
+# name -> (TrainConfig overrides, parameter groups trained (None: all the engine trains), EMA decay (0: none),
+# pull towards the start (L2-SP, decoupled: each step moves every weight lr * pull of its way back; 0: none))
 VARIANTS = {
-    "default": ({}, None, 0.0),
-    "lr3e-5": ({"lr": 3e-5}, None, 0.0),
-    "kernel-head": ({"lr": 3e-4}, ("branch", "head", "mix", "mix_bias"), 0.0),
-    "ema0.99": ({}, None, 0.99),
+    "default": ({}, None, 0.0, 0.0),
+    "lr3e-5": ({"lr": 3e-5}, None, 0.0, 0.0),
+    "kernel-head": ({"lr": 3e-4}, ("branch", "head", "mix", "mix_bias"), 0.0, 0.0),
+    "ema0.99": ({}, None, 0.99, 0.0),
+    "l2sp30": ({}, None, 0.0, 30.0),
+    "l2sp300": ({}, None, 0.0, 300.0),
 }
 
 
-def finetune(cfg: TrainConfig, groups: tuple[str, ...] | None, ema_decay: float = 0.0) -> Trainer:
-    """One run of the training engine, optionally training only some parameter groups, or validating (and so
-    keeping as best, and exporting halfway to) an exponential moving average of the weights, started at the start."""
+def finetune(cfg: TrainConfig, groups: tuple[str, ...] | None, ema_decay: float = 0.0, pull: float = 0.0) -> Trainer:
+    """One run of the training engine, optionally training only some parameter groups, validating (and so
+    keeping as best, and exporting halfway to) an exponential moving average of the weights started at the start,
+    or pulling the weights towards the start after every step."""
     tr = Trainer(cfg)
     tr.setup()
+    if pull:
+        _pull_to_start(tr, pull)
     if groups:
         for name, p in tr.model.named_parameters():
             if name.split(".")[0] not in groups:
@@ -80,6 +86,24 @@ def _average_weights(tr: Trainer, decay: float) -> None:
         tr.model.load_state_dict(live)
 
     tr.step, tr.run_validation = averaged_step, validate_average
+
+
+def _pull_to_start(tr: Trainer, pull: float) -> None:
+    """L2-SP (Li et al. 2018) in decoupled form, as AdamW decays towards 0: after each step every trained weight
+    moves lr * pull of its distance back to the calibrated start, so the weights wander at most about 1 / pull."""
+    start = {n: p.detach().clone() for n, p in tr.model.named_parameters()}
+    step = tr.step
+
+    def pulled_step() -> float:
+        loss = step()
+        shrink = min(1.0, tr.opt.param_groups[0]["lr"] * pull)
+        with torch.no_grad():
+            for n, p in tr.model.named_parameters():
+                if p.requires_grad:
+                    p.sub_(shrink * (p - start[n]))
+        return loss
+
+    tr.step = pulled_step
 
 
 def again_on_all(cfg: TrainConfig, iterations: int) -> Trainer:
@@ -126,13 +150,13 @@ def main() -> None:
             for v in args.variants:
                 if any(r["src"] == src and r["dst"] == dst and r["n"] == n and r["variant"] == v for r in done):
                     continue
-                overrides, groups, ema_decay = VARIANTS[v]
+                overrides, groups, ema_decay, pull = VARIANTS[v]
                 settings = {"iterations": FINE_TUNE.iterations, "lr": FINE_TUNE.lr, "val_every": FINE_TUNE.val_every,
                             "patience": FINE_TUNE.patience, **overrides}  # the CLI's fine-tuning defaults, varied
                 cfg = TrainConfig(pairs=str(link_pairs(data, names, work / f"pairs_{dst}_{n}")), init=str(weights),
                                   ckpt_every=0, out=str(work / f"variant_{v}_{src}_to_{dst}_{n}"), **settings)
                 t0 = time.perf_counter()
-                tr = finetune(cfg, groups, ema_decay)
+                tr = finetune(cfg, groups, ema_decay, pull)
                 exported = tr.export_model()
                 row = {"src": src, "dst": dst, "n": n, "variant": v, **base, "finetuned": score(exported),
                        "best_it": tr.best.get("it"), "iterations": tr.iteration,

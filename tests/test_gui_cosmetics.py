@@ -121,10 +121,12 @@ def test_a_remembered_metrics_pane_for_more_rows_leaves_no_empty_band(qtbot, tmp
 
 
 def test_a_1024_pixel_screen_holds_the_window_with_the_dataset_dock_open(qtbot, tmp_path):
-    """Every tab fits beside the dock at 1024 px: the Train tab's buttons wrap onto a second row (all in sight) and
-    the Inspect tab's kernel panel scrolls sideways, rather than the window growing past the screen."""
-    hr, _lr = _write_pair(tmp_path / "pairs")
-    win = open_window(qtbot, [str(hr)])
+    """Every tab fits beside the dock at 1024 px: the Train tab's buttons wrap onto a second row (all in sight),
+    each Compare view keeps its method's name in sight (the score goes under it), and the Inspect tab's kernel
+    panel and its reconstruction table scroll sideways, rather than the window growing past the screen or the
+    numbers, names and colour bar being cut to nothing."""
+    hr, lr = _write_pair(tmp_path / "pairs")
+    win = open_window(qtbot, [str(hr), "--lr", str(lr)])
     win.dataset.show()
     assert win.dataset.open_folder(tmp_path / "pairs")
     for key in ("compare", "inspect", "diff", "train"):
@@ -132,6 +134,13 @@ def test_a_1024_pixel_screen_holds_the_window_with_the_dataset_dock_open(qtbot, 
         qtbot.wait(50)
         assert win.minimumSizeHint().width() <= 1024, key
     win.resize(1024, 700)
+    qtbot.waitUntil(lambda: win.width() == 1024, timeout=WAIT_MS)
+    win.show_tab("compare")
+    scored = [p for p in win.compare.grid.panels.values() if p.score.text()]
+    assert len(scored) >= 7
+    for p in scored:
+        fm = p.title.fontMetrics()
+        qtbot.waitUntil(lambda p=p: p.title.width() >= fm.horizontalAdvance(p.title.text()[:3] + "…"), timeout=WAIT_MS)
     win.show_tab("train")
     t = win.tab("train")
     below = lambda: t.use_button.mapTo(t, t.use_button.rect().topLeft()).y() > t.start_button.mapTo(  # noqa: E731
@@ -147,3 +156,7 @@ def test_a_1024_pixel_screen_holds_the_window_with_the_dataset_dock_open(qtbot, 
     panel = win.tab("inspect").panel
     scroll = panel.stack.widget(0)
     qtbot.waitUntil(lambda: scroll.horizontalScrollBar().maximum() > 0, timeout=WAIT_MS)  # the rest is a scroll away
+    assert panel.heat.width() >= panel.heat.minimumWidth() > 300  # the colour bar and titles whole
+    qtbot.waitUntil(lambda: panel.recon_table.horizontalScrollBar().maximum() > 0, timeout=WAIT_MS)
+    hh = panel.recon_table.horizontalHeader()
+    assert all(hh.sectionSize(c) >= hh.sectionSizeHint(c) for c in range(hh.count() - 1))  # no column squeezed

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPen, QTransform
 from PySide6.QtWidgets import (QFrame, QGraphicsRectItem, QHBoxLayout, QLabel, QSizePolicy, QStackedWidget,
                                QToolButton, QVBoxLayout, QWidget)
@@ -31,6 +31,9 @@ def lr_transform(scale: int) -> QTransform:
     """Item to view (LR pixel) coordinates of an image at `scale` times the LR size: HR pixel (i, j) lies in LR
     pixel (i // s, j // s)."""
     return QTransform.fromScale(1.0 / scale, 1.0 / scale)
+
+
+NAME_CHARS = 12  # of a method's name kept in sight beside its score ("Least-square…" still tells it from Lanczos)
 
 
 class ImagePanel(QFrame):
@@ -64,6 +67,11 @@ class ImagePanel(QFrame):
         head.addWidget(self.title, 1)
         head.addWidget(self.score)
         head.addWidget(self.menu_button)
+        self._head = head
+        self._score_row = QHBoxLayout()  # the score, under the name, when beside it the name would be cut to nothing
+        self._score_row.setContentsMargins(4, 0, 4, 0)
+        self._score_row.addStretch(1)
+        self._score_below = False
 
         self.view = pg.GraphicsView(background=BACKGROUND)
         self.vb = pg.ViewBox(lockAspect=True, invertY=True, enableMenu=False, defaultPadding=0.0)
@@ -92,6 +100,7 @@ class ImagePanel(QFrame):
         lay.setContentsMargins(1, 1, 1, 1)
         lay.setSpacing(1)
         lay.addLayout(head)
+        lay.addLayout(self._score_row)
         lay.addWidget(self.stack, 1)
 
         self.view.scene().sigMouseClicked.connect(self._on_click)
@@ -109,6 +118,37 @@ class ImagePanel(QFrame):
         self.score.setVisible(bool(score))
         for w in (self.number, self.title, self.score):
             w.setToolTip(tooltip or name)
+        self._place_score(self.width())
+
+    def _place_score(self, width: int) -> None:
+        """Keep at least NAME_CHARS of the method's name in sight: where the score beside it would leave less, the
+        score takes a line of its own under the name."""
+        name = self.title.text()
+        shown = name if len(name) <= NAME_CHARS else name[:NAME_CHARS] + "…"
+        need = (self.number.sizeHint().width() if self.number.isVisibleTo(self) else 0) + \
+            self.title.fontMetrics().horizontalAdvance(shown) + self.score.sizeHint().width() + \
+            self.menu_button.sizeHint().width() + 3 * self._head.spacing() + 8
+        below = bool(self.score.text()) and width < need
+        if below == self._score_below:
+            return
+        self._score_below = below
+        (self._head if below else self._score_row).removeWidget(self.score)
+        if below:
+            self._score_row.addWidget(self.score)
+        else:
+            self._head.insertWidget(2, self.score)
+
+    def resizeEvent(self, event) -> None:
+        self._place_score(event.size().width())
+        super().resizeEvent(event)
+
+    def minimumSizeHint(self) -> QSize:
+        """As narrow as the key hint, a few letters of the name and the menu: the score then moves under the name,
+        so a grid of many views with scores still fits a small screen."""
+        hint = super().minimumSizeHint()
+        head = (self.number.sizeHint().width() + self.title.fontMetrics().horizontalAdvance("ADK…") +
+                self.menu_button.sizeHint().width() + 3 * self._head.spacing() + 8)
+        return QSize(max(self.minimumWidth(), head, self.score.sizeHint().width() + 8), hint.height())
 
     def title_text(self) -> str:
         """The whole title as plain text (number, name, score)."""

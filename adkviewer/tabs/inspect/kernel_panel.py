@@ -67,7 +67,7 @@ class KernelPanel(QWidget):
         self.kernel_images: list[pg.ImageItem] = []
         self.centroids: list[pg.ScatterPlotItem] = []
         self.cell_rects: list[QGraphicsRectItem] = []
-        names = ("R kernel", "G kernel", "B kernel", "Bicubic (reference)")
+        names = ("R kernel<br> ", "G kernel<br> ", "B kernel<br> ", "Bicubic<br>(reference)")  # two lines: narrow
         colours = CHANNEL_COLOURS + ("#404040",)
         for i, (name, col) in enumerate(zip(names, colours)):
             self.kernel_titles.append(self.heat.addLabel(name, row=0, col=i, color=col, size="9pt", bold=True))
@@ -106,6 +106,7 @@ class KernelPanel(QWidget):
             self.heat.ci.layout.setColumnPreferredWidth(i, 150)
         self.heat.ci.layout.setColumnStretchFactor(4, 0)
         self.heat.scene().sigMouseMoved.connect(self._on_heat_hover)
+        self._keep_heat_whole()
 
         self.caption = QLabel(self)
         self.caption.setWordWrap(True)
@@ -177,14 +178,16 @@ class KernelPanel(QWidget):
                 "The value ADK-Net's forward pass produced for this pixel (before clamping to [0, 1])"]
         self.recon_table = read_only_table(3, len(self.recon_cols), self)
         self.recon_table.setHorizontalHeaderLabels(self.recon_cols)
-        for i in (2, 7, 8, len(self.recon_cols) - 2, len(self.recon_cols) - 1):  # 5-decimal signed values, bold
-            self.recon_table.horizontalHeader().setSectionResizeMode(i, QHeaderView.ResizeToContents)
         for i, tip in enumerate(tips):
             self.recon_table.horizontalHeaderItem(i).setToolTip(tip)
         self.recon_table.setVerticalHeaderLabels(["R", "G", "B"])
         for i, col in enumerate(CHANNEL_COLOURS):
             self.recon_table.verticalHeaderItem(i).setForeground(QColor(col))
-        fit_height(self.recon_table)
+        # a narrow panel scrolls this table sideways rather than eliding its numbers to "0.…"
+        self.recon_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.recon_table.horizontalHeader().setStretchLastSection(True)
+        self.recon_table.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)
+        fit_height(self.recon_table, scroll_bar=True)
         self.check = QLabel(self)
         self.check.setTextFormat(Qt.RichText)
         self.check.setWordWrap(True)
@@ -241,6 +244,13 @@ class KernelPanel(QWidget):
 
     # ------------------------------------------------------------------ content
 
+    def _keep_heat_whole(self) -> None:
+        """A graphics view does not tell the layout how wide its items must be: without this a narrow panel squeezes
+        the colour bar's labels to "0" and cuts the titles (the panel scrolls sideways instead)."""
+        self.heat.ci.layout.invalidate()
+        need = self.heat.ci.layout.effectiveSizeHint(Qt.MinimumSize).width()
+        self.heat.setMinimumWidth(math.ceil(need) + 2 * self.heat.frameWidth() + 4)
+
     def show_message(self, text: str) -> None:
         self.report = None
         self.message.setText(text)
@@ -278,9 +288,10 @@ class KernelPanel(QWidget):
             self.kernel_boxes[i].setRange(QRectF(0, 0, k, k), padding=0.02)
         self.colorbar.setLevels((-m, m))
         for i, name in enumerate(("R", "G", "B")):
-            self.kernel_titles[i].setText(f"{name} kernel, Σ = {rep.stats['sum'][i]:.4f}",
+            self.kernel_titles[i].setText(f"{name} kernel<br>Σ = {rep.stats['sum'][i]:.4f}",
                                           color=CHANNEL_COLOURS[i], size="9pt", bold=True)
-        self.kernel_titles[3].setText(f"Bicubic ×{s} (reference)", color="#404040", size="9pt", bold=True)
+        self.kernel_titles[3].setText(f"Bicubic ×{s}<br>(reference)", color="#404040", size="9pt", bold=True)
+        self._keep_heat_whole()
         trunc = (f", cut to {k}×{k} from PIL's {4 * s}×{4 * s} support and renormalised" if rep.bicubic_truncated
                  else "")
         self.caption.setText(

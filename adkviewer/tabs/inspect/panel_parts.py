@@ -99,9 +99,10 @@ def bold_label(text: str) -> QLabel:
     return lab
 
 
-def fit_height(t: QTableWidget) -> None:
+def fit_height(t: QTableWidget, scroll_bar: bool = False) -> None:
+    """Every row in sight, and room for a horizontal scroll bar where the table may scroll sideways."""
     h = t.horizontalHeader().height() + sum(t.rowHeight(r) for r in range(t.rowCount())) + 2 * t.frameWidth() + 2
-    t.setFixedHeight(h)
+    t.setFixedHeight(h + (t.horizontalScrollBar().sizeHint().height() if scroll_bar else 0))
 
 
 def min_width(t: QTableWidget, widest_value: str, pad: int = 12) -> None:
