@@ -141,6 +141,14 @@ def test_a_1024_pixel_screen_holds_the_window_with_the_dataset_dock_open(qtbot, 
     for p in scored:
         fm = p.title.fontMetrics()
         qtbot.waitUntil(lambda p=p: p.title.width() >= fm.horizontalAdvance(p.title.text()[:3] + "…"), timeout=WAIT_MS)
+    from PySide6.QtGui import QTextDocument
+
+    win.compare._on_hover(3, 4)  # the pixel readout keeps its B column in the narrow side panel
+    doc = QTextDocument()
+    doc.setDefaultFont(win.compare.readout.font())
+    doc.setDocumentMargin(0)
+    doc.setHtml(win.compare.readout.text())
+    assert doc.idealWidth() <= win.compare.readout.width()
     win.show_tab("train")
     t = win.tab("train")
     below = lambda: t.use_button.mapTo(t, t.use_button.rect().topLeft()).y() > t.start_button.mapTo(  # noqa: E731

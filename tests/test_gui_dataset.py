@@ -229,3 +229,27 @@ def test_the_summary_says_when_least_squares_is_the_shipped_fit_and_eval_says_ho
     code = cli_main(["eval", "--pairs", str(folder), "--split", "all", "--methods", "lstsq", "--lstsq-fit",
                      str(tmp_path / "none.safetensors")])
     assert "shipped fit" not in capsys.readouterr().err  # a fit of one's own is not the shipped one
+
+
+def test_file_open_pairs_folder_also_gives_the_train_tab_its_pairs_unless_it_has_some(qtbot, tmp_path, monkeypatch,
+                                                                                       pairs):
+    """A new user opened a folder with File → Open pairs folder… and found the Train tab still asking for one."""
+    from PySide6.QtWidgets import QFileDialog
+
+    from compare_helpers import _write_pair
+
+    hr, _lr = _write_pair(tmp_path / "single")
+    win = open_window(qtbot, [str(hr)], (), WAIT_MS)
+    train = win.tab("train")
+    assert train.pairs_edit.text() == ""
+    act = next(a for a in win.menuBar().actions()[0].menu().actions() if "pairs folder" in a.text())
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(pairs))
+    act.trigger()
+    qtbot.waitUntil(lambda: train.pairs_edit.text() == str(pairs.resolve()), timeout=WAIT_MS)
+    assert win.dataset.isVisible() and win.current_tab() == "compare"  # the menu does not switch tabs
+    other = make_pairs(tmp_path / "other", 4, n_train=2, n_val=1, lr_size=(12, 16))
+    before = win.dataset.panel.folder_label.text()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(other))
+    act.trigger()  # the Train tab's own choice stays
+    qtbot.waitUntil(lambda: win.dataset.panel.folder_label.text() != before, timeout=WAIT_MS)
+    assert train.pairs_edit.text() == str(pairs.resolve())

@@ -4,6 +4,7 @@ toggle, and Page Down / Page Up for the next / previous pair wherever the focus 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -58,8 +59,10 @@ def _action(window: QMainWindow, text: str, slot, shortcut=None, tip: str = "") 
     return act
 
 
-def install(window: QMainWindow, ctx: TabContext, file_menu: QMenu, view_menu: QMenu) -> DatasetDock:
-    """Make the dock (hidden until a folder opens) and its menu entries and keys."""
+def install(window: QMainWindow, ctx: TabContext, file_menu: QMenu, view_menu: QMenu,
+            opened: Callable[[str], None] | None = None) -> DatasetDock:
+    """Make the dock (hidden until a folder opens) and its menu entries and keys; `opened(folder)` is told of a
+    folder the menu opened (the Train tab takes it when it has none)."""
     dock = DatasetDock(window, ctx)
     window.addDockWidget(Qt.RightDockWidgetArea, dock)
     dock.hide()
@@ -69,7 +72,8 @@ def install(window: QMainWindow, ctx: TabContext, file_menu: QMenu, view_menu: Q
         folder = QFileDialog.getExistingDirectory(window, "Open a pairs folder (HR/ + LR/, or RealSR names)", start)
         if folder:
             ctx.settings.set("folders/dataset", str(Path(folder).resolve().parent))
-            dock.open_folder(folder)
+            if dock.open_folder(folder) and opened is not None:
+                opened(folder)
 
     before = next((a for a in file_menu.actions() if a.menu() is not None), None)  # after Open…, Open ground truth…
     act = _action(window, "Open &pairs folder…", ask, "Ctrl+Shift+O",

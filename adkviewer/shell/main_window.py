@@ -188,7 +188,7 @@ class MainWindow(WindowDialogs, QMainWindow):
         v.addSeparator()
         self._action(v, "&Grid", lambda: (self.compare.set_mode("grid"), self.compare.grid.show_solo(None)))
         self._action(v, "&Swipe", lambda: self.compare.set_mode("swipe"))
-        self.dataset = dataset_dock.install(self, self.ctx, f, v)  # File → Open pairs folder…, View, Page Down
+        self.dataset = dataset_dock.install(self, self.ctx, f, v, opened=self._offer_pairs_to_train)  # File → Open pairs folder…, View, Page Down
 
         h = mb.addMenu("&Help")
         self._action(h, "&Shortcuts", self.show_shortcuts, "F1")
@@ -231,6 +231,12 @@ class MainWindow(WindowDialogs, QMainWindow):
             self.show_tab("train")
             ok = self.tab("train").open_pairs(path) and ok
         return ok
+
+    def _offer_pairs_to_train(self, folder: str) -> None:
+        """A folder opened in the dataset view also becomes the Train tab's pairs, unless that tab has its own."""
+        train = self.tab("train")
+        if hasattr(train, "offer_pairs"):
+            train.offer_pairs(folder)
 
     def _on_image_opened(self, path: str) -> None:
         self.setWindowTitle(f"{Path(path).name} — ADK Viewer")

@@ -17,40 +17,48 @@ from adkviewer.widgets.model_card_dialog import show_model_card
 METRICS_MIN_HEIGHT = 120  # the metrics pane's least height, unless its rows need less
 
 
-def readout_table(rows: list[tuple[str, tuple[float, float, float] | None]]) -> str:
-    """The readout's rows as HTML: a colour swatch, the method's short name (never wrapped), then R, G and B."""
+COMPACT_NAME = 9  # characters of a method's short name in a side panel too narrow for the whole readout
+
+
+def readout_table(rows: list[tuple[str, tuple[float, float, float] | None]], compact: bool = False) -> str:
+    """The readout's rows as HTML: a colour swatch, the method's short name (never wrapped), then R, G and B;
+    `compact`: three decimals and names cut to COMPACT_NAME, so that B stays in a narrow panel."""
+    decimals = 3 if compact else 4
     lines = ["<table cellspacing='0' cellpadding='1'>"
              "<tr><td></td><td></td><td align='right'><span style='color:#c00'>R</span></td>"
              "<td align='right'><span style='color:#080'>G</span></td>"
              "<td align='right'><span style='color:#00c'>B</span></td></tr>"]
     for name, rgb in rows:
+        if compact and len(name) > COMPACT_NAME:
+            name = name[: COMPACT_NAME - 1] + "…"
         name_cell = f"<td style='white-space:nowrap'>{name}</td>"
         if rgb is None:
             lines.append(f"<tr><td></td>{name_cell}<td colspan='3' style='color:gray'>—</td></tr>")
             continue
         hexcol = "#%02x%02x%02x" % tuple(int(round(min(max(v, 0), 1) * 255)) for v in rgb)
-        cells = "".join(f"<td align='right' style='font-family:monospace'>&nbsp;{v:.4f}</td>" for v in rgb)
+        cells = "".join(f"<td align='right' style='font-family:monospace'>&nbsp;{v:.{decimals}f}</td>" for v in rgb)
         lines.append(f"<tr><td style='color:{hexcol}'>■&nbsp;</td>{name_cell}{cells}</tr>")
     return "".join(lines) + "</table>"
 
 
-def readout_texts(session, row: int, col: int, hovered: bool) -> tuple[str, str]:
-    """The readout at LR (row, col) of the session: HTML for the label, plain text (one line per image)."""
+def readout_texts(session, row: int, col: int, hovered: bool, compact: bool = False) -> tuple[str, str]:
+    """The readout at LR (row, col) of the session: HTML for the label (`compact`: see readout_table), plain
+    text (one line per image, always in full)."""
     sc = session.scale
     where = f"LR x={col}, y={row}" + ("" if hovered else " (selected)")
     hr_span = f"HR x {col * sc}–{col * sc + sc - 1}, y {row * sc}–{row * sc + sc - 1}"
     rows = [(session.short_label(key), rgb) for key, _label, rgb in session.readout(row, col)]
     plain = [where, hr_span] + [f"{name} " + (" ".join(f"{v:.4f}" for v in rgb) if rgb is not None else "—")
                                 for name, rgb in rows]
-    return f"{where}<br><span style='color:gray'>{hr_span}</span>{readout_table(rows)}", "\n".join(plain)
+    return f"{where}<br><span style='color:gray'>{hr_span}</span>{readout_table(rows, compact)}", "\n".join(plain)
 
 
-def readout_width(font: QFont) -> int:
+def readout_width(font: QFont, compact: bool = False) -> int:
     """Pixels the readout table needs for the longest short name and negative values (the side panel's width)."""
     doc = QTextDocument()
     doc.setDefaultFont(font)
     doc.setDocumentMargin(0)
-    doc.setHtml(readout_table([(name, (-0.5, -0.5, -0.5)) for name in SHORT_LABELS.values()]))
+    doc.setHtml(readout_table([(name, (-0.5, -0.5, -0.5)) for name in SHORT_LABELS.values()], compact))
     return math.ceil(doc.idealWidth())
 
 

@@ -121,9 +121,8 @@ class DiffLayout:
         scroll = QScrollArea(self)
         scroll.setWidget(side)
         scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         scroll.setFrameShape(QScrollArea.NoFrame)
-        scroll.setMinimumWidth(230)
+        scroll.setMinimumWidth(230)  # narrower than the statistics need: they scroll sideways
         scroll.setMaximumWidth(440)
         self.side = scroll
 

@@ -131,6 +131,7 @@ class StatsTable(QTableWidget):
                         "side, max and p99 the positive one). Click a row to show it.")
         rows_h = sum(self.verticalHeader().sectionSize(i) for i in range(self.rowCount()))
         self.setFixedHeight(rows_h + self.horizontalHeader().sizeHint().height() + 4)
+        self.setMinimumWidth(self.full_width())  # a narrow side panel scrolls sideways rather than show "0.…"
 
     def fill(self, stats: dict, channel: str, mode: str) -> None:
         """Show `stats` (channel -> ErrorStats; a missing channel shows dashes) in `mode`'s columns, `channel`'s

@@ -96,6 +96,12 @@ class TrainTab(TrainLayout, TrainForm, TrainActions, QWidget):
         self.hub.info(f"Pairs folder {Path(folder).name}: {scan.summary if scan is not None else 'scanned'}", PAIRS)
         return scan is not None and not scan.error
 
+    def offer_pairs(self, folder: str | Path) -> bool:
+        """Take a folder opened elsewhere (the dataset view) as the pairs, if none is chosen and nothing runs."""
+        if self.runner.busy or self.pairs_edit.text().strip():
+            return False
+        return self.open_pairs(folder)
+
     def log(self, text: str) -> None:
         self.log_view.appendPlainText(text)
 
