@@ -104,20 +104,35 @@ def main() -> None:
                     print(f"ADK-Net {src}->{dst} N={n} linear {taps}: {adk[dst, n, taps]:.3f}", file=sys.stderr,
                           flush=True)
     cols = " | ".join(f"{t} taps" for t in args.taps)
+    shipped = 16  # the preset's linear part, and fit-lstsq's default side (4 x scale)
+    gaps = bool(adk) and shipped in args.taps
+    if gaps:
+        cols += " | Quick calibrate − lstsq 16 | − best lstsq (side)"
     lines = [f"`python bench/lstsq_taps.py {' '.join(sys.argv[1:])}`", "",
              "RGB PSNR dB on CAM_041-050 (RealSR: the fixed split's 20 val pairs), full image; fitted on CAM_001..N "
              "(RealSR: its 80 train pairs). "
              "Each cell: lstsq at that kernel side" + (", then / ADK-Net (bench/transfer.py's source model of the "
                                                       "other camera) Quick calibrated with its linear part that "
                                                       "wide" if adk else "") + ".", "",
-             f"| pairs | N | {cols} |", "|---|---|" + "---|" * len(args.taps)]
+             f"| pairs | N | {cols} |", "|---|---|" + "---|" * (len(args.taps) + 2 * gaps)]
     for cam in (*CAMERAS, "RealSR"):
         for n in ([80] if cam == "RealSR" else args.ns):
             if (cam, n, args.taps[0]) not in lstsq:
                 continue
             cells = [f"{lstsq[cam, n, t]:.2f}" + (f" / {adk[cam, n, t]:.2f}" if (cam, n, t) in adk else "")
                      for t in args.taps]
+            if gaps:
+                best = max(args.taps, key=lambda t: lstsq[cam, n, t])
+                cells += ([f"{adk[cam, n, shipped] - lstsq[cam, n, shipped]:+.2f}",
+                           f"{adk[cam, n, shipped] - lstsq[cam, n, best]:+.2f} ({best})"] if (cam, n, shipped) in adk
+                          else ["", ""])
             lines.append(f"| {cam} | {n} | " + " | ".join(cells) + " |")
+    if gaps:
+        qc = [adk[k] - lstsq[k] for k in adk if k[2] == shipped]
+        best = [adk[c, n, shipped] - max(lstsq[c, n, t] for t in args.taps) for c, n, t in adk if t == shipped]
+        lines += ["", f"Quick calibrate as shipped (16-tap linear part) minus lstsq: mean {np.mean(qc):+.2f} dB at 16 "
+                      f"taps (worst {min(qc):+.2f}), mean {np.mean(best):+.2f} at lstsq's best side (worst "
+                      f"{min(best):+.2f})."]
     lines += ["", f"Seconds to fit and score per side (both cameras, {max(args.ns)} pairs each, nested): " +
               ", ".join(f"{t} taps {seconds[t]:.0f} s" for t in args.taps) + "."]
     text = "\n".join(lines)

@@ -12,6 +12,7 @@ from adkviewer.dataset.dataset_controller import DatasetController
 from adkviewer.dataset.pairs_model import TRAINED_MARK, TRAINED_TIP, PairsModel, sorting_proxy
 from adkviewer.gui.context import TabContext
 from adkviewer.state.dataset_export import per_pair_csv, summary_csv, write_text
+from adkviewer.state.metrics_export import SHORT_CONVENTION
 
 SPLITS = ("val", "train", "all")
 SUMMARY_HEADERS = ("method", "PSNR RGB (dB)", "PSNR Y (dB)", "SSIM", "pairs", "beaten by ADK-Net")
@@ -77,8 +78,8 @@ class PairsPanel(QWidget):
         self.summary.setHorizontalHeaderLabels(SUMMARY_HEADERS)
         self.summary.verticalHeader().setVisible(False)
         self.summary.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.summary.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        self.summary.horizontalHeader().setStretchLastSection(True)
+        self.summary.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)  # scrolls, never cut
+        self.summary.verticalHeader().setDefaultSectionSize(20)  # as the pairs table: more methods in sight
         self.summary_title = QLabel(self)
         self.summary_title.setWordWrap(True)
 
@@ -180,7 +181,10 @@ class PairsPanel(QWidget):
                  + (f", {failed} failed" if failed else "")) if st.folder else ""
         shipped = "lstsq" in shown and st.shipped_lstsq_note(self.ctx.session.lstsq_paths.get(st.scale))
         fit_it = f" {shipped} (File → Fit a least-squares kernel from a pairs folder…)." if shipped else ""
-        self.summary_title.setText(f"<b>Summary</b> ({where}). {st.convention()}.{fit_it}" if where else "")
+        # the short form of the convention, as the Compare tab's metrics heading; the sentence in full on hover
+        self.summary_title.setText(f"<b>Summary</b> ({where}). <span style='color:gray'>{SHORT_CONVENTION}."
+                                   f"</span>{fit_it}" if where else "")
+        self.summary_title.setToolTip(f"{st.convention()}." if where else "")
 
     def _select_row(self, source_row: int) -> None:
         index = self.proxy.mapFromSource(self.model.index(source_row, 0))

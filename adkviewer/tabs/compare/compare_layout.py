@@ -104,7 +104,7 @@ class CompareLayout:
         side_width = readout_width(self.readout.font()) + margins.left() + margins.right()
 
         # toolbar above the views
-        bar = QHBoxLayout()
+        bar = self.tool_row = QHBoxLayout()
         bar.setContentsMargins(4, 2, 4, 2)
         bar.setSpacing(4)
         self.grid_button = tool_button(self, "Grid", "One view per method (G); keys 1–9 show one alone, Space the "

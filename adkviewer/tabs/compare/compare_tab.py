@@ -300,6 +300,7 @@ class CompareTab(CompareLayout, CompareReadout, QWidget):
             self.fit_metrics()
 
     def _on_busy(self, busy: bool) -> None:
+        self.tool_row.invalidate()  # shown or hidden: the row's minimum (so the window's) follows at once
         self.progress.setVisible(busy)
         self.cancel_button.setVisible(busy)
         self.cancel_button.setEnabled(busy)
@@ -336,6 +337,7 @@ class CompareTab(CompareLayout, CompareReadout, QWidget):
         self.grid_button.setChecked(mode == "grid")
         self.swipe_button.setChecked(mode == "swipe")
         self.swipe.setVisible(mode == "swipe")
+        self.tool_row.invalidate()
         if mode == "swipe":
             self._update_swipe(reset_split=self.grid.mode != "swipe")
         self.grid.set_mode(mode)

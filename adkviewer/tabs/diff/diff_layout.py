@@ -121,8 +121,9 @@ class DiffLayout:
         scroll = QScrollArea(self)
         scroll.setWidget(side)
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         scroll.setFrameShape(QScrollArea.NoFrame)
-        scroll.setMinimumWidth(230)  # narrower than the statistics need: they scroll sideways
+        scroll.setMinimumWidth(230)  # narrower than the statistics need: the table scrolls sideways
         scroll.setMaximumWidth(440)
         self.side = scroll
 

@@ -73,10 +73,11 @@ class ErrorHistogram(pg.PlotWidget):
         self.region.setZValue(-10)
         self.addItem(self.region, ignoreBounds=True)
         self.marks: dict[str, pg.InfiniteLine] = {}
-        for name, color in (("mean", "#ffffff"), ("p99", "#ffd700"), ("p1", "#ffd700")):  # p1: signed error only
+        # p1: signed error only; the percentiles' labels a line below the mean's, which is often close to them
+        for name, color, height in (("mean", "#ffffff", 0.97), ("p99", "#ffd700", 0.8), ("p1", "#ffd700", 0.8)):
             line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(color, width=1, style=Qt.DashLine),
                                    label=name,
-                                   labelOpts={"position": 0.97, "color": color, "anchors": [(0, 0), (0, 0)]})
+                                   labelOpts={"position": height, "color": color, "anchors": [(0, 0), (0, 0)]})
             self.addItem(line, ignoreBounds=True)
             self.marks[name] = line
 
@@ -129,9 +130,27 @@ class StatsTable(QTableWidget):
         self.setToolTip("Mean, maximum and 99th percentile of this mode's error in each channel "
                         "(signed: of the signed values, so the mean is the bias, min and p1 the negative "
                         "side, max and p99 the positive one). Click a row to show it.")
-        rows_h = sum(self.verticalHeader().sectionSize(i) for i in range(self.rowCount()))
-        self.setFixedHeight(rows_h + self.horizontalHeader().sizeHint().height() + 4)
-        self.setMinimumWidth(self.full_width())  # a narrow side panel scrolls sideways rather than show "0.…"
+        self._rows_height = (sum(self.verticalHeader().sectionSize(i) for i in range(self.rowCount()))
+                             + self.horizontalHeader().sizeHint().height() + 4)
+        self.setFixedHeight(self._rows_height)
+        self._narrow: bool | None = None
+
+    def resizeEvent(self, event) -> None:
+        """Columns share the width where every value fits; narrower, they keep that width and the table scrolls
+        sideways (with room for the scroll bar) rather than elide the numbers to "0.…"."""
+        super().resizeEvent(event)
+        column = self._column_width()
+        narrow = event.size().width() < self.full_width()
+        if narrow == self._narrow:
+            return
+        self._narrow = narrow
+        hh = self.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.Fixed if narrow else QHeaderView.Stretch)
+        if narrow:
+            for c in range(self.columnCount()):
+                hh.resizeSection(c, column)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOn if narrow else Qt.ScrollBarAlwaysOff)
+        self.setFixedHeight(self._rows_height + (self.horizontalScrollBar().sizeHint().height() if narrow else 0))
 
     def fill(self, stats: dict, channel: str, mode: str) -> None:
         """Show `stats` (channel -> ErrorStats; a missing channel shows dashes) in `mode`'s columns, `channel`'s
@@ -142,6 +161,9 @@ class StatsTable(QTableWidget):
         if self.columnCount() != len(columns):
             self.setColumnCount(len(columns))
             self.setHorizontalHeaderLabels(list(columns))
+            if self._narrow:
+                for c in range(self.columnCount()):
+                    self.horizontalHeader().resizeSection(c, self._column_width())
         for i, c in enumerate(ERROR_CHANNELS):
             st = stats.get(c)
             for j, key in enumerate(columns):
@@ -157,8 +179,10 @@ class StatsTable(QTableWidget):
     def full_width(self) -> int:
         """The table's width at which its widest value (fmt_value: '-0.0001234' or '-1.234e-05', bold in the
         shown row) shows whole in each of signed error's five columns, rather than elided."""
+        return (len(SIGNED_STAT_COLUMNS) * self._column_width() + self.verticalHeader().sizeHint().width()
+                + 2 * self.frameWidth() + 4)
+
+    def _column_width(self) -> int:
         bold = QFont(self.font())
         bold.setBold(True)
-        fm = QFontMetrics(bold)
-        column = max(fm.horizontalAdvance(t) for t in ("-0.0001234", "-1.234e-05")) + 12
-        return len(SIGNED_STAT_COLUMNS) * column + self.verticalHeader().sizeHint().width() + 2 * self.frameWidth() + 4
+        return max(QFontMetrics(bold).horizontalAdvance(t) for t in ("-0.0001234", "-1.234e-05")) + 12
