@@ -97,12 +97,14 @@ def direction(data: Path, work: Path, src: str, dst: str, args) -> list[dict]:
     val = [load_pair(infos[f"{dst}_{i:03d}"], SCALE) for i in range(41, 51)]
     src_train = [load_pair(infos[f"{src}_{i:03d}"], SCALE) for i in range(1, 41)]
     src_fit = fit_lstsq(src_train, SCALE, taps=16)
+    wider = {t: fit_lstsq(src_train, SCALE, taps=t) for t in args.wider_lstsq}
     model = load_weights(weights).model
     shipped = score([predict(model, hr, "cpu") for hr, _ in val], val)
     rows = [{"src": src, "dst": dst, "n": 0, "bilinear": score([classical_downscale(hr, SCALE, "bilinear")
                                                                for hr, _ in val], val),
              "lstsq": score([apply_lstsq(src_fit, hr) for hr, _ in val], val), "as_is": shipped,
-             "pretrain_s": pre_s}]
+             "pretrain_s": pre_s,
+             "lstsq_wider": {str(t): score([apply_lstsq(f, hr) for hr, _ in val], val) for t, f in wider.items()}}]
     print(json.dumps(rows[0]), file=sys.stderr, flush=True)
     for n in args.ns:
         names = [f"{dst}_{i:03d}" for i in range(1, n + 1)]
@@ -110,6 +112,7 @@ def direction(data: Path, work: Path, src: str, dst: str, args) -> list[dict]:
         t0 = time.perf_counter()
         fit = fit_lstsq(train, SCALE, taps=16)
         lstsq_s = time.perf_counter() - t0
+        wider = {t: fit_lstsq(train, SCALE, taps=t) for t in args.wider_lstsq}
         model = load_weights(weights).model
         t0 = time.perf_counter()
         calibrate(model, train)
@@ -135,6 +138,8 @@ def direction(data: Path, work: Path, src: str, dst: str, args) -> list[dict]:
         rows.append({"src": src, "dst": dst, "n": n,
                      "bilinear": rows[0]["bilinear"],
                      "lstsq": score([apply_lstsq(fit, hr) for hr, _ in val], val), "lstsq_s": lstsq_s,
+                     "lstsq_wider": {str(t): score([apply_lstsq(f, hr) for hr, _ in val], val)
+                                     for t, f in wider.items()},
                      "as_is": shipped, "calibrated": calibrated, "calibrate_s": cal_s, "colour_only": colour,
                      "finetuned": tuned, "finetuned_best": best_alone, "finetune_s": ft_s,
                      "exported": card.get("training", {}).get("exported", {}),
@@ -174,6 +179,15 @@ def table(rows: list[dict], command: str) -> str:
         alone = [r["finetuned_best"] - r["lstsq"] for r in by_n if "finetuned_best" in r]
         if alone:
             lines[-1] += f" Its best validated iteration alone: mean gap {np.mean(alone):+.2f} dB, worst {min(alone):+.2f}."
+        for t in by_n[0].get("lstsq_wider", {}):  # the same margins over a wider least-squares kernel
+            wide = {(r["src"], r["n"]): r["lstsq_wider"][t] for r in rows}
+            cal = [r["calibrated"] - wide[r["src"], r["n"]] for r in by_n if r["n"] >= 10]
+            ft = [r["finetuned"] - wide[r["src"], r["n"]] for r in by_n]
+            base = [r["as_is"] - wide[r["src"], 0] for r in rows if r["n"] == 0]
+            per_row = ", ".join(f"{r['src']} -> {r['dst']} {r['n']}: {r['lstsq_wider'][t]:.2f}" for r in rows)
+            lines += ["", f"Against lstsq with {t} taps in place of 16 ({per_row}): as is without pairs, mean gap "
+                          f"{np.mean(base):+.2f} dB; Quick calibrate, N >= 10: mean {np.mean(cal):+.2f}, worst "
+                          f"{min(cal):+.2f}; fine-tune: mean {np.mean(ft):+.2f}, worst {min(ft):+.2f}."]
     return "\n".join(lines)
 
 
@@ -207,6 +221,8 @@ def main() -> None:
                    help="extra `adkviewer train` arguments for the source models, in one string: "
                         "--pretrain-args='--target-blur 0.5' (give a new --work: cached sources are not retrained)")
     p.add_argument("--pretrain-only", action="store_true")
+    p.add_argument("--wider-lstsq", nargs="*", type=int, default=[], metavar="TAPS",
+                   help="also score the margins over lstsq fitted with these kernel sides (bench/lstsq_taps.py)")
     p.add_argument("--write", action="store_true", help="put the table in bench/RESULTS.md")
     args = p.parse_args()
     data, work = Path(args.data).resolve(), Path(args.work).expanduser().resolve()

@@ -35,8 +35,10 @@ class DatasetDock(QDockWidget):
         if not self.isVisible():
             self.show()
             window = self.parentWidget()
-            if isinstance(window, QMainWindow) and not self.isFloating():  # room for the table's first columns
-                window.resizeDocks([self], [max(420, window.width() * 2 // 5)], Qt.Horizontal)
+            if isinstance(window, QMainWindow) and not self.isFloating():
+                # room for the table's first columns, and no more than the views can spare (at 1280 px, 2/5 of
+                # the window left Compare's views 145 px wide)
+                window.resizeDocks([self], [min(420, max(300, window.width() * 3 // 10))], Qt.Horizontal)
         self.raise_()
         return self.controller.open_folder(folder, split)
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPen, QTransform
-from PySide6.QtWidgets import (QFrame, QGraphicsRectItem, QHBoxLayout, QLabel, QSizePolicy, QStackedWidget,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFrame, QGraphicsRectItem, QHBoxLayout, QLabel, QSizePolicy, QSpacerItem,
+                               QStackedWidget, QToolButton, QVBoxLayout, QWidget)
 
 from superqt import QElidingLabel
 
@@ -71,7 +72,11 @@ class ImagePanel(QFrame):
         self._score_row = QHBoxLayout()  # the score, under the name, when beside it the name would be cut to nothing
         self._score_row.setContentsMargins(4, 0, 4, 0)
         self._score_row.addStretch(1)
+        self._score_gap = QSpacerItem(0, 0, QSizePolicy.Minimum, QSizePolicy.Fixed)
+        self._score_row.addItem(self._score_gap)
         self._score_below = False
+        self.wants_score_below = False
+        self.score_group: Callable[[], None] | None = None  # the grid's: one arrangement for all its views
 
         self.view = pg.GraphicsView(background=BACKGROUND)
         self.vb = pg.ViewBox(lockAspect=True, invertY=True, enableMenu=False, defaultPadding=0.0)
@@ -122,13 +127,25 @@ class ImagePanel(QFrame):
 
     def _place_score(self, width: int) -> None:
         """Keep at least NAME_CHARS of the method's name in sight: where the score beside it would leave less, the
-        score takes a line of its own under the name."""
+        score takes a line of its own under the name. In a grid every view follows the one that needs it
+        (`score_group`), so the images stay level."""
         name = self.title.text()
         shown = name if len(name) <= NAME_CHARS else name[:NAME_CHARS] + "…"
         need = (self.number.sizeHint().width() if self.number.isVisibleTo(self) else 0) + \
             self.title.fontMetrics().horizontalAdvance(shown) + self.score.sizeHint().width() + \
             self.menu_button.sizeHint().width() + 3 * self._head.spacing() + 8
-        below = bool(self.score.text()) and width < need
+        self.wants_score_below = bool(self.score.text()) and width < need
+        if self.score_group is not None:
+            self.score_group()
+        else:
+            self.put_score_below(self.wants_score_below)
+
+    def put_score_below(self, below: bool) -> None:
+        """Scores on their own line (`below`); a view without a score keeps that line empty, level with the rest."""
+        self._score_gap.changeSize(0, self.score.fontMetrics().height() if below and not self.score.text() else 0,
+                                   QSizePolicy.Minimum, QSizePolicy.Fixed)
+        self._score_row.invalidate()
+        below = below and bool(self.score.text())
         if below == self._score_below:
             return
         self._score_below = below

@@ -87,6 +87,7 @@ class ViewGrid(QWidget):
         for k in keys:
             if k not in self.panels:
                 p = ImagePanel(k, self)
+                p.score_group = self._level_scores
                 p.menuRequested.connect(self.menuRequested)
                 p.clicked.connect(self.clicked)
                 self._register(p)
@@ -96,6 +97,13 @@ class ViewGrid(QWidget):
         if self.solo not in self.order:
             self.solo = None
         self._relayout(force=True)
+
+    def _level_scores(self) -> None:
+        """Scores under the names in every view if one view is too narrow for its score beside the name: the
+        views' images stay level with each other."""
+        below = any(p.wants_score_below for p in self.panels.values())
+        for p in self.panels.values():
+            p.put_score_below(below)
 
     def panel(self, key: str) -> ImagePanel | None:
         return self.panels.get(key)

@@ -332,8 +332,10 @@ class KernelPanel(QWidget):
         self.foot_cell.setRect(QRectF(rep.col * s, rep.row * s, s, s))
         self.foot_box.vb.setRange(QRectF(x0, y0, x1 - x0, y1 - y0), padding=0.0)
         self.foot_box.set_title("Footprint in HR")
-        self.foot_legend.setText(f"<span style='color:#b89b00'>■</span> {k}×{k} footprint: x {ox}–{ox + k - 1}, "
-                                 f"y {oy}–{oy + k - 1} &nbsp; <span style='color:#00b5cc'>■</span> {s}×{s} cell")
+        # each swatch stays on the line of its words where the legend wraps
+        self.foot_legend.setText(f"<span style='color:#b89b00'>■</span>&nbsp;{k}×{k}&nbsp;footprint: x {ox}–{ox + k - 1}, "
+                                 f"y {oy}–{oy + k - 1} &nbsp; <span style='white-space:nowrap'><span "
+                                 f"style='color:#00b5cc'>■</span>&nbsp;{s}×{s}&nbsp;cell</span>")
 
     def _fill_stats(self, rep: PixelReport) -> None:
         with batch(self.stats_table) as t:
