@@ -253,3 +253,18 @@ def test_file_open_pairs_folder_also_gives_the_train_tab_its_pairs_unless_it_has
     act.trigger()  # the Train tab's own choice stays
     qtbot.waitUntil(lambda: win.dataset.panel.folder_label.text() != before, timeout=WAIT_MS)
     assert train.pairs_edit.text() == str(pairs.resolve())
+
+
+def test_a_dock_left_open_does_not_come_back_empty(qtbot, tmp_path, pairs):
+    """A returning user saw the dock reopen with no folder, over a bar reading '0 / 1 pairs'."""
+    from compare_helpers import _write_pair
+
+    hr, _lr = _write_pair(tmp_path / "single")
+    win = open_window(qtbot, [str(hr)], (), WAIT_MS)
+    assert win.dataset.panel.progress_bar.text() == "no folder"
+    assert win.dataset.open_folder(pairs)
+    qtbot.waitUntil(lambda: "pairs" in win.dataset.panel.progress_bar.text(), timeout=WAIT_MS)
+    win.save_layout()  # as closing does: the dock was open
+    again = open_window(qtbot, [str(hr)], (), WAIT_MS)
+    assert not again.dataset.isVisible()
+    assert again.dataset.open_folder(pairs) and again.dataset.isVisible()

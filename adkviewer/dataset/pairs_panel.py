@@ -50,7 +50,8 @@ class PairsPanel(QWidget):
         top.addWidget(self.next_button)
 
         self.progress_bar = QProgressBar(self)
-        self.progress_bar.setFormat("%v / %m pairs")
+        self.progress_bar.setFormat("no folder")  # until one opens (not "0 / 1 pairs")
+        self.progress_bar.setValue(0)
         self.cancel_button = _button("Cancel", "Stop scoring (what is scored stays, and is cached)",
                                      self.c.cancel, self)
         self.cancel_button.setEnabled(False)
@@ -142,6 +143,7 @@ class PairsPanel(QWidget):
         self.split_combo.blockSignals(False)
         self.progress_bar.setRange(0, max(1, len(st.usable)))
         self.progress_bar.setValue(0)
+        self.progress_bar.setFormat("%v / %m pairs" if st.folder else "no folder")
         self.update_summary()
 
     def _on_progress(self, done: int, total: int, text: str) -> None:

@@ -86,6 +86,8 @@ class MainWindow(WindowDialogs, QMainWindow):
         state = self.settings.get_bytes("window/state")
         if state is not None:
             self.restoreState(state)
+            if self.dataset.controller.state.folder is None:  # a dock left open last time comes back empty
+                self.dataset.hide()
         for key, w in self._tabs.items():
             if hasattr(w, "restore_state"):
                 w.restore_state(self.settings, f"{key}/")
