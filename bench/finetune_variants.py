@@ -128,10 +128,13 @@ def main() -> None:
     p.add_argument("--refit", action="store_true", help="also score after a re-fit on all N pairs")
     p.add_argument("--again-on-all", action="store_true",
                    help="also score a second run on all N pairs for the first run's best iteration count")
+    p.add_argument("--print-only", action="store_true", help="print the table of the runs in the cache; run none")
     args = p.parse_args()
     data, work = Path(args.data).resolve(), Path(args.work).expanduser().resolve()
     cache = work / "finetune_variants.jsonl"
     done = [json.loads(line) for line in cache.read_text().splitlines()] if cache.is_file() else []
+    if args.print_only:
+        args.directions = []
     infos = {q.name: q for q in discover_pairs(data, SCALE)}
     for d in args.directions:
         src, dst = d.split(":")
