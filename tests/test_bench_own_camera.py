@@ -57,3 +57,26 @@ def test_transfer_seeds_puts_the_runs_side_by_side_with_their_mean_and_spread(tm
     assert "| A -> B | 5 | +1.00 | +1.00 | +1.50 | +1.25 | 0.50 |" in out
     assert "| A -> B | 10 | +1.00 | +2.00 | +1.00 | +1.50 | 1.00 |" in out
     assert "seed 0 +1.500, seed 1 +1.250; over the runs +1.375 dB. Worst per run: seed 0 +1.00, seed 1 +1.00." in out
+
+
+def test_the_transfer_table_also_gives_the_margins_over_a_wider_lstsq():
+    """--wider-lstsq 20: each row's margin measured against the wider fit of the same pairs (N = 0: the source
+    camera's), beside the issue's 16-tap margins."""
+    import transfer
+
+    def row(src, n, lstsq, wide, cal=None, ft=None):
+        r = {"src": src, "dst": "X", "n": n, "bilinear": 30.0, "lstsq": lstsq, "as_is": 32.0,
+             "lstsq_wider": {"20": wide}}
+        if n == 0:
+            return {**r, "pretrain_s": 1.0}
+        return {**r, "lstsq_s": 1.0, "calibrated": cal, "calibrate_s": 1.0, "colour_only": cal, "finetuned": ft,
+                "finetune_s": 1.0, "exported": {}, "iterations": 10}
+
+    rows = [row("A", 0, 31.0, 31.5), row("A", 10, 31.0, 31.4, cal=32.0, ft=32.2),
+            row("B", 0, 30.0, 30.1), row("B", 10, 30.0, 30.6, cal=31.0, ft=31.8)]
+    text = transfer.table(rows, "cmd")
+    assert "Quick calibrate, N >= 10: mean gap +1.00 dB, worst +1.00. Fine-tune: mean gap +1.50 dB" in text
+    wide = text.split("Against lstsq with 20 taps in place of 16")[1]
+    assert "as is without pairs, mean gap +1.20 dB" in wide  # (32 - 31.5 + 32 - 30.1) / 2
+    assert "Quick calibrate, N >= 10: mean +0.50, worst +0.40" in wide  # 32 - 31.4, 31 - 30.6
+    assert "fine-tune: mean +1.00, worst +0.80" in wide  # 32.2 - 31.4, 31.8 - 30.6
