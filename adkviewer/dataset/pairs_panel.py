@@ -145,6 +145,22 @@ class PairsPanel(QWidget):
         self.progress_bar.setValue(0)
         self.progress_bar.setFormat("%v / %m pairs" if st.folder else "no folder")
         self.update_summary()
+        QTimer.singleShot(0, self._fit_split)
+
+    def _fit_split(self) -> None:
+        """A folder of a few pairs leaves the pairs table no taller than its rows: the rest goes to the summary,
+        which a 700-px window otherwise showed three methods of."""
+        sizes = self.splitter.sizes()
+        total = sum(sizes)
+        if total <= 0:
+            return
+        t = self.table
+        rows = self.proxy.rowCount()
+        need = (t.horizontalHeader().height() + rows * t.verticalHeader().defaultSectionSize() + 2 * t.frameWidth()
+                + t.horizontalScrollBar().sizeHint().height() + self.splitter.widget(0).layout().spacing()
+                + self.splitter.widget(0).layout().itemAt(1).sizeHint().height() + 4)
+        upper = min(max(need, 3 * total // 10), 3 * total // 5)  # never less than 3/10, never more than 3/5
+        self.splitter.setSizes([upper, total - upper])
 
     def _on_progress(self, done: int, total: int, text: str) -> None:
         self.progress_bar.setRange(0, max(1, total))

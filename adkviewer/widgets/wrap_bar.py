@@ -12,8 +12,13 @@ class WrapBar(QWidget):
 
     def __init__(self, groups: list[list[QWidget | int]], parent: QWidget | None = None,
                  stretch: tuple[int, int] | None = None, margins: tuple[int, int, int, int] = (4, 4, 4, 2),
-                 spacing: int = 4) -> None:
+                 spacing: int = 4, columns: tuple[int, ...] | None = None, wrapped_right: bool = True,
+                 vertical: QSizePolicy.Policy = QSizePolicy.Fixed) -> None:
+        """`columns`: each group's share of spare width in one row (default: all to the first); `wrapped_right`:
+        later groups keep to the right when stacked; `vertical`: the bar's vertical size policy."""
         super().__init__(parent)
+        self._columns = columns or (1,) + (0,) * (len(groups) - 1)
+        self._wrapped_right = wrapped_right
         self._groups: list[QWidget] = []
         for gi, items in enumerate(groups):
             box = QWidget(self)
@@ -31,7 +36,7 @@ class WrapBar(QWidget):
         self._grid.setHorizontalSpacing(spacing)
         self._grid.setVerticalSpacing(spacing)
         self._wide: bool | None = None
-        self.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Fixed)
+        self.setSizePolicy(QSizePolicy.Preferred, vertical)
         self._arrange(True)
 
     @property
@@ -52,12 +57,13 @@ class WrapBar(QWidget):
         for i, g in enumerate(self._groups):
             if wide:
                 self._grid.addWidget(g, 0, i)
-                self._grid.setColumnStretch(i, 1 if i == 0 else 0)
-            elif i:  # later groups keep to the right, where they sit in one row
+                self._grid.setColumnStretch(i, self._columns[i])
+            elif i and self._wrapped_right:  # later groups keep to the right, where they sit in one row
                 self._grid.addWidget(g, i, 0, Qt.AlignRight)
             else:
-                self._grid.addWidget(g, 0, 0)
+                self._grid.addWidget(g, i, 0)
         if not wide:
+            self._grid.setColumnStretch(0, 1)
             for i in range(1, len(self._groups)):
                 self._grid.setColumnStretch(i, 0)
         self.updateGeometry()

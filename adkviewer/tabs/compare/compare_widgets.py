@@ -17,15 +17,16 @@ from adkviewer.widgets.model_card_dialog import show_model_card
 METRICS_MIN_HEIGHT = 120  # the metrics pane's least height, unless its rows need less
 
 
-COMPACT_NAME = 9  # characters of a method's short name in a side panel too narrow for the whole readout
+COMPACT_NAME = 7  # characters of a method's short name in a side panel too narrow for the whole readout
 
 
 def readout_table(rows: list[tuple[str, tuple[float, float, float] | None]], compact: bool = False) -> str:
     """The readout's rows as HTML: a colour swatch, the method's short name (never wrapped), then R, G and B;
-    `compact`: three decimals and names cut to COMPACT_NAME, so that B stays in a narrow panel."""
-    decimals = 3 if compact else 4
+    `compact`: no swatch, three decimals and names cut to COMPACT_NAME, so that B stays in a narrow panel."""
+    decimals, gap = (3, " ") if compact else (4, "&nbsp;")
+    swatch_head = "" if compact else "<td></td>"
     lines = ["<table cellspacing='0' cellpadding='1'>"
-             "<tr><td></td><td></td><td align='right'><span style='color:#c00'>R</span></td>"
+             f"<tr>{swatch_head}<td></td><td align='right'><span style='color:#c00'>R</span></td>"
              "<td align='right'><span style='color:#080'>G</span></td>"
              "<td align='right'><span style='color:#00c'>B</span></td></tr>"]
     for name, rgb in rows:
@@ -33,11 +34,12 @@ def readout_table(rows: list[tuple[str, tuple[float, float, float] | None]], com
             name = name[: COMPACT_NAME - 1] + "…"
         name_cell = f"<td style='white-space:nowrap'>{name}</td>"
         if rgb is None:
-            lines.append(f"<tr><td></td>{name_cell}<td colspan='3' style='color:gray'>—</td></tr>")
+            lines.append(f"<tr>{swatch_head}{name_cell}<td colspan='3' style='color:gray'>—</td></tr>")
             continue
         hexcol = "#%02x%02x%02x" % tuple(int(round(min(max(v, 0), 1) * 255)) for v in rgb)
-        cells = "".join(f"<td align='right' style='font-family:monospace'>&nbsp;{v:.{decimals}f}</td>" for v in rgb)
-        lines.append(f"<tr><td style='color:{hexcol}'>■&nbsp;</td>{name_cell}{cells}</tr>")
+        cells = "".join(f"<td align='right' style='font-family:monospace'>{gap}{v:.{decimals}f}</td>" for v in rgb)
+        swatch = "" if compact else f"<td style='color:{hexcol}'>■&nbsp;</td>"
+        lines.append(f"<tr>{swatch}{name_cell}{cells}</tr>")
     return "".join(lines) + "</table>"
 
 

@@ -13,16 +13,16 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import (QFrame, QGraphicsRectItem, QGridLayout,
-                               QHeaderView, QLabel, QScrollArea, QSizePolicy, QStackedWidget, QTableWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFrame, QGraphicsRectItem, QGridLayout, QLabel, QScrollArea, QSizePolicy,
+                               QStackedWidget, QTableWidget, QVBoxLayout, QWidget)
 
 from adk_model.kernel_stats import STATS
 
 from adkviewer.tabs.inspect.inspect_state import RECON_TOLERANCE, PixelReport
 from adkviewer.tabs.inspect.panel_parts import (ImageBox, batch, bold_label, esc, fit_height, make_pen, min_width,
-                                                read_only_table, set_cell)
+                                                read_only_table, recon_table, set_cell)
 from adkviewer.state.session import display_uint8
+from adkviewer.widgets.wrap_bar import WrapBar
 
 MIN_VISIBLE_WIDTH = 360  # px of the panel always in sight; the rest scrolls
 DIVERGING = "CET-D1A"   # blue - white - red, white at 0
@@ -163,31 +163,7 @@ class KernelPanel(QWidget):
         min_width(self.stats_table, "-0.1251")
 
         # ---- colour response and reconstruction
-        self.recon_cols = ["Σ K·HR", "gain 1+g", "bias b", "pre-mix", "mix ·R", "mix ·G", "mix ·B", "mix bias",
-                           "linear", "reconstructed", "ADK-Net output"]
-        tips = ["Σ over the k×k taps of kernel weight × HR value (this channel)",
-                "Per-pixel gain of this channel: pre-mix = (1+g)·Σ K·HR + b",
-                "Per-pixel bias of this channel", "(1+g)·Σ K·HR + b: the value before the colour mix",
-                "Row of the global 3×3 colour mix: weight of the R pre-mix value",
-                "Row of the global 3×3 colour mix: weight of the G pre-mix value",
-                "Row of the global 3×3 colour mix: weight of the B pre-mix value",
-                "Bias added after the colour mix",
-                "The global linear part: Σ L·HR over a T×T patch of all three HR channels, one kernel for the whole "
-                "image (what quick calibrate fits in closed form, with the mix and its bias)",
-                "mix · pre-mix + mix bias + linear, recomputed from the numbers shown (adk_model.adknet.reconstruct_pixel)",
-                "The value ADK-Net's forward pass produced for this pixel (before clamping to [0, 1])"]
-        self.recon_table = read_only_table(3, len(self.recon_cols), self)
-        self.recon_table.setHorizontalHeaderLabels(self.recon_cols)
-        for i, tip in enumerate(tips):
-            self.recon_table.horizontalHeaderItem(i).setToolTip(tip)
-        self.recon_table.setVerticalHeaderLabels(["R", "G", "B"])
-        for i, col in enumerate(CHANNEL_COLOURS):
-            self.recon_table.verticalHeaderItem(i).setForeground(QColor(col))
-        # a narrow panel scrolls this table sideways rather than eliding its numbers to "0.…"
-        self.recon_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        self.recon_table.horizontalHeader().setStretchLastSection(True)
-        self.recon_table.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)
-        fit_height(self.recon_table, scroll_bar=True)
+        self.recon_table = recon_table(self, CHANNEL_COLOURS)
         self.check = QLabel(self)
         self.check.setTextFormat(Qt.RichText)
         self.check.setWordWrap(True)
@@ -201,23 +177,25 @@ class KernelPanel(QWidget):
         lay.addWidget(self.heat, 5)
         lay.addWidget(self.caption)
         lay.addWidget(self.hover)
-        mid = QGridLayout()
-        mid.setContentsMargins(0, 0, 0, 0)
-        mid.setHorizontalSpacing(6)
-        mid.setVerticalSpacing(1)
-        mid.addWidget(self.patch_box, 0, 0)
-        mid.addWidget(self.foot_box, 0, 1)
-        mid.addWidget(self.foot_legend, 1, 0, 1, 2)
-        st = QVBoxLayout()
+        boxes = QWidget(content)
+        bl = QGridLayout(boxes)
+        bl.setContentsMargins(0, 0, 0, 0)
+        bl.setHorizontalSpacing(6)
+        bl.setVerticalSpacing(1)
+        bl.addWidget(self.patch_box, 0, 0)
+        bl.addWidget(self.foot_box, 0, 1)
+        bl.addWidget(self.foot_legend, 1, 0, 1, 2)
+        stats = QWidget(content)
+        st = QVBoxLayout(stats)
+        st.setContentsMargins(0, 0, 0, 0)
         st.setSpacing(1)
         st.addWidget(bold_label("Kernel statistics (HR pixels from the cell centre)"))
         st.addWidget(self.stats_table)
         st.addStretch(1)
-        mid.addLayout(st, 0, 2, 2, 1)
-        mid.setColumnStretch(0, 2)
-        mid.setColumnStretch(1, 2)
-        mid.setColumnStretch(2, 3)
-        lay.addLayout(mid, 4)
+        # the statistics go under the patch and footprint where beside them the panel would scroll sideways
+        self.mid = WrapBar([[boxes], [stats]], content, margins=(0, 0, 0, 0), spacing=6, columns=(4, 3),
+                           wrapped_right=False, vertical=QSizePolicy.Preferred)
+        lay.addWidget(self.mid, 4)
         lay.addWidget(bold_label("Colour response and reconstruction: out = mix · ((1+g)·Σ K·HR + b) + mix bias + linear"))
         lay.addWidget(self.recon_table)
         lay.addWidget(self.check)

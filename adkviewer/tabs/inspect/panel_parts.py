@@ -118,3 +118,35 @@ def min_width(t: QTableWidget, widest_value: str, pad: int = 12) -> None:
 def esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
+
+
+RECON_COLUMNS = ("Σ K·HR", "gain 1+g", "bias b", "pre-mix", "mix ·R", "mix ·G", "mix ·B", "mix bias", "linear",
+                 "reconstructed", "ADK-Net output")
+RECON_TIPS = ("Σ over the k×k taps of kernel weight × HR value (this channel)",
+              "Per-pixel gain of this channel: pre-mix = (1+g)·Σ K·HR + b",
+              "Per-pixel bias of this channel", "(1+g)·Σ K·HR + b: the value before the colour mix",
+              "Row of the global 3×3 colour mix: weight of the R pre-mix value",
+              "Row of the global 3×3 colour mix: weight of the G pre-mix value",
+              "Row of the global 3×3 colour mix: weight of the B pre-mix value",
+              "Bias added after the colour mix",
+              "The global linear part: Σ L·HR over a T×T patch of all three HR channels, one kernel for the whole "
+              "image (what quick calibrate fits in closed form, with the mix and its bias)",
+              "mix · pre-mix + mix bias + linear, recomputed from the numbers shown (adk_model.adknet.reconstruct_pixel)",
+              "The value ADK-Net's forward pass produced for this pixel (before clamping to [0, 1])")
+
+
+def recon_table(parent: QWidget, channel_colours: tuple[str, str, str]) -> QTableWidget:
+    """The colour-response and reconstruction table, one row per channel; a narrow panel scrolls it sideways
+    (pixel by pixel) rather than eliding its numbers to "0.…"."""
+    t = read_only_table(3, len(RECON_COLUMNS), parent)
+    t.setHorizontalHeaderLabels(list(RECON_COLUMNS))
+    for i, tip in enumerate(RECON_TIPS):
+        t.horizontalHeaderItem(i).setToolTip(tip)
+    t.setVerticalHeaderLabels(["R", "G", "B"])
+    for i, col in enumerate(channel_colours):
+        t.verticalHeaderItem(i).setForeground(QColor(col))
+    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+    t.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)
+    t.setHorizontalScrollMode(QAbstractItemView.ScrollPerPixel)
+    fit_height(t, scroll_bar=True)
+    return t
