@@ -287,8 +287,8 @@ class DiffTab(DiffLayout, QWidget):
                                  "there.</span>")
             return
         where = f"LR x={col}, y={row}" + (" (selected)" if selected else "")
-        lines = [where, f"{CHANNEL_LABELS[st.channel]} {st.mode} error: {v:.6g}"]
-        html = [where, f"<b>{CHANNEL_LABELS[st.channel]} {st.mode} error: {v:.6g}</b>",
+        lines = [where, f"{CHANNEL_LABELS[st.channel]} {st.mode} error: {fmt_value(v)}"]  # as the table shows it
+        html = [where, f"<b>{CHANNEL_LABELS[st.channel]} {st.mode} error: {fmt_value(v)}</b>",
                 "<table cellspacing='0' cellpadding='1'><tr><td></td><td align='right' style='color:#c00'>R</td>"
                 "<td align='right' style='color:#080'>G</td><td align='right' style='color:#00c'>B</td></tr>"]
         for name in (st.image, st.reference):
