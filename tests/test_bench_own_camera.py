@@ -34,6 +34,9 @@ def test_own_camera_fits_on_two_thirds_scores_the_rest_and_prints_the_issue_tabl
     out = capsys.readouterr().out
     assert out.splitlines()[2].startswith("| mine (4 / 2) | ") and "after `adkviewer train` --iterations 4" in out
     assert f"{row['calibrated']:.2f} ({row['calibrated'] - row['lstsq']:+.2f})" in out
+    wide = row["lstsq_wide"]  # and over a 20-tap lstsq, the stronger linear baseline on RealSR's cameras
+    assert wide["taps"] == 20 and f"Against lstsq with 20 taps ({wide['psnr']:.2f} dB" in out
+    assert f"calibrated {row['calibrated'] - wide['psnr']:+.2f}" in out
     # a second measurement into the same folder would mix two runs: refused
     try:
         own_camera.main(["--pairs", str(pairs), "--work", str(work)])
