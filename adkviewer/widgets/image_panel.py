@@ -130,10 +130,8 @@ class ImagePanel(QFrame):
         score takes a line of its own under the name. In a grid every view follows the one that needs it
         (`score_group`), so the images stay level."""
         name = self.title.text()
-        shown = name if len(name) <= NAME_CHARS else name[:NAME_CHARS] + "…"
-        need = (self.number.sizeHint().width() if self.number.isVisibleTo(self) else 0) + \
-            self.title.fontMetrics().horizontalAdvance(shown) + self.score.sizeHint().width() + \
-            self.menu_button.sizeHint().width() + 3 * self._head.spacing() + 8
+        need = self._head_width(name if len(name) <= NAME_CHARS else name[:NAME_CHARS] + "…",
+                                self.number.isVisibleTo(self)) + self.score.sizeHint().width()
         self.wants_score_below = bool(self.score.text()) and width < need
         if self.score_group is not None:
             self.score_group()
@@ -163,9 +161,14 @@ class ImagePanel(QFrame):
         """As narrow as the key hint, a few letters of the name and the menu: the score then moves under the name,
         so a grid of many views with scores still fits a small screen."""
         hint = super().minimumSizeHint()
-        head = (self.number.sizeHint().width() + self.title.fontMetrics().horizontalAdvance("ADK…") +
-                self.menu_button.sizeHint().width() + 3 * self._head.spacing() + 8)
-        return QSize(max(self.minimumWidth(), head, self.score.sizeHint().width() + 8), hint.height())
+        return QSize(max(self.minimumWidth(), self._head_width("ADK…", True), self.score.sizeHint().width() + 8),
+                     hint.height())
+
+    def _head_width(self, name: str, with_number: bool) -> int:
+        """The title row's width with `name` shown, before the score (beside it or under it)."""
+        number = self.number.sizeHint().width() if with_number else 0
+        return (number + self.title.fontMetrics().horizontalAdvance(name) + self.menu_button.sizeHint().width()
+                + 3 * self._head.spacing() + 8)
 
     def title_text(self) -> str:
         """The whole title as plain text (number, name, score)."""

@@ -8,7 +8,8 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QSizePolicy, QWidget
 
 
 class WrapBar(QWidget):
-    """Each group is a row of widgets; the first group stretches (index of the widget that takes the slack)."""
+    """Each group is a row of widgets (an int: a gap in px); `stretch` = (group, item) names the one item that
+    takes its row's spare width."""
 
     def __init__(self, groups: list[list[QWidget | int]], parent: QWidget | None = None,
                  stretch: tuple[int, int] | None = None, margins: tuple[int, int, int, int] = (4, 4, 4, 2),

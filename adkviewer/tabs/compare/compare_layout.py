@@ -101,7 +101,8 @@ class CompareLayout:
         self.readout.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Expanding)
         sl.addWidget(self.readout, 1)
         margins = sl.contentsMargins()
-        side_width = readout_width(self.readout.font()) + margins.left() + margins.right()
+        self.readout_full_width = readout_width(self.readout.font())  # once: the readout redraws on every hover
+        side_width = self.readout_full_width + margins.left() + margins.right()
 
         # toolbar above the views
         bar = self.tool_row = QHBoxLayout()

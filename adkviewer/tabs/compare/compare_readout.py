@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
-from adkviewer.tabs.compare.compare_widgets import readout_texts, readout_width
+from adkviewer.tabs.compare.compare_widgets import readout_texts
 
 
 class CompareReadout:
@@ -44,7 +44,7 @@ class CompareReadout:
             self.readout.setText("<span style='color:gray'>Move the mouse over a view to read the decimal RGB "
                                  "of every method here.</span>")
             return
-        compact = self.readout.width() < readout_width(self.readout.font())  # B would fall off the panel
+        compact = self.readout.width() < self.readout_full_width  # B would fall off the panel
         html, self._readout_plain = readout_texts(s, *px, hovered=self._hover[0] >= 0, compact=compact)
         self.readout.setText(html)
 

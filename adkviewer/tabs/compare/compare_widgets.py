@@ -55,12 +55,12 @@ def readout_texts(session, row: int, col: int, hovered: bool, compact: bool = Fa
     return f"{where}<br><span style='color:gray'>{hr_span}</span>{readout_table(rows, compact)}", "\n".join(plain)
 
 
-def readout_width(font: QFont, compact: bool = False) -> int:
+def readout_width(font: QFont) -> int:
     """Pixels the readout table needs for the longest short name and negative values (the side panel's width)."""
     doc = QTextDocument()
     doc.setDefaultFont(font)
     doc.setDocumentMargin(0)
-    doc.setHtml(readout_table([(name, (-0.5, -0.5, -0.5)) for name in SHORT_LABELS.values()], compact))
+    doc.setHtml(readout_table([(name, (-0.5, -0.5, -0.5)) for name in SHORT_LABELS.values()]))
     return math.ceil(doc.idealWidth())
 
 

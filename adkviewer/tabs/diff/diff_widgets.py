@@ -139,16 +139,12 @@ class StatsTable(QTableWidget):
         """Columns share the width where every value fits; narrower, they keep that width and the table scrolls
         sideways (with room for the scroll bar) rather than elide the numbers to "0.…"."""
         super().resizeEvent(event)
-        column = self._column_width()
         narrow = event.size().width() < self.full_width()
         if narrow == self._narrow:
             return
         self._narrow = narrow
-        hh = self.horizontalHeader()
-        hh.setSectionResizeMode(QHeaderView.Fixed if narrow else QHeaderView.Stretch)
-        if narrow:
-            for c in range(self.columnCount()):
-                hh.resizeSection(c, column)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.Fixed if narrow else QHeaderView.Stretch)
+        self._fix_columns()
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOn if narrow else Qt.ScrollBarAlwaysOff)
         self.setFixedHeight(self._rows_height + (self.horizontalScrollBar().sizeHint().height() if narrow else 0))
 
@@ -161,9 +157,7 @@ class StatsTable(QTableWidget):
         if self.columnCount() != len(columns):
             self.setColumnCount(len(columns))
             self.setHorizontalHeaderLabels(list(columns))
-            if self._narrow:
-                for c in range(self.columnCount()):
-                    self.horizontalHeader().resizeSection(c, self._column_width())
+            self._fix_columns()
         for i, c in enumerate(ERROR_CHANNELS):
             st = stats.get(c)
             for j, key in enumerate(columns):
@@ -181,6 +175,13 @@ class StatsTable(QTableWidget):
         shown row) shows whole in each of signed error's five columns, rather than elided."""
         return (len(SIGNED_STAT_COLUMNS) * self._column_width() + self.verticalHeader().sizeHint().width()
                 + 2 * self.frameWidth() + 4)
+
+    def _fix_columns(self) -> None:
+        """Narrow: every column as wide as its widest value (the table scrolls); wide, Stretch shares the width."""
+        if self._narrow:
+            column = self._column_width()
+            for c in range(self.columnCount()):
+                self.horizontalHeader().resizeSection(c, column)
 
     def _column_width(self) -> int:
         bold = QFont(self.font())
